@@ -1,0 +1,4 @@
+"""``python -m pkgimage`` is the ``pkgimage`` command."""
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,403 @@
+"""Generic functions, methods and Julia's multiple-dispatch rules.
+
+A :class:`GenericFunction` belongs to the module that created it; its methods may come from
+any module (that is how packages extend ``pkgimage.base.add``).  Dispatch picks the most
+specific applicable method, where "more specific" is strict signature subtyping; several
+applicable methods none of which is more specific than all the others is an ambiguity,
+reported at call time and never cached.
+
+Each method definition bumps the global *world* counter.  Dispatch caches are per function
+and are cleared whenever that function gains or replaces a method, which keeps them correct
+(Julia issue 21963: a cached ``h(::Chr)`` must become an ambiguity once ``h(::Union[Chr,
+Int16])`` exists).  Compiled code has its own, finer invalidation through backedges; the
+compiler registers for method additions with :func:`on_method_added`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from . import types as T
+from .errors import AmbiguityError, MethodError
+from .srcloc import caller_location, fmt_loc, function_location
+
+# --------------------------------------------------------------------------------------------
+# World counter
+
+
+class _World:
+    __slots__ = ("age",)
+
+    def __init__(self):
+        self.age = 1
+
+
+WORLD = _World()
+
+
+def world_counter() -> int:
+    return WORLD.age
+
+
+# --------------------------------------------------------------------------------------------
+# Methods
+
+
+class Method:
+    """One definition of a generic function for a signature (a tuple of types)."""
+
+    __slots__ = ("function", "sig", "pyfunc", "module", "file", "line", "argnames",
+                 "primary_world", "deleted_world", "source", "context", "__weakref__")
+
+    def __init__(self, function, sig, pyfunc, module, file, line, argnames, source=None,
+                 context=None):
+        self.function = function
+        self.sig = sig
+        self.pyfunc = pyfunc
+        self.module = module
+        self.file = file
+        self.line = line
+        self.argnames = argnames
+        self.primary_world = 0
+        self.deleted_world = None
+        self.source = source
+        self.context = context
+
+    @property
+    def name(self):
+        return self.function.name
+
+    @property
+    def location(self):
+        return f"{self.file}:{self.line}"
+
+    def sigstr(self):
+        parts = []
+        for n, t in zip(self.argnames, self.sig):
+            parts.append(n if t is T.Any else f"{n}::{t}")
+        return f"{self.function.name}(" + ", ".join(parts) + ")"
+
+    def __repr__(self):
+        return f"{self.sigstr()} in {self.module} at {self.file}:{self.line}"
+
+    def __lt__(self, other):  # deterministic order for listings
+        return method_sort_key(self) < method_sort_key(other)
+
+
+def method_sort_key(m):
+    return (m.function.module, m.function.qualname, len(m.sig),
+            tuple(T.type_sort_key(t) for t in m.sig))
+
+
+def morespecific(a, b) -> bool:
+    """Is signature ``a`` strictly more specific than signature ``b``?"""
+    return T.sig_issubtype(a, b) and not T.sig_issubtype(b, a)
+
+
+def sig_equal(a, b) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
+# --------------------------------------------------------------------------------------------
+# Registry and hooks
+
+# (module name, qualified name) -> GenericFunction.  Keyed by module so that two modules' ``f``
+# are always distinct functions.
+FUNCTIONS: dict = {}
+
+_method_added_hooks: list = []
+_entry_hook = None
+
+
+def on_method_added(hook):
+    """Register ``hook(function, new_method, replaced_method_or_None)``; the compiler uses it
+    to invalidate CodeInstances whose edges the new method changes."""
+    _method_added_hooks.append(hook)
+    return hook
+
+
+def set_entry_hook(hook):
+    """Install ``hook(function, method, argtypes) -> callable`` that produces what a call runs
+    (the compiler installs native entries; without it, method bodies run as Python)."""
+    global _entry_hook
+    _entry_hook = hook
+
+
+def _interpreted_entry(function, method, argtypes):
+    return method.pyfunc
+
+
+# --------------------------------------------------------------------------------------------
+# Generic functions
+
+
+class GenericFunction:
+    """A named function with a method table, owned by a module."""
+
+    def __init__(self, name, module, qualname=None, doc=None):
+        self.name = name
+        self.module = module
+        self.qualname = qualname or name
+        self.methods: list = []
+        self._cache: dict = {}      # tuple of pkgimage types -> Method
+        self._pycache: dict = {}    # tuple of Python classes -> callable entry (the fast path)
+        self.__doc__ = doc
+        self.__name__ = name
+        self.__qualname__ = self.qualname
+        self.__module__ = module
+
+    # -- the call path ---------------------------------------------------------------------
+
+    def __call__(self, *args):
+        entry = self._pycache.get(tuple(map(type, args)))
+        if entry is not None:
+            return entry(*args)
+        return self._call_slow(args)
+
+    def _call_slow(self, args):
+        argtypes = tuple(T.typeof(a) for a in args)
+        method = self.dispatch(argtypes)
+        entry = (_entry_hook or _interpreted_entry)(self, method, argtypes)
+        # Cache by Python class only when the class alone decides the pkgimage type
+        # (a NumPy array's type depends on its dtype, so arrays always take this path).
+        if all(T.typeof_pytype(type(a)) is not None for a in args):
+            self._pycache[tuple(map(type, args))] = entry
+        return entry(*args)
+
+    def invoke_entry(self, argtypes):
+        """The callable a call with these (concrete) argument types runs."""
+        method = self.dispatch(argtypes)
+        return (_entry_hook or _interpreted_entry)(self, method, argtypes)
+
+    # -- dispatch --------------------------------------------------------------------------
+
+    def dispatch(self, argtypes):
+        """The most specific applicable method for ``argtypes`` (cached; ambiguity never is)."""
+        m = self._cache.get(argtypes)
+        if m is not None:
+            return m
+        m = self._lookup(argtypes)
+        self._cache[argtypes] = m
+        return m
+
+    def applicable(self, argtypes):
+        n = len(argtypes)
+        return [m for m in self.methods if len(m.sig) == n and T.sig_issubtype(argtypes, m.sig)]
+
+    def _lookup(self, argtypes):
+        app = self.applicable(argtypes)
+        if not app:
+            raise MethodError(self._no_method_message(argtypes), self, argtypes)
+        best = most_specific(app)
+        if len(best) == 1:
+            return best[0]
+        raise AmbiguityError(self._ambiguity_message(argtypes, best), self, argtypes, best)
+
+    def _no_method_message(self, argtypes):
+        lines = [f"MethodError: no method matching {T.sig_repr(self.name, argtypes)}"]
+        if not self.methods:
+            lines.append(f"The function `{self.name}` exists, but no method is defined for it.")
+            return "\n".join(lines)
+
+        def closeness(m):
+            same_arity = len(m.sig) == len(argtypes)
+            matching = sum(1 for a, t in zip(argtypes, m.sig) if T.issubtype(a, t))
+            return (not same_arity, -matching, method_sort_key(m))
+
+        cands = sorted(self.methods, key=closeness)[:3]
+        lines.append("Closest candidates are:")
+        lines.extend(f"  {m!r}" for m in cands)
+        return "\n".join(lines)
+
+    def _ambiguity_message(self, argtypes, cands):
+        cands = sorted(cands, key=method_sort_key)
+        lines = [f"MethodError: {T.sig_repr(self.name, argtypes)} is ambiguous.", "", "Candidates:"]
+        lines.extend(f"  {m!r}" for m in cands)
+        fix = cands[0].sig
+        for m in cands[1:]:
+            fix = T.sig_intersect(fix, m.sig) or fix
+        lines += ["", "Possible fix, define", f"  {T.sig_repr(self.name, fix)}"]
+        return "\n".join(lines)
+
+    def which(self, argtypes):
+        return self.dispatch(tuple(argtypes))
+
+    # -- definitions -----------------------------------------------------------------------
+
+    def method(self, fn=None, *, sig=None, source=None, context=None):
+        """Decorator adding a method to this function (also from another module)."""
+        if fn is None:
+            return lambda f: self.method(f, sig=sig, source=source, context=context)
+        add_method(self, fn, sig=sig, source=source, context=context)
+        return self
+
+    def __repr__(self):
+        n = len(self.methods)
+        return f"{self.name} (generic function with {n} method{'s' if n != 1 else ''})"
+
+    def __reduce__(self):
+        # Functions are module-level names: pickling refers to them, never copies them.
+        return (lookup_function, (self.module, self.qualname))
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __copy__(self):
+        return self
+
+
+def lookup_function(module, qualname):
+    f = FUNCTIONS.get((module, qualname))
+    if f is None:
+        raise LookupError(f"no generic function {module}.{qualname}")
+    return f
+
+
+def most_specific(methods):
+    """The methods of ``methods`` that no other one of them is strictly more specific than."""
+    return [m for m in methods if not any(o is not m and morespecific(o.sig, m.sig) for o in methods)]
+
+
+def _resolve_annotation(fn, name, ann, loc):
+    if isinstance(ann, str):
+        try:
+            ann = eval(ann, fn.__globals__)
+        except Exception as e:
+            raise TypeError(f"{fmt_loc(loc)}: method {fn.__name__}: annotation of {name!r} "
+                            f"({ann!r}) cannot be evaluated: {e}") from None
+    if not T.is_pktype(ann):
+        raise TypeError(f"{fmt_loc(loc)}: method {fn.__name__}: parameter {name!r} is annotated "
+                        f"with {ann!r}, which is not a pkgimage type (use Int64, Float64, Real, a "
+                        f"@pk.struct, Union[...], Vector[...], ... or no annotation for Any)")
+    return ann
+
+
+def signature_of(fn):
+    """(argnames, signature) from a Python function's parameters and annotations."""
+    loc = function_location(fn)
+    code = fn.__code__
+    flags = code.co_flags
+    if flags & 0x04 or flags & 0x08 or code.co_kwonlyargcount:
+        raise TypeError(f"{fmt_loc(loc)}: method {fn.__name__}: *args, **kwargs and keyword-only "
+                        f"parameters are not supported in generic function methods")
+    if fn.__defaults__:
+        raise TypeError(f"{fmt_loc(loc)}: method {fn.__name__}: default parameter values are not "
+                        f"supported (define a method with fewer arguments instead)")
+    names = code.co_varnames[:code.co_argcount]
+    anns = getattr(fn, "__annotations__", {}) or {}
+    sig = tuple(_resolve_annotation(fn, n, anns[n], loc) if n in anns else T.Any for n in names)
+    return tuple(names), sig
+
+
+def add_method(function, fn, sig=None, source=None, context=None, module=None):
+    names, fsig = signature_of(fn)
+    if sig is not None:
+        fsig = tuple(sig)
+    file, line = function_location(fn)
+    m = Method(function, fsig, fn, module or fn.__module__, file, line, names, source=source,
+               context=context)
+    insert_method(function, m)
+    return m
+
+
+def insert_method(function, m):
+    """Insert (or replace by signature) a method, bump the world, clear caches, run hooks."""
+    replaced = None
+    for i, old in enumerate(function.methods):
+        if sig_equal(old.sig, m.sig) and old.context == m.context:
+            replaced = old
+            function.methods[i] = m
+            break
+    else:
+        function.methods.append(m)
+    WORLD.age += 1
+    m.primary_world = WORLD.age
+    if replaced is not None:
+        replaced.deleted_world = WORLD.age
+    function._cache.clear()
+    function._pycache.clear()
+    for hook in _method_added_hooks:
+        hook(function, m, replaced)
+    return replaced
+
+
+def _caller_scope(depth):
+    f = sys._getframe(depth + 1)
+    module = f.f_globals.get("__name__", "__main__")
+    qual = f.f_code.co_qualname if f.f_code.co_name != "<module>" else ""
+    return module, qual
+
+
+def get_function(name, module, qualprefix=""):
+    qualname = f"{qualprefix}.<locals>.{name}" if qualprefix else name
+    f = FUNCTIONS.get((module, qualname))
+    if f is None:
+        f = GenericFunction(name, module, qualname)
+        FUNCTIONS[(module, qualname)] = f
+    return f
+
+
+def function(name, module=None):
+    """``pk.function("addxy")``: the generic function ``addxy`` of the calling module (created
+    without methods if it does not exist yet)."""
+    mod, qual = _caller_scope(1)
+    return get_function(name, module or mod, "" if module else qual)
+
+
+def generic(fn=None, *, source=None):
+    """``@pk.generic``: define the generic function named like ``fn`` in ``fn``'s module (or
+    add a method to it when it already exists there)."""
+    if fn is None:
+        return lambda f: generic(f, source=source)
+    qual = fn.__qualname__
+    prefix = qual.rsplit(".<locals>.", 1)[0] if ".<locals>." in qual else ""
+    f = get_function(fn.__name__, fn.__module__, prefix)
+    add_method(f, fn, source=source)
+    return f
+
+
+def which(f, argtypes):
+    """``pk.which(f, types)``: the Method a call with these argument types runs."""
+    return f.dispatch(tuple(argtypes))
+
+
+def methods(f):
+    """``pk.methods(f)``: its methods, in a deterministic order."""
+    return sorted(f.methods, key=method_sort_key)
+
+
+def functions_of_module(module):
+    name = module if isinstance(module, str) else module.__name__
+    return [f for (m, _), f in sorted(FUNCTIONS.items()) if m == name]
+
+
+def methods_defined_in(module):
+    """Every method defined in ``module``, on its own functions or on other modules' ones."""
+    name = module if isinstance(module, str) else module.__name__
+    out = [m for f in FUNCTIONS.values() for m in f.methods if m.module == name]
+    return sorted(out, key=method_sort_key)
+
+
+def detect_ambiguities(module):
+    """Pairs of methods (at least one defined in ``module``) that are ambiguous for some argument
+    types no other method resolves, as Julia's ``Test.detect_ambiguities``."""
+    name = module if isinstance(module, str) else module.__name__
+    found = []
+    for f in sorted(FUNCTIONS.values(), key=lambda g: (g.module, g.qualname)):
+        ms = sorted(f.methods, key=method_sort_key)
+        for i, a in enumerate(ms):
+            for b in ms[i + 1:]:
+                if name not in (a.module, b.module) or a.context != b.context:
+                    continue
+                inter = T.sig_intersect(a.sig, b.sig)
+                if inter is None or morespecific(a.sig, b.sig) or morespecific(b.sig, a.sig):
+                    continue
+                if any(T.sig_issubtype(inter, c.sig) and morespecific(c.sig, a.sig)
+                       and morespecific(c.sig, b.sig) for c in ms):
+                    continue
+                found.append((a, b))
+    return found
+
+
+def definition_error_location():
+    return caller_location()

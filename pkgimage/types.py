@@ -1,0 +1,386 @@
+"""The type lattice: Julia's abstract tree, primitives, structs, unions and ``Vector[T]``.
+
+Every pkgimage type is a Python class whose metaclass is :class:`PkType`.  Making types real
+classes lets users write ``class DemoType0(AbstractDemoType)`` and use the type itself as the
+constructor, while the *semantics* (subtyping, intersection, concreteness) never rely on
+Python's ``issubclass``: they are computed here from ``__pk_super__`` links, because Julia's
+rules (invariant ``Vector``, flattened unions, the bottom type) differ from Python's MRO.
+
+Types are canonical: ``Union[A, B] is Union[B, A]`` and ``Vector[Float64] is Vector[Float64]``,
+so type equality is identity everywhere else in the package (dispatch caches, inference).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import InexactError
+
+# --------------------------------------------------------------------------------------------
+# The metaclass
+
+
+class PkType(type):
+    """Metaclass of every pkgimage type.
+
+    Class attributes every type carries:
+
+    ``__pk_kind__``   'abstract' | 'primitive' | 'struct' | 'union' | 'vector' | 'vector_all'
+                      | 'pyobject' | 'pending' (a user class not yet finished by its decorator)
+    ``__pk_super__``  the declared supertype (``None`` only for ``Any`` and unions)
+    ``__pk_name__``   how the type prints (``Vector[Float64]``, ``Union[Float64, Int64]``)
+    """
+
+    def __new__(mcls, name, bases, ns, **kw):
+        cls = super().__new__(mcls, name, bases, ns, **kw)
+        if "__pk_kind__" not in ns:
+            # ``class X(SomeAbstract): ...`` before ``@pk.struct``/``@pk.abstract`` runs.
+            cls.__pk_kind__ = "pending"
+            cls.__pk_name__ = name
+            cls.__pk_super__ = None
+        return cls
+
+    def __repr__(cls):
+        return cls.__pk_name__
+
+    __str__ = __repr__
+
+    def __call__(cls, *args, **kwargs):
+        kind = cls.__pk_kind__
+        if kind == "primitive":
+            if len(args) != 1 or kwargs:
+                raise TypeError(f"{cls.__pk_name__}(value) takes exactly one argument")
+            return convert(cls, args[0])
+        if kind == "struct":
+            return cls.__pk_construct__(*args, **kwargs)
+        if kind == "vector":
+            if len(args) > 1 or kwargs:
+                raise TypeError(f"{cls.__pk_name__}(iterable) takes at most one argument")
+            return make_vector(cls.__pk_eltype__, args[0] if args else ())
+        raise TypeError(f"cannot instantiate {kind} type {cls.__pk_name__}")
+
+    # Types are compared by identity (they are canonical); keep hashing identity-based too.
+    __hash__ = type.__hash__
+
+
+def _new_type(name, kind, supertype, base=object, **attrs):
+    ns = {"__pk_kind__": kind, "__pk_name__": name, "__pk_super__": supertype,
+          "__module__": __name__, "__slots__": ()}
+    ns.update(attrs)
+    bases = (supertype,) if isinstance(supertype, PkType) and supertype.__pk_kind__ != "union" else (base,)
+    return PkType(name, bases, ns)
+
+
+# --------------------------------------------------------------------------------------------
+# The abstract tree and the primitives
+
+Any = _new_type("Any", "abstract", None)
+Number = _new_type("Number", "abstract", Any)
+Real = _new_type("Real", "abstract", Number)
+Integer = _new_type("Integer", "abstract", Real)
+Signed = _new_type("Signed", "abstract", Integer)
+Unsigned = _new_type("Unsigned", "abstract", Integer)
+AbstractFloat = _new_type("AbstractFloat", "abstract", Real)
+
+
+def _prim(name, sup, dtype, bits, signed, is_float, pytype):
+    return _new_type(name, "primitive", sup, __pk_dtype__=np.dtype(dtype), __pk_bits__=bits,
+                     __pk_signed__=signed, __pk_float__=is_float, __pk_pytype__=pytype)
+
+
+Bool = _prim("Bool", Integer, np.bool_, 8, False, False, bool)
+Int8 = _prim("Int8", Signed, np.int8, 8, True, False, np.int8)
+Int16 = _prim("Int16", Signed, np.int16, 16, True, False, np.int16)
+Int32 = _prim("Int32", Signed, np.int32, 32, True, False, np.int32)
+Int64 = _prim("Int64", Signed, np.int64, 64, True, False, int)
+UInt8 = _prim("UInt8", Unsigned, np.uint8, 8, False, False, np.uint8)
+UInt16 = _prim("UInt16", Unsigned, np.uint16, 16, False, False, np.uint16)
+UInt32 = _prim("UInt32", Unsigned, np.uint32, 32, False, False, np.uint32)
+UInt64 = _prim("UInt64", Unsigned, np.uint64, 64, False, False, np.uint64)
+Float32 = _prim("Float32", AbstractFloat, np.float32, 32, True, True, np.float32)
+Float64 = _prim("Float64", AbstractFloat, np.float64, 64, True, True, float)
+
+PRIMITIVES = (Bool, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Float32, Float64)
+BUILTIN_ABSTRACT = (Any, Number, Real, Integer, Signed, Unsigned, AbstractFloat)
+
+# Any Python object that is not one of ours: dispatch can still select ``::Any`` methods for it.
+PyObject = _new_type("PyObject", "pyobject", Any)
+
+_DTYPE_TO_PRIM = {t.__pk_dtype__: t for t in PRIMITIVES}
+
+
+# --------------------------------------------------------------------------------------------
+# Union and the bottom type
+
+
+def type_sort_key(t):
+    """A deterministic order for types (by printed name, then module) used wherever order shows."""
+    return (t.__pk_name__, getattr(t, "__pk_module__", ""))
+
+
+class _UnionConstructor:
+    """``Union[A, B, ...]``: flattened, order-free, subsumed members dropped; ``Union[()]`` is bottom."""
+
+    _cache: dict = {}
+
+    def __getitem__(self, members):
+        if not isinstance(members, tuple):
+            members = (members,)
+        return make_union(members)
+
+    def __repr__(self):
+        return "Union"
+
+
+Union = _UnionConstructor()
+
+
+def make_union(members):
+    flat = set()
+    for m in members:
+        if not isinstance(m, PkType):
+            raise TypeError(f"Union members must be pkgimage types, got {m!r}")
+        if m.__pk_kind__ == "union":
+            flat.update(m.__pk_members__)
+        else:
+            flat.add(m)
+    # Drop members already covered by another member (Union[Int64, Integer] is Integer).
+    kept = [m for m in flat if not any(o is not m and issubtype(m, o) for o in flat)]
+    if len(kept) == 1:
+        return kept[0]
+    key = frozenset(kept)
+    cached = _UnionConstructor._cache.get(key)
+    if cached is not None:
+        return cached
+    ordered = tuple(sorted(kept, key=type_sort_key))
+    name = "Union[" + ", ".join(t.__pk_name__ for t in ordered) + "]" if ordered else "Union[]"
+    u = _new_type(name, "union", None, __pk_members__=ordered)
+    _UnionConstructor._cache[key] = u
+    return u
+
+
+Bottom = make_union(())
+
+
+# --------------------------------------------------------------------------------------------
+# Vector[T]
+
+
+class BoxedVector:
+    """Storage of a ``Vector[T]`` whose element type is abstract (``Vector[AbstractFloat]``):
+    a Python list of values, each checked with ``isa`` on the way in."""
+
+    __slots__ = ("eltype", "data")
+
+    def __init__(self, eltype, data):
+        self.eltype = eltype
+        self.data = data
+
+    def __len__(self):
+        return len(self.data)
+
+    def __iter__(self):
+        return iter(self.data)
+
+    def __getitem__(self, i):
+        return self.data[i]
+
+    def __setitem__(self, i, v):
+        if not isa(v, self.eltype):
+            raise TypeError(f"cannot store {typeof(v)} in {vector_of(self.eltype)}")
+        self.data[i] = v
+
+    def __eq__(self, other):
+        return isinstance(other, BoxedVector) and other.eltype is self.eltype and other.data == self.data
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"{vector_of(self.eltype)}({self.data!r})"
+
+
+def _vector_class_getitem(cls, eltype):
+    return vector_of(eltype)
+
+
+Vector = _new_type("Vector", "vector_all", Any, __class_getitem__=classmethod(_vector_class_getitem))
+_VECTOR_CACHE: dict = {}
+
+
+def vector_of(eltype):
+    if not isinstance(eltype, PkType) or eltype.__pk_kind__ == "pending":
+        raise TypeError(f"Vector element type must be a pkgimage type, got {eltype!r}")
+    v = _VECTOR_CACHE.get(eltype)
+    if v is None:
+        v = _new_type(f"Vector[{eltype.__pk_name__}]", "vector", Vector, __pk_eltype__=eltype)
+        _VECTOR_CACHE[eltype] = v
+    return v
+
+
+def make_vector(eltype, iterable):
+    if eltype.__pk_kind__ == "primitive":
+        if isinstance(iterable, np.ndarray) and iterable.dtype == eltype.__pk_dtype__:
+            return iterable.copy()
+        return np.array([convert(eltype, x) for x in iterable], dtype=eltype.__pk_dtype__)
+    data = list(iterable)
+    for x in data:
+        if not isa(x, eltype):
+            raise TypeError(f"cannot store {typeof(x)} in {vector_of(eltype)}")
+    return BoxedVector(eltype, data)
+
+
+# --------------------------------------------------------------------------------------------
+# Relations
+
+
+def issubtype(a, b) -> bool:
+    """Julia's ``a <: b`` on this lattice."""
+    if a is b or b is Any:
+        return True
+    ka = a.__pk_kind__
+    if ka == "union":
+        return all(issubtype(m, b) for m in a.__pk_members__)
+    if b.__pk_kind__ == "union":
+        return any(issubtype(a, m) for m in b.__pk_members__)
+    t = a.__pk_super__
+    while t is not None:
+        if t is b:
+            return True
+        t = t.__pk_super__
+    return False
+
+
+def typeintersect(a, b):
+    """The largest type below both ``a`` and ``b`` (``Bottom`` when they share no value)."""
+    if issubtype(a, b):
+        return a
+    if issubtype(b, a):
+        return b
+    if a.__pk_kind__ == "union":
+        return make_union([typeintersect(m, b) for m in a.__pk_members__])
+    if b.__pk_kind__ == "union":
+        return make_union([typeintersect(a, m) for m in b.__pk_members__])
+    # Single inheritance: two types of which neither is below the other share no value.
+    return Bottom
+
+
+def isconcrete(t) -> bool:
+    return t.__pk_kind__ in ("primitive", "struct", "vector", "pyobject")
+
+
+def is_pktype(t) -> bool:
+    return isinstance(t, PkType) and t.__pk_kind__ != "pending"
+
+
+def sig_issubtype(a, b) -> bool:
+    """Tuple-type subtyping for signatures of equal length."""
+    return len(a) == len(b) and all(issubtype(x, y) for x, y in zip(a, b))
+
+
+def sig_intersect(a, b):
+    """Element-wise intersection of two signatures, or ``None`` when empty."""
+    if len(a) != len(b):
+        return None
+    out = []
+    for x, y in zip(a, b):
+        t = typeintersect(x, y)
+        if t is Bottom:
+            return None
+        out.append(t)
+    return tuple(out)
+
+
+def sig_repr(name, sig):
+    return f"{name}(" + ", ".join("::" + t.__pk_name__ for t in sig) + ")"
+
+
+# --------------------------------------------------------------------------------------------
+# Values
+
+
+_PY_TO_PK = {
+    int: Int64, float: Float64, bool: Bool,
+    np.bool_: Bool, np.int8: Int8, np.int16: Int16, np.int32: Int32, np.int64: Int64,
+    np.uint8: UInt8, np.uint16: UInt16, np.uint32: UInt32, np.uint64: UInt64,
+    np.float32: Float32, np.float64: Float64,
+}
+
+
+def register_pytype(pytype, pktype):
+    """Struct classes register themselves so ``typeof`` stays a single dict lookup."""
+    _PY_TO_PK[pytype] = pktype
+
+
+def typeof(v):
+    """The pkgimage type of a Python value (DESIGN.md's mapping)."""
+    t = _PY_TO_PK.get(type(v))
+    if t is not None:
+        return t
+    if isinstance(v, np.ndarray):
+        if v.ndim == 1:
+            el = _DTYPE_TO_PRIM.get(v.dtype)
+            if el is not None:
+                return vector_of(el)
+        return PyObject
+    if isinstance(v, BoxedVector):
+        return vector_of(v.eltype)
+    return PyObject
+
+
+def typeof_pytype(pytype):
+    """Fast path used by dispatch caches: the type for a Python class, or None if it depends on the value."""
+    return _PY_TO_PK.get(pytype)
+
+
+def isa(v, t) -> bool:
+    return issubtype(typeof(v), t)
+
+
+_INT_RANGES = {}
+for _t in PRIMITIVES:
+    if not _t.__pk_float__ and _t is not Bool:
+        info = np.iinfo(_t.__pk_dtype__)
+        _INT_RANGES[_t] = (int(info.min), int(info.max))
+
+
+def convert(t, v):
+    """Convert a Python value to the canonical Python value of primitive type ``t``.
+
+    Integers convert exactly (``Int8(300)`` is an ``InexactError``, never a wrap) as Julia's
+    ``convert`` does; floats round to the nearest representable value, as Julia's do.
+    """
+    if t.__pk_kind__ != "primitive":
+        if isa(v, t):
+            return v
+        raise TypeError(f"cannot convert a value of type {typeof(v)} to {t}")
+    src = typeof(v)
+    if src.__pk_kind__ != "primitive":
+        raise TypeError(f"cannot convert a value of type {src} to {t}")
+    if t.__pk_float__:
+        return t.__pk_pytype__(float(v)) if t is Float64 else np.float32(v)
+    if src.__pk_float__:
+        fv = float(v)
+        if not np.isfinite(fv) or fv != int(fv):
+            raise InexactError(f"InexactError: {t}({fv!r})")
+        iv = int(fv)
+    else:
+        iv = int(v)
+    if t is Bool:
+        if iv not in (0, 1):
+            raise InexactError(f"InexactError: Bool({iv})")
+        return bool(iv)
+    lo, hi = _INT_RANGES[t]
+    if not lo <= iv <= hi:
+        raise InexactError(f"InexactError: {t}({iv}) does not fit in {t}")
+    return iv if t is Int64 else t.__pk_pytype__(iv)
+
+
+def to_python(v):
+    """Canonical Python value of anything typeof accepts (NumPy Int64/Float64 scalars become int/float)."""
+    if type(v) is np.int64:
+        return int(v)
+    if type(v) is np.float64:
+        return float(v)
+    if type(v) is np.bool_:
+        return bool(v)
+    return v
