@@ -7,13 +7,15 @@ __version__ = "0.1.0"
 from .errors import (AmbiguityError, BoundsError, CompileError, DivideError, ErrorException,
                      ImageError, InexactError, MethodError, PkError)
 from .types import (AbstractFloat, Any, Bool, Bottom, Float32, Float64, Int8, Int16, Int32,
-                    Int64, Integer, Number, PyObject, Real, Signed, UInt8, UInt16, UInt32, UInt64,
+                    Int64, Integer, Nothing, Number, PyObject, Real, Signed, UInt8, UInt16, UInt32, UInt64,
                     Union, Unsigned, Vector, isa, isconcrete, issubtype, typeintersect, typeof)
 from .typedefs import abstract, struct
 from .dispatch import (GenericFunction, Method, detect_ambiguities, function, generic, methods,
                        which, world_counter)
-
-
-def error(message):
-    """Raise ``pk.ErrorException(message)``; compiled code lowers it to the same exception."""
-    raise ErrorException(message)
+from .constructors import constructor
+from . import base
+from .base import Rational, error
+from .compiler.frontend import register_source
+from .compiler.pipeline import precompile
+from .compiler.introspect import (code_llvm, code_typed, methodinstance, methodinstances,
+                                  print_tree)

@@ -15,6 +15,7 @@ compiler registers for method additions with :func:`on_method_added`.
 
 from __future__ import annotations
 
+import itertools
 import sys
 
 from . import types as T
@@ -127,6 +128,9 @@ def _interpreted_entry(function, method, argtypes):
     return method.pyfunc
 
 
+_NOARG = object()   # "argument not passed", the default of GenericFunction.__call__'s parameters
+
+
 # --------------------------------------------------------------------------------------------
 # Generic functions
 
@@ -148,20 +152,58 @@ class GenericFunction:
 
     # -- the call path ---------------------------------------------------------------------
 
-    def __call__(self, *args):
+    # ``_pycache`` maps the Python classes of the arguments to the callable the call runs.  It
+    # is laid out so that the common calls build no tuple (a tuple key costs more than a
+    # second dict lookup), and one ``clear()`` empties all of it when a method is added:
+    #     cls_a            -> {cls_b: entry of f(a, b), None: entry of f(a)}
+    #     (cls_a, ...)     -> entry of a call with 0 or 3 and more arguments
+    # ``__call__``'s parameters default to ``_NOARG``, which tells how many arguments were
+    # passed without packing them; they are positional-only, as ``*args`` was.  Only the
+    # lookups are inside ``try``: whatever the entry raises (KeyError too) propagates as is.
+
+    def __call__(self, a=_NOARG, b=_NOARG, c=_NOARG, /, *rest):
+        if c is _NOARG:
+            if b is not _NOARG:
+                try:
+                    entry = self._pycache[type(a)][type(b)]
+                except KeyError:
+                    return self._call_slow((a, b))
+                return entry(a, b)
+            if a is not _NOARG:
+                try:
+                    entry = self._pycache[type(a)][None]
+                except KeyError:
+                    return self._call_slow((a,))
+                return entry(a)
+            args = ()
+        elif not rest:
+            try:
+                entry = self._pycache[(type(a), type(b), type(c))]
+            except KeyError:
+                return self._call_slow((a, b, c))
+            return entry(a, b, c)
+        else:
+            args = (a, b, c, *rest)
         entry = self._pycache.get(tuple(map(type, args)))
         if entry is not None:
             return entry(*args)
         return self._call_slow(args)
 
     def _call_slow(self, args):
+        world = WORLD.age
         argtypes = tuple(T.typeof(a) for a in args)
         method = self.dispatch(argtypes)
         entry = (_entry_hook or _interpreted_entry)(self, method, argtypes)
-        # Cache by Python class only when the class alone decides the pkgimage type
-        # (a NumPy array's type depends on its dtype, so arrays always take this path).
-        if all(T.typeof_pytype(type(a)) is not None for a in args):
-            self._pycache[tuple(map(type, args))] = entry
+        # Cache by Python class only when the class alone decides the pkgimage type (a NumPy
+        # array's type depends on its dtype, so arrays always take this path), and only when no
+        # method was defined meanwhile (say by the entry hook), which may have cleared the cache.
+        if WORLD.age == world and all(T.typeof_pytype(type(a)) is not None for a in args):
+            if len(args) == 2:
+                self._pycache.setdefault(type(args[0]), {})[type(args[1])] = entry
+            elif len(args) == 1:
+                self._pycache.setdefault(type(args[0]), {})[None] = entry
+            else:
+                self._pycache[tuple(map(type, args))] = entry
         return entry(*args)
 
     def invoke_entry(self, argtypes):
@@ -191,7 +233,11 @@ class GenericFunction:
         best = most_specific(app)
         if len(best) == 1:
             return best[0]
-        raise AmbiguityError(self._ambiguity_message(argtypes, best), self, argtypes, best)
+        # Like Julia, report every method involved in the ambiguity: the undominated ones and
+        # those that at least one of them does not dominate (``ambig(x::Number, y)`` next to
+        # ``ambig(x::Integer, y)`` and ``ambig(x, y::Integer)`` for ``ambig(0x03, 4)``).
+        cands = [m for m in app if not all(morespecific(b.sig, m.sig) for b in best)]
+        raise AmbiguityError(self._ambiguity_message(argtypes, cands), self, argtypes, cands)
 
     def _no_method_message(self, argtypes):
         lines = [f"MethodError: no method matching {T.sig_repr(self.name, argtypes)}"]
@@ -349,6 +395,12 @@ def generic(fn=None, *, source=None):
     add a method to it when it already exists there)."""
     if fn is None:
         return lambda f: generic(f, source=source)
+    existing = fn.__globals__.get(fn.__name__)
+    if T.is_pktype(existing) and existing.__pk_kind__ in ("struct", "primitive"):
+        # ``@pk.generic def DemoType1(d: AbstractDemoType)``: a constructor method, as in Julia.
+        from .constructors import constructor
+        add_method(constructor(existing), fn, source=source)
+        return existing
     qual = fn.__qualname__
     prefix = qual.rsplit(".<locals>.", 1)[0] if ".<locals>." in qual else ""
     f = get_function(fn.__name__, fn.__module__, prefix)
@@ -378,6 +430,12 @@ def methods_defined_in(module):
     return sorted(out, key=method_sort_key)
 
 
+def _union_pieces(sig):
+    """The union-free signatures whose union is ``sig``."""
+    return itertools.product(*(t.__pk_members__ if t.__pk_kind__ == "union" else (t,)
+                               for t in sig))
+
+
 def detect_ambiguities(module):
     """Pairs of methods (at least one defined in ``module``) that are ambiguous for some argument
     types no other method resolves, as Julia's ``Test.detect_ambiguities``."""
@@ -392,8 +450,12 @@ def detect_ambiguities(module):
                 inter = T.sig_intersect(a.sig, b.sig)
                 if inter is None or morespecific(a.sig, b.sig) or morespecific(b.sig, a.sig):
                     continue
-                if any(T.sig_issubtype(inter, c.sig) and morespecific(c.sig, a.sig)
-                       and morespecific(c.sig, b.sig) for c in ms):
+                # Resolved when each union-split piece of the intersection is covered by a
+                # method more specific than both (``f(::Union{Int64,Float64}, y)`` against
+                # ``f(x, ::Int64)`` is resolved by ``f(::Int64, ::Int64)`` + ``f(::Float64, ::Int64)``).
+                if all(any(T.sig_issubtype(piece, c.sig) and morespecific(c.sig, a.sig)
+                           and morespecific(c.sig, b.sig) for c in ms)
+                       for piece in _union_pieces(inter)):
                     continue
                 found.append((a, b))
     return found

@@ -37,7 +37,9 @@ def _finish(cls, kind, parent, loc, extra):
     ns.update(__pk_kind__=kind, __pk_name__=cls.__name__, __pk_super__=parent,
               __pk_module__=cls.__module__, __pk_loc__=loc, __qualname__=cls.__qualname__)
     ns.update(extra)
-    return T.PkType(cls.__name__, (parent,), ns)
+    t = T.PkType(cls.__name__, (parent,), ns)
+    T.USER_TYPES[(t.__pk_module__, t.__qualname__)] = t
+    return t
 
 
 def abstract(cls):
@@ -93,6 +95,9 @@ def _convert_field(cls, fname, ftype, v):
 
 
 def _construct(cls, *args, **kwargs):
+    user = cls.__dict__.get("__pk_user_ctor__")
+    if user is not None and not kwargs:
+        return user(*args)          # constructor methods were added: dispatch among them
     fields = cls.__pk_fields__
     if kwargs:
         args = _bind_kwargs(cls, args, kwargs)
@@ -106,13 +111,25 @@ def _construct(cls, *args, **kwargs):
     return obj
 
 
+_MISSING = object()
+
+
 def _bind_kwargs(cls, args, kwargs):
     names = [n for n, _ in cls.__pk_fields__]
-    vals = list(args) + [None] * (len(names) - len(args))
+    where = f"(struct defined at {fmt_loc(cls.__pk_loc__)})"
+    if len(args) >= len(names):
+        return tuple(args) + tuple(kwargs.values())     # the arity check reports it
+    vals = list(args) + [_MISSING] * (len(names) - len(args))
     for k, v in kwargs.items():
         if k not in names:
-            raise TypeError(f"{cls.__pk_name__} has no field {k}")
+            raise TypeError(f"{cls.__pk_name__} has no field {k} {where}")
+        if vals[names.index(k)] is not _MISSING:
+            raise TypeError(f"{cls.__pk_name__} got several values for field {k} {where}")
         vals[names.index(k)] = v
+    missing = [n for n, v in zip(names, vals) if v is _MISSING]
+    if missing:
+        raise TypeError(f"{cls.__pk_name__} takes {len(names)} arguments ({', '.join(names)}), "
+                        f"missing {', '.join(missing)} {where}")
     return tuple(vals)
 
 
@@ -143,8 +160,13 @@ def _hash(self):
 
 
 def _repr(self):
+    # NumPy scalars print as their value (``S(x=3)``, not ``S(x=np.int8(3))``), as Julia's show does.
     return f"{type(self).__pk_name__}(" + ", ".join(
-        f"{n}={getattr(self, n)!r}" for n, _ in type(self).__pk_fields__) + ")"
+        f"{n}={_show(getattr(self, n))}" for n, _ in type(self).__pk_fields__) + ")"
+
+
+def _show(v):
+    return str(v) if isinstance(v, T.np.generic) else repr(v)
 
 
 def _reduce(self):

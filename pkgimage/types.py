@@ -103,6 +103,9 @@ Float64 = _prim("Float64", AbstractFloat, np.float64, 64, True, True, float)
 PRIMITIVES = (Bool, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Float32, Float64)
 BUILTIN_ABSTRACT = (Any, Number, Real, Integer, Signed, Unsigned, AbstractFloat)
 
+# ``None``: what a function without a ``return value`` returns.
+Nothing = _new_type("Nothing", "nothing", Any)
+
 # Any Python object that is not one of ours: dispatch can still select ``::Any`` methods for it.
 PyObject = _new_type("PyObject", "pyobject", Any)
 
@@ -265,7 +268,7 @@ def typeintersect(a, b):
 
 
 def isconcrete(t) -> bool:
-    return t.__pk_kind__ in ("primitive", "struct", "vector", "pyobject")
+    return t.__pk_kind__ in ("primitive", "struct", "vector", "pyobject", "nothing")
 
 
 def is_pktype(t) -> bool:
@@ -299,7 +302,7 @@ def sig_repr(name, sig):
 
 
 _PY_TO_PK = {
-    int: Int64, float: Float64, bool: Bool,
+    int: Int64, float: Float64, bool: Bool, type(None): Nothing,
     np.bool_: Bool, np.int8: Int8, np.int16: Int16, np.int32: Int32, np.int64: Int64,
     np.uint8: UInt8, np.uint16: UInt16, np.uint32: UInt32, np.uint64: UInt64,
     np.float32: Float32, np.float64: Float64,
@@ -324,6 +327,9 @@ def typeof(v):
         return PyObject
     if isinstance(v, BoxedVector):
         return vector_of(v.eltype)
+    if isinstance(v, np.generic):
+        # NumPy scalar classes that alias a listed dtype (``np.longlong`` is int64 on Linux).
+        return _DTYPE_TO_PRIM.get(v.dtype, PyObject)
     return PyObject
 
 
@@ -350,6 +356,8 @@ def convert(t, v):
     ``convert`` does; floats round to the nearest representable value, as Julia's do.
     """
     if t.__pk_kind__ != "primitive":
+        if t is Nothing and v is None:
+            return None
         if isa(v, t):
             return v
         raise TypeError(f"cannot convert a value of type {typeof(v)} to {t}")
@@ -384,3 +392,41 @@ def to_python(v):
     if type(v) is np.bool_:
         return bool(v)
     return v
+
+
+# --------------------------------------------------------------------------------------------
+# Portable references to types (native code and images name types, never point at them)
+
+_BUILTIN_BY_NAME = {t.__pk_name__: t for t in BUILTIN_ABSTRACT + PRIMITIVES + (Nothing, PyObject, Vector)}
+USER_TYPES: dict = {}      # (module, qualname) -> user type, the latest definition
+
+
+def type_ref(t):
+    """A tuple naming ``t`` that survives pickling and a new process."""
+    k = t.__pk_kind__
+    if k == "union":
+        return ("union",) + tuple(type_ref(m) for m in t.__pk_members__)
+    if k == "vector":
+        return ("vector", type_ref(t.__pk_eltype__))
+    mod = getattr(t, "__pk_module__", None)
+    if mod is None or _BUILTIN_BY_NAME.get(t.__pk_name__) is t:
+        return ("builtin", t.__pk_name__)
+    return ("user", mod, t.__qualname__)
+
+
+def type_from_ref(ref):
+    kind = ref[0]
+    if kind == "builtin":
+        return _BUILTIN_BY_NAME[ref[1]]
+    if kind == "union":
+        return make_union([type_from_ref(r) for r in ref[1:]])
+    if kind == "vector":
+        return vector_of(type_from_ref(ref[1]))
+    t = USER_TYPES.get((ref[1], ref[2]))
+    if t is None:
+        import importlib
+        obj = importlib.import_module(ref[1])
+        for part in ref[2].split("."):
+            obj = getattr(obj, part)
+        t = obj
+    return t

@@ -1,0 +1,933 @@
+"""Codegen: inferred CodeInstances to LLVM IR with llvmlite.ir.
+
+Native ABI of a CodeInstance (symbol ``ci.symbol``)::
+
+    i32 @sym(RetT* %ret, T1 %a1, ..., Tn %an)     ; 0 = ok, 1 = a Python exception is set
+
+Value representations: ``Bool`` i8, integers iN, floats float/double, ``Nothing`` i8, structs
+by value as literal LLVM structs, ``Vector[T]`` of a primitive ``T`` as ``{T*, i64, i8*}``
+(data, length, owning array object), anything else (abstract types, unions, boxed vectors)
+as a ``PyObject*`` owned by the variable that holds it.  Native code runs with the GIL held,
+so it calls the CPython C API directly to box, unbox and raise.
+
+Python objects the code needs (generic functions for run-time dispatch, exception classes,
+struct classes for boxing, strings of error messages) are *constant slots*: ``i8*`` globals
+named ``<sym>.k<N>`` that the linker fills after loading.  A slot is described portably by a
+tuple (see ``jit.resolve_const``), so the same object code works in another process, which is
+what lets package images store it.
+
+The Python entry point of a CodeInstance is a METH_FASTCALL wrapper ``<sym>.py`` that unboxes
+the arguments, calls the native function and boxes the result, so a call from Python costs
+one C call and no ctypes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from llvmlite import ir
+
+from .. import types as T
+from ..errors import CompileError
+from . import inference as INF
+from . import intrinsics
+from .instances import CodeInstance
+from .ir import Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic, Raise, Return, Use
+
+I1 = ir.IntType(1)
+I8 = ir.IntType(8)
+I32 = ir.IntType(32)
+I64 = ir.IntType(64)
+I128 = ir.IntType(128)
+F32 = ir.FloatType()
+F64 = ir.DoubleType()
+OBJ = I8.as_pointer()
+OBJP = OBJ.as_pointer()
+VOID = ir.VoidType()
+PYBUF = ir.ArrayType(I64, 10)        # Py_buffer: 80 bytes, 8-aligned
+PyBUF_C_CONTIGUOUS = 0x38
+
+_PRIM_LL = {
+    T.Bool: I8, T.Int8: I8, T.Int16: ir.IntType(16), T.Int32: I32, T.Int64: I64,
+    T.UInt8: I8, T.UInt16: ir.IntType(16), T.UInt32: I32, T.UInt64: I64,
+    T.Float32: F32, T.Float64: F64,
+}
+
+
+def lltype(t):
+    k = t.__pk_kind__
+    if k == "primitive":
+        return _PRIM_LL[t]
+    if k == "nothing":
+        return I8
+    if k == "struct":
+        return ir.LiteralStructType([lltype(ft) for _, ft in t.__pk_fields__])
+    if k == "vector" and t.__pk_eltype__.__pk_kind__ == "primitive":
+        return ir.LiteralStructType([lltype(t.__pk_eltype__).as_pointer(), I64, OBJ])
+    return OBJ
+
+
+def is_boxed(t):
+    """Does a value of this type live in native code as a PyObject*?"""
+    k = t.__pk_kind__
+    if k in ("primitive", "nothing", "struct"):
+        return False
+    if k == "vector":
+        return t.__pk_eltype__.__pk_kind__ != "primitive"
+    return True
+
+
+def is_int(t):
+    return intrinsics.is_int(t) or t is T.Bool
+
+
+def ret_lltype(t):
+    return I8 if t is T.Bottom else lltype(t)
+
+
+def symbol_for(ci, generation=0):
+    """Deterministic native symbol: readable prefix plus a hash of what identifies the code."""
+    m = ci.mi.method
+    f = m.function
+    key = f"{f.module}.{f.qualname}|{T.sig_repr(f.name, m.sig)}|{m.module}|" \
+          f"{T.sig_repr(f.name, ci.mi.spec_types)}"
+    h = hashlib.sha1(key.encode()).hexdigest()[:16]
+    name = "".join(c if c.isalnum() or c == "_" else "_" for c in f.name)[:40]
+    sym = f"pk.{name}.{h}"
+    return sym if generation == 0 else f"{sym}.g{generation}"
+
+
+def native_fn_type(ci):
+    args = [ret_lltype(ci.rettype).as_pointer()] + [lltype(t) for t in ci.mi.spec_types]
+    return ir.FunctionType(I32, args)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class ModuleGen:
+    """One LLVM module: the functions of a compile batch plus the wrappers asked for."""
+
+    def __init__(self, name):
+        self.module = ir.Module(name=name)
+        self.module.triple = ""
+        self.consts = []          # (slot symbol, portable reference)
+        self._const_index = {}
+        self._decls = {}
+        self.functions = {}       # symbol -> ir.Function defined here
+        self._strings = {}
+
+    # -- declarations ------------------------------------------------------------------------
+
+    def capi(self, name, ret, args, var_arg=False):
+        f = self._decls.get(name)
+        if f is None:
+            fnty = ir.FunctionType(ret, args, var_arg=var_arg)
+            f = self.module.globals.get(name) or ir.Function(self.module, fnty, name=name)
+            self._decls[name] = f
+        return f
+
+    def native(self, ci):
+        sym = ci.symbol
+        f = self.functions.get(sym) or self.module.globals.get(sym)
+        if f is None:
+            f = ir.Function(self.module, native_fn_type(ci), name=sym)
+        return f
+
+    def intrinsic_fn(self, name, ty, nargs=1):
+        return self.module.declare_intrinsic(name, [ty])
+
+    def cstring(self, text):
+        g = self._strings.get(text)
+        if g is None:
+            data = bytearray(text.encode("utf-8")) + b"\0"
+            arr = ir.ArrayType(I8, len(data))
+            g = ir.GlobalVariable(self.module, arr, name=f".str{len(self._strings)}")
+            g.global_constant = True
+            g.linkage = "private"
+            g.initializer = ir.Constant(arr, data)
+            self._strings[text] = g
+        return g
+
+    def const_slot(self, owner_sym, ref):
+        """A global holding a PyObject* the linker fills with the object ``ref`` names."""
+        key = (owner_sym, ref)
+        g = self._const_index.get(key)
+        if g is None:
+            name = f"{owner_sym}.k{sum(1 for s, _ in self.consts if s.startswith(owner_sym + '.k'))}"
+            g = ir.GlobalVariable(self.module, OBJ, name=name)
+            g.initializer = ir.Constant(OBJ, None)
+            self.consts.append((name, ref))
+            self._const_index[key] = g
+        return g
+
+    # -- generation --------------------------------------------------------------------------
+
+    def add_function(self, ci):
+        f = self.native(ci)
+        self.functions[ci.symbol] = f
+        FunctionGen(self, ci, f).generate()
+        return f
+
+    def add_wrapper(self, ci):
+        name = ci.symbol + ".py"
+        fnty = ir.FunctionType(OBJ, [OBJ, OBJP, I64])
+        w = ir.Function(self.module, fnty, name=name)
+        WrapperGen(self, ci, w).generate()
+        return name
+
+
+class _Emitter:
+    """Boxing, unboxing and error raising shared by function bodies and wrappers.
+
+    Subclasses provide ``self.b`` (the builder), ``self.fn`` and ``self.err_block`` (where a
+    failed check jumps: the cleanup exit of a native function, the NULL return of a wrapper).
+    """
+
+    def __init__(self, mg, owner_sym):
+        self.mg = mg
+        self.sym = owner_sym
+
+    def obj_const(self, ref):
+        g = self.mg.const_slot(self.sym, ref)
+        return self.b.load(g)
+
+    def capi(self, name, ret, args):
+        return self.mg.capi(name, ret, args)
+
+    def incref(self, v):
+        self.b.call(self.capi("Py_IncRef", VOID, [OBJ]), [v])
+
+    def decref(self, v):
+        self.b.call(self.capi("Py_DecRef", VOID, [OBJ]), [v])
+
+    def check(self, failed):
+        """Jump to the error exit when ``failed`` (an i1) holds."""
+        if isinstance(failed, ir.Constant) and not failed.constant:
+            return
+        ok = self.fn.append_basic_block()
+        self.b.cbranch(failed, self.err_block, ok)
+        self.b.position_at_end(ok)
+
+    def check_null(self, obj):
+        self.check(self.b.icmp_unsigned("==", obj, ir.Constant(OBJ, None)))
+        return obj
+
+    def set_error(self, exc_name, message):
+        exc = self.obj_const(("exc", exc_name))
+        msg = self.mg.cstring(message)
+        self.b.call(self.capi("PyErr_SetString", VOID, [OBJ, OBJ]),
+                    [exc, self.b.bitcast(msg, OBJ)])
+
+    def vectorcall(self, fn_obj, args):
+        arr = self.b.alloca(OBJ, max(1, len(args)))
+        for i, a in enumerate(args):
+            self.b.store(a, self.b.gep(arr, [I64(i)]))
+        return self.b.call(self.capi("PyObject_Vectorcall", OBJ, [OBJ, OBJP, I64, OBJ]),
+                           [fn_obj, arr, I64(len(args)), ir.Constant(OBJ, None)])
+
+    def call_helper(self, ref, args):
+        """Call a Python helper that raises: release its (NULL) result, go to the error exit."""
+        r = self.vectorcall(self.obj_const(ref), args)
+        self.decref(r)
+        self.b.branch(self.err_block)
+
+    def box(self, v, t):
+        """A new reference to a Python object for native value ``v`` of type ``t``."""
+        b = self.b
+        if t is T.Int64:
+            return self.check_null(b.call(self.capi("PyLong_FromLongLong", OBJ, [I64]), [v]))
+        if t is T.Float64:
+            return self.check_null(b.call(self.capi("PyFloat_FromDouble", OBJ, [F64]), [v]))
+        if t is T.Bool:
+            return b.call(self.capi("PyBool_FromLong", OBJ, [I64]), [b.zext(v, I64)])
+        k = t.__pk_kind__
+        if k == "primitive":
+            if t.__pk_float__:
+                raw = b.call(self.capi("PyFloat_FromDouble", OBJ, [F64]), [b.fpext(v, F64)])
+            elif t.__pk_signed__:
+                raw = b.call(self.capi("PyLong_FromLongLong", OBJ, [I64]), [b.sext(v, I64)])
+            else:
+                raw = b.call(self.capi("PyLong_FromUnsignedLongLong", OBJ, [I64]),
+                             [b.zext(v, I64) if v.type != I64 else v])
+            self.check_null(raw)
+            out = self.vectorcall(self.obj_const(("pytype", T.type_ref(t))), [raw])
+            self.decref(raw)
+            return self.check_null(out)
+        if k == "nothing":
+            none = self.obj_const(("none",))
+            self.incref(none)
+            return none
+        if k == "struct":
+            fields = [self.box(b.extract_value(v, i), ft)
+                      for i, (_, ft) in enumerate(t.__pk_fields__)]
+            out = self.vectorcall(self.obj_const(("boxer", T.type_ref(t))), fields)
+            for f in fields:
+                self.decref(f)
+            return self.check_null(out)
+        if k == "vector" and not is_boxed(t):
+            owner = b.extract_value(v, 2)
+            self.incref(owner)
+            return owner
+        self.incref(v)
+        return v
+
+    def unbox(self, obj, t):
+        """The native value of type ``t`` held by borrowed PyObject* ``obj``."""
+        b = self.b
+        k = t.__pk_kind__
+        if k == "primitive":
+            if t is T.Bool:
+                r = b.call(self.capi("PyObject_IsTrue", I32, [OBJ]), [obj])
+                self.check(b.icmp_signed("<", r, I32(0)))
+                return b.trunc(r, I8)
+            if t.__pk_float__:
+                d = b.call(self.capi("PyFloat_AsDouble", F64, [OBJ]), [obj])
+                self.check(self._pending(b.fcmp_ordered("==", d, F64(-1.0))))
+                return d if t is T.Float64 else b.fptrunc(d, F32)
+            if t.__pk_signed__:
+                x = b.call(self.capi("PyLong_AsLongLong", I64, [OBJ]), [obj])
+            else:
+                x = b.call(self.capi("PyLong_AsUnsignedLongLongMask", I64, [OBJ]), [obj])
+            self.check(self._pending(b.icmp_signed("==", x, I64(-1))))
+            lt = lltype(t)
+            return x if lt == I64 else b.trunc(x, lt)
+        if k == "nothing":
+            return I8(0)
+        if k == "struct":
+            val = ir.Constant(lltype(t), ir.Undefined)
+            for i, (fname, ft) in enumerate(t.__pk_fields__):
+                name = self.mg.cstring(fname)
+                fo = self.check_null(b.call(self.capi("PyObject_GetAttrString", OBJ, [OBJ, OBJ]),
+                                            [obj, b.bitcast(name, OBJ)]))
+                fv = self.unbox(fo, ft)
+                self.decref(fo)
+                val = b.insert_value(val, fv, i)
+            return val
+        if k == "vector" and not is_boxed(t):
+            view = b.alloca(PYBUF)
+            vp = b.bitcast(view, OBJ)
+            r = b.call(self.capi("PyObject_GetBuffer", I32, [OBJ, OBJ, I32]),
+                       [obj, vp, I32(PyBUF_C_CONTIGUOUS)])
+            self.check(b.icmp_signed("!=", r, I32(0)))
+            data = b.load(b.gep(view, [I64(0), I64(0)]))
+            nbytes = b.load(b.gep(view, [I64(0), I64(2)]))
+            # The array keeps its memory while it lives; the caller holds a reference.
+            b.call(self.capi("PyBuffer_Release", VOID, [OBJ]), [vp])
+            el = lltype(t.__pk_eltype__)
+            n = b.sdiv(nbytes, I64(t.__pk_eltype__.__pk_dtype__.itemsize))
+            val = ir.Constant(lltype(t), ir.Undefined)
+            val = b.insert_value(val, b.inttoptr(data, el.as_pointer()), 0)
+            val = b.insert_value(val, n, 1)
+            return b.insert_value(val, obj, 2)
+        return obj
+
+    def _pending(self, maybe):
+        b = self.b
+        occurred = b.call(self.capi("PyErr_Occurred", OBJ, []), [])
+        return b.and_(maybe, b.icmp_unsigned("!=", occurred, ir.Constant(OBJ, None)))
+
+
+class FunctionGen(_Emitter):
+    def __init__(self, mg, ci, fn):
+        super().__init__(mg, ci.symbol)
+        self.ci = ci
+        self.fn = fn
+        self.ir = ci.ir
+
+    def loc_error(self, msg, loc=(0, 0)):
+        raise CompileError(msg, self.ir.filename, loc[0], loc[1], "codegen")
+
+    def generate(self):
+        ci, fn = self.ci, self.fn
+        entry = fn.append_basic_block("entry")
+        self.b = b = ir.IRBuilder(entry)
+        self.slots = {}
+        self.boxed_slots = []
+        for var, t in ci.vartypes.items():
+            if t is T.Bottom:
+                continue
+            slot = b.alloca(lltype(t), name="v." + var.replace("%", "t"))
+            self.slots[var] = slot
+            if is_boxed(t):
+                b.store(ir.Constant(OBJ, None), slot)
+                self.boxed_slots.append(slot)
+        self.err_block = fn.append_basic_block("error")
+        self.blocks = [fn.append_basic_block(f"b{blk.id}") for blk in self.ir.blocks]
+        self.ret_ptr = fn.args[0]
+        for name, t, arg in zip(self.ir.argnames, ci.mi.spec_types, fn.args[1:]):
+            self.store_var(name, arg, t, owned=False)
+        b.branch(self.blocks[0])
+        for blk, llb in zip(self.ir.blocks, self.blocks):
+            b.position_at_end(llb)
+            if blk.id in ci.reached:
+                self.gen_block(blk)
+            else:
+                b.unreachable()
+        b.position_at_end(self.err_block)
+        self.cleanup()
+        b.ret(I32(1))
+
+    def cleanup(self):
+        for slot in self.boxed_slots:
+            self.decref(self.b.load(slot))
+
+    def var_type(self, var):
+        return self.ci.vartypes.get(var, T.Bottom)
+
+    def load_var(self, var, want):
+        """Value of ``var`` in the representation of type ``want`` (borrowed if boxed)."""
+        st = self.var_type(var)
+        v = self.b.load(self.slots[var])
+        if is_boxed(st) and not is_boxed(want):
+            return self.unbox(v, want)
+        if not is_boxed(st) and is_boxed(want):
+            boxed = self.box(v, st)
+            self.track_temp(boxed)       # released at exit, like any boxed variable
+            return boxed
+        return v
+
+    def track_temp(self, obj):
+        slot = self.entry_alloca(OBJ)
+        self.boxed_slots.append(slot)
+        old = self.b.load(slot)
+        self.b.store(obj, slot)
+        self.decref(old)
+
+    def entry_alloca(self, ty):
+        cur = self.b.block
+        entry = self.fn.entry_basic_block
+        self.b.position_before(entry.instructions[0])
+        slot = self.b.alloca(ty)
+        self.b.store(ir.Constant(ty, None), slot)
+        self.b.position_at_end(cur)
+        return slot
+
+    def store_var(self, var, v, t, owned):
+        """Store value ``v`` whose representation is that of type ``t`` into ``var``'s slot;
+        ``owned`` says whether a boxed ``v`` is a new reference to hand over."""
+        slot = self.slots.get(var)
+        if slot is None:
+            if owned and is_boxed(t):
+                self.decref(v)
+            return
+        st = self.var_type(var)
+        b = self.b
+        if is_boxed(st):
+            if not is_boxed(t):
+                v = self.box(v, t)
+            elif not owned:
+                self.incref(v)
+            old = b.load(slot)
+            b.store(v, slot)
+            self.decref(old)
+        else:
+            if is_boxed(t):
+                val = self.unbox(v, st)
+                if owned:
+                    self.decref(v)
+                v = val
+            b.store(v, slot)
+
+    # -- blocks ------------------------------------------------------------------------------
+
+    def gen_block(self, blk):
+        b = self.b
+        for i, st in enumerate(blk.stmts):
+            key = (blk.id, i)
+            info = self.ci.stmt_info.get(key)
+            if info is None:
+                b.unreachable()
+                return
+            t = self.ci.stmt_types[key]
+            v, vt, owned = self.gen_value(st, info)
+            if t is T.Bottom:
+                if not b.block.is_terminated:
+                    b.unreachable()
+                return
+            self.store_var(st.dst, v, vt, owned)
+        term = blk.term
+        if isinstance(term, Goto):
+            b.branch(self.blocks[term.target])
+        elif isinstance(term, Branch):
+            ct = self.var_type(term.cond)
+            cv = b.load(self.slots[term.cond])
+            if is_boxed(ct):
+                r = b.call(self.capi("PyObject_IsTrue", I32, [OBJ]), [cv])
+                self.check(b.icmp_signed("<", r, I32(0)))
+                c = b.icmp_signed(">", r, I32(0))
+            elif ct is T.Bool:
+                c = b.icmp_unsigned("!=", cv, I8(0))
+            else:
+                self.loc_error(f"condition of type {ct}", term.loc)
+            b.cbranch(c, self.blocks[term.then], self.blocks[term.orelse])
+        elif isinstance(term, Return):
+            self.gen_return(term)
+        elif isinstance(term, Raise):
+            self.gen_raise(term.value)
+        else:
+            b.unreachable()
+
+    def gen_return(self, term):
+        rt = self.ci.rettype
+        vt = self.var_type(term.var)
+        if is_boxed(rt):
+            v = self.b.load(self.slots[term.var])
+            if is_boxed(vt):
+                self.incref(v)
+            else:
+                v = self.box(v, vt)
+        else:
+            v = self.load_var(term.var, rt)
+        self.b.store(v, self.ret_ptr)
+        self.cleanup()
+        self.b.ret(I32(0))
+
+    def gen_raise(self, msg):
+        parts = []
+        for p in msg.parts:
+            if isinstance(p, str):
+                parts.append(self.obj_const(("str", p)))
+            else:
+                parts.append(self.load_var(p.var, T.Any))
+        self.call_helper(("helper", "raise_error"), parts)
+
+    # -- statements --------------------------------------------------------------------------
+
+    def gen_value(self, st, info):
+        """(value, type describing its representation, owned new reference?)"""
+        v = st.value
+        b = self.b
+        if isinstance(v, Const):
+            return self.gen_const(v.value), T.typeof(v.value), False
+        if isinstance(v, Use):
+            t = info.argtypes[0]
+            return self.load_var(v.var, t), t, False
+        if isinstance(v, Call):
+            return self.gen_call(v, info)
+        if isinstance(v, Intrinsic):
+            return self.gen_intrinsic(v, info)
+        if isinstance(v, GetField):
+            if info.index >= 0:
+                sv = self.load_var(v.var, info.argtype)
+                return b.extract_value(sv, info.index), info.argtype.__pk_fields__[info.index][1], False
+            obj = self.load_var(v.var, T.Any)
+            name = self.mg.cstring(v.name)
+            r = self.check_null(b.call(self.capi("PyObject_GetAttrString", OBJ, [OBJ, OBJ]),
+                                       [obj, b.bitcast(name, OBJ)]))
+            return r, T.Any, True
+        self.loc_error(f"internal: cannot generate {v!r}", st.loc)
+
+    def gen_const(self, value):
+        t = T.typeof(value)
+        if t.__pk_kind__ == "primitive":
+            lt = lltype(t)
+            if t.__pk_float__:
+                return ir.Constant(lt, float(value))
+            return ir.Constant(lt, int(value) & ((1 << lt.width) - 1))
+        if t is T.Nothing:
+            return I8(0)
+        if t.__pk_kind__ == "struct":
+            return ir.Constant.literal_struct([self.gen_const(getattr(value, n))
+                                               for n, _ in t.__pk_fields__])
+        self.loc_error(f"constant {value!r} cannot be compiled")
+
+    def gen_call(self, v, info):
+        b = self.b
+        if isinstance(info, INF.StaticCall):
+            callee = info.mi.cache
+            args = [self.load_var(a, t) for a, t in zip(v.args, info.mi.spec_types)]
+            rt = callee.rettype
+            ret = self.entry_alloca(ret_lltype(rt))
+            status = b.call(self.mg.native(callee), [ret] + args)
+            self.check(b.icmp_signed("!=", status, I32(0)))
+            if rt is T.Bottom:
+                b.unreachable()
+                return None, rt, False
+            return b.load(ret), rt, is_boxed(rt)
+        if isinstance(info, INF.ThrowingCall):
+            self.set_error(info.exc.__name__, info.message)
+            b.branch(self.err_block)
+            return None, T.Bottom, False
+        # run-time dispatch through the generic function object
+        args = [self.load_var(a, T.Any) for a in v.args]
+        fobj = self.obj_const(("func", v.func.module, v.func.qualname))
+        return self.check_null(self.vectorcall(fobj, args)), T.Any, True
+
+    def gen_intrinsic(self, v, info):
+        argtypes = info.argtypes
+        emit = EMITTERS.get(v.name)
+        if info.dynamic or emit is None or any(is_boxed(t) for t in argtypes):
+            return self.gen_intrinsic_py(v, info)
+        args = [self.load_var(a, t) for a, t in zip(v.args, argtypes)]
+        rt = intrinsics.REGISTRY[v.name].rule(argtypes, v.params)
+        return emit(self, args, argtypes, v.params), rt, False
+
+    def gen_intrinsic_py(self, v, info):
+        """Run an intrinsic's Python implementation on boxed arguments (abstract types)."""
+        params = [self.obj_const(("type", T.type_ref(p))) for p in v.params]
+        args = [self.load_var(a, T.Any) for a in v.args]
+        fobj = self.obj_const(("intrinsic", v.name))
+        r = self.check_null(self.vectorcall(fobj, params + args))
+        return r, T.Any, True
+
+    # used by conversion emitters
+    def _inexact_unless(self, ok, dst, x, src):
+        b = self.b
+        with b.if_then(b.not_(ok), likely=False):
+            v = self.box(x, src)
+            self.call_helper(("helper", "inexact_error"),
+                             [self.obj_const(("type", T.type_ref(dst))), v])
+
+
+# ---------------------------------------------------------------------------------------------
+# Intrinsic emitters: (gen, args, argtypes, params) -> value
+
+
+def _int_binop(op):
+    def emit(g, a, ts, p):
+        return getattr(g.b, op)(a[0], a[1])
+    return emit
+
+
+def _float_binop(op):
+    def emit(g, a, ts, p):
+        return getattr(g.b, op)(a[0], a[1])
+    return emit
+
+
+def _signed(t):
+    return t.__pk_signed__ and t is not T.Bool
+
+
+def _emit_divzero_check(g, y, t):
+    b = g.b
+    zero = b.icmp_unsigned("==", y, ir.Constant(y.type, 0))
+    with b.if_then(zero, likely=False):
+        g.set_error("DivideError", "DivideError: integer division by zero")
+        b.branch(g.err_block)
+
+
+def _floordiv_int(g, a, ts, p):
+    b = g.b
+    x, y = a
+    t = ts[0]
+    _emit_divzero_check(g, y, t)
+    if not _signed(t):
+        return b.udiv(x, y)
+    minus1 = b.icmp_signed("==", y, ir.Constant(y.type, -1))
+    safe_y = b.select(minus1, ir.Constant(y.type, 1), y)
+    q = b.sdiv(x, safe_y)
+    r = b.srem(x, safe_y)
+    adjust = b.and_(b.icmp_signed("!=", r, ir.Constant(y.type, 0)),
+                    b.icmp_signed("!=", b.icmp_signed("<", r, ir.Constant(y.type, 0)),
+                                  b.icmp_signed("<", safe_y, ir.Constant(y.type, 0))))
+    q = b.select(adjust, b.sub(q, ir.Constant(y.type, 1)), q)
+    return b.select(minus1, b.neg(x), q)
+
+
+def _mod_int(g, a, ts, p):
+    b = g.b
+    x, y = a
+    t = ts[0]
+    _emit_divzero_check(g, y, t)
+    if not _signed(t):
+        return b.urem(x, y)
+    minus1 = b.icmp_signed("==", y, ir.Constant(y.type, -1))
+    safe_y = b.select(minus1, ir.Constant(y.type, 1), y)
+    r = b.srem(x, safe_y)
+    adjust = b.and_(b.icmp_signed("!=", r, ir.Constant(y.type, 0)),
+                    b.icmp_signed("!=", b.icmp_signed("<", r, ir.Constant(y.type, 0)),
+                                  b.icmp_signed("<", safe_y, ir.Constant(y.type, 0))))
+    r = b.select(adjust, b.add(r, safe_y), r)
+    return b.select(minus1, ir.Constant(y.type, 0), r)
+
+
+def _pow_int(g, a, ts, p):
+    b = g.b
+    x, y = a
+    ty = x.type
+    neg = b.icmp_signed("<", y, ir.Constant(ty, 0)) if _signed(ts[0]) else I1(0)
+    with b.if_then(neg, likely=False):
+        g.set_error("ErrorException", "DomainError: negative integer exponent")
+        b.branch(g.err_block)
+    # binary exponentiation loop
+    pre = b.block
+    head = g.fn.append_basic_block()
+    body = g.fn.append_basic_block()
+    done = g.fn.append_basic_block()
+    b.branch(head)
+    b.position_at_end(head)
+    acc = b.phi(ty)
+    base = b.phi(ty)
+    e = b.phi(ty)
+    acc.add_incoming(ir.Constant(ty, 1), pre)
+    base.add_incoming(x, pre)
+    e.add_incoming(y, pre)
+    b.cbranch(b.icmp_unsigned("!=", e, ir.Constant(ty, 0)), body, done)
+    b.position_at_end(body)
+    odd = b.trunc(e, I1)
+    acc2 = b.select(odd, b.mul(acc, base), acc)
+    base2 = b.mul(base, base)
+    e2 = b.lshr(e, ir.Constant(ty, 1))
+    acc.add_incoming(acc2, body)
+    base.add_incoming(base2, body)
+    e.add_incoming(e2, body)
+    b.branch(head)
+    b.position_at_end(done)
+    return acc
+
+
+def _float_call(name):
+    def emit(g, a, ts, p):
+        fn = g.mg.module.declare_intrinsic(name, [a[0].type])
+        return g.b.call(fn, a)
+    return emit
+
+
+def _floordiv_float(g, a, ts, p):
+    q = g.b.fdiv(a[0], a[1])
+    fn = g.mg.module.declare_intrinsic("llvm.floor", [q.type])
+    return g.b.call(fn, [q])
+
+
+def _mod_float(g, a, ts, p):
+    b = g.b
+    x, y = a
+    zero = ir.Constant(x.type, 0.0)
+    r = b.frem(x, y)
+    adjust = b.and_(b.fcmp_ordered("!=", r, zero),
+                    b.icmp_unsigned("!=", b.fcmp_ordered("<", r, zero),
+                                    b.fcmp_ordered("<", y, zero)))
+    return b.select(adjust, b.fadd(r, y), r)
+
+
+_ICMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+def _cmp(name):
+    op = _ICMP[name]
+
+    def emit(g, a, ts, p):
+        b = g.b
+        t = ts[0]
+        if t.__pk_float__:
+            c = b.fcmp_unordered(op, a[0], a[1]) if name == "ne" else b.fcmp_ordered(op, a[0], a[1])
+        elif _signed(t):
+            c = b.icmp_signed(op, a[0], a[1])
+        else:
+            c = b.icmp_unsigned(op, a[0], a[1])
+        return b.zext(c, I8)
+    return emit
+
+
+def _truth(g, a, ts, p):
+    b = g.b
+    t = ts[0]
+    if t.__pk_float__:
+        c = b.fcmp_unordered("!=", a[0], ir.Constant(a[0].type, 0.0))
+    else:
+        c = b.icmp_unsigned("!=", a[0], ir.Constant(a[0].type, 0))
+    return b.zext(c, I8)
+
+
+def _not(g, a, ts, p):
+    return g.b.xor(a[0], I8(1))
+
+
+def _egal_values(g, x, y, tx, ty):
+    b = g.b
+    if tx is not ty:
+        return I1(0)
+    k = tx.__pk_kind__
+    if k == "primitive":
+        if tx.__pk_float__:
+            return b.fcmp_ordered("==", x, y)
+        return b.icmp_unsigned("==", x, y)
+    if k == "nothing":
+        return I1(1)
+    if k == "struct":
+        acc = I1(1)
+        for i, (_, ft) in enumerate(tx.__pk_fields__):
+            acc = b.and_(acc, _egal_values(g, b.extract_value(x, i), b.extract_value(y, i), ft, ft))
+        return acc
+    if k == "vector":
+        return b.icmp_unsigned("==", b.extract_value(x, 2), b.extract_value(y, 2))
+    return b.icmp_unsigned("==", x, y)
+
+
+def _egal(g, a, ts, p):
+    return g.b.zext(_egal_values(g, a[0], a[1], ts[0], ts[1]), I8)
+
+
+def convert_value(g, x, src, dst, checked):
+    """Primitive conversion; ``checked`` raises InexactError for integer targets that cannot
+    hold the value exactly (Julia's ``convert``), otherwise integers wrap (``promote``)."""
+    b = g.b
+    if src is dst:
+        return x
+    dl = lltype(dst)
+    if dst.__pk_float__:
+        if src.__pk_float__:
+            return b.fpext(x, dl) if dst.__pk_bits__ > src.__pk_bits__ else b.fptrunc(x, dl)
+        return b.sitofp(x, dl) if _signed(src) else b.uitofp(x, dl)
+    if src.__pk_float__:
+        lo, hi = _int_range(dst)
+        # In range and integral: lo <= x <= hi and trunc(x) == x.
+        inr = b.and_(b.fcmp_ordered(">=", x, ir.Constant(x.type, float(lo))),
+                     b.fcmp_ordered("<", x, ir.Constant(x.type, float(hi) + 1.0)))
+        iv = b.fptosi(x, I64) if _signed(dst) or dst is T.Bool else b.fptoui(x, I64)
+        iv_safe = b.select(inr, iv, I64(0))
+        back = b.sitofp(iv_safe, x.type) if _signed(dst) or dst is T.Bool else b.uitofp(iv_safe, x.type)
+        exact = b.and_(inr, b.fcmp_ordered("==", back, x))
+        g._inexact_unless(exact, dst, x, src)
+        return b.trunc(iv_safe, dl) if dl != I64 else iv_safe
+    # integer -> integer
+    sw, dw = x.type.width, dl.width
+    if checked:
+        wide = b.sext(x, I128) if _signed(src) else b.zext(x, I128)
+        lo, hi = _int_range(dst)
+        ok = b.and_(b.icmp_signed(">=", wide, I128(lo)), b.icmp_signed("<=", wide, I128(hi)))
+        g._inexact_unless(ok, dst, x, src)
+    if dw > sw:
+        return b.sext(x, dl) if _signed(src) else b.zext(x, dl)
+    if dw < sw:
+        return b.trunc(x, dl)
+    return x
+
+
+def _int_range(t):
+    if t is T.Bool:
+        return 0, 1
+    import numpy as np
+    info = np.iinfo(t.__pk_dtype__)
+    return int(info.min), int(info.max)
+
+
+def _convert(g, a, ts, p):
+    return convert_value(g, a[0], ts[0], p[0], True)
+
+
+def _promote(g, a, ts, p):
+    return convert_value(g, a[0], ts[0], intrinsics.promote_type(ts[0], ts[1]), False)
+
+
+def _to_float(g, a, ts, p):
+    t = ts[0]
+    return a[0] if t.__pk_float__ else convert_value(g, a[0], t, T.Float64, False)
+
+
+def _trunc(g, a, ts, p):
+    return _trunc_impl(g, a[0], ts[0], p[0])
+
+
+def _trunc_impl(g, x, src, dst):
+    b = g.b
+    lo, hi = _int_range(dst)
+    inr = b.and_(b.fcmp_ordered(">", x, ir.Constant(x.type, float(lo) - 1.0)),
+                 b.fcmp_ordered("<", x, ir.Constant(x.type, float(hi) + 1.0)))
+    g._inexact_unless(inr, dst, x, src)
+    iv = b.fptosi(x, lltype(dst)) if _signed(dst) else b.fptoui(x, lltype(dst))
+    return iv
+
+
+def _vec_len(g, a, ts, p):
+    return g.b.extract_value(a[0], 1)
+
+
+def _vec_index(g, v, i):
+    b = g.b
+    n = b.extract_value(v, 1)
+    j = b.select(b.icmp_signed("<", i, I64(0)), b.add(i, n), i)
+    ok = b.icmp_unsigned("<", j, n)
+    with b.if_then(b.not_(ok), likely=False):
+        g.call_helper(("helper", "bounds_error"), [b.extract_value(v, 2), g.box(i, T.Int64)])
+    return b.gep(b.extract_value(v, 0), [j])
+
+
+def _vec_get(g, a, ts, p):
+    return g.b.load(_vec_index(g, a[0], a[1]))
+
+
+def _vec_set(g, a, ts, p):
+    g.b.store(a[2], _vec_index(g, a[0], a[1]))
+    return I8(0)
+
+
+def _to_eltype(g, a, ts, p):
+    el = ts[0].__pk_eltype__
+    if el.__pk_kind__ == "primitive" and ts[1].__pk_kind__ == "primitive":
+        return convert_value(g, a[1], ts[1], el, True)
+    return a[1]
+
+
+def _new(g, a, ts, p):
+    st = p[0]
+    val = ir.Constant(lltype(st), ir.Undefined)
+    for i, x in enumerate(a):
+        val = g.b.insert_value(val, x, i)
+    return val
+
+
+def _typeof(g, a, ts, p):
+    o = g.obj_const(("type", T.type_ref(ts[0])))
+    g.incref(o)
+    return o
+
+
+def _neg_int(g, a, ts, p):
+    return g.b.neg(a[0])
+
+
+def _neg_float(g, a, ts, p):
+    return g.b.fneg(a[0])
+
+
+EMITTERS = {
+    "add_int": _int_binop("add"), "sub_int": _int_binop("sub"), "mul_int": _int_binop("mul"),
+    "neg_int": _neg_int, "floordiv_int": _floordiv_int, "mod_int": _mod_int,
+    "pow_int": _pow_int,
+    "add_float": _float_binop("fadd"), "sub_float": _float_binop("fsub"),
+    "mul_float": _float_binop("fmul"), "div_float": _float_binop("fdiv"),
+    "neg_float": _neg_float, "floordiv_float": _floordiv_float, "mod_float": _mod_float,
+    "pow_float": _float_call("llvm.pow"), "sqrt": _float_call("llvm.sqrt"),
+    "abs_float": _float_call("llvm.fabs"),
+    "eq": _cmp("eq"), "ne": _cmp("ne"), "lt": _cmp("lt"), "le": _cmp("le"), "gt": _cmp("gt"),
+    "ge": _cmp("ge"), "truth": _truth, "not_bool": _not, "egal": _egal,
+    "convert": _convert, "promote": _promote, "to_float": _to_float, "trunc": _trunc,
+    "vec_len": _vec_len, "vec_get": _vec_get, "vec_set": _vec_set, "to_eltype": _to_eltype,
+    "new": _new, "typeof": _typeof,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class WrapperGen(_Emitter):
+    """The METH_FASTCALL entry: unbox arguments, call, box the result."""
+
+    def __init__(self, mg, ci, fn):
+        super().__init__(mg, ci.symbol)
+        self.ci = ci
+        self.fn = fn
+
+    def generate(self):
+        ci, fn = self.ci, self.fn
+        self.b = b = ir.IRBuilder(fn.append_basic_block("entry"))
+        self.err_block = fn.append_basic_block("fail")
+        args = [self.unbox(b.load(b.gep(fn.args[1], [I64(i)])), t)
+                for i, t in enumerate(ci.mi.spec_types)]
+        rt = ci.rettype
+        ret = b.alloca(ret_lltype(rt))
+        status = b.call(self.mg.native(ci), [ret] + args)
+        self.check(b.icmp_signed("!=", status, I32(0)))
+        if rt is T.Bottom:
+            b.branch(self.err_block)
+        else:
+            v = b.load(ret)
+            b.ret(v if is_boxed(rt) else self.box(v, rt))   # boxed results are new references
+        b.position_at_end(self.err_block)
+        b.ret(ir.Constant(OBJ, None))
+
+
+__all__ = ["ModuleGen", "lltype", "is_boxed", "symbol_for"]

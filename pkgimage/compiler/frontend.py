@@ -1,0 +1,611 @@
+"""Frontend: a method's Python source to the untyped IR of ``ir.py``.
+
+Source comes from the file the method was defined in (parsed once per file, then indexed by
+line, because ``inspect.getsource`` per method would dominate the cold compile of large
+generated modules such as DemoPkg), or from source text handed over with
+``pk.register_source`` for code created with ``exec``.
+
+Names are resolved here, at compile time, the way Julia resolves module-level bindings:
+locals are the parameters and every name assigned in the body; anything else must be a
+global (or closure) value that is a generic function, a type (used as a constructor), an
+intrinsic, a module, or a numeric constant.  Everything outside the supported subset raises
+``CompileError`` with ``file:line:col`` and the construct's name.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import linecache
+import types as pytypes
+
+from .. import types as T
+from ..errors import CompileError
+from . import intrinsics
+from .ir import (Assign, Block, Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic,
+                 IRFunction, Raise, Return, Use)
+
+# Filled by pkgimage.base at import (kept as a table so this module does not import base).
+BASE: dict = {}
+# Special callables recognised by identity: pk.error, pk.typeof, constructor lookup.
+SPECIAL: dict = {}
+
+_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
+           ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow"}
+_CMPOPS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt",
+           ast.GtE: "ge"}
+_BUILTIN_FUNCS = {len: "len", abs: "abs", min: "min", max: "max", int: "int_",
+                  float: "float_", bool: "truth"}
+
+_SOURCES: dict = {}     # filename -> {first line: FunctionDef}
+
+
+def register_source(filename, text):
+    """Make source text created with ``exec`` available to the compiler (and to tracebacks)."""
+    lines = text.splitlines(keepends=True)
+    linecache.cache[filename] = (len(text), None, lines, filename)
+    _SOURCES.pop(filename, None)
+
+
+def _index_file(filename):
+    idx = _SOURCES.get(filename)
+    if idx is not None:
+        return idx
+    lines = linecache.getlines(filename)
+    if not lines:
+        idx = {}
+    else:
+        try:
+            tree = ast.parse("".join(lines), filename)
+        except SyntaxError:
+            tree = None
+        idx = {}
+        if tree is not None:
+            for node in ast.walk(tree):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                    idx.setdefault(first, node)
+                    idx.setdefault(node.lineno, node)
+    _SOURCES[filename] = idx
+    return idx
+
+
+def find_def(method):
+    """The ``ast.FunctionDef`` of a method, or raise CompileError saying why it is missing."""
+    fn = method.pyfunc
+    code = fn.__code__
+    node = _index_file(code.co_filename).get(code.co_firstlineno)
+    if node is None:
+        raise CompileError(f"the source of method {method.sigstr()} is not available (code "
+                           f"created with exec needs pk.register_source(filename, text))",
+                           code.co_filename, code.co_firstlineno, 0, "source")
+    return node
+
+
+class _Scope:
+    """Compile-time lookup of a method's non-local names (globals, closure cells, builtins)."""
+
+    def __init__(self, fn):
+        self.globals = fn.__globals__
+        self.cells = {}
+        if fn.__closure__:
+            for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
+                try:
+                    self.cells[name] = cell.cell_contents
+                except ValueError:
+                    pass
+
+    def lookup(self, name):
+        if name in self.cells:
+            return True, self.cells[name]
+        if name in self.globals:
+            return True, self.globals[name]
+        if hasattr(builtins, name):
+            return True, getattr(builtins, name)
+        return False, None
+
+
+def _assigned_names(fdef):
+    names = set()
+    for node in ast.walk(fdef):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names
+
+
+class Lowerer:
+    def __init__(self, method, fdef):
+        self.method = method
+        self.fdef = fdef
+        self.filename = method.pyfunc.__code__.co_filename
+        self.scope = _Scope(method.pyfunc)
+        self.args = tuple(a.arg for a in fdef.args.args)
+        self.locals = set(self.args) | _assigned_names(fdef)
+        self.blocks = [Block(0)]
+        self.cur = self.blocks[0]
+        self.ntmp = 0
+        self.loops = []        # (continue target, break target)
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def error(self, node, msg, construct=None):
+        raise CompileError(msg, self.filename, getattr(node, "lineno", self.fdef.lineno),
+                           getattr(node, "col_offset", 0) + 1, construct)
+
+    def unsupported(self, node, what=None):
+        what = what or type(node).__name__
+        self.error(node, f"unsupported construct in compiled code: {what} "
+                         f"(in method {self.method.sigstr()})", what)
+
+    def tmp(self):
+        self.ntmp += 1
+        return f"%{self.ntmp}"
+
+    def new_block(self):
+        b = Block(len(self.blocks))
+        self.blocks.append(b)
+        return b
+
+    def emit(self, value, node, dst=None):
+        dst = dst or self.tmp()
+        if self.cur.term is None:
+            self.cur.stmts.append(Assign(dst, value, (getattr(node, "lineno", 0),
+                                                      getattr(node, "col_offset", 0) + 1)))
+        return dst
+
+    def terminate(self, term):
+        if self.cur.term is None:
+            self.cur.term = term
+
+    def goto(self, block):
+        self.terminate(Goto(block.id))
+        self.cur = block
+
+    def base(self, name, node):
+        f = BASE.get(name)
+        if f is None:
+            self.error(node, f"base function {name} is not available", name)
+        return f
+
+    def call_base(self, name, args, node):
+        return self.emit(Call(self.base(name, node), tuple(args)), node)
+
+    # -- entry -------------------------------------------------------------------------------
+
+    def lower(self):
+        a = self.fdef.args
+        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults:
+            self.unsupported(self.fdef, "variadic, keyword or default parameters")
+        body = self.fdef.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            body = body[1:]        # docstring
+        self.stmts(body)
+        if self.cur.term is None:
+            none = self.emit(Const(None), self.fdef)
+            self.terminate(Return(none))
+        for b in self.blocks:       # blocks left open by break/continue bookkeeping
+            if b.term is None:
+                b.term = Return(self._none_in(b))
+        return IRFunction(self.method.function.name, self.args, self.blocks, self.filename,
+                          self.fdef.lineno)
+
+    def _none_in(self, b):
+        dst = self.tmp()
+        b.stmts.append(Assign(dst, Const(None), (0, 0)))
+        return dst
+
+    # -- statements --------------------------------------------------------------------------
+
+    def stmts(self, body):
+        for s in body:
+            if self.cur.term is not None:
+                # Code after return/break/continue: unreachable; give it its own block so that
+                # it is still checked for unsupported constructs.
+                self.cur = self.new_block()
+            self.stmt(s)
+
+    def stmt(self, s):
+        m = getattr(self, "s_" + type(s).__name__, None)
+        if m is None:
+            self.unsupported(s)
+        m(s)
+
+    def s_Pass(self, s):
+        pass
+
+    def s_Expr(self, s):
+        if isinstance(s.value, ast.Constant) and isinstance(s.value.value, str):
+            return
+        self.expr(s.value)
+
+    def s_Return(self, s):
+        v = self.expr(s.value) if s.value is not None else self.emit(Const(None), s)
+        self.terminate(Return(v, (s.lineno, s.col_offset + 1)))
+
+    def s_Assign(self, s):
+        v = self.expr(s.value)
+        for t in s.targets:
+            self.assign_to(t, v, s)
+
+    def s_AnnAssign(self, s):
+        if s.value is None:
+            return
+        v = self.expr(s.value)
+        ok, ann = self.resolve_static(s.annotation)
+        if ok and isinstance(ann, T.PkType) and ann.__pk_kind__ == "primitive":
+            v = self.emit(Call(SPECIAL["constructor"](ann), (v,)), s)
+        self.assign_to(s.target, v, s)
+
+    def s_AugAssign(self, s):
+        op = _BINOPS.get(type(s.op))
+        if op is None:
+            self.unsupported(s, f"augmented operator {type(s.op).__name__}")
+        t = s.target
+        if isinstance(t, ast.Name):
+            cur = self.name_load(t)
+            v = self.call_base(op, [cur, self.expr(s.value)], s)
+            self.emit(Use(v), s, dst=t.id)
+        elif isinstance(t, ast.Subscript):
+            obj = self.expr(t.value)
+            idx = self.index_expr(t)
+            cur = self.call_base("getitem", [obj, idx], s)
+            v = self.call_base(op, [cur, self.expr(s.value)], s)
+            self.call_base("setitem", [obj, idx, v], s)
+        else:
+            self.unsupported(s, "augmented assignment to " + type(t).__name__)
+
+    def assign_to(self, t, v, s):
+        if isinstance(t, ast.Name):
+            self.emit(Use(v), s, dst=t.id)
+        elif isinstance(t, ast.Subscript):
+            obj = self.expr(t.value)
+            idx = self.index_expr(t)
+            self.call_base("setitem", [obj, idx, v], s)
+        else:
+            self.unsupported(t, "assignment to " + type(t).__name__)
+
+    def cond(self, node):
+        v = self.expr(node)
+        return self.call_base("truth", [v], node)
+
+    def s_If(self, s):
+        c = self.cond(s.test)
+        then, orelse, join = self.new_block(), self.new_block(), self.new_block()
+        self.terminate(Branch(c, then.id, orelse.id, (s.lineno, s.col_offset + 1)))
+        self.cur = then
+        self.stmts(s.body)
+        self.terminate(Goto(join.id))
+        self.cur = orelse
+        self.stmts(s.orelse)
+        self.terminate(Goto(join.id))
+        self.cur = join
+
+    def s_While(self, s):
+        if s.orelse:
+            self.unsupported(s, "while-else")
+        head, body, done = self.new_block(), self.new_block(), self.new_block()
+        self.goto(head)
+        c = self.cond(s.test)
+        self.terminate(Branch(c, body.id, done.id, (s.lineno, s.col_offset + 1)))
+        self.loops.append((head, done))
+        self.cur = body
+        self.stmts(s.body)
+        self.terminate(Goto(head.id))
+        self.loops.pop()
+        self.cur = done
+
+    def s_For(self, s):
+        if s.orelse:
+            self.unsupported(s, "for-else")
+        if not isinstance(s.target, ast.Name):
+            self.unsupported(s.target, "for loop target " + type(s.target).__name__)
+        it = s.iter
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and \
+                it.func.id == "range" and it.func.id not in self.locals and \
+                self.scope.lookup("range")[1] is range:
+            self.for_range(s, it)
+        else:
+            self.for_vector(s, it)
+
+    def for_range(self, s, it):
+        if it.keywords or not 1 <= len(it.args) <= 3:
+            self.error(it, "range() takes 1 to 3 positional arguments", "range")
+        args = [self.expr(a) for a in it.args]
+        if len(args) == 1:
+            start, stop, step = self.emit(Const(0), it), args[0], self.emit(Const(1), it)
+        elif len(args) == 2:
+            start, stop, step = args[0], args[1], self.emit(Const(1), it)
+        else:
+            start, stop, step = args
+            self.call_base("check_range_step", [step], it)
+        counter = self.tmp()
+        self.emit(Use(self.call_base("to_index", [start], it)), it, dst=counter)
+        stop = self.call_base("to_index", [stop], it)
+        step = self.call_base("to_index", [step], it)
+        head, body, done = self.new_block(), self.new_block(), self.new_block()
+        self.goto(head)
+        c = self.call_base("range_continues", [counter, stop, step], it)
+        self.terminate(Branch(c, body.id, done.id, (s.lineno, s.col_offset + 1)))
+        self.cur = body
+        self.emit(Use(counter), s, dst=s.target.id)
+        self.emit(Use(self.call_base("add", [counter, step], it)), it, dst=counter)
+        self.loops.append((head, done))
+        self.stmts(s.body)
+        self.terminate(Goto(head.id))
+        self.loops.pop()
+        self.cur = done
+
+    def for_vector(self, s, it):
+        vec = self.expr(it)
+        n = self.call_base("len", [vec], it)
+        counter = self.tmp()
+        self.emit(Const(0), it, dst=counter)
+        one = self.emit(Const(1), it)
+        head, body, done = self.new_block(), self.new_block(), self.new_block()
+        self.goto(head)
+        c = self.call_base("lt", [counter, n], it)
+        self.terminate(Branch(c, body.id, done.id, (s.lineno, s.col_offset + 1)))
+        self.cur = body
+        self.emit(Use(self.call_base("getitem", [vec, counter], it)), s, dst=s.target.id)
+        self.emit(Use(self.call_base("add", [counter, one], it)), it, dst=counter)
+        self.loops.append((head, done))
+        self.stmts(s.body)
+        self.terminate(Goto(head.id))
+        self.loops.pop()
+        self.cur = done
+
+    def s_Break(self, s):
+        if not self.loops:
+            self.error(s, "'break' outside loop", "break")
+        self.terminate(Goto(self.loops[-1][1].id))
+
+    def s_Continue(self, s):
+        if not self.loops:
+            self.error(s, "'continue' not properly in loop", "continue")
+        self.terminate(Goto(self.loops[-1][0].id))
+
+    # -- expressions -------------------------------------------------------------------------
+
+    def expr(self, node):
+        m = getattr(self, "e_" + type(node).__name__, None)
+        if m is None:
+            self.unsupported(node)
+        return m(node)
+
+    def e_Constant(self, node):
+        v = node.value
+        if isinstance(v, bool) or v is None or isinstance(v, float):
+            return self.emit(Const(v), node)
+        if isinstance(v, int):
+            if not -2**63 <= v < 2**63:
+                self.error(node, f"integer literal {v} does not fit in Int64", "Constant")
+            return self.emit(Const(v), node)
+        self.unsupported(node, f"{type(v).__name__} literal")
+
+    def name_load(self, node):
+        if node.id in self.locals:
+            return node.id
+        ok, val = self.scope.lookup(node.id)
+        if not ok:
+            self.error(node, f"name {node.id!r} is not defined", "Name")
+        return self.const_value(val, node)
+
+    def const_value(self, val, node):
+        if isinstance(val, (bool, int, float)) or val is None:
+            return self.e_Constant(ast.copy_location(ast.Constant(val), node))
+        import numpy as np
+        if isinstance(val, np.generic) and T.typeof(val) is not T.PyObject:
+            return self.emit(Const(val), node)
+        if type(T.typeof(val)).__name__ == "PkType" and T.typeof(val).__pk_kind__ == "struct":
+            return self.emit(Const(val), node)
+        self.unsupported(node, f"global {getattr(node, 'id', '')!r} of type "
+                               f"{type(val).__name__} used as a value")
+
+    def e_Name(self, node):
+        return self.name_load(node)
+
+    def e_BinOp(self, node):
+        op = _BINOPS.get(type(node.op))
+        if op is None:
+            self.unsupported(node, f"operator {type(node.op).__name__}")
+        return self.call_base(op, [self.expr(node.left), self.expr(node.right)], node)
+
+    def e_UnaryOp(self, node):
+        if isinstance(node.op, ast.USub):
+            return self.call_base("neg", [self.expr(node.operand)], node)
+        if isinstance(node.op, ast.UAdd):
+            return self.expr(node.operand)
+        if isinstance(node.op, ast.Not):
+            c = self.cond(node.operand)
+            return self.emit(Intrinsic("not_bool", (c,)), node)
+        self.unsupported(node, f"operator {type(node.op).__name__}")
+
+    def e_Compare(self, node):
+        left = self.expr(node.left)
+        if len(node.ops) == 1:
+            return self._cmp(node.ops[0], left, self.expr(node.comparators[0]), node)
+        result = self.tmp()
+        done = self.new_block()
+        for i, (op, comp) in enumerate(zip(node.ops, node.comparators)):
+            right = self.expr(comp)
+            c = self._cmp(op, left, right, node)
+            self.emit(Use(c), node, dst=result)
+            if i < len(node.ops) - 1:
+                nxt = self.new_block()
+                self.terminate(Branch(c, nxt.id, done.id))
+                self.cur = nxt
+            left = right
+        self.goto(done)
+        return result
+
+    def _cmp(self, op, a, b, node):
+        name = _CMPOPS.get(type(op))
+        if name is None:
+            self.unsupported(node, f"comparison {type(op).__name__}")
+        return self.call_base(name, [a, b], node)
+
+    def e_BoolOp(self, node):
+        result = self.tmp()
+        done = self.new_block()
+        for i, v in enumerate(node.values):
+            val = self.expr(v)
+            self.emit(Use(val), node, dst=result)
+            if i < len(node.values) - 1:
+                c = self.call_base("truth", [val], node)
+                nxt = self.new_block()
+                if isinstance(node.op, ast.And):
+                    self.terminate(Branch(c, nxt.id, done.id))
+                else:
+                    self.terminate(Branch(c, done.id, nxt.id))
+                self.cur = nxt
+        self.goto(done)
+        return result
+
+    def e_IfExp(self, node):
+        result = self.tmp()
+        c = self.cond(node.test)
+        then, orelse, done = self.new_block(), self.new_block(), self.new_block()
+        self.terminate(Branch(c, then.id, orelse.id))
+        self.cur = then
+        self.emit(Use(self.expr(node.body)), node, dst=result)
+        self.terminate(Goto(done.id))
+        self.cur = orelse
+        self.emit(Use(self.expr(node.orelse)), node, dst=result)
+        self.terminate(Goto(done.id))
+        self.cur = done
+        return result
+
+    def e_Attribute(self, node):
+        ok, val = self.resolve_static(node)
+        if ok:
+            return self.const_value(val, node)
+        obj = self.expr(node.value)
+        return self.emit(GetField(obj, node.attr), node)
+
+    def index_expr(self, sub):
+        if isinstance(sub.slice, ast.Slice):
+            self.unsupported(sub, "slice")
+        return self.expr(sub.slice)
+
+    def e_Subscript(self, node):
+        return self.call_base("getitem", [self.expr(node.value), self.index_expr(node)], node)
+
+    def resolve_static(self, node):
+        """Resolve ``Name`` / ``a.b.c`` to a compile-time value when it is not local."""
+        if isinstance(node, ast.Name):
+            if node.id in self.locals:
+                return False, None
+            ok, val = self.scope.lookup(node.id)
+            if not ok:
+                self.error(node, f"name {node.id!r} is not defined", "Name")
+            return True, val
+        if isinstance(node, ast.Attribute):
+            ok, base = self.resolve_static(node.value)
+            if not ok:
+                return False, None
+            if isinstance(base, (pytypes.ModuleType, intrinsics.Namespace)) or \
+                    hasattr(base, "__pk_namespace__"):
+                if not hasattr(base, node.attr):
+                    self.error(node, f"{getattr(base, '__name__', base)} has no attribute "
+                                     f"{node.attr!r}", "Attribute")
+                return True, getattr(base, node.attr)
+            if isinstance(base, T.PkType):
+                self.unsupported(node, "attribute of a type")
+            if type(T.typeof(base)).__name__ == "PkType" and \
+                    T.typeof(base).__pk_kind__ == "struct":
+                return True, getattr(base, node.attr)
+            self.unsupported(node, f"attribute {node.attr!r} of a global "
+                                   f"{type(base).__name__}")
+        if isinstance(node, ast.Subscript):
+            ok, base = self.resolve_static(node.value)
+            if ok and (base is T.Vector or base is T.Union):
+                ok2, param = self.resolve_static(node.slice)
+                if ok2:
+                    return True, base[param]
+            return False, None
+        return False, None
+
+    def e_Call(self, node):
+        if node.keywords:
+            self.unsupported(node, "keyword arguments")
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            self.unsupported(node, "*args in a call")
+        ok, callee = self.resolve_static(node.func)
+        if not ok:
+            self.unsupported(node, "call of a local value (only global functions and types "
+                                   "can be called)")
+        from ..dispatch import GenericFunction
+        if isinstance(callee, GenericFunction):
+            return self.emit(Call(callee, tuple(self.expr(a) for a in node.args)), node)
+        if isinstance(callee, intrinsics.IntrinsicFn):
+            params = []
+            for a in node.args[:callee.nparams]:
+                okp, p = self.resolve_static(a)
+                if not okp or not isinstance(p, T.PkType):
+                    self.error(a, f"intrinsic {callee.name} needs a type here", callee.name)
+                params.append(p)
+            args = tuple(self.expr(a) for a in node.args[callee.nparams:])
+            return self.emit(Intrinsic(callee.name, args, tuple(params)), node)
+        if isinstance(callee, T.PkType):
+            if callee.__pk_kind__ in ("struct", "primitive"):
+                ctor = SPECIAL["constructor"](callee)
+                return self.emit(Call(ctor, tuple(self.expr(a) for a in node.args)), node)
+            self.unsupported(node, f"call of type {callee}")
+        if callee is SPECIAL.get("error"):
+            return self.error_call(node)
+        if callee is SPECIAL.get("typeof"):
+            if len(node.args) != 1:
+                self.error(node, "typeof takes one argument", "typeof")
+            return self.emit(Intrinsic("typeof", (self.expr(node.args[0]),)), node)
+        if callee is range:
+            self.unsupported(node, "range() outside a for loop header")
+        name = _BUILTIN_FUNCS.get(callee) if _hashable(callee) else None
+        if name is not None:
+            return self.call_base(name, [self.expr(a) for a in node.args], node)
+        self.unsupported(node, f"call of {getattr(callee, '__name__', type(callee).__name__)}"
+                               f" (not a generic function)")
+
+    def error_call(self, node):
+        if len(node.args) != 1:
+            self.error(node, "pk.error takes one message argument", "error")
+        msg = node.args[0]
+        parts = []
+        if isinstance(msg, ast.Constant) and isinstance(msg.value, str):
+            parts.append(msg.value)
+        elif isinstance(msg, ast.JoinedStr):
+            for v in msg.values:
+                if isinstance(v, ast.Constant):
+                    parts.append(str(v.value))
+                elif isinstance(v, ast.FormattedValue):
+                    if v.format_spec is not None or v.conversion not in (-1, 115):
+                        self.unsupported(v, "format spec in error message")
+                    parts.append(Use(self.expr(v.value)))
+        else:
+            parts.append(Use(self.expr(msg)))
+        self.terminate(Raise(ErrorMsg(tuple(parts)), (node.lineno, node.col_offset + 1)))
+        self.cur = self.new_block()
+        return self.emit(Const(None), node)
+
+
+def _hashable(x):
+    try:
+        hash(x)
+        return True
+    except TypeError:
+        return False
+
+
+def lower(method):
+    """IR for a method: synthesized ones (default constructors) bring their own builder."""
+    synth = getattr(method.pyfunc, "__pk_synth_ir__", None)
+    if synth is not None:
+        return synth(method)
+    fdef = find_def(method)
+    try:
+        return Lowerer(method, fdef).lower()
+    except CompileError:
+        raise
+    except RecursionError:
+        raise CompileError("expression nested too deeply", method.file, method.line, 0,
+                           "recursion") from None

@@ -1,0 +1,363 @@
+"""Type inference: abstract interpretation of the IR over the type lattice.
+
+For a MethodInstance (method + argument types) this computes, per block, the type of each
+variable at entry, iterating to a fixed point over loops; unions are kept small (more than
+``MAX_UNION`` members widen to ``Any``).  Each call is resolved through dispatch *at the
+current world*:
+
+* all argument types concrete -> the one method that applies (a static call; the callee is
+  inferred recursively and gets a backedge), or a call known to throw;
+* some argument abstract -> a run-time dispatch; if few methods may apply they are inferred
+  on the intersected signature (this is where ``double(::AbstractFloat)`` comes from) only to
+  bound the return type.
+
+Recursion terminates: a call to a MethodInstance already being inferred uses its current
+return-type guess (starting at the bottom type); the outermost member of the cycle repeats
+until its guess is stable, and the members inside are committed only then.
+
+Results go into a :class:`CodeInstance`; the IR itself is never modified.
+"""
+
+from __future__ import annotations
+
+from .. import dispatch as D
+from .. import types as T
+from ..errors import AmbiguityError, CompileError, MethodError
+from . import frontend, intrinsics
+from .instances import CodeInstance, Edge, method_instance, register_edges
+from .ir import Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic, Raise, Return, Use
+
+MAX_UNION = 4
+MAX_CYCLE_ITERATIONS = 8
+MAX_DYNAMIC_CANDIDATES = 3
+
+
+# -- resolutions recorded per statement (codegen reads them) ---------------------------------
+
+class StaticCall:
+    __slots__ = ("mi", "argtypes")
+
+    def __init__(self, mi, argtypes):
+        self.mi, self.argtypes = mi, argtypes
+
+
+class DynamicCall:
+    __slots__ = ("function", "argtypes")
+
+    def __init__(self, function, argtypes):
+        self.function, self.argtypes = function, argtypes
+
+
+class ThrowingCall:
+    __slots__ = ("function", "argtypes", "message", "exc")
+
+    def __init__(self, function, argtypes, message, exc):
+        self.function, self.argtypes, self.message, self.exc = function, argtypes, message, exc
+
+
+class IntrinsicCall:
+    __slots__ = ("name", "argtypes", "params", "dynamic")
+
+    def __init__(self, name, argtypes, params, dynamic):
+        self.name, self.argtypes, self.params, self.dynamic = name, argtypes, params, dynamic
+
+
+class FieldRef:
+    __slots__ = ("argtype", "index", "name")
+
+    def __init__(self, argtype, index, name):
+        self.argtype, self.index, self.name = argtype, index, name
+
+
+class Plain:
+    """Const / Use: the argument types suffice."""
+    __slots__ = ("argtypes",)
+
+    def __init__(self, argtypes):
+        self.argtypes = argtypes
+
+
+# -- lattice ----------------------------------------------------------------------------------
+
+def join(a, b):
+    if a is None:
+        return b
+    if b is None or a is b:
+        return a
+    u = T.make_union((a, b))
+    if u.__pk_kind__ == "union" and len(u.__pk_members__) > MAX_UNION:
+        return T.Any
+    return u
+
+
+# -- inference state --------------------------------------------------------------------------
+
+_IR_CACHE: dict = {}
+
+
+def ir_of(method):
+    ir = _IR_CACHE.get(method)
+    if ir is None:
+        ir = _IR_CACHE[method] = frontend.lower(method)
+    return ir
+
+
+class _Frame:
+    __slots__ = ("mi", "ci", "recursed", "head", "provisional")
+
+    def __init__(self, mi):
+        self.mi = mi
+        self.ci = None
+        self.recursed = False
+        self.head = None          # the outermost frame of a cycle this frame is inside
+        self.provisional = []     # CodeInstances of cycle members waiting for this head
+
+
+_STACK: list = []
+_ACTIVE: dict = {}                # MethodInstance -> frame
+_PROVISIONAL: dict = {}           # MethodInstance -> CodeInstance inferred inside a cycle
+
+
+def typeinf(mi):
+    """The CodeInstance for ``mi`` (inferring it, and its static callees, if needed)."""
+    if mi.cache is not None:
+        return mi.cache
+    ci = _PROVISIONAL.get(mi)
+    if ci is not None:
+        return ci
+    frame = _ACTIVE.get(mi)
+    if frame is not None:
+        _mark_cycle(frame)
+        return frame.ci
+    return _infer_frame(mi)
+
+
+def _mark_cycle(head):
+    head.recursed = True
+    k = _STACK.index(head)
+    for f in _STACK[k + 1:]:
+        if f.head is None or _STACK.index(f.head) > k:
+            f.head = head
+
+
+def _infer_frame(mi):
+    frame = _Frame(mi)
+    _STACK.append(frame)
+    _ACTIVE[mi] = frame
+    try:
+        guess = T.Bottom
+        for it in range(MAX_CYCLE_ITERATIONS + 1):
+            for p in frame.provisional:
+                _PROVISIONAL.pop(p.mi, None)
+            frame.provisional = []
+            frame.recursed = False
+            ci = CodeInstance(mi, ir_of(mi.method), D.world_counter())
+            ci.rettype = guess
+            frame.ci = ci
+            _run(ci)
+            if not frame.recursed or ci.rettype is guess:
+                break
+            guess = ci.rettype if it < MAX_CYCLE_ITERATIONS - 1 else T.Any
+    finally:
+        _STACK.pop()
+        del _ACTIVE[mi]
+    head = frame.head
+    if head is not None and head in _STACK:
+        # Inside a cycle whose head is still running: wait for it.
+        _PROVISIONAL[mi] = ci
+        head.provisional.append(ci)
+        head.provisional.extend(frame.provisional)
+        return ci
+    for p in frame.provisional:
+        _PROVISIONAL.pop(p.mi, None)
+        if p.mi.cache is None:
+            _commit(p)
+    _commit(ci)
+    return ci
+
+
+def _commit(ci):
+    ci.mi.cache = ci
+    for callee in ci.callees:
+        callee.add_backedge(ci.mi)
+    register_edges(ci)
+
+
+# -- the abstract interpreter -----------------------------------------------------------------
+
+def _run(ci):
+    ir = ci.ir
+    mi = ci.mi
+    nblocks = len(ir.blocks)
+    state = [None] * nblocks
+    state[0] = dict(zip(ir.argnames, mi.spec_types))
+    vartypes = dict(state[0])
+    work = {0}
+    ret = ci.rettype if ci.rettype is not T.Bottom else None
+    ci.edges = []
+    ci.callees = []
+    ci.stmt_info = {}
+    ci.stmt_types = {}
+    ci.reached = set()
+    seen_edges = set()
+    while work:
+        bid = min(work)
+        work.discard(bid)
+        block = ir.blocks[bid]
+        ci.reached.add(bid)
+        env = dict(state[bid])
+        dead = False
+        for i, st in enumerate(block.stmts):
+            t, info = _eval(ci, st, env, seen_edges)
+            ci.stmt_info[(bid, i)] = info
+            ci.stmt_types[(bid, i)] = t
+            if t is T.Bottom:
+                dead = True       # a call that always throws: the rest never runs
+                env[st.dst] = t
+                break
+            env[st.dst] = t
+            vartypes[st.dst] = join(vartypes.get(st.dst), t)
+        if dead:
+            continue
+        term = block.term
+        if isinstance(term, Return):
+            rt = _use(ci, term.var, env, term.loc)
+            ret = join(ret, rt)
+        elif isinstance(term, Raise):
+            for p in term.value.parts:
+                if isinstance(p, Use):
+                    _use(ci, p.var, env, term.loc)
+        elif isinstance(term, Branch):
+            _use(ci, term.cond, env, term.loc)
+        for s in ir.successors(block):
+            new = _join_env(state[s], env)
+            if new is not None:
+                state[s] = new
+                work.add(s)
+    ci.vartypes = vartypes
+    ci.rettype = ret if ret is not None else T.Bottom
+    return ci
+
+
+def _join_env(old, env):
+    """Joined state, or None when nothing changed."""
+    if old is None:
+        return dict(env)
+    changed = False
+    new = dict(old)
+    for k, t in env.items():
+        o = new.get(k)
+        j = join(o, t)
+        if j is not o:
+            new[k] = j
+            changed = True
+    return new if changed else None
+
+
+def _use(ci, var, env, loc):
+    t = env.get(var)
+    if t is None:
+        raise CompileError(f"local variable {var!r} is used before it is assigned",
+                           ci.ir.filename, loc[0], loc[1], "Name")
+    return t
+
+
+def _eval(ci, st, env, seen_edges):
+    v = st.value
+    if isinstance(v, Const):
+        return T.typeof(v.value), Plain(())
+    if isinstance(v, Use):
+        t = _use(ci, v.var, env, st.loc)
+        return t, Plain((t,))
+    argtypes = tuple(_use(ci, a, env, st.loc) for a in getattr(v, "args", ()))
+    if any(t is T.Bottom for t in argtypes):
+        return T.Bottom, Plain(argtypes)
+    if isinstance(v, Call):
+        return _eval_call(ci, v.func, argtypes, seen_edges)
+    if isinstance(v, Intrinsic):
+        return _eval_intrinsic(ci, v, argtypes, st)
+    if isinstance(v, GetField):
+        return _eval_getfield(ci, v, _use(ci, v.var, env, st.loc), st)
+    raise CompileError(f"internal: unknown IR expression {v!r}", ci.ir.filename, *st.loc)
+
+
+def _add_edge(ci, seen, edge):
+    key = (edge.kind, id(edge.function), edge.argtypes)
+    if key not in seen:
+        seen.add(key)
+        ci.edges.append(edge)
+
+
+def _eval_call(ci, func, argtypes, seen_edges):
+    if all(T.isconcrete(t) for t in argtypes):
+        try:
+            m = func.dispatch(argtypes)
+        except (AmbiguityError, MethodError) as e:
+            _add_edge(ci, seen_edges, Edge("throws", func, argtypes))
+            return T.Bottom, ThrowingCall(func, argtypes, str(e), type(e))
+        mi = method_instance(m, argtypes)
+        callee = typeinf(mi)
+        _add_edge(ci, seen_edges, Edge("static", func, argtypes, m))
+        if mi not in ci.callees:
+            ci.callees.append(mi)
+        return callee.rettype, StaticCall(mi, argtypes)
+    n = len(argtypes)
+    cands = [m for m in func.methods if len(m.sig) == n and T.sig_intersect(argtypes, m.sig)]
+    if not cands:
+        _add_edge(ci, seen_edges, Edge("throws", func, argtypes))
+        msg = func._no_method_message(argtypes)
+        return T.Bottom, ThrowingCall(func, argtypes, msg, MethodError)
+    _add_edge(ci, seen_edges, Edge("dynamic", func, argtypes))
+    rt = T.Any
+    if len(cands) <= MAX_DYNAMIC_CANDIDATES and T.Any not in argtypes:
+        rt = None
+        for m in cands:
+            spec = T.sig_intersect(argtypes, m.sig)
+            sub = method_instance(m, spec)
+            sci = typeinf(sub)
+            if all(T.isconcrete(t) for t in spec):
+                pass
+            else:
+                sci.needs_native = False
+            rt = join(rt, sci.rettype)
+        if rt is None or rt is T.Bottom:
+            rt = T.Any
+    return rt, DynamicCall(func, argtypes)
+
+
+def _eval_intrinsic(ci, v, argtypes, st):
+    fn = intrinsics.REGISTRY[v.name]
+    if all(T.isconcrete(t) for t in argtypes):
+        rt = fn.rule(argtypes, v.params)
+        if rt is None:
+            raise CompileError(
+                f"intrinsic {v.name} does not accept argument types "
+                f"({', '.join(map(str, argtypes))})" +
+                (f" with parameters {v.params}" if v.params else ""),
+                ci.ir.filename, st.loc[0], st.loc[1], v.name)
+        return rt, IntrinsicCall(v.name, argtypes, v.params, False)
+    # Abstract arguments: run the Python implementation at run time on boxed values.
+    return T.Any, IntrinsicCall(v.name, argtypes, v.params, True)
+
+
+def _eval_getfield(ci, v, t, st):
+    if t.__pk_kind__ == "struct":
+        for i, (n, ft) in enumerate(t.__pk_fields__):
+            if n == v.name:
+                return ft, FieldRef(t, i, n)
+        raise CompileError(f"type {t} has no field {v.name!r}", ci.ir.filename, st.loc[0],
+                           st.loc[1], "Attribute")
+    if T.isconcrete(t):
+        raise CompileError(f"type {t} has no field {v.name!r}", ci.ir.filename, st.loc[0],
+                           st.loc[1], "Attribute")
+    return T.Any, FieldRef(t, -1, v.name)
+
+
+def infer_signature(function, argtypes):
+    """Infer the call ``function(argtypes...)``; returns the CodeInstance (raises MethodError)."""
+    m = function.dispatch(tuple(argtypes))
+    return typeinf(method_instance(m, tuple(argtypes)))
+
+
+__all__ = ["typeinf", "infer_signature", "StaticCall", "DynamicCall", "ThrowingCall",
+           "IntrinsicCall", "FieldRef", "Plain", "ErrorMsg", "Goto", "Branch"]

@@ -1,0 +1,219 @@
+"""MethodInstances, CodeInstances, edges, backedges and invalidation.
+
+A :class:`MethodInstance` is a method specialised for argument types; its
+:class:`CodeInstance` holds what inference (and later codegen) produced for it, valid from
+the world it was inferred in until something invalidates it.
+
+Every call a CodeInstance makes is recorded as an *edge*:
+
+* ``static``  -- the call was resolved at compile time to ``method`` (the callee's
+  MethodInstance gets a *backedge* to the caller, because native code calls it directly);
+* ``dynamic`` -- argument types were not concrete, so the call dispatches at run time
+  (no backedge: the native code does not depend on which method wins, only its inferred
+  return type does, so any new method that may apply to those types invalidates it);
+* ``throws``  -- the call has no (or no unique) method and compiles to a run-time error.
+
+When a method is added, :func:`method_added` re-checks only the edges on that function and
+invalidates exactly the CodeInstances whose call would now resolve differently, then their
+callers transitively through backedges.  Nothing else is touched.
+"""
+
+from __future__ import annotations
+
+from .. import dispatch as D
+from .. import types as T
+
+
+class MethodInstance:
+    __slots__ = ("method", "spec_types", "cache", "backedges", "__weakref__")
+
+    def __init__(self, method, spec_types):
+        self.method = method
+        self.spec_types = spec_types
+        self.cache = None            # the valid CodeInstance, if any
+        self.backedges = []          # MethodInstances whose code calls this one directly
+
+    @property
+    def def_(self):
+        return self.method
+
+    @property
+    def function(self):
+        return self.method.function
+
+    def __repr__(self):
+        return "MethodInstance for " + T.sig_repr(self.method.function.name, self.spec_types)
+
+    def add_backedge(self, caller):
+        if caller is not self and caller not in self.backedges:
+            self.backedges.append(caller)
+
+
+class Edge:
+    __slots__ = ("kind", "function", "argtypes", "method")
+
+    def __init__(self, kind, function, argtypes, method=None):
+        self.kind = kind
+        self.function = function
+        self.argtypes = argtypes
+        self.method = method
+
+    def __repr__(self):
+        target = f" -> {self.method!r}" if self.method is not None else ""
+        return f"{self.kind} {T.sig_repr(self.function.name, self.argtypes)}{target}"
+
+
+class CodeInstance:
+    """Inference result for a MethodInstance (and, once generated, its native code)."""
+
+    def __init__(self, mi, ir, world):
+        self.mi = mi
+        self.ir = ir
+        self.rettype = T.Bottom
+        self.vartypes = {}           # variable -> joined type
+        self.stmt_info = {}          # (block, index) -> resolution (see inference.py)
+        self.stmt_types = {}         # (block, index) -> type of the value it produces
+        self.reached = set()         # blocks inference found reachable
+        self.edges = []
+        self.callees = []            # MethodInstances called statically (for codegen order)
+        self.min_world = world
+        self.max_world = None        # None: still valid
+        self.symbol = None           # native symbol name, once code exists
+        self.native = None           # jit.NativeCode
+        self.needs_native = True     # False for abstract-signature instances (never called)
+        self.invalidated_by = None
+
+    @property
+    def valid(self):
+        return self.max_world is None
+
+    def __repr__(self):
+        state = "valid" if self.valid else f"invalid (worlds {self.min_world}..{self.max_world})"
+        return f"CodeInstance for {T.sig_repr(self.mi.method.function.name, self.mi.spec_types)}" \
+               f" :: {self.rettype} [{state}]"
+
+
+# method -> {spec types -> MethodInstance}
+SPECIALIZATIONS: dict = {}
+# GenericFunction -> list of (CodeInstance, Edge) to re-check when it gains a method
+EDGE_INDEX: dict = {}
+# what invalidated what, for `pkgimage invalidations` (trigger, [root CodeInstances])
+INVALIDATION_LOG: list = []
+# called with each invalidated CodeInstance (the JIT drops native entries)
+INVALIDATION_LISTENERS: list = []
+
+
+def method_instance(method, spec_types):
+    table = SPECIALIZATIONS.setdefault(method, {})
+    mi = table.get(spec_types)
+    if mi is None:
+        mi = table[spec_types] = MethodInstance(method, spec_types)
+    return mi
+
+
+def methodinstances(f):
+    """All MethodInstances of a generic function's methods, in a deterministic order."""
+    out = []
+    for m in D.methods(f):
+        for spec, mi in SPECIALIZATIONS.get(m, {}).items():
+            out.append(mi)
+    return out
+
+
+def methodinstance(f, argtypes):
+    argtypes = tuple(argtypes)
+    for m in f.methods:
+        mi = SPECIALIZATIONS.get(m, {}).get(argtypes)
+        if mi is not None:
+            return mi
+    return None
+
+
+def register_edges(ci):
+    for e in ci.edges:
+        EDGE_INDEX.setdefault(e.function, []).append((ci, e))
+
+
+def _edge_changed(edge, function, new, replaced):
+    if replaced is not None and edge.method is replaced:
+        return True
+    if T.sig_intersect(edge.argtypes, new.sig) is None:
+        return False
+    if edge.kind != "static":
+        return True               # dynamic or throwing call: the new method may apply
+    try:
+        now = function._lookup(edge.argtypes)
+    except D.MethodError:
+        return True
+    return now is not edge.method
+
+
+def invalidate(ci, world, trigger, seen=None):
+    """End ``ci``'s validity and, transitively through backedges, its direct callers'."""
+    if not ci.valid:
+        return
+    ci.max_world = world - 1
+    ci.invalidated_by = trigger
+    mi = ci.mi
+    if mi.cache is ci:
+        mi.cache = None
+    for listener in INVALIDATION_LISTENERS:
+        listener(ci)
+    for caller in list(mi.backedges):
+        if caller.cache is not None:
+            invalidate(caller.cache, world, trigger)
+
+
+def method_added(function, new, replaced):
+    entries = EDGE_INDEX.get(function)
+    if not entries:
+        return
+    world = D.world_counter()
+    roots = []
+    keep = []
+    for ci, edge in entries:
+        if not ci.valid:
+            continue
+        if _edge_changed(edge, function, new, replaced):
+            roots.append(ci)
+            invalidate(ci, world, new)
+        else:
+            keep.append((ci, edge))
+    EDGE_INDEX[function] = keep
+    if roots:
+        INVALIDATION_LOG.append((new, roots))
+
+
+D.on_method_added(method_added)
+
+
+def all_backedges(mi):
+    """Every MethodInstance reachable through backedges (each once), depth first."""
+    seen, out = set(), []
+
+    def walk(m):
+        for c in m.backedges:
+            if id(c) not in seen:
+                seen.add(id(c))
+                out.append(c)
+                walk(c)
+    walk(mi)
+    return out
+
+
+def tree_lines(mi, prefix="", seen=None):
+    """MethodAnalysis' ``print_tree`` layout of the backedge graph (repeats are omitted)."""
+    if seen is None:
+        seen = {id(mi)}
+    lines = []
+    kids = [c for c in mi.backedges if id(c) not in seen]
+    for i, c in enumerate(kids):
+        seen.add(id(c))
+        last = i == len(kids) - 1
+        lines.append(prefix + ("└─ " if last else "├─ ") + repr(c))
+        lines.extend(tree_lines(c, prefix + ("   " if last else "│  "), seen))
+    return lines
+
+
+def format_tree(mi):
+    return "\n".join([repr(mi)] + tree_lines(mi))

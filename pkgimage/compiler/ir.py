@@ -1,0 +1,135 @@
+"""The untyped IR the frontend produces and inference annotates.
+
+A method body becomes a control-flow graph of basic blocks.  Every value lives in a named
+variable (source locals keep their names, temporaries are ``%N``); statements are
+``dst = expr`` assignments plus a terminator per block.  Keeping every value in a variable
+makes the later stages simple: inference types variables per block, and codegen gives each
+variable one storage slot of the representation its inferred type needs (which also gives
+boxed values one owner for reference counting).
+
+Nothing here knows about types beyond holding compile-time constants; inference writes its
+results into ``CodeInstance`` objects, never into this IR, so one IR can be inferred for many
+argument types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+# -- expressions (right-hand sides) -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Const:
+    """A literal: int, float, bool, None or str (strings only feed error messages)."""
+    value: object
+
+
+@dataclass(frozen=True)
+class Use:
+    var: str
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call of a generic function known at compile time (operators, globals, constructors)."""
+    func: object          # GenericFunction
+    args: tuple           # variable names
+
+
+@dataclass(frozen=True)
+class Intrinsic:
+    """A primitive operation (see ``intrinsics.py``); ``params`` are compile-time types."""
+    name: str
+    args: tuple
+    params: tuple = ()
+
+
+@dataclass(frozen=True)
+class GetField:
+    var: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ErrorMsg:
+    """``pk.error(...)``: raise ErrorException with a message made of these parts (a part is
+    a str constant or a variable name wrapped in Use)."""
+    parts: tuple
+
+
+# -- statements and terminators ---------------------------------------------------------------
+
+@dataclass
+class Assign:
+    dst: str
+    value: object
+    loc: tuple            # (line, col)
+
+
+@dataclass
+class Goto:
+    target: int
+    loc: tuple = (0, 0)
+
+
+@dataclass
+class Branch:
+    cond: str
+    then: int
+    orelse: int
+    loc: tuple = (0, 0)
+
+
+@dataclass
+class Return:
+    var: str
+    loc: tuple = (0, 0)
+
+
+@dataclass
+class Raise:
+    """Unconditional error (``pk.error``): the block ends here."""
+    value: ErrorMsg
+    loc: tuple = (0, 0)
+
+
+@dataclass
+class Block:
+    id: int
+    stmts: list = field(default_factory=list)
+    term: object = None
+
+
+@dataclass
+class IRFunction:
+    """The IR of one method body."""
+    name: str
+    argnames: tuple
+    blocks: list          # Block, index == id; blocks[0] is the entry
+    filename: str
+    firstline: int
+
+    def successors(self, b):
+        t = b.term
+        if isinstance(t, Goto):
+            return (t.target,)
+        if isinstance(t, Branch):
+            return (t.then, t.orelse)
+        return ()
+
+    def variables(self):
+        seen = dict.fromkeys(self.argnames)
+        for b in self.blocks:
+            for s in b.stmts:
+                seen.setdefault(s.dst)
+        return list(seen)
+
+    def dump(self):
+        lines = [f"IR {self.name}({', '.join(self.argnames)})"]
+        for b in self.blocks:
+            lines.append(f" #{b.id}:")
+            for s in b.stmts:
+                lines.append(f"    {s.dst} = {s.value}")
+            lines.append(f"    {b.term}")
+        return "\n".join(lines)

@@ -1,0 +1,120 @@
+"""One pipeline for all compiled code: infer -> codegen -> object -> link -> entry.
+
+``ensure_native(ci)`` compiles, as one batch, every CodeInstance reachable from ``ci`` through
+static calls that has no native code yet, links the batch and records addresses.  A call from
+Python asks :func:`entry_for` (installed as the dispatch entry hook) for a builtin-function
+object that runs the native code.  When a CodeInstance is invalidated, its function's
+Python-level call cache is dropped so the next call recompiles.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .. import dispatch as D
+from .. import types as T
+from ..errors import AmbiguityError, MethodError
+from . import codegen
+from .inference import StaticCall, typeinf
+from .instances import INVALIDATION_LISTENERS, method_instance
+
+
+class NativeCode:
+    """Where a CodeInstance's native code lives in this process."""
+
+    __slots__ = ("symbol", "address", "entry", "batch")
+
+    def __init__(self, symbol, address, batch):
+        self.symbol = symbol
+        self.address = address
+        self.entry = None         # the Python-callable wrapper, made on first Python call
+        self.batch = batch
+
+
+_GENERATIONS: dict = {}
+STATS = {"batches": 0, "compiled": 0}
+
+
+def _static_callees(ci):
+    for info in ci.stmt_info.values():
+        if isinstance(info, StaticCall) and info.mi.cache is not None:
+            yield info.mi.cache
+
+
+def _collect(ci):
+    todo, seen, stack = [], set(), [ci]
+    while stack:
+        c = stack.pop()
+        if id(c) in seen or c.native is not None:
+            continue
+        seen.add(id(c))
+        todo.append(c)
+        stack.extend(_static_callees(c))
+    todo.sort(key=lambda c: repr(c.mi))
+    return todo
+
+
+def ensure_native(ci, want_entry=True):
+    """Native code for ``ci`` (and everything it calls); returns its Python entry if asked."""
+    from .jit import get_jit
+    jit = get_jit()
+    todo = _collect(ci)
+    need_wrapper = want_entry and (ci.native is None or ci.native.entry is None)
+    if not todo and not need_wrapper:
+        return ci.native.entry if ci.native else None
+    for c in todo:
+        gen = _GENERATIONS.get(c.mi, 0)
+        _GENERATIONS[c.mi] = gen + 1
+        c.symbol = codegen.symbol_for(c, gen)
+    mg = codegen.ModuleGen(f"batch{STATS['batches']}")
+    for c in todo:
+        mg.add_function(c)
+    wrapper = mg.add_wrapper(ci) if need_wrapper else None
+    defined = [c.symbol for c in todo] + ([wrapper] if wrapper else [])
+    externals = [name for name in mg.module.globals
+                 if name.startswith("pk.") and name not in defined
+                 and name not in dict(mg.consts)]
+    obj = jit.emit_object(mg.module)
+    addrs = jit.link(obj, defined, externals, mg.consts)
+    STATS["batches"] += 1
+    STATS["compiled"] += len(todo)
+    for c in todo:
+        c.native = NativeCode(c.symbol, addrs[c.symbol], STATS["batches"])
+    if wrapper:
+        ci.native.entry = jit.pycfunction(addrs[wrapper], ci.mi.method.function.name)
+    return ci.native.entry
+
+
+def compile_instance(function, argtypes):
+    """Infer and compile ``function`` for concrete ``argtypes``; returns the CodeInstance."""
+    method = function.dispatch(tuple(argtypes))
+    ci = typeinf(method_instance(method, tuple(argtypes)))
+    if all(T.isconcrete(t) for t in argtypes):
+        ensure_native(ci)
+    return ci
+
+
+def entry_for(function, method, argtypes):
+    ci = typeinf(method_instance(method, argtypes))
+    return ensure_native(ci)
+
+
+def precompile(function, argtypes):
+    """``pk.precompile(f, types)``: infer and generate native code now.  True on success,
+    False when no (unique) method applies."""
+    argtypes = tuple(argtypes)
+    try:
+        compile_instance(function, argtypes)
+    except (MethodError, AmbiguityError):
+        return False
+    return True
+
+
+def _drop_entries(ci):
+    ci.mi.method.function._pycache.clear()
+
+
+INVALIDATION_LISTENERS.append(_drop_entries)
+
+if os.environ.get("PKGIMAGE_JIT", "1") != "0":
+    D.set_entry_hook(entry_for)

@@ -1,0 +1,89 @@
+"""Constructors as generic functions.
+
+Every concrete type ``T`` has a constructor function (named like the type, owned by the type's
+module) so that calling ``T(...)`` in compiled code is an ordinary call that dispatch and
+inference understand, and so that packages can add constructor methods, as Julia's
+``DemoType1(d::AbstractDemoType) = DemoType1(d.x)``.  A struct starts with Julia's two default
+constructors: one taking exactly the field types (it builds the value) and, when some field is
+primitive, one taking any ``Real`` there (it converts exactly first).
+"""
+
+from __future__ import annotations
+
+from . import dispatch as D
+from . import types as T
+from .compiler import ir as IR
+
+_CTORS: dict = {}
+
+
+def constructor(t):
+    """The constructor generic function of a struct or primitive type."""
+    f = _CTORS.get(t)
+    if f is not None:
+        return f
+    if not T.is_pktype(t) or t.__pk_kind__ not in ("struct", "primitive"):
+        raise TypeError(f"{t!r} has no constructor (only structs and primitive types have one)")
+    module = getattr(t, "__pk_module__", "pkgimage.types")
+    f = D.GenericFunction(t.__pk_name__, module, f"{t.__pk_name__}.<constructor>")
+    f.constructs = t
+    _CTORS[t] = f
+    D.FUNCTIONS[(module, f.qualname)] = f
+    if t.__pk_kind__ == "struct":
+        _add_default_constructors(f, t)
+    return f
+
+
+def _synth_ir(method, convert):
+    """IR of a default constructor: optional exact conversion of each field, then ``new``."""
+    t = method.function.constructs
+    names = tuple(f"x{i}" for i in range(len(t.__pk_fields__)))
+    stmts = []
+    args = []
+    for name, (fname, ft) in zip(names, t.__pk_fields__):
+        if convert and ft.__pk_kind__ == "primitive":
+            dst = f"%c{name}"
+            stmts.append(IR.Assign(dst, IR.Intrinsic("convert", (name,), (ft,)), (method.line, 1)))
+            args.append(dst)
+        else:
+            args.append(name)
+    stmts.append(IR.Assign("%new", IR.Intrinsic("new", tuple(args), (t,)), (method.line, 1)))
+    block = IR.Block(0, stmts, IR.Return("%new"))
+    return IR.IRFunction(t.__pk_name__, names, [block], method.file, method.line)
+
+
+def _add_default_constructors(f, t):
+    from .typedefs import new_unchecked
+
+    fields = t.__pk_fields__
+    names = tuple(f"x{i}" for i in range(len(fields)))
+    file, line = t.__pk_loc__
+
+    def exact(*args):
+        return new_unchecked(t, args)
+
+    def converting(*args):
+        return new_unchecked(t, [T.convert(ft, a) for (_, ft), a in zip(fields, args)])
+
+    exact.__pk_synth_ir__ = lambda m: _synth_ir(m, False)
+    converting.__pk_synth_ir__ = lambda m: _synth_ir(m, True)
+    sig = tuple(ft for _, ft in fields)
+    D.insert_method(f, D.Method(f, sig, exact, t.__pk_module__, file, line, names))
+    if any(ft.__pk_kind__ == "primitive" for ft in sig):
+        wide = tuple(T.Real if ft.__pk_kind__ == "primitive" else ft for ft in sig)
+        D.insert_method(f, D.Method(f, wide, converting, t.__pk_module__, file, line, names))
+
+
+def has_user_methods(t):
+    f = _CTORS.get(t)
+    return f is not None and any(not hasattr(m.pyfunc, "__pk_synth_ir__") for m in f.methods)
+
+
+def _note_user_constructor(function, method, replaced):
+    t = getattr(function, "constructs", None)
+    if t is not None and t.__pk_kind__ == "struct" and \
+            not hasattr(method.pyfunc, "__pk_synth_ir__"):
+        type.__setattr__(t, "__pk_user_ctor__", function)
+
+
+D.on_method_added(_note_user_constructor)
