@@ -344,8 +344,10 @@ class FunctionGen(_Emitter):
         self.b = b = ir.IRBuilder(entry)
         self.slots = {}
         self.boxed_slots = []
+        self.ssa = self._ssa_candidates()
+        self.values = {}
         for var, t in ci.vartypes.items():
-            if t is T.Bottom:
+            if t is T.Bottom or var in self.ssa:
                 continue
             slot = b.alloca(lltype(t), name="v." + var.replace("%", "t"))
             self.slots[var] = slot
@@ -368,6 +370,38 @@ class FunctionGen(_Emitter):
         self.cleanup()
         b.ret(I32(1))
 
+    def _ssa_candidates(self):
+        """Variables kept as LLVM values instead of stack slots: defined once, unboxed, and
+        used only later in the defining block (most temporaries), so the definition dominates
+        every use.  Fewer instructions make the cold compile of large functions cheaper."""
+        defs, where, bad = {}, {}, set(self.ir.argnames)
+        for blk in self.ir.blocks:
+            for i, st in enumerate(blk.stmts):
+                defs[st.dst] = defs.get(st.dst, 0) + 1
+                where[st.dst] = blk.id
+        for blk in self.ir.blocks:
+            seen = set()
+            for st in blk.stmts:
+                v = st.value
+                uses = (v.var,) if isinstance(v, (Use, GetField)) else getattr(v, "args", ())
+                for u in uses:
+                    if where.get(u) != blk.id or u not in seen:
+                        bad.add(u)
+                seen.add(st.dst)
+            t = blk.term
+            uses = ()
+            if isinstance(t, Branch):
+                uses = (t.cond,)
+            elif isinstance(t, Return):
+                uses = (t.var,)
+            elif isinstance(t, Raise):
+                uses = tuple(p.var for p in t.value.parts if isinstance(p, Use))
+            for u in uses:
+                if where.get(u) != blk.id or u not in seen:
+                    bad.add(u)
+        return {v for v, n in defs.items() if n == 1 and v not in bad
+                and not is_boxed(self.ci.vartypes.get(v, T.Any))}
+
     def cleanup(self):
         for slot in self.boxed_slots:
             self.decref(self.b.load(slot))
@@ -378,7 +412,7 @@ class FunctionGen(_Emitter):
     def load_var(self, var, want):
         """Value of ``var`` in the representation of type ``want`` (borrowed if boxed)."""
         st = self.var_type(var)
-        v = self.b.load(self.slots[var])
+        v = self.values[var] if var in self.ssa else self.b.load(self.slots[var])
         if is_boxed(st) and not is_boxed(want):
             return self.unbox(v, want)
         if not is_boxed(st) and is_boxed(want):
@@ -406,6 +440,14 @@ class FunctionGen(_Emitter):
     def store_var(self, var, v, t, owned):
         """Store value ``v`` whose representation is that of type ``t`` into ``var``'s slot;
         ``owned`` says whether a boxed ``v`` is a new reference to hand over."""
+        if var in self.ssa:
+            if is_boxed(t):
+                val = self.unbox(v, self.var_type(var))
+                if owned:
+                    self.decref(v)
+                v = val
+            self.values[var] = v
+            return
         slot = self.slots.get(var)
         if slot is None:
             if owned and is_boxed(t):
@@ -451,7 +493,7 @@ class FunctionGen(_Emitter):
             b.branch(self.blocks[term.target])
         elif isinstance(term, Branch):
             ct = self.var_type(term.cond)
-            cv = b.load(self.slots[term.cond])
+            cv = self.values[term.cond] if term.cond in self.ssa else b.load(self.slots[term.cond])
             if is_boxed(ct):
                 r = b.call(self.capi("PyObject_IsTrue", I32, [OBJ]), [cv])
                 self.check(b.icmp_signed("<", r, I32(0)))
@@ -472,7 +514,7 @@ class FunctionGen(_Emitter):
         rt = self.ci.rettype
         vt = self.var_type(term.var)
         if is_boxed(rt):
-            v = self.b.load(self.slots[term.var])
+            v = self.values[term.var] if term.var in self.ssa else self.b.load(self.slots[term.var])
             if is_boxed(vt):
                 self.incref(v)
             else:

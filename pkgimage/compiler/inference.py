@@ -25,6 +25,7 @@ from .. import types as T
 from ..errors import AmbiguityError, CompileError, MethodError
 from . import frontend, intrinsics
 from .instances import CodeInstance, Edge, method_instance, register_edges
+from .slots import split_slots
 from .ir import Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic, Raise, Return, Use
 
 MAX_UNION = 4
@@ -98,7 +99,7 @@ _IR_CACHE: dict = {}
 def ir_of(method):
     ir = _IR_CACHE.get(method)
     if ir is None:
-        ir = _IR_CACHE[method] = frontend.lower(method)
+        ir = _IR_CACHE[method] = split_slots(frontend.lower(method))
     return ir
 
 

@@ -112,7 +112,7 @@ class Jit:
         self.lock = threading.RLock()
 
     def optimize(self, mod):
-        pto = llvm.create_pipeline_tuning_options(speed_level=3)
+        pto = llvm.create_pipeline_tuning_options(speed_level=2)
         pb = llvm.create_pass_builder(self.tm, pto)
         pb.getModulePassManager().run(mod, pb)
 

@@ -26,9 +26,13 @@ class NativeCode:
 
     def __init__(self, symbol, address, batch):
         self.symbol = symbol
-        self.address = address
+        self.address = address    # None: compiled only as an internal part of a batch
         self.entry = None         # the Python-callable wrapper, made on first Python call
         self.batch = batch
+
+    @property
+    def exported(self):
+        return self.address is not None
 
 
 _GENERATIONS: dict = {}
@@ -45,7 +49,7 @@ def _collect(ci):
     todo, seen, stack = [], set(), [ci]
     while stack:
         c = stack.pop()
-        if id(c) in seen or c.native is not None:
+        if id(c) in seen or (c.native is not None and c.native.exported):
             continue
         seen.add(id(c))
         todo.append(c)
@@ -55,7 +59,12 @@ def _collect(ci):
 
 
 def ensure_native(ci, want_entry=True):
-    """Native code for ``ci`` (and everything it calls); returns its Python entry if asked."""
+    """Native code for ``ci`` (and everything it calls); returns its Python entry if asked.
+
+    Only ``ci`` itself is exported from the batch: its callees get internal linkage, so LLVM
+    inlines and drops them (DemoPkg's thousand constructor methods fold into ``f``).  A later
+    batch that needs one of them natively compiles it again, as part of that batch.
+    """
     from .jit import get_jit
     jit = get_jit()
     todo = _collect(ci)
@@ -63,23 +72,28 @@ def ensure_native(ci, want_entry=True):
     if not todo and not need_wrapper:
         return ci.native.entry if ci.native else None
     for c in todo:
-        gen = _GENERATIONS.get(c.mi, 0)
-        _GENERATIONS[c.mi] = gen + 1
-        c.symbol = codegen.symbol_for(c, gen)
+        if c.symbol is None:
+            gen = _GENERATIONS.get(c.mi, 0)
+            _GENERATIONS[c.mi] = gen + 1
+            c.symbol = codegen.symbol_for(c, gen)
     mg = codegen.ModuleGen(f"batch{STATS['batches']}")
     for c in todo:
-        mg.add_function(c)
+        f = mg.add_function(c)
+        if c is not ci:
+            f.linkage = "internal"
     wrapper = mg.add_wrapper(ci) if need_wrapper else None
+    exported = ([ci.symbol] if ci in todo else []) + ([wrapper] if wrapper else [])
     defined = [c.symbol for c in todo] + ([wrapper] if wrapper else [])
     externals = [name for name in mg.module.globals
                  if name.startswith("pk.") and name not in defined
                  and name not in dict(mg.consts)]
     obj = jit.emit_object(mg.module)
-    addrs = jit.link(obj, defined, externals, mg.consts)
+    addrs = jit.link(obj, exported, externals, mg.consts)
     STATS["batches"] += 1
     STATS["compiled"] += len(todo)
     for c in todo:
-        c.native = NativeCode(c.symbol, addrs[c.symbol], STATS["batches"])
+        if c is ci or c.native is None:
+            c.native = NativeCode(c.symbol, addrs.get(c.symbol), STATS["batches"])
     if wrapper:
         ci.native.entry = jit.pycfunction(addrs[wrapper], ci.mi.method.function.name)
     return ci.native.entry
