@@ -219,8 +219,22 @@ class _Emitter:
         self.b.call(self.capi("PyErr_SetString", VOID, [OBJ, OBJ]),
                     [exc, self.b.bitcast(msg, OBJ)])
 
+    def alloca(self, ty, count=None):
+        """A stack slot in the entry block: allocas elsewhere are dynamic and stop LLVM from
+        inlining the function (which matters for small base methods in hot loops)."""
+        cur = self.b.block
+        entry = self.fn.entry_basic_block
+        if entry.instructions:
+            self.b.position_before(entry.instructions[0])
+        else:
+            self.b.position_at_start(entry)
+        slot = self.b.alloca(ty, count)
+        self.b.position_at_end(cur)
+        return slot
+
     def vectorcall(self, fn_obj, args):
-        arr = self.b.alloca(OBJ, max(1, len(args)))
+        arr = self.alloca(ir.ArrayType(OBJ, max(1, len(args))))
+        arr = self.b.bitcast(arr, OBJP)
         for i, a in enumerate(args):
             self.b.store(a, self.b.gep(arr, [I64(i)]))
         return self.b.call(self.capi("PyObject_Vectorcall", OBJ, [OBJ, OBJP, I64, OBJ]),
@@ -305,7 +319,7 @@ class _Emitter:
                 val = b.insert_value(val, fv, i)
             return val
         if k == "vector" and not is_boxed(t):
-            view = b.alloca(PYBUF)
+            view = self.alloca(PYBUF)
             vp = b.bitcast(view, OBJ)
             r = b.call(self.capi("PyObject_GetBuffer", I32, [OBJ, OBJ, I32]),
                        [obj, vp, I32(PyBUF_C_CONTIGUOUS)])
@@ -429,6 +443,7 @@ class FunctionGen(_Emitter):
         self.decref(old)
 
     def entry_alloca(self, ty):
+        """An entry-block slot initialised to zero (before any use on any path)."""
         cur = self.b.block
         entry = self.fn.entry_basic_block
         self.b.position_before(entry.instructions[0])
@@ -960,7 +975,7 @@ class WrapperGen(_Emitter):
         args = [self.unbox(b.load(b.gep(fn.args[1], [I64(i)])), t)
                 for i, t in enumerate(ci.mi.spec_types)]
         rt = ci.rettype
-        ret = b.alloca(ret_lltype(rt))
+        ret = self.alloca(ret_lltype(rt))
         status = b.call(self.mg.native(ci), [ret] + args)
         self.check(b.icmp_signed("!=", status, I32(0)))
         if rt is T.Bottom:
