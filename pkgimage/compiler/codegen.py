@@ -102,6 +102,62 @@ def native_fn_type(ci):
     return ir.FunctionType(I32, args)
 
 
+INLINE_MAX_SIZE = 40
+
+
+def inline_size(ci):
+    """Size of ``ci`` once its own small callees are inlined, or None if it is not small:
+    one reachable block ending in a return, no boxed values, only constants, copies, field
+    reads, intrinsics with native emitters and calls of other small instances.  Small
+    instances are generated inline at each call site instead of as functions, which removes
+    most functions of constructor- and arithmetic-heavy code before LLVM ever sees them."""
+    cached = getattr(ci, "_inline_size", False)
+    if cached is not False:
+        return cached
+    ci._inline_size = None            # recursion guard: a cycle is never small
+    size = _compute_inline_size(ci)
+    ci._inline_size = size
+    return size
+
+
+def _compute_inline_size(ci):
+    if ci.reached != {0} or not isinstance(ci.ir.blocks[0].term, Return):
+        return None
+    if ci.rettype is T.Bottom or is_boxed(ci.rettype):
+        return None
+    if any(is_boxed(t) for t in ci.vartypes.values()) or \
+            any(is_boxed(t) for t in ci.mi.spec_types):
+        return None
+    size = 1
+    for i, st in enumerate(ci.ir.blocks[0].stmts):
+        info = ci.stmt_info.get((0, i))
+        v = st.value
+        if isinstance(v, (Const, Use)):
+            if isinstance(v, Const) and T.typeof(v.value).__pk_kind__ not in \
+                    ("primitive", "nothing", "struct"):
+                return None
+            size += 1
+        elif isinstance(v, GetField):
+            if not isinstance(info, INF.FieldRef) or info.index < 0:
+                return None
+            size += 1
+        elif isinstance(v, Intrinsic):
+            if info.dynamic or v.name not in EMITTERS:
+                return None
+            size += 2
+        elif isinstance(info, INF.StaticCall):
+            callee = info.mi.cache
+            sub = inline_size(callee) if callee is not None else None
+            if sub is None:
+                return None
+            size += sub
+        else:
+            return None
+        if size > INLINE_MAX_SIZE:
+            return None
+    return size
+
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -594,6 +650,8 @@ class FunctionGen(_Emitter):
         if isinstance(info, INF.StaticCall):
             callee = info.mi.cache
             args = [self.load_var(a, t) for a, t in zip(v.args, info.mi.spec_types)]
+            if inline_size(callee) is not None:
+                return self.inline(callee, args), callee.rettype, False
             rt = callee.rettype
             ret = self.entry_alloca(ret_lltype(rt))
             status = b.call(self.mg.native(callee), [ret] + args)
@@ -610,6 +668,26 @@ class FunctionGen(_Emitter):
         args = [self.load_var(a, T.Any) for a in v.args]
         fobj = self.obj_const(("func", v.func.module, v.func.qualname))
         return self.check_null(self.vectorcall(fobj, args)), T.Any, True
+
+    def inline(self, callee, args):
+        """Generate a small callee's single block here, on native argument values."""
+        env = dict(zip(callee.ir.argnames, args))
+        blk = callee.ir.blocks[0]
+        for i, st in enumerate(blk.stmts):
+            info = callee.stmt_info[(0, i)]
+            v = st.value
+            if isinstance(v, Const):
+                val = self.gen_const(v.value)
+            elif isinstance(v, Use):
+                val = env[v.var]
+            elif isinstance(v, GetField):
+                val = self.b.extract_value(env[v.var], info.index)
+            elif isinstance(v, Intrinsic):
+                val = EMITTERS[v.name](self, [env[a] for a in v.args], info.argtypes, v.params)
+            else:
+                val = self.inline(info.mi.cache, [env[a] for a in v.args])
+            env[st.dst] = val
+        return env[blk.term.var]
 
     def gen_intrinsic(self, v, info):
         argtypes = info.argtypes

@@ -40,9 +40,14 @@ STATS = {"batches": 0, "compiled": 0}
 
 
 def _static_callees(ci):
+    """Callees that need native code of their own (small ones are generated inline)."""
     for info in ci.stmt_info.values():
         if isinstance(info, StaticCall) and info.mi.cache is not None:
-            yield info.mi.cache
+            callee = info.mi.cache
+            if codegen.inline_size(callee) is None:
+                yield callee
+            else:
+                yield from _static_callees(callee)
 
 
 def _collect(ci):
