@@ -138,6 +138,10 @@ _NOARG = object()   # "argument not passed", the default of GenericFunction.__ca
 class GenericFunction:
     """A named function with a method table, owned by a module."""
 
+    # ``_pycache`` in a slot: the call path reads it at the same speed even once something
+    # (``vars(f)``, ``functools.wraps(f)``) has turned the instance's attributes into a dict.
+    __slots__ = ("_pycache", "__dict__", "__weakref__")
+
     def __init__(self, name, module, qualname=None, doc=None):
         self.name = name
         self.module = module
@@ -159,7 +163,8 @@ class GenericFunction:
     #     (cls_a, ...)     -> entry of a call with 0 or 3 and more arguments
     # ``__call__``'s parameters default to ``_NOARG``, which tells how many arguments were
     # passed without packing them; they are positional-only, as ``*args`` was.  Only the
-    # lookups are inside ``try``: whatever the entry raises (KeyError too) propagates as is.
+    # lookups are inside ``try``, and a miss calls ``_miss`` after leaving ``except``: what
+    # the entry or dispatch raises (a KeyError too) propagates as is, with no chained context.
 
     def __call__(self, a=_NOARG, b=_NOARG, c=_NOARG, /, *rest):
         if c is _NOARG:
@@ -167,26 +172,32 @@ class GenericFunction:
                 try:
                     entry = self._pycache[type(a)][type(b)]
                 except KeyError:
-                    return self._call_slow((a, b))
+                    entry = self._miss
                 return entry(a, b)
             if a is not _NOARG:
                 try:
                     entry = self._pycache[type(a)][None]
                 except KeyError:
-                    return self._call_slow((a,))
+                    entry = self._miss
                 return entry(a)
-            args = ()
-        elif not rest:
+            try:
+                entry = self._pycache[()]
+            except KeyError:
+                entry = self._miss
+            return entry()
+        if not rest:
             try:
                 entry = self._pycache[(type(a), type(b), type(c))]
             except KeyError:
-                return self._call_slow((a, b, c))
+                entry = self._miss
             return entry(a, b, c)
-        else:
-            args = (a, b, c, *rest)
+        args = (a, b, c, *rest)
         entry = self._pycache.get(tuple(map(type, args)))
         if entry is not None:
             return entry(*args)
+        return self._call_slow(args)
+
+    def _miss(self, *args):
         return self._call_slow(args)
 
     def _call_slow(self, args):

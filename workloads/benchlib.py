@@ -1,0 +1,153 @@
+"""Shared helpers for the benchmark modules: repeated timing, machine description, tables.
+
+Every number a benchmark reports is a set of repeats summarised as median, min and max
+(:func:`summary`).  Comparisons are measured side by side in the same run: the candidates are
+interleaved repeat by repeat (:func:`ns_per_call_side_by_side`), and a ratio is the median
+over the repeats of the ratio of the two times taken in the same repeat (:func:`paired_ratio`),
+so that a slow moment of a shared machine hits both sides of each ratio alike.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import timeit
+from importlib import metadata
+
+REPEATS = 21          # full run
+QUICK_REPEATS = 5     # --quick; never fewer than 5
+
+
+def repeats(quick: bool) -> int:
+    return QUICK_REPEATS if quick else REPEATS
+
+
+def summary(samples) -> dict:
+    """median / min / max of a list of measurements (any unit)."""
+    return {"median": statistics.median(samples), "min": min(samples), "max": max(samples),
+            "n": len(samples), "samples": list(samples)}
+
+
+def paired_ratio(a: dict, b: dict) -> float:
+    """Median over repeats of a[i] / b[i], for two summaries measured side by side."""
+    return statistics.median(x / y for x, y in zip(a["samples"], b["samples"], strict=True))
+
+
+def _timer(fn, args):
+    # The call site is ordinary Python code, as a user's would be: ``f(a, b)``.
+    names = [f"a{i}" for i in range(len(args))]
+    env = dict(zip(names, args), f=fn)
+    return timeit.Timer(f"f({', '.join(names)})", globals=env)
+
+
+def ns_per_call(fn, args=(), repeat=REPEATS) -> dict:
+    """Nanoseconds per ``fn(*args)`` from Python: timeit's autorange picks the loop count
+    (at least 0.2 s per repeat), then ``repeat`` such loops are timed."""
+    return ns_per_call_side_by_side({"f": fn}, args, repeat)["f"]
+
+
+def ns_per_call_side_by_side(fns: dict, args=(), repeat=REPEATS) -> dict:
+    """``{name: summary of ns per call}`` for several callables timed in the same run,
+    interleaved: repeat 1 of each, then repeat 2 of each, ..."""
+    timers = {name: _timer(fn, args) for name, fn in fns.items()}
+    loops = {}
+    for name, t in timers.items():
+        t.timeit(1000)                           # warm caches (dispatch, specialisation)
+        loops[name] = t.autorange()[0]
+    samples = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, t in timers.items():
+            samples[name].append(t.timeit(loops[name]) / loops[name] * 1e9)
+    return {name: summary(s) for name, s in samples.items()}
+
+
+def time_subprocess(argv, repeat=REPEATS, env=None, cwd=None) -> dict:
+    """Wall-clock seconds of a fresh process running ``argv`` (cold start included)."""
+    full_env = dict(os.environ, **(env or {}))
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run(argv, env=full_env, cwd=cwd, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        samples.append(time.perf_counter() - t0)
+    return summary(samples)
+
+
+def python_argv(code: str) -> list:
+    """argv running ``code`` in a fresh interpreter of this venv."""
+    return [sys.executable, "-c", code]
+
+
+# --------------------------------------------------------------------------------------------
+# The machine
+
+
+def _version(dist):
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> dict:
+    info = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": _version("numpy"),
+        "llvmlite": _version("llvmlite"),
+        "llvm": None,
+        "numba": _version("numba"),
+        "plum-dispatch": _version("plum-dispatch"),
+    }
+    try:
+        import llvmlite.binding as llvm
+        info["llvm"] = ".".join(map(str, llvm.llvm_version_info))
+    except Exception:   # llvmlite missing or broken: the benchmarks may still run
+        pass
+    return info
+
+
+def machine_markdown(m: dict) -> str:
+    return (f"{m['date']} — {m['cores']} cores, {m['cpu']}; {m['platform']}; "
+            f"Python {m['python']}, NumPy {m['numpy']}, llvmlite {m['llvmlite']} "
+            f"(LLVM {m['llvm']}), numba {m['numba'] or 'absent'}, "
+            f"plum-dispatch {m['plum-dispatch'] or 'absent'}")
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+
+
+def _cell(v):
+    if isinstance(v, float):
+        return f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}"
+    return "" if v is None else str(v)
+
+
+def markdown_table(rows) -> str:
+    """A Markdown table whose columns are the rows' keys, in first-seen order."""
+    if not rows:
+        return "(no rows)\n"
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    out = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    out += ["| " + " | ".join(_cell(r.get(c)) for c in cols) + " |" for r in rows]
+    return "\n".join(out) + "\n"
