@@ -16,6 +16,30 @@ from .constructors import constructor
 from . import base
 from .base import Rational, error
 from .compiler.frontend import register_source
-from .compiler.pipeline import precompile
-from .compiler.introspect import (code_llvm, code_typed, methodinstance, methodinstances,
-                                  print_tree)
+from .compiler import entry as _entry  # noqa: F401  (installs the compile-on-call hook)
+from .compiler.instances import methodinstance, methodinstances
+
+
+def precompile(f, types):
+    """Infer and generate native code for ``f(types...)`` now: True on success, False when
+    no (unique) method applies."""
+    from .compiler.pipeline import precompile as _precompile
+    return _precompile(f, types)
+
+
+def print_tree(mi, file=None):
+    """The backedge tree of a MethodInstance, as MethodAnalysis' ``print_tree`` shows it."""
+    from .compiler.instances import format_tree
+    print(format_tree(mi), file=file)
+
+
+def code_typed(f, types):
+    """The inferred IR of ``f`` for ``types``: each statement with its type and resolution."""
+    from .compiler.introspect import code_typed as _code_typed
+    return _code_typed(f, types)
+
+
+def code_llvm(f, types):
+    """The LLVM IR generated for ``f`` for ``types`` (before optimisation)."""
+    from .compiler.introspect import code_llvm as _code_llvm
+    return _code_llvm(f, types)

@@ -9,14 +9,11 @@ Python-level call cache is dropped so the next call recompiles.
 
 from __future__ import annotations
 
-import os
-
-from .. import dispatch as D
 from .. import types as T
 from ..errors import AmbiguityError, MethodError
 from . import codegen
 from .inference import StaticCall, typeinf
-from .instances import INVALIDATION_LISTENERS, method_instance
+from .instances import method_instance
 
 
 class NativeCode:
@@ -129,11 +126,3 @@ def precompile(function, argtypes):
     return True
 
 
-def _drop_entries(ci):
-    ci.mi.method.function._pycache.clear()
-
-
-INVALIDATION_LISTENERS.append(_drop_entries)
-
-if os.environ.get("PKGIMAGE_JIT", "1") != "0":
-    D.set_entry_hook(entry_for)
