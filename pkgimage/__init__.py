@@ -43,3 +43,9 @@ def code_llvm(f, types):
     """The LLVM IR generated for ``f`` for ``types`` (before optimisation)."""
     from .compiler.introspect import code_llvm as _code_llvm
     return _code_llvm(f, types)
+
+
+from .build import generating_output  # noqa: E402
+from .image import hook as _hook  # noqa: E402
+
+_hook.install()

@@ -3,14 +3,55 @@
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 
 
 def build_parser():
     p = argparse.ArgumentParser(prog="pkgimage", description="Julia-style package images for Python")
     p.add_argument("--version", action="store_true", help="print the version and exit")
-    p.add_subparsers(dest="command")
+    sub = p.add_subparsers(dest="command")
+    b = sub.add_parser("build", help="build the images of modules (each in a fresh process)")
+    b.add_argument("modules", nargs="+")
+    b.add_argument("--quiet", action="store_true")
+    b.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
+    c = sub.add_parser("clean", help="remove images from the cache folder")
+    c.add_argument("modules", nargs="*")
     return p
+
+
+def cmd_build(args):
+    if args.in_process or os.environ.get("PKGIMAGE_BUILD_CHILD") == "1":
+        from .build import main_build_one
+        status = 0
+        for m in args.modules:
+            status |= main_build_one(m, quiet=args.quiet)
+        return status
+    status = 0
+    for m in args.modules:
+        env = dict(os.environ, PKGIMAGE_BUILD_CHILD="1")
+        env.pop("PKGIMAGE_BUILDING", None)
+        cmd = [sys.executable, "-m", "pkgimage", "build"] + (["--quiet"] if args.quiet else []) + [m]
+        r = subprocess.run(cmd, env=env)
+        if r.returncode != 0:
+            status = r.returncode
+    return status
+
+
+def cmd_clean(args):
+    import glob
+    from .image.cache import cache_dir
+    d = cache_dir()
+    pats = [f"{m}-*" for m in args.modules] or ["*.pkgi", "*.so"]
+    n = 0
+    for pat in pats:
+        for p in glob.glob(os.path.join(d, pat)):
+            if p.endswith((".pkgi", ".so")):
+                os.unlink(p)
+                n += 1
+    print(f"removed {n} file(s) from {d}")
+    return 0
 
 
 def main(argv=None):
@@ -19,7 +60,7 @@ def main(argv=None):
         from . import __version__
         print(f"pkgimage {__version__}")
         return 0
-    return 0
+    return {"build": cmd_build, "clean": cmd_clean}[args.command](args)
 
 
 if __name__ == "__main__":

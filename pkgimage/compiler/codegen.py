@@ -171,6 +171,7 @@ class ModuleGen:
         self._const_index = {}
         self._decls = {}
         self.functions = {}       # symbol -> ir.Function defined here
+        self.externals = {}       # symbol -> CodeInstance called here, defined elsewhere
         self._strings = {}
 
     # -- declarations ------------------------------------------------------------------------
@@ -188,6 +189,8 @@ class ModuleGen:
         f = self.functions.get(sym) or self.module.globals.get(sym)
         if f is None:
             f = ir.Function(self.module, native_fn_type(ci), name=sym)
+        if sym not in self.functions:
+            self.externals[sym] = ci       # resolved by symbol when linked
         return f
 
     def intrinsic_fn(self, name, ty, nargs=1):
@@ -222,6 +225,7 @@ class ModuleGen:
     def add_function(self, ci):
         f = self.native(ci)
         self.functions[ci.symbol] = f
+        self.externals.pop(ci.symbol, None)
         FunctionGen(self, ci, f).generate()
         return f
 

@@ -24,7 +24,7 @@ from .. import dispatch as D
 from .. import types as T
 from ..errors import AmbiguityError, CompileError, MethodError
 from . import frontend, intrinsics
-from .instances import CodeInstance, Edge, method_instance, register_edges
+from .instances import CodeInstance, Edge, intersecting, method_instance, register_edges
 from .slots import split_slots
 from .ir import Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic, Raise, Return, Use
 
@@ -294,7 +294,8 @@ def _eval_call(ci, func, argtypes, seen_edges):
         try:
             m = func.dispatch(argtypes)
         except (AmbiguityError, MethodError) as e:
-            _add_edge(ci, seen_edges, Edge("throws", func, argtypes))
+            _add_edge(ci, seen_edges, Edge("throws", func, argtypes,
+                                           candidates=intersecting(func, argtypes)))
             return T.Bottom, ThrowingCall(func, argtypes, str(e), type(e))
         mi = method_instance(m, argtypes)
         callee = typeinf(mi)
@@ -308,7 +309,7 @@ def _eval_call(ci, func, argtypes, seen_edges):
         _add_edge(ci, seen_edges, Edge("throws", func, argtypes))
         msg = func._no_method_message(argtypes)
         return T.Bottom, ThrowingCall(func, argtypes, msg, MethodError)
-    _add_edge(ci, seen_edges, Edge("dynamic", func, argtypes))
+    _add_edge(ci, seen_edges, Edge("dynamic", func, argtypes, candidates=cands))
     rt = T.Any
     if len(cands) <= MAX_DYNAMIC_CANDIDATES and T.Any not in argtypes:
         rt = None

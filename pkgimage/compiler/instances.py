@@ -50,13 +50,17 @@ class MethodInstance:
 
 
 class Edge:
-    __slots__ = ("kind", "function", "argtypes", "method")
+    """``candidates``: for dynamic and throwing calls, the methods that intersected the
+    argument types when the call was inferred (checked again when an image is loaded)."""
 
-    def __init__(self, kind, function, argtypes, method=None):
+    __slots__ = ("kind", "function", "argtypes", "method", "candidates")
+
+    def __init__(self, kind, function, argtypes, method=None, candidates=()):
         self.kind = kind
         self.function = function
         self.argtypes = argtypes
         self.method = method
+        self.candidates = tuple(candidates)
 
     def __repr__(self):
         target = f" -> {self.method!r}" if self.method is not None else ""
@@ -91,6 +95,22 @@ class CodeInstance:
         state = "valid" if self.valid else f"invalid (worlds {self.min_world}..{self.max_world})"
         return f"CodeInstance for {T.sig_repr(self.mi.method.function.name, self.mi.spec_types)}" \
                f" :: {self.rettype} [{state}]"
+
+
+class NativeCode:
+    """Where a CodeInstance's native code lives in this process."""
+
+    __slots__ = ("symbol", "address", "entry", "batch")
+
+    def __init__(self, symbol, address, batch):
+        self.symbol = symbol
+        self.address = address    # None: compiled only as an internal part of a batch
+        self.entry = None         # the Python-callable wrapper, made on first Python call
+        self.batch = batch
+
+    @property
+    def exported(self):
+        return self.address is not None
 
 
 # method -> {spec types -> MethodInstance}
@@ -146,6 +166,25 @@ def _edge_changed(edge, function, new, replaced):
     except D.MethodError:
         return True
     return now is not edge.method
+
+
+def intersecting(function, argtypes):
+    n = len(argtypes)
+    return [m for m in function.methods
+            if len(m.sig) == n and T.sig_intersect(argtypes, m.sig) is not None]
+
+
+def edge_valid(edge):
+    """Would this call still resolve as it did when it was inferred (in today's tables)?"""
+    f = edge.function
+    if edge.kind == "static":
+        try:
+            return f._lookup(edge.argtypes) is edge.method
+        except D.MethodError:
+            return False
+    now = intersecting(f, edge.argtypes)
+    return len(now) == len(edge.candidates) and all(any(m is c for c in edge.candidates)
+                                                    for m in now)
 
 
 def invalidate(ci, world, trigger, seen=None):

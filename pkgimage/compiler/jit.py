@@ -13,82 +13,12 @@ code without ctypes in between.
 
 from __future__ import annotations
 
-import ctypes
 import threading
 
 import llvmlite.binding as llvm
 
-from .. import dispatch as D
-from .. import errors as E
-from .. import types as T
 
-METH_FASTCALL = 0x80
-
-
-class PyMethodDef(ctypes.Structure):
-    _fields_ = [("ml_name", ctypes.c_char_p), ("ml_meth", ctypes.c_void_p),
-                ("ml_flags", ctypes.c_int), ("ml_doc", ctypes.c_char_p)]
-
-
-_PyCFunction_NewEx = ctypes.pythonapi.PyCFunction_NewEx
-_PyCFunction_NewEx.argtypes = [ctypes.POINTER(PyMethodDef), ctypes.py_object, ctypes.py_object]
-_PyCFunction_NewEx.restype = ctypes.py_object
-
-
-# -- Python objects native code refers to ------------------------------------------------------
-
-def _raise_error(*parts):
-    raise E.ErrorException("".join(str(p) for p in parts))
-
-
-def _bounds_error(arr, i):
-    raise E.BoundsError(f"BoundsError: attempt to access {len(arr)}-element {T.typeof(arr)} "
-                        f"at index [{i}]")
-
-
-def _inexact_error(t, v):
-    raise E.InexactError(f"InexactError: {t}({v!r})")
-
-
-HELPERS = {"raise_error": _raise_error, "bounds_error": _bounds_error,
-           "inexact_error": _inexact_error}
-_BOXERS: dict = {}
-
-
-def _boxer(t):
-    b = _BOXERS.get(t)
-    if b is None:
-        from ..typedefs import new_unchecked
-
-        def b(*vals, _t=t):
-            return new_unchecked(_t, vals)
-        _BOXERS[t] = b
-    return b
-
-
-def resolve_const(ref):
-    """The Python object a constant slot's portable reference names."""
-    kind = ref[0]
-    if kind == "func":
-        return D.lookup_function(ref[1], ref[2])
-    if kind == "exc":
-        return getattr(E, ref[1])
-    if kind == "str":
-        return ref[1]
-    if kind == "none":
-        return None
-    if kind == "type":
-        return T.type_from_ref(ref[1])
-    if kind == "pytype":
-        return T.type_from_ref(ref[1]).__pk_pytype__
-    if kind == "boxer":
-        return _boxer(T.type_from_ref(ref[1]))
-    if kind == "intrinsic":
-        from . import intrinsics
-        return intrinsics.REGISTRY[ref[1]]
-    if kind == "helper":
-        return HELPERS[ref[1]]
-    raise E.CompileError(f"internal: unknown constant reference {ref!r}")
+from .native import fill_const_slots, make_pycfunction  # noqa: E402
 
 
 # -- the JIT ----------------------------------------------------------------------------------
@@ -127,11 +57,12 @@ class Jit:
         return self.tm.emit_object(mod)
 
     def link(self, obj, exports, imports, const_slots):
-        """Load object code; returns {exported symbol: address}."""
+        """Load object code; ``imports`` maps the symbols it calls elsewhere to addresses.
+        Returns {exported symbol: address}."""
         with self.lock:
             b = llvm.JITLibraryBuilder().add_object_img(obj).add_current_process()
-            for name in imports:
-                b.import_symbol(name, self.addresses[name])
+            for name, address in imports.items():
+                b.import_symbol(name, address)
             for name in exports:
                 b.export_symbol(name)
             for name, _ in const_slots:
@@ -141,17 +72,12 @@ class Jit:
             self._trackers.append(tracker)
             out = {name: tracker[name] for name in exports}
             self.addresses.update(out)
-            for name, ref in const_slots:
-                obj_ = resolve_const(ref)
-                self._keep.append(obj_)
-                ctypes.c_void_p.from_address(tracker[name]).value = id(obj_)
+            fill_const_slots({name: tracker[name] for name, _ in const_slots}, const_slots)
             return out
 
     def pycfunction(self, address, name):
         """A builtin-function object calling the METH_FASTCALL wrapper at ``address``."""
-        mdef = PyMethodDef(name.encode(), address, METH_FASTCALL, None)
-        self._keep.append(mdef)
-        return _PyCFunction_NewEx(ctypes.byref(mdef), None, None)
+        return make_pycfunction(address, name)
 
 
 _JIT = None

@@ -13,23 +13,7 @@ from .. import types as T
 from ..errors import AmbiguityError, MethodError
 from . import codegen
 from .inference import StaticCall, typeinf
-from .instances import method_instance
-
-
-class NativeCode:
-    """Where a CodeInstance's native code lives in this process."""
-
-    __slots__ = ("symbol", "address", "entry", "batch")
-
-    def __init__(self, symbol, address, batch):
-        self.symbol = symbol
-        self.address = address    # None: compiled only as an internal part of a batch
-        self.entry = None         # the Python-callable wrapper, made on first Python call
-        self.batch = batch
-
-    @property
-    def exported(self):
-        return self.address is not None
+from .instances import NativeCode, method_instance
 
 
 _GENERATIONS: dict = {}
@@ -86,9 +70,7 @@ def ensure_native(ci, want_entry=True):
     wrapper = mg.add_wrapper(ci) if need_wrapper else None
     exported = ([ci.symbol] if ci in todo else []) + ([wrapper] if wrapper else [])
     defined = [c.symbol for c in todo] + ([wrapper] if wrapper else [])
-    externals = [name for name in mg.module.globals
-                 if name.startswith("pk.") and name not in defined
-                 and name not in dict(mg.consts)]
+    externals = {sym: c.native.address for sym, c in mg.externals.items()}
     obj = jit.emit_object(mg.module)
     addrs = jit.link(obj, exported, externals, mg.consts)
     STATS["batches"] += 1

@@ -1,0 +1,140 @@
+"""Native code without LLVM: constant slots, builtin-function entries, shared libraries.
+
+Everything here works with ctypes alone, so loading a package image whose code is all valid
+never imports llvmlite: the image's shared library is opened with the dynamic loader, its
+constant slots are filled with the Python objects their portable references name, and its
+entry wrappers become builtin-function objects.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+from .. import dispatch as D
+from .. import errors as E
+from .. import types as T
+
+METH_FASTCALL = 0x80
+
+
+class PyMethodDef(ctypes.Structure):
+    _fields_ = [("ml_name", ctypes.c_char_p), ("ml_meth", ctypes.c_void_p),
+                ("ml_flags", ctypes.c_int), ("ml_doc", ctypes.c_char_p)]
+
+
+_PyCFunction_NewEx = ctypes.pythonapi.PyCFunction_NewEx
+_PyCFunction_NewEx.argtypes = [ctypes.POINTER(PyMethodDef), ctypes.py_object, ctypes.py_object]
+_PyCFunction_NewEx.restype = ctypes.py_object
+
+
+# -- Python objects native code refers to ------------------------------------------------------
+
+def _raise_error(*parts):
+    raise E.ErrorException("".join(str(p) for p in parts))
+
+
+def _bounds_error(arr, i):
+    raise E.BoundsError(f"BoundsError: attempt to access {len(arr)}-element {T.typeof(arr)} "
+                        f"at index [{i}]")
+
+
+def _inexact_error(t, v):
+    raise E.InexactError(f"InexactError: {t}({v!r})")
+
+
+HELPERS = {"raise_error": _raise_error, "bounds_error": _bounds_error,
+           "inexact_error": _inexact_error}
+_BOXERS: dict = {}
+
+
+def _boxer(t):
+    b = _BOXERS.get(t)
+    if b is None:
+        from ..typedefs import new_unchecked
+
+        def b(*vals, _t=t):
+            return new_unchecked(_t, vals)
+        _BOXERS[t] = b
+    return b
+
+
+def resolve_const(ref):
+    """The Python object a constant slot's portable reference names."""
+    kind = ref[0]
+    if kind == "func":
+        return D.lookup_function(ref[1], ref[2])
+    if kind == "exc":
+        return getattr(E, ref[1])
+    if kind == "str":
+        return ref[1]
+    if kind == "none":
+        return None
+    if kind == "type":
+        return T.type_from_ref(ref[1])
+    if kind == "pytype":
+        return T.type_from_ref(ref[1]).__pk_pytype__
+    if kind == "boxer":
+        return _boxer(T.type_from_ref(ref[1]))
+    if kind == "intrinsic":
+        from . import intrinsics
+        return intrinsics.REGISTRY[ref[1]]
+    if kind == "helper":
+        return HELPERS[ref[1]]
+    raise E.CompileError(f"internal: unknown constant reference {ref!r}")
+
+
+
+
+_KEEP = []          # objects referenced from native code (constant slots, method defs, libs)
+
+
+def fill_const_slots(addresses, const_slots):
+    """Write into each slot (symbol -> address) the object its reference names."""
+    for name, ref in const_slots:
+        obj = resolve_const(ref)
+        _KEEP.append(obj)
+        ctypes.c_void_p.from_address(addresses[name]).value = id(obj)
+
+
+_libc = ctypes.CDLL(None)
+_libc.malloc.restype = ctypes.c_void_p
+_libc.malloc.argtypes = [ctypes.c_size_t]
+
+
+def _c_bytes(data):
+    """A copy of ``data`` in C memory that is never freed."""
+    p = _libc.malloc(len(data) + 1)
+    ctypes.memmove(p, data + b"\0", len(data) + 1)
+    return p
+
+
+def make_pycfunction(address, name):
+    """A builtin-function object calling the METH_FASTCALL wrapper at ``address``.
+
+    The ``PyMethodDef`` lives in C memory that is never freed: a builtin function reads it
+    until its very last deallocation (``PyCFunction_GET_CLASS`` looks at ``ml_flags``), which
+    at interpreter exit can come after every Python object of ours is gone."""
+    p = _libc.malloc(ctypes.sizeof(PyMethodDef))
+    mdef = PyMethodDef.from_address(p)
+    ctypes.c_void_p.from_address(p).value = _c_bytes(name.encode())
+    mdef.ml_meth = address
+    mdef.ml_flags = METH_FASTCALL
+    ctypes.c_void_p.from_address(p + PyMethodDef.ml_doc.offset).value = None
+    return _PyCFunction_NewEx(ctypes.cast(p, ctypes.POINTER(PyMethodDef)), None, None)
+
+
+class SharedLibrary:
+    """An image's native code opened with the dynamic loader (RTLD_GLOBAL, so images that
+    depend on it resolve its symbols by name)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.lib = ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+        _KEEP.append(self.lib)
+
+    def address(self, symbol):
+        try:
+            fp = self.lib[symbol]
+        except AttributeError:
+            raise E.ImageError(f"{self.path}: symbol {symbol} missing") from None
+        return ctypes.cast(fp, ctypes.c_void_p).value

@@ -1,0 +1,159 @@
+"""The package-image file format: one module used by both the writer and the reader.
+
+Layout (all integers little-endian)::
+
+    magic            8 bytes   b"PKGIMG\\x00\\x01"
+    header length    u32
+    header           JSON, UTF-8, keys sorted, no whitespace (deterministic)
+    section count    u32
+    per section:     u16 name length, name (ASCII), u64 length, bytes
+    checksum         32 bytes  SHA-256 of everything before it
+
+The header is readable without unpickling anything (staleness checks), and the checksum
+is verified over the whole file before any section is deserialised or any native code is
+mapped.  Sections: ``module`` (the closed module's state, pickled), ``code`` (CodeInstance
+records, pickled) and ``object`` (relocatable object code of all its native code).  A shared
+library built from that object, when a C linker was available, lives beside the image and
+its SHA-256 is in the header.
+
+Files are written to a temporary name in the same folder and renamed into place, so a
+reader sees either the old image or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import importlib.util
+import json
+import os
+import platform
+import struct
+import sys
+import tempfile
+
+from ..errors import ImageError
+
+MAGIC = b"PKGIMG\x00\x01"
+FORMAT_VERSION = 1
+SUFFIX = ".pkgi"
+
+
+def pkgimage_version():
+    from .. import __version__
+    return __version__
+
+
+def llvmlite_version():
+    """llvmlite's version (it fixes the LLVM version) without importing llvmlite."""
+    spec = importlib.util.find_spec("llvmlite")
+    if spec is None or not spec.origin:
+        return "none"
+    site = os.path.dirname(os.path.dirname(spec.origin))
+    found = sorted(glob.glob(os.path.join(site, "llvmlite-*.dist-info")))
+    if found:
+        return os.path.basename(found[-1])[len("llvmlite-"):-len(".dist-info")]
+    return "unknown"
+
+
+def runtime_key():
+    """What must match between the building and the loading process, besides the CPU."""
+    return {
+        "format": FORMAT_VERSION,
+        "pkgimage": pkgimage_version(),
+        "python": f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}."
+                  f"{sys.version_info[2]}",
+        "llvmlite": llvmlite_version(),
+        "machine": platform.machine(),
+    }
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path):
+    with open(path, "rb") as f:
+        return sha256(f.read())
+
+
+def encode(header, sections):
+    """Bytes of an image; ``sections`` is a list of (name, bytes) in a fixed order."""
+    h = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    parts = [MAGIC, struct.pack("<I", len(h)), h, struct.pack("<I", len(sections))]
+    for name, data in sections:
+        n = name.encode("ascii")
+        parts += [struct.pack("<H", len(n)), n, struct.pack("<Q", len(data)), data]
+    body = b"".join(parts)
+    return body + hashlib.sha256(body).digest()
+
+
+def read_header(path):
+    """The header only (cheap staleness checks); raises ImageError naming the file."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:8] != MAGIC:
+                raise ImageError(f"{path}: not a pkgimage image (bad magic)")
+            (n,) = struct.unpack("<I", head[8:12])
+            raw = f.read(n)
+    except OSError as e:
+        raise ImageError(f"{path}: cannot read image: {e}") from None
+    if len(raw) != n:
+        raise ImageError(f"{path}: truncated image header")
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ImageError(f"{path}: corrupt image header") from None
+
+
+def decode(data, path="<image>"):
+    """(header, {section name: bytes}) after verifying the checksum over all bytes."""
+    if len(data) < 8 + 4 + 4 + 32 or data[:8] != MAGIC:
+        raise ImageError(f"{path}: not a pkgimage image (bad magic or too short)")
+    body, digest = data[:-32], data[-32:]
+    if hashlib.sha256(body).digest() != digest:
+        raise ImageError(f"{path}: checksum mismatch (corrupt or truncated image)")
+    try:
+        (n,) = struct.unpack_from("<I", body, 8)
+        pos = 12
+        header = json.loads(body[pos:pos + n])
+        pos += n
+        (count,) = struct.unpack_from("<I", body, pos)
+        pos += 4
+        sections = {}
+        for _ in range(count):
+            (ln,) = struct.unpack_from("<H", body, pos)
+            pos += 2
+            name = body[pos:pos + ln].decode("ascii")
+            pos += ln
+            (sz,) = struct.unpack_from("<Q", body, pos)
+            pos += 8
+            if pos + sz > len(body):
+                raise ValueError("section past end")
+            sections[name] = body[pos:pos + sz]
+            pos += sz
+        if pos != len(body):
+            raise ValueError("trailing bytes")
+    except (struct.error, ValueError, UnicodeDecodeError) as e:
+        raise ImageError(f"{path}: malformed image ({e})") from None
+    return header, sections
+
+
+def atomic_write(path, data):
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    folder = os.path.dirname(path) or "."
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,158 @@
+"""The import hook: ``import mymod`` uses mymod's image when it is valid.
+
+A *pkgimage module* is a source module that says ``__pkgimage__ = True`` at its top level.
+The finder (first on ``sys.meta_path``) lets CPython's path finder locate the source, and
+when it is a pkgimage module, wraps the loader: the module is filled from its image when the
+image is valid, and otherwise runs from source -- with one line on stderr saying why
+("Recompiling stale image for X: source x.py changed") -- after which, unless
+``PKGIMAGE_AUTO=0``, its image is built in a separate process ("Precompiling X").
+
+While an image is being built (``PKGIMAGE_BUILDING`` names the module), that module runs
+from source and does not run ``__init__`` (its runtime state must not reach the image);
+its pkgimage dependencies load from their images, built first when missing.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import os
+import re
+import subprocess
+import sys
+
+from ..errors import ImageError
+from .cache import image_path
+
+_MARKER = re.compile(rb"^__pkgimage__\s*(:\s*\w+\s*)?=\s*True", re.M)
+_MARKED: dict = {}
+# pkgimage modules imported in this process, in order (the build records them as deps)
+IMPORTED: list = []
+
+
+def is_pkgimage_source(path):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    key = (path, st.st_mtime_ns, st.st_size)
+    hit = _MARKED.get(key)
+    if hit is None:
+        with open(path, "rb") as f:
+            hit = _MARKER.search(f.read()) is not None
+        _MARKED[key] = hit
+    return hit
+
+
+def building():
+    return os.environ.get("PKGIMAGE_BUILDING")
+
+
+def _say(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+class ImageFinder(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+            return None
+        if not is_pkgimage_source(spec.origin):
+            return None
+        spec.loader = ImageLoader(name, spec.origin, spec.loader)
+        return spec
+
+
+class ImageLoader(importlib.abc.Loader):
+    def __init__(self, name, origin, source_loader):
+        self.name = name
+        self.origin = origin
+        self.source_loader = source_loader
+
+    def create_module(self, spec):
+        return None
+
+    def get_code(self, fullname):
+        return self.source_loader.get_code(fullname)
+
+    def get_source(self, fullname):
+        return self.source_loader.get_source(fullname)
+
+    def exec_module(self, module):
+        from .loader import StaleImage, load_into
+        name = module.__name__
+        IMPORTED.append(name)
+        if building() == name:
+            self.source_loader.exec_module(module)      # the build: no __init__
+            return
+        path = image_path(name, self.origin)
+        why = None
+        if os.path.exists(path):
+            try:
+                load_into(module, path, self.origin)
+                run_init(module)
+                return
+            except StaleImage as e:
+                why = e.reason
+                _say(f"Recompiling stale image for {name}: {e.reason}")
+            except ImageError as e:
+                why = str(e)
+                _say(f"pkgimage: unusable image for {name}: {e}; running from source")
+            _reset(module)
+        if building() and os.environ.get("PKGIMAGE_AUTO", "1") != "0":
+            # A dependency of the module being built: build its image first, then load it.
+            if build_in_subprocess(name, wait=True) == 0:
+                try:
+                    load_into(module, path, self.origin)
+                    run_init(module)
+                    return
+                except ImageError as e:
+                    _say(f"pkgimage: cannot load the image just built for {name}: {e}")
+                    _reset(module)
+        self.source_loader.exec_module(module)
+        run_init(module)
+        if not building() and os.environ.get("PKGIMAGE_AUTO", "1") != "0":
+            if why is None:
+                _say(f"Precompiling {name}")
+            build_in_subprocess(name, wait=False)
+
+
+def _reset(module):
+    keep = {k: module.__dict__[k] for k in ("__name__", "__spec__", "__loader__", "__file__",
+                                            "__cached__", "__package__", "__path__",
+                                            "__builtins__") if k in module.__dict__}
+    module.__dict__.clear()
+    module.__dict__.update(keep)
+
+
+def run_init(module):
+    init = module.__dict__.get("__init__")
+    if callable(init):
+        init()
+
+
+def _child_env():
+    env = dict(os.environ)
+    paths = [p for p in sys.path if p]
+    if paths:
+        env["PYTHONPATH"] = os.pathsep.join(paths)
+    env.pop("PKGIMAGE_BUILDING", None)
+    return env
+
+
+def build_in_subprocess(name, wait=True):
+    """Build ``name``'s image in a fresh process (``python -m pkgimage build``)."""
+    cmd = [sys.executable, "-m", "pkgimage", "build", "--quiet", "--in-process", name]
+    if wait:
+        return subprocess.run(cmd, env=_child_env()).returncode
+    subprocess.Popen(cmd, env=_child_env(), stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL, start_new_session=True)
+    return None
+
+
+_FINDER = ImageFinder()
+
+
+def install():
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)

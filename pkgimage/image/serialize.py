@@ -1,0 +1,276 @@
+"""Serialising a closed module's state, and portable references to functions and methods.
+
+The module's *results* are pickled, not its top level: globals, types, generic functions and
+the methods it defined (on its own functions and on other modules' ones).  Objects are
+written as follows (``ImagePickler.reducer_override``):
+
+* other modules, and objects owned by other modules (functions, types, generic functions,
+  classes) -- by reference, resolved by importing that module at load;
+* this module's Python functions -- by (qualified name, first line) plus defaults, closure
+  values and annotations; the code object itself comes from the module's bytecode
+  (CPython's own ``__pycache__``), which the source hash in the header vouches for;
+* this module's pkgimage types -- by definition (kind, name, parent, fields), rebuilt with
+  the same decorators;
+* sets in a sorted order, so that the bytes do not depend on the hash seed.
+
+An object that cannot be pickled (a thread, a lock, a socket, an open file) fails the build
+with a message naming the global and telling to create it in ``__init__()``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import pickle
+import sys
+import threading
+import types as pytypes
+
+from .. import dispatch as D
+from .. import types as T
+from ..errors import ImageError
+
+PROTOCOL = 5
+
+
+class BuildError(ImageError):
+    """A module that cannot be written as an image (the message says which global and why)."""
+
+
+# -- portable references to functions and methods --------------------------------------------
+
+def func_ref(f):
+    t = getattr(f, "constructs", None)
+    if t is not None:
+        return ("ctor", T.type_ref(t))
+    return ("func", f.module, f.qualname)
+
+
+def func_from_ref(ref):
+    if ref[0] == "ctor":
+        from ..constructors import constructor
+        return constructor(T.type_from_ref(ref[1]))
+    f = D.FUNCTIONS.get((ref[1], ref[2]))
+    if f is None:
+        importlib.import_module(ref[1])
+        f = D.FUNCTIONS.get((ref[1], ref[2]))
+    if f is None:
+        raise LookupError(f"no generic function {ref[1]}.{ref[2]}")
+    return f
+
+
+def method_ref(m):
+    return (func_ref(m.function), tuple(T.type_ref(t) for t in m.sig), m.module)
+
+
+def method_from_ref(ref):
+    """The Method of this process that ``ref`` names, or None if it no longer exists."""
+    try:
+        f = func_from_ref(ref[0])
+        sig = tuple(T.type_from_ref(r) for r in ref[1])
+    except (LookupError, ImportError, AttributeError, KeyError):
+        return None
+    for m in f.methods:
+        if D.sig_equal(m.sig, sig) and m.module == ref[2]:
+            return m
+    return None
+
+
+# -- loading context ---------------------------------------------------------------------------
+
+_LOADING = threading.local()
+
+
+def _ctx():
+    ctx = getattr(_LOADING, "ctx", None)
+    if ctx is None:
+        raise ImageError("internal: image object rebuilt outside a module load")
+    return ctx
+
+
+class LoadContext:
+    def __init__(self, module, code):
+        self.module = module
+        self.codes = {}
+        stack = [code]
+        while stack:
+            c = stack.pop()
+            self.codes.setdefault((c.co_qualname, c.co_firstlineno), c)
+            stack.extend(k for k in c.co_consts if isinstance(k, pytypes.CodeType))
+
+    def __enter__(self):
+        _LOADING.ctx = self
+        return self
+
+    def __exit__(self, *exc):
+        _LOADING.ctx = None
+
+
+def _rebuild_function(qualname, firstlineno, name, defaults, kwdefaults, closure, annotations,
+                      fdict):
+    ctx = _ctx()
+    code = ctx.codes.get((qualname, firstlineno))
+    if code is None:
+        raise ImageError(f"function {qualname} (line {firstlineno}) is not in the module's "
+                         f"code: the source changed")
+    cells = tuple(pytypes.CellType(v) for v in closure) if closure is not None else None
+    fn = pytypes.FunctionType(code, ctx.module.__dict__, name, defaults, cells)
+    fn.__qualname__ = qualname
+    fn.__kwdefaults__ = kwdefaults
+    fn.__annotations__ = annotations
+    fn.__module__ = ctx.module.__name__
+    if fdict:
+        fn.__dict__.update(fdict)
+    return fn
+
+
+def _rebuild_class(name, qualname, bases, ns):
+    ns = dict(ns)
+    ns["__qualname__"] = qualname
+    ns["__module__"] = _ctx().module.__name__
+    return type(name, bases, ns)
+
+
+def _rebuild_pktype(kind, name, qualname, parent, fields, loc, ns):
+    from .. import typedefs
+    body = dict(ns)
+    body["__qualname__"] = qualname
+    body["__module__"] = _ctx().module.__name__
+    if kind == "struct":
+        body["__annotations__"] = dict(fields)
+    cls = type(name, (), body) if parent is T.Any else T.PkType(name, (parent,), body)
+    t = typedefs.struct(cls) if kind == "struct" else typedefs.abstract(cls)
+    type.__setattr__(t, "__pk_loc__", tuple(loc))
+    return t
+
+
+def _own_function(name, module, qualname):
+    f = D.FUNCTIONS.get((module, qualname))
+    if f is None:
+        f = D.GenericFunction(name, module, qualname)
+        D.FUNCTIONS[(module, qualname)] = f
+    return f
+
+
+def _import_attr(module, qualname):
+    obj = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+_GENERATED_STRUCT_ATTRS = {"__setattr__", "__delattr__", "__eq__", "__hash__", "__repr__",
+                           "__reduce__", "__match_args__", "__slots__", "__module__",
+                           "__qualname__", "__dict__", "__weakref__", "__annotations__"}
+
+
+def _class_namespace(cls, skip=()):
+    from .. import typedefs
+    out = {}
+    for k, v in cls.__dict__.items():
+        if k.startswith("__pk_") or k in skip or k in ("__dict__", "__weakref__"):
+            continue
+        if k in _GENERATED_STRUCT_ATTRS and (getattr(v, "__module__", None) == typedefs.__name__
+                                             or k in ("__slots__", "__module__", "__qualname__",
+                                                      "__match_args__", "__annotations__")):
+            continue
+        if isinstance(v, pytypes.MemberDescriptorType):
+            continue
+        out[k] = v
+    return out
+
+
+class ImagePickler(pickle.Pickler):
+    def __init__(self, file, modname):
+        super().__init__(file, protocol=PROTOCOL)
+        self.modname = modname
+
+    def reducer_override(self, obj):
+        mod = self.modname
+        if isinstance(obj, pytypes.ModuleType):
+            return (importlib.import_module, (obj.__name__,))
+        if isinstance(obj, D.GenericFunction):
+            if getattr(obj, "constructs", None) is not None:
+                from ..constructors import constructor
+                return (constructor, (obj.constructs,))
+            if obj.module == mod:
+                return (_own_function, (obj.name, obj.module, obj.qualname))
+            return (func_from_ref, (func_ref(obj),))
+        if isinstance(obj, T.PkType):
+            own = getattr(obj, "__pk_module__", None) == mod and obj.__pk_kind__ in \
+                ("abstract", "struct")
+            if not own:
+                return (T.type_from_ref, (T.type_ref(obj),))
+            fields = tuple(getattr(obj, "__pk_fields__", ()))
+            ns = _class_namespace(obj, skip={n for n, _ in fields})
+            return (_rebuild_pktype, (obj.__pk_kind__, obj.__name__, obj.__qualname__,
+                                      obj.__pk_super__, fields, tuple(obj.__pk_loc__), ns))
+        if isinstance(obj, pytypes.FunctionType):
+            if obj.__module__ != mod:
+                return NotImplemented      # pickle's own by-reference save (module.qualname)
+            closure = None
+            if obj.__closure__ is not None:
+                closure = tuple(c.cell_contents for c in obj.__closure__)
+            fdict = dict(obj.__dict__) if obj.__dict__ else None
+            return (_rebuild_function, (obj.__qualname__, obj.__code__.co_firstlineno,
+                                        obj.__name__, obj.__defaults__, obj.__kwdefaults__,
+                                        closure, dict(obj.__annotations__), fdict))
+        if isinstance(obj, type) and not isinstance(obj, T.PkType):
+            if obj.__module__ == mod:
+                return (_rebuild_class, (obj.__name__, obj.__qualname__, obj.__bases__,
+                                         _class_namespace(obj)))
+            return NotImplemented
+        if type(obj) in (set, frozenset):
+            return (type(obj), (sorted(obj, key=_sort_key),))
+        return NotImplemented
+
+
+def _sort_key(x):
+    return (type(x).__name__, repr(x))
+
+
+def dumps_state(modname, state):
+    buf = io.BytesIO()
+    ImagePickler(buf, modname).dump(state)
+    return buf.getvalue()
+
+
+def check_globals(modname, gl):
+    """Raise BuildError naming the first global that cannot live in an image."""
+    for name, value in gl.items():
+        try:
+            dumps_state(modname, value)
+        except Exception as e:
+            what = type(value).__name__
+            raise BuildError(
+                f"module {modname}: global {name!r} (a {type(value).__module__}.{what}) cannot "
+                f"be stored in a package image ({e}); create it in __init__() instead, which "
+                f"runs at every load") from None
+
+
+def loads_state(data, module, code):
+    with LoadContext(module, code):
+        return pickle.loads(data)
+
+
+def module_globals(module):
+    """The globals an image keeps: everything but the import machinery's own entries."""
+    skip = {"__builtins__", "__loader__", "__spec__", "__file__", "__cached__", "__name__",
+            "__package__", "__path__"}
+    return {k: v for k, v in module.__dict__.items() if k not in skip}
+
+
+def own_methods(modname):
+    """Methods the module defined (synthesised default constructors excepted), in order."""
+    out = []
+    for f in list(D.FUNCTIONS.values()):
+        for m in f.methods:
+            if m.module == modname and not hasattr(m.pyfunc, "__pk_synth_ir__"):
+                out.append(m)
+    out.sort(key=lambda m: (m.primary_world))
+    return out
+
+
+__all__ = ["BuildError", "func_ref", "func_from_ref", "method_ref", "method_from_ref",
+           "dumps_state", "loads_state", "check_globals", "module_globals", "own_methods",
+           "sys"]

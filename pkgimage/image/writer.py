@@ -1,0 +1,181 @@
+"""Writing a closed module's image.
+
+Ownership follows Julia: the image keeps the CodeInstances of the module's own methods
+(including those it added to other modules' functions), the instances whose signature names
+one of its types (so ``pk.precompile(base.setitem, (Vector[MyType], ...))`` is cached, seed
+004's quiz case), and every instance those call statically that no dependency image owns.
+
+All owned instances are generated again, together, as one LLVM module with exported symbols
+and Python entry wrappers (the same codegen and object emission as the JIT: one pipeline),
+and emitted as one object.  When a C compiler is available the object is also linked into a
+shared library beside the image, which the loader opens with the dynamic loader.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import subprocess
+import tempfile
+
+from .. import dispatch as D
+from .. import types as T
+from ..compiler import instances as INS
+from . import format as F
+from .cache import image_path, shared_lib_path
+from .serialize import (BuildError, check_globals, dumps_state, func_ref, method_ref,
+                        module_globals, own_methods)
+
+
+def _mentions(t, own_types):
+    k = t.__pk_kind__
+    if k == "union":
+        return any(_mentions(m, own_types) for m in t.__pk_members__)
+    if k == "vector":
+        return _mentions(t.__pk_eltype__, own_types)
+    return t in own_types
+
+
+def owned_instances(modname):
+    """The valid, concrete CodeInstances this module's image keeps (see the module doc)."""
+    own_types = {t for t in T.USER_TYPES.values() if getattr(t, "__pk_module__", None) == modname}
+    roots = []
+    for f in D.FUNCTIONS.values():
+        for m in f.methods:
+            for spec, mi in INS.SPECIALIZATIONS.get(m, {}).items():
+                ci = mi.cache
+                if ci is None or not ci.valid or ci.ir is None or getattr(ci, "image", None):
+                    continue
+                if not all(T.isconcrete(t) for t in spec):
+                    continue
+                if m.module == modname or any(_mentions(t, own_types) for t in spec):
+                    roots.append(ci)
+    owned, seen, stack = [], set(), list(roots)
+    from ..compiler.inference import StaticCall
+    while stack:
+        ci = stack.pop()
+        if id(ci) in seen or getattr(ci, "image", None):
+            continue
+        seen.add(id(ci))
+        owned.append(ci)
+        for info in ci.stmt_info.values():
+            if isinstance(info, StaticCall) and info.mi.cache is not None:
+                stack.append(info.mi.cache)
+    return owned
+
+
+def _static_callees(ci):
+    from ..compiler.inference import StaticCall
+    out = []
+    for info in ci.stmt_info.values():
+        if isinstance(info, StaticCall) and info.mi.cache is not None and info.mi not in \
+                [c.mi for c in out]:
+            out.append(info.mi.cache)
+    return out
+
+
+def _types(ts):
+    return tuple(T.type_ref(t) for t in ts)
+
+
+def _edge_record(e):
+    return (e.kind, func_ref(e.function), _types(e.argtypes),
+            method_ref(e.method) if e.method is not None else None,
+            tuple(method_ref(m) for m in e.candidates))
+
+
+def compile_owned(owned):
+    """(records, object bytes, constant slots) for the owned CodeInstances."""
+    from ..compiler import codegen
+    from ..compiler.jit import get_jit
+    for ci in owned:
+        ci.symbol = codegen.symbol_for(ci, 0)
+    owned = sorted(owned, key=lambda c: c.symbol)
+    mg = codegen.ModuleGen("image")
+    wrappers = {}
+    for ci in owned:
+        mg.add_function(ci)
+    for ci in owned:
+        wrappers[ci.symbol] = mg.add_wrapper(ci)
+    for sym, ext in mg.externals.items():
+        if not getattr(ext, "image", None):
+            raise BuildError(f"internal: {ext!r} is called natively but owned by no image")
+    obj = get_jit().emit_object(mg.module)
+    records = []
+    for ci in owned:
+        records.append({
+            "method": method_ref(ci.mi.method),
+            "spec": _types(ci.mi.spec_types),
+            "rettype": T.type_ref(ci.rettype),
+            "symbol": ci.symbol,
+            "wrapper": wrappers[ci.symbol],
+            "edges": tuple(_edge_record(e) for e in ci.edges),
+            "callees": tuple((method_ref(c.mi.method), _types(c.mi.spec_types), c.symbol)
+                             for c in _static_callees(ci)),
+            "vartypes": tuple((v, T.type_ref(t)) for v, t in ci.vartypes.items()),
+        })
+    return records, obj, list(mg.consts)
+
+
+def link_shared(obj, out_path):
+    """Link object code into a shared library with the system C compiler, if there is one."""
+    cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc") or shutil.which("clang")
+    if cc is None or os.environ.get("PKGIMAGE_NO_SHARED") == "1":
+        return None
+    with tempfile.TemporaryDirectory() as d:
+        o = os.path.join(d, "image.o")
+        so = os.path.join(d, "image.so")
+        with open(o, "wb") as f:
+            f.write(obj)
+        r = subprocess.run([cc, "-shared", "-nostdlib", "-o", so, o, "-Wl,--build-id=none"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            return None
+        with open(so, "rb") as f:
+            data = f.read()
+    F.atomic_write(out_path, data)
+    return data
+
+
+def write_image(module, deps, path=None):
+    """Serialise the closed ``module`` (already executed) into its image; returns the path."""
+    from .cache import host_cpu
+    modname = module.__name__
+    src = os.path.abspath(module.__file__)
+    path = path or image_path(modname, src)
+    gl = module_globals(module)
+    check_globals(modname, gl)
+    methods = own_methods(modname)
+    state = {"globals": gl,
+             "methods": [(m.function, m.sig, m.pyfunc, m.file, m.line, m.argnames, m.context)
+                         for m in methods]}
+    try:
+        module_bytes = dumps_state(modname, state)
+    except BuildError:
+        raise
+    except Exception as e:
+        raise BuildError(f"module {modname}: cannot be stored in an image: {e}") from None
+    owned = owned_instances(modname)
+    records, obj, consts = compile_owned(owned)
+    code_bytes = pickle.dumps({"records": records, "consts": consts}, protocol=5)
+    build_id = F.sha256(module_bytes + code_bytes + obj)[:32]
+    cpu, features = host_cpu()
+    from ..compiler.jit import get_jit
+    header = dict(F.runtime_key())
+    header.update({
+        "module": modname,
+        "sources": {src: F.file_sha256(src)},
+        "deps": dict(sorted(deps.items())),
+        "build_id": build_id,
+        "triple": get_jit().triple,
+        "cpu": cpu,
+        "features": features,
+        "counts": {"methods": len(methods), "instances": len(records), "object": len(obj)},
+    })
+    so = link_shared(obj, shared_lib_path(path, build_id))
+    header["shared_lib"] = {"file": os.path.basename(shared_lib_path(path, build_id)),
+                            "sha256": F.sha256(so)} if so is not None else None
+    data = F.encode(header, [("module", module_bytes), ("code", code_bytes), ("object", obj)])
+    F.atomic_write(path, data)
+    return path
