@@ -16,6 +16,8 @@ def build_parser():
     b.add_argument("modules", nargs="+")
     b.add_argument("--quiet", action="store_true")
     b.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
+    sub.add_parser("install-hook", help="install pkgimage-boot.pth so that the first import "
+                                        "of a pkgimage module already uses its image")
     c = sub.add_parser("clean", help="remove images from the cache folder")
     c.add_argument("modules", nargs="*")
     return p
@@ -39,6 +41,16 @@ def cmd_build(args):
     return status
 
 
+def cmd_install_hook(args):
+    import sysconfig
+    site = sysconfig.get_paths()["purelib"]
+    path = os.path.join(site, "pkgimage-boot.pth")
+    with open(path, "w") as f:
+        f.write("import _pkgimage_boot\n")
+    print(f"installed {path}")
+    return 0
+
+
 def cmd_clean(args):
     import glob
     from .image.cache import cache_dir
@@ -60,7 +72,7 @@ def main(argv=None):
         from . import __version__
         print(f"pkgimage {__version__}")
         return 0
-    return {"build": cmd_build, "clean": cmd_clean}[args.command](args)
+    return {"build": cmd_build, "clean": cmd_clean, "install-hook": cmd_install_hook}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -57,10 +57,14 @@ class Jit:
         return self.tm.emit_object(mod)
 
     def link(self, obj, exports, imports, const_slots):
+        # ``obj``: object bytes, or a list of them linked as one library (an image's parts).
         """Load object code; ``imports`` maps the symbols it calls elsewhere to addresses.
         Returns {exported symbol: address}."""
         with self.lock:
-            b = llvm.JITLibraryBuilder().add_object_img(obj).add_current_process()
+            b = llvm.JITLibraryBuilder()
+            for o in (obj if isinstance(obj, list) else [obj]):
+                b.add_object_img(o)
+            b.add_current_process()
             for name, address in imports.items():
                 b.import_symbol(name, address)
             for name in exports:

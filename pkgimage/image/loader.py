@@ -86,7 +86,7 @@ def read_image(path, modname):
     except OSError as e:
         raise ImageError(f"{path}: cannot read image: {e}") from None
     header, sections = F.decode(data, path)
-    for name in ("module", "code", "object"):
+    for name in ("module", "code", "object0"):
         if name not in sections:
             raise ImageError(f"{path}: section {name} missing")
     check_stale(header, path, modname)
@@ -109,7 +109,8 @@ def load_into(module, path, source_path):
     for f, sig, pyfunc, file, line, argnames, context in state["methods"]:
         D.insert_method(f, D.Method(f, tuple(sig), pyfunc, modname, file, line, tuple(argnames),
                                     context=context))
-    install_code(modname, header, codeinfo, sections["object"], path)
+    objects = [sections[n] for n in codeinfo.get("objects", ["object0"]) if n in sections]
+    install_code(modname, header, codeinfo, objects, path)
     LOADED[modname] = header
     return header
 
@@ -145,7 +146,7 @@ def _describe_edge(e):
     return f"call {T.sig_repr(e.function.name, e.argtypes)} now resolves to {now}"
 
 
-def install_code(modname, header, codeinfo, obj, path):
+def install_code(modname, header, codeinfo, objects, path):
     records = codeinfo["records"]
     world = D.world_counter()
     entries = {}                     # symbol -> (record, mi, edges)
@@ -191,7 +192,7 @@ def install_code(modname, header, codeinfo, obj, path):
     STATS["discarded_instances"] += len(reasons)
     if not entries:
         return
-    addresses = _link(header, codeinfo, obj, path, entries)
+    addresses = _link(header, codeinfo, objects, path, entries)
     from ..compiler.entry import PRELINKED
     from ..compiler.native import make_pycfunction
     installed = []
@@ -221,7 +222,7 @@ def install_code(modname, header, codeinfo, obj, path):
     STATS["loaded_instances"] += len(installed)
 
 
-def _link(header, codeinfo, obj, path, entries):
+def _link(header, codeinfo, objects, path, entries):
     """Addresses of the valid instances' symbols, their wrappers and the constant slots."""
     from ..compiler import native
     consts = codeinfo["consts"]
@@ -254,4 +255,4 @@ def _link(header, codeinfo, obj, path, entries):
             if cmi is not None and cmi.cache is not None and cmi.cache.native is not None \
                     and cmi.cache.native.exported:
                 imports[csym] = cmi.cache.native.address
-    return get_jit().link(obj, sorted(want), imports, consts)
+    return get_jit().link(objects, sorted(want), imports, consts)

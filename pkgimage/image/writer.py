@@ -85,12 +85,21 @@ def _edge_record(e):
             tuple(method_ref(m) for m in e.candidates))
 
 
-def compile_owned(owned):
-    """(records, object bytes, constant slots) for the owned CodeInstances."""
+def assign_symbols(owned):
+    """Image symbols are generation 0: the same instance always gets the same name."""
     from ..compiler import codegen
-    from ..compiler.jit import get_jit
     for ci in owned:
         ci.symbol = codegen.symbol_for(ci, 0)
+
+
+def compile_owned(owned, known_externals=()):
+    """One part of an image: (records, object bytes, constant slots) for ``owned``.
+
+    Calls to instances outside ``owned`` must go to dependency images or to
+    ``known_externals`` (symbols of another part of the same image)."""
+    from ..compiler import codegen
+    from ..compiler.jit import get_jit
+    assign_symbols(owned)
     owned = sorted(owned, key=lambda c: c.symbol)
     mg = codegen.ModuleGen("image")
     wrappers = {}
@@ -99,7 +108,7 @@ def compile_owned(owned):
     for ci in owned:
         wrappers[ci.symbol] = mg.add_wrapper(ci)
     for sym, ext in mg.externals.items():
-        if not getattr(ext, "image", None):
+        if not getattr(ext, "image", None) and sym not in known_externals:
             raise BuildError(f"internal: {ext!r} is called natively but owned by no image")
     obj = get_jit().emit_object(mg.module)
     records = []
@@ -118,18 +127,21 @@ def compile_owned(owned):
     return records, obj, list(mg.consts)
 
 
-def link_shared(obj, out_path):
-    """Link object code into a shared library with the system C compiler, if there is one."""
+def link_shared(objects, out_path):
+    """Link object code into one shared library with the system C compiler, if there is one."""
     cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc") or shutil.which("clang")
     if cc is None or os.environ.get("PKGIMAGE_NO_SHARED") == "1":
         return None
     with tempfile.TemporaryDirectory() as d:
-        o = os.path.join(d, "image.o")
+        paths = []
+        for i, obj in enumerate(objects):
+            o = os.path.join(d, f"part{i}.o")
+            with open(o, "wb") as f:
+                f.write(obj)
+            paths.append(o)
         so = os.path.join(d, "image.so")
-        with open(o, "wb") as f:
-            f.write(obj)
-        r = subprocess.run([cc, "-shared", "-nostdlib", "-o", so, o, "-Wl,--build-id=none"],
-                           capture_output=True, text=True)
+        r = subprocess.run([cc, "-shared", "-nostdlib", "-o", so] + paths +
+                           ["-Wl,--build-id=none"], capture_output=True, text=True)
         if r.returncode != 0:
             return None
         with open(so, "rb") as f:
@@ -138,12 +150,9 @@ def link_shared(obj, out_path):
     return data
 
 
-def write_image(module, deps, path=None):
-    """Serialise the closed ``module`` (already executed) into its image; returns the path."""
-    from .cache import host_cpu
+def module_state_bytes(module):
+    """The pickled closed module (globals and methods); BuildError names what cannot be kept."""
     modname = module.__name__
-    src = os.path.abspath(module.__file__)
-    path = path or image_path(modname, src)
     gl = module_globals(module)
     check_globals(modname, gl)
     methods = own_methods(modname)
@@ -151,15 +160,40 @@ def write_image(module, deps, path=None):
              "methods": [(m.function, m.sig, m.pyfunc, m.file, m.line, m.argnames, m.context)
                          for m in methods]}
     try:
-        module_bytes = dumps_state(modname, state)
+        return dumps_state(modname, state), len(methods)
     except BuildError:
         raise
     except Exception as e:
         raise BuildError(f"module {modname}: cannot be stored in an image: {e}") from None
+
+
+def write_image(module, deps, path=None, module_bytes=None, nmethods=None, extra_parts=()):
+    """Serialise the closed ``module`` (already executed) into its image; returns the path.
+
+    ``module_bytes``: the module state captured at the close (the default captures it now);
+    ``extra_parts``: (records, object, consts) compiled elsewhere, e.g. by a sandboxed
+    workload, merged into the same image and the same shared library."""
+    from .cache import host_cpu
+    modname = module.__name__
+    src = os.path.abspath(module.__file__)
+    path = path or image_path(modname, src)
+    if module_bytes is None:
+        module_bytes, nmethods = module_state_bytes(module)
     owned = owned_instances(modname)
-    records, obj, consts = compile_owned(owned)
-    code_bytes = pickle.dumps({"records": records, "consts": consts}, protocol=5)
-    build_id = F.sha256(module_bytes + code_bytes + obj)[:32]
+    parts = [compile_owned(owned)] + list(extra_parts)
+    records, consts, objects = [], [], []
+    seen = set()
+    for recs, obj, cs in parts:
+        for r in recs:
+            if r["symbol"] not in seen:       # an instance compiled in two parts: keep one
+                seen.add(r["symbol"])
+                records.append(r)
+        consts.extend(cs)
+        objects.append(obj)
+    code_bytes = pickle.dumps({"records": records, "consts": consts,
+                               "objects": [f"object{i}" for i in range(len(objects))]},
+                              protocol=5)
+    build_id = F.sha256(module_bytes + code_bytes + b"".join(objects))[:32]
     cpu, features = host_cpu()
     from ..compiler.jit import get_jit
     header = dict(F.runtime_key())
@@ -171,11 +205,13 @@ def write_image(module, deps, path=None):
         "triple": get_jit().triple,
         "cpu": cpu,
         "features": features,
-        "counts": {"methods": len(methods), "instances": len(records), "object": len(obj)},
+        "counts": {"methods": nmethods, "instances": len(records),
+                   "object": sum(len(o) for o in objects)},
     })
-    so = link_shared(obj, shared_lib_path(path, build_id))
+    so = link_shared(objects, shared_lib_path(path, build_id))
     header["shared_lib"] = {"file": os.path.basename(shared_lib_path(path, build_id)),
                             "sha256": F.sha256(so)} if so is not None else None
-    data = F.encode(header, [("module", module_bytes), ("code", code_bytes), ("object", obj)])
+    data = F.encode(header, [("module", module_bytes), ("code", code_bytes)] +
+                    [(f"object{i}", o) for i, o in enumerate(objects)])
     F.atomic_write(path, data)
     return path
