@@ -1,0 +1,7 @@
+"""``python -m demopkg N OUTDIR`` (with ``examples`` on the path)."""
+
+import sys
+
+from .generate import main
+
+sys.exit(main())
