@@ -45,7 +45,7 @@ def code_llvm(f, types):
     return _code_llvm(f, types)
 
 
-from .build import generating_output  # noqa: E402
+from .build import generating_output, precompilation  # noqa: E402
 from .image import hook as _hook  # noqa: E402
 
 _hook.install()

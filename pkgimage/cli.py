@@ -16,6 +16,10 @@ def build_parser():
     b.add_argument("modules", nargs="+")
     b.add_argument("--quiet", action="store_true")
     b.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
+    b.add_argument("--allow-workload-errors", action="store_true",
+                   help="write the image without the code of workloads that fail")
+    b.add_argument("--workload-timeout", type=float, default=None,
+                   help="seconds a module's workloads may run (default 600)")
     sub.add_parser("install-hook", help="install pkgimage-boot.pth so that the first import "
                                         "of a pkgimage module already uses its image")
     c = sub.add_parser("clean", help="remove images from the cache folder")
@@ -24,6 +28,10 @@ def build_parser():
 
 
 def cmd_build(args):
+    if args.allow_workload_errors:
+        os.environ["PKGIMAGE_ALLOW_WORKLOAD_ERRORS"] = "1"
+    if args.workload_timeout is not None:
+        os.environ["PKGIMAGE_WORKLOAD_TIMEOUT"] = str(args.workload_timeout)
     if args.in_process or os.environ.get("PKGIMAGE_BUILD_CHILD") == "1":
         from .build import main_build_one
         status = 0

@@ -167,20 +167,23 @@ def module_state_bytes(module):
         raise BuildError(f"module {modname}: cannot be stored in an image: {e}") from None
 
 
-def write_image(module, deps, path=None, module_bytes=None, nmethods=None, extra_parts=()):
+def write_image(module, deps, path=None, module_bytes=None, nmethods=None, extra_parts=(),
+                owned=None):
     """Serialise the closed ``module`` (already executed) into its image; returns the path.
 
     ``module_bytes``: the module state captured at the close (the default captures it now);
     ``extra_parts``: (records, object, consts) compiled elsewhere, e.g. by a sandboxed
-    workload, merged into the same image and the same shared library."""
+    workload, merged into the same image and the same shared library; ``owned``: the
+    instances this process contributes (default: all it owns now)."""
     from .cache import host_cpu
     modname = module.__name__
     src = os.path.abspath(module.__file__)
     path = path or image_path(modname, src)
     if module_bytes is None:
         module_bytes, nmethods = module_state_bytes(module)
-    owned = owned_instances(modname)
-    parts = [compile_owned(owned)] + list(extra_parts)
+    if owned is None:
+        owned = owned_instances(modname)
+    parts = [compile_owned(owned)] + [p for p in extra_parts if p is not None]
     records, consts, objects = [], [], []
     seen = set()
     for recs, obj, cs in parts:

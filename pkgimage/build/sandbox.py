@@ -1,0 +1,227 @@
+"""Running post-close workloads in a sandbox and bringing back only their compiled code.
+
+Fork mode (the default where ``fork`` exists): a child forked with ``multiprocess`` becomes
+the leader of its own process group, runs the module's ``__init__()`` and then each workload.
+Workloads may start threads and asyncio tasks, open files and sockets, spawn subprocesses and
+mutate globals; none of it reaches the parent.  At the end the child compiles the
+CodeInstances created after the checkpoint (one object, symbols consistent with the
+parent's) and sends them back as *data* -- records and object bytes -- through a pipe.  Then
+the parent kills the child's whole process group, so nothing it left running survives.
+
+In-process mode (``PKGIMAGE_SANDBOX=inprocess``, or no fork): the module's globals are
+checkpointed with ``copy.deepcopy`` and restored after the workloads; for a workload without
+side effects both modes give byte-identical images.
+
+Faults are reported precisely and never leave a half image: a workload that raises gives its
+traceback (or, with ``allow_errors``, its code is left out and the build says so); a child
+that dies is reported with its exit status or signal; a child that runs past ``timeout`` is
+killed and reported.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import pickle
+import signal
+import sys
+import tempfile
+import time
+import traceback
+
+from .. import types as T
+from ..compiler import instances as INS
+from ..errors import ImageError
+
+
+class WorkloadError(ImageError):
+    """A workload failed (raised, crashed, or ran past its time limit)."""
+
+
+def _owned_candidates(modname):
+    from ..image.writer import owned_instances
+    return owned_instances(modname)
+
+
+def checkpoint_instances(modname):
+    """The instances the image owns at the close; their symbols are fixed now so that code a
+    workload compiles later calls them by the same names."""
+    from ..image.writer import assign_symbols
+    owned = _owned_candidates(modname)
+    assign_symbols(owned)
+    return owned
+
+
+def _new_part(modname, checkpoint_ids, checkpoint_symbols, exclude_ids=()):
+    """Compile the instances created after the checkpoint into one image part."""
+    from ..compiler import codegen
+    from ..image.writer import compile_owned
+    new = []
+    for ci in _owned_candidates(modname):
+        if id(ci) in checkpoint_ids or id(ci) in exclude_ids:
+            continue
+        if codegen.symbol_for(ci, 0) in checkpoint_symbols:
+            continue        # the same instance as at the close, recompiled: keep the close's
+        new.append(ci)
+    if not new:
+        return None
+    return compile_owned(new, known_externals=checkpoint_symbols)
+
+
+def _run_workloads(module, workloads, allow_errors):
+    """Run ``__init__`` and the workloads here; returns (failures, ids of instances created
+    by failed workloads)."""
+    from ..image.hook import run_init
+    failures = []
+    bad_ids = set()
+    run_init(module)
+    for w in workloads:
+        before = _instance_ids()
+        try:
+            w()
+        except BaseException as e:  # noqa: BLE001 -- reported, with the traceback
+            tb = traceback.format_exc()
+            failures.append((getattr(w, "__qualname__", repr(w)), tb))
+            bad_ids |= _instance_ids() - before
+            if not allow_errors:
+                break
+            if isinstance(e, KeyboardInterrupt):
+                break
+    return failures, bad_ids
+
+
+def _instance_ids():
+    return {id(mi.cache) for table in INS.SPECIALIZATIONS.values() for mi in table.values()
+            if mi.cache is not None}
+
+
+def run_inprocess(module, workloads, checkpoint, allow_errors=False):
+    modname = module.__name__
+    saved = copy.deepcopy(dict(module.__dict__))
+    ids = {id(c) for c in checkpoint}
+    syms = {c.symbol for c in checkpoint}
+    try:
+        failures, bad = _run_workloads(module, workloads, allow_errors)
+        if failures and not allow_errors:
+            name, tb = failures[0]
+            raise WorkloadError(f"workload {name} of {modname} raised:\n{tb}")
+        part = _new_part(modname, ids, syms, bad)
+    finally:
+        module.__dict__.clear()
+        module.__dict__.update(saved)
+    return part, failures
+
+
+def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0):
+    import multiprocess as mp
+    modname = module.__name__
+    ids = {id(c) for c in checkpoint}
+    syms = {c.symbol for c in checkpoint}
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    log = tempfile.NamedTemporaryFile(prefix=f"pkgimage-workload-{modname}-", suffix=".log",
+                                      delete=False)
+    log.close()
+
+    def child():
+        os.setsid()                       # its own process group: killed as a whole
+        fd = os.open(log.name, os.O_WRONLY | os.O_APPEND)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        try:
+            failures, bad = _run_workloads(module, workloads, allow_errors)
+            if failures and not allow_errors:
+                payload = ("failed", failures, None)
+            else:
+                payload = ("ok", failures, _new_part(modname, ids, syms, bad))
+        except BaseException:  # noqa: BLE001
+            payload = ("failed", [("<sandbox>", traceback.format_exc())], None)
+        try:
+            send.send_bytes(pickle.dumps(payload, protocol=5))
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
+
+    proc = ctx.Process(target=child, daemon=False)
+    start = time.monotonic()
+    proc.start()
+    send.close()
+    payload = None
+    try:
+        while True:
+            left = timeout - (time.monotonic() - start)
+            if left <= 0:
+                _kill_group(proc)
+                raise WorkloadError(f"workloads of {modname} ran past their time limit "
+                                    f"({timeout:g} s) and were killed{_tail(log.name)}")
+            if recv.poll(min(left, 0.2)):
+                try:
+                    payload = pickle.loads(recv.recv_bytes())
+                except (EOFError, OSError):
+                    payload = None
+                break
+            if not proc.is_alive():
+                if recv.poll(0):
+                    continue
+                break
+    finally:
+        _kill_group(proc)
+        proc.join(5)
+    if payload is None:
+        code = proc.exitcode
+        if code is not None and code < 0:
+            how = f"killed by signal {signal.Signals(-code).name}"
+        else:
+            how = f"exited with status {code}"
+        raise WorkloadError(f"the sandbox running the workloads of {modname} died ({how}) "
+                            f"before sending its results{_tail(log.name)}")
+    status, failures, part = payload
+    _unlink(log.name)
+    if status == "failed":
+        name, tb = failures[0]
+        raise WorkloadError(f"workload {name} of {modname} raised:\n{tb}")
+    return part, failures
+
+
+def _kill_group(proc):
+    pid = proc.pid
+    if pid is None:
+        return
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _tail(path, n=20):
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, 2)
+            size = f.tell()
+            f.seek(max(0, size - 4000))
+            lines = f.read().decode("utf-8", "replace").splitlines()[-n:]
+    except OSError:
+        return ""
+    finally:
+        _unlink(path)
+    if not lines:
+        return ""
+    return "\nlast output of the workloads:\n  " + "\n  ".join(lines)
+
+
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def run(module, workloads, checkpoint, allow_errors=False, timeout=600.0):
+    mode = os.environ.get("PKGIMAGE_SANDBOX", "fork")
+    if mode == "inprocess" or not hasattr(os, "fork"):
+        return run_inprocess(module, workloads, checkpoint, allow_errors)
+    return run_forked(module, workloads, checkpoint, allow_errors, timeout)
+
+
+__all__ = ["run", "run_forked", "run_inprocess", "checkpoint_instances", "WorkloadError", "T"]

@@ -1,0 +1,83 @@
+"""Precompilation workloads that run *after* the module is closed (seed 002's proposal).
+
+``@pk.precompilation(__name__)`` registers a function as a workload of that module.  It never
+runs at a normal import or an image load: only while that module's image is being built, and
+then only after the module's top level has finished and its state was checkpointed, in a
+sandbox (a forked child) where it may call ``__init__``-dependent functions, start threads,
+open files and leave them behind.  Workloads may also live in separate files listed in the
+package's ``pyproject.toml``::
+
+    [tool.pkgimage]
+    workloads = ["workloads/warmup.py"]
+
+Those files are executed (as ``__main__``-less modules) when the build needs the workloads.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import types as pytypes
+
+# module name -> [workload functions], in registration order
+REGISTRY: dict = {}
+
+
+def _modname(module):
+    if isinstance(module, pytypes.ModuleType):
+        return module.__name__
+    if isinstance(module, str):
+        return module
+    raise TypeError(f"pk.precompilation expects a module or its name, got {module!r}")
+
+
+def precompilation(module):
+    """Decorator: register ``fn`` as a post-close workload of ``module`` (a module or its
+    ``__name__``).  Returns ``fn`` unchanged; it is only called by ``pkgimage build``."""
+    name = _modname(module)
+
+    def deco(fn):
+        if os.environ.get("PKGIMAGE_BUILDING") == name:
+            REGISTRY.setdefault(name, []).append(fn)
+        return fn
+    return deco
+
+
+def _find_pyproject(path):
+    d = os.path.dirname(os.path.abspath(path))
+    while True:
+        p = os.path.join(d, "pyproject.toml")
+        if os.path.exists(p):
+            return p
+        parent = os.path.dirname(d)
+        if parent == d:
+            return None
+        d = parent
+
+
+def load_workload_files(module):
+    """Execute the workload files ``pyproject.toml`` names for the package of ``module``."""
+    import tomllib
+    pp = _find_pyproject(module.__file__)
+    if pp is None:
+        return []
+    with open(pp, "rb") as f:
+        conf = tomllib.load(f).get("tool", {}).get("pkgimage", {})
+    files = conf.get("workloads", [])
+    if isinstance(files, dict):
+        files = files.get(module.__name__, [])
+    loaded = []
+    for rel in files:
+        path = os.path.join(os.path.dirname(pp), rel)
+        modname = f"_pkgimage_workload_{module.__name__}_{len(loaded)}"
+        code = compile(open(path).read(), path, "exec")
+        mod = pytypes.ModuleType(modname)
+        mod.__file__ = path
+        sys.modules[modname] = mod
+        exec(code, mod.__dict__)
+        loaded.append(path)
+    return loaded
+
+
+def workloads_of(module):
+    return list(REGISTRY.get(module.__name__, []))
