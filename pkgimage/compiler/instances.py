@@ -25,13 +25,14 @@ from .. import types as T
 
 
 class MethodInstance:
-    __slots__ = ("method", "spec_types", "cache", "backedges", "__weakref__")
+    __slots__ = ("method", "spec_types", "cache", "backedges", "_backedge_set", "__weakref__")
 
     def __init__(self, method, spec_types):
         self.method = method
         self.spec_types = spec_types
         self.cache = None            # the valid CodeInstance, if any
         self.backedges = []          # MethodInstances whose code calls this one directly
+        self._backedge_set = set()
 
     @property
     def def_(self):
@@ -45,7 +46,8 @@ class MethodInstance:
         return "MethodInstance for " + T.sig_repr(self.method.function.name, self.spec_types)
 
     def add_backedge(self, caller):
-        if caller is not self and caller not in self.backedges:
+        if caller is not self and caller not in self._backedge_set:
+            self._backedge_set.add(caller)
             self.backedges.append(caller)
 
 
@@ -179,7 +181,7 @@ def edge_valid(edge):
     f = edge.function
     if edge.kind == "static":
         try:
-            return f._lookup(edge.argtypes) is edge.method
+            return f.dispatch(edge.argtypes) is edge.method     # the cached dispatch table
         except D.MethodError:
             return False
     now = intersecting(f, edge.argtypes)

@@ -97,7 +97,7 @@ def load_into(module, path, source_path):
     """Fill ``module`` from the image at ``path`` (see the module doc for the steps)."""
     modname = module.__name__
     header, sections = read_image(path, modname)
-    code = importlib.machinery.SourceFileLoader(modname, source_path).get_code(modname)
+    code = module_code(path, modname, source_path, header)
     try:
         state = loads_state(sections["module"], module, code)
         codeinfo = pickle.loads(sections["code"])
@@ -115,22 +115,64 @@ def load_into(module, path, source_path):
     return header
 
 
+def module_code(path, modname, source_path, header):
+    """The module's code object, from a marshalled sidecar of the image when its source hash
+    matches (CPython's ``__pycache__`` may be disabled), else compiled and cached there."""
+    import marshal
+    digest = header["sources"].get(os.path.abspath(source_path), "")
+    side = path + ".code"
+    try:
+        with open(side, "rb") as f:
+            blob = f.read()
+        if blob[:64].decode("ascii") == digest:
+            return marshal.loads(blob[64:])
+    except (OSError, ValueError, EOFError, TypeError, UnicodeDecodeError):
+        pass
+    code = importlib.machinery.SourceFileLoader(modname, source_path).get_code(modname)
+    try:
+        F.atomic_write(side, digest.encode("ascii") + marshal.dumps(code))
+    except OSError:
+        pass
+    return code
+
+
 # -- validation -------------------------------------------------------------------------------
 
+_MEMO: dict = {}      # reference -> resolved object, for one install_code call
+
+
 def _resolve_types(refs):
-    return tuple(T.type_from_ref(r) for r in refs)
+    hit = _MEMO.get(("types", refs))
+    if hit is None:
+        hit = _MEMO[("types", refs)] = tuple(T.type_from_ref(r) for r in refs)
+    return hit
+
+
+def _method(ref):
+    key = ("method", ref)
+    if key not in _MEMO:
+        _MEMO[key] = method_from_ref(ref)
+    return _MEMO[key]
+
+
+def _func(ref):
+    key = ("func", ref)
+    hit = _MEMO.get(key)
+    if hit is None:
+        hit = _MEMO[key] = func_from_ref(ref)
+    return hit
 
 
 def _edge_from_record(rec):
     kind, fref, argrefs, mref, cands = rec
-    f = func_from_ref(fref)
+    f = _func(fref)
     argtypes = _resolve_types(argrefs)
-    m = method_from_ref(mref) if mref is not None else None
+    m = _method(mref) if mref is not None else None
     if mref is not None and m is None:
         raise LookupError(f"method of {f.name} it called no longer exists")
     cm = []
     for c in cands:
-        mm = method_from_ref(c)
+        mm = _method(c)
         if mm is None:
             raise LookupError(f"a candidate method of {f.name} no longer exists")
         cm.append(mm)
@@ -147,6 +189,14 @@ def _describe_edge(e):
 
 
 def install_code(modname, header, codeinfo, objects, path):
+    _MEMO.clear()
+    try:
+        _install_code(modname, header, codeinfo, objects, path)
+    finally:
+        _MEMO.clear()
+
+
+def _install_code(modname, header, codeinfo, objects, path):
     records = codeinfo["records"]
     world = D.world_counter()
     entries = {}                     # symbol -> (record, mi, edges)
@@ -154,7 +204,7 @@ def install_code(modname, header, codeinfo, objects, path):
     for r in records:
         sym = r["symbol"]
         try:
-            m = method_from_ref(r["method"])
+            m = _method(r["method"])
             if m is None:
                 raise LookupError("its method no longer exists")
             spec = _resolve_types(r["spec"])
@@ -177,7 +227,7 @@ def install_code(modname, header, codeinfo, objects, path):
                 if csym in entries:
                     continue
                 callee = None
-                m = method_from_ref(mref)
+                m = _method(mref)
                 if m is not None:
                     cmi = INS.SPECIALIZATIONS.get(m, {}).get(_resolve_types(specrefs))
                     callee = cmi.cache if cmi is not None else None
@@ -215,7 +265,7 @@ def install_code(modname, header, codeinfo, objects, path):
         installed.append((ci, r))
     for ci, r in installed:
         for mref, specrefs, csym in r["callees"]:
-            m = method_from_ref(mref)
+            m = _method(mref)
             cmi = INS.SPECIALIZATIONS.get(m, {}).get(_resolve_types(specrefs)) if m else None
             if cmi is not None:
                 cmi.add_backedge(ci.mi)
