@@ -43,8 +43,9 @@ import types
 _counter = itertools.count()
 
 
-def source(n: int = 1000, precompile: bool = False) -> str:
-    """The text of DemoPkg with DemoType0..DemoType{n}."""
+def source(n: int = 1000, precompile: bool = False, image: bool = False) -> str:
+    """The text of DemoPkg with DemoType0..DemoType{n}; ``image`` marks it as a pkgimage
+    module (``__pkgimage__ = True``), whose import uses its package image."""
     n = int(n)
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
@@ -54,6 +55,7 @@ def source(n: int = 1000, precompile: bool = False) -> str:
         "import pkgimage as pk",
         "from pkgimage import Int64",
         "",
+    ] + (["__pkgimage__ = True", ""] if image else []) + [
         "",
         "@pk.abstract",
         "class AbstractDemoType:",
@@ -82,7 +84,7 @@ def source(n: int = 1000, precompile: bool = False) -> str:
 
 
 def generate(n: int = 1000, path: str | os.PathLike = ".", name: str = "DemoPkg",
-             precompile: bool = False) -> str:
+             precompile: bool = False, image: bool = False) -> str:
     """Write DemoPkg for ``n`` to ``path/name.py`` (``path`` may also name the ``.py`` file
     itself) and return the file's path.  The folder is created if needed."""
     path = os.fspath(path)
@@ -93,7 +95,7 @@ def generate(n: int = 1000, path: str | os.PathLike = ".", name: str = "DemoPkg"
     folder = os.path.dirname(target)
     if folder:
         os.makedirs(folder, exist_ok=True)
-    text = source(n, precompile=precompile)
+    text = source(n, precompile=precompile, image=image)
     tmp = f"{target}.tmp{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)
@@ -110,7 +112,7 @@ def exec_module(n: int = 1000, name: str | None = None, filename: str | None = N
 
     name = name or f"DemoPkg_exec_{n}_{next(_counter)}"
     filename = filename or f"<generated {name}>"
-    text = source(n, precompile=precompile)
+    text = source(n, precompile=precompile, image=image)
     mod = types.ModuleType(name)
     mod.__file__ = filename
     sys.modules[name] = mod
