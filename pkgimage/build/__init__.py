@@ -52,15 +52,20 @@ def build_module(name, allow_workload_errors=None, workload_timeout=None):
     checkpoint = sandbox.checkpoint_instances(name)
     workloads.load_workload_files(module)
     ws = workloads.workloads_of(module)
-    part, failures = (None, [])
+    parts, failures = ({}, [])
     if ws:
-        part, failures = sandbox.run(module, ws, checkpoint, allow_workload_errors,
-                                     workload_timeout)
+        parts, failures = sandbox.run(module, ws, checkpoint, allow_workload_errors,
+                                      workload_timeout)
+        parts = parts or {}
         for wname, tb in failures:
             print(f"pkgimage: workload {wname} of {name} failed; the image is written "
                   f"without its code (--allow-workload-errors):\n{tb}", file=sys.stderr)
     path = write_image(module, deps, module_bytes=module_bytes, nmethods=nmethods,
-                       extra_parts=[part], owned=checkpoint)
+                       extra_parts=[parts.get(())], owned=checkpoint)
+    from ..image.context import write_context_image
+    for key, part in parts.items():
+        if key:
+            write_context_image(key, part)
     return path, failures
 
 

@@ -4,8 +4,9 @@ Fork mode (the default where ``fork`` exists): a child forked with ``multiproces
 the leader of its own process group, runs the module's ``__init__()`` and then each workload.
 Workloads may start threads and asyncio tasks, open files and sockets, spawn subprocesses and
 mutate globals; none of it reaches the parent.  At the end the child compiles the
-CodeInstances created after the checkpoint (one object, symbols consistent with the
-parent's) and sends them back as *data* -- records and object bytes -- through a pipe.  Then
+CodeInstances created after the checkpoint (symbols consistent with the parent's), grouped
+by where they are kept (the module's image or a context image, see ``ownership.py``), and
+sends them back as *data* -- records and object bytes -- through a pipe.  Then
 the parent kills the child's whole process group, so nothing it left running survives.
 
 In-process mode (``PKGIMAGE_SANDBOX=inprocess``, or no fork): the module's globals are
@@ -52,20 +53,29 @@ def checkpoint_instances(modname):
     return owned
 
 
-def _new_part(modname, checkpoint_ids, checkpoint_symbols, exclude_ids=()):
-    """Compile the instances created after the checkpoint into one image part."""
+def _new_parts(modname, existed, checkpoint_symbols, context, exclude_ids=()):
+    """Compile every instance created after the checkpoint, grouped by where it is kept:
+    {(): part of the module's image, (mod, ...): part of that context image}."""
     from ..compiler import codegen
     from ..image.writer import compile_owned
-    new = []
-    for ci in _owned_candidates(modname):
-        if id(ci) in checkpoint_ids or id(ci) in exclude_ids:
-            continue
-        if codegen.symbol_for(ci, 0) in checkpoint_symbols:
-            continue        # the same instance as at the close, recompiled: keep the close's
-        new.append(ci)
-    if not new:
-        return None
-    return compile_owned(new, known_externals=checkpoint_symbols)
+    from .ownership import context_key
+    groups = {}
+    memo = {}
+    for table in list(INS.SPECIALIZATIONS.values()):
+        for spec, mi in list(table.items()):
+            ci = mi.cache
+            if ci is None or id(ci) in existed or id(ci) in exclude_ids or not ci.valid \
+                    or ci.ir is None or getattr(ci, "image", None) \
+                    or not all(T.isconcrete(t) for t in spec):
+                continue
+            if codegen.symbol_for(ci, 0) in checkpoint_symbols:
+                continue    # the same instance as at the close, recompiled: keep the close's
+            groups.setdefault(context_key(ci, context, memo), []).append(ci)
+    known = set(checkpoint_symbols)
+    for cis in groups.values():
+        known |= {codegen.symbol_for(c, 0) for c in cis}
+    return {key: compile_owned(cis, known_externals=known)
+            for key, cis in sorted(groups.items())}
 
 
 def _run_workloads(module, workloads, allow_errors):
@@ -95,17 +105,24 @@ def _instance_ids():
             if mi.cache is not None}
 
 
+def _context(modname):
+    """The module and the pkgimage modules loaded when it closed (its dependencies)."""
+    from ..image.hook import IMPORTED
+    return {modname, *IMPORTED}
+
+
 def run_inprocess(module, workloads, checkpoint, allow_errors=False):
     modname = module.__name__
     saved = copy.deepcopy(dict(module.__dict__))
-    ids = {id(c) for c in checkpoint}
+    ids = _instance_ids()
     syms = {c.symbol for c in checkpoint}
+    context = _context(modname)
     try:
         failures, bad = _run_workloads(module, workloads, allow_errors)
         if failures and not allow_errors:
             name, tb = failures[0]
             raise WorkloadError(f"workload {name} of {modname} raised:\n{tb}")
-        part = _new_part(modname, ids, syms, bad)
+        part = _new_parts(modname, ids, syms, context, bad)
     finally:
         module.__dict__.clear()
         module.__dict__.update(saved)
@@ -115,8 +132,9 @@ def run_inprocess(module, workloads, checkpoint, allow_errors=False):
 def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0):
     import multiprocess as mp
     modname = module.__name__
-    ids = {id(c) for c in checkpoint}
+    ids = _instance_ids()
     syms = {c.symbol for c in checkpoint}
+    context = _context(modname)
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
     log = tempfile.NamedTemporaryFile(prefix=f"pkgimage-workload-{modname}-", suffix=".log",
@@ -133,7 +151,7 @@ def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0)
             if failures and not allow_errors:
                 payload = ("failed", failures, None)
             else:
-                payload = ("ok", failures, _new_part(modname, ids, syms, bad))
+                payload = ("ok", failures, _new_parts(modname, ids, syms, context, bad))
         except BaseException:  # noqa: BLE001
             payload = ("failed", [("<sandbox>", traceback.format_exc())], None)
         try:

@@ -79,6 +79,12 @@ class ImageLoader(importlib.abc.Loader):
         return self.source_loader.get_source(fullname)
 
     def exec_module(self, module):
+        self._exec_module(module)
+        if not building():
+            from .context import load_context_images
+            load_context_images()
+
+    def _exec_module(self, module):
         from .loader import StaleImage, load_into
         name = module.__name__
         IMPORTED.append(name)

@@ -1,0 +1,110 @@
+"""Context images: compiled code that belongs to a *set* of modules (see build/ownership.py).
+
+A context image holds CodeInstances (records and native code, no module state) keyed by the
+pkgimage modules they touched.  It is loaded automatically, after a pkgimage module load,
+as soon as every module of its key is loaded in the process -- and never otherwise.  It is
+stale when any key module's source changed; its instances are validated edge by edge like
+any image's, so a context image can never run code that a fresh compile would not.
+
+File name: ``ctx-<mod1>+<mod2>...-<hash>.pkgi`` in the cache folder, so finding the ones
+whose modules are loaded needs one directory listing and no file reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+
+from ..errors import ImageError
+from . import format as F
+from .cache import cache_dir, host_cpu, shared_lib_path
+
+LOADED_CONTEXTS: dict = {}     # path -> header
+
+
+def _module_source(name):
+    mod = sys.modules.get(name)
+    path = getattr(mod, "__file__", None)
+    if not path:
+        # Loaded only in the sandbox that ran the workload: find it without importing it.
+        import importlib.util
+        spec = importlib.util.find_spec(name)
+        path = spec.origin if spec is not None else None
+    if not path:
+        raise ImageError(f"context module {name} has no source file")
+    return os.path.abspath(path)
+
+
+def context_path(key):
+    srcs = "|".join(f"{m}={_module_source(m)}" for m in key)
+    h = hashlib.sha256(srcs.encode()).hexdigest()[:12]
+    return os.path.join(cache_dir(), f"ctx-{'+'.join(key)}-{h}{F.SUFFIX}")
+
+
+def write_context_image(key, part):
+    """Write the context image for ``key`` (sorted module names) holding ``part``."""
+    from ..compiler.jit import get_jit
+    from .writer import link_shared
+    records, obj, consts = part
+    sources = {}
+    for m in key:
+        src = _module_source(m)
+        sources[src] = F.file_sha256(src)
+    code_bytes = pickle.dumps({"records": records, "consts": consts, "objects": ["object0"]},
+                              protocol=5)
+    build_id = F.sha256(code_bytes + obj)[:32]
+    cpu, features = host_cpu()
+    header = dict(F.runtime_key())
+    header.update({"module": None, "context": list(key), "sources": sources, "deps": {},
+                   "build_id": build_id, "triple": get_jit().triple, "cpu": cpu,
+                   "features": features,
+                   "counts": {"methods": 0, "instances": len(records), "object": len(obj)}})
+    path = context_path(key)
+    so = link_shared([obj], shared_lib_path(path, build_id))
+    header["shared_lib"] = {"file": os.path.basename(shared_lib_path(path, build_id)),
+                            "sha256": F.sha256(so)} if so is not None else None
+    F.atomic_write(path, F.encode(header, [("code", code_bytes), ("object0", obj)]))
+    return path
+
+
+def _key_of(fname):
+    body = fname[len("ctx-"):-len(F.SUFFIX)]
+    mods, _, _ = body.rpartition("-")
+    return tuple(mods.split("+")) if mods else ()
+
+
+def load_context_images():
+    """Load every context image whose modules are all loaded now (smaller keys first)."""
+    from .hook import is_pkgimage_source
+    from .loader import check_stale, install_code
+    d = cache_dir()
+    try:
+        names = [n for n in os.listdir(d) if n.startswith("ctx-") and n.endswith(F.SUFFIX)]
+    except OSError:
+        return
+    cands = []
+    for n in names:
+        key = _key_of(n)
+        path = os.path.join(d, n)
+        if not key or path in LOADED_CONTEXTS:
+            continue
+        if all(m in sys.modules and getattr(sys.modules[m], "__file__", None) for m in key):
+            cands.append((len(key), n, key, path))
+    for _, n, key, path in sorted(cands):
+        try:
+            if not all(is_pkgimage_source(sys.modules[m].__file__) for m in key):
+                continue
+            if os.path.abspath(path) != os.path.abspath(context_path(key)):
+                continue          # the same modules from another checkout
+            with open(path, "rb") as f:
+                header, sections = F.decode(f.read(), path)
+            check_stale(header, path, None)
+            codeinfo = pickle.loads(sections["code"])
+            objects = [sections[s] for s in codeinfo.get("objects", ["object0"])]
+            install_code("+".join(key), header, codeinfo, objects, path)
+            LOADED_CONTEXTS[path] = header
+        except ImageError as e:
+            print(f"pkgimage: context image {path} not used: {e}", file=sys.stderr)
+            LOADED_CONTEXTS[path] = None
