@@ -112,7 +112,7 @@ def exec_module(n: int = 1000, name: str | None = None, filename: str | None = N
 
     name = name or f"DemoPkg_exec_{n}_{next(_counter)}"
     filename = filename or f"<generated {name}>"
-    text = source(n, precompile=precompile, image=image)
+    text = source(n, precompile=precompile)
     mod = types.ModuleType(name)
     mod.__file__ = filename
     sys.modules[name] = mod
