@@ -247,6 +247,8 @@ def _install_code(modname, header, codeinfo, objects, path):
     from ..compiler.native import make_pycfunction
     installed = []
     for sym, (r, mi, edges) in sorted(entries.items()):
+        if r.get("inline_only"):
+            continue                 # validated (its callers inlined it); no code of its own
         if mi.cache is not None and mi.cache.valid:
             continue                 # compiled in this session already: keep that one
         ci = INS.CodeInstance(mi, None, world)
@@ -278,8 +280,9 @@ def _link(header, codeinfo, objects, path, entries):
     consts = codeinfo["consts"]
     want = set()
     for sym, (r, mi, edges) in entries.items():
-        want.add(sym)
-        want.add(r["wrapper"])
+        if not r.get("inline_only"):
+            want.add(sym)
+            want.add(r["wrapper"])
     lib = header.get("shared_lib")
     if lib is not None:
         so = os.path.join(os.path.dirname(path), lib["file"])

@@ -123,10 +123,17 @@ def compile_owned(owned, known_externals=()):
     owned = sorted(owned, key=lambda c: c.symbol)
     mg = codegen.ModuleGen("image")
     wrappers = {}
+    inline_only = set()
     for ci in owned:
+        if codegen.inline_size(ci) is not None and not (ci.native and ci.native.entry):
+            # Small and never called from Python: every caller inlines it, so it needs no
+            # function of its own -- only its record, whose edges callers' validity uses.
+            inline_only.add(ci.symbol)
+            continue
         mg.add_function(ci)
     for ci in owned:
-        wrappers[ci.symbol] = mg.add_wrapper(ci)
+        if ci.symbol not in inline_only:
+            wrappers[ci.symbol] = mg.add_wrapper(ci)
     for sym, ext in mg.externals.items():
         if not getattr(ext, "image", None) and sym not in known_externals:
             raise BuildError(f"internal: {ext!r} is called natively but owned by no image")
@@ -139,7 +146,8 @@ def compile_owned(owned, known_externals=()):
             "spec": _types(ci.mi.spec_types),
             "rettype": T.type_ref(ci.rettype),
             "symbol": ci.symbol,
-            "wrapper": wrappers[ci.symbol],
+            "inline_only": ci.symbol in inline_only,
+            "wrapper": wrappers.get(ci.symbol),
             "edges": tuple(_edge_record(e) for e in ci.edges),
             "callees": tuple((_mref(c.mi.method), _types(c.mi.spec_types), c.symbol)
                              for c in _static_callees(ci)),
