@@ -31,10 +31,19 @@ def _static_callees(ci):
                 yield from _static_callees(callee)
 
 
+def _fresh(c):
+    """A CodeInstance with IR to generate code from: one loaded from an image without
+    native code of its own (its callers inlined it) is inferred again here."""
+    if c.ir is None and (c.native is None or not c.native.exported):
+        c.mi.cache = None
+        return typeinf(c.mi)
+    return c
+
+
 def _collect(ci):
     todo, seen, stack = [], set(), [ci]
     while stack:
-        c = stack.pop()
+        c = _fresh(stack.pop())
         if id(c) in seen or (c.native is not None and c.native.exported):
             continue
         seen.add(id(c))
@@ -93,7 +102,7 @@ def compile_instance(function, argtypes):
 
 
 def entry_for(function, method, argtypes):
-    ci = typeinf(method_instance(method, argtypes))
+    ci = _fresh(typeinf(method_instance(method, argtypes)))
     return ensure_native(ci)
 
 

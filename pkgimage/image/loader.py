@@ -223,7 +223,7 @@ def _install_code(modname, header, codeinfo, objects, path):
     while changed:
         changed = False
         for sym, (r, mi, edges) in list(entries.items()):
-            for mref, specrefs, csym in r["callees"]:
+            for mref, specrefs, csym, inlined in r["callees"]:
                 if csym in entries:
                     continue
                 callee = None
@@ -231,8 +231,11 @@ def _install_code(modname, header, codeinfo, objects, path):
                 if m is not None:
                     cmi = INS.SPECIALIZATIONS.get(m, {}).get(_resolve_types(specrefs))
                     callee = cmi.cache if cmi is not None else None
-                if callee is None or not callee.valid or callee.native is None or \
-                        callee.native.symbol != csym or not callee.native.exported:
+                # An inlined callee must still be valid here; a called one must also have
+                # its native code under the symbol this code calls.
+                if callee is None or not callee.valid or (not inlined and (
+                        callee.native is None or callee.native.symbol != csym
+                        or not callee.native.exported)):
                     reasons[sym] = (repr(mi), f"callee {csym} is not valid here")
                     del entries[sym]
                     changed = True
@@ -247,8 +250,6 @@ def _install_code(modname, header, codeinfo, objects, path):
     from ..compiler.native import make_pycfunction
     installed = []
     for sym, (r, mi, edges) in sorted(entries.items()):
-        if r.get("inline_only"):
-            continue                 # validated (its callers inlined it); no code of its own
         if mi.cache is not None and mi.cache.valid:
             continue                 # compiled in this session already: keep that one
         ci = INS.CodeInstance(mi, None, world)
@@ -258,15 +259,19 @@ def _install_code(modname, header, codeinfo, objects, path):
         ci.needs_native = True
         ci.symbol = sym
         ci.image = modname
-        ci.native = INS.NativeCode(sym, addresses[sym], "image:" + modname)
-        ci.native.entry = make_pycfunction(addresses[r["wrapper"]], mi.method.function.name)
         mi.cache = ci
         INS.register_edges(ci)
-        PRELINKED[(mi.method.function, mi.spec_types)] = (mi, ci.native.entry)
+        if not r.get("inline_only"):
+            ci.native = INS.NativeCode(sym, addresses[sym], "image:" + modname)
+            ci.native.entry = make_pycfunction(addresses[r["wrapper"]],
+                                               mi.method.function.name)
+            PRELINKED[(mi.method.function, mi.spec_types)] = (mi, ci.native.entry)
+        # (an inline-only instance has no code: it is installed for its edges and backedges,
+        # and compiled afresh if something ever needs to call it natively)
         mi.method.function._pycache.clear()
         installed.append((ci, r))
     for ci, r in installed:
-        for mref, specrefs, csym in r["callees"]:
+        for mref, specrefs, csym, inlined in r["callees"]:
             m = _method(mref)
             cmi = INS.SPECIALIZATIONS.get(m, {}).get(_resolve_types(specrefs)) if m else None
             if cmi is not None:
@@ -300,8 +305,8 @@ def _link(header, codeinfo, objects, path, entries):
     from ..compiler.jit import get_jit
     imports = {}
     for r in codeinfo["records"]:
-        for mref, specrefs, csym in r["callees"]:
-            if any(csym == rr["symbol"] for rr in codeinfo["records"]):
+        for mref, specrefs, csym, inlined in r["callees"]:
+            if inlined or any(csym == rr["symbol"] for rr in codeinfo["records"]):
                 continue
             m = method_from_ref(mref)
             cmi = INS.SPECIALIZATIONS.get(m, {}).get(_resolve_types(specrefs)) if m else None

@@ -149,7 +149,8 @@ def compile_owned(owned, known_externals=()):
             "inline_only": ci.symbol in inline_only,
             "wrapper": wrappers.get(ci.symbol),
             "edges": tuple(_edge_record(e) for e in ci.edges),
-            "callees": tuple((_mref(c.mi.method), _types(c.mi.spec_types), c.symbol)
+            "callees": tuple((_mref(c.mi.method), _types(c.mi.spec_types), c.symbol,
+                              codegen.inline_size(c) is not None)
                              for c in _static_callees(ci)),
             "vartypes": tuple((v, _types((t,))[0]) for v, t in ci.vartypes.items()),
         })
