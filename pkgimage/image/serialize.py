@@ -11,7 +11,10 @@ written as follows (``ImagePickler.reducer_override``):
   (CPython's own ``__pycache__``), which the source hash in the header vouches for;
 * this module's pkgimage types -- by definition (kind, name, parent, fields), rebuilt with
   the same decorators;
-* sets in a sorted order, so that the bytes do not depend on the hash seed.
+* sets and frozensets in a canonical sorted order, so that the bytes do not depend on the
+  hash seed.  CPython's C pickler never calls ``reducer_override`` for exact sets, so they go
+  through ``persistent_id`` (called for every object) and come back through
+  ``persistent_load``; a set referenced twice is still one set after loading.
 
 An object that cannot be pickled (a thread, a lock, a socket, an open file) fails the build
 with a message naming the global and telling to create it in ``__init__()``.
@@ -43,6 +46,10 @@ def func_ref(f):
     t = getattr(f, "constructs", None)
     if t is not None:
         return ("ctor", T.type_ref(t))
+    if getattr(f, "context", None) is not None:       # a context-dispatch view
+        g = f.context_global
+        return ("view", f.context_name, func_ref(g) if g is not None else None,
+                tuple(sorted(f.context)))
     return ("func", f.module, f.qualname)
 
 
@@ -50,6 +57,13 @@ def func_from_ref(ref):
     if ref[0] == "ctor":
         from ..constructors import constructor
         return constructor(T.type_from_ref(ref[1]))
+    if ref[0] == "view":
+        from ..contexts import view_for
+        for m in ref[3]:
+            if m not in sys.modules:
+                importlib.import_module(m)
+        return view_for(ref[1], func_from_ref(ref[2]) if ref[2] is not None else None,
+                        frozenset(ref[3]))
     f = D.FUNCTIONS.get((ref[1], ref[2]))
     if f is None:
         importlib.import_module(ref[1])
@@ -184,6 +198,19 @@ class ImagePickler(pickle.Pickler):
     def __init__(self, file, modname):
         super().__init__(file, protocol=PROTOCOL)
         self.modname = modname
+        self._sets = {}          # id(set) -> (persistent id, the set): one id per object
+
+    def persistent_id(self, obj):
+        t = type(obj)
+        if t is not set and t is not frozenset:
+            return None
+        hit = self._sets.get(id(obj))
+        if hit is None:
+            # The same tuple object every time: pickle memoises it, so the loader sees one
+            # tuple and rebuilds one set (see ImageUnpickler.persistent_load).
+            pid = ("set" if t is set else "frozenset", tuple(sorted(obj, key=_sort_key)))
+            hit = self._sets[id(obj)] = (pid, obj)
+        return hit[0]
 
     def reducer_override(self, obj):
         mod = self.modname
@@ -220,13 +247,33 @@ class ImagePickler(pickle.Pickler):
                 return (_rebuild_class, (obj.__name__, obj.__qualname__, obj.__bases__,
                                          _class_namespace(obj)))
             return NotImplemented
-        if type(obj) in (set, frozenset):
-            return (type(obj), (sorted(obj, key=_sort_key),))
         return NotImplemented
 
 
+class ImageUnpickler(pickle.Unpickler):
+    def __init__(self, file):
+        super().__init__(file)
+        self._sets = {}          # id(persistent id) -> (the set, the id kept alive)
+
+    def persistent_load(self, pid):
+        hit = self._sets.get(id(pid))
+        if hit is None:
+            kind, items = pid
+            if kind not in ("set", "frozenset"):
+                raise pickle.UnpicklingError(f"unknown persistent id {kind!r}")
+            hit = self._sets[id(pid)] = ((set if kind == "set" else frozenset)(items), pid)
+        return hit[0]
+
+
 def _sort_key(x):
-    return (type(x).__name__, repr(x))
+    """A total order on set elements that does not depend on the hash seed (nested sets are
+    ordered by their sorted contents, not by their repr, which follows the hash order)."""
+    t = type(x)
+    if t is set or t is frozenset:
+        return (t.__name__, tuple(sorted(map(_sort_key, x))))
+    if t is tuple:
+        return ("tuple", tuple(map(_sort_key, x)))
+    return (t.__name__, repr(x))
 
 
 def dumps_state(modname, state):
@@ -250,7 +297,7 @@ def check_globals(modname, gl):
 
 def loads_state(data, module, code):
     with LoadContext(module, code):
-        return pickle.loads(data)
+        return ImageUnpickler(io.BytesIO(data)).load()
 
 
 def module_globals(module):
