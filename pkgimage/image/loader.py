@@ -109,6 +109,9 @@ def load_into(module, path, source_path):
     for f, sig, pyfunc, file, line, argnames, context in state["methods"]:
         D.insert_method(f, D.Method(f, tuple(sig), pyfunc, modname, file, line, tuple(argnames),
                                     context=context))
+    if state.get("contexts"):
+        from ..contexts import restore_module_state
+        restore_module_state(modname, state["contexts"])
     objects = [sections[n] for n in codeinfo.get("objects", ["object0"]) if n in sections]
     install_code(modname, header, codeinfo, objects, path)
     LOADED[modname] = header
@@ -279,6 +282,13 @@ def _install_code(modname, header, codeinfo, objects, path):
     STATS["loaded_instances"] += len(installed)
 
 
+def _unreachable_address():
+    """Address given to calls of instances that are not valid here (their callers are
+    discarded, so it is never reached): libc's ``abort``."""
+    import ctypes
+    return ctypes.cast(ctypes.CDLL(None).abort, ctypes.c_void_p).value
+
+
 def _link(header, codeinfo, objects, path, entries):
     """Addresses of the valid instances' symbols, their wrappers and the constant slots."""
     from ..compiler import native
@@ -296,21 +306,33 @@ def _link(header, codeinfo, objects, path, entries):
         except OSError:
             ok = False
         if ok:
-            shared = native.SharedLibrary(so)
-            addrs = {s: shared.address(s) for s in want}
-            slots = {name: shared.address(name) for name, _ in consts}
-            native.fill_const_slots(slots, consts)
-            return addrs
+            try:
+                shared = native.SharedLibrary(so)
+            except OSError:
+                # It calls a symbol of another image that is not available by name: that
+                # image stored object code (PKGIMAGE_NO_SHARED) or none of its code was
+                # valid here.  Link the object through ORC, where imports are explicit.
+                shared = None
+            if shared is not None:
+                addrs = {s: shared.address(s) for s in want}
+                slots = {name: shared.address(name) for name, _ in consts}
+                native.fill_const_slots(slots, consts)
+                return addrs
     # No usable shared library: link the object through the ORC JIT (imports llvmlite).
     from ..compiler.jit import get_jit
+    own = {r["symbol"] for r in codeinfo["records"]}
     imports = {}
     for r in codeinfo["records"]:
         for mref, specrefs, csym, inlined in r["callees"]:
-            if inlined or any(csym == rr["symbol"] for rr in codeinfo["records"]):
+            if inlined or csym in own or csym in imports:
                 continue
-            m = method_from_ref(mref)
+            m = _method(mref)
             cmi = INS.SPECIALIZATIONS.get(m, {}).get(_resolve_types(specrefs)) if m else None
             if cmi is not None and cmi.cache is not None and cmi.cache.native is not None \
-                    and cmi.cache.native.exported:
+                    and cmi.cache.native.exported and cmi.cache.native.symbol == csym:
                 imports[csym] = cmi.cache.native.address
+            else:
+                # Its callers were discarded above and are never called; the object still
+                # needs every symbol defined to be linked.
+                imports[csym] = _unreachable_address()
     return get_jit().link(objects, sorted(want), imports, consts)
