@@ -46,6 +46,7 @@ def code_llvm(f, types):
 
 
 from .build import generating_output, precompilation  # noqa: E402
+from .contexts import fexport, fusing, mf  # noqa: E402
 from .image import hook as _hook  # noqa: E402
 
 _hook.install()

@@ -165,7 +165,18 @@ class Lowerer:
         f = BASE.get(name)
         if f is None:
             self.error(node, f"base function {name} is not available", name)
-        return f
+        return self.in_context(f)
+
+    def in_context(self, callee):
+        """Context dispatch: inside a context method every call is a context call (it goes
+        to the view of the callee for this method's context); a context function called
+        from global code uses the context of the module that bound it."""
+        ctx = self.method.context
+        if isinstance(ctx, frozenset):
+            return SPECIAL["context_callee"](callee, ctx)
+        if SPECIAL.get("is_context_function", lambda c: False)(callee):
+            return callee.view()
+        return callee
 
     def call_base(self, name, args, node):
         return self.emit(Call(self.base(name, node), tuple(args)), node)
@@ -187,6 +198,7 @@ class Lowerer:
         for b in self.blocks:       # blocks left open by break/continue bookkeeping
             if b.term is None:
                 b.term = Return(self._none_in(b))
+        _guard_unassigned(self.blocks, self.locals - set(self.args))
         return IRFunction(self.method.function.name, self.args, self.blocks, self.filename,
                           self.fdef.lineno)
 
@@ -399,6 +411,8 @@ class Lowerer:
             return self.emit(Const(val), node)
         if type(T.typeof(val)).__name__ == "PkType" and T.typeof(val).__pk_kind__ == "struct":
             return self.emit(Const(val), node)
+        if T.is_pktype(val):
+            self.unsupported(node, f"type {val} used as a value")
         self.unsupported(node, f"global {getattr(node, 'id', '')!r} of type "
                                f"{type(val).__name__} used as a value")
 
@@ -489,6 +503,9 @@ class Lowerer:
         return self.expr(sub.slice)
 
     def e_Subscript(self, node):
+        ok, val = self.resolve_static(node)
+        if ok:
+            return self.const_value(val, node)
         return self.call_base("getitem", [self.expr(node.value), self.index_expr(node)], node)
 
     def resolve_static(self, node):
@@ -519,11 +536,22 @@ class Lowerer:
                                    f"{type(base).__name__}")
         if isinstance(node, ast.Subscript):
             ok, base = self.resolve_static(node.value)
-            if ok and (base is T.Vector or base is T.Union):
-                ok2, param = self.resolve_static(node.slice)
-                if ok2:
-                    return True, base[param]
-            return False, None
+            if not ok or not (base is T.Vector or base is T.Union or
+                              getattr(base, "__pk_type_constructor__", False)):
+                return False, None
+            sl = node.slice
+            elems = sl.elts if isinstance(sl, ast.Tuple) else [sl]
+            params = []
+            for e in elems:
+                okp, p = self.resolve_static(e)
+                if not okp:
+                    self.error(e, f"type parameter {ast.unparse(e)!r} is not a compile-time "
+                                  f"constant", "Subscript")
+                params.append(p)
+            try:
+                return True, base[tuple(params) if isinstance(sl, ast.Tuple) else params[0]]
+            except Exception as e:
+                self.error(node, f"invalid type {ast.unparse(node)}: {e}", "Subscript")
         return False, None
 
     def e_Call(self, node):
@@ -536,6 +564,7 @@ class Lowerer:
             self.unsupported(node, "call of a local value (only global functions and types "
                                    "can be called)")
         from ..dispatch import GenericFunction
+        callee = self.in_context(callee)
         if isinstance(callee, GenericFunction):
             return self.emit(Call(callee, tuple(self.expr(a) for a in node.args)), node)
         if isinstance(callee, intrinsics.IntrinsicFn):
@@ -586,6 +615,113 @@ class Lowerer:
         self.terminate(Raise(ErrorMsg(tuple(parts)), (node.lineno, node.col_offset + 1)))
         self.cur = self.new_block()
         return self.emit(Const(None), node)
+
+
+def _uses(st):
+    v = st.value
+    if isinstance(v, (Use, GetField)):
+        return (v.var,)
+    return getattr(v, "args", ())
+
+
+def _term_uses(t):
+    if isinstance(t, Branch):
+        return (t.cond,)
+    if isinstance(t, Return):
+        return (t.var,)
+    if isinstance(t, Raise):
+        return tuple(p.var for p in t.value.parts if isinstance(p, Use))
+    return ()
+
+
+def _guard_unassigned(blocks, srcvars):
+    """Python raises ``UnboundLocalError`` when a local is read on a path that never assigned
+    it; native code would read an uninitialised slot.  Find the reads of source locals that
+    are not definitely assigned (a must-analysis over the CFG) and guard them: a read no path
+    can reach with a value raises unconditionally, a read some path reaches without a value
+    tests a flag variable set by every assignment (``%d:name``).  Code that assigns before
+    reading on every path, which is nearly all code, gets no flags and no tests."""
+    if not srcvars:
+        return
+    succ = {b.id: IRFunction.successors(None, b) for b in blocks}
+    preds = {b.id: [] for b in blocks}
+    for b in blocks:
+        for s in succ[b.id]:
+            preds[s].append(b.id)
+    reach, stack = {0}, [0]
+    while stack:
+        for s in succ[stack.pop()]:
+            if s not in reach:
+                reach.add(s)
+                stack.append(s)
+    order = sorted(reach)
+    defs = {b.id: {st.dst for st in b.stmts if st.dst in srcvars} for b in blocks}
+    must_out, may_out = {}, {}
+    changed = True
+    while changed:
+        changed = False
+        for bid in order:
+            ps = [p for p in preds[bid] if p in reach]
+            if bid == 0:
+                must_in, may_in = frozenset(), frozenset()
+            else:
+                known = [must_out[p] for p in ps if p in must_out]
+                must_in = frozenset.intersection(*known) if known else None
+                may_in = frozenset().union(*(may_out.get(p, frozenset()) for p in ps))
+            if must_in is None:
+                continue
+            mo, yo = must_in | defs[bid], may_in | defs[bid]
+            if must_out.get(bid) != mo or may_out.get(bid) != yo:
+                must_out[bid], may_out[bid] = mo, yo
+                changed = True
+    guards = []                  # (block id, position, var, maybe assigned?, loc)
+    for bid in order:
+        b = blocks[bid]
+        if bid == 0:
+            must, may = set(), set()
+        else:
+            ps = [p for p in preds[bid] if p in reach]
+            must = set(frozenset.intersection(*(must_out[p] for p in ps)))
+            may = set().union(*(may_out[p] for p in ps))
+        for k, st in enumerate(b.stmts):
+            for u in _uses(st):
+                if u in srcvars and u not in must:
+                    guards.append((bid, k, u, u in may, st.loc))
+                    must.add(u)
+            if st.dst in srcvars:
+                must.add(st.dst)
+                may.add(st.dst)
+        for u in _term_uses(b.term):
+            if u in srcvars and u not in must:
+                guards.append((bid, len(b.stmts), u, u in may, b.term.loc))
+                must.add(u)
+    if not guards:
+        return
+    flagged = sorted({g[2] for g in guards if g[3]})
+    flag = {v: f"%d:{v}" for v in flagged}
+    # Split guarded blocks from the last guard backwards, so earlier positions stay valid.
+    for bid, k, var, maybe, loc in sorted(guards, key=lambda g: (g[0], -g[1])):
+        b = blocks[bid]
+        rest = Block(len(blocks), b.stmts[k:], b.term)
+        blocks.append(rest)
+        b.stmts = b.stmts[:k]
+        msg = ErrorMsg((f"UnboundLocalError: cannot access local variable '{var}' where it "
+                        f"is not associated with a value",))
+        if maybe:
+            err = Block(len(blocks), [], Raise(msg, loc))
+            blocks.append(err)
+            b.term = Branch(flag[var], rest.id, err.id, loc)
+        else:
+            b.term = Raise(msg, loc)
+    if flagged:
+        for b in blocks:
+            out = []
+            for st in b.stmts:
+                out.append(st)
+                if st.dst in flag:
+                    out.append(Assign(flag[st.dst], Const(True), st.loc))
+            b.stmts = out
+        blocks[0].stmts[:0] = [Assign(flag[v], Const(False), (0, 0)) for v in flagged]
 
 
 def _hashable(x):

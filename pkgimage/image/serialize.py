@@ -312,7 +312,8 @@ def own_methods(modname):
     out = []
     for f in list(D.FUNCTIONS.values()):
         for m in f.methods:
-            if m.module == modname and not hasattr(m.pyfunc, "__pk_synth_ir__"):
+            if m.module == modname and not hasattr(m.pyfunc, "__pk_synth_ir__") \
+                    and f.module != "pkgimage.contexts.views":
                 out.append(m)
     out.sort(key=lambda m: (m.primary_world))
     return out

@@ -187,9 +187,11 @@ def module_state_bytes(module):
     gl = module_globals(module)
     check_globals(modname, gl)
     methods = own_methods(modname)
+    from ..contexts import module_state as context_state
     state = {"globals": gl,
              "methods": [(m.function, m.sig, m.pyfunc, m.file, m.line, m.argnames, m.context)
-                         for m in methods]}
+                         for m in methods if m.context is None],
+             "contexts": context_state(modname)}
     try:
         return dumps_state(modname, state), len(methods)
     except BuildError:
