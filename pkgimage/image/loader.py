@@ -191,6 +191,18 @@ def _describe_edge(e):
     return f"call {T.sig_repr(e.function.name, e.argtypes)} now resolves to {now}"
 
 
+def _describe_record(r):
+    """``MethodInstance for f(::T, ...)`` of a record whose method cannot be resolved (for
+    DISCARDED and ``pkgimage invalidations``), without failing on what no longer exists."""
+    fref = r["method"][0]
+    name = fref[2] if fref[0] == "func" else str(fref[1][-1])
+    try:
+        sig = T.sig_repr(name, _resolve_types(r["spec"]))
+    except Exception:
+        sig = f"{name}{r['spec']!r}"
+    return f"MethodInstance for {sig}"
+
+
 def install_code(modname, header, codeinfo, objects, path):
     _MEMO.clear()
     try:
@@ -213,7 +225,7 @@ def _install_code(modname, header, codeinfo, objects, path):
             spec = _resolve_types(r["spec"])
             edges = [_edge_from_record(e) for e in r["edges"]]
         except (LookupError, KeyError, ImportError, AttributeError) as e:
-            reasons[sym] = (repr(r["method"]), str(e))
+            reasons[sym] = (_describe_record(r), str(e))
             continue
         mi = INS.method_instance(m, spec)
         bad = next((e for e in edges if not INS.edge_valid(e)), None)
