@@ -200,6 +200,37 @@ def module_state_bytes(module):
         raise BuildError(f"module {modname}: cannot be stored in an image: {e}") from None
 
 
+def _outside_interpreter(path):
+    import sys
+    prefixes = {os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_prefix,
+                                                        sys.exec_prefix)}
+    real = os.path.realpath(path)
+    return not any(real.startswith(p) for p in prefixes)
+
+
+def image_sources(modname, src, deps):
+    """{source path: SHA-256} of everything the image's content came from: the module's own
+    source and every user module loaded at the close that has no image of its own (their
+    method bodies are compiled into this image and their globals captured as constants:
+    numba's issue 1833 is the same function edited in such a module).  Modules with an
+    image are covered by their build id in ``deps``; pkgimage itself by its version;
+    installed packages (under the interpreter's prefixes) are not tracked."""
+    import sys
+    pkg_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    out = {src: F.file_sha256(src)}
+    for name, mod in list(sys.modules.items()):
+        path = getattr(mod, "__file__", None)
+        if not path or name == modname or name in deps or name == "__main__" \
+                or not path.endswith(".py") or not os.path.isfile(path):
+            continue
+        path = os.path.abspath(path)
+        if path.startswith(pkg_root) or name == "_pkgimage_boot" \
+                or not _outside_interpreter(path):
+            continue
+        out[path] = F.file_sha256(path)
+    return dict(sorted(out.items()))
+
+
 def write_image(module, deps, path=None, module_bytes=None, nmethods=None, extra_parts=(),
                 owned=None):
     """Serialise the closed ``module`` (already executed) into its image; returns the path.
@@ -235,7 +266,7 @@ def write_image(module, deps, path=None, module_bytes=None, nmethods=None, extra
     header = dict(F.runtime_key())
     header.update({
         "module": modname,
-        "sources": {src: F.file_sha256(src)},
+        "sources": image_sources(modname, src, deps),
         "deps": dict(sorted(deps.items())),
         "build_id": build_id,
         "triple": get_jit().triple,
