@@ -66,6 +66,8 @@ def write_context_image(key, part):
     header["shared_lib"] = {"file": os.path.basename(shared_lib_path(path, build_id)),
                             "sha256": F.sha256(so)} if so is not None else None
     F.atomic_write(path, F.encode(header, [("code", code_bytes), ("object0", obj)]))
+    from .writer import remove_old_shared_libs
+    remove_old_shared_libs(path, header["shared_lib"])
     return path
 
 

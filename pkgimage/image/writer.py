@@ -281,4 +281,25 @@ def write_image(module, deps, path=None, module_bytes=None, nmethods=None, extra
     data = F.encode(header, [("module", module_bytes), ("code", code_bytes)] +
                     [(f"object{i}", o) for i, o in enumerate(objects)])
     F.atomic_write(path, data)
+    remove_old_shared_libs(path, header["shared_lib"])
     return path
+
+
+def remove_old_shared_libs(path, keep):
+    """Remove the shared libraries of earlier builds of the image at ``path`` (each build's
+    library is named by its build id).  Called after the new image is in place: a process
+    that read the old header and then misses its library falls back to the object code."""
+    import re
+    folder, base = os.path.split(path)
+    pat = re.compile(re.escape(base[:-len(F.SUFFIX)]) + r"-[0-9a-f]{16}\.so$")
+    keep_file = keep["file"] if keep else None
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for n in names:
+        if n != keep_file and pat.match(n):
+            try:
+                os.unlink(os.path.join(folder, n))
+            except OSError:
+                pass
