@@ -111,9 +111,31 @@ def _context(modname):
     return {modname, *IMPORTED}
 
 
+def _snapshot_globals(module):
+    """A ``copy.deepcopy`` of the module's globals in which what is a definition rather than
+    state -- modules, generic functions and their methods (classes and functions already are)
+    -- is kept by identity; a value that cannot be copied is kept by reference."""
+    from .. import dispatch as D
+    memo = {}
+    for m in list(sys.modules.values()):
+        if m is not None:
+            memo[id(m)] = m
+    for f in list(D.FUNCTIONS.values()):
+        memo[id(f)] = f
+        for m in f.methods:
+            memo[id(m)] = m
+    saved = {}
+    for k, v in module.__dict__.items():
+        try:
+            saved[k] = copy.deepcopy(v, memo)
+        except Exception:  # noqa: BLE001 -- not copyable: the same object comes back
+            saved[k] = v
+    return saved
+
+
 def run_inprocess(module, workloads, checkpoint, allow_errors=False):
     modname = module.__name__
-    saved = copy.deepcopy(dict(module.__dict__))
+    saved = _snapshot_globals(module)
     ids = _instance_ids()
     syms = {c.symbol for c in checkpoint}
     context = _context(modname)
@@ -123,6 +145,10 @@ def run_inprocess(module, workloads, checkpoint, allow_errors=False):
             name, tb = failures[0]
             raise WorkloadError(f"workload {name} of {modname} raised:\n{tb}")
         part = _new_parts(modname, ids, syms, context, bad)
+        # What comes back is data, as from a forked child: the same pickle round trip, so
+        # that the image's pickled records share objects exactly as in fork mode (sharing
+        # with the checkpoint's records would change the bytes, not the contents).
+        part = pickle.loads(pickle.dumps(part, protocol=5))
     finally:
         module.__dict__.clear()
         module.__dict__.update(saved)
@@ -143,11 +169,14 @@ def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0)
 
     def child():
         os.setsid()                       # its own process group: killed as a whole
+        me = os.getpid()
         fd = os.open(log.name, os.O_WRONLY | os.O_APPEND)
         os.dup2(fd, 1)
         os.dup2(fd, 2)
         try:
             failures, bad = _run_workloads(module, workloads, allow_errors)
+            if os.getpid() != me:
+                os._exit(0)
             if failures and not allow_errors:
                 payload = ("failed", failures, None)
             else:
@@ -155,7 +184,8 @@ def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0)
         except BaseException:  # noqa: BLE001
             payload = ("failed", [("<sandbox>", traceback.format_exc())], None)
         try:
-            send.send_bytes(pickle.dumps(payload, protocol=5))
+            if os.getpid() == me:         # not a process the workload forked: only the
+                send.send_bytes(pickle.dumps(payload, protocol=5))   # sandbox answers
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -176,7 +206,7 @@ def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0)
             if recv.poll(min(left, 0.2)):
                 try:
                     payload = pickle.loads(recv.recv_bytes())
-                except (EOFError, OSError):
+                except Exception:  # noqa: BLE001 -- closed pipe or garbled results
                     payload = None
                 break
             if not proc.is_alive():
