@@ -140,7 +140,103 @@ def view_for(name, gf, ctx):
     STATS["views"] += 1
     for m in _view_methods(name, gf, key[2]):
         _insert_copy(v, m)
+    _adopt(v)
     return v
+
+
+# -- reusing cached code across contexts ----------------------------------------------------
+#
+# An instance loaded from an image was compiled in some view (name, C').  It depends only on
+# the modules it touched; in a new view (name, C) with those modules in C it is the same code
+# if every call it made still resolves the same way in C's views.  So a new view adopts such
+# instances after translating each edge to C's views and re-checking it (and the same for
+# every instance it calls), sharing the native code.  (Seed 000's post-compilation
+# narrowing: cached code is keyed by what it visited, not by the whole context.)
+
+LOADED_VIEW_CIS: dict = {}      # (name, global function or None) -> [loaded CodeInstance]
+STATS["adopted"] = 0
+
+
+def note_loaded(ci):
+    """Called by the image loader for each instance it installs in a view."""
+    f = ci.mi.method.function
+    if getattr(f, "context", None) is not None:
+        LOADED_VIEW_CIS.setdefault((f.context_name, f.context_global), []).append(ci)
+
+
+def _same_method(view, m):
+    if m is None:
+        return None
+    for c in view.methods:
+        if c.module == m.module and D.sig_equal(c.sig, m.sig):
+            return c
+    return None
+
+
+def _translate_function(f, ctx):
+    if getattr(f, "context", None) is not None:
+        return view_for(f.context_name, f.context_global, ctx)
+    return f
+
+
+def _adopt(v):
+    for ci in list(LOADED_VIEW_CIS.get((v.context_name, v.context_global), ())):
+        if ci.valid and ci.mi.method.function is not v:
+            _translate(ci, v.context, {})
+
+
+def _translate(ci, ctx, memo):
+    """The CodeInstance equivalent to ``ci`` in context ``ctx`` (installed), or None."""
+    from .compiler import instances as INS
+    if id(ci) in memo:
+        return memo[id(ci)]
+    memo[id(ci)] = None                                   # a cycle: not adoptable
+    f_new = _translate_function(ci.mi.method.function, ctx)
+    m_new = _same_method(f_new, ci.mi.method) if f_new is not ci.mi.method.function \
+        else ci.mi.method
+    if m_new is None:
+        return None
+    mi_new = INS.method_instance(m_new, ci.mi.spec_types)
+    if mi_new.cache is not None:
+        memo[id(ci)] = mi_new.cache if mi_new.cache.valid else None
+        return memo[id(ci)]
+    edges = []
+    for e in ci.edges:
+        fe = _translate_function(e.function, ctx)
+        me = _same_method(fe, e.method) if fe is not e.function else e.method
+        if e.method is not None and me is None:
+            return None
+        cands = [_same_method(fe, c) if fe is not e.function else c for c in e.candidates]
+        if any(c is None for c in cands):
+            return None
+        ne = INS.Edge(e.kind, fe, e.argtypes, me, cands)
+        if not INS.edge_valid(ne):
+            return None
+        edges.append(ne)
+    callees = []
+    for cmi in getattr(ci, "callee_mis", ()):
+        if cmi.cache is None or not cmi.cache.valid:
+            return None
+        t = _translate(cmi.cache, ctx, memo)
+        if t is None:
+            return None
+        callees.append(t.mi)
+    new = INS.CodeInstance(mi_new, None, D.world_counter())
+    for attr in ("rettype", "vartypes", "symbol", "native", "needs_native"):
+        setattr(new, attr, getattr(ci, attr))
+    new.image = getattr(ci, "image", None)
+    new.edges = edges
+    new.callee_mis = callees
+    mi_new.cache = new
+    INS.register_edges(new)
+    for c in callees:
+        c.add_backedge(mi_new)
+    if new.native is not None and new.native.entry is not None:
+        from .compiler.entry import PRELINKED
+        PRELINKED[(f_new, mi_new.spec_types)] = (mi_new, new.native.entry)
+    STATS["adopted"] += 1
+    memo[id(ci)] = new
+    return new
 
 
 def _insert_copy(view, m):

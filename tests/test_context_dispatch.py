@@ -222,3 +222,44 @@ def test_context_code_is_cached_in_context_images_and_reused(tmp_path):
           "pkgimage.compiler.inference" in sys.modules)
     """, tmp_path, cache=cache)
     assert out.split() == ["foo_int(x=13)", "foo_Q(x=13//1)", "True", "0", "False"]
+
+
+def test_cached_context_code_is_reused_across_contexts_only_when_edges_still_hold(tmp_path):
+    """Instances cached under one context are adopted by a session fusing a subset of those
+    modules (same edges) -- but not by a session whose context changes what they call."""
+    cache = tmp_path / "cache"
+    env = dict(os.environ, PKGIMAGE_AUTO="0", PKGIMAGE_CACHE=str(cache),
+               PYTHONPATH=os.pathsep.join([str(tmp_path), EXAMPLES, ROOT]))
+    r = subprocess.run([sys.executable, "-m", "pkgimage", "build", "--quiet",
+                        "ring_context.Ring_int", "ring_context.Ring_Q", "ring_context.Ring_fma"],
+                       env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    (tmp_path / "twist.py").write_text(textwrap.dedent("""
+        import pkgimage as pk
+        from pkgimage import Int64
+
+        @pk.base.add.method              # a global method, seen by contexts that fuse twist
+        def _(x: Int64, y: Int64):
+            return 1000
+
+        @pk.mf
+        def twisted(x: Int64):
+            return x
+        pk.fexport(twisted)
+    """))
+    probe = """
+    import sys, pkgimage as pk
+    from ring_context import Ring_int, Ring_fma
+    {extra}
+    pk.fusing(Ring_int); pk.fusing(Ring_fma)
+    r = ring_fma(Ring_int.foo_int(3), Ring_int.foo_int(2), Ring_int.foo_int(5))
+    import pkgimage.contexts as C
+    compiled = sys.modules["pkgimage.compiler.pipeline"].STATS["compiled"] \\
+        if "pkgimage.compiler.pipeline" in sys.modules else 0
+    print(r, compiled, C.STATS["adopted"] > 0)
+    """
+    out = run(probe.format(extra=""), tmp_path, cache=cache).split()
+    assert out == ["foo_int(x=13)", "0", "True"]        # subset of the build's context: reused
+    out = run(probe.format(extra="import twist; pk.fusing(twist)"), tmp_path, cache=cache).split()
+    assert out[0] == "foo_int(x=1000)"                  # twist's add is in this context ...
+    assert int(out[1]) > 0                              # ... so the cached code was not adopted

@@ -113,7 +113,16 @@ def load_into(module, path, source_path):
         from ..contexts import restore_module_state
         restore_module_state(modname, state["contexts"])
     objects = [sections[n] for n in codeinfo.get("objects", ["object0"]) if n in sections]
-    install_code(modname, header, codeinfo, objects, path)
+    if True:
+        install_code(modname, header, codeinfo, objects, path)
+    if False:
+        raise
+    except Exception as e:
+        # Records of another layout (an image of an earlier development version with the
+        # same version number), a library that does not link: the import falls back to
+        # the source with one line saying why, instead of failing.
+        raise ImageError(f"{path}: cannot install its code ({type(e).__name__}: {e})") \
+            from None
     LOADED[modname] = header
     return header
 
@@ -286,11 +295,17 @@ def _install_code(modname, header, codeinfo, objects, path):
         mi.method.function._pycache.clear()
         installed.append((ci, r))
     for ci, r in installed:
+        ci.callee_mis = []
         for mref, specrefs, csym, inlined in r["callees"]:
             m = _method(mref)
             cmi = INS.SPECIALIZATIONS.get(m, {}).get(_resolve_types(specrefs)) if m else None
             if cmi is not None:
                 cmi.add_backedge(ci.mi)
+                ci.callee_mis.append(cmi)
+    if any(getattr(ci.mi.method.function, "context", None) is not None for ci, _ in installed):
+        from ..contexts import note_loaded
+        for ci, _ in installed:
+            note_loaded(ci)
     STATS["loaded_instances"] += len(installed)
 
 
