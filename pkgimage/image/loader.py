@@ -113,9 +113,9 @@ def load_into(module, path, source_path):
         from ..contexts import restore_module_state
         restore_module_state(modname, state["contexts"])
     objects = [sections[n] for n in codeinfo.get("objects", ["object0"]) if n in sections]
-    if True:
+    try:
         install_code(modname, header, codeinfo, objects, path)
-    if False:
+    except ImageError:
         raise
     except Exception as e:
         # Records of another layout (an image of an earlier development version with the
