@@ -215,3 +215,20 @@ def test_other_runtime_or_cpu_makes_the_image_stale(built_a, field, value, reaso
     lines = _stderr_lines(out)
     assert len(lines) == 1 and lines[0].startswith("Recompiling stale image for A: "), lines
     assert reason in lines[0]
+
+
+def test_code_records_of_another_layout_fall_back_to_source(built_a):
+    """An image written by another development state of pkgimage with the same version
+    (its code records laid out differently) is reported and skipped, not a crash."""
+    img = built_a.image("A")
+    header, sections = F.decode(img.read_bytes(), str(img))
+    codeinfo = pickle.loads(sections["code"])
+    for r in codeinfo["records"]:
+        r["callees"] = ((("func", "A", "f"), ()),)          # an older, shorter tuple
+    sections = dict(sections, code=pickle.dumps(codeinfo, protocol=5))
+    order = ["module", "code"] + sorted(n for n in sections if n.startswith("object"))
+    img.write_bytes(F.encode(header, [(n, sections[n]) for n in order]))
+    out = built_a.run_json(PROBE_F)
+    assert out["value"] == 3.0
+    lines = _stderr_lines(out)
+    assert len(lines) == 1 and str(img) in lines[0], lines
