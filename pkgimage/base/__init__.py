@@ -20,13 +20,13 @@ from ..compiler.intrinsics import intr
 from ..constructors import constructor
 from ..errors import ErrorException
 from ..types import (AbstractFloat, Any, Bool, Float32, Float64, Int64, Integer, Nothing,
-                     PRIMITIVES, Real, Signed, Unsigned, Vector)
+                     PRIMITIVES, Real, Signed, UInt64, Unsigned, Vector)
 
 MODULE = __name__
 
 _NAMES = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "neg", "eq", "ne", "lt",
           "le", "gt", "ge", "getitem", "setitem", "len", "abs", "min", "max", "truth", "int_",
-          "float_", "to_index", "range_continues", "check_range_step")
+          "float_", "to_index", "range_continues", "range_length", "check_range_step")
 
 for _n in _NAMES:
     globals()[_n] = D.get_function(_n, MODULE)
@@ -83,12 +83,47 @@ def _div_float(x, y):
     return intr.div_float(x, y)
 
 
-def _floordiv_float(x, y):
-    return intr.floordiv_float(x, y)
+def _make_float_division(P):
+    """``//`` and ``%`` on floats of type ``P`` with Python's results, bit for bit.
 
+    Python does not compute ``x // y`` as ``floor(x / y)`` (``1.0 // 0.1`` is 9.0, because
+    ``x / y`` rounds up to 10.0); it derives the quotient from ``fmod`` (exact) and then
+    rounds (CPython's ``float_divmod``).  ``fmod`` itself is ``mod_float`` on magnitudes,
+    where the floored and the truncated remainder agree.  A zero divisor gives Julia's
+    ``fld``/``mod`` results (±Inf, NaN) where Python would raise ``ZeroDivisionError``."""
 
-def _mod_float(x, y):
-    return intr.mod_float(x, y)
+    def _floordiv_float(x, y):
+        zero = P(0.0)
+        if y == zero:
+            return intr.floordiv_float(x, y)
+        m = intr.mod_float(intr.abs_float(x), intr.abs_float(y))     # fmod(x, y)
+        if x < zero:
+            m = -m
+        d = (x - m) / y
+        if m != zero:
+            if (y < zero) != (m < zero):
+                d = d - P(1.0)
+        if d != zero:
+            q = intr.floordiv_float(d, P(1.0))       # floor(d)
+            if d - q > P(0.5):
+                q = q + P(1.0)
+            return q
+        return zero * (x / y)                        # a zero with the sign of x / y
+
+    def _mod_float(x, y):
+        zero = P(0.0)
+        if y == zero:
+            return intr.mod_float(x, y)
+        m = intr.mod_float(intr.abs_float(x), intr.abs_float(y))     # fmod(x, y)
+        if x < zero:
+            m = -m
+        if m != zero:
+            if (y < zero) != (m < zero):
+                m = m + y
+            return m
+        return zero if y > zero else -zero           # a zero with the sign of y
+
+    return _floordiv_float, _mod_float
 
 
 def _pow_float(x, y):
@@ -106,8 +141,10 @@ _m(add, _add_float, *_same(FLOATS))
 _m(sub, _sub_float, *_same(FLOATS))
 _m(mul, _mul_float, *_same(FLOATS))
 _m(truediv, _div_float, *_same(FLOATS))
-_m(floordiv, _floordiv_float, *_same(FLOATS))
-_m(mod, _mod_float, *_same(FLOATS))
+for _P in FLOATS:
+    _fd, _md = _make_float_division(_P)
+    _m(floordiv, _fd, (_P, _P))
+    _m(mod, _md, (_P, _P))
 _m(pow, _pow_float, *_same(FLOATS))
 
 
@@ -260,6 +297,160 @@ def _(x: Real, y: Real):
     return ge(intr.promote(x, y), intr.promote(y, x))
 
 
+# Signed against unsigned: compare the mathematical values (Julia's rule; promotion alone
+# would turn -1 into a huge unsigned number).  Sums of Bools keep the bodies one block long.
+@eq.method
+def _(x: Signed, y: Unsigned):
+    return (x >= 0) + (intr.promote(x, y) == intr.promote(y, x)) == 2
+
+
+@eq.method
+def _(x: Unsigned, y: Signed):
+    return (y >= 0) + (intr.promote(x, y) == intr.promote(y, x)) == 2
+
+
+@ne.method
+def _(x: Signed, y: Unsigned):
+    return not (x == y)
+
+
+@ne.method
+def _(x: Unsigned, y: Signed):
+    return not (x == y)
+
+
+@lt.method
+def _(x: Signed, y: Unsigned):
+    return (x < 0) + (intr.promote(x, y) < intr.promote(y, x)) != 0
+
+
+@lt.method
+def _(x: Unsigned, y: Signed):
+    return (y >= 0) + (intr.promote(x, y) < intr.promote(y, x)) == 2
+
+
+@le.method
+def _(x: Signed, y: Unsigned):
+    return (x < 0) + (intr.promote(x, y) <= intr.promote(y, x)) != 0
+
+
+@le.method
+def _(x: Unsigned, y: Signed):
+    return (y >= 0) + (intr.promote(x, y) <= intr.promote(y, x)) == 2
+
+
+@gt.method
+def _(x: Signed, y: Unsigned):
+    return y < x
+
+
+@gt.method
+def _(x: Unsigned, y: Signed):
+    return y < x
+
+
+@ge.method
+def _(x: Signed, y: Unsigned):
+    return y <= x
+
+
+@ge.method
+def _(x: Unsigned, y: Signed):
+    return y <= x
+
+
+# Integers against floats: exact, as in Python and Julia (``2**53 + 1 == 2.0**53`` is
+# False, although both convert to the same Float64).  ``int_minus_float(i, f)`` is a Float64
+# with the sign of the exact ``i - f`` (NaN when ``f`` is): ``i`` splits exactly into
+# ``H + L`` (``H`` a multiple of 2**32, ``0 <= L < 2**32``, both exact as Float64); ``H - f`` is
+# exact whenever ``f`` is close to ``i`` (Sterbenz, or both small integers), and adding ``L``
+# keeps the sign.  One block, no branch: small enough to inline and to vectorize.
+int_minus_float = D.get_function("int_minus_float", MODULE)
+widen_int = D.get_function("widen_int", MODULE)
+
+
+@widen_int.method
+def _(x: Signed):
+    return Int64(x)
+
+
+@widen_int.method
+def _(x: Unsigned):
+    return UInt64(x)
+
+
+@widen_int.method
+def _(x: Bool):
+    return Int64(x)
+
+
+def _int_minus_float(i, f):
+    return (Float64(i // 4294967296) * 4294967296.0 - f) + Float64(i % 4294967296)
+
+
+_m(int_minus_float, _int_minus_float, (Int64, Float64), (UInt64, Float64))
+
+
+@eq.method
+def _(x: Integer, y: AbstractFloat):
+    return int_minus_float(widen_int(x), Float64(y)) == 0.0
+
+
+@eq.method
+def _(x: AbstractFloat, y: Integer):
+    return int_minus_float(widen_int(y), Float64(x)) == 0.0
+
+
+@ne.method
+def _(x: Integer, y: AbstractFloat):
+    return int_minus_float(widen_int(x), Float64(y)) != 0.0
+
+
+@ne.method
+def _(x: AbstractFloat, y: Integer):
+    return int_minus_float(widen_int(y), Float64(x)) != 0.0
+
+
+@lt.method
+def _(x: Integer, y: AbstractFloat):
+    return int_minus_float(widen_int(x), Float64(y)) < 0.0
+
+
+@lt.method
+def _(x: AbstractFloat, y: Integer):
+    return int_minus_float(widen_int(y), Float64(x)) > 0.0
+
+
+@le.method
+def _(x: Integer, y: AbstractFloat):
+    return int_minus_float(widen_int(x), Float64(y)) <= 0.0
+
+
+@le.method
+def _(x: AbstractFloat, y: Integer):
+    return int_minus_float(widen_int(y), Float64(x)) >= 0.0
+
+
+@gt.method
+def _(x: Integer, y: AbstractFloat):
+    return int_minus_float(widen_int(x), Float64(y)) > 0.0
+
+
+@gt.method
+def _(x: AbstractFloat, y: Integer):
+    return int_minus_float(widen_int(y), Float64(x)) < 0.0
+
+
+@ge.method
+def _(x: Integer, y: AbstractFloat):
+    return int_minus_float(widen_int(x), Float64(y)) >= 0.0
+
+
+@ge.method
+def _(x: AbstractFloat, y: Integer):
+    return int_minus_float(widen_int(y), Float64(x)) <= 0.0
+
+
 # Values of any other types: equal when identical (Julia's fallback ``==`` is ``===``).
 @eq.method
 def _(x, y):
@@ -369,6 +560,22 @@ def _(i: Integer):
 @range_continues.method
 def _(i: Int64, stop: Int64, step: Int64):
     return i < stop if step > 0 else i > stop
+
+
+@range_length.method
+def _(start: Int64, stop: Int64, step: Int64):
+    """``len(range(start, stop, step))`` as a UInt64 (differences taken modulo 2**64 are
+    exact here, where Int64 ones could overflow)."""
+    z = UInt64(0)
+    if step > 0:
+        if start >= stop:
+            return z
+        return (intr.promote(stop, z) - intr.promote(start, z) - UInt64(1)) // \
+            intr.promote(step, z) + UInt64(1)
+    if start <= stop:
+        return z
+    return (intr.promote(start, z) - intr.promote(stop, z) - UInt64(1)) // \
+        (z - intr.promote(step, z)) + UInt64(1)
 
 
 @check_range_step.method

@@ -105,6 +105,8 @@ def _(x: Integer, y: RationalInt64):
 class _RationalConstructor:
     """``Rational[Int64]``: only Int64 rationals exist so far."""
 
+    __pk_type_constructor__ = True      # compiled code may write Rational[Int64](n, d)
+
     def __getitem__(self, t):
         if t is not Int64:
             raise TypeError(f"Rational[{t!r}] is not supported (only Rational[Int64])")

@@ -324,24 +324,49 @@ class Lowerer:
         if it.keywords or not 1 <= len(it.args) <= 3:
             self.error(it, "range() takes 1 to 3 positional arguments", "range")
         args = [self.expr(a) for a in it.args]
+        if len(args) == 3:
+            return self.for_range_step(s, it, *args)
         if len(args) == 1:
-            start, stop, step = self.emit(Const(0), it), args[0], self.emit(Const(1), it)
-        elif len(args) == 2:
-            start, stop, step = args[0], args[1], self.emit(Const(1), it)
+            start, stop = self.emit(Const(0), it), args[0]
         else:
-            start, stop, step = args
-            self.call_base("check_range_step", [step], it)
+            start, stop = args
+        # Step 1: ``i < stop`` before each step, so ``i + 1`` never overflows.
+        counter = self.tmp()
+        self.emit(Use(self.call_base("to_index", [start], it)), it, dst=counter)
+        stop = self.call_base("to_index", [stop], it)
+        one = self.emit(Const(1), it)
+        head, body, done = self.new_block(), self.new_block(), self.new_block()
+        self.goto(head)
+        c = self.call_base("lt", [counter, stop], it)
+        self.terminate(Branch(c, body.id, done.id, (s.lineno, s.col_offset + 1)))
+        self.cur = body
+        self.emit(Use(counter), s, dst=s.target.id)
+        self.emit(Use(self.call_base("add", [counter, one], it)), it, dst=counter)
+        self.loop_body(s, head, done)
+
+    def for_range_step(self, s, it, start, stop, step):
+        """``range(start, stop, step)``: count the iterations first (an unsigned count, exact
+        for every Int64 start, stop and step), so that a step past the end of Int64 cannot
+        wrap around into another pass over the values."""
+        self.call_base("check_range_step", [step], it)
         counter = self.tmp()
         self.emit(Use(self.call_base("to_index", [start], it)), it, dst=counter)
         stop = self.call_base("to_index", [stop], it)
         step = self.call_base("to_index", [step], it)
+        left = self.tmp()
+        self.emit(Use(self.call_base("range_length", [counter, stop, step], it)), it, dst=left)
+        zero, one = self.emit(Const(0), it), self.emit(Const(1), it)
         head, body, done = self.new_block(), self.new_block(), self.new_block()
         self.goto(head)
-        c = self.call_base("range_continues", [counter, stop, step], it)
+        c = self.call_base("ne", [left, zero], it)
         self.terminate(Branch(c, body.id, done.id, (s.lineno, s.col_offset + 1)))
         self.cur = body
         self.emit(Use(counter), s, dst=s.target.id)
         self.emit(Use(self.call_base("add", [counter, step], it)), it, dst=counter)
+        self.emit(Use(self.call_base("sub", [left, one], it)), it, dst=left)
+        self.loop_body(s, head, done)
+
+    def loop_body(self, s, head, done):
         self.loops.append((head, done))
         self.stmts(s.body)
         self.terminate(Goto(head.id))
@@ -349,7 +374,7 @@ class Lowerer:
         self.cur = done
 
     def for_vector(self, s, it):
-        vec = self.expr(it)
+        vec = self.emit(Use(self.expr(it)), it)      # the vector iterated, even if rebound
         n = self.call_base("len", [vec], it)
         counter = self.tmp()
         self.emit(Const(0), it, dst=counter)

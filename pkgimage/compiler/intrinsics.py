@@ -202,7 +202,10 @@ def div_float(a, b):
 
 @_def("floordiv_float", _same_prim(is_float))
 def floordiv_float(a, b):
-    return _f(_tpy(a), math.floor(div_float(a, b)) if b != 0 else div_float(a, b))
+    """``floor(a / b)`` (what the native emitter computes; the base library builds Python's
+    ``//`` from it and ``mod_float``)."""
+    q = div_float(a, b)
+    return _f(_tpy(a), math.floor(q) if math.isfinite(q) else q)
 
 
 @_def("mod_float", _same_prim(is_float))
