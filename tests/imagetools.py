@@ -96,7 +96,10 @@ class Project:
         for k in list(env):
             if k.startswith("PKGIMAGE_"):
                 del env[k]
-        env.update(PKGIMAGE_CACHE=str(self.cache), PYTHONPATH=str(self.src),
+        # the modules, then the checkout these tests belong to (also when it is not the
+        # one installed in the interpreter)
+        env.update(PKGIMAGE_CACHE=str(self.cache),
+                   PYTHONPATH=os.pathsep.join([str(self.src), ROOT]),
                    PKGIMAGE_AUTO="0", PYTHONDONTWRITEBYTECODE="1")
         for k, v in extra.items():
             if v is None:

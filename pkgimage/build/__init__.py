@@ -31,7 +31,16 @@ def generating_output():
 
 
 def build_module(name, allow_workload_errors=None, workload_timeout=None):
-    """Build ``name``'s image in this process; returns (image path, workload failures)."""
+    """Build ``name``'s image in this process; returns (image path, workload failures).
+
+    Runs under the image's build lock (``image/lock.py``): when another process is building
+    the same image, this one waits and then uses that image instead of building it again."""
+    from ..image.lock import locked_build
+    return locked_build(name, lambda: _build_module(name, allow_workload_errors,
+                                                    workload_timeout))
+
+
+def _build_module(name, allow_workload_errors=None, workload_timeout=None):
     from ..image.loader import LOADED
     from ..image.writer import module_state_bytes, write_image
     from . import sandbox, workloads

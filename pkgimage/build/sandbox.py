@@ -139,8 +139,11 @@ def run_inprocess(module, workloads, checkpoint, allow_errors=False):
     ids = _instance_ids()
     syms = {c.symbol for c in checkpoint}
     context = _context(modname)
+    import threading
+    threads = set(threading.enumerate())
     try:
         failures, bad = _run_workloads(module, workloads, allow_errors)
+        _warn_left_running(modname, threads)
         if failures and not allow_errors:
             name, tb = failures[0]
             raise WorkloadError(f"workload {name} of {modname} raised:\n{tb}")
@@ -153,6 +156,19 @@ def run_inprocess(module, workloads, checkpoint, allow_errors=False):
         module.__dict__.clear()
         module.__dict__.update(saved)
     return part, failures
+
+
+def _warn_left_running(modname, threads_before):
+    """In-process, nothing can stop what a workload left running: say so (a non-daemon
+    thread keeps this build process from exiting)."""
+    import threading
+    left = [t.name for t in threading.enumerate()
+            if t not in threads_before and t.is_alive() and not t.daemon]
+    if left:
+        print(f"pkgimage: warning: the workloads of {modname} left {len(left)} non-daemon "
+              f"thread(s) running ({', '.join(sorted(left))}); the in-process sandbox cannot "
+              f"stop them and this build process will not exit before they end (the forked "
+              f"sandbox kills them)", file=sys.stderr, flush=True)
 
 
 def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0):
