@@ -288,9 +288,3 @@ MODES = {"demopkg": child_demopkg, "chain": child_chain, "kernels": child_kernel
 if __name__ == "__main__":
     mode, *args = sys.argv[1:]
     print(json.dumps(MODES[mode](*args)), flush=True)
-    sys.stderr.flush()
-    # Skip interpreter finalisation: with pkgimage's PyCFunction entries, the shutdown GC can
-    # free the ctypes PyMethodDef (kept only in a module-level list) before the function
-    # objects that point at it, and meth_dealloc then reads freed memory (a segfault after
-    # DemoPkg N=1000 in most runs).  The result is already printed; nothing else to flush.
-    os._exit(0)

@@ -1,0 +1,137 @@
+"""Sandbox cost: build time of one package with its workload post-close (forked sandbox) versus in-module.
+
+The same generated package (4 generic functions, 8 instances compiled by its workload --
+each function for Int64 and Float64 -- plus what they call) is built with its workload in
+three places:
+**in-module** -- at top level under ``if pk.generating_output():``, compiled before the close,
+no sandbox; **post-close, forked** -- ``@pk.precompilation(__name__)``, run after the close
+in a forked child whose new instances come back as records and object code (the default);
+**post-close, in-process** -- the same with ``PKGIMAGE_SANDBOX=inprocess`` (deepcopy
+checkpoint). A fourth row builds the package with no workload at all (the floor).  Each build
+is a fresh process running the per-module build (``python -m pkgimage build --in-process
+MOD``, what ``pkgimage build`` starts for every module) into an emptied cache, wall clock,
+the candidates interleaved repeat by repeat.
+
+"sandbox cost ms" is the median over repeats of (this build - the in-module build of the
+same repeat).  Target: the forked sandbox adds at most 50 ms.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+NAME = "sandbox"
+KERNELS = 4
+
+# (the marker line is assembled so that this file itself does not look like a pkgimage
+# module to the import hook, which looks for it at the start of a line)
+HEAD = "import pkgimage as pk\nfrom pkgimage import Int64, Float64\n" + "__pkgimage__" + " = True\n"
+
+KERNEL = """
+@pk.generic
+def k{i}(x: Int64, n: Int64):
+    s = x
+    for j in range(n):
+        s = (s * {a} + j) % 1000003
+    return s
+
+@pk.generic
+def k{i}(x: Float64, n: Int64):
+    s = x
+    for j in range(n):
+        s = s * 0.5 + {a}.0 / (j + 1)
+    return s
+"""
+
+CALLS = "".join(f"    k{i}(1, 10)\n    k{i}(1.0, 10)\n" for i in range(KERNELS))
+
+PLACES = {
+    "in-module (top level)": ("bsb_inmodule", "\nif pk.generating_output():\n" + CALLS, {}),
+    "post-close, forked": ("bsb_postclose",
+                           "\n@pk.precompilation(__name__)\ndef _workload():\n" + CALLS, {}),
+    "post-close, in-process": ("bsb_inprocess",
+                               "\n@pk.precompilation(__name__)\ndef _workload():\n" + CALLS,
+                               {"PKGIMAGE_SANDBOX": "inprocess"}),
+    "no workload (floor)": ("bsb_none", "", {}),
+}
+BASE = "in-module (top level)"
+FORKED = "post-close, forked"
+
+
+def _source(tail):
+    return HEAD + "".join(KERNEL.format(i=i, a=i + 3) for i in range(KERNELS)) + tail
+
+
+def _env(src, cache, extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PKGIMAGE_")}
+    env.update(PYTHONPATH=src, PKGIMAGE_CACHE=cache, PKGIMAGE_AUTO="0",
+               PYTHONDONTWRITEBYTECODE="1")
+    env.update(extra)
+    return env
+
+
+def _empty(cache):
+    for name in os.listdir(cache):
+        if not name.startswith("host-"):            # keep the CPU fingerprint only
+            p = os.path.join(cache, name)
+            (shutil.rmtree if os.path.isdir(p) else os.unlink)(p)
+
+
+def _build_seconds(mod, src, cache, extra):
+    _empty(cache)
+    argv = [sys.executable, "-m", "pkgimage", "build", "--in-process", "--quiet", mod]
+    t0 = time.perf_counter()
+    r = subprocess.run(argv, env=_env(src, cache, extra), stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+    dt = time.perf_counter() - t0
+    if r.returncode != 0 or not any(n.endswith(".pkgi") for n in os.listdir(cache)):
+        raise RuntimeError(f"build of {mod} failed:\n{r.stderr}")
+    return dt
+
+
+def run(quick: bool) -> list[dict]:
+    repeat = 3 if quick else 7
+    with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as d:
+        src = os.path.join(d, "src")
+        os.makedirs(src)
+        caches = {}
+        for label, (mod, tail, _) in PLACES.items():
+            with open(os.path.join(src, mod + ".py"), "w") as f:
+                f.write(_source(tail))
+            caches[label] = os.path.join(d, "cache-" + mod)
+            os.makedirs(caches[label])
+        for label, (mod, _, extra) in PLACES.items():         # warm-up: OS caches, host json
+            _build_seconds(mod, src, caches[label], extra)
+        samples = {label: [] for label in PLACES}
+        for _ in range(repeat):
+            for label, (mod, _, extra) in PLACES.items():
+                samples[label].append(_build_seconds(mod, src, caches[label], extra))
+    rows = []
+    for label, s in samples.items():
+        cost = statistics.median(a - b for a, b in zip(s, samples[BASE]))
+        rows.append({"workload": label, "build s median": round(statistics.median(s), 4),
+                     "min": round(min(s), 4), "max": round(max(s), 4),
+                     "sandbox cost ms": round(1000 * cost, 1),
+                     "target": ("<= 50 ms: " + ("met" if cost <= 0.050 else "NOT met"))
+                     if label == FORKED else "", "repeats": repeat})
+    return rows
+
+
+def plot(rows, ax):
+    labels = [r["workload"] for r in rows]
+    med = [r["build s median"] for r in rows]
+    lo = [r["build s median"] - r["min"] for r in rows]
+    hi = [r["max"] - r["build s median"] for r in rows]
+    ax.barh(labels, med, xerr=[lo, hi], color=["#888", "#2a7", "#7a2", "#ccc"][:len(rows)])
+    for y, r in enumerate(rows):
+        ax.text(r["max"], y, f"  {r['sandbox cost ms']:+.0f} ms", va="center", fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("build wall time, s (fresh process; bars: median, whiskers: min-max)")
+    ax.set_title("Build time by workload placement (cost relative to in-module)")
