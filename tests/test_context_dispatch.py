@@ -222,6 +222,14 @@ def test_context_code_is_cached_in_context_images_and_reused(tmp_path):
           "pkgimage.compiler.inference" in sys.modules)
     """, tmp_path, cache=cache)
     assert out.split() == ["foo_int(x=13)", "foo_Q(x=13//1)", "True", "0", "False"]
+    # Importing Ring_fma first loads Ring_int and Ring_Q during Ring_fma's own load; their
+    # context images call code of Ring_fma's image and must wait until it is installed.
+    out = run("""
+    import sys, pkgimage.image.loader as L
+    from ring_context import Ring_fma
+    print(L.STATS["discarded_instances"], L.STATS["loaded_instances"] > 0)
+    """, tmp_path, cache=cache)
+    assert out.split() == ["0", "True"]
 
 
 def test_cached_context_code_is_reused_across_contexts_only_when_edges_still_hold(tmp_path):

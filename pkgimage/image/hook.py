@@ -78,9 +78,19 @@ class ImageLoader(importlib.abc.Loader):
     def get_source(self, fullname):
         return self.source_loader.get_source(fullname)
 
+    _depth = 0      # pkgimage modules being executed or loaded right now (nested imports)
+
     def exec_module(self, module):
-        self._exec_module(module)
-        if not building():
+        # Context images are loaded only when the outermost pkgimage import is complete: a
+        # module image loading its dependencies imports them *during* its own load, and a
+        # context image keyed by such a dependency may call code of the image still being
+        # installed (found invalid, it would be discarded: a cache miss for nothing).
+        ImageLoader._depth += 1
+        try:
+            self._exec_module(module)
+        finally:
+            ImageLoader._depth -= 1
+        if not building() and ImageLoader._depth == 0:
             from .context import load_context_images
             load_context_images()
 
