@@ -1,50 +1,42 @@
-"""Package images: first call and whole process with an image vs cold, load time per cached instance, the warm chain vs numba cache=True, build time and image size.
+"""Package images: first call with an image vs cold, load time per cached instance, build time and image size.
 
 Every figure is taken in fresh processes (``imagebench.py`` writes the modules into a
 temporary folder, each with its own pkgimage cache folder), repeated 5 times (3 with
 ``--quick``), median / min / max; the candidates of a figure are interleaved repeat by
 repeat, and a ratio is the median over repeats of the per-repeat ratio.  ``PKGIMAGE_AUTO=0``
-everywhere, so nothing is built behind the benchmark's back.
+everywhere, so nothing is built behind the benchmark's back.  (The whole process to the
+first result, against numba ``cache=True`` and the floor, is the ``startup`` benchmark.)
 
-* **DemoPkg** (seed 004, N = 10, 100, 1000; quick: 100, 1000), one source file with
+* **DemoPkg** (seed 004, N = 10, 100, 1000; quick: 10, 100), one source file with
   ``__pkgimage__ = True`` and ``pk.precompile(f, (Int64,))`` under
   ``pk.generating_output()``: *image* = imported with its image in the cache, *cold* = the
   same file with an empty cache (runs from source, compiles at the first call).  In process:
   ``import pkgimage``, then ``import DemoPkg`` and the first ``f(5)``, each timed; ``cold /
-  image`` is the first-call speedup (target >= 100x at N=1000, and the first call with the
-  image <= 5 ms).  Whole process, start to exit, ``python -c "import DemoPkg;
-  print(DemoPkg.f(5))"`` (the boot finder makes this first import use the image), beside the
-  floor: ``python -c pass``, ``python -c "import pkgimage"`` and ``ctypes.CDLL`` of the
-  image's shared library alone; ``ratio`` there is to ``import pkgimage``.
+  image`` is the first-call speedup (target >= 100x, and the first call with the image
+  <= 5 ms, at the largest N measured).
 * **load time vs cached instances**: a module of n functions ``f_i(x: Int64) = x + i``, each
-  precompiled (n = 100, 1,000, 10,000; quick: 100, 1,000); ``import MOD`` timed after
-  ``import pkgimage`` in a fresh process, in total and the part in ``loader.install_code``
-  (edge validation, linking, installing each instance with its Python entry).  Reported per
-  loaded instance (target <= 10 us) and as the log-log slope between the two largest sizes
-  (target: linear, 1).  The rest of the import is restoring the module (n functions and
-  methods) and reading the image.
-* **chain** of 100 functions, warm cache, whole process ``python -c "import chain;
-  print(chain.f_99(1))"`` with the image vs the same functions as numba ``njit(cache=True)``
-  with numba's cache filled by a first run (``NUMBA_CACHE_DIR`` in the temporary folder);
-  target pkgimage <= 0.3x numba.  ``import numba`` alone is recorded for reference.
+  precompiled (n = 100, 300, 1,000, 3,000, 10,000; quick: 100, 300); ``import MOD`` timed
+  after ``import pkgimage`` in a fresh process, in total and the part in
+  ``loader.install_code`` (edge validation, linking, installing each instance with its
+  Python entry).  Reported per loaded instance (target <= 10 us) and as the log-log slope
+  between the two largest sizes (target: linear, 1).  The rest of the import is restoring
+  the module (n functions and methods) and reading the image.
 * **build**: the whole ``python -m pkgimage build DemoPkg`` process into an empty cache
-  folder, and the image's size (``.pkgi`` + ``.so``; the ``.pkgi.code`` sidecar written at
-  the first load is in the note) per cached instance; the load-time modules' builds are
-  timed once each.
+  folder (repeated; once with ``--quick``), and the image's size (``.pkgi`` + ``.so``; the
+  ``.pkgi.code`` sidecar written at the first load is in the note) per cached instance; the
+  load-time modules' builds are timed once each.
 
 Columns: ``ratio`` is the row over ``vs`` (same repeats), ``met`` whether ``target`` holds.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import math
 
 import benchlib
 import imagebench as ib
 
 NAME = "images"
-CHAIN_N = 100
 
 
 def _reps(quick):
@@ -68,10 +60,6 @@ def _paired(a, b):
     return benchlib.paired_ratio({"samples": a}, {"samples": b})
 
 
-def _have_numba():
-    return importlib.util.find_spec("numba") is not None
-
-
 # --------------------------------------------------------------------------------------------
 
 
@@ -85,24 +73,19 @@ def run(quick: bool):
 
 def _run(w, quick):
     reps = _reps(quick)
-    demo_ns = (100, 1000) if quick else (10, 100, 1000)
-    load_ns = (100, 1000) if quick else (100, 1000, 10000)
-    numba = _have_numba()
+    demo_ns = (10, 100) if quick else (10, 100, 1000)
+    load_ns = (100, 300) if quick else (100, 300, 1000, 3000, 10000)
     rows = []
 
     # -- sources ------------------------------------------------------------------------------
     demo_src = {n: w.write(f"demo{n}", "DemoPkg", ib.demopkg_source(n)) for n in demo_ns}
     load_src = {n: w.write(f"many{n}", f"many{n}", ib.many_source(n)) for n in load_ns}
-    chain_src = w.write("chain", "chain", ib.chain_pk_source(CHAIN_N))
-    if numba:
-        w.write("chain", "chain_nb", ib.chain_numba_source(CHAIN_N))
-    floor_src = w.write("floor", "nothing", "")
     empty = w.cache("empty")
 
     # -- builds (figure 4); the last build of each N is the image used below -------------------
     build_s = {n: [] for n in demo_ns}
     demo_cache = {}
-    for r in range(reps):
+    for r in range(1 if quick else reps):
         for n in demo_ns:
             demo_cache[n] = w.cache(f"demo{n}", fresh=True)
             build_s[n].append(ib.build(w, demo_src[n], "DemoPkg", demo_cache[n]))
@@ -110,12 +93,6 @@ def _run(w, quick):
     for n in load_ns:
         load_cache[n] = w.cache(f"many{n}")
         load_build[n] = ib.build(w, load_src[n], f"many{n}", load_cache[n])
-    chain_cache = w.cache("chain")
-    chain_build = ib.build(w, chain_src, "chain", chain_cache)
-    numba_fill = None
-    if numba:
-        numba_fill = ib.fill_numba_cache(w, chain_src, "chain_nb", f"f_{CHAIN_N - 1}",
-                                         str(CHAIN_N + 1))
 
     # -- DemoPkg in process (figure 1) ---------------------------------------------------------
     first = {n: {"image": [], "cold": []} for n in demo_ns}
@@ -145,7 +122,7 @@ def _run(w, quick):
         rows.append(_row("DemoPkg import DemoPkg", n, "cold",
                          _summ([x["import_s"] for x in co], 1e3), "ms",
                          note="runs the top level"))
-        tgt = n == 1000
+        tgt = n == demo_ns[-1]
         fi = _summ([x["first_s"] for x in im], 1e3)
         rows.append(_row("DemoPkg first call f(5)", n, "image", fi, "ms",
                          target="<= 5 ms" if tgt else "",
@@ -200,75 +177,6 @@ def _run(w, quick):
                              target="<= 1.1 (linear)", met=slope <= 1.1,
                              note=f"{(t2 - t1) / (k2 - k1) * 1e6:.1f} us per added instance"))
 
-    # -- whole processes (figures 1 and 3), all interleaved ------------------------------------
-    show = "import DemoPkg; print(DemoPkg.f(5))"
-    cmds = {"pass": (floor_src, empty, "pass", None),
-            "import pkgimage": (floor_src, empty, "import pkgimage", None)}
-    for n in demo_ns:
-        so = ib.image_files(demo_cache[n], "DemoPkg")["so_path"]
-        cmds[("image", n)] = (demo_src[n], demo_cache[n], show, f"DemoType{n}(x=5)")
-        cmds[("cold", n)] = (demo_src[n], empty, show, f"DemoType{n}(x=5)")
-        if so:
-            cmds[("cdll", n)] = (floor_src, empty, f"import ctypes; ctypes.CDLL({so!r})", None)
-    chain_show = f"import chain; print(chain.f_{CHAIN_N - 1}(1))"
-    cmds["chain pkgimage"] = (chain_src, chain_cache, chain_show, str(CHAIN_N + 1))
-    if numba:
-        cmds["chain numba"] = (chain_src, empty,
-                               f"import chain_nb; print(chain_nb.f_{CHAIN_N - 1}(1))",
-                               str(CHAIN_N + 1))
-        cmds["import numba"] = (floor_src, empty, "import numba", None)
-    # The first import must use the image even with nothing imported before (boot finder).
-    probe = ("import sys; import DemoPkg; print(DemoPkg.f(5)); "
-             "L = sys.modules.get('pkgimage.image.loader'); "
-             "print(L.STATS['loaded_instances'] if L else 0)")
-    n0 = demo_ns[-1]
-    boot_ok = _boot_uses_image(w, demo_src[n0], demo_cache[n0], probe)
-    for key, (src, cache, code, expect) in cmds.items():          # warm-up: OS caches, .pyc
-        ib.wall(w, src, cache, code, expect)
-    whole = {key: [] for key in cmds}
-    for r in range(reps):
-        for key, (src, cache, code, expect) in cmds.items():
-            whole[key].append(ib.wall(w, src, cache, code, expect))
-    ref = whole["import pkgimage"]
-    rows.append(_row("whole process floor", None, "python -c pass",
-                     _summ(whole["pass"], 1e3), "ms", _paired(whole["pass"], ref),
-                     "import pkgimage"))
-    rows.append(_row("whole process floor", None, "python -c 'import pkgimage'",
-                     _summ(ref, 1e3), "ms", 1.0, "import pkgimage"))
-    for n in demo_ns:
-        im, co = whole[("image", n)], whole[("cold", n)]
-        rows.append(_row("DemoPkg whole process", n, "image", _summ(im, 1e3), "ms",
-                         _paired(im, ref), "import pkgimage",
-                         note=("" if boot_ok else "boot finder absent: NOT using the image; ")
-                         + f"{(benchlib.summary(im)['median'] - benchlib.summary(ref)['median']) * 1e3:.0f} ms over import pkgimage"))
-        rows.append(_row("DemoPkg whole process", n, "cold", _summ(co, 1e3), "ms",
-                         _paired(co, ref), "import pkgimage"))
-        rows.append(_row("DemoPkg whole process speedup", n, "cold / image",
-                         _summ([c / i for c, i in zip(co, im)]), "x"))
-        if ("cdll", n) in whole:
-            cd = whole[("cdll", n)]
-            rows.append(_row("DemoPkg whole process", n, "ctypes.CDLL(image .so) alone",
-                             _summ(cd, 1e3), "ms", _paired(cd, ref), "import pkgimage"))
-    pk = whole["chain pkgimage"]
-    if numba:
-        nb = whole["chain numba"]
-        r = _paired(pk, nb)
-        rows.append(_row("chain whole process, warm cache", CHAIN_N, "pkgimage image",
-                         _summ(pk, 1e3), "ms", r, "numba", "<= 0.3x numba", r <= 0.3,
-                         "python -c 'import chain; print(chain.f_99(1))'"))
-        rows.append(_row("chain whole process, warm cache", CHAIN_N, "numba cache=True",
-                         _summ(nb, 1e3), "ms", 1.0, "numba",
-                         note=f"cache filled by one cold run of {numba_fill:.1f} s"))
-        rows.append(_row("chain whole process, warm cache", CHAIN_N, "python -c 'import numba'",
-                         _summ(whole["import numba"], 1e3), "ms",
-                         _paired(whole["import numba"], nb), "numba"))
-        rows.append(_row("chain whole process, warm cache", CHAIN_N,
-                         "python -c 'import pkgimage'", _summ(ref, 1e3), "ms",
-                         _paired(ref, nb), "numba"))
-    else:
-        rows.append(_row("chain whole process, warm cache", CHAIN_N, "pkgimage image",
-                         _summ(pk, 1e3), "ms", note="numba not installed"))
-
     # -- build time and image size (figure 4) --------------------------------------------------
     for n in demo_ns:
         files = ib.image_files(demo_cache[n], "DemoPkg")
@@ -294,21 +202,7 @@ def _run(w, quick):
                          _summ([size / k]), "B",
                          note=f".pkgi {files['pkgi'] / 1024:.0f} KiB, .so "
                               f"{files['so'] / 1024:.0f} KiB"))
-    rows.append(_row("chain build (whole process)", CHAIN_N, "pkgimage build",
-                     _summ([chain_build]), "s", note="1 run"))
     return rows
-
-
-def _boot_uses_image(w, src, cache, probe):
-    """Whether ``python -c "import DemoPkg"`` with nothing imported first loads the image
-    (pkgimage-boot.pth installed in this interpreter's site-packages)."""
-    import subprocess
-    import sys
-    p = subprocess.run([sys.executable, "-c", probe], env=w.env(src, cache), cwd=w.path,
-                       capture_output=True, text=True, timeout=ib.TIMEOUT)
-    if p.returncode != 0:
-        raise RuntimeError(f"boot probe failed:\n{p.stderr[-3000:]}")
-    return int(p.stdout.strip().splitlines()[-1]) > 0
 
 
 # --------------------------------------------------------------------------------------------

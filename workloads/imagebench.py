@@ -69,7 +69,9 @@ def chain_pk_source(n: int) -> str:
              "@pk.generic", "def f_0(x: Int64):", "    return x + 1", ""]
     for i in range(1, n):
         lines += ["@pk.generic", f"def f_{i}(x: Int64):", f"    return f_{i - 1}(x) + 1", ""]
-    lines += ["", f"pk.precompile(f_{n - 1}, (Int64,))", ""]
+    # Precompiled only while the image is built, as DemoPkg: the same file imported without
+    # an image compiles nothing at import, and its first call is the cold one.
+    lines += ["", "if pk.generating_output():", f"    pk.precompile(f_{n - 1}, (Int64,))", ""]
     return "\n".join(lines)
 
 
@@ -79,6 +81,38 @@ def chain_numba_source(n: int) -> str:
     for i in range(1, n):
         lines += ["@numba.njit(cache=True)", f"def f_{i}(x):", f"    return f_{i - 1}(x) + 1", ""]
     return "\n".join(lines) + "\n"
+
+
+def demopkg_numba_source(n: int) -> str:
+    """DemoPkg's equivalent for numba, cached on disk: ``DemoType{i}`` is a named tuple with
+    field ``x`` (numba constructs and returns named tuples in nopython code; no ``jitclass``,
+    which numba cannot cache), ``to_DemoType{i}(d)`` the ``@njit(cache=True)`` conversion from
+    any of them, and ``f(x)`` chains the N conversions.  ``print(f(5))`` shows
+    ``DemoType{N}(x=5)``, as the pkgimage module's does."""
+    lines = [f'"""DemoPkg (seed 004) for numba, N={n}: named tuples and cached njit '
+             'functions."""', "", "from collections import namedtuple", "", "import numba", ""]
+    lines += [f"DemoType{i} = namedtuple('DemoType{i}', ['x'])" for i in range(n + 1)]
+    for i in range(n + 1):
+        lines += ["", "", "@numba.njit(cache=True)", f"def to_DemoType{i}(d):",
+                  f"    return DemoType{i}(d.x)"]
+    lines += ["", "", "@numba.njit(cache=True)", "def f(x):", "    d = DemoType0(x)"]
+    lines += [f"    d = to_DemoType{i}(d)" for i in range(1, n + 1)]
+    lines += ["    return d", ""]
+    return "\n".join(lines)
+
+
+def deep_stack_code(body: str) -> str:
+    """``python -c`` code running ``body`` (which sets ``out``) on a thread with a 1 GiB C
+    stack and no recursion limit, then printing ``out``: numba recurses through its compiler
+    once per level of a call chain, past the default limits from a depth of about 80."""
+    inner = "\n".join("    " + ln for ln in body.splitlines())
+    return ("import sys, threading\n"
+            "sys.setrecursionlimit(1_000_000)\n"
+            "threading.stack_size(1 << 30)\n"
+            "res = []\n"
+            f"def work():\n{inner}\n    res.append(out)\n"
+            "t = threading.Thread(target=work); t.start(); t.join()\n"
+            "print(res[0] if res else 'failed')\n")
 
 
 # --------------------------------------------------------------------------------------------
@@ -106,7 +140,7 @@ class Workdir:
         d.mkdir(parents=True, exist_ok=True)
         return d
 
-    def env(self, src: Path, cache: Path, child: bool = False) -> dict:
+    def env(self, src: Path, cache: Path, child: bool = False, numba_cache=None) -> dict:
         """The environment of a timed process: the module's folder first on ``PYTHONPATH``
         (``workloads/`` too for ``-m imagebench`` children; the repo root last, for an
         interpreter without the editable install), its own cache folder, no auto-build."""
@@ -114,7 +148,7 @@ class Workdir:
                if not k.startswith(("PKGIMAGE_", "NUMBA_")) and k != "PYTHONPATH"}
         pp = [str(src)] + ([str(HERE)] if child else []) + [str(ROOT)]
         env.update(PYTHONPATH=os.pathsep.join(pp), PKGIMAGE_CACHE=str(cache),
-                   PKGIMAGE_AUTO="0", NUMBA_CACHE_DIR=str(self.numba_cache))
+                   PKGIMAGE_AUTO="0", NUMBA_CACHE_DIR=str(numba_cache or self.numba_cache))
         return env
 
     def cleanup(self):
@@ -167,11 +201,13 @@ def child(w: Workdir, src: Path, cache: Path, *args) -> dict:
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def wall(w: Workdir, src: Path, cache: Path, code: str, expect: str | None = None) -> float:
+def wall(w: Workdir, src: Path, cache: Path, code: str, expect: str | None = None,
+         numba_cache=None) -> float:
     """Wall seconds of ``python -c code`` in a fresh process, start to exit; its stdout's
-    last line must be ``expect`` (when given) and its exit status 0."""
+    last line must be ``expect`` (when given) and its exit status 0.  ``numba_cache``: the
+    ``NUMBA_CACHE_DIR`` of this process (default: the work folder's shared one)."""
     argv = [sys.executable, "-c", code]
-    env = w.env(src, cache)
+    env = w.env(src, cache, numba_cache=numba_cache)
     t0 = time.perf_counter()
     p = subprocess.run(argv, env=env, cwd=w.path, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
@@ -192,13 +228,7 @@ def fill_numba_cache(w: Workdir, src: Path, modname: str, entry: str, expect: st
     numba recurses through its compiler once per level of the chain, past the default
     recursion limit from a depth of about 80: the filling run raises the limit and runs on a
     thread with a large C stack.  Loading from the cache later needs neither."""
-    code = ("import sys, threading\n"
-            "sys.setrecursionlimit(1_000_000)\n"
-            "threading.stack_size(1 << 30)\n"
-            "out = []\n"
-            f"def work():\n    import {modname}\n    out.append({modname}.{entry}(1))\n"
-            "t = threading.Thread(target=work); t.start(); t.join()\n"
-            "print(out[0] if out else 'failed')\n")
+    code = deep_stack_code(f"import {modname}\nout = {modname}.{entry}(1)")
     return wall(w, src, w.path, code, expect)
 
 

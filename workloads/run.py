@@ -1,10 +1,13 @@
 """Run pkgimage's benchmarks: ``python workloads/run.py [--quick] [--only NAME]``.
 
 Discovers ``workloads/bench_*.py``; each module has ``NAME``, ``run(quick) -> list[dict]``
-(the rows of its table) and optionally ``plot(rows, ax)``.  Prints the machine and one
-Markdown table per benchmark, and writes ``workloads/results/latest.json`` (machine + rows),
-``latest.md`` (the tables) and ``<NAME>.png`` (the figure).  With ``--only``, the other
-benchmarks' entries already in ``latest.json`` are kept.
+(the rows of its table) and optionally ``plot(rows, ax)`` (with ``PLOT_COLS = k``, ``ax`` is a
+list of k side-by-side Axes) and ``summary(rows) -> str`` (a short Markdown summary shown
+above its table).  Prints the machine and one Markdown table per benchmark, then the table of
+targets (every row with a ``target``, from all benchmarks), and writes
+``workloads/results/latest.json`` (machine + rows), ``latest.md`` (targets, summaries and
+tables) and ``<NAME>.png`` (the figure).  With ``--only``, the other benchmarks' entries
+already in ``latest.json`` are kept.
 """
 
 from __future__ import annotations
@@ -33,12 +36,46 @@ def discover():
     return mods
 
 
+def _first(row, prefix):
+    for k, v in row.items():
+        if k.startswith(prefix) and v is not None and v != "":
+            return k, v
+    return None, None
+
+
+def targets(data) -> list[dict]:
+    """Every row with a target, from every benchmark: what was measured and whether it holds."""
+    out = []
+    for name, b in data["benchmarks"].items():
+        for r in b["rows"]:
+            if not r.get("target"):
+                continue
+            _, med = _first(r, "median")
+            if med is None:
+                _, med = _first(r, "ns/call median")
+            rk, ratio = _first(r, "ratio")
+            unit = r.get("unit", "")
+            measured = "" if med is None else f"{benchlib._cell(med)} {unit}".strip()
+            if ratio is not None and unit not in ("x",):
+                vs = r.get("vs") or (rk[len("ratio to "):] if rk and rk.startswith("ratio to ")
+                                     else "")
+                measured += f" ({benchlib._cell(ratio)}x {vs})".replace(" )", ")")
+            out.append({"benchmark": name + (" (quick)" if b["quick"] else ""),
+                        "figure": r.get("figure") or r.get("workload")
+                        or r.get("implementation", ""),
+                        "N": r.get("N"), "impl": r.get("impl", ""), "measured": measured,
+                        "target": r["target"], "met": r.get("met", "")})
+    return out
+
+
 def write_markdown(data):
-    parts = ["# pkgimage benchmarks\n", f"Machine: {benchlib.machine_markdown(data['machine'])}\n"]
+    parts = ["# pkgimage benchmarks\n", f"Machine: {benchlib.machine_markdown(data['machine'])}\n",
+             "## Targets\n", benchlib.markdown_table(targets(data))]
     for name, b in data["benchmarks"].items():
         mode = "quick" if b["quick"] else "full"
+        summ = f"{b['summary']}\n" if b.get("summary") else ""
         parts.append(f"## {name}\n\n{b.get('about', b['title'])}\n\n_{mode} run, {b['date']}, "
-                     f"{b['seconds']:.0f} s_\n\n{benchlib.markdown_table(b['rows'])}")
+                     f"{b['seconds']:.0f} s_\n\n{summ}{benchlib.markdown_table(b['rows'])}")
     (RESULTS / "latest.md").write_text("\n".join(parts))
 
 
@@ -46,8 +83,10 @@ def write_png(mod, rows):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
-    mod.plot(rows, ax)
+    cols = getattr(mod, "PLOT_COLS", 1)
+    fig, ax = plt.subplots(1, cols, figsize=(7 if cols == 1 else 5.5 * cols, 4),
+                           layout="constrained", squeeze=False)
+    mod.plot(rows, list(ax[0]) if cols > 1 else ax[0][0])
     fig.savefig(RESULTS / f"{mod.NAME}.png", dpi=120)
     plt.close(fig)
 
@@ -74,23 +113,31 @@ def main(argv=None):
     if args.only and latest.exists():
         data["benchmarks"] = json.loads(latest.read_text()).get("benchmarks", {})
 
+    t_all = time.perf_counter()
     for mod in mods:
         title = (mod.__doc__ or mod.NAME).strip().splitlines()[0]
         print(f"## {mod.NAME}\n\n{title}\n", flush=True)
         t0 = time.perf_counter()
         rows = mod.run(args.quick)
         seconds = time.perf_counter() - t0
+        summ = mod.summary(rows) if hasattr(mod, "summary") else None
         print(benchlib.markdown_table(rows), flush=True)
+        if summ:
+            print(summ, flush=True)
+        print(f"_{mod.NAME}: {seconds:.0f} s_\n", flush=True)
         data["benchmarks"][mod.NAME] = {"title": title, "about": (mod.__doc__ or "").strip(),
                                         "quick": args.quick,
                                         "date": machine["date"], "seconds": seconds,
-                                        "rows": rows}
+                                        "summary": summ, "rows": rows}
         if hasattr(mod, "plot"):
             write_png(mod, rows)
 
+    data["targets"] = targets(data)
     latest.write_text(json.dumps(data, indent=1) + "\n")
     write_markdown(data)
-    print(f"wrote {latest.relative_to(HERE.parent)}, latest.md and the figures", flush=True)
+    print("## Targets\n\n" + benchlib.markdown_table(data["targets"]), flush=True)
+    print(f"wrote {latest.relative_to(HERE.parent)}, latest.md and the figures "
+          f"({time.perf_counter() - t_all:.0f} s)", flush=True)
 
 
 if __name__ == "__main__":
