@@ -17,12 +17,17 @@ with ``PKGIMAGE_BUILDING`` naming it:
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import sys
 
 from ..image import hook
 from .workloads import precompilation  # noqa: F401  (re-exported as pk.precompilation)
+
+# errors that mean "the cache folder cannot take the image", reported in one line
+_STORAGE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM,
+                   getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def generating_output():
@@ -87,6 +92,12 @@ def main_build_one(name, quiet=False):
         print(f"pkgimage: building {name} failed: {e}", file=sys.stderr)
         return 1
     except Exception as e:  # report, never a half image (the writer renames atomically)
+        if isinstance(e, OSError) and e.errno in _STORAGE_ERRNOS:
+            # A full disk or a read-only cache folder is not a bug of the build: one line,
+            # no traceback (the writer left no temporary, and the old image in place).
+            print(f"pkgimage: building {name} failed: cannot write to the cache folder: "
+                  f"{e}", file=sys.stderr)
+            return 1
         import traceback
         traceback.print_exc()
         print(f"pkgimage: building {name} failed: {e}", file=sys.stderr)

@@ -183,8 +183,11 @@ def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0)
                                       delete=False)
     log.close()
 
+    parent = os.getpid()
+
     def child():
         os.setsid()                       # its own process group: killed as a whole
+        _die_with_parent(parent)
         me = os.getpid()
         fd = os.open(log.name, os.O_WRONLY | os.O_APPEND)
         os.dup2(fd, 1)
@@ -246,6 +249,21 @@ def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0)
         name, tb = failures[0]
         raise WorkloadError(f"workload {name} of {modname} raised:\n{tb}")
     return part, failures
+
+
+def _die_with_parent(parent):
+    """Linux: the sandbox is killed when the build process dies (a build killed with SIGKILL
+    would otherwise leave it running its workloads, holding the build lock's inherited
+    descriptor, with nobody to read its results)."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:            # died before prctl took effect
+        os._exit(1)
 
 
 def _kill_group(proc):

@@ -3,6 +3,13 @@
 The cache folder is ``PKGIMAGE_CACHE`` or the user's cache directory (platformdirs).  An
 image is named by the module and a hash of its source path, so two checkouts of one module
 never share an image.
+
+Trust model: an image is code, as a ``.pyc`` is -- whoever can write it can make every
+process that loads it run anything.  Images are therefore read only from the cache folder
+(never from a path an image names: its shared library must be a plain file name beside it),
+and :func:`check_trusted` refuses a cache folder or an image file that another user could
+write (group- or world-writable, or owned by another user than this one or root).  The
+folder is created without group or world write permission whatever the umask.
 """
 
 from __future__ import annotations
@@ -10,8 +17,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat as _stat
 
+from ..errors import ImageError
 from .format import SUFFIX, atomic_write
+
+
+class UntrustedImage(ImageError):
+    """An image (or its cache folder) that another user could have written: not loaded."""
 
 
 def cache_dir():
@@ -20,6 +33,66 @@ def cache_dir():
         import platformdirs
         d = platformdirs.user_cache_dir("pkgimage")
     return os.path.abspath(d)
+
+
+def untrusted_reason(st):
+    """Why a file or folder with ``os.stat`` result ``st`` could be written by another user
+    than this one (and root), or None."""
+    if not hasattr(os, "getuid"):
+        return None                       # no POSIX owners (Windows): nothing to check
+    if st.st_uid not in (os.getuid(), 0):
+        return f"is owned by another user (uid {st.st_uid})"
+    if st.st_mode & (_stat.S_IWGRP | _stat.S_IWOTH):
+        return f"is writable by other users (mode {_stat.S_IMODE(st.st_mode):o})"
+    return None
+
+
+def check_trusted(path, st=None, what="image"):
+    """Raise UntrustedImage (one line naming ``path``) when the cache folder holding ``path``,
+    or ``path`` itself (``st``: its stat, e.g. from ``os.fstat`` of the open file), could be
+    written by another user; a symbolic link is refused too (images are read only from the
+    cache folder)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fst = os.stat(folder)
+    except OSError as e:
+        raise ImageError(f"{path}: cannot read the cache folder: {e.strerror}") from None
+    why = untrusted_reason(fst)
+    if why is not None:
+        raise UntrustedImage(f"{path}: the cache folder {folder} {why} "
+                             f"(an image is code; run chmod go-w {folder})")
+    if st is None:
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            raise
+        except OSError as e:
+            raise ImageError(f"{path}: cannot read {what}: {e.strerror}") from None
+    if _stat.S_ISLNK(st.st_mode):
+        raise UntrustedImage(f"{path}: the {what} is a symbolic link (images are "
+                             f"read only from the cache folder)")
+    why = untrusted_reason(st)
+    if why is not None:
+        raise UntrustedImage(f"{path}: the {what} {why} (an image is code)")
+
+
+def folder_untrusted(folder=None):
+    """One line saying why the cache folder must not be used, or None (also when it does not
+    exist yet: it will be created private)."""
+    folder = folder or cache_dir()
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return None
+    why = untrusted_reason(st)
+    return None if why is None else f"the cache folder {folder} {why}"
+
+
+def ensure_cache_dir(folder=None):
+    """Create the cache folder (and parents) without group or world write permission."""
+    folder = folder or cache_dir()
+    os.makedirs(folder, mode=0o755, exist_ok=True)
+    return folder
 
 
 def image_path(modname, source_path):

@@ -80,7 +80,7 @@ def _key_of(fname):
 def load_context_images():
     """Load every context image whose modules are all loaded now (smaller keys first)."""
     from .hook import is_pkgimage_source
-    from .loader import check_stale, install_code
+    from .loader import check_stale, install_code, read_verified
     d = cache_dir()
     try:
         names = [n for n in os.listdir(d) if n.startswith("ctx-") and n.endswith(F.SUFFIX)]
@@ -100,13 +100,15 @@ def load_context_images():
                 continue
             if os.path.abspath(path) != os.path.abspath(context_path(key)):
                 continue          # the same modules from another checkout
-            with open(path, "rb") as f:
-                header, sections = F.decode(f.read(), path)
+            # trusted, checksum and shared library verified before anything is unpickled
+            header, sections = read_verified(path)
             check_stale(header, path, None)
             codeinfo = pickle.loads(sections["code"])
             objects = [sections[s] for s in codeinfo.get("objects", ["object0"])]
             install_code("+".join(key), header, codeinfo, objects, path)
             LOADED_CONTEXTS[path] = header
+        except FileNotFoundError:
+            continue                  # removed since the listing (pkgimage clean, a rebuild)
         except ImageError as e:
             print(f"pkgimage: context image {path} not used: {e}", file=sys.stderr)
             LOADED_CONTEXTS[path] = None

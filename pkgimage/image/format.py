@@ -28,6 +28,7 @@ import importlib.util
 import json
 import os
 import platform
+import socket
 import struct
 import sys
 import tempfile
@@ -140,11 +141,48 @@ def decode(data, path="<image>"):
     return header, sections
 
 
+def _temp_prefix():
+    """``.tmp-<pid>@<host>-``: temporaries say who writes them, so that those of a writer
+    that was killed (SIGKILL, power loss) can be told from those still being written."""
+    host = "".join(c if c.isalnum() or c in ".-" else "_" for c in socket.gethostname())
+    return f".tmp-{os.getpid()}@{host}-"
+
+
+def remove_dead_temporaries(folder):
+    """Remove the temporaries of writers on this host that died before renaming them (a
+    build killed while writing its image left them in the cache folder for good)."""
+    me = _temp_prefix()
+    host = me[me.index("@") + 1:-1]
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for n in names:
+        if not n.startswith(".tmp-") or "@" not in n:
+            continue
+        pid, _, rest = n[len(".tmp-"):].partition("@")
+        if not pid.isdigit() or not rest.startswith(host + "-") or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue                       # alive (or a reused pid: left alone)
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        try:
+            os.unlink(os.path.join(folder, n))
+        except OSError:
+            pass
+
+
 def atomic_write(path, data):
     """Write ``data`` to ``path`` through a temporary file and a rename."""
     folder = os.path.dirname(path) or "."
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=folder)
+    # mode: never group- or world-writable (such a cache folder is refused at load)
+    os.makedirs(folder, mode=0o755, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(), suffix=os.path.basename(path),
+                               dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -157,3 +195,4 @@ def atomic_write(path, data):
         except OSError:
             pass
         raise
+    remove_dead_temporaries(folder)

@@ -5,7 +5,11 @@ The finder (first on ``sys.meta_path``) lets CPython's path finder locate the so
 when it is a pkgimage module, wraps the loader: the module is filled from its image when the
 image is valid, and otherwise runs from source -- with one line on stderr saying why
 ("Recompiling stale image for X: source x.py changed") -- after which, unless
-``PKGIMAGE_AUTO=0``, its image is built in a separate process ("Precompiling X").
+``PKGIMAGE_AUTO=0``, its image is built in a separate process ("Precompiling X").  A damaged
+image is one line too ("unusable image"), and its rebuild replaces it; an image or cache
+folder another user could write is refused ("refusing image", see ``cache.py``'s trust
+model) and nothing is built there; a cache folder that cannot be written (read-only, no
+permission) gets one line and no build.
 
 While an image is being built (``PKGIMAGE_BUILDING`` names the module), that module runs
 from source and does not run ``__init__`` (its runtime state must not reach the image);
@@ -95,6 +99,7 @@ class ImageLoader(importlib.abc.Loader):
             load_context_images()
 
     def _exec_module(self, module):
+        from .cache import UntrustedImage, folder_untrusted
         from .loader import StaleImage, load_into
         name = module.__name__
         IMPORTED.append(name)
@@ -103,6 +108,7 @@ class ImageLoader(importlib.abc.Loader):
             return
         path = image_path(name, self.origin)
         why = None
+        auto = os.environ.get("PKGIMAGE_AUTO", "1") != "0"
         if os.path.exists(path):
             try:
                 load_into(module, path, self.origin)
@@ -110,12 +116,29 @@ class ImageLoader(importlib.abc.Loader):
                 return
             except StaleImage as e:
                 why = e.reason
-                _say(f"Recompiling stale image for {name}: {e.reason}")
+                _say(f"Recompiling stale image for {name}: {_one_line(e.reason)}")
+            except UntrustedImage as e:
+                why = str(e)
+                _say(f"pkgimage: refusing image for {name}: {_one_line(e)}; running from "
+                     f"source")
+                auto = False             # an image written there would be refused too
+            except FileNotFoundError:
+                pass                     # removed since (pkgimage clean): as if never there
             except ImageError as e:
                 why = str(e)
-                _say(f"pkgimage: unusable image for {name}: {e}; running from source")
+                _say(f"pkgimage: unusable image for {name}: {_one_line(e)}; running from "
+                     f"source")
             _reset(module)
-        if building() and os.environ.get("PKGIMAGE_AUTO", "1") != "0":
+        if auto:
+            # No image will be written where it cannot be, or would not be trusted: say so
+            # once instead of starting a build that fails behind the import's back.
+            bad = folder_untrusted() or _cache_unwritable()
+            if bad is not None:
+                auto = False
+                if why is None:
+                    _say(f"pkgimage: not building an image for {name}: {bad}; running from "
+                         f"source")
+        if building() and auto:
             # A dependency of the module being built: build its image first, then load it.
             if build_in_subprocess(name, wait=True) == 0:
                 try:
@@ -127,10 +150,32 @@ class ImageLoader(importlib.abc.Loader):
                     _reset(module)
         self.source_loader.exec_module(module)
         run_init(module)
-        if not building() and os.environ.get("PKGIMAGE_AUTO", "1") != "0":
+        if not building() and auto:
             if why is None:
                 _say(f"Precompiling {name}")
             build_in_subprocess(name, wait=False)
+
+
+def _one_line(msg):
+    """Messages of the import are one line each (a reason may quote a multi-line error)."""
+    return " ".join(str(msg).split("\n"))
+
+
+def _cache_unwritable():
+    """Why no image can be written to the cache folder (read-only, no permission, no space
+    for a new file), or None: probed by creating and removing a file there."""
+    import tempfile
+    from . import format as F
+    from .cache import cache_dir, ensure_cache_dir
+    d = cache_dir()
+    try:
+        ensure_cache_dir(d)
+        fd, tmp = tempfile.mkstemp(prefix=F._temp_prefix() + "probe-", dir=d)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as e:
+        return f"the cache folder {d} cannot be written ({e.strerror or e})"
+    return None
 
 
 def _reset(module):
@@ -153,6 +198,9 @@ def _child_env():
     if paths:
         env["PYTHONPATH"] = os.pathsep.join(paths)
     env.pop("PKGIMAGE_BUILDING", None)
+    # An auto-build builds only what is not valid when it gets the build lock: several
+    # processes importing the module at once each start one, and only the first builds.
+    env["PKGIMAGE_BUILD_IF_STALE"] = "1"
     return env
 
 

@@ -2,8 +2,10 @@
 
 Order matters and follows Julia:
 
-1. verify the checksum over all bytes (nothing is unpickled or mapped before), then check
-   staleness: runtime versions, CPU, source hashes, the build ids of dependency images;
+1. check the image is trusted (in the cache folder, which like the file no other user can
+   write), verify its checksum over all bytes and its shared library's SHA-256 (nothing is
+   unpickled, unmarshalled or mapped before), then check staleness: runtime versions, CPU,
+   source hashes, the build ids of dependency images;
 2. rebuild the module's state without running its top level (types, functions, globals);
 3. insert its methods into their functions -- this may invalidate code already compiled in
    the session, exactly as defining them would;
@@ -18,10 +20,14 @@ Steps 1-6 import neither llvmlite nor inference when a shared library exists.
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import importlib
 import importlib.machinery
+import importlib.util
 import os
 import pickle
+import re
 import sys
 
 from .. import dispatch as D
@@ -29,7 +35,7 @@ from .. import types as T
 from ..compiler import instances as INS
 from ..errors import ImageError
 from . import format as F
-from .cache import host_cpu
+from .cache import UntrustedImage, check_trusted, host_cpu, untrusted_reason
 from .serialize import func_from_ref, loads_state, method_from_ref
 
 # module name -> header of the image it was loaded from
@@ -76,16 +82,97 @@ def check_stale(header, path, modname):
             raise StaleImage(path, modname, f"dependency {dep} was rebuilt")
 
 
-def read_image(path, modname):
-    """(header, sections) of a valid, fresh image, or raise ImageError / StaleImage."""
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _open_trusted(path, what):
+    """(bytes, stat) of the file at ``path`` after checking that no other user can write it
+    or its folder (``cache.check_trusted``); a symbolic link is refused (O_NOFOLLOW)."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
     except FileNotFoundError:
         raise
     except OSError as e:
-        raise ImageError(f"{path}: cannot read image: {e}") from None
+        if e.errno == errno.ELOOP:
+            raise UntrustedImage(f"{path}: the {what} is a symbolic link (images "
+                                 f"are read only from the cache folder)") from None
+        raise ImageError(f"{path}: cannot read {what}: {e.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        check_trusted(path, st, what)
+        try:
+            return f.read(), st
+        except OSError as e:
+            raise ImageError(f"{path}: cannot read {what}: {e.strerror}") from None
+
+
+# shared library path -> (inode, mtime, size, sha256) when read_verified checked it
+_VERIFIED_LIBS: dict = {}
+
+
+def shared_lib_path_verified(header, path):
+    """The verified path of the image's shared library; None when it has none, or when it is
+    missing (a concurrent rebuild removed it: the object code is linked instead).
+
+    Its name must be a plain file name beside the image (never a path the header chooses),
+    it must be trusted like the image, and its SHA-256 must be the one the (checksummed)
+    header records -- all before the dynamic loader maps it.  The header vouched for the
+    library's hash from the start, but before this check a damaged library was only noticed
+    after the module's state had been unpickled, and then silently replaced by JIT linking
+    (and never rebuilt)."""
+    lib = header.get("shared_lib")
+    if lib is None:
+        return None
+    name = lib.get("file") if isinstance(lib, dict) else None
+    base = os.path.basename(path)[:-len(F.SUFFIX)]
+    if not isinstance(name, str) or os.path.basename(name) != name \
+            or not re.fullmatch(re.escape(base) + r"-[0-9a-f]{16}\.so", name):
+        raise UntrustedImage(f"{path}: its shared library {name!r} is not a file "
+                             f"of this image in the cache folder")
+    so = os.path.join(os.path.dirname(path), name)
+    try:
+        data, st = _open_trusted(so, "shared library")
+    except FileNotFoundError:
+        return None
+    except ImageError as e:                  # named after the image, as every load error
+        raise type(e)(f"{path}: {e}") from None
+    if F.sha256(data) != lib.get("sha256"):
+        raise ImageError(f"{path}: its shared library {name} does not match the checksum in "
+                         f"the image (corrupt or truncated)")
+    _VERIFIED_LIBS[so] = (st.st_ino, st.st_mtime_ns, st.st_size, lib["sha256"])
+    return so
+
+
+def _still_verified(so, digest):
+    """Is the shared library at ``so`` the one verified by ``shared_lib_path_verified``
+    (same file, unchanged), or does it hash to ``digest`` now?"""
+    try:
+        st = os.stat(so)
+    except OSError:
+        return False
+    if _VERIFIED_LIBS.get(so) == (st.st_ino, st.st_mtime_ns, st.st_size, digest):
+        return True
+    try:
+        return F.file_sha256(so) == digest
+    except OSError:
+        return False
+
+
+def read_verified(path):
+    """(header, sections) of the image at ``path``: trusted, checksum and shared library
+    verified; nothing is deserialised (or mapped) before this returns.  ImageError (one line
+    starting with ``path``) otherwise."""
+    data, _ = _open_trusted(path, "image")
     header, sections = F.decode(data, path)
+    if not isinstance(header, dict):
+        raise ImageError(f"{path}: malformed image (header is not an object)")
+    shared_lib_path_verified(header, path)
+    return header, sections
+
+
+def read_image(path, modname):
+    """(header, sections) of a valid, fresh image, or raise ImageError / StaleImage."""
+    header, sections = read_verified(path)
     for name in ("module", "code", "object0"):
         if name not in sections:
             raise ImageError(f"{path}: section {name} missing")
@@ -127,22 +214,63 @@ def load_into(module, path, source_path):
     return header
 
 
+_SIDECAR_MAGIC = b"PKGCODE1"
+
+
+def _sidecar_prefix(digest):
+    return _SIDECAR_MAGIC + importlib.util.MAGIC_NUMBER + digest.encode("ascii")
+
+
+def sidecar_bytes(digest, code):
+    """The code sidecar: magic, CPython's bytecode magic, the source's SHA-256, the
+    marshalled code, and a SHA-256 of all that."""
+    import marshal
+    body = _sidecar_prefix(digest) + marshal.dumps(code)
+    return body + hashlib.sha256(body).digest()
+
+
 def module_code(path, modname, source_path, header):
     """The module's code object, from a marshalled sidecar of the image when its source hash
-    matches (CPython's ``__pycache__`` may be disabled), else compiled and cached there."""
+    matches (CPython's ``__pycache__`` may be disabled), else compiled and cached there.
+
+    The sidecar is code too, and unmarshalling damaged bytes can crash the interpreter, so it
+    carries its own SHA-256 (checked first) and CPython's bytecode magic (a sidecar written by
+    another Python is replaced, never unmarshalled: the image's runtime check does not cover
+    it, it is keyed by the source only).  A damaged or untrusted sidecar is reported in one
+    line and rewritten from the source; one of another source or Python, or of the earlier
+    layout (64 hex digits, then the code), is replaced silently."""
     import marshal
     digest = header["sources"].get(os.path.abspath(source_path), "")
     side = path + ".code"
+    problem = None
     try:
-        with open(side, "rb") as f:
-            blob = f.read()
-        if blob[:64].decode("ascii") == digest:
-            return marshal.loads(blob[64:])
-    except (OSError, ValueError, EOFError, TypeError, UnicodeDecodeError):
-        pass
+        fd = os.open(side, os.O_RDONLY | _NOFOLLOW)
+    except FileNotFoundError:
+        fd = None
+    except OSError as e:
+        fd, problem = None, ("it is a symbolic link" if e.errno == errno.ELOOP
+                             else f"cannot read it ({e.strerror})")
+    if fd is not None:
+        with os.fdopen(fd, "rb") as f:
+            why = untrusted_reason(os.fstat(f.fileno()))
+            blob = b"" if why else f.read()
+        if why:
+            problem = f"it {why}"
+        elif len(blob) > 32 and hashlib.sha256(blob[:-32]).digest() == blob[-32:]:
+            prefix = _sidecar_prefix(digest)
+            if blob.startswith(prefix):
+                try:
+                    return marshal.loads(blob[len(prefix):-32])
+                except (ValueError, EOFError, TypeError):
+                    problem = "undecodable code"
+        elif not re.fullmatch(rb"[0-9a-f]{64}", blob[:64]):
+            problem = "checksum mismatch (corrupt or truncated)"
+    if problem:
+        print(f"pkgimage: code sidecar {side} of image {path}: {problem}; recompiled from "
+              f"source", file=sys.stderr, flush=True)
     code = importlib.machinery.SourceFileLoader(modname, source_path).get_code(modname)
     try:
-        F.atomic_write(side, digest.encode("ascii") + marshal.dumps(code))
+        F.atomic_write(side, sidecar_bytes(digest, code))
     except OSError:
         pass
     return code
@@ -328,11 +456,8 @@ def _link(header, codeinfo, objects, path, entries):
     lib = header.get("shared_lib")
     if lib is not None:
         so = os.path.join(os.path.dirname(path), lib["file"])
-        try:
-            ok = F.file_sha256(so) == lib["sha256"]
-        except OSError:
-            ok = False
-        if ok:
+        # (verified before anything was unpickled; changed since, it is not used)
+        if _still_verified(so, lib["sha256"]):
             try:
                 shared = native.SharedLibrary(so)
             except OSError:

@@ -120,14 +120,39 @@ class BuildLock:
 
     def _write_pid(self):
         tmp = f"{self.pidfile}.{os.getpid()}.tmp"
-        with open(tmp, "w") as f:
-            f.write(_owner_record())
-        os.replace(tmp, self.pidfile)
+        try:
+            with open(tmp, "w") as f:
+                f.write(_owner_record())
+            os.replace(tmp, self.pidfile)
+        except BaseException:
+            # (a full disk: no temporary left behind, and the caller drops the lock)
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+    def _remove_dead_pid_temps(self):
+        """Pid temporaries of owners killed between writing and renaming them."""
+        folder, base = os.path.split(self.pidfile)
+        try:
+            names = os.listdir(folder or ".")
+        except OSError:
+            return
+        for n in names:
+            if n.startswith(base + ".") and n.endswith(".tmp"):
+                pid = n[len(base) + 1:-len(".tmp")]
+                if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
+                    try:
+                        os.unlink(os.path.join(folder, n))
+                    except OSError:
+                        pass
 
     def try_acquire(self):
         """Take the lock without waiting: True, or False (``self.owner`` says who holds it)."""
         folder = os.path.dirname(self.target) or "."
-        os.makedirs(folder, exist_ok=True)
+        from .cache import ensure_cache_dir
+        ensure_cache_dir(folder)
         with filelock.FileLock(self.guardfile):
             lk = filelock.FileLock(self.lockfile)
             try:
@@ -151,8 +176,13 @@ class BuildLock:
                     self.owner = None
                     return False
                 self.broke = owner
+            try:
+                self._write_pid()
+            except BaseException:
+                lk.release()             # a lock without its owner record: not kept
+                raise
             self._lock = lk
-            self._write_pid()
+        self._remove_dead_pid_temps()
         return True
 
     def acquire(self, timeout=None, poll=0.1, on_wait=None):
@@ -270,6 +300,16 @@ def stale_reason(name, path=None):
     cpu, features = host_cpu()
     if header.get("cpu") != cpu or header.get("features") != features:
         return f"built for CPU {header.get('cpu')}, this is {cpu}"
+    # Last, the whole file: a damaged image (or shared library) whose header still reads
+    # fine was "fresh" here -- never rebuilt by ``pkgimage build`` or an auto-build, while
+    # every import refused it.  (The loader's checks: trust, checksum, library hash.)
+    from .loader import read_verified
+    try:
+        read_verified(path)
+    except FileNotFoundError:
+        return "no image"
+    except ImageError as e:
+        return str(e)
     return None
 
 
@@ -296,7 +336,12 @@ def locked_build(name, build):
               file=sys.stderr, flush=True)
 
     timeout = os.environ.get("PKGIMAGE_LOCK_TIMEOUT")
+    # An auto-build (the import hook sets PKGIMAGE_BUILD_IF_STALE) skips an image that is
+    # valid when it holds the lock, even one written before it started: of 8 processes
+    # importing a module at once, the builders that start after the first one finished
+    # would otherwise build it again.
+    if_stale = os.environ.get("PKGIMAGE_BUILD_IF_STALE") == "1"
     with image_lock(path, timeout=float(timeout) if timeout else None, on_wait=say):
-        if _signature(path) != before and stale_reason(name, path) is None:
+        if (if_stale or _signature(path) != before) and stale_reason(name, path) is None:
             return path, []            # written by another process since we started
         return build()
