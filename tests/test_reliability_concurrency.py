@@ -477,19 +477,21 @@ def test_read_only_cache_folder_for_real(tmp_path, mount_tmpfs):
                             else "Permission denied")
 
 
-def test_disk_full_for_real(tmp_path, mount_tmpfs):
-    """A tmpfs with room for the lock files but not for the image."""
+@pytest.mark.parametrize("free_kb", [12, 0])
+def test_disk_full_for_real(tmp_path, mount_tmpfs, free_kb):
+    """A tmpfs with room for the lock files but not for the image (12 KB free), or with no
+    room at all (the build lock's owner record cannot be written)."""
     p = Rel(tmp_path, sleep=0.0)
     mount_tmpfs(p.cache, 64)
     filler = p.cache / "filler"
-    with open(filler, "wb", buffering=0) as f:      # fill it up, then give back 12 KB
+    with open(filler, "wb", buffering=0) as f:      # fill it up, then give some back
         try:
             while True:
                 f.write(b"\0" * 4096)
         except OSError:
             pass
     with open(filler, "r+b") as f:
-        f.truncate(max(0, os.path.getsize(filler) - 12 * 1024))
+        f.truncate(max(0, os.path.getsize(filler) - free_kb * 1024))
     out = p.run_json(PROBE, PKGIMAGE_AUTO=None)
     assert results(out) == expected(1)
     assert out["_stderr"] == "Precompiling relmod\n"

@@ -400,10 +400,16 @@ def _in_process_counts():
 
 
 def test_fuzz_images_and_shared_libraries_detected_before_anything_is_loaded(corpus,
-                                                                             cache_env):
+                                                                             cache_env,
+                                                                             monkeypatch):
     """Every damaged image or shared library is refused with ImageError (one line starting
     with the image's path, with a reason) before anything is unpickled, unmarshalled, mapped
-    or JIT-linked."""
+    or JIT-linked; and ``pkgimage build``'s freshness check calls it stale (so it is rebuilt)
+    without failing itself."""
+    from pkgimage.image.lock import stale_reason
+    monkeypatch.syspath_prepend(str(corpus.p.src))       # (finds sources, imports nothing)
+    for m in MODULES:
+        assert stale_reason(m, str(corpus.files[m]["pkgi"])) is None, m
     rng = random.Random(SEED)
     n_img, n_so, _ = _in_process_counts()
     tried = 0
@@ -417,6 +423,9 @@ def test_fuzz_images_and_shared_libraries_detected_before_anything_is_loaded(cor
                 for label, mutated in mutations(rng, kind, data, n):
                     path.write_bytes(mutated)
                     msg = _expect_refused(corpus, m, f"{kind} {label}", calls)
+                    stale = stale_reason(m, str(fs["pkgi"]))
+                    assert isinstance(stale, str) and stale, (m, kind, label, stale)
+                    assert not calls, (m, kind, label, calls)
                     reason = msg[len(str(fs["pkgi"])) + 2:]
                     key = reason.split("(")[0].replace(path.name, "<lib>").strip()
                     reasons[key] = reasons.get(key, 0) + 1
@@ -698,6 +707,11 @@ def test_untrusted_folder_without_image_is_not_built_into(corpus, tmp_path):
         f"by other users (mode 777); running from source"]
     time.sleep(0.3)
     assert not _builders(cache) and os.listdir(cache) == []
+    r = corpus.p.build("DemoPkg", check=False, PKGIMAGE_CACHE=cache)
+    assert r.returncode == 2 and os.listdir(cache) == []     # (the CLI's usage status)
+    assert r.stderr.splitlines() == [
+        f"pkgimage build: the cache folder {cache} is writable by other users (mode 777): images "
+        f"there would not be loaded (an image is code; run chmod go-w {cache})"], r.stderr
 
 
 def test_shared_library_named_outside_the_cache_folder_is_refused(corpus, tmp_path,

@@ -103,9 +103,12 @@ def read_header(path):
     if len(raw) != n:
         raise ImageError(f"{path}: truncated image header")
     try:
-        return json.loads(raw)
+        header = json.loads(raw)
     except ValueError:
         raise ImageError(f"{path}: corrupt image header") from None
+    if not isinstance(header, dict):        # (damaged into other valid JSON)
+        raise ImageError(f"{path}: corrupt image header")
+    return header
 
 
 def decode(data, path="<image>"):

@@ -164,7 +164,7 @@ def read_verified(path):
     starting with ``path``) otherwise."""
     data, _ = _open_trusted(path, "image")
     header, sections = F.decode(data, path)
-    if not isinstance(header, dict):
+    if not isinstance(header, dict):        # (only a deliberate writer gets here)
         raise ImageError(f"{path}: malformed image (header is not an object)")
     shared_lib_path_verified(header, path)
     return header, sections

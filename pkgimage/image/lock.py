@@ -259,16 +259,24 @@ def image_of(name):
 
 
 def stale_reason(name, path=None):
-    """None when ``name``'s image is up to date (runtime, CPU, source hashes and the build ids
-    of the dependency images on disk all match its header), else why not."""
+    """None when ``name``'s image is up to date (intact and trusted, and runtime, CPU, source
+    hashes and the build ids of the dependency images on disk all match its header), else
+    why not."""
     if path is None:
         _, path = image_of(name)
         if path is None:
             return f"no source found for {name}"
     if not os.path.exists(path):
         return "no image"
+    # First the whole file, as the loader checks it (trust, checksum, library hash): a
+    # damaged image whose header still read fine was "fresh" here -- never rebuilt by
+    # ``pkgimage build`` or an auto-build while every import refused it -- and a header
+    # damaged into other valid JSON could crash the checks below.
+    from .loader import read_verified
     try:
-        header = F.read_header(path)
+        header, _ = read_verified(path)
+    except FileNotFoundError:
+        return "no image"
     except ImageError as e:
         return str(e)
     key = F.runtime_key()
@@ -300,16 +308,6 @@ def stale_reason(name, path=None):
     cpu, features = host_cpu()
     if header.get("cpu") != cpu or header.get("features") != features:
         return f"built for CPU {header.get('cpu')}, this is {cpu}"
-    # Last, the whole file: a damaged image (or shared library) whose header still reads
-    # fine was "fresh" here -- never rebuilt by ``pkgimage build`` or an auto-build, while
-    # every import refused it.  (The loader's checks: trust, checksum, library hash.)
-    from .loader import read_verified
-    try:
-        read_verified(path)
-    except FileNotFoundError:
-        return "no image"
-    except ImageError as e:
-        return str(e)
     return None
 
 

@@ -15,12 +15,19 @@ def check_cache_writable():
     from ..image.cache import cache_dir
     d = cache_dir()
     try:
-        os.makedirs(d, exist_ok=True)
+        os.makedirs(d, mode=0o755, exist_ok=True)
     except OSError as e:
         raise ToolError(f"cache folder {d} cannot be created: {e.strerror}") from None
     if not os.access(d, os.W_OK | os.X_OK):
         raise ToolError(f"cache folder {d} cannot be written (set PKGIMAGE_CACHE to another "
                         f"folder)")
+    # Images there would be refused at every load (the trust model, image/cache.py): say so
+    # now rather than build them.
+    from ..image.cache import folder_untrusted
+    why = folder_untrusted(d)
+    if why is not None:
+        raise ToolError(f"{why}: images there would not be loaded (an image is code; run "
+                        f"chmod go-w {d})")
     return d
 
 
