@@ -7,6 +7,7 @@
 5. Package images: seed 004's DemoPkg (N=1000) in fresh processes, cold versus with its image,
    and PackageThatPrints (top level only at build, ``__init__`` at every load).
 6. A post-close precompilation workload in a forked sandbox (seed 002).
+7. ``pkgimage verify``: the images are byte-reproducible and cover their workloads.
 """
 
 from __future__ import annotations
@@ -79,10 +80,13 @@ def main():
         pk.print_tree(mi)
 
     title("3. Modules M and N redefining + (seed 003): exact invalidation")
-    out, _, _ = run("from module_m_n import M\nprint('M.f(1.0, 2.0) =', M.f(1.0, 2.0))\n"
-                    "from module_m_n import N\nprint('after importing N: M.f(1.0, 2.0) =', "
-                    "M.f(1.0, 2.0))", env, work)
-    print(out)
+    script = os.path.join(work, "m_then_n.py")
+    with open(script, "w") as f:
+        f.write("from module_m_n import M\nprint('M.f(1.0, 2.0) =', M.f(1.0, 2.0))\n"
+                "from module_m_n import N\nprint('after importing N: M.f(1.0, 2.0) =', "
+                "M.f(1.0, 2.0))\n")
+    print("$ pkgimage invalidations m_then_n.py")
+    cli(env, work, "invalidations", script)
 
     title("4. Ring modules (seed 003), global dispatch")
     from ring import foo_int, foo_Q, ring_fma
@@ -100,16 +104,26 @@ def main():
     probe = ("import time; t0 = time.perf_counter(); import DemoPkg; t1 = time.perf_counter(); "
              "r = DemoPkg.f(5); t2 = time.perf_counter(); import sys; "
              "print(r, f'import {t1-t0:.3f}s  first call {1e3*(t2-t1):.3f} ms  ', "
-             "'compiler imported' if 'pkgimage.compiler.inference' in sys.modules else 'no compiler imported')")
-    cold = dict(env, PKGIMAGE_CACHE=os.path.join(work, "empty-cache"))
-    out, _, dt = run("import pkgimage\n" + probe, cold, work)
+             "'compiler imported' if 'pkgimage.compiler.inference' in sys.modules else 'no compiler imported'); "
+             "print(t2 - t1)")
+    # Cold: the same module without its pk.precompile line (which would compile at import),
+    # no image: the first call infers and compiles all 1001 constructors.
+    cold_dir = os.path.join(work, "cold")
+    generate(1000, cold_dir, "DemoPkg")
+    cold = dict(env, PKGIMAGE_CACHE=os.path.join(work, "empty-cache"),
+                PYTHONPATH=os.pathsep.join([cold_dir, env["PYTHONPATH"]]))
+    out, _, dt = run("import pkgimage\n" + probe, cold, cold_dir)
+    out, first_cold = out.rsplit("\n", 1)
     print(f"cold (no image, runs the top level):  {out}   [process {dt:.2f}s]")
     t = time.perf_counter()
     subprocess.run([sys.executable, "-m", "pkgimage", "build", "--quiet", "DemoPkg"], env=env,
                    cwd=work, check=True)
     print(f"pkgimage build DemoPkg: {time.perf_counter() - t:.1f}s")
     out, _, dt = run("import pkgimage\n" + probe, env, work)
+    out, first_image = out.rsplit("\n", 1)
     print(f"with its image:                        {out}   [process {dt:.2f}s]")
+    print(f"first call with the image is {float(first_cold) / float(first_image):,.0f}x faster "
+          f"than cold")
 
     with open(os.path.join(work, "PackageThatPrints.py"), "w") as f:
         f.write(textwrap.dedent('''
@@ -163,7 +177,19 @@ def main():
                     "'| compiler imported:', 'pkgimage.compiler.inference' in sys.modules)",
                     env, work)
     print(out)
+
+    title("7. pkgimage verify (the CI check)")
+    print("$ pkgimage verify NeedsInit PackageThatPrints")
+    cli(env, work, "verify", "NeedsInit", "PackageThatPrints")
     print(f"\n(demo files and image cache in {work})")
+
+
+def cli(env, cwd, *args):
+    """Run a ``pkgimage`` command as a user would, its output shown as it comes."""
+    r = subprocess.run([sys.executable, "-m", "pkgimage", *args], env=env, cwd=cwd)
+    if r.returncode != 0:
+        raise SystemExit(f"demo step failed: pkgimage {' '.join(args)} "
+                         f"(exit status {r.returncode})")
 
 
 if __name__ == "__main__":

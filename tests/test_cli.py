@@ -434,3 +434,38 @@ def test_clean(chain, tmp_path):
     assert len(p.images()) == 1
     p.cli("clean", check=0)
     assert p.images() == []
+
+
+LEAVES_RUNNING = """\
+    import subprocess, sys, threading, time
+    import pkgimage as pk
+    from pkgimage import Int64
+    __pkgimage__ = True
+
+    @pk.generic
+    def twice(x: Int64):
+        return 2 * x
+
+    @pk.precompilation(__name__)
+    def _workload():
+        threading.Thread(target=time.sleep, args=(3600,)).start()        # non-daemon
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
+        assert twice(21) == 42
+    """
+
+
+def test_verify_replay_does_not_wait_for_what_workloads_leave_running(tmp_path):
+    """The replay runs the workloads again in a fresh process: a thread and a child process
+    they leave behind (seed 002's leaves_tasks) must neither hang verify nor outlive it."""
+    p = Proj(tmp_path)
+    p.write("leaver", LEAVES_RUNNING)
+    t = time.monotonic()
+    r = p.cli("verify", "leaver", "--json", check=0)
+    assert time.monotonic() - t < 60
+    rep = json.loads(r.stdout)
+    assert rep["ok"] and rep["replay"]["compiled"] == []
+    left = subprocess.run(["pgrep", "-f", "import time; time.sleep(3600)"],
+                          capture_output=True, text=True).stdout.split()
+    for pid in left:            # (only ours could match; clean up before failing)
+        os.kill(int(pid), signal.SIGKILL)
+    assert left == []

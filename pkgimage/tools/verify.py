@@ -112,10 +112,9 @@ def verify(modules, as_json=False, jobs=None, keep=False, workload_timeout=None)
             report["files_compared"] = len(names)
             report["reproducible"] = not report["differences"]
             t1 = time.monotonic()
-            r = subprocess.run([sys.executable, "-m", "pkgimage.tools.replay", *order],
-                               env=child_env(PKGIMAGE_CACHE=ca, PKGIMAGE_AUTO="0",
+            r = _run_replay(order, child_env(PKGIMAGE_CACHE=ca, PKGIMAGE_AUTO="0",
                                              PYTHONHASHSEED="3"),
-                               cwd=runs[0][2], capture_output=True, text=True)
+                            runs[0][2], workload_timeout)
             lines = r.stdout.strip().splitlines()
             try:
                 report["replay"] = json.loads(lines[-1])
@@ -191,3 +190,30 @@ def print_report(r):
     print("OK" if r["ok"] else "FAILED")
     if r.get("kept"):
         print(f"  build folders kept in {r['kept']}")
+
+
+def _run_replay(order, env, cwd, timeout=None):
+    """Run the replay process in its own session, its output in files (not pipes: a process
+    a workload left behind would keep a pipe open), and kill whatever it left running."""
+    import signal
+    from types import SimpleNamespace
+    timeout = timeout or float(os.environ.get("PKGIMAGE_WORKLOAD_TIMEOUT", 600))
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        p = subprocess.Popen([sys.executable, "-m", "pkgimage.tools.replay", *order], env=env,
+                             cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                             text=True, start_new_session=True)
+        try:
+            rc = p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            rc = None
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        if rc is None:
+            rc = p.wait()
+            print(f"pkgimage verify: the replay ran past {timeout:.0f}s and was killed",
+                  file=sys.stderr)
+        out.seek(0)
+        err.seek(0)
+        return SimpleNamespace(stdout=out.read(), stderr=err.read(), returncode=rc)
