@@ -71,11 +71,38 @@ def _new_parts(modname, existed, checkpoint_symbols, context, exclude_ids=()):
             if codegen.symbol_for(ci, 0) in checkpoint_symbols:
                 continue    # the same instance as at the close, recompiled: keep the close's
             groups.setdefault(context_key(ci, context, memo), []).append(ci)
+    _add_unowned_callees(groups, existed, checkpoint_symbols)
     known = set(checkpoint_symbols)
     for cis in groups.values():
         known |= {codegen.symbol_for(c, 0) for c in cis}
     return {key: compile_owned(cis, known_externals=known)
             for key, cis in sorted(groups.items())}
+
+
+def _add_unowned_callees(groups, existed, checkpoint_symbols):
+    """New code may call natively an instance that existed at the close but that no image
+    owns: top-level code compiled another module's method for another module's types (say
+    ``pk.precompile(pk.base.mul, (dep.S, Float64))``, whose callee ``mod(Float64, Int64)``
+    a workload's code then calls too).  Neither is in the checkpoint, so the new code would
+    call a symbol no image defines (the build failed with "called natively but owned by no
+    image", found by tests/test_fuzz_programs.py).  Such callees go, transitively, into the
+    module's own part, like the callees of the instances the close owns: they were compiled
+    in this process before any workload ran, so they touch only the module's context."""
+    from ..compiler import codegen
+    from ..image.writer import _static_callees
+    if not groups:
+        return
+    seen = {id(c) for cis in groups.values() for c in cis}
+    stack = [c for cis in groups.values() for c in cis]
+    while stack:
+        for callee in _static_callees(stack.pop()):
+            if id(callee) in seen or id(callee) not in existed or not callee.valid \
+                    or getattr(callee, "image", None) \
+                    or codegen.symbol_for(callee, 0) in checkpoint_symbols:
+                continue
+            seen.add(id(callee))
+            groups.setdefault((), []).append(callee)
+            stack.append(callee)
 
 
 def _run_workloads(module, workloads, allow_errors):

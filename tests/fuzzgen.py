@@ -1,0 +1,1270 @@
+"""Random multi-module pkgimage programs for the differential fuzz test (issue 8).
+
+A program is 2-4 modules (``<pid>_0`` .. ``<pid>_3``, each importing some earlier ones) holding
+abstract types, structs, generic functions over ``Int64``/``Float64``/``Real``/``Any``/user
+types, methods that extend other modules' functions and pkgimage.base's operators (``add``,
+``sub``, ``mul``, ``neg`` on structs), module constants, ``pk.precompile`` calls and
+build-time calls, in a random definition order.  With it come two *step lists* (random import
+orders with calls interleaved: some before every module is loaded, most after) whose results
+are compared across the reference (``fuzzref``), a JIT process and an image process.
+
+The generator is type-directed so that every body is valid Python *and* in the compiled
+subset, and so that the reference and pkgimage must agree bit for bit:
+
+* every expression has a static set of concrete types (``{Int64}``, ``{Int64, Float64}`` for a
+  ``Real``, struct names); calls are generated only where every combination of argument types
+  has a unique most specific method once all modules are loaded (before that, ``MethodError``
+  and ``AmbiguityError`` are legitimate outcomes, identical on both sides);
+* every function returns one concrete type whichever of its methods runs, so call results
+  have a known type even under run-time dispatch (an operator's methods all return one
+  struct);
+* integers never leave Int64 (Python's do not wrap): every integer expression carries a
+  bound on its magnitude; a combination that could pass 2**40 has its operands reduced with
+  ``% m`` first, and parameters, fields, returns and reassigned variables keep declared bounds;
+  floats are bounded the same way (so ``int(x)`` is exact and no inf/NaN appears);
+* Julia's choices that differ from Python on purpose are avoided: ``/`` only by non-zero
+  literals (``1/0.0`` is ``Inf`` in Julia), no negative integer exponents and no float ``**``,
+  ``min``/``max`` only on operands of one type (Julia promotes);
+* functions are ranked; a body calls only lower-ranked functions, except a guarded self
+  recursion on ``n // 2``; a cost model keeps every call's work small.
+
+``generate(index, params)`` is deterministic in ``params`` (drawn by hypothesis).
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+INT, FLT, REAL, ANY = "Int64", "Float64", "Real", "Any"
+NUM = frozenset([INT, FLT])
+LIMIT = 2 ** 40               # bound on every intermediate integer / float magnitude
+IFACE = 2 ** 30               # bound on parameters, fields, returns, constants
+BUDGET = 4000                 # work units per method (statements times loop counts)
+OPS = {"add": "+", "sub": "-", "mul": "*", "neg": "-"}
+
+
+class Fail(Exception):
+    """This choice cannot be made here; the caller tries another one."""
+
+
+class Ty:
+    def __init__(self, name, kind, module, parent, fields=()):
+        self.name, self.kind, self.module, self.parent = name, kind, module, parent
+        self.fields = list(fields)     # [(field name, declared type name)]
+
+
+class Fn:
+    def __init__(self, name, owner, arity, ret, op=None):
+        self.name, self.owner, self.arity, self.ret, self.op = name, owner, arity, ret, op
+        self.methods = []
+        self.rank = 0
+        self.cost = 1
+
+
+class Meth:
+    def __init__(self, fn, module, sig, pnames):
+        self.fn, self.module, self.sig, self.pnames = fn, module, tuple(sig), list(pnames)
+        self.style = "generic"
+        self.body = ["return 0"]
+        self.recursive = False
+        self.cost = 1
+
+
+class Var:
+    def __init__(self, name, tset, bound=None, assignable=True):
+        self.name, self.tset, self.bound, self.assignable = name, frozenset(tset), bound, assignable
+
+
+class Ex:
+    def __init__(self, code, tset, bound=0):
+        self.code, self.tset, self.bound = code, frozenset(tset), bound
+
+
+def _num_bound(v):
+    return abs(v)
+
+
+# -- literals ------------------------------------------------------------------------------
+
+INT_LITS = [0, 1, -1, 2, 3, 5, 7, 10, -3, 100, -100, 12345, 2 ** 20, -(2 ** 20), 999983]
+FLT_LITS = [0.0, -0.0, 0.5, 1.5, -2.25, 3.0, 0.1, 1000.0, -7.75, 0.001, 250000.0, 1e-7, 6.5]
+MODULI = [7, 97, 1000, 65521, 1000003, 2 ** 20 + 7, -97, -1000]
+FMODULI = [7.5, 1000.0, 4096.25, 1e6 + 0.5, -97.0]
+
+
+def int_src(v):
+    return f"({v})" if v < 0 else str(v)
+
+
+def flt_src(v):
+    s = repr(float(v))
+    return f"({s})" if s.startswith("-") else s
+
+
+class Program:
+    def __init__(self, pid, nmod):
+        self.pid = pid
+        self.nmod = nmod
+        self.deps = [set() for _ in range(nmod)]
+        self.vis = [set() for _ in range(nmod)]
+        self.types = {}                 # name -> Ty, in creation order
+        self.fns = []
+        self.ops = {}                   # op name -> Fn
+        self.consts = []                # (name, module, concrete type, source spec, bound)
+        self.style = {}                 # (k, j) -> "alias" | "from"
+        self.plain = set()              # modules that are not pkgimage modules
+        self.order = [[] for _ in range(nmod)]     # per module: items in definition order
+        self.tail = [[] for _ in range(nmod)]      # per module: lines after the definitions
+        self.calls = []                 # driver calls: (fnref, argspecs, required modules)
+        self.steps = {}                 # "a" / "b" -> list of steps
+
+    # -- names and visibility -------------------------------------------------------------
+    def modname(self, k):
+        return f"{self.pid}_{k}"
+
+    def ref(self, k, j, name):
+        if j == k:
+            return name
+        return f"m{j}.{name}" if self.style[(k, j)] == "alias" else name
+
+    def tref(self, k, tname):
+        if tname in (INT, FLT, REAL, ANY):
+            return tname
+        return self.ref(k, self.types[tname].module, tname)
+
+    def fnref(self, k, fn):
+        if fn.op:
+            return f"pk.base.{fn.op}"
+        return self.ref(k, fn.owner, fn.name)
+
+    def structs(self):
+        return [t for t in self.types.values() if t.kind == "struct"]
+
+    def visible_structs(self, k):
+        return [t.name for t in self.structs() if t.module in self.vis[k]]
+
+    def visible_abstracts(self, k):
+        return [t.name for t in self.types.values() if t.kind == "abstract" and t.module in self.vis[k]]
+
+    def ancestors(self, tname):
+        out = []
+        t = self.types[tname]
+        while t.parent is not None:
+            out.append(t.parent)
+            t = self.types[t.parent]
+        return out
+
+    # -- the type lattice of the model -------------------------------------------------------
+    def conc(self, T):
+        if T == INT or T == FLT:
+            return frozenset([T])
+        if T == REAL:
+            return NUM
+        if T == ANY:
+            return NUM | frozenset(s.name for s in self.structs())
+        t = self.types[T]
+        if t.kind == "struct":
+            return frozenset([T])
+        return frozenset(s.name for s in self.structs() if T in self.ancestors(s.name))
+
+    def dsub(self, a, b):
+        """Declared type ``a`` is a subtype of declared type ``b``."""
+        if a == b or b == ANY:
+            return True
+        if b == REAL:
+            return a in (INT, FLT, REAL)
+        if a in (INT, FLT, REAL, ANY) or b in (INT, FLT):
+            return False
+        return b in self.ancestors(a)
+
+    def resolve(self, fn, ctypes):
+        """The method a call with these concrete types runs once every module is loaded, or
+        None (no method, or an ambiguity)."""
+        app = [m for m in fn.methods if len(m.sig) == len(ctypes)
+               and all(self.dsub(c, p) for c, p in zip(ctypes, m.sig))]
+        if not app:
+            return None
+
+        def more(a, b):
+            return all(self.dsub(x, y) for x, y in zip(a.sig, b.sig)) and \
+                not all(self.dsub(y, x) for x, y in zip(a.sig, b.sig))
+
+        best = [m for m in app if not any(o is not m and more(o, m) for o in app)]
+        return best[0] if len(best) == 1 else None
+
+    def all_resolve(self, fn, sets):
+        return all(self.resolve(fn, combo) is not None for combo in itertools.product(*sets))
+
+    # -- rendering -------------------------------------------------------------------------------
+    def public_names(self, j):
+        names = [t.name for t in self.types.values() if t.module == j]
+        names += [f.name for f in self.fns if f.owner == j]
+        names += [c[0] for c in self.consts if c[1] == j]
+        return names
+
+    def value_src(self, k, spec):
+        kind = spec[0]
+        if kind == "i":
+            return int_src(spec[1])
+        if kind == "f":
+            return flt_src(float.fromhex(spec[1]))
+        return f"{self.tref(k, spec[2])}({', '.join(self.value_src(k, s) for s in spec[3])})"
+
+    def source(self, k, reference=False):
+        lines = []
+        if reference:
+            lines += ["import fuzzref as pk", "from fuzzref import Int64, Float64, Real, Any"]
+        else:
+            lines += ["import pkgimage as pk", "from pkgimage import Int64, Float64, Real, Any"]
+        if k not in self.plain:
+            lines.append("__pkgimage__ = True")
+        for j in sorted(self.vis[k] - {k}):
+            if self.style[(k, j)] == "alias" or not self.public_names(j):
+                lines.append(f"import {self.modname(j)} as m{j}")
+            else:
+                lines.append(f"from {self.modname(j)} import {', '.join(self.public_names(j))}")
+        lines.append("")
+        for item in self.order[k]:
+            lines += self.render(k, item)
+            lines.append("")
+        lines += self.tail[k]
+        return "\n".join(lines) + "\n"
+
+    def render(self, k, item):
+        kind, obj = item
+        if kind == "type":
+            t = obj
+            head = f"class {t.name}({self.tref(k, t.parent)}):" if t.parent else f"class {t.name}:"
+            if t.kind == "abstract":
+                return ["@pk.abstract", head, "    ..."]
+            body = [f"    {fname}: {self.tref(k, ft)}" for fname, ft in t.fields] or ["    pass"]
+            return ["@pk.struct", head] + body
+        if kind == "const":
+            name, _, _, spec, _ = obj
+            return [f"{name} = {self.value_src(k, spec)}"]
+        if kind == "decl":
+            return [f'{obj.name} = pk.function("{obj.name}")']
+        m = obj
+        params = []
+        for p, T in zip(m.pnames, m.sig):
+            if T == ANY and (hash((self.pid, m.fn.name, p)) & 3) == 0:
+                params.append(p)                   # unannotated means Any
+            else:
+                params.append(f"{p}: {self.tref(k, T)}")
+        if m.fn.op:
+            deco, name = f"@pk.base.{m.fn.op}.method", "_"
+        elif m.style == "generic":
+            deco, name = "@pk.generic", m.fn.name
+        else:
+            deco, name = f"@{self.fnref(k, m.fn)}.method", "_"
+        return [deco, f"def {name}({', '.join(params)}):"] + ["    " + ln for ln in m.body]
+
+
+# ------------------------------------------------------------------------------------------
+# Method bodies
+
+
+class Body:
+    def __init__(self, P, m, rng):
+        self.P, self.m, self.rng = P, m, rng
+        self.k = m.module
+        self.fn = m.fn
+        self.scopes = [{}]
+        for p, T in zip(m.pnames, m.sig):
+            cs = P.conc(T)
+            self.scopes[0][p] = Var(p, cs, IFACE if cs & NUM else None)
+        self.lines = []
+        self.indent = 0
+        self.mult = 1
+        self.cost = 0
+        self.loops = 0
+        self.ids = itertools.count(1)
+        self.dead = []
+        self.stmts_left = rng.choice([0, 1, 2, 3, 4, 5, 7])
+
+    # -- helpers ----------------------------------------------------------------------------
+    def emit(self, line):
+        self.lines.append("    " * self.indent + line)
+
+    def chance(self, p):
+        return self.rng.random() < p
+
+    def vars(self, pred=lambda v: True):
+        seen = {}
+        for sc in self.scopes:
+            for n, v in sc.items():
+                seen[n] = v
+        return [v for v in seen.values() if pred(v)]
+
+    def visible_names(self):
+        return {v.name for v in self.vars()}
+
+    def fresh(self, prefix):
+        if self.dead and self.chance(0.3):
+            cands = [n for n in self.dead if n not in self.visible_names()]
+            if cands:
+                return self.rng.choice(cands)
+        return f"{prefix}{next(self.ids)}"
+
+    def declare(self, v):
+        self.scopes[-1][v.name] = v
+
+    def push(self):
+        self.scopes.append({})
+
+    def pop(self):
+        sc = self.scopes.pop()
+        self.dead.extend(n for n in sc if n not in self.m.pnames)
+
+    def generatable(self):
+        return [INT, FLT] + self.P.visible_structs(self.k)
+
+    # bounds -------------------------------------------------------------------------------
+    def wrap(self, e, maxb):
+        """``e`` with magnitude at most ``maxb`` (``% m`` when its bound is larger)."""
+        if e.bound <= maxb:
+            return e
+        if e.tset == {FLT}:
+            mods = [m for m in FMODULI if abs(m) <= maxb] or [float(int(maxb)) or 1.0]
+        else:
+            mods = [m for m in MODULI if 2 <= abs(m) <= maxb] or [max(2, int(maxb))]
+        mod = self.rng.choice(mods)
+        src = flt_src(mod) if isinstance(mod, float) else int_src(mod)
+        return Ex(f"({e.code} % {src})", e.tset, abs(mod))
+
+    # -- numbers ------------------------------------------------------------------------------
+    def e_int(self, d):
+        opts = ["lit", "lit", "var", "var", "var", "const", "fieldvar"]
+        if d > 0:
+            opts += ["bin"] * 4 + ["div", "mod", "un", "minmax", "pow", "conv", "call", "call",
+                                   "field", "ifexp", "andor"]
+        for _ in range(8):
+            try:
+                return getattr(self, "i_" + self.rng.choice(opts))(d)
+            except Fail:
+                pass
+        return self.i_lit(d)
+
+    def i_lit(self, d):
+        v = self.rng.choice(INT_LITS) if self.chance(0.7) else self.rng.randint(-5000, 5000)
+        return Ex(int_src(v), {INT}, abs(v))
+
+    def _var(self, tset):
+        vs = self.vars(lambda v: v.tset == frozenset(tset))
+        if not vs:
+            raise Fail
+        v = self.rng.choice(vs)
+        return Ex(v.name, v.tset, v.bound or 0)
+
+    def i_var(self, d):
+        return self._var({INT})
+
+    def _const(self, ctype):
+        cs = [c for c in self.P.consts if c[2] == ctype and c[1] in self.P.vis[self.k]]
+        if not cs:
+            raise Fail
+        name, j, _, _, bound = self.rng.choice(cs)
+        return Ex(self.P.ref(self.k, j, name), {ctype}, bound or 0)
+
+    def i_const(self, d):
+        return self._const(INT)
+
+    def _field(self, ftype, d, from_var):
+        cands = []
+        for s in self.P.structs():
+            for fname, ft in s.fields:
+                if ft == ftype:
+                    cands.append((s.name, fname))
+        self.rng.shuffle(cands)
+        for sname, fname in cands:
+            if from_var:
+                vs = self.vars(lambda v: v.tset == {sname})
+                if vs:
+                    return f"{self.rng.choice(vs).name}.{fname}"
+            elif sname in self.P.visible_structs(self.k) or self.vars(lambda v: v.tset == {sname}):
+                e = self.e_struct(sname, d - 1)
+                return f"{e.code}.{fname}"
+        raise Fail
+
+    def i_fieldvar(self, d):
+        return Ex(self._field(INT, d, True), {INT}, IFACE)
+
+    def i_field(self, d):
+        return Ex(self._field(INT, d, False), {INT}, IFACE)
+
+    def i_bin(self, d):
+        op = self.rng.choice("+-*")
+        a, b = self.e_int(d - 1), self.e_int(d - 1)
+        if op == "*":
+            if a.bound * b.bound > LIMIT:
+                a, b = self.wrap(a, 2 ** 20), self.wrap(b, 2 ** 20)
+            bound = a.bound * b.bound
+        else:
+            if a.bound + b.bound > LIMIT:
+                a, b = self.wrap(a, LIMIT // 2), self.wrap(b, LIMIT // 2)
+            bound = a.bound + b.bound
+        return Ex(f"({a.code} {op} {b.code})", {INT}, bound)
+
+    def i_div(self, d):
+        a = self.e_int(d - 1)
+        if self.chance(0.75):
+            c = self.rng.choice([2, 3, 7, 10, -2, -3, 1000])
+            return Ex(f"({a.code} // {int_src(c)})", {INT}, a.bound // abs(c) + 1)
+        b = self.e_int(d - 1)           # may be zero: ZeroDivisionError on both sides
+        return Ex(f"({a.code} // {b.code})", {INT}, a.bound + 1)
+
+    def i_mod(self, d):
+        a = self.e_int(d - 1)
+        if self.chance(0.75):
+            c = self.rng.choice([2, 3, 7, 10, -2, -3, 1000, 65536])
+            return Ex(f"({a.code} % {int_src(c)})", {INT}, abs(c))
+        b = self.e_int(d - 1)
+        return Ex(f"({a.code} % {b.code})", {INT}, b.bound)
+
+    def i_un(self, d):
+        a = self.e_int(d - 1)
+        if self.chance(0.5):
+            return Ex(f"(-{a.code})", {INT}, a.bound)
+        return Ex(f"abs({a.code})", {INT}, a.bound)
+
+    def i_minmax(self, d):
+        a, b = self.e_int(d - 1), self.e_int(d - 1)
+        return Ex(f"{self.rng.choice(['min', 'max'])}({a.code}, {b.code})", {INT},
+                  max(a.bound, b.bound))
+
+    def i_pow(self, d):
+        k = self.rng.choice([0, 1, 2, 2, 3])
+        a = self.e_int(d - 1)
+        if k == 3:
+            a = self.wrap(a, 2 ** 13)
+        elif k == 2:
+            a = self.wrap(a, 2 ** 20)
+        return Ex(f"({a.code} ** {k})", {INT}, max(1, a.bound ** k))
+
+    def i_conv(self, d):
+        a = self.e_float(d - 1) if self.chance(0.6) else self.e_num(d - 1)
+        return Ex(f"int({a.code})", {INT}, int(a.bound) + 1)
+
+    def _call(self, ret, d):
+        fns = [f for f in self.P.fns if f.ret == ret and not f.op and f.rank < self.fn.rank
+               and f.owner in self.P.vis[self.k]]
+        if not fns:
+            raise Fail
+        fn = self.rng.choice(fns)
+        if self.cost + self.mult * fn.cost > BUDGET:
+            raise Fail
+        for _ in range(3):
+            m = self.rng.choice(fn.methods)
+            args = [self.e_decl(T, d - 1) for T in m.sig]
+            if self.P.all_resolve(fn, [a.tset for a in args]):
+                self.cost += self.mult * fn.cost
+                return Ex(f"{self.P.fnref(self.k, fn)}({', '.join(a.code for a in args)})",
+                          {ret}, IFACE)
+        raise Fail
+
+    def i_call(self, d):
+        return self._call(INT, d)
+
+    def i_ifexp(self, d):
+        c = self.cond(d - 1)
+        a, b = self.e_int(d - 1), self.e_int(d - 1)
+        return Ex(f"({a.code} if {c} else {b.code})", {INT}, max(a.bound, b.bound))
+
+    def i_andor(self, d):
+        a, b = self.e_int(d - 1), self.e_int(d - 1)
+        return Ex(f"({a.code} {self.rng.choice(['and', 'or'])} {b.code})", {INT},
+                  max(a.bound, b.bound))
+
+    def e_float(self, d):
+        opts = ["lit", "lit", "var", "var", "var", "const", "fieldvar"]
+        if d > 0:
+            opts += ["bin"] * 4 + ["div", "div", "fmod", "un", "minmax", "conv", "call", "call",
+                                   "field", "ifexp"]
+        for _ in range(8):
+            try:
+                return getattr(self, "f_" + self.rng.choice(opts))(d)
+            except Fail:
+                pass
+        return self.f_lit(d)
+
+    def f_lit(self, d):
+        v = self.rng.choice(FLT_LITS) if self.chance(0.7) else \
+            round(self.rng.uniform(-1000, 1000), self.rng.choice([0, 1, 3, 6]))
+        return Ex(flt_src(v), {FLT}, abs(v))
+
+    def f_var(self, d):
+        return self._var({FLT})
+
+    def f_const(self, d):
+        return self._const(FLT)
+
+    def f_fieldvar(self, d):
+        return Ex(self._field(FLT, d, True), {FLT}, IFACE)
+
+    def f_field(self, d):
+        return Ex(self._field(FLT, d, False), {FLT}, IFACE)
+
+    def f_bin(self, d):
+        op = self.rng.choice("+-*")
+        a = self.e_float(d - 1)
+        b = self.rng.choice([self.e_float, self.e_int, self.e_num])(d - 1)
+        if self.chance(0.5):
+            a, b = b, a
+        if op == "*":
+            if a.bound * b.bound > LIMIT:
+                a, b = self.wrap(a, 2 ** 20), self.wrap(b, 2 ** 20)
+            bound = a.bound * b.bound
+        else:
+            if a.bound + b.bound > LIMIT:
+                a, b = self.wrap(a, LIMIT // 2), self.wrap(b, LIMIT // 2)
+            bound = a.bound + b.bound
+        return Ex(f"({a.code} {op} {b.code})", {FLT}, bound)
+
+    def f_div(self, d):
+        a = self.rng.choice([self.e_float, self.e_int, self.e_num])(d - 1)
+        c = self.rng.choice([2, 4, 3, -8, 10, 0.5, 2.5, -4.0, 7])
+        src = flt_src(c) if isinstance(c, float) else int_src(c)
+        return Ex(f"({a.code} / {src})", {FLT}, a.bound / abs(c) + 1)
+
+    def f_fmod(self, d):
+        a = self.e_float(d - 1)
+        c = self.rng.choice([2.0, 0.5, 3, -1.5, 10.0, 7])
+        src = flt_src(c) if isinstance(c, float) else int_src(c)
+        if self.chance(0.5):
+            return Ex(f"({a.code} // {src})", {FLT}, a.bound / abs(c) + 1)
+        return Ex(f"({a.code} % {src})", {FLT}, abs(c))
+
+    def f_un(self, d):
+        a = self.e_float(d - 1)
+        if self.chance(0.5):
+            return Ex(f"(-{a.code})", {FLT}, a.bound)
+        return Ex(f"abs({a.code})", {FLT}, a.bound)
+
+    def f_minmax(self, d):
+        a, b = self.e_float(d - 1), self.e_float(d - 1)
+        return Ex(f"{self.rng.choice(['min', 'max'])}({a.code}, {b.code})", {FLT},
+                  max(a.bound, b.bound))
+
+    def f_conv(self, d):
+        a = self.e_int(d - 1) if self.chance(0.6) else self.e_num(d - 1)
+        return Ex(f"float({a.code})", {FLT}, a.bound)
+
+    def f_call(self, d):
+        return self._call(FLT, d)
+
+    def f_ifexp(self, d):
+        c = self.cond(d - 1)
+        a, b = self.e_float(d - 1), self.e_float(d - 1)
+        return Ex(f"({a.code} if {c} else {b.code})", {FLT}, max(a.bound, b.bound))
+
+    def e_num(self, d):
+        """An expression whose values are Int64 or Float64 (possibly either at run time)."""
+        opts = ["var", "var", "int", "float"]
+        if d > 0:
+            opts += ["ifexp", "ifexp", "bin", "bin", "un", "divmod", "field"]
+        for _ in range(8):
+            try:
+                return getattr(self, "n_" + self.rng.choice(opts))(d)
+            except Fail:
+                pass
+        return self.e_int(d)
+
+    def n_var(self, d):
+        vs = self.vars(lambda v: v.tset and v.tset <= NUM)
+        if not vs:
+            raise Fail
+        v = self.rng.choice(vs)
+        return Ex(v.name, v.tset, v.bound)
+
+    def n_int(self, d):
+        return self.e_int(d)
+
+    def n_float(self, d):
+        return self.e_float(d)
+
+    def n_ifexp(self, d):
+        c = self.cond(d - 1)
+        a, b = self.e_int(d - 1), self.e_float(d - 1)
+        if self.chance(0.5):
+            a, b = b, a
+        return Ex(f"({a.code} if {c} else {b.code})", NUM, max(a.bound, b.bound))
+
+    @staticmethod
+    def arith_set(a, b):
+        out = set()
+        if INT in a and INT in b:
+            out.add(INT)
+        if FLT in a or FLT in b:
+            out.add(FLT)
+        return out
+
+    def n_bin(self, d):
+        op = self.rng.choice("+-*")
+        a, b = self.e_num(d - 1), self.e_num(d - 1)
+        if op == "*":
+            if a.bound * b.bound > LIMIT:
+                a, b = self.wrap(a, 2 ** 20), self.wrap(b, 2 ** 20)
+            bound = a.bound * b.bound
+        else:
+            if a.bound + b.bound > LIMIT:
+                a, b = self.wrap(a, LIMIT // 2), self.wrap(b, LIMIT // 2)
+            bound = a.bound + b.bound
+        return Ex(f"({a.code} {op} {b.code})", self.arith_set(a.tset, b.tset), bound)
+
+    def n_un(self, d):
+        a = self.e_num(d - 1)
+        if self.chance(0.5):
+            return Ex(f"(-{a.code})", a.tset, a.bound)
+        return Ex(f"abs({a.code})", a.tset, a.bound)
+
+    def n_divmod(self, d):
+        a = self.e_num(d - 1)
+        c = self.rng.choice([2, 3, 10, -7])
+        if self.chance(0.5):
+            return Ex(f"({a.code} // {int_src(c)})", a.tset, a.bound / abs(c) + 1)
+        return Ex(f"({a.code} % {int_src(c)})", a.tset, abs(c))
+
+    def n_field(self, d):
+        if self.chance(0.5):
+            return Ex(self._field(REAL, d, True), NUM, IFACE)
+        return Ex(self._field(REAL, d, False), NUM, IFACE)
+
+    # -- structs ------------------------------------------------------------------------------
+    def e_struct(self, sname, d):
+        opts = ["var", "var", "ctor", "ctor", "const"]
+        if d > 0:
+            opts += ["call", "call", "op", "op", "field", "ifexp"]
+        for _ in range(8):
+            try:
+                return getattr(self, "s_" + self.rng.choice(opts))(sname, d)
+            except Fail:
+                pass
+        return self.s_ctor(sname, d)
+
+    def s_var(self, sname, d):
+        return self._var({sname})
+
+    def s_const(self, sname, d):
+        return self._const(sname)
+
+    def s_ctor(self, sname, d):
+        if sname not in self.P.visible_structs(self.k):
+            raise Fail
+        t = self.P.types[sname]
+        args = []
+        for _, ft in t.fields:
+            args.append(self.field_arg(ft, d - 1).code)
+        return Ex(f"{self.P.tref(self.k, sname)}({', '.join(args)})", {sname})
+
+    def field_arg(self, ft, d):
+        if ft == INT:
+            return self.wrap(self.e_int(d), IFACE)
+        if ft == FLT:
+            e = self.e_int(d) if self.chance(0.15) else self.e_float(d)   # Int64 -> Float64 field: converted
+            return self.wrap(e, IFACE)
+        if ft == REAL:
+            return self.wrap(self.e_num(d), IFACE)
+        return self.e_struct(ft, d)
+
+    def s_call(self, sname, d):
+        return self._call(sname, d)
+
+    def s_op(self, sname, d):
+        ops = [f for f in self.P.ops.values() if f.ret == sname and f.rank < self.fn.rank]
+        if not ops:
+            raise Fail
+        fn = self.rng.choice(ops)
+        if self.cost + self.mult * fn.cost > BUDGET:
+            raise Fail
+        gen = self.generatable()
+        combos = [c for c in itertools.product(gen, repeat=fn.arity)
+                  if any(x not in NUM for x in c) and self.P.resolve(fn, c) is not None]
+        if not combos:
+            raise Fail
+        combo = self.rng.choice(combos)
+        args = [self.e_exact(c, d - 1) for c in combo]
+        args = [self.wrap(a, IFACE) if a.tset <= NUM else a for a in args]
+        self.cost += self.mult * fn.cost
+        if fn.arity == 1:
+            return Ex(f"(-{args[0].code})", {sname})
+        return Ex(f"({args[0].code} {OPS[fn.op]} {args[1].code})", {sname})
+
+    def s_field(self, sname, d):
+        return Ex(self._field(sname, d, self.chance(0.5)), {sname})
+
+    def s_ifexp(self, sname, d):
+        c = self.cond(d - 1)
+        a, b = self.e_struct(sname, d - 1), self.e_struct(sname, d - 1)
+        return Ex(f"({a.code} if {c} else {b.code})", {sname})
+
+    def e_exact(self, c, d):
+        if c == INT:
+            return self.e_int(d)
+        if c == FLT:
+            return self.e_float(d)
+        return self.e_struct(c, d)
+
+    def e_decl(self, T, d):
+        """An argument for a parameter declared ``T``: its static type set lies in T."""
+        allowed = self.P.conc(T)
+        vs = self.vars(lambda v: v.tset and v.tset <= allowed)
+        if vs and self.chance(0.35):
+            v = self.rng.choice(vs)
+            e = Ex(v.name, v.tset, v.bound or 0)
+        else:
+            gen = [c for c in self.generatable() if c in allowed]
+            if not gen:
+                if not vs:
+                    raise Fail
+                v = self.rng.choice(vs)
+                e = Ex(v.name, v.tset, v.bound or 0)
+            elif len(gen) > 1 and d > 0 and self.chance(0.25):
+                c1, c2 = self.rng.sample(gen, 2)
+                a, b = self.e_exact(c1, d - 1), self.e_exact(c2, d - 1)
+                e = Ex(f"({a.code} if {self.cond(d - 1)} else {b.code})", {c1, c2},
+                       max(a.bound, b.bound))
+            elif T == REAL and self.chance(0.3):
+                e = self.e_num(d)
+            else:
+                e = self.e_exact(self.rng.choice(gen), d)
+        if e.tset & NUM:
+            e = self.wrap(e, IFACE)
+        return e
+
+    # -- conditions ---------------------------------------------------------------------------
+    def cond(self, d):
+        r = self.rng.random()
+        if d <= 0 or r < 0.55:
+            a, b = self.e_num(d - 1), self.e_num(d - 1)
+            return f"({a.code} {self.rng.choice(['<', '<=', '>', '>=', '==', '!='])} {b.code})"
+        if r < 0.65:
+            a, b, c = self.e_num(d - 1), self.e_num(d - 1), self.e_num(d - 1)
+            o1, o2 = self.rng.choice(["<", "<="]), self.rng.choice(["<", "<=", "!="])
+            return f"({a.code} {o1} {b.code} {o2} {c.code})"
+        if r < 0.75:
+            return f"(not {self.cond(d - 1)})"
+        if r < 0.9:
+            return f"({self.cond(d - 1)} {self.rng.choice(['and', 'or'])} {self.cond(d - 1)})"
+        return self.e_num(d - 1).code           # truthiness of a number
+
+    # -- statements -----------------------------------------------------------------------------
+    def depth(self):
+        return self.rng.choice([1, 2, 2, 3])
+
+    def block(self, d):
+        """At least one statement at the current indentation, in a new scope."""
+        self.push()
+        n = self.rng.randint(1, 3)
+        emitted = len(self.lines)
+        for _ in range(n):
+            if self.stmts_left <= 0 and len(self.lines) > emitted:
+                break
+            self.stmt(d)
+        if len(self.lines) == emitted:
+            self.emit("pass")
+        self.pop()
+
+    def stmt(self, d):
+        self.stmts_left -= 1
+        self.cost += self.mult
+        kinds = ["assign"] * 4 + ["reassign"] * 2 + ["aug"] * 2 + ["exprstmt"]
+        if d > 0:
+            kinds += ["if"] * 3 + ["early_return"]
+            if self.loops < 2 and self.mult < 50:
+                kinds += ["for"] * 2 + ["while"]
+        if self.loops:
+            kinds += ["brk"]
+        if self.chance(0.012):
+            kinds = ["error"]
+        for _ in range(6):
+            try:
+                getattr(self, "st_" + self.rng.choice(kinds))(d)
+                return
+            except Fail:
+                pass
+        self.st_assign(0)
+
+    def any_expr(self, d):
+        r = self.rng.random()
+        if r < 0.3:
+            return self.e_int(d)
+        if r < 0.55:
+            return self.e_float(d)
+        if r < 0.65:
+            return self.e_num(d)
+        structs = self.P.visible_structs(self.k)
+        if r < 0.9 and structs:
+            return self.e_struct(self.rng.choice(structs), d)
+        decl = [a for a in self.P.visible_abstracts(self.k) if self.P.conc(a)] + [REAL]
+        return self.e_decl(self.rng.choice(decl), d)
+
+    def st_assign(self, d):
+        e = self.any_expr(self.depth())
+        name = self.fresh("t")
+        self.emit(f"{name} = {e.code}")
+        self.declare(Var(name, e.tset, max(e.bound, 1000) if e.tset & NUM else None))
+
+    def value_for(self, v, d):
+        ts = v.tset
+        if ts == {INT}:
+            e = self.e_int(d)
+        elif ts == {FLT}:
+            e = self.e_float(d)
+        elif ts <= NUM:
+            e = self.rng.choice([self.e_int, self.e_float, self.e_num])(d)
+        else:
+            gen = [c for c in self.generatable() if c in ts]
+            vs = self.vars(lambda w: w.tset and w.tset <= ts and w is not v)
+            if gen and (not vs or self.chance(0.7)):
+                e = self.e_exact(self.rng.choice(gen), d)
+            elif vs:
+                w = self.rng.choice(vs)
+                e = Ex(w.name, w.tset, w.bound or 0)
+            else:
+                raise Fail
+        if e.tset & NUM:
+            e = self.wrap(e, v.bound)
+        return e
+
+    def st_reassign(self, d):
+        vs = self.vars(lambda v: v.assignable)
+        if not vs:
+            raise Fail
+        v = self.rng.choice(vs)
+        e = self.value_for(v, self.depth())
+        self.emit(f"{v.name} = {e.code}")
+
+    def st_aug(self, d):
+        vs = self.vars(lambda v: v.assignable and v.tset and v.tset <= NUM)
+        if not vs:
+            raise Fail
+        v = self.rng.choice(vs)
+        op = self.rng.choice(["+=", "-=", "*="] + (["/="] if v.tset == {FLT} else []))
+        if op == "/=":
+            c = self.rng.choice([2, 4.0, -8, 0.5])
+            self.emit(f"{v.name} /= {flt_src(c) if isinstance(c, float) else int_src(c)}")
+            newb = v.bound / abs(c)
+        else:
+            e = self.e_int(self.depth()) if INT in v.tset and v.tset == {INT} else \
+                self.rng.choice([self.e_int, self.e_float])(self.depth())
+            if op == "*=":
+                e = self.wrap(e, max(1, LIMIT // max(1, v.bound)))
+                newb = v.bound * e.bound
+            else:
+                e = self.wrap(e, LIMIT // 2)
+                newb = v.bound + e.bound
+            if not (e.tset <= v.tset):       # int var += float: its type would change
+                raise Fail
+            self.emit(f"{v.name} {op} {e.code}")
+        if newb > v.bound:
+            mods = [m for m in MODULI if 2 <= abs(m) <= v.bound] or [2]
+            mod = self.rng.choice(mods)
+            self.emit(f"{v.name} %= {int_src(mod)}")
+
+    def st_exprstmt(self, d):
+        ret = self.rng.choice([INT, FLT] + self.P.visible_structs(self.k))
+        e = self._call(ret, self.depth())
+        self.emit(e.code)
+
+    def st_if(self, d):
+        self.emit(f"if {self.cond(self.depth())}:")
+        self.indent += 1
+        self.block(d - 1)
+        self.indent -= 1
+        while self.chance(0.3):
+            self.emit(f"elif {self.cond(self.depth())}:")
+            self.indent += 1
+            self.block(d - 1)
+            self.indent -= 1
+        if self.chance(0.5):
+            self.emit("else:")
+            self.indent += 1
+            self.block(d - 1)
+            self.indent -= 1
+
+    def loop(self, header, iters, d, loopvar=None, pre=None):
+        self.emit(header)
+        self.indent += 1
+        self.push()
+        if loopvar is not None:
+            self.declare(loopvar)
+        if pre:
+            self.emit(pre)
+        saved = self.mult
+        self.mult *= max(1, iters)
+        self.loops += 1
+        self.block(d - 1)
+        self.loops -= 1
+        self.mult = saved
+        self.pop()
+        self.indent -= 1
+
+    def st_for(self, d):
+        name = self.fresh("i")
+        r = self.rng.random()
+        if r < 0.35:
+            n = self.rng.randint(0, 12)
+            args, iters, bound = str(n), n, n
+        elif r < 0.6:
+            a = self.rng.randint(-6, 6)
+            b = a + self.rng.randint(-2, 12)
+            args, iters, bound = f"{int_src(a)}, {int_src(b)}", max(0, b - a), max(abs(a), abs(b))
+        elif r < 0.8:
+            a, b = self.rng.randint(-10, 10), self.rng.randint(-10, 10)
+            s = self.rng.choice([1, 2, 3, -1, -2, -4])
+            args, iters, bound = f"{int_src(a)}, {int_src(b)}, {int_src(s)}", 20, 10
+        else:
+            k = self.rng.randint(2, 12)
+            e = self.e_int(1)
+            args, iters, bound = f"{e.code} % {k}", k, k
+        self.loop(f"for {name} in range({args}):", iters, d, Var(name, {INT}, max(bound, 1)))
+
+    def st_while(self, d):
+        w = self.fresh("w")
+        k = self.rng.randint(0, 10)
+        self.emit(f"{w} = 0")
+        self.declare(Var(w, {INT}, k, assignable=False))
+        extra = f" and {self.cond(1)}" if self.chance(0.3) else ""
+        self.loop(f"while {w} < {k}{extra}:", k, d, pre=f"{w} += 1")
+
+    def ret_expr(self, d):
+        ret = self.fn.ret
+        e = self.e_exact(ret, d)
+        if ret in NUM:
+            e = self.wrap(e, IFACE)
+        return e
+
+    def st_early_return(self, d):
+        self.emit(f"if {self.cond(self.depth())}:")
+        self.indent += 1
+        self.emit(f"return {self.ret_expr(self.depth()).code}")
+        self.indent -= 1
+
+    def st_brk(self, d):
+        self.emit(f"if {self.cond(self.depth())}:")
+        self.indent += 1
+        self.emit(self.rng.choice(["break", "continue"]))
+        self.indent -= 1
+
+    def st_error(self, d):
+        self.emit(f"if {self.cond(self.depth())}:")
+        self.indent += 1
+        vs = self.vars(lambda v: v.tset in ({INT}, {FLT}))
+        if vs and self.chance(0.6):
+            v = self.rng.choice(vs)
+            self.emit(f'pk.error(f"fuzz error {self.fn.name} {{{v.name}}} end")')
+        else:
+            self.emit(f'pk.error("fuzz error in {self.fn.name}")')
+        self.indent -= 1
+
+    # -- whole body -------------------------------------------------------------------------
+    def generate(self):
+        m = self.m
+        if m.recursive:
+            n = m.pnames[0]
+            self.scopes[0][n].assignable = False
+            self.emit(f"if {n} <= 0:")
+            self.indent += 1
+            self.emit(f"return {self.ret_expr(1).code}")
+            self.indent -= 1
+        d = self.rng.choice([1, 2, 3])
+        while self.stmts_left > 0:
+            self.stmt(d)
+        if m.recursive:
+            for _ in range(4):
+                args = [Ex(f"({m.pnames[0]} // 2)", {INT})] + \
+                       [self.e_decl(T, 1) for T in m.sig[1:]]
+                if self.P.all_resolve(self.fn, [a.tset for a in args]):
+                    r = self.fresh("r")
+                    self.emit(f"{r} = {self.P.fnref(self.k, self.fn)}"
+                              f"({', '.join(a.code for a in args)})")
+                    self.declare(Var(r, {self.fn.ret}, IFACE if self.fn.ret in NUM else None))
+                    break
+            else:
+                m.recursive = False
+        self.emit(f"return {self.ret_expr(self.rng.choice([1, 2, 3])).code}")
+        return self.lines
+
+
+# ------------------------------------------------------------------------------------------
+# Whole programs
+
+
+def _topo_shuffle(items, deps, rng):
+    """A random order of ``items`` in which each comes after the items it depends on."""
+    left = list(items)
+    done, out = set(), []
+    while left:
+        ready = [it for it in left if all(d in done for d in deps(it))]
+        it = rng.choice(ready)
+        left.remove(it)
+        done.add(id(it[1]))
+        out.append(it)
+    return out
+
+
+def value_spec(P, c, rng, depth=0):
+    if c == INT:
+        v = rng.choice(INT_LITS + [rng.randint(-2 ** 20, 2 ** 20), rng.randint(-50, 50)])
+        return ["i", v]
+    if c == FLT:
+        v = rng.choice(FLT_LITS + [round(rng.uniform(-1e6, 1e6), rng.choice([0, 2, 9])),
+                                   rng.uniform(-10, 10)])
+        return ["f", float(v).hex()]
+    if c == REAL:
+        return value_spec(P, rng.choice([INT, FLT]), rng)
+    t = P.types[c]
+    return ["s", P.modname(t.module), c, [value_spec(P, ft, rng, depth + 1) for _, ft in t.fields]]
+
+
+def spec_modules(P, spec):
+    if spec[0] == "s":
+        return {P.types[spec[2]].module} | set().union(*[spec_modules(P, s) for s in spec[3]])
+    return set()
+
+
+def generate(index, params):
+    rng = random.Random(params["seed"])
+    P = Program(f"fz{params['seed'] % 10 ** 6:06d}x{index}", params["nmod"])
+    n = P.nmod
+    for k in range(1, n):
+        if rng.random() < 0.12:
+            continue                        # an independent module: only base operators shared
+        P.deps[k] = {rng.randrange(k)} | {j for j in range(k) if rng.random() < 0.3}
+    for k in range(n):
+        stack, seen = [k], set()
+        while stack:
+            j = stack.pop()
+            if j not in seen:
+                seen.add(j)
+                stack.extend(P.deps[j])
+        P.vis[k] = seen
+        for j in seen - {k}:
+            P.style[(k, j)] = rng.choice(["alias", "from"])
+    P.plain = {k for k in range(n) if rng.random() < 0.12}
+
+    # types
+    kinds = ["abstract"] * params["nabs"] + ["struct"] * params["nstruct"]
+    rng.shuffle(kinds)
+    if "struct" not in kinds[:1] and kinds.count("struct") and rng.random() < 0.5:
+        kinds.remove("struct")
+        kinds.insert(0, "struct")
+    for i, kind in enumerate(kinds):
+        k = rng.randrange(n)
+        absv = P.visible_abstracts(k)
+        parent = rng.choice(absv) if absv and rng.random() < 0.75 else None
+        name = f"{'A' if kind == 'abstract' else 'S'}{i}"
+        t = Ty(name, kind, k, parent)
+        if kind == "struct":
+            nf = rng.choice([0, 1, 1, 2, 2, 2, 3])
+            structs = P.visible_structs(k)
+            for fi in range(nf):
+                r = rng.random()
+                if r < 0.4:
+                    ft = INT
+                elif r < 0.75:
+                    ft = FLT
+                elif structs:         # (fields of abstract types such as Real are refused)
+                    ft = rng.choice(structs)
+                else:
+                    ft = INT
+                t.fields.append(("pqruvz"[fi], ft))
+        P.types[name] = t
+
+    # constants
+    for i in range(rng.randint(0, 3)):
+        k = rng.randrange(n)
+        c = rng.choice([INT, FLT] + P.visible_structs(k))
+        spec = value_spec(P, c, rng)
+        bound = abs(spec[1]) if c == INT else abs(float.fromhex(spec[1])) if c == FLT else None
+        P.consts.append((f"K{i}", k, c, spec, bound))
+
+    # functions and operators
+    for i in range(params["nfn"]):
+        k = rng.randrange(n)
+        rets = [INT, INT, FLT, FLT] + P.visible_structs(k)
+        P.fns.append(Fn(f"f{i}", k, rng.choice([1, 1, 2, 2, 2, 3]), rng.choice(rets)))
+    structs = [s.name for s in P.structs()]
+    if structs:
+        for op in rng.sample(["add", "sub", "mul", "neg"], min(4, params["ops"])):
+            fn = Fn(op, None, 1 if op == "neg" else 2, rng.choice(structs), op=op)
+            P.ops[op] = fn
+            P.fns.append(fn)
+    order = list(P.fns)
+    rng.shuffle(order)
+    for r, fn in enumerate(order):
+        fn.rank = r
+
+    def decl_choices(k):
+        out = [INT] * 3 + [FLT] * 3 + [REAL] * 2 + [ANY]
+        out += [a for a in P.visible_abstracts(k) if P.conc(a)] * 2
+        out += P.visible_structs(k) * 2
+        return out
+
+    names = [("a", "b", "c"), ("x", "y", "z"), ("n", "m", "k"), ("u", "v", "w")]
+    for fn in P.fns:
+        if fn.op:
+            mods = [k for k in range(n) if P.types[fn.ret].module in P.vis[k]]
+        else:
+            mods = [k for k in range(n) if fn.owner in P.vis[k]]
+        want = rng.choice([1, 1, 2, 2, 3])
+        for _ in range(want * 6):
+            if len(fn.methods) >= want:
+                break
+            k = rng.choice(mods)
+            sig = tuple(rng.choice(decl_choices(k)) for _ in range(fn.arity))
+            if fn.op and all(T in (INT, FLT, REAL, ANY) for T in sig):
+                continue
+            if any(m.sig == sig for m in fn.methods):
+                continue
+            m = Meth(fn, k, sig, rng.choice(names)[:fn.arity])
+            if sig[0] == INT and not fn.op and rng.random() < 0.25:
+                m.recursive = True
+                m.pnames[0] = "n"
+                m.pnames[1:] = [p for p in ("x", "y") if p != "n"][:fn.arity - 1]
+            fn.methods.append(m)
+        if not fn.methods:
+            k = rng.choice(mods)
+            sig = tuple(rng.choice(P.visible_structs(k)) if fn.op else INT
+                        for _ in range(fn.arity))
+            fn.methods.append(Meth(fn, k, sig, ["a", "b", "c"][:fn.arity]))
+
+    # bodies, lowest rank first (callees' costs are known when their callers are written)
+    for fn in sorted(P.fns, key=lambda f: f.rank):
+        for m in fn.methods:
+            b = Body(P, m, rng)
+            try:
+                m.body = b.generate()
+            except Fail:
+                b = Body(P, m, rng)
+                b.stmts_left = 0
+                m.recursive = False
+                m.body = [f"return {b.ret_expr(0).code}"]
+            m.cost = max(1, b.cost) * (32 if m.recursive else 1)
+        fn.cost = max(m.cost for m in fn.methods)
+
+    # definition order per module
+    for k in range(n):
+        items = [("type", t) for t in P.types.values() if t.module == k]
+        items += [("const", c) for c in P.consts if c[1] == k]
+        owned = {}
+        for fn in P.fns:
+            ms = [m for m in fn.methods if m.module == k]
+            if not fn.op and fn.owner == k and not ms:
+                items.append(("decl", fn))
+            for m in ms:
+                items.append(("meth", m))
+                if not fn.op and fn.owner == k:
+                    owned.setdefault(fn.name, []).append(m)
+        tnames = {t.name: ("type", t) for t in P.types.values() if t.module == k}
+
+        def deps(item, tnames=tnames):
+            kind, obj = item
+            out = []
+            if kind == "type":
+                refs = ([obj.parent] if obj.parent else []) + [ft for _, ft in obj.fields]
+            elif kind == "const":
+                refs = [obj[2]] + list(_spec_types(obj[3]))
+            elif kind == "meth":
+                refs = list(obj.sig)
+            else:
+                refs = []
+            for r in refs:
+                if r in tnames:
+                    out.append(id(tnames[r][1]))
+            return out
+
+        ordered = _topo_shuffle(items, deps, rng)
+        # the first method its owner defines creates the function: @pk.generic; later ones
+        # use @pk.generic again or @f.method
+        firsts = set()
+        for kind, obj in ordered:
+            if kind == "meth" and not obj.fn.op:
+                if obj.fn.owner == k:
+                    obj.style = "generic" if obj.fn.name not in firsts or rng.random() < 0.6 \
+                        else "method"
+                    firsts.add(obj.fn.name)
+                else:
+                    obj.style = "method"
+        P.order[k] = ordered
+
+    # driver calls
+    callable_fns = [f for f in P.fns if f.methods]
+    for _ in range(rng.randint(4, 10)):
+        fn = rng.choice(callable_fns)
+        if rng.random() < 0.85:
+            m = rng.choice(fn.methods)
+            ctypes = [rng.choice(sorted(P.conc(T))) if P.conc(T) else INT for T in m.sig]
+        else:
+            ctypes = [rng.choice([INT, FLT] + structs) for _ in range(fn.arity)]
+        if fn.op and all(c in NUM for c in ctypes):
+            continue                       # plain arithmetic: not what is being tested
+        args = [value_spec(P, c, rng) for c in ctypes]
+        need = set().union(*[spec_modules(P, a) for a in args]) if args else set()
+        if not fn.op:
+            need.add(fn.owner)
+        ref = ["op", fn.op] if fn.op else ["fn", P.modname(fn.owner), fn.name]
+        P.calls.append((ref, args, need, fn))
+
+    # build-time work: precompile exact signatures; call, at build time (generating_output
+    # or a post-close workload), exact signatures and the driver's calls that the module can
+    # make with only its dependencies loaded (their code goes into the image, compiled in a
+    # context without the modules loaded later)
+    for k in range(n):
+        exact = [m for fn in P.fns for m in fn.methods
+                 if m.module in P.vis[k] and all(T in (INT, FLT) or
+                                                 (T in P.types and P.types[T].kind == "struct")
+                                                 for T in m.sig)
+                 and (fn.op or fn.owner in P.vis[k])]
+        tail = []
+        for m in rng.sample(exact, min(len(exact), rng.randint(0, 2))):
+            tys = ", ".join(P.tref(k, T) for T in m.sig)
+            tail.append(f"pk.precompile({P.fnref(k, m.fn)}, ({tys},))")
+        calls = [(m.fn, ", ".join(P.value_src(k, value_spec(P, T, rng)) for T in m.sig))
+                 for m in rng.sample(exact, min(len(exact), rng.randint(0, 1)))]
+        for ref, args, need, fn in P.calls:
+            home = max(need) if need else (fn.owner if not fn.op else rng.randrange(n))
+            if home == k and need <= P.vis[k] and rng.random() < 0.8:
+                calls.append((fn, ", ".join(P.value_src(k, a) for a in args)))
+        if calls:
+            body = []
+            for fn, args in calls:
+                body += ["try:", f"    {P.fnref(k, fn)}({args})", "except Exception:",
+                         "    pass"]
+            if rng.random() < 0.75:
+                tail += ["if pk.generating_output():"] + ["    " + ln for ln in body]
+            else:
+                tail += ["@pk.precompilation(__name__)", "def _workload():"] + \
+                        ["    " + ln for ln in body]
+        P.tail[k] = tail
+
+    for key in ("a", "b"):
+        P.steps[key] = make_steps(P, rng)
+    return P
+
+
+def _spec_types(spec):
+    if spec[0] == "s":
+        yield spec[2]
+        for s in spec[3]:
+            yield from _spec_types(s)
+
+
+def make_steps(P, rng):
+    mods = list(range(P.nmod))
+    rng.shuffle(mods)
+    loaded, steps, pending = set(), [], list(P.calls)
+    rng.shuffle(pending)
+    for k in mods:
+        if k in loaded:
+            continue
+        steps.append(["import", P.modname(k)])
+        loaded |= P.vis[k]
+        for c in list(pending):
+            if c[2] <= loaded and rng.random() < 0.25:
+                steps.append(["call", c[0], c[1]])
+                pending.remove(c)
+    for c in pending:
+        steps.append(["call", c[0], c[1]])
+    return steps
