@@ -9,8 +9,8 @@ dependency order, each in a fresh process (``python -m pkgimage build --in-proce
 ``K`` at a time.
 
 * **environment build**: the whole ``pkgimage build`` process, wall clock, into an emptied
-  cache folder, ``-j 1`` and ``-j 2`` interleaved repeat by repeat (5 repeats; 1 with
-  ``--quick``, whose modules have 1 pair of kernels instead of 3).  ``speedup`` is the median
+  cache folder, ``-j 1`` and ``-j 2`` interleaved repeat by repeat (5 repeats; ``--quick``:
+  1 repeat of the first 8 modules, with 1 pair of kernels each instead of 3).  ``speedup`` is the median
   over repeats of ``-j 1 / -j 2``.  Each module's own time is read from the command's summary
   table; ``lower bound for -j 2`` is ``max(sum / 2, critical path)`` of the ``-j 1`` module
   times (what a perfect 2-way schedule of those times would take), and ``scheduler overhead``
@@ -22,8 +22,9 @@ dependency order, each in a fresh process (``python -m pkgimage build --in-proce
   beside ``python -c pass`` and ``python -c "import pkgimage"`` (5 repeats; 3 with
   ``--quick``); ``ratio`` is to ``import pkgimage``.  The trivial build is the fixed cost
   every module of the environment pays; ``share`` is 20 times it over the ``-j 1`` build.
+  ``N`` is the number of modules.
 
-After the last build, ``envmod_19.total19(3)`` is run from the images (checked against
+After the builds, ``envmod_19.total19(3)`` is run from the images (checked against
 ``genenv.expected_total``, nothing compiled).  The machine has 2 cores shared with other jobs,
 so ``-j 2`` competes with them for the second core: the speedup is a lower bound of what two
 free cores give.
@@ -46,6 +47,7 @@ import genenv
 NAME = "build"
 PLOT_COLS = 2
 N_MODULES = 20
+QUICK_MODULES = 8       # --quick: two layers
 WIDTH = 4
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -54,8 +56,8 @@ _BUILT = re.compile(r"^(envmod_\d+)\s+built\s+([\d.]+)s\b")
 _EVENT = re.compile(r"^\[\d+/\d+\] (building|built) (\S+)")
 
 
-def _row(figure, impl, s, unit, ratio=None, vs="", note=""):
-    return {"figure": figure, "impl": impl,
+def _row(figure, impl, s, unit, ratio=None, vs="", note="", n=None):
+    return {"figure": figure, "N": n, "impl": impl,
             "median": None if s is None else s["median"],
             "min": None if s is None else s["min"],
             "max": None if s is None else s["max"], "unit": unit,
@@ -75,26 +77,29 @@ def _med(x):
 
 
 class Env:
-    def __init__(self, work: int):
+    def __init__(self, work: int, n_modules: int):
         self._tmp = tempfile.TemporaryDirectory(prefix="pkgimage-buildbench-")
         self.path = Path(self._tmp.name)
         self.src = self.path / "src"
         self.cache = self.path / "cache"
-        self.names = genenv.generate(self.src, N_MODULES, WIDTH, work)
+        self.trivial_cache = self.path / "trivial-cache"     # the trivial module's own
+        self.names = genenv.generate(self.src, n_modules, WIDTH, work)
         (self.src / "trivial.py").write_text(genenv.trivial_source())
         self.cache.mkdir()
+        self.trivial_cache.mkdir()
 
-    def env(self, auto="0"):
+    def env(self, auto="0", cache=None):
         env = {k: v for k, v in os.environ.items()
                if not k.startswith("PKGIMAGE_") and k != "PYTHONPATH"}
         env.update(PYTHONPATH=os.pathsep.join([str(self.src), str(ROOT)]),
-                   PKGIMAGE_CACHE=str(self.cache), PKGIMAGE_AUTO=auto)
+                   PKGIMAGE_CACHE=str(cache or self.cache), PKGIMAGE_AUTO=auto)
         return env
 
-    def empty_cache(self):
-        for name in os.listdir(self.cache):
+    def empty_cache(self, cache=None):
+        cache = cache or self.cache
+        for name in os.listdir(cache):
             if not name.startswith("host-"):            # keep the CPU fingerprint only
-                p = self.cache / name
+                p = cache / name
                 (shutil.rmtree if p.is_dir() else os.unlink)(p)
 
     def cleanup(self):
@@ -150,7 +155,7 @@ def check_env(e: Env, work: int):
 def lower_bound(times: dict, k: int = 2) -> tuple:
     """(max(sum / k, critical path), critical path) of the module times."""
     finish = {}
-    for i in range(N_MODULES):
+    for i in range(len(times)):
         name = genenv.MOD.format(i)
         finish[name] = times[name] + max(
             (finish[genenv.MOD.format(d)] for d in genenv.deps_of(i, WIDTH)), default=0.0)
@@ -159,10 +164,11 @@ def lower_bound(times: dict, k: int = 2) -> tuple:
 
 
 def time_cmd(e: Env, argv, before=None) -> float:
+    """Wall seconds of ``argv`` (the trivial module's cache, emptied by ``before``)."""
     if before:
         before()
     t0 = time.perf_counter()
-    p = subprocess.run(argv, env=e.env(), cwd=e.path, stdout=subprocess.DEVNULL,
+    p = subprocess.run(argv, env=e.env(cache=e.trivial_cache), cwd=e.path, stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE, text=True)
     dt = time.perf_counter() - t0
     if p.returncode != 0:
@@ -172,7 +178,7 @@ def time_cmd(e: Env, argv, before=None) -> float:
 
 def run(quick: bool):
     work = 1 if quick else 3
-    e = Env(work)
+    e = Env(work, QUICK_MODULES if quick else N_MODULES)
     try:
         return _run(e, quick, work)
     finally:
@@ -181,28 +187,38 @@ def run(quick: bool):
 
 def _run(e, quick, work):
     reps = 1 if quick else 5
+    nm = len(e.names)
+    env_fig = "environment build"
     proc_reps = 3 if quick else 5
     py = sys.executable
+
+    def empty_trivial():
+        e.empty_cache(e.trivial_cache)
+
     cmds = {
         "python -c pass": ([py, "-c", "pass"], None),
         "python -c 'import pkgimage'": ([py, "-c", "import pkgimage"], None),
         "trivial module, build child (--in-process)":
             ([py, "-m", "pkgimage", "build", "--in-process", "--quiet", "trivial"],
-             e.empty_cache),
+             empty_trivial),
         "trivial module, pkgimage build (whole command)":
-            ([py, "-m", "pkgimage", "build", "--quiet", "trivial"], e.empty_cache),
+            ([py, "-m", "pkgimage", "build", "--quiet", "trivial"], empty_trivial),
     }
     for argv, before in cmds.values():                 # warm-up: OS caches, host fingerprint
         time_cmd(e, argv, before)
-    build_env(e, 2)
+    if not quick:
+        build_env(e, 2)
+    # Interleaved: each repeat times the fresh-process commands and then the environment
+    # builds, so that the per-module overhead and the builds see the same machine load.
     proc = {k: [] for k in cmds}
-    for _ in range(proc_reps):
-        for k, (argv, before) in cmds.items():
-            proc[k].append(time_cmd(e, argv, before))
     runs = {1: [], 2: []}
-    for _ in range(reps):
-        for j in (1, 2):
-            runs[j].append(build_env(e, j))
+    for r in range(max(reps, proc_reps)):
+        if r < proc_reps:
+            for k, (argv, before) in cmds.items():
+                proc[k].append(time_cmd(e, argv, before))
+        if r < reps:
+            for j in (1, 2):
+                runs[j].append(build_env(e, j))
     loaded = check_env(e, work)
 
     rows = []
@@ -210,18 +226,18 @@ def _run(e, quick, work):
     j2 = [r["wall"] for r in runs[2]]
     sums = [sum(r["times"].values()) for r in runs[1]]
     bounds = [lower_bound(r["times"]) for r in runs[1]]
-    rows.append(_row("environment build (20 modules)", "-j 1", _summ(j1), "s", 1.0, "-j 1",
-                     f"{reps} repeat(s); {loaded} instances loaded by total19(3) afterwards, "
-                     "0 compiled"))
-    rows.append(_row("environment build (20 modules)", "-j 2", _summ(j2), "s",
-                     _paired(j2, j1), "-j 1"))
-    rows.append(_row("environment build (20 modules)", "speedup -j 1 / -j 2",
+    rows.append(_row(env_fig, "-j 1", _summ(j1), "s", 1.0, "-j 1",
+                     f"{reps} repeat(s); afterwards total{nm - 1}(3) loaded {loaded} "
+                     "instances from the images, compiled 0", nm))
+    rows.append(_row(env_fig, "-j 2", _summ(j2), "s",
+                     _paired(j2, j1), "-j 1", n=nm))
+    rows.append(_row(env_fig, "speedup -j 1 / -j 2",
                      _summ([a / b for a, b in zip(j1, j2)]), "x",
-                     note="2 cores shared with other jobs"))
-    rows.append(_row("environment build (20 modules)", "lower bound for -j 2",
+                     note="2 cores shared with other jobs", n=nm))
+    rows.append(_row(env_fig, "lower bound for -j 2",
                      _summ([b for b, _ in bounds]), "s", _paired([b for b, _ in bounds], j2),
                      "-j 2", f"max(sum / 2, critical path {_med([c for _, c in bounds]):.2f} s) "
-                             "of the -j 1 module times"))
+                             "of the -j 1 module times", nm))
     per_mod = [t for r in runs[1] for t in r["times"].values()]
     per_mod2 = [t for r in runs[2] for t in r["times"].values()]
     rows.append(_row("module build time (from the summary)", "-j 1", _summ(per_mod), "s",
@@ -229,11 +245,11 @@ def _run(e, quick, work):
     rows.append(_row("module build time (from the summary)", "-j 2", _summ(per_mod2), "s",
                      _med(per_mod2) / _med(per_mod), "-j 1",
                      "two builds at once share the cores (ratio of medians)"))
-    rows.append(_row("environment build (20 modules)", "sum of module times (-j 1)",
-                     _summ(sums), "s", _paired(sums, j1), "-j 1"))
-    rows.append(_row("environment build (20 modules)", "scheduler overhead (-j 1)",
+    rows.append(_row(env_fig, "sum of module times (-j 1)",
+                     _summ(sums), "s", _paired(sums, j1), "-j 1", n=nm))
+    rows.append(_row(env_fig, "scheduler overhead (-j 1)",
                      _summ([a - b for a, b in zip(j1, sums)]), "s",
-                     note="wall - sum of module times: the parent process"))
+                     note="wall - sum of module times: the parent process", n=nm))
     ref = proc["python -c 'import pkgimage'"]
     for k, s in proc.items():
         rows.append(_row("fresh process", k, _summ(s, 1e3), "ms", _paired(s, ref),
@@ -242,10 +258,10 @@ def _run(e, quick, work):
     rows.append(_row("fresh-process overhead per module", "trivial build - import pkgimage",
                      _summ([a - b for a, b in zip(triv, ref)], 1e3), "ms",
                      note="the build machinery beyond importing pkgimage"))
-    share = [N_MODULES * _med(triv) / x for x in j1]
+    share = [nm * _med(triv) / x for x in j1]
     rows.append(_row("fresh-process overhead per module", "share of the -j 1 build",
                      _summ([100 * x for x in share]), "%",
-                     note=f"{N_MODULES} x {_med(triv) * 1e3:.0f} ms (trivial build) / "
+                     note=f"{nm} x {_med(triv) * 1e3:.0f} ms (trivial build) / "
                           "-j 1 wall"))
     rows.append(_row("schedule of the last runs", "module@start-end (s)", None, "",
                      note="; ".join(f"-j {j}: " + " ".join(
@@ -298,11 +314,12 @@ def plot(rows, axes):
     gantt.grid(True, axis="x", alpha=0.3)
 
     get = {(r["figure"], r["impl"]): r for r in rows}
-    items = [("environment build (20 modules)", "-j 1", "pkgimage build -j 1", "tab:blue"),
-             ("environment build (20 modules)", "-j 2", "pkgimage build -j 2", "tab:orange"),
-             ("environment build (20 modules)", "lower bound for -j 2",
+    nm = get[("environment build", "-j 1")]["N"]
+    items = [("environment build", "-j 1", "pkgimage build -j 1", "tab:blue"),
+             ("environment build", "-j 2", "pkgimage build -j 2", "tab:orange"),
+             ("environment build", "lower bound for -j 2",
               "lower bound -j 2 (from -j 1 times)", "0.6"),
-             ("environment build (20 modules)", "sum of module times (-j 1)",
+             ("environment build", "sum of module times (-j 1)",
               "sum of module times (-j 1)", "0.8")]
     names, med, lo, hi, cols = [], [], [], [], []
     for fig, impl, label, c in items:
@@ -315,20 +332,20 @@ def plot(rows, axes):
             cols.append(c)
     triv = get.get(("fresh process", "trivial module, build child (--in-process)"))
     imp = get.get(("fresh process", "python -c 'import pkgimage'"))
-    for r, label, c in ((triv, f"{N_MODULES} x trivial module build", "tab:red"),
-                        (imp, f"{N_MODULES} x python -c 'import pkgimage'", "tab:pink")):
+    for r, label, c in ((triv, f"{nm} x trivial module build", "tab:red"),
+                        (imp, f"{nm} x python -c 'import pkgimage'", "tab:pink")):
         if r:
             names.append(label)
-            med.append(N_MODULES * r["median"] / 1e3)
-            lo.append(N_MODULES * (r["median"] - r["min"]) / 1e3)
-            hi.append(N_MODULES * (r["max"] - r["median"]) / 1e3)
+            med.append(nm * r["median"] / 1e3)
+            lo.append(nm * (r["median"] - r["min"]) / 1e3)
+            hi.append(nm * (r["max"] - r["median"]) / 1e3)
             cols.append(c)
     bars.barh(names, med, xerr=[lo, hi], color=cols, capsize=3)
     for i, v in enumerate(med):
         bars.annotate(f" {v:.1f} s", (v + hi[i], i), va="center", fontsize=8)
-    sp = get.get(("environment build (20 modules)", "speedup -j 1 / -j 2"))
-    bars.set_title(f"20 modules: -j 2 speedup {sp['median']:.2f}x" if sp else "20 modules",
-                   fontsize=10)
+    sp = get.get(("environment build", "speedup -j 1 / -j 2"))
+    bars.set_title(f"{nm} modules: -j 2 speedup {sp['median']:.2f}x" if sp else
+                   f"{nm} modules", fontsize=10)
     bars.invert_yaxis()
     bars.tick_params(axis="y", labelsize=8)
     bars.set_xlabel("seconds (median; whiskers: min-max)")

@@ -145,13 +145,15 @@ def run(quick):
     c_loop = ContextFunction("c_loop", __name__)
     reps = benchlib.repeats(quick)
     r = benchlib.ns_per_call_side_by_side({"global": K.g_axpy, "context": c_axpy},
-                                          (2.0, 3.0, 1.0), reps)
+                                          (2.0, 3.0, 1.0), reps,
+                                          benchlib.min_time(quick))
     for impl in ("global", "context"):
         rows.append({"figure": "call from Python", "impl": impl, "median": r[impl]["median"],
                      "min": r[impl]["min"], "max": r[impl]["max"], "unit": "ns/call",
                      "ratio to global": benchlib.paired_ratio(r[impl], r["global"])})
     n = 1_000_000
-    r = benchlib.ns_per_call_side_by_side({"global": K.g_loop, "context": c_loop}, (n,), reps)
+    r = benchlib.ns_per_call_side_by_side({"global": K.g_loop, "context": c_loop}, (n,), reps,
+                                            benchlib.min_time(quick))
     for impl in ("global", "context"):
         rows.append({"figure": "call inside native code", "impl": impl,
                      "median": r[impl]["median"] / n, "min": r[impl]["min"] / n,

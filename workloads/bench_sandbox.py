@@ -28,6 +28,7 @@ import time
 
 
 NAME = "sandbox"
+TARGET_KEY = "sandbox cost ms"       # what the target row's target is about (runner's table)
 KERNELS = 4
 
 # (the marker line is assembled so that this file itself does not look like a pkgimage
@@ -119,8 +120,9 @@ def run(quick: bool) -> list[dict]:
         rows.append({"workload": label, "build s median": round(statistics.median(s), 4),
                      "min": round(min(s), 4), "max": round(max(s), 4),
                      "sandbox cost ms": round(1000 * cost, 1),
-                     "target": ("<= 50 ms: " + ("met" if cost <= 0.050 else "NOT met"))
-                     if label == FORKED else "", "repeats": repeat})
+                     "target": "<= 50 ms" if label == FORKED else "",
+                     "met": ("yes" if cost <= 0.050 else "NO") if label == FORKED else None,
+                     "repeats": repeat})
     return rows
 
 

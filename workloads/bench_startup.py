@@ -22,9 +22,9 @@ first call compiles, base library included), **pkgimage image** (its image built
 ``python -c "import pkgimage"``, ``python -c "import numba"`` and ``ctypes.CDLL`` of the
 largest image's shared library alone.
 
-Repeated 5 times (3 with ``--quick``, which measures N = 10 only), the candidates interleaved
+Repeated 5 times (3 with ``--quick``, which measures DemoPkg at N = 10 only), the candidates interleaved
 repeat by repeat; every command runs once untimed first (numba cold's is the run that fills
-the warm cache).  ``ratio`` is the row over ``vs``, the median over repeats of the per-repeat
+the warm cache; with ``--quick`` only that one).  ``ratio`` is the row over ``vs``, the median over repeats of the per-repeat
 ratio.  Target: pkgimage with its image at most 0.3x numba warm (whole process).  The machine
 has 2 cores shared with other jobs: the absolute times are noisy, the paired ratios less so.
 """
@@ -47,7 +47,7 @@ IMPLS = ("pkgimage cold", "pkgimage image", "numba cold", "numba warm")
 
 def _sizes(quick):
     if quick:
-        return {"DemoPkg": (10,), "chain": (10,)}
+        return {"DemoPkg": (10,), "chain": ()}
     return {"DemoPkg": (10, 100, 1000), "chain": (10, 100, 300)}
 
 
@@ -149,7 +149,7 @@ def _run(w, quick):
     if numba:
         cmds["import numba"] = Cmd(floor_src, empty, "import numba")
     for wl, so in largest_so.items():
-        if so:
+        if so and not quick:
             cmds[("cdll", wl)] = Cmd(floor_src, empty, f"import ctypes; ctypes.CDLL({so!r})")
 
     # The image rows must use the image with nothing imported first (the boot finder,
@@ -167,7 +167,9 @@ def _run(w, quick):
     # Warm-up, untimed: OS caches; numba warm's cache is filled by running it once (that
     # first run compiles: it is a numba cold run of the same module, which warms the OS
     # caches for numba cold, whose own warm-up is skipped: up to a minute per run).
-    fill = {key: c.time(w) for key, c in cmds.items() if not c.fresh}
+    # --quick warms up only numba warm (its cache must be filled).
+    fill = {key: c.time(w) for key, c in cmds.items()
+            if not c.fresh and (not quick or c.numba_cache)}
     timed = {key: [] for key in cmds}
     for _ in range(reps):
         for key, c in cmds.items():

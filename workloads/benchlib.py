@@ -23,8 +23,16 @@ REPEATS = 21          # full run
 QUICK_REPEATS = 5     # --quick; never fewer than 5
 
 
+MIN_TIME = 0.2        # seconds per timed repeat (timeit's autorange); full run
+QUICK_MIN_TIME = 0.05  # --quick
+
+
 def repeats(quick: bool) -> int:
     return QUICK_REPEATS if quick else REPEATS
+
+
+def min_time(quick: bool) -> float:
+    return QUICK_MIN_TIME if quick else MIN_TIME
 
 
 def summary(samples) -> dict:
@@ -45,20 +53,34 @@ def _timer(fn, args):
     return timeit.Timer(f"f({', '.join(names)})", globals=env)
 
 
-def ns_per_call(fn, args=(), repeat=REPEATS) -> dict:
-    """Nanoseconds per ``fn(*args)`` from Python: timeit's autorange picks the loop count
-    (at least 0.2 s per repeat), then ``repeat`` such loops are timed."""
-    return ns_per_call_side_by_side({"f": fn}, args, repeat)["f"]
+def ns_per_call(fn, args=(), repeat=REPEATS, min_time=MIN_TIME) -> dict:
+    """Nanoseconds per ``fn(*args)`` from Python: the loop count is the first of 1, 2, 5,
+    10, 20, 50, ... taking at least ``min_time`` seconds (timeit's autorange with 0.2 s),
+    then ``repeat`` such loops are timed."""
+    return ns_per_call_side_by_side({"f": fn}, args, repeat, min_time)["f"]
 
 
-def ns_per_call_side_by_side(fns: dict, args=(), repeat=REPEATS) -> dict:
+def _autorange(t, min_time):
+    i = 1
+    while True:
+        for j in (1, 2, 5):
+            number = i * j
+            if t.timeit(number) >= min_time:
+                return number
+        i *= 10
+
+
+def ns_per_call_side_by_side(fns: dict, args=(), repeat=REPEATS, min_time=MIN_TIME) -> dict:
     """``{name: summary of ns per call}`` for several callables timed in the same run,
     interleaved: repeat 1 of each, then repeat 2 of each, ..."""
     timers = {name: _timer(fn, args) for name, fn in fns.items()}
     loops = {}
     for name, t in timers.items():
-        t.timeit(1000)                           # warm caches (dispatch, specialisation)
-        loops[name] = t.autorange()[0]
+        # Warm caches (dispatch, specialisation): up to 1000 calls, at most about 50 ms of
+        # them (a 5 ms kernel gets 10, not 5 s of warm-up).
+        once = t.timeit(1)
+        t.timeit(max(1, min(1000, int(0.05 / max(once, 1e-9)))))
+        loops[name] = _autorange(t, min_time)
     samples = {name: [] for name in fns}
     for _ in range(repeat):
         for name, t in timers.items():

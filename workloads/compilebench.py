@@ -252,7 +252,8 @@ def child_kernels(pkmod, nbmod, quick):
         fp, fn = getattr(pk, name), getattr(nb, name)
         a, b = fp(*args), fn(*args)          # warm-up: compile both
         assert abs(a - b) <= 1e-9 * abs(b), (name, a, b)
-        res = benchlib.ns_per_call_side_by_side({"pkgimage": fp, "numba": fn}, args, reps)
+        res = benchlib.ns_per_call_side_by_side({"pkgimage": fp, "numba": fn}, args, reps,
+                                                  benchlib.min_time(quick))
         out[name] = {"size": size, **res}
     return out
 
@@ -276,8 +277,9 @@ def child_calls(pkmod, nbmod, quick):
     fns = {"pkgimage": pk.add2, "numba": nb.add2, "ctypes C add2": c_add2, "python": plain}
     for name, f in fns.items():
         assert f(1, 2) == 3, name
-    res = benchlib.ns_per_call_side_by_side(fns, (1, 2), benchlib.repeats(quick))
-    res["ctypes libc labs (1 arg)"] = benchlib.ns_per_call(labs, (-1,), benchlib.repeats(quick))
+    reps, mt = benchlib.repeats(quick), benchlib.min_time(quick)
+    res = benchlib.ns_per_call_side_by_side(fns, (1, 2), reps, mt)
+    res["ctypes libc labs (1 arg)"] = benchlib.ns_per_call(labs, (-1,), reps, mt)
     return res
 
 

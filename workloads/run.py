@@ -4,7 +4,8 @@ Discovers ``workloads/bench_*.py``; each module has ``NAME``, ``run(quick) -> li
 (the rows of its table) and optionally ``plot(rows, ax)`` (with ``PLOT_COLS = k``, ``ax`` is a
 list of k side-by-side Axes) and ``summary(rows) -> str`` (a short Markdown summary shown
 above its table).  Prints the machine and one Markdown table per benchmark, then the table of
-targets (every row with a ``target``, from all benchmarks), and writes
+targets (every row with a ``target``, from all benchmarks: the row's median, or the column
+``TARGET_KEY`` names, and its ratio), and writes
 ``workloads/results/latest.json`` (machine + rows), ``latest.md`` (targets, summaries and
 tables) and ``<NAME>.png`` (the figure).  With ``--only``, the other benchmarks' entries
 already in ``latest.json`` are kept.
@@ -17,6 +18,7 @@ import importlib.util
 import json
 import sys
 import time
+import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -50,11 +52,14 @@ def targets(data) -> list[dict]:
         for r in b["rows"]:
             if not r.get("target"):
                 continue
-            _, med = _first(r, "median")
-            if med is None:
-                _, med = _first(r, "ns/call median")
-            rk, ratio = _first(r, "ratio")
-            unit = r.get("unit", "")
+            key = b.get("target_key")
+            if key:                              # the module names its measured column
+                med, unit = r.get(key), key.rsplit(" ", 1)[-1]
+                rk, ratio = None, None
+            else:
+                med = next((v for k, v in r.items() if "median" in k), None)
+                unit = r.get("unit", "ns" if "ns/call median" in r else "")
+                rk, ratio = _first(r, "ratio")
             measured = "" if med is None else f"{benchlib._cell(med)} {unit}".strip()
             if ratio is not None and unit not in ("x",):
                 vs = r.get("vs") or (rk[len("ratio to "):] if rk and rk.startswith("ratio to ")
@@ -110,15 +115,24 @@ def main(argv=None):
     RESULTS.mkdir(exist_ok=True)
     latest = RESULTS / "latest.json"
     data = {"machine": machine, "benchmarks": {}}
-    if args.only and latest.exists():
-        data["benchmarks"] = json.loads(latest.read_text()).get("benchmarks", {})
+    previous = json.loads(latest.read_text()).get("benchmarks", {}) if latest.exists() else {}
+    if args.only:
+        data["benchmarks"] = previous
 
     t_all = time.perf_counter()
+    failed = []
     for mod in mods:
         title = (mod.__doc__ or mod.NAME).strip().splitlines()[0]
         print(f"## {mod.NAME}\n\n{title}\n", flush=True)
         t0 = time.perf_counter()
-        rows = mod.run(args.quick)
+        try:
+            rows = mod.run(args.quick)
+        except Exception:                    # report it, keep the other benchmarks' results
+            failed.append(mod.NAME)
+            print(f"benchmark {mod.NAME} FAILED:\n{traceback.format_exc()}", flush=True)
+            if mod.NAME in previous:
+                data["benchmarks"][mod.NAME] = previous[mod.NAME]
+            continue
         seconds = time.perf_counter() - t0
         summ = mod.summary(rows) if hasattr(mod, "summary") else None
         print(benchlib.markdown_table(rows), flush=True)
@@ -128,7 +142,8 @@ def main(argv=None):
         data["benchmarks"][mod.NAME] = {"title": title, "about": (mod.__doc__ or "").strip(),
                                         "quick": args.quick,
                                         "date": machine["date"], "seconds": seconds,
-                                        "summary": summ, "rows": rows}
+                                        "summary": summ, "rows": rows,
+                                        "target_key": getattr(mod, "TARGET_KEY", None)}
         if hasattr(mod, "plot"):
             write_png(mod, rows)
 
@@ -138,7 +153,12 @@ def main(argv=None):
     print("## Targets\n\n" + benchlib.markdown_table(data["targets"]), flush=True)
     print(f"wrote {latest.relative_to(HERE.parent)}, latest.md and the figures "
           f"({time.perf_counter() - t_all:.0f} s)", flush=True)
+    if failed:
+        print(f"FAILED: {', '.join(failed)} (their earlier results, if any, were kept)",
+              flush=True)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
