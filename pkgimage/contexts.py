@@ -231,9 +231,9 @@ def _translate(ci, ctx, memo):
     INS.register_edges(new)
     for c in callees:
         c.add_backedge(mi_new)
-    if new.native is not None and new.native.entry is not None:
+    if new.native is not None and new.native.has_entry:
         from .compiler.entry import PRELINKED
-        PRELINKED[(f_new, mi_new.spec_types)] = (mi_new, new.native.entry)
+        PRELINKED[(f_new, mi_new.spec_types)] = (mi_new, new.native)
     STATS["adopted"] += 1
     memo[id(ci)] = new
     return new

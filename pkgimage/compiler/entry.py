@@ -12,17 +12,20 @@ import os
 from .. import dispatch as D
 from .instances import INVALIDATION_LISTENERS
 
-# Native entries installed by the image loader: (function, argtypes) -> callable
+# Native code installed by the image loader: (function, argtypes) -> (mi, NativeCode);
+# its Python entry is made at the first call (``native.python_entry``).
 PRELINKED: dict = {}
 
 
 def entry_for(function, method, argtypes):
-    mi_entry = PRELINKED.get((function, argtypes))
-    if mi_entry is not None:
-        mi, entry = mi_entry
-        if mi.cache is not None and mi.method is method and mi.cache.native is not None \
-                and mi.cache.native.entry is entry:
-            return entry
+    mi_native = PRELINKED.get((function, argtypes))
+    if mi_native is not None:
+        mi, nc = mi_native
+        if mi.cache is not None and mi.method is method and mi.cache.native is nc:
+            from .native import python_entry
+            entry = python_entry(nc, function.name)
+            if entry is not None:
+                return entry
         del PRELINKED[(function, argtypes)]
     from .pipeline import entry_for as compile_entry
     return compile_entry(function, method, argtypes)

@@ -102,13 +102,21 @@ class CodeInstance:
 class NativeCode:
     """Where a CodeInstance's native code lives in this process."""
 
-    __slots__ = ("symbol", "address", "entry", "batch")
+    __slots__ = ("symbol", "address", "entry", "batch", "wrapper")
 
     def __init__(self, symbol, address, batch):
         self.symbol = symbol
         self.address = address    # None: compiled only as an internal part of a batch
         self.entry = None         # the Python-callable wrapper, made on first Python call
         self.batch = batch
+        # Loaded code: where the wrapper is (an address, or (library, symbol) still to look
+        # up); ``native.python_entry`` makes ``entry`` from it at the first call from Python,
+        # so a load pays nothing for the many instances only ever called natively.
+        self.wrapper = None
+
+    @property
+    def has_entry(self):
+        return self.entry is not None or self.wrapper is not None
 
     @property
     def exported(self):

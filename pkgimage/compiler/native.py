@@ -123,6 +123,21 @@ def make_pycfunction(address, name):
     return _PyCFunction_NewEx(ctypes.cast(p, ctypes.POINTER(PyMethodDef)), None, None)
 
 
+def python_entry(nc, name):
+    """The Python entry of the native code ``nc`` (a ``NativeCode``), made from its wrapper
+    at the first call if the image loader left it for later; None when it has none."""
+    if nc.entry is None and nc.wrapper is not None:
+        w = nc.wrapper
+        address = w if isinstance(w, int) else w[0].address(w[1])
+        nc.entry = make_pycfunction(address, name)
+        nc.wrapper = None
+    return nc.entry
+
+
+_libc.dlsym.restype = ctypes.c_void_p
+_libc.dlsym.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+
+
 class SharedLibrary:
     """An image's native code opened with the dynamic loader (RTLD_GLOBAL, so images that
     depend on it resolve its symbols by name)."""
@@ -133,8 +148,9 @@ class SharedLibrary:
         _KEEP.append(self.lib)
 
     def address(self, symbol):
-        try:
-            fp = self.lib[symbol]
-        except AttributeError:
-            raise E.ImageError(f"{self.path}: symbol {symbol} missing") from None
-        return ctypes.cast(fp, ctypes.c_void_p).value
+        # dlsym directly: ``self.lib[symbol]`` builds a ctypes function object per lookup,
+        # which was a fifth of the time of loading an image of 1,000 instances.
+        address = _libc.dlsym(self.lib._handle, symbol.encode())
+        if not address:
+            raise E.ImageError(f"{self.path}: symbol {symbol} missing")
+        return address

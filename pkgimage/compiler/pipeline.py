@@ -63,6 +63,9 @@ def ensure_native(ci, want_entry=True):
     from .jit import get_jit
     jit = get_jit()
     todo = _collect(ci)
+    if want_entry and not todo and ci.native is not None and ci.native.wrapper is not None:
+        from .native import python_entry
+        return python_entry(ci.native, ci.mi.method.function.name)    # loaded code
     need_wrapper = want_entry and (ci.native is None or ci.native.entry is None)
     if not todo and not need_wrapper:
         return ci.native.entry if ci.native else None

@@ -412,9 +412,8 @@ def _install_code(modname, header, codeinfo, objects, path):
     STATS["discarded_instances"] += len(reasons)
     if not entries:
         return
-    addresses = _link(header, codeinfo, objects, path, entries)
+    addresses, shared = _link(header, codeinfo, objects, path, entries)
     from ..compiler.entry import PRELINKED
-    from ..compiler.native import make_pycfunction
     installed = []
     for sym, (r, mi, edges) in sorted(entries.items()):
         if mi.cache is not None and mi.cache.valid:
@@ -430,9 +429,8 @@ def _install_code(modname, header, codeinfo, objects, path):
         INS.register_edges(ci)
         if not r.get("inline_only"):
             ci.native = INS.NativeCode(sym, addresses[sym], "image:" + modname)
-            ci.native.entry = make_pycfunction(addresses[r["wrapper"]],
-                                               mi.method.function.name)
-            PRELINKED[(mi.method.function, mi.spec_types)] = (mi, ci.native.entry)
+            ci.native.wrapper = addresses.get(r["wrapper"]) or (shared, r["wrapper"])
+            PRELINKED[(mi.method.function, mi.spec_types)] = (mi, ci.native)
         # (an inline-only instance has no code: it is installed for its edges and backedges,
         # and compiled afresh if something ever needs to call it natively)
         mi.method.function._pycache.clear()
@@ -460,14 +458,16 @@ def _unreachable_address():
 
 
 def _link(header, codeinfo, objects, path, entries):
-    """Addresses of the valid instances' symbols, their wrappers and the constant slots."""
+    """(addresses of the valid instances' symbols, the SharedLibrary or None).
+
+    Through the shared library, wrappers are looked up only at their first call from Python
+    (most instances are only ever called natively); through ORC, all at once."""
     from ..compiler import native
     consts = codeinfo["consts"]
     want = set()
     for sym, (r, mi, edges) in entries.items():
         if not r.get("inline_only"):
             want.add(sym)
-            want.add(r["wrapper"])
     lib = header.get("shared_lib")
     if lib is not None:
         so = os.path.join(os.path.dirname(path), lib["file"])
@@ -484,7 +484,7 @@ def _link(header, codeinfo, objects, path, entries):
                 addrs = {s: shared.address(s) for s in want}
                 slots = {name: shared.address(name) for name, _ in consts}
                 native.fill_const_slots(slots, consts)
-                return addrs
+                return addrs, shared
     # No usable shared library: link the object through the ORC JIT (imports llvmlite).
     from ..compiler.jit import get_jit
     own = {r["symbol"] for r in codeinfo["records"]}
@@ -502,4 +502,5 @@ def _link(header, codeinfo, objects, path, entries):
                 # Its callers were discarded above and are never called; the object still
                 # needs every symbol defined to be linked.
                 imports[csym] = _unreachable_address()
-    return get_jit().link(objects, sorted(want), imports, consts)
+    wrappers = {entries[s][0]["wrapper"] for s in want}
+    return get_jit().link(objects, sorted(want | wrappers), imports, consts), None

@@ -125,7 +125,7 @@ def compile_owned(owned, known_externals=()):
     wrappers = {}
     inline_only = set()
     for ci in owned:
-        if codegen.inline_size(ci) is not None and not (ci.native and ci.native.entry):
+        if codegen.inline_size(ci) is not None and not (ci.native and ci.native.has_entry):
             # Small and never called from Python: every caller inlines it, so it needs no
             # function of its own -- only its record, whose edges callers' validity uses.
             inline_only.add(ci.symbol)
