@@ -530,9 +530,6 @@ def assigned_later_behind_another_guard(n: Int64):
     return s
 
 
-@pytest.mark.xfail(strict=True, reason="inference.py _use raises CompileError when a block is "
-                   "first visited before a definition that reaches it through a loop back edge "
-                   "has been processed (it should wait for the fixed point)")
 def test_local_defined_later_in_loop_after_another_guard_compiles():
     assert assigned_later_behind_another_guard(5) == \
         assigned_later_behind_another_guard.methods[0].pyfunc(5) == 6

@@ -200,12 +200,15 @@ def _run(ci):
     ci.stmt_info = {}
     ci.stmt_types = {}
     ci.reached = set()
+    ci.misses = {}
     seen_edges = set()
     while work:
         bid = min(work)
         work.discard(bid)
         block = ir.blocks[bid]
         ci.reached.add(bid)
+        ci.current_block = bid
+        ci.misses.pop(bid, None)          # (re)computed from this block's newest state
         env = dict(state[bid])
         dead = False
         for i, st in enumerate(block.stmts):
@@ -235,6 +238,11 @@ def _run(ci):
             if new is not None:
                 state[s] = new
                 work.add(s)
+    if ci.misses:
+        var, loc = ci.misses[min(ci.misses)]
+        raise CompileError(f"local variable {var!r} is used before it is assigned",
+                           ci.ir.filename, loc[0], loc[1], "Name")
+    del ci.misses, ci.current_block
     ci.vartypes = vartypes
     ci.rettype = ret if ret is not None else T.Bottom
     return ci
@@ -256,10 +264,15 @@ def _join_env(old, env):
 
 
 def _use(ci, var, env, loc):
+    """The type of ``var`` here.  A variable no definition reaches *yet* is not an error
+    while the fixed point is still being sought: a loop's back edge may bring it later
+    (``z`` defined at the end of one iteration, used behind a guard in the next).  It is
+    Bottom for now (the rest of the block waits), and ``_run`` reports it only if it is
+    still missing once the block's final state is known."""
     t = env.get(var)
     if t is None:
-        raise CompileError(f"local variable {var!r} is used before it is assigned",
-                           ci.ir.filename, loc[0], loc[1], "Name")
+        ci.misses.setdefault(ci.current_block, (var, loc))
+        return T.Bottom
     return t
 
 
@@ -278,7 +291,8 @@ def _eval(ci, st, env, seen_edges):
     if isinstance(v, Intrinsic):
         return _eval_intrinsic(ci, v, argtypes, st)
     if isinstance(v, GetField):
-        return _eval_getfield(ci, v, _use(ci, v.var, env, st.loc), st)
+        t = _use(ci, v.var, env, st.loc)
+        return (T.Bottom, Plain((t,))) if t is T.Bottom else _eval_getfield(ci, v, t, st)
     raise CompileError(f"internal: unknown IR expression {v!r}", ci.ir.filename, *st.loc)
 
 
