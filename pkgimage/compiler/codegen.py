@@ -628,10 +628,12 @@ class FunctionGen(_Emitter):
             if info.index >= 0:
                 sv = self.load_var(v.var, info.argtype)
                 return b.extract_value(sv, info.index), info.argtype.__pk_fields__[info.index][1], False
+            # An abstract value: its type is known only now.  A helper reads the field if
+            # the value is a struct that has it, and raises pkgimage's error otherwise (a
+            # plain getattr would let AttributeError escape and read methods as fields).
             obj = self.load_var(v.var, T.Any)
-            name = self.mg.cstring(v.name)
-            r = self.check_null(b.call(self.capi("PyObject_GetAttrString", OBJ, [OBJ, OBJ]),
-                                       [obj, b.bitcast(name, OBJ)]))
+            r = self.check_null(self.vectorcall(self.obj_const(("helper", "getfield")),
+                                                [obj, self.obj_const(("str", v.name))]))
             return r, T.Any, True
         self.loc_error(f"internal: cannot generate {v!r}", st.loc)
 

@@ -42,8 +42,16 @@ def _inexact_error(t, v):
     raise E.InexactError(f"InexactError: {t}({v!r})")
 
 
+def _getfield(obj, name):
+    """Field ``name`` of a value whose type inference could not know (Julia's getfield)."""
+    t = T.typeof(obj)
+    if t.__pk_kind__ == "struct" and any(n == name for n, _ in t.__pk_fields__):
+        return getattr(obj, name)
+    raise E.ErrorException(f"type {t} has no field {name}")
+
+
 HELPERS = {"raise_error": _raise_error, "bounds_error": _bounds_error,
-           "inexact_error": _inexact_error}
+           "inexact_error": _inexact_error, "getfield": _getfield}
 _BOXERS: dict = {}
 
 
