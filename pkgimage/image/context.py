@@ -77,6 +77,30 @@ def _key_of(fname):
     return tuple(mods.split("+")) if mods else ()
 
 
+def _read_or_remove(path, read_verified):
+    """``read_verified(path)``; a damaged context image is also removed (ImageError saying
+    so).  Unlike a module image, nothing would ever replace it -- it is written by the build
+    of whichever key module's workload compiled its code, and that module's image does not
+    know about it -- so it would be reported at every start of every process loading its
+    modules.  Without it that code is compiled when called (a cache miss) until the next
+    such build writes it again.  An untrusted one is left alone (not ours to judge)."""
+    from .cache import UntrustedImage
+    try:
+        before = os.stat(path)
+        return read_verified(path)
+    except UntrustedImage:
+        raise
+    except ImageError as e:
+        try:
+            now = os.stat(path)
+            if (now.st_ino, now.st_mtime_ns) == (before.st_ino, before.st_mtime_ns):
+                os.unlink(path)            # (not one renamed into place meanwhile)
+                raise ImageError(f"{e}; removed") from None
+        except OSError:
+            pass
+        raise
+
+
 def load_context_images():
     """Load every context image whose modules are all loaded now (smaller keys first)."""
     from .hook import is_pkgimage_source
@@ -101,7 +125,7 @@ def load_context_images():
             if os.path.abspath(path) != os.path.abspath(context_path(key)):
                 continue          # the same modules from another checkout
             # trusted, checksum and shared library verified before anything is unpickled
-            header, sections = read_verified(path)
+            header, sections = _read_or_remove(path, read_verified)
             check_stale(header, path, None)
             codeinfo = pickle.loads(sections["code"])
             objects = [sections[s] for s in codeinfo.get("objects", ["object0"])]
