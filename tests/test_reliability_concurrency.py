@@ -21,6 +21,7 @@ without root a read-only folder is ``chmod 555``).
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -31,8 +32,11 @@ import time
 
 import pytest
 
-from imagetools import ROOT, TIMEOUT, Project
+from imagetools import TIMEOUT, Project
 from pkgimage.image import format as F
+
+# (processes are found through /proc; kills, flock and PR_SET_PDEATHSIG are Linux's)
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 
 MOD = """
     import os
@@ -288,7 +292,7 @@ def test_eight_concurrent_importers_one_build(tmp_path):
     for pr in procs:
         stdout, stderr = pr.communicate(timeout=TIMEOUT)
         assert pr.returncode == 0, stderr
-        out = __import__("json").loads(stdout.strip().splitlines()[-1])
+        out = json.loads(stdout.strip().splitlines()[-1])
         out["_stderr"] = stderr
         outs.append(out)
     for out in outs:

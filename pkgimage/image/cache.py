@@ -124,14 +124,23 @@ def host_cpu():
     try:
         with open(path) as f:
             d = json.load(f)
-        return d["cpu"], d["features"]
-    except (OSError, ValueError, KeyError):
+        cpu, feats = d["cpu"], d["features"]
+        # (checksummed: a damaged feature list that still parses would have builds emit
+        # instructions this CPU lacks, and loads accept them)
+        if d["sha256"] == _host_digest(cpu, feats):
+            return cpu, feats
+    except (OSError, ValueError, KeyError, TypeError):
         pass
     import llvmlite.binding as llvm
     llvm.initialize_native_target()
     cpu, feats = llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()
     try:
-        atomic_write(path, json.dumps({"cpu": cpu, "features": feats}).encode())
+        atomic_write(path, json.dumps({"cpu": cpu, "features": feats,
+                                       "sha256": _host_digest(cpu, feats)}).encode())
     except OSError:
         pass
     return cpu, feats
+
+
+def _host_digest(cpu, feats):
+    return hashlib.sha256(f"{cpu}\n{feats}".encode()).hexdigest()
