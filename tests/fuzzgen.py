@@ -211,7 +211,7 @@ class Program:
             return flt_src(float.fromhex(spec[1]))
         return f"{self.tref(k, spec[2])}({', '.join(self.value_src(k, s) for s in spec[3])})"
 
-    def source(self, k, reference=False):
+    def source(self, k, reference=False, tail=True):
         lines = []
         if reference:
             lines += ["import fuzzref as pk", "from fuzzref import Int64, Float64, Real, Any"]
@@ -228,7 +228,8 @@ class Program:
         for item in self.order[k]:
             lines += self.render(k, item)
             lines.append("")
-        lines += self.tail[k]
+        if tail:
+            lines += self.tail[k]
         return "\n".join(lines) + "\n"
 
     def render(self, k, item):
@@ -281,7 +282,7 @@ class Body:
         self.loops = 0
         self.ids = itertools.count(1)
         self.dead = []
-        self.stmts_left = rng.choice([0, 1, 2, 3, 4, 5, 7])
+        self.stmts_left = rng.choice([0, 1, 2, 3, 4, 5, 6])
 
     # -- helpers ----------------------------------------------------------------------------
     def emit(self, line):

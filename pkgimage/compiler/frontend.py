@@ -184,6 +184,10 @@ class Lowerer:
     # -- entry -------------------------------------------------------------------------------
 
     def lower(self):
+        if isinstance(self.fdef, ast.AsyncFunctionDef):
+            # Called as Python, an ``async def`` returns a coroutine; compiled, it ran the
+            # body and returned its value (found by tests/test_fuzz_frontend.py).
+            self.unsupported(self.fdef, "async def")
         a = self.fdef.args
         if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults:
             self.unsupported(self.fdef, "variadic, keyword or default parameters")
@@ -556,6 +560,12 @@ class Lowerer:
                 self.unsupported(node, "attribute of a type")
             if type(T.typeof(base)).__name__ == "PkType" and \
                     T.typeof(base).__pk_kind__ == "struct":
+                # A field of a global struct constant (``K.p``); any other attribute is the
+                # error a field access of a local would give, not Python's AttributeError
+                # (found by tests/test_fuzz_frontend.py).
+                if node.attr not in dict(T.typeof(base).__pk_fields__):
+                    self.error(node, f"type {T.typeof(base)} has no field {node.attr!r}",
+                               "Attribute")
                 return True, getattr(base, node.attr)
             self.unsupported(node, f"attribute {node.attr!r} of a global "
                                    f"{type(base).__name__}")
