@@ -270,6 +270,7 @@ CATALOG = [
     ("t_ = {x}.nofield_", 0, "static"),
     ("t_ = {x}.__class__", 0, "static"),
     ("t_ = {x}.nofield_.other_", 0, "static"),
+    ("t_ = ({x} if {x} else 1.5).nofield_", 0, "static"),
     ("t_ = abs({x}, {x})", 0, "dispatch"),
     ("t_ = len({x})", 0, "dispatch"),
     ("t_ = min({x})", 0, "dispatch"),
@@ -854,6 +855,14 @@ K = Pt(1)
 def fsp(x: Int64):
     return K.p + K.real  # FUZZMARK
 """, 0),
+    ("""
+import pkgimage as pk
+from pkgimage import Int64
+@pk.generic
+def fsp(x: Int64):
+    y = x if x > 0 else 1.5
+    return y.p  # FUZZMARK
+""", 0),
 ]
 
 
@@ -861,8 +870,9 @@ def fsp(x: Int64):
 @pytest.mark.parametrize("how", ["call", "precompile"])
 def test_fuzz_frontend_special_constructs(loaded, i, how):
     """Closures with ``nonlocal``, ``async def`` methods, generators, a missing field of a
-    global struct constant: located CompileErrors at the first call or at pk.precompile (an
-    ``async def`` method used to run its body; the constant raised AttributeError)."""
+    global struct constant or of a union: located CompileErrors at the first call or at
+    pk.precompile (an ``async def`` method used to run its body; the constant raised
+    AttributeError at compile time, the union at run time)."""
     text, offset = SPECIAL[i]
     mod = loaded.load(text)
     line = def_line(text, "# FUZZMARK") + offset

@@ -363,7 +363,13 @@ def _eval_getfield(ci, v, t, st):
                 return ft, FieldRef(t, i, n)
         raise CompileError(f"type {t} has no field {v.name!r}", ci.ir.filename, st.loc[0],
                            st.loc[1], "Attribute")
-    if T.isconcrete(t):
+    if T.isconcrete(t) or (t.__pk_kind__ == "union" and not any(
+            not T.isconcrete(m) or
+            (m.__pk_kind__ == "struct" and v.name in dict(m.__pk_fields__))
+            for m in t.__pk_members__)):
+        # A union none of whose members has the field (``(x if c else 1.5).p``) is as
+        # certain an error as one concrete type: it used to compile to a run-time getattr
+        # that raised Python's AttributeError (found by tests/test_fuzz_frontend.py).
         raise CompileError(f"type {t} has no field {v.name!r}", ci.ir.filename, st.loc[0],
                            st.loc[1], "Attribute")
     return T.Any, FieldRef(t, -1, v.name)
