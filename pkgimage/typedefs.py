@@ -166,7 +166,8 @@ def _repr(self):
 
 
 def _show(v):
-    return str(v) if isinstance(v, T.np.generic) else repr(v)
+    np = sys.modules.get("numpy")        # (a NumPy scalar exists only once NumPy is imported)
+    return str(v) if np is not None and isinstance(v, np.generic) else repr(v)
 
 
 def _reduce(self):

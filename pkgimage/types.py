@@ -12,7 +12,30 @@ so type equality is identity everywhere else in the package (dispatch caches, in
 
 from __future__ import annotations
 
-import numpy as np
+import math
+import sys
+
+
+class _NumPy:
+    """``np``, imported at its first use.  NumPy is a third of ``import pkgimage`` (about
+    100 ms), and a process that loads images of code on Int64/Float64 scalars never needs it:
+    a NumPy value can only reach pkgimage once the program has imported NumPy itself."""
+
+    def __getattr__(self, name):
+        import numpy
+        globals()["np"] = numpy
+        return getattr(numpy, name)
+
+
+np = _NumPy()
+
+
+def _numpy_if_imported():
+    """The numpy module when the program has imported it (then its types are registered)."""
+    mod = sys.modules.get("numpy")
+    if mod is not None and not _NUMPY_REGISTERED:
+        _register_numpy()
+    return mod
 
 from .errors import InexactError
 
@@ -62,6 +85,16 @@ class PkType(type):
     # Types are compared by identity (they are canonical); keep hashing identity-based too.
     __hash__ = type.__hash__
 
+    def __getattr__(cls, name):
+        # A primitive's NumPy dtype and scalar class, made at the first use (see ``_NumPy``).
+        if name in ("__pk_dtype__", "__pk_pytype__") and "__pk_np_name__" in cls.__dict__:
+            npname = cls.__dict__["__pk_np_name__"]
+            type.__setattr__(cls, "__pk_dtype__", np.dtype(npname))
+            if "__pk_pytype__" not in cls.__dict__:
+                type.__setattr__(cls, "__pk_pytype__", getattr(np, npname))
+            return cls.__dict__[name]
+        raise AttributeError(f"type object {cls.__name__!r} has no attribute {name!r}")
+
 
 def _new_type(name, kind, supertype, base=object, **attrs):
     ns = {"__pk_kind__": kind, "__pk_name__": name, "__pk_super__": supertype,
@@ -83,22 +116,27 @@ Unsigned = _new_type("Unsigned", "abstract", Integer)
 AbstractFloat = _new_type("AbstractFloat", "abstract", Real)
 
 
-def _prim(name, sup, dtype, bits, signed, is_float, pytype):
-    return _new_type(name, "primitive", sup, __pk_dtype__=np.dtype(dtype), __pk_bits__=bits,
-                     __pk_signed__=signed, __pk_float__=is_float, __pk_pytype__=pytype)
+def _prim(name, sup, npname, bits, signed, is_float, pytype=None):
+    """A primitive type; ``npname`` names its NumPy dtype and, unless ``pytype`` (a Python
+    builtin) is given, its scalar class, both looked up at first use."""
+    attrs = dict(__pk_np_name__=npname, __pk_bits__=bits, __pk_signed__=signed,
+                 __pk_float__=is_float)
+    if pytype is not None:
+        attrs["__pk_pytype__"] = pytype
+    return _new_type(name, "primitive", sup, **attrs)
 
 
-Bool = _prim("Bool", Integer, np.bool_, 8, False, False, bool)
-Int8 = _prim("Int8", Signed, np.int8, 8, True, False, np.int8)
-Int16 = _prim("Int16", Signed, np.int16, 16, True, False, np.int16)
-Int32 = _prim("Int32", Signed, np.int32, 32, True, False, np.int32)
-Int64 = _prim("Int64", Signed, np.int64, 64, True, False, int)
-UInt8 = _prim("UInt8", Unsigned, np.uint8, 8, False, False, np.uint8)
-UInt16 = _prim("UInt16", Unsigned, np.uint16, 16, False, False, np.uint16)
-UInt32 = _prim("UInt32", Unsigned, np.uint32, 32, False, False, np.uint32)
-UInt64 = _prim("UInt64", Unsigned, np.uint64, 64, False, False, np.uint64)
-Float32 = _prim("Float32", AbstractFloat, np.float32, 32, True, True, np.float32)
-Float64 = _prim("Float64", AbstractFloat, np.float64, 64, True, True, float)
+Bool = _prim("Bool", Integer, "bool_", 8, False, False, bool)
+Int8 = _prim("Int8", Signed, "int8", 8, True, False)
+Int16 = _prim("Int16", Signed, "int16", 16, True, False)
+Int32 = _prim("Int32", Signed, "int32", 32, True, False)
+Int64 = _prim("Int64", Signed, "int64", 64, True, False, int)
+UInt8 = _prim("UInt8", Unsigned, "uint8", 8, False, False)
+UInt16 = _prim("UInt16", Unsigned, "uint16", 16, False, False)
+UInt32 = _prim("UInt32", Unsigned, "uint32", 32, False, False)
+UInt64 = _prim("UInt64", Unsigned, "uint64", 64, False, False)
+Float32 = _prim("Float32", AbstractFloat, "float32", 32, True, True)
+Float64 = _prim("Float64", AbstractFloat, "float64", 64, True, True, float)
 
 PRIMITIVES = (Bool, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Float32, Float64)
 BUILTIN_ABSTRACT = (Any, Number, Real, Integer, Signed, Unsigned, AbstractFloat)
@@ -109,7 +147,7 @@ Nothing = _new_type("Nothing", "nothing", Any)
 # Any Python object that is not one of ours: dispatch can still select ``::Any`` methods for it.
 PyObject = _new_type("PyObject", "pyobject", Any)
 
-_DTYPE_TO_PRIM = {t.__pk_dtype__: t for t in PRIMITIVES}
+_DTYPE_TO_PRIM = {}           # NumPy dtype -> primitive, filled by _register_numpy
 
 
 # --------------------------------------------------------------------------------------------
@@ -301,12 +339,17 @@ def sig_repr(name, sig):
 # Values
 
 
-_PY_TO_PK = {
-    int: Int64, float: Float64, bool: Bool, type(None): Nothing,
-    np.bool_: Bool, np.int8: Int8, np.int16: Int16, np.int32: Int32, np.int64: Int64,
-    np.uint8: UInt8, np.uint16: UInt16, np.uint32: UInt32, np.uint64: UInt64,
-    np.float32: Float32, np.float64: Float64,
-}
+_PY_TO_PK = {int: Int64, float: Float64, bool: Bool, type(None): Nothing}
+_NUMPY_REGISTERED = False
+
+
+def _register_numpy():
+    """Add NumPy's scalar classes and dtypes to the lookup tables (once NumPy is imported)."""
+    global _NUMPY_REGISTERED
+    for t in PRIMITIVES:
+        _PY_TO_PK.setdefault(getattr(np, t.__pk_np_name__), t)
+        _DTYPE_TO_PRIM[t.__pk_dtype__] = t
+    _NUMPY_REGISTERED = True
 
 
 def register_pytype(pytype, pktype):
@@ -319,14 +362,20 @@ def typeof(v):
     t = _PY_TO_PK.get(type(v))
     if t is not None:
         return t
+    if isinstance(v, BoxedVector):
+        return vector_of(v.eltype)
+    np = _numpy_if_imported()
+    if np is None:
+        return PyObject
+    t = _PY_TO_PK.get(type(v))
+    if t is not None:
+        return t
     if isinstance(v, np.ndarray):
         if v.ndim == 1:
             el = _DTYPE_TO_PRIM.get(v.dtype)
             if el is not None:
                 return vector_of(el)
         return PyObject
-    if isinstance(v, BoxedVector):
-        return vector_of(v.eltype)
     if isinstance(v, np.generic):
         # NumPy scalar classes that alias a listed dtype (``np.longlong`` is int64 on Linux).
         return _DTYPE_TO_PRIM.get(v.dtype, PyObject)
@@ -345,8 +394,9 @@ def isa(v, t) -> bool:
 _INT_RANGES = {}
 for _t in PRIMITIVES:
     if not _t.__pk_float__ and _t is not Bool:
-        info = np.iinfo(_t.__pk_dtype__)
-        _INT_RANGES[_t] = (int(info.min), int(info.max))
+        _b = _t.__pk_bits__
+        _INT_RANGES[_t] = (-(1 << (_b - 1)), (1 << (_b - 1)) - 1) if _t.__pk_signed__ \
+            else (0, (1 << _b) - 1)
 
 
 def convert(t, v):
@@ -368,7 +418,7 @@ def convert(t, v):
         return t.__pk_pytype__(float(v)) if t is Float64 else np.float32(v)
     if src.__pk_float__:
         fv = float(v)
-        if not np.isfinite(fv) or fv != int(fv):
+        if not math.isfinite(fv) or fv != int(fv):
             raise InexactError(f"InexactError: {t}({fv!r})")
         iv = int(fv)
     else:
@@ -385,11 +435,14 @@ def convert(t, v):
 
 def to_python(v):
     """Canonical Python value of anything typeof accepts (NumPy Int64/Float64 scalars become int/float)."""
-    if type(v) is np.int64:
+    tv = type(v)
+    if tv is int or tv is float or tv is bool or "numpy" not in sys.modules:
+        return v
+    if tv is np.int64:
         return int(v)
-    if type(v) is np.float64:
+    if tv is np.float64:
         return float(v)
-    if type(v) is np.bool_:
+    if tv is np.bool_:
         return bool(v)
     return v
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from .. import types as T
 from ..errors import BoundsError, DivideError, ErrorException, InexactError
 
@@ -172,7 +170,7 @@ def pow_int(a, b):
 # -- float arithmetic -------------------------------------------------------------------------
 
 def _f(t, v):
-    return float(v) if t is T.Float64 else np.float32(v)
+    return float(v) if t is T.Float64 else T.np.float32(v)
 
 
 @_def("add_float", _same_prim(is_float))
