@@ -316,3 +316,24 @@ def test_canonical_python_values():
     assert type(Int8(3)) is np.int8
     assert type(Float32(0.5)) is np.float32
     assert type(Bool(1)) is bool
+
+
+def test_import_pkgimage_does_not_import_numpy_and_numpy_values_work_once_imported():
+    """NumPy is a third of ``import pkgimage``: it is imported only when first needed, and
+    NumPy values imported later still map to their pkgimage types."""
+    import subprocess
+    import sys
+    code = """
+import sys
+import pkgimage as pk
+before = "numpy" in sys.modules
+x = pk.Int64(3) + 0, pk.typeof(2.5), pk.Int8(5)       # Int8 values are NumPy scalars
+import numpy as np
+print(before, type(x[2]).__name__, pk.typeof(np.int8(3)), pk.typeof(np.float32(1.0)),
+      pk.typeof(np.arange(3)), pk.typeof(np.int64(7)), pk.Int8(300 - 299) == np.int8(1))
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env={**__import__("os").environ, "PKGIMAGE_AUTO": "0"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["False", "int8", "Int8", "Float32", "Vector[Int64]", "Int64",
+                                "True"]
