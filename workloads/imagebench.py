@@ -162,9 +162,24 @@ def _fail(what, p):
                        f"{err[-4000:]}")
 
 
-def build(w: Workdir, src: Path, modname: str, cache: Path) -> float:
-    """Wall seconds of the whole ``python -m pkgimage build MOD`` process."""
+def build(w: Workdir, src: Path, modname: str, cache: Path, deep: bool = False) -> float:
+    """Wall seconds of the whole ``python -m pkgimage build MOD`` process.
+
+    ``deep``: instead, the per-module build (``build --in-process MOD``, what the command
+    starts for each module) on a thread with a 1 GiB stack and no recursion limit
+    (``deep_stack_code``): pkgimage's compiler recurses once per level of a call chain and
+    hits Python's default limit from a depth of about 200 ("expression nested too deeply")."""
     argv = [sys.executable, "-m", "pkgimage", "build", "--quiet", modname]
+    if deep:
+        argv = [sys.executable, "-c", deep_stack_code(
+            "import runpy, sys\n"
+            f"sys.argv = ['pkgimage', 'build', '--in-process', '--quiet', {modname!r}]\n"
+            "try:\n"
+            "    runpy.run_module('pkgimage', run_name='__main__', alter_sys=True)\n"
+            "    out = 0\n"
+            "except SystemExit as e:\n"
+            "    out = e.code or 0\n")
+            + "sys.exit(res[0] if res else 1)\n"]
     t0 = time.perf_counter()
     p = subprocess.run(argv, env=w.env(src, cache), cwd=w.path, capture_output=True,
                        timeout=TIMEOUT)
