@@ -127,9 +127,25 @@ def _cpu_model():
     return platform.processor() or platform.machine()
 
 
+def _commit():
+    """The repository's commit, "+dirty" when tracked files differ from it (others may be
+    editing the tree while a run goes on: the figures belong to this commit at best)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        head = subprocess.run(["git", "-C", root, "rev-parse", "--short=12", "HEAD"],
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "-uno", "--", ".",
+                                ":!workloads/results"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (head + ("+dirty" if dirty else "")) or None
+
+
 def machine() -> dict:
     info = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "commit": _commit(),
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
         "platform": platform.platform(),
@@ -149,7 +165,8 @@ def machine() -> dict:
 
 
 def machine_markdown(m: dict) -> str:
-    return (f"{m['date']} — {m['cores']} cores, {m['cpu']}; {m['platform']}; "
+    return (f"{m['date']}{' (commit ' + m['commit'] + ')' if m.get('commit') else ''} — "
+            f"{m['cores']} cores, {m['cpu']}; {m['platform']}; "
             f"Python {m['python']}, NumPy {m['numpy']}, llvmlite {m['llvmlite']} "
             f"(LLVM {m['llvm']}), numba {m['numba'] or 'absent'}, "
             f"plum-dispatch {m['plum-dispatch'] or 'absent'}")
