@@ -244,3 +244,18 @@ def test_inference_result_is_cached_per_method_instance():
     assert fib(12) == 144
     assert ci_of(fib, (Int64,)) is ci
     assert methodinstance(fib, (Int64,)).cache is ci
+
+
+def test_a_call_chain_far_deeper_than_pythons_recursion_limit_compiles(load_module):
+    """Inference recurses into callees: a chain of 1,500 functions needs far more frames than
+    Python's default limit of 1,000 (it failed from a depth of ~200)."""
+    import sys
+    n = 1500
+    src = ["import pkgimage as pk", "from pkgimage import Int64", "",
+           "@pk.generic", "def f_0(x: Int64):", "    return x + 1", ""]
+    for i in range(1, n):
+        src += ["@pk.generic", f"def f_{i}(x: Int64):", f"    return f_{i - 1}(x) + 1", ""]
+    mod = load_module("\n".join(src))
+    limit = sys.getrecursionlimit()
+    assert getattr(mod, f"f_{n - 1}")(1) == n + 1
+    assert sys.getrecursionlimit() == limit          # restored afterwards

@@ -9,6 +9,8 @@ Python-level call cache is dropped so the next call recompiles.
 
 from __future__ import annotations
 
+import sys
+
 from .. import types as T
 from ..errors import AmbiguityError, MethodError
 from . import codegen
@@ -95,18 +97,40 @@ def ensure_native(ci, want_entry=True):
     return ci.native.entry
 
 
+# Inference, like Julia's, recurses into callees: a call chain N functions deep needs a few
+# dozen Python frames per level, past Python's default limit of 1,000 frames at a depth of
+# ~200 ("expression nested too deeply").  Since Python 3.11, calls between Python functions
+# do not consume C stack, so the compiler raises the limit while it runs (a chain of 3,000
+# functions compiles in the main thread).
+DEEP_RECURSION_LIMIT = 200_000
+
+
+class _RoomForDeepChains:
+    def __enter__(self):
+        self.old = sys.getrecursionlimit()
+        if self.old < DEEP_RECURSION_LIMIT:
+            sys.setrecursionlimit(DEEP_RECURSION_LIMIT)
+
+    def __exit__(self, *exc):
+        if sys.getrecursionlimit() == DEEP_RECURSION_LIMIT and self.old < DEEP_RECURSION_LIMIT:
+            sys.setrecursionlimit(self.old)
+
+
+
 def compile_instance(function, argtypes):
     """Infer and compile ``function`` for concrete ``argtypes``; returns the CodeInstance."""
     method = function.dispatch(tuple(argtypes))
-    ci = typeinf(method_instance(method, tuple(argtypes)))
-    if all(T.isconcrete(t) for t in argtypes):
-        ensure_native(ci)
+    with _RoomForDeepChains():
+        ci = typeinf(method_instance(method, tuple(argtypes)))
+        if all(T.isconcrete(t) for t in argtypes):
+            ensure_native(ci)
     return ci
 
 
 def entry_for(function, method, argtypes):
-    ci = _fresh(typeinf(method_instance(method, argtypes)))
-    return ensure_native(ci)
+    with _RoomForDeepChains():
+        ci = _fresh(typeinf(method_instance(method, argtypes)))
+        return ensure_native(ci)
 
 
 def precompile(function, argtypes):
