@@ -249,7 +249,7 @@ class Program:
         m = obj
         params = []
         for p, T in zip(m.pnames, m.sig):
-            if T == ANY and (hash((self.pid, m.fn.name, p)) & 3) == 0:
+            if T == ANY and sum(map(ord, self.pid + m.fn.name + p)) % 4 == 0:
                 params.append(p)                   # unannotated means Any
             else:
                 params.append(f"{p}: {self.tref(k, T)}")
@@ -1255,7 +1255,7 @@ def _spec_types(spec):
 def make_steps(P, rng):
     mods = list(range(P.nmod))
     rng.shuffle(mods)
-    loaded, steps, pending = set(), [], list(P.calls)
+    loaded, steps, pending, early = set(), [], list(P.calls), []
     rng.shuffle(pending)
     for k in mods:
         if k in loaded:
@@ -1266,6 +1266,9 @@ def make_steps(P, rng):
             if c[2] <= loaded and rng.random() < 0.25:
                 steps.append(["call", c[0], c[1]])
                 pending.remove(c)
-    for c in pending:
+                early.append(c)
+    # every call, and again those made before the last import: code compiled then must not
+    # be reused where the modules loaded since changed what it calls
+    for c in pending + early:
         steps.append(["call", c[0], c[1]])
     return steps

@@ -115,14 +115,12 @@ def reference(P, key):
     sources = {P.modname(k): P.source(k, reference=True) for k in range(P.nmod)}
     finder = _RefFinder(sources)
     sys.meta_path.insert(0, finder)
-    old_limit = sys.getrecursionlimit()
     try:
         return fuzzdriver.run_program(P.steps[key], fuzzref)
     finally:
         sys.meta_path.remove(finder)
         for name in sources:
             sys.modules.pop(name, None)
-        sys.setrecursionlimit(old_limit)
 
 
 def check_reference(P, key, res):
