@@ -743,7 +743,14 @@ class Body:
             a, b, c = self.e_num(d - 1), self.e_num(d - 1), self.e_num(d - 1)
             o1, o2 = self.rng.choice(["<", "<="]), self.rng.choice(["<", "<=", "!="])
             return f"({a.code} {o1} {b.code} {o2} {c.code})"
+        if r < 0.7:
+            return f"(not {self.cond(d - 1)})"
         if r < 0.75:
+            structs = self.P.visible_structs(self.k)      # struct equality: field by field
+            if structs:
+                a = self.e_struct(self.rng.choice(structs), d - 1)
+                b = self.e_struct(self.rng.choice(structs), d - 1)
+                return f"({a.code} {self.rng.choice(['==', '!='])} {b.code})"
             return f"(not {self.cond(d - 1)})"
         if r < 0.9:
             return f"({self.cond(d - 1)} {self.rng.choice(['and', 'or'])} {self.cond(d - 1)})"

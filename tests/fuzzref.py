@@ -11,8 +11,9 @@ Types are Python classes: ``Any > Number > Real > {Integer > Signed > Int64, Abs
 Float64}``; ``@abstract`` and ``@struct`` rebuild the class under its declared parent (or
 ``Any``); struct constructors convert like Julia's default constructors (an ``Int64`` into a
 ``Float64`` field becomes a float, a non-integral float into an ``Int64`` field is an
-``InexactError``).  ``precompile``, ``generating_output`` and ``precompilation`` do nothing:
-they are the compile-time side of pkgimage, which a plain-Python run does not have.
+``InexactError``); structs compare field by field.  ``precompile``, ``generating_output``
+and ``precompilation`` do nothing: they are the compile-time side of pkgimage, which a
+plain-Python run does not have.
 """
 
 import operator
@@ -173,9 +174,14 @@ def struct(cls):
     def __repr__(self):
         return f"{cls.__name__}({', '.join(repr(getattr(self, n)) for n in names)})"
 
+    def __eq__(self, other):          # field by field, as pkgimage compares structs
+        return type(other) is type(self) and \
+            all(getattr(self, n) == getattr(other, n) for n in names)
+
     ns = {
         "__module__": cls.__module__, "__qualname__": cls.__qualname__, "__slots__": names,
         "__rfields__": names, "__init__": __init__, "__repr__": __repr__,
+        "__eq__": __eq__, "__hash__": None,
         "__add__": lambda a, b: base.add(a, b), "__radd__": lambda a, b: base.add(b, a),
         "__sub__": lambda a, b: base.sub(a, b), "__rsub__": lambda a, b: base.sub(b, a),
         "__mul__": lambda a, b: base.mul(a, b), "__rmul__": lambda a, b: base.mul(b, a),
