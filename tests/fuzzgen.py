@@ -1122,6 +1122,19 @@ def generate(index, params):
                 break
             k = rng.choice(mods)
             sig = tuple(rng.choice(decl_choices(k)) for _ in range(fn.arity))
+            if fn.methods and rng.random() < 0.35:
+                # a narrower method in a module loaded later, where possible: importing it
+                # changes what earlier compiled calls resolve to
+                base = rng.choice(fn.methods)
+                later = [j for j in mods if j > base.module and base.module in P.vis[j]] \
+                    or [base.module]
+                k2 = rng.choice(later)
+                i = rng.randrange(fn.arity)
+                narrower = [T for T in decl_choices(k2) if T != base.sig[i]
+                            and P.dsub(T, base.sig[i]) and P.conc(T)]
+                if narrower:
+                    k = k2
+                    sig = base.sig[:i] + (rng.choice(narrower),) + base.sig[i + 1:]
             if fn.op and all(T in (INT, FLT, REAL, ANY) for T in sig):
                 continue
             if any(m.sig == sig for m in fn.methods):
