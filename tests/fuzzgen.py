@@ -81,10 +81,6 @@ class Ex:
         self.code, self.tset, self.bound = code, frozenset(tset), bound
 
 
-def _num_bound(v):
-    return abs(v)
-
-
 # -- literals ------------------------------------------------------------------------------
 
 INT_LITS = [0, 1, -1, 2, 3, 5, 7, 10, -3, 100, -100, 12345, 2 ** 20, -(2 ** 20), 999983]
@@ -145,7 +141,8 @@ class Program:
         return [t.name for t in self.structs() if t.module in self.vis[k]]
 
     def visible_abstracts(self, k):
-        return [t.name for t in self.types.values() if t.kind == "abstract" and t.module in self.vis[k]]
+        return [t.name for t in self.types.values()
+                if t.kind == "abstract" and t.module in self.vis[k]]
 
     def ancestors(self, tname):
         out = []
@@ -662,7 +659,8 @@ class Body:
         if ft == INT:
             return self.wrap(self.e_int(d), IFACE)
         if ft == FLT:
-            e = self.e_int(d) if self.chance(0.15) else self.e_float(d)   # Int64 -> Float64 field: converted
+            # now and then an Int64 for a Float64 field: the constructor converts it
+            e = self.e_int(d) if self.chance(0.15) else self.e_float(d)
             return self.wrap(e, IFACE)
         if ft == REAL:
             return self.wrap(self.e_num(d), IFACE)
@@ -723,14 +721,15 @@ class Body:
             elif len(gen) > 1 and d > 0 and self.chance(0.25):
                 c1, c2 = self.rng.sample(gen, 2)
                 a, b = self.e_exact(c1, d - 1), self.e_exact(c2, d - 1)
+                a, b = [self.wrap(x, IFACE) if x.tset <= NUM else x for x in (a, b)]
                 e = Ex(f"({a.code} if {self.cond(d - 1)} else {b.code})", {c1, c2},
                        max(a.bound, b.bound))
             elif T == REAL and self.chance(0.3):
                 e = self.e_num(d)
             else:
                 e = self.e_exact(self.rng.choice(gen), d)
-        if e.tset & NUM:
-            e = self.wrap(e, IFACE)
+        if e.tset <= NUM:
+            e = self.wrap(e, IFACE)     # (numbers in a set with structs are wrapped apiece)
         return e
 
     # -- conditions ---------------------------------------------------------------------------
@@ -811,7 +810,9 @@ class Body:
         e = self.any_expr(self.depth())
         name = self.fresh("t")
         self.emit(f"{name} = {e.code}")
-        self.declare(Var(name, e.tset, max(e.bound, 1000) if e.tset & NUM else None))
+        # numbers in a set with structs are all within IFACE (e_decl), and stay so
+        bound = max(e.bound, 1000) if e.tset <= NUM else IFACE if e.tset & NUM else None
+        self.declare(Var(name, e.tset, bound))
 
     def value_for(self, v, d):
         ts = v.tset
@@ -826,12 +827,14 @@ class Body:
             vs = self.vars(lambda w: w.tset and w.tset <= ts and w is not v)
             if gen and (not vs or self.chance(0.7)):
                 e = self.e_exact(self.rng.choice(gen), d)
+                if e.tset <= NUM:
+                    e = self.wrap(e, IFACE)
             elif vs:
                 w = self.rng.choice(vs)
                 e = Ex(w.name, w.tset, w.bound or 0)
             else:
                 raise Fail
-        if e.tset & NUM:
+        if e.tset <= NUM:
             e = self.wrap(e, v.bound)
         return e
 

@@ -128,16 +128,6 @@ def _value(spec, mod):
     return getattr(mod, spec[2])(*[_value(s, mod) for s in spec[3]])
 
 
-def method_span(text, fname_line):
-    """(first, last) line of the function whose ``def`` is at ``fname_line``."""
-    tree = ast.parse(text)
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
-                node.lineno == fname_line:
-            return node.lineno, node.end_lineno
-    raise AssertionError(f"no def at line {fname_line}")
-
-
 def def_line(text, marker):
     lines = text.splitlines()
     for i, ln in enumerate(lines, 1):
@@ -550,7 +540,8 @@ class Gen:
         if k == 7:
             return ast.Pass()
         if k == 8:
-            return ast.If(test=e(), body=self.body(d), orelse=self.body(d) if self.chance(0.4) else [])
+            return ast.If(test=e(), body=self.body(d),
+                          orelse=self.body(d) if self.chance(0.4) else [])
         if k == 9:
             return ast.While(test=e(), body=self.body(d) + [ast.Break()],
                              orelse=self.body(d) if self.chance(0.1) else [])
@@ -743,7 +734,6 @@ def run_mutant_case(ld, rng, whole_body):
         tree = ast.parse(text)
         fdef = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
                     and n.lineno == line)
-        index = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)].index(fdef)
         globs = [t.name for t in P.types.values()] + [f.name for f in P.fns] + \
                 [c[0] for c in P.consts]
         g = Gen(rng, _local_names(fdef) + globs)
@@ -774,7 +764,6 @@ def run_mutant_case(ld, rng, whole_body):
         return "bad", f"CompileError not located in a method of the module: {e}", new
     except Exception as e:
         return "bad", f"{type(e).__name__}: {e}", new
-    del index
     return ("compiled" if ok else "no_method"), None, None
 
 

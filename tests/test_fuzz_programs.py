@@ -19,10 +19,10 @@ and later imports invalidate what they compiled).  Each program's results must b
 
 Default (``make test``): 200 programs through (a)/(b), and a sample of 20 of them (about 45
 modules, all built in one ``pkgimage build -j2`` call) through (c): building costs 0.3-0.5 s
-per module, so (c) gets the smaller sample.  ``PKGIMAGE_FUZZ=long`` (``make fuzz``): 3000 programs through
-(a)/(b) and 300 through (c), with fresh random draws each run (default mode is derandomized,
-so CI is deterministic).  A failure prints each failing program's sources, steps and both
-results; ``PKGIMAGE_FUZZ_KEEP=DIR`` keeps the generated sources there and
+per module, so (c) gets the smaller sample.  ``PKGIMAGE_FUZZ=long`` (``make fuzz``): 3000
+programs through (a)/(b) and 300 through (c), with fresh random draws each run (default mode
+is derandomized, so CI is deterministic).  A failure prints each failing program's sources,
+steps and both results; ``PKGIMAGE_FUZZ_KEEP=DIR`` keeps the generated sources there and
 ``PKGIMAGE_FUZZ_PROGRAMS=N`` changes the number of programs.
 """
 
@@ -168,7 +168,7 @@ def start(proj, progs, key, tag):
     return proc, out, err
 
 
-def finish(job, progs):
+def finish(job, progs, key):
     """Wait for a driver process; its results by program id, its loader statistics, and a
     description of how it ended when it did not end well (the program it was running)."""
     proc, out, err = job
@@ -192,7 +192,7 @@ def finish(job, progs):
         trouble = f"exit status {proc.returncode}"
     if trouble:
         culprit = next((P for P in progs if P.pid not in results), None)
-        what = describe(culprit, "a") if culprit else ""
+        what = describe(culprit, key) if culprit else ""
         trouble = f"driver process {trouble} while running {culprit and culprit.pid}:\n" \
                   f"{err.read()[-4000:]}\n{what}"
     out.close()
@@ -235,7 +235,7 @@ def test_fuzz_programs_jit_process_matches_plain_python(tmp_path):
             batch = pending.pop(0)
             running.append((start(proj, batch, "a", f"jit{len(pending)}"), batch))
         job, batch = running.pop(0)
-        res, _, trouble = finish(job, batch)
+        res, _, trouble = finish(job, batch, "a")
         results.update(res)
         if trouble:
             troubles.append(trouble)
@@ -260,7 +260,7 @@ def test_fuzz_programs_images_built_elsewhere_match_plain_python(tmp_path):
     r = proj.build("-j2", *mods, check=False)
     assert r.returncode == 0, f"build failed:\n{r.stdout[-4000:]}\n{r.stderr[-4000:]}"
     t_build = time.monotonic() - t0
-    res, stats, trouble = finish(start(proj, progs, "b", "img"), progs)
+    res, stats, trouble = finish(start(proj, progs, "b", "img"), progs, "b")
     assert not trouble, trouble
     err = (proj.root / "img.err").read_text()
     assert "Recompiling" not in err and "unusable" not in err, err[-3000:]
