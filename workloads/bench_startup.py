@@ -241,7 +241,7 @@ FLOOR = {"python -c pass": "0.6", "python -c 'import pkgimage'": "tab:orange",
 
 
 def plot(rows, axes):
-    from matplotlib.ticker import FormatStrFormatter
+    from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter
     floors = {r["impl"]: r["median"] / 1e3 for r in rows if r["figure"] == "floor"}
     for ax, wl in zip(axes, WORKLOADS):
         fig = f"{wl} time to first result"
@@ -267,9 +267,14 @@ def plot(rows, axes):
                             xytext=(0, 2), fontsize=6, color=color)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(FixedLocator([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5,
+                                                 10, 20, 50, 100, 200, 500]))
         ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-        ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
-        ax.tick_params(axis="y", which="minor", labelsize=6)
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ns = sorted({r["N"] for r in rows if r["figure"] == fig})
+        if ns:
+            ax.set_xticks(ns, [str(n) for n in ns])
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.margins(x=0.15)
         ax.set_xlabel("N (DemoPkg types)" if wl == "DemoPkg" else "N (functions in the chain)")
         ax.set_title(f"{wl}: fresh process to first result", fontsize=10)
