@@ -11,8 +11,8 @@ the equivalent numba functions (``imagebench.py`` writes them into a temporary f
   chaining them (numba cannot cache ``jitclass`` code).
 * **chain** (N = 10, 100, 300): ``f_0(x) = x + 1; f_i(x) = f_{i-1}(x) + 1``,
   ``print(f_{N-1}(1))``.  Both compilers recurse once per level of the chain, past Python's
-  default limits (numba from a depth of about 80, pkgimage from about 200: "expression
-  nested too deeply"), so every chain process, of either implementation, cold or warm, runs
+  default limits (numba from a depth of about 80; pkgimage from about 200, "expression
+  nested too deeply", until 80e28f5), so every chain process, of either implementation, cold or warm, runs
   the import and the call on a thread with a 1 GiB stack and no recursion limit (the thread
   costs well under a millisecond), and the chain's image is built by the per-module build
   (``pkgimage build --in-process``) run the same way.

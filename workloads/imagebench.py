@@ -168,7 +168,8 @@ def build(w: Workdir, src: Path, modname: str, cache: Path, deep: bool = False) 
     ``deep``: instead, the per-module build (``build --in-process MOD``, what the command
     starts for each module) on a thread with a 1 GiB stack and no recursion limit
     (``deep_stack_code``): pkgimage's compiler recurses once per level of a call chain and
-    hits Python's default limit from a depth of about 200 ("expression nested too deeply")."""
+    hit Python's default limit from a depth of about 200 ("expression nested too deeply")
+    until 80e28f5; kept so that every chain process runs the same way."""
     argv = [sys.executable, "-m", "pkgimage", "build", "--quiet", modname]
     if deep:
         argv = [sys.executable, "-c", deep_stack_code(
