@@ -8,12 +8,25 @@ import sys
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
+_INSIDE: dict = {}       # code file name -> is it pkgimage's own (not its base library)?
+
+
+def _inside(fn):
+    r = _INSIDE.get(fn)
+    if r is None:
+        r = _INSIDE[fn] = (os.path.abspath(fn).startswith(_PKG_DIR + os.sep)
+                           and "/pkgimage/base/" not in fn)
+    return r
+
+
 def caller_location():
-    """(file, line) of the first frame outside pkgimage: the user's definition site."""
+    """(file, line) of the first frame outside pkgimage: the user's definition site.
+
+    (Memoised per file name: an image load defines a thousand types through here.)"""
     f = sys._getframe(1)
     while f is not None:
         fn = f.f_code.co_filename
-        if not os.path.abspath(fn).startswith(_PKG_DIR + os.sep) or "/pkgimage/base/" in fn:
+        if not _inside(fn):
             return (fn, f.f_lineno)
         f = f.f_back
     return ("<unknown>", 0)
