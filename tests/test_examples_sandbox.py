@@ -202,7 +202,6 @@ def _gone_or_zombie(pid, wait=5.0):
         time.sleep(0.05)
 
 
-@pytest.mark.skipif(shutil.which("sleep") is None, reason="needs the sleep command")
 def test_leaves_tasks_builds_promptly_kills_what_it_left_and_loads(tmp_path):
     cache, pidfile = tmp_path / "cache", tmp_path / "sleep.pid"
     r = _build(cache, LEAVES_TASKS, "leaves_tasks", LEAVES_TASKS_PIDFILE=pidfile)

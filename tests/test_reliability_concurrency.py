@@ -448,21 +448,24 @@ def test_read_only_cache_folder_before_import_injected(tmp_path):
 
 @pytest.fixture
 def mount_tmpfs(tmp_path):
-    """``mount_tmpfs(path, size_kb, ro=False)``: a real tmpfs (needs root; skips otherwise)."""
+    """``mount_tmpfs(path, size_kb, ro=False)``: mount a real tmpfs there and return True, or
+    return False where that is impossible (not root, no mount permission in a container, or
+    ``PKGIMAGE_TEST_NO_MOUNT=1``): the test then injects the same failure instead of
+    skipping, so it always asserts the behaviour."""
     mounted = []
 
     def mount(path, size_kb, ro=False):
-        if os.geteuid() != 0:
-            pytest.skip("a real tmpfs needs root")
         path.mkdir(exist_ok=True)
+        if os.geteuid() != 0 or os.environ.get("PKGIMAGE_TEST_NO_MOUNT") == "1":
+            return False
         r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k,mode=755",
                             "tmpfs", str(path)], capture_output=True, text=True)
         if r.returncode != 0:
-            pytest.skip(f"cannot mount a tmpfs: {r.stderr.strip()}")
+            return False
         mounted.append(path)
         if ro:
             subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)
-        return path
+        return True
 
     yield mount
     for path in reversed(mounted):
@@ -471,21 +474,22 @@ def mount_tmpfs(tmp_path):
 
 def test_read_only_cache_folder_for_real(tmp_path, mount_tmpfs):
     p = Rel(tmp_path, sleep=0.0)
-    if os.geteuid() == 0:
-        mount_tmpfs(p.cache, 256, ro=True)
-    else:
-        p.cache.mkdir()
-        p.cache.chmod(0o555)
-    out = p.run_json(PROBE, PKGIMAGE_AUTO=None)
+    inject = {}
+    if not mount_tmpfs(p.cache, 256, ro=True):
+        if os.geteuid() == 0:              # root writes through mode bits: inject EROFS
+            inject = {"PKGIMAGE_TEST_INJECT": "erofs"}
+        else:
+            p.cache.chmod(0o555)
+    real_ro = os.geteuid() == 0
+    out = p.run_json(PROBE, PKGIMAGE_AUTO=None, **inject)
     assert results(out) == expected(1)
     lines = out["_stderr"].splitlines()
     assert len(lines) == 1 and lines[0].startswith(
         f"pkgimage: not building an image for relmod: the cache folder {p.cache} cannot be "
         f"written ("), lines
     r = subprocess.run([sys.executable, "-m", "pkgimage", "build", "--in-process", "relmod"],
-                       env=p.env(), capture_output=True, text=True, timeout=TIMEOUT)
-    _one_line_build_failure(r, "Read-only file system" if os.geteuid() == 0
-                            else "Permission denied")
+                       env=p.env(**inject), capture_output=True, text=True, timeout=TIMEOUT)
+    _one_line_build_failure(r, "Read-only file system" if real_ro else "Permission denied")
 
 
 @pytest.mark.parametrize("free_kb", [12, 0])
@@ -493,23 +497,27 @@ def test_disk_full_for_real(tmp_path, mount_tmpfs, free_kb):
     """A tmpfs with room for the lock files but not for the image (12 KB free), or with no
     room at all (the build lock's owner record cannot be written)."""
     p = Rel(tmp_path, sleep=0.0)
-    mount_tmpfs(p.cache, 64)
-    filler = p.cache / "filler"
-    with open(filler, "wb", buffering=0) as f:      # fill it up, then give some back
-        try:
-            while True:
-                f.write(b"\0" * 4096)
-        except OSError:
-            pass
-    with open(filler, "r+b") as f:
-        f.truncate(max(0, os.path.getsize(filler) - free_kb * 1024))
-    out = p.run_json(PROBE, PKGIMAGE_AUTO=None)
+    inject = {}
+    if mount_tmpfs(p.cache, 64):
+        filler = p.cache / "filler"
+        with open(filler, "wb", buffering=0) as f:      # fill it up, then give some back
+            try:
+                while True:
+                    f.write(b"\0" * 4096)
+            except OSError:
+                pass
+        with open(filler, "r+b") as f:
+            f.truncate(max(0, os.path.getsize(filler) - free_kb * 1024))
+    else:
+        # No tmpfs here: every write of the build proper fails with ENOSPC instead.
+        inject = {"PKGIMAGE_TEST_INJECT": "enospc", "PKGIMAGE_TEST_INJECT_WHEN": "build"}
+    out = p.run_json(PROBE, PKGIMAGE_AUTO=None, **inject)
     assert results(out) == expected(1)
     assert out["_stderr"] == "Precompiling relmod\n"
     wait_quiet(p.cache)
     assert p.images() == [] and p.temporaries() == [], p.files()
     r = subprocess.run([sys.executable, "-m", "pkgimage", "build", "--in-process", "relmod"],
-                       env=p.env(), capture_output=True, text=True, timeout=TIMEOUT)
+                       env=p.env(**inject), capture_output=True, text=True, timeout=TIMEOUT)
     _one_line_build_failure(r, "No space left on device")
     assert p.images() == [] and p.temporaries() == [], p.files()
     out = p.run_json(PROBE)

@@ -9,7 +9,7 @@ post-close workload leaves, on purpose:
 * an asyncio event loop running forever in a thread, with a task that never completes,
 * a TCP socket listening on 127.0.0.1 (an ephemeral port), with a thread accepting on it,
 * an open file,
-* a subprocess (``sleep 1000``),
+* a subprocess (a Python process sleeping 1000 s),
 
 and stores some of them in module globals.  None of it reaches the image: the workload runs
 in a forked sandbox, after the module was closed and checkpointed; the sandbox sends back
@@ -24,6 +24,7 @@ import asyncio
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 
@@ -85,7 +86,7 @@ def _workload():
     f.write(b"left open by the workload")
 
     # 5. a spawned subprocess
-    proc = subprocess.Popen(["sleep", "1000"])
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1000)"])
     pidfile = os.environ.get("LEAVES_TASKS_PIDFILE")
     if pidfile:
         with open(pidfile, "w") as pf:
