@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import sys
 
-from .. import types as T
-
 
 def _type_modules(t, out):
     k = t.__pk_kind__

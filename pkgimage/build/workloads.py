@@ -56,20 +56,26 @@ def _find_pyproject(path):
         d = parent
 
 
-def load_workload_files(module):
-    """Execute the workload files ``pyproject.toml`` names for the package of ``module``."""
+def workload_paths(src, modname=None):
+    """The workload files ``[tool.pkgimage] workloads`` of the ``pyproject.toml`` above
+    ``src`` lists: for module ``modname`` when the table is keyed by module, all of them when
+    ``modname`` is None.  (Shared by the build and ``pkgimage build``'s dependency scan.)"""
     import tomllib
-    pp = _find_pyproject(module.__file__)
+    pp = _find_pyproject(src)
     if pp is None:
         return []
     with open(pp, "rb") as f:
         conf = tomllib.load(f).get("tool", {}).get("pkgimage", {})
     files = conf.get("workloads", [])
     if isinstance(files, dict):
-        files = files.get(module.__name__, [])
+        files = [f for m, fs in files.items() if modname is None or m == modname for f in fs]
+    return [os.path.join(os.path.dirname(pp), f) for f in files]
+
+
+def load_workload_files(module):
+    """Execute the workload files ``pyproject.toml`` names for the package of ``module``."""
     loaded = []
-    for rel in files:
-        path = os.path.join(os.path.dirname(pp), rel)
+    for path in workload_paths(module.__file__, module.__name__):
         modname = f"_pkgimage_workload_{module.__name__}_{len(loaded)}"
         code = compile(open(path).read(), path, "exec")
         mod = pytypes.ModuleType(modname)

@@ -31,8 +31,7 @@ from .. import types as T
 from ..errors import CompileError
 from . import inference as INF
 from . import intrinsics
-from .instances import CodeInstance
-from .ir import Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic, Raise, Return, Use
+from .ir import Branch, Call, Const, GetField, Goto, Intrinsic, Raise, Return, Use
 
 I1 = ir.IntType(1)
 I8 = ir.IntType(8)

@@ -23,7 +23,7 @@ from .. import types as T
 from ..errors import CompileError
 from . import intrinsics
 from .ir import (Assign, Block, Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic,
-                 IRFunction, Raise, Return, Use)
+                 IRFunction, Raise, Return, Use, expr_uses, term_uses)
 
 # Filled by pkgimage.base at import (kept as a table so this module does not import base).
 BASE: dict = {}
@@ -652,23 +652,6 @@ class Lowerer:
         return self.emit(Const(None), node)
 
 
-def _uses(st):
-    v = st.value
-    if isinstance(v, (Use, GetField)):
-        return (v.var,)
-    return getattr(v, "args", ())
-
-
-def _term_uses(t):
-    if isinstance(t, Branch):
-        return (t.cond,)
-    if isinstance(t, Return):
-        return (t.var,)
-    if isinstance(t, Raise):
-        return tuple(p.var for p in t.value.parts if isinstance(p, Use))
-    return ()
-
-
 def _guard_unassigned(blocks, srcvars):
     """Python raises ``UnboundLocalError`` when a local is read on a path that never assigned
     it; native code would read an uninitialised slot.  Find the reads of source locals that
@@ -719,14 +702,14 @@ def _guard_unassigned(blocks, srcvars):
             must = set(frozenset.intersection(*(must_out[p] for p in ps)))
             may = set().union(*(may_out[p] for p in ps))
         for k, st in enumerate(b.stmts):
-            for u in _uses(st):
+            for u in expr_uses(st.value):
                 if u in srcvars and u not in must:
                     guards.append((bid, k, u, u in may, st.loc))
                     must.add(u)
             if st.dst in srcvars:
                 must.add(st.dst)
                 may.add(st.dst)
-        for u in _term_uses(b.term):
+        for u in term_uses(b.term):
             if u in srcvars and u not in must:
                 guards.append((bid, len(b.stmts), u, u in may, b.term.loc))
                 must.add(u)

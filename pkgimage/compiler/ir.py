@@ -133,3 +133,23 @@ class IRFunction:
                 lines.append(f"    {s.dst} = {s.value}")
             lines.append(f"    {b.term}")
         return "\n".join(lines)
+
+
+def expr_uses(v):
+    """The variables an expression reads."""
+    if isinstance(v, (Use, GetField)):
+        return (v.var,)
+    if isinstance(v, (Call, Intrinsic)):
+        return v.args
+    return ()
+
+
+def term_uses(t):
+    """The variables a block terminator reads."""
+    if isinstance(t, Branch):
+        return (t.cond,)
+    if isinstance(t, Return):
+        return (t.var,)
+    if isinstance(t, Raise):
+        return tuple(p.var for p in t.value.parts if isinstance(p, Use))
+    return ()

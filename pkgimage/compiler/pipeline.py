@@ -83,7 +83,6 @@ def ensure_native(ci, want_entry=True):
             f.linkage = "internal"
     wrapper = mg.add_wrapper(ci) if need_wrapper else None
     exported = ([ci.symbol] if ci in todo else []) + ([wrapper] if wrapper else [])
-    defined = [c.symbol for c in todo] + ([wrapper] if wrapper else [])
     externals = {sym: c.native.address for sym, c in mg.externals.items()}
     obj = jit.emit_object(mg.module)
     addrs = jit.link(obj, exported, externals, mg.consts)

@@ -12,27 +12,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .ir import Branch, Call, ErrorMsg, GetField, Intrinsic, IRFunction, Raise, Return, Use
-
-
-def _expr_uses(v):
-    if isinstance(v, Use):
-        return (v.var,)
-    if isinstance(v, (Call, Intrinsic)):
-        return v.args
-    if isinstance(v, GetField):
-        return (v.var,)
-    return ()
-
-
-def _term_uses(t):
-    if isinstance(t, Branch):
-        return (t.cond,)
-    if isinstance(t, Return):
-        return (t.var,)
-    if isinstance(t, Raise):
-        return tuple(p.var for p in t.value.parts if isinstance(p, Use))
-    return ()
+from .ir import (Branch, Call, ErrorMsg, GetField, Intrinsic, IRFunction, Raise, Return, Use,
+                 expr_uses, term_uses)
 
 
 class _UnionFind:
@@ -108,7 +89,7 @@ def split_slots(f: IRFunction) -> IRFunction:
             continue
         cur = dict(ins[b.id])
         for i, st in enumerate(b.stmts):
-            for u in _expr_uses(st.value):
+            for u in expr_uses(st.value):
                 ds = cur.get(u)
                 if ds:
                     it = iter(ds)
@@ -117,7 +98,7 @@ def split_slots(f: IRFunction) -> IRFunction:
                         uf.union(first, d)
                     use_def[(b.id, i, u)] = first
             cur[st.dst] = frozenset((stmt_def[(b.id, i)],))
-        for u in _term_uses(b.term):
+        for u in term_uses(b.term):
             ds = cur.get(u)
             if ds:
                 it = iter(ds)

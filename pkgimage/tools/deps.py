@@ -123,26 +123,13 @@ def imported_names(src, modname, is_pkg=False):
 
 
 def workload_files(src):
-    """The workload files ``pyproject.toml`` lists for the package of ``src``."""
-    d = os.path.dirname(os.path.abspath(src))
-    while True:
-        pp = os.path.join(d, "pyproject.toml")
-        if os.path.exists(pp):
-            break
-        parent = os.path.dirname(d)
-        if parent == d:
-            return []
-        d = parent
+    """The workload files ``pyproject.toml`` lists for the package of ``src`` (an unreadable
+    ``pyproject.toml`` adds none: the build itself will say what is wrong with it)."""
+    from ..build.workloads import workload_paths
     try:
-        import tomllib
-        with open(pp, "rb") as f:
-            conf = tomllib.load(f).get("tool", {}).get("pkgimage", {})
+        return workload_paths(src)
     except (OSError, ValueError):
         return []
-    files = conf.get("workloads", [])
-    if isinstance(files, dict):
-        files = [f for fs in files.values() for f in fs]
-    return [os.path.join(d, f) for f in files]
 
 
 def direct_deps(name):

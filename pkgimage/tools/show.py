@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 
 from ..image import format as F
 from ..image.lock import image_of, stale_reason
@@ -131,7 +130,7 @@ def show(name, as_json=False):
     print(f"  build id    {info['build_id']}")
     print(f"  built for   Python {info['python']}, pkgimage {info['pkgimage']}, "
           f"llvmlite {info['llvmlite']}, CPU {info['cpu']}")
-    print(f"  status      " + ("up to date" if info["stale"] is None else
+    print("  status      " + ("up to date" if info["stale"] is None else
                                 f"STALE: {info['stale']}"))
     deps = info["deps"]
     print("  depends on  " + (", ".join(f"{d} ({b[:12]})" for d, b in deps.items())

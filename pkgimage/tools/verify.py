@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 
-from . import ToolError, child_env
+from . import child_env
 from .deps import plan
 from .imagediff import diff_image
 
