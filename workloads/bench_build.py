@@ -64,18 +64,6 @@ def _row(figure, impl, s, unit, ratio=None, vs="", note="", n=None):
             "ratio": ratio, "vs": vs, "note": note}
 
 
-def _summ(samples, scale=1.0):
-    return benchlib.summary([x * scale for x in samples])
-
-
-def _paired(a, b):
-    return benchlib.paired_ratio({"samples": a}, {"samples": b})
-
-
-def _med(x):
-    return benchlib.summary(x)["median"]
-
-
 class Env:
     def __init__(self, work: int, n_modules: int):
         self._tmp = tempfile.TemporaryDirectory(prefix="pkgimage-buildbench-")
@@ -226,42 +214,42 @@ def _run(e, quick, work):
     j2 = [r["wall"] for r in runs[2]]
     sums = [sum(r["times"].values()) for r in runs[1]]
     bounds = [lower_bound(r["times"]) for r in runs[1]]
-    rows.append(_row(env_fig, "-j 1", _summ(j1), "s", 1.0, "-j 1",
+    rows.append(_row(env_fig, "-j 1", benchlib.summary_of(j1), "s", 1.0, "-j 1",
                      f"{reps} repeat(s); afterwards total{nm - 1}(3) loaded {loaded} "
                      "instances from the images, compiled 0", nm))
-    rows.append(_row(env_fig, "-j 2", _summ(j2), "s",
-                     _paired(j2, j1), "-j 1", n=nm))
+    rows.append(_row(env_fig, "-j 2", benchlib.summary_of(j2), "s",
+                     benchlib.paired(j2, j1), "-j 1", n=nm))
     rows.append(_row(env_fig, "speedup -j 1 / -j 2",
-                     _summ([a / b for a, b in zip(j1, j2)]), "x",
+                     benchlib.summary_of([a / b for a, b in zip(j1, j2)]), "x",
                      note="2 cores shared with other jobs", n=nm))
     rows.append(_row(env_fig, "lower bound for -j 2",
-                     _summ([b for b, _ in bounds]), "s", _paired([b for b, _ in bounds], j2),
-                     "-j 2", f"max(sum / 2, critical path {_med([c for _, c in bounds]):.2f} s) "
+                     benchlib.summary_of([b for b, _ in bounds]), "s", benchlib.paired([b for b, _ in bounds], j2),
+                     "-j 2", f"max(sum / 2, critical path {benchlib.median_of([c for _, c in bounds]):.2f} s) "
                              "of the -j 1 module times", nm))
     per_mod = [t for r in runs[1] for t in r["times"].values()]
     per_mod2 = [t for r in runs[2] for t in r["times"].values()]
-    rows.append(_row("module build time (from the summary)", "-j 1", _summ(per_mod), "s",
+    rows.append(_row("module build time (from the summary)", "-j 1", benchlib.summary_of(per_mod), "s",
                      note=f"over {len(per_mod)} module builds"))
-    rows.append(_row("module build time (from the summary)", "-j 2", _summ(per_mod2), "s",
-                     _med(per_mod2) / _med(per_mod), "-j 1",
+    rows.append(_row("module build time (from the summary)", "-j 2", benchlib.summary_of(per_mod2), "s",
+                     benchlib.median_of(per_mod2) / benchlib.median_of(per_mod), "-j 1",
                      "two builds at once share the cores (ratio of medians)"))
     rows.append(_row(env_fig, "sum of module times (-j 1)",
-                     _summ(sums), "s", _paired(sums, j1), "-j 1", n=nm))
+                     benchlib.summary_of(sums), "s", benchlib.paired(sums, j1), "-j 1", n=nm))
     rows.append(_row(env_fig, "scheduler overhead (-j 1)",
-                     _summ([a - b for a, b in zip(j1, sums)]), "s",
+                     benchlib.summary_of([a - b for a, b in zip(j1, sums)]), "s",
                      note="wall - sum of module times: the parent process", n=nm))
     ref = proc["python -c 'import pkgimage'"]
     for k, s in proc.items():
-        rows.append(_row("fresh process", k, _summ(s, 1e3), "ms", _paired(s, ref),
+        rows.append(_row("fresh process", k, benchlib.summary_of(s, 1e3), "ms", benchlib.paired(s, ref),
                          "import pkgimage"))
     triv = proc["trivial module, build child (--in-process)"]
     rows.append(_row("fresh-process overhead per module", "trivial build - import pkgimage",
-                     _summ([a - b for a, b in zip(triv, ref)], 1e3), "ms",
+                     benchlib.summary_of([a - b for a, b in zip(triv, ref)], 1e3), "ms",
                      note="the build machinery beyond importing pkgimage"))
-    share = [nm * _med(triv) / x for x in j1]
+    share = [nm * benchlib.median_of(triv) / x for x in j1]
     rows.append(_row("fresh-process overhead per module", "share of the -j 1 build",
-                     _summ([100 * x for x in share]), "%",
-                     note=f"{nm} x {_med(triv) * 1e3:.0f} ms (trivial build) / "
+                     benchlib.summary_of([100 * x for x in share]), "%",
+                     note=f"{nm} x {benchlib.median_of(triv) * 1e3:.0f} ms (trivial build) / "
                           "-j 1 wall"))
     rows.append(_row("schedule of the last runs", "module@start-end (s)", None, "",
                      note="; ".join(f"-j {j}: " + " ".join(

@@ -43,23 +43,6 @@ def _reps(quick):
     return 3 if quick else 5
 
 
-def _row(figure, n, impl, s, unit, ratio=None, vs="", target="", met=None, note=""):
-    return {"figure": figure, "N": n, "impl": impl,
-            "median": None if s is None else s["median"],
-            "min": None if s is None else s["min"],
-            "max": None if s is None else s["max"], "unit": unit,
-            "ratio": ratio, "vs": vs, "target": target,
-            "met": None if met is None else ("yes" if met else "NO"), "note": note}
-
-
-def _summ(samples, scale=1.0):
-    return benchlib.summary([x * scale for x in samples])
-
-
-def _paired(a, b):
-    return benchlib.paired_ratio({"samples": a}, {"samples": b})
-
-
 # --------------------------------------------------------------------------------------------
 
 
@@ -113,33 +96,33 @@ def _run(w, quick):
                    f"({im[0]['native_entries']} with a native entry), 0 compiled, "
                    f"llvmlite not imported")
         note_co = f"{co[0]['compiled']} instances compiled at the first call"
-        rows.append(_row("DemoPkg import pkgimage", n, "image",
-                         _summ([x["pkgimage_s"] for x in im], 1e3), "ms"))
-        rows.append(_row("DemoPkg import DemoPkg", n, "image",
-                         _summ([x["import_s"] for x in im], 1e3), "ms",
-                         _paired([x["import_s"] for x in im], [x["import_s"] for x in co]),
+        rows.append(benchlib.figure_row("DemoPkg import pkgimage", n, "image",
+                         benchlib.summary_of([x["pkgimage_s"] for x in im], 1e3), "ms"))
+        rows.append(benchlib.figure_row("DemoPkg import DemoPkg", n, "image",
+                         benchlib.summary_of([x["import_s"] for x in im], 1e3), "ms",
+                         benchlib.paired([x["import_s"] for x in im], [x["import_s"] for x in co]),
                          "cold", note="restores the module from the image"))
-        rows.append(_row("DemoPkg import DemoPkg", n, "cold",
-                         _summ([x["import_s"] for x in co], 1e3), "ms",
+        rows.append(benchlib.figure_row("DemoPkg import DemoPkg", n, "cold",
+                         benchlib.summary_of([x["import_s"] for x in co], 1e3), "ms",
                          note="runs the top level"))
         tgt = n == demo_ns[-1]
-        fi = _summ([x["first_s"] for x in im], 1e3)
-        rows.append(_row("DemoPkg first call f(5)", n, "image", fi, "ms",
+        fi = benchlib.summary_of([x["first_s"] for x in im], 1e3)
+        rows.append(benchlib.figure_row("DemoPkg first call f(5)", n, "image", fi, "ms",
                          target="<= 5 ms" if tgt else "",
                          met=fi["median"] <= 5 if tgt else None, note=note_im))
-        rows.append(_row("DemoPkg first call f(5)", n, "cold",
-                         _summ([x["first_s"] for x in co], 1e3), "ms", note=note_co))
+        rows.append(benchlib.figure_row("DemoPkg first call f(5)", n, "cold",
+                         benchlib.summary_of([x["first_s"] for x in co], 1e3), "ms", note=note_co))
         sp = [c["first_s"] / i["first_s"] for i, c in zip(im, co)]
-        rows.append(_row("DemoPkg first call speedup", n, "cold / image", _summ(sp), "x",
+        rows.append(benchlib.figure_row("DemoPkg first call speedup", n, "cold / image", benchlib.summary_of(sp), "x",
                          target=">= 100x" if tgt else "",
                          met=benchlib.summary(sp)["median"] >= 100 if tgt else None))
-        rows.append(_row("DemoPkg second call f(5)", n, "image",
-                         _summ([x["second_s"] for x in im], 1e6), "us"))
+        rows.append(benchlib.figure_row("DemoPkg second call f(5)", n, "image",
+                         benchlib.summary_of([x["second_s"] for x in im], 1e6), "us"))
         tot_i = [x["import_s"] + x["first_s"] for x in im]
         tot_c = [x["import_s"] + x["first_s"] for x in co]
-        rows.append(_row("DemoPkg import + first call", n, "image", _summ(tot_i, 1e3), "ms",
-                         _paired(tot_i, tot_c), "cold", note="after import pkgimage"))
-        rows.append(_row("DemoPkg import + first call", n, "cold", _summ(tot_c, 1e3), "ms",
+        rows.append(benchlib.figure_row("DemoPkg import + first call", n, "image", benchlib.summary_of(tot_i, 1e3), "ms",
+                         benchlib.paired(tot_i, tot_c), "cold", note="after import pkgimage"))
+        rows.append(benchlib.figure_row("DemoPkg import + first call", n, "cold", benchlib.summary_of(tot_c, 1e3), "ms",
                          note="after import pkgimage"))
 
     # -- load time vs cached instances (figure 2) ----------------------------------------------
@@ -157,22 +140,22 @@ def _run(w, quick):
         imp = [x["import_s"] for x in res]
         ins = [x["install_s"] for x in res]
         note = f"{k} instances loaded ({res[0]['native_entries']} native entries)"
-        rows.append(_row("image load: import", k, "pkgimage", _summ(imp, 1e3), "ms", note=note))
-        rows.append(_row("image load: import per instance", k, "pkgimage",
-                         _summ(imp, 1e6 / k), "us", target="<= 10 us",
+        rows.append(benchlib.figure_row("image load: import", k, "pkgimage", benchlib.summary_of(imp, 1e3), "ms", note=note))
+        rows.append(benchlib.figure_row("image load: import per instance", k, "pkgimage",
+                         benchlib.summary_of(imp, 1e6 / k), "us", target="<= 10 us",
                          met=1e6 * benchlib.summary(imp)["median"] / k <= 10))
-        rows.append(_row("image load: install_code", k, "pkgimage", _summ(ins, 1e3), "ms",
-                         _paired(ins, imp), "import",
+        rows.append(benchlib.figure_row("image load: install_code", k, "pkgimage", benchlib.summary_of(ins, 1e3), "ms",
+                         benchlib.paired(ins, imp), "import",
                          note="validate edges, link, install"))
-        rows.append(_row("image load: install_code per instance", k, "pkgimage",
-                         _summ(ins, 1e6 / k), "us", target="<= 10 us",
+        rows.append(benchlib.figure_row("image load: install_code per instance", k, "pkgimage",
+                         benchlib.summary_of(ins, 1e6 / k), "us", target="<= 10 us",
                          met=1e6 * benchlib.summary(ins)["median"] / k <= 10))
         per_inst[k] = (benchlib.summary(imp)["median"], benchlib.summary(ins)["median"])
     if len(per_inst) >= 2:
         (k1, (i1, c1)), (k2, (i2, c2)) = sorted(per_inst.items())[-2:]
         for what, t1, t2 in (("import", i1, i2), ("install_code", c1, c2)):
             slope = math.log(t2 / t1) / math.log(k2 / k1)
-            rows.append(_row(f"image load: {what} growth", f"{k1}-{k2}", "pkgimage",
+            rows.append(benchlib.figure_row(f"image load: {what} growth", f"{k1}-{k2}", "pkgimage",
                              {"median": slope, "min": None, "max": None}, "log-log slope",
                              target="<= 1.1 (linear)", met=slope <= 1.1,
                              note=f"{(t2 - t1) / (k2 - k1) * 1e6:.1f} us per added instance"))
@@ -182,24 +165,24 @@ def _run(w, quick):
         files = ib.image_files(demo_cache[n], "DemoPkg")
         k = first[n]["image"][0]["loaded_instances"]
         size = files["pkgi"] + files["so"]
-        rows.append(_row("DemoPkg build (whole process)", n, "pkgimage build",
-                         _summ(build_s[n]), "s"))
-        rows.append(_row("DemoPkg image size", n, ".pkgi + .so", _summ([size / 1024]), "KiB",
+        rows.append(benchlib.figure_row("DemoPkg build (whole process)", n, "pkgimage build",
+                         benchlib.summary_of(build_s[n]), "s"))
+        rows.append(benchlib.figure_row("DemoPkg image size", n, ".pkgi + .so", benchlib.summary_of([size / 1024]), "KiB",
                          note=f".pkgi {files['pkgi'] / 1024:.0f} KiB, .so "
                               f"{files['so'] / 1024:.0f} KiB; sidecar .pkgi.code "
                               f"{files['code'] / 1024:.0f} KiB"))
-        rows.append(_row("DemoPkg image size per instance", n, ".pkgi + .so",
-                         _summ([size / k]), "B",
+        rows.append(benchlib.figure_row("DemoPkg image size per instance", n, ".pkgi + .so",
+                         benchlib.summary_of([size / k]), "B",
                          note=f"{k} instances ({first[n]['image'][0]['native_entries']} "
                               f"with native code)"))
     for n in load_ns:
         files = ib.image_files(load_cache[n], f"many{n}")
         k = loads[n][0]["loaded_instances"]
         size = files["pkgi"] + files["so"]
-        rows.append(_row("load-time module build (whole process)", k, "pkgimage build",
-                         _summ([load_build[n]]), "s", note=f"1 run; {n} precompile calls"))
-        rows.append(_row("load-time module image size per instance", k, ".pkgi + .so",
-                         _summ([size / k]), "B",
+        rows.append(benchlib.figure_row("load-time module build (whole process)", k, "pkgimage build",
+                         benchlib.summary_of([load_build[n]]), "s", note=f"1 run; {n} precompile calls"))
+        rows.append(benchlib.figure_row("load-time module image size per instance", k, ".pkgi + .so",
+                         benchlib.summary_of([size / k]), "B",
                          note=f".pkgi {files['pkgi'] / 1024:.0f} KiB, .so "
                               f"{files['so'] / 1024:.0f} KiB"))
     return rows

@@ -54,27 +54,6 @@ def _sizes(quick):
     return {"DemoPkg": (10, 100, 1000), "chain": (10, 100, 300)}
 
 
-def _row(figure, n, impl, s, unit, ratio=None, vs="", target="", met=None, note=""):
-    return {"figure": figure, "N": n, "impl": impl,
-            "median": None if s is None else s["median"],
-            "min": None if s is None else s["min"],
-            "max": None if s is None else s["max"], "unit": unit,
-            "ratio": ratio, "vs": vs, "target": target,
-            "met": None if met is None else ("yes" if met else "NO"), "note": note}
-
-
-def _summ(samples, scale=1.0):
-    return benchlib.summary([x * scale for x in samples])
-
-
-def _paired(a, b):
-    return benchlib.paired_ratio({"samples": a}, {"samples": b})
-
-
-def _med(x):
-    return benchlib.summary(x)["median"]
-
-
 class Cmd:
     """One fresh-process command: its module folder, pkgimage cache, code, expected output
     and numba cache (``fresh``: emptied before every run)."""
@@ -180,54 +159,54 @@ def _run(w, quick):
 
     rows = []
     ref = timed["import pkgimage"]
-    rows.append(_row("floor", None, "python -c pass", _summ(timed["pass"], 1e3), "ms",
-                     _paired(timed["pass"], ref), "import pkgimage"))
-    rows.append(_row("floor", None, "python -c 'import pkgimage'", _summ(ref, 1e3), "ms",
+    rows.append(benchlib.figure_row("floor", None, "python -c pass", benchlib.summary_of(timed["pass"], 1e3), "ms",
+                     benchlib.paired(timed["pass"], ref), "import pkgimage"))
+    rows.append(benchlib.figure_row("floor", None, "python -c 'import pkgimage'", benchlib.summary_of(ref, 1e3), "ms",
                      1.0, "import pkgimage"))
     if numba:
-        rows.append(_row("floor", None, "python -c 'import numba'",
-                         _summ(timed["import numba"], 1e3), "ms",
-                         _paired(timed["import numba"], ref), "import pkgimage"))
+        rows.append(benchlib.figure_row("floor", None, "python -c 'import numba'",
+                         benchlib.summary_of(timed["import numba"], 1e3), "ms",
+                         benchlib.paired(timed["import numba"], ref), "import pkgimage"))
     for wl in WORKLOADS:
         if ("cdll", wl) in timed:
             n = sizes[wl][-1]
-            rows.append(_row("floor", n, f"ctypes.CDLL({wl} image .so) alone",
-                             _summ(timed[("cdll", wl)], 1e3), "ms",
-                             _paired(timed[("cdll", wl)], ref), "import pkgimage"))
+            rows.append(benchlib.figure_row("floor", n, f"ctypes.CDLL({wl} image .so) alone",
+                             benchlib.summary_of(timed[("cdll", wl)], 1e3), "ms",
+                             benchlib.paired(timed[("cdll", wl)], ref), "import pkgimage"))
     for wl in WORKLOADS:
         fig = f"{wl} time to first result"
         for n in sizes[wl]:
             t = {impl: timed.get((impl, wl, n)) for impl in IMPLS}
             cold, image = t["pkgimage cold"], t["pkgimage image"]
-            over = (_med(image) - _med(ref)) * 1e3
+            over = (benchlib.median_of(image) - benchlib.median_of(ref)) * 1e3
             note_im = (f"image built in {built[(wl, n)]:.2f} s; "
                        f"{over:.0f} ms over python -c 'import pkgimage'")
             if numba:
                 nbc, nbw = t["numba cold"], t["numba warm"]
-                r = _paired(image, nbw)
-                rows.append(_row(fig, n, "pkgimage image", _summ(image, 1e3), "ms", r,
+                r = benchlib.paired(image, nbw)
+                rows.append(benchlib.figure_row(fig, n, "pkgimage image", benchlib.summary_of(image, 1e3), "ms", r,
                                  "numba warm", f"<= {TARGET}x numba warm", r <= TARGET,
                                  note_im))
-                rows.append(_row(fig, n, "numba warm", _summ(nbw, 1e3), "ms", 1.0,
+                rows.append(benchlib.figure_row(fig, n, "numba warm", benchlib.summary_of(nbw, 1e3), "ms", 1.0,
                                  "numba warm",
                                  note=f"cache filled by a first run of "
                                       f"{fill[('numba warm', wl, n)]:.1f} s; "
-                                      f"{(_med(nbw) - _med(timed['import numba'])) * 1e3:.0f}"
+                                      f"{(benchlib.median_of(nbw) - benchlib.median_of(timed['import numba'])) * 1e3:.0f}"
                                       " ms over python -c 'import numba'"))
-                rows.append(_row(fig, n, "pkgimage cold", _summ(cold, 1e3), "ms",
-                                 _paired(cold, nbc), "numba cold"))
-                rows.append(_row(fig, n, "numba cold", _summ(nbc, 1e3), "ms", 1.0,
+                rows.append(benchlib.figure_row(fig, n, "pkgimage cold", benchlib.summary_of(cold, 1e3), "ms",
+                                 benchlib.paired(cold, nbc), "numba cold"))
+                rows.append(benchlib.figure_row(fig, n, "numba cold", benchlib.summary_of(nbc, 1e3), "ms", 1.0,
                                  "numba cold", note="cache=True, emptied cache"))
             else:
-                rows.append(_row(fig, n, "pkgimage image", _summ(image, 1e3), "ms",
+                rows.append(benchlib.figure_row(fig, n, "pkgimage image", benchlib.summary_of(image, 1e3), "ms",
                                  note=note_im + "; numba not installed"))
-                rows.append(_row(fig, n, "pkgimage cold", _summ(cold, 1e3), "ms"))
-            rows.append(_row(fig, n, "pkgimage cold / image",
-                             _summ([c / i for c, i in zip(cold, image)]), "x",
+                rows.append(benchlib.figure_row(fig, n, "pkgimage cold", benchlib.summary_of(cold, 1e3), "ms"))
+            rows.append(benchlib.figure_row(fig, n, "pkgimage cold / image",
+                             benchlib.summary_of([c / i for c, i in zip(cold, image)]), "x",
                              note="whole-process speedup of the image"))
             if numba:
-                rows.append(_row(fig, n, "numba cold / warm",
-                                 _summ([c / i for c, i in zip(nbc, nbw)]), "x"))
+                rows.append(benchlib.figure_row(fig, n, "numba cold / warm",
+                                 benchlib.summary_of([c / i for c, i in zip(nbc, nbw)]), "x"))
     return rows
 
 

@@ -46,6 +46,30 @@ def paired_ratio(a: dict, b: dict) -> float:
     return statistics.median(x / y for x, y in zip(a["samples"], b["samples"], strict=True))
 
 
+def summary_of(samples, scale=1.0) -> dict:
+    """``summary`` of the samples times ``scale`` (seconds to ms: 1e3)."""
+    return summary([x * scale for x in samples])
+
+
+def paired(a, b) -> float:
+    """``paired_ratio`` of two lists of samples taken repeat by repeat."""
+    return paired_ratio({"samples": a}, {"samples": b})
+
+
+def median_of(samples) -> float:
+    return summary(samples)["median"]
+
+
+def figure_row(figure, n, impl, s, unit, ratio=None, vs="", target="", met=None, note=""):
+    """One table row of a figure: ``s`` a ``summary`` (or None), ``met`` a bool (or None)."""
+    return {"figure": figure, "N": n, "impl": impl,
+            "median": None if s is None else s["median"],
+            "min": None if s is None else s["min"],
+            "max": None if s is None else s["max"], "unit": unit,
+            "ratio": ratio, "vs": vs, "target": target,
+            "met": None if met is None else ("yes" if met else "NO"), "note": note}
+
+
 def _timer(fn, args):
     # The call site is ordinary Python code, as a user's would be: ``f(a, b)``.
     names = [f"a{i}" for i in range(len(args))]
