@@ -6,10 +6,11 @@ __version__ = "0.1.0"
 
 from .errors import (AmbiguityError, BoundsError, CompileError, DivideError, ErrorException,
                      ImageError, InexactError, MethodError, PkError)
-from .types import (AbstractFloat, Any, Bool, Bottom, Float32, Float64, Int8, Int16, Int32,
-                    Int64, Integer, Nothing, Number, PyObject, Real, Signed, UInt8, UInt16, UInt32, UInt64,
-                    Union, Unsigned, Vector, isa, isconcrete, issubtype, typeintersect, typeof)
-from .typedefs import abstract, struct
+from .types import (AbstractFloat, Any, Array, Bool, Bottom, Float32, Float64, Int8, Int16,
+                    Int32, Int64, Integer, Matrix, Nothing, Number, PyObject, Real, Signed, Tuple,
+                    TypeVar, UInt8, UInt16, UInt32, UInt64, Union, UnionAll, Unsigned, Vararg,
+                    Vector, isa, isconcrete, issubtype, typeintersect, typeof)
+from .typedefs import Generic, abstract, struct
 from .dispatch import (GenericFunction, Method, detect_ambiguities, function, generic, methods,
                        which, world_counter)
 from .constructors import constructor

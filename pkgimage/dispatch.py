@@ -47,13 +47,16 @@ def world_counter() -> int:
 class Method:
     """One definition of a generic function for a signature (a tuple of types)."""
 
+    # ``sig`` is the signature type: ``Tuple[...]`` of the parameters' types (the last a
+    # ``Vararg`` for ``*args``) under the UnionAlls of the method's type variables, as
+    # Julia's ``Method.sig``.  A plain tuple of types is accepted and converted.
     __slots__ = ("function", "sig", "pyfunc", "module", "file", "line", "argnames",
                  "primary_world", "deleted_world", "source", "context", "__weakref__")
 
     def __init__(self, function, sig, pyfunc, module, file, line, argnames, source=None,
                  context=None):
         self.function = function
-        self.sig = sig
+        self.sig = T.as_sigtype(sig)
         self.pyfunc = pyfunc
         self.module = module
         self.file = file
@@ -72,11 +75,32 @@ class Method:
     def location(self):
         return f"{self.file}:{self.line}"
 
+    @property
+    def params(self):
+        """The parameters' types (the last a Vararg for ``*args``)."""
+        return T.sig_params(self.sig)[1]
+
+    @property
+    def sparam_vars(self):
+        """The method's type variables (Julia's ``where`` clause), outermost first."""
+        return T.sig_params(self.sig)[0]
+
+    @property
+    def isva(self):
+        ps = self.params
+        return bool(ps) and isinstance(ps[-1], T.Vararg)
+
     def sigstr(self):
         parts = []
-        for n, t in zip(self.argnames, self.sig):
-            parts.append(n if t is T.Any else f"{n}::{t}")
-        return f"{self.function.name}(" + ", ".join(parts) + ")"
+        for n, t in zip(self.argnames, self.params):
+            if isinstance(t, T.Vararg):
+                parts.append(f"{n}::{T._pname(t.T)}...")
+            else:
+                parts.append(n if t is T.Any else f"{n}::{T._pname(t)}")
+        s = f"{self.function.name}(" + ", ".join(parts) + ")"
+        if self.sparam_vars:
+            s += " where {" + ", ".join(v.where_repr() for v in self.sparam_vars) + "}"
+        return s
 
     def __repr__(self):
         return f"{self.sigstr()} in {self.module} at {self.file}:{self.line}"
@@ -86,17 +110,22 @@ class Method:
 
 
 def method_sort_key(m):
-    return (m.function.module, m.function.qualname, len(m.sig),
-            tuple(T.type_sort_key(t) for t in m.sig))
+    ps = m.params
+    return (m.function.module, m.function.qualname, len(ps),
+            tuple(T.type_sort_key(t) if not isinstance(t, T.Vararg) else ("~", t.__pk_name__)
+                  for t in ps), len(m.sparam_vars), T.sig_repr("", m.sig))
 
 
 def morespecific(a, b) -> bool:
     """Is signature ``a`` strictly more specific than signature ``b``?"""
-    return T.sig_issubtype(a, b) and not T.sig_issubtype(b, a)
+    from .subtyping import morespecific as _ms
+    return _ms(T.as_sigtype(a), T.as_sigtype(b))
 
 
 def sig_equal(a, b) -> bool:
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+    """The same signature type (``a <: b`` and ``b <: a``; identity for the usual case)."""
+    a, b = T.as_sigtype(a), T.as_sigtype(b)
+    return a is b or (T.issubtype(a, b) and T.issubtype(b, a))
 
 
 # --------------------------------------------------------------------------------------------
@@ -234,8 +263,10 @@ class GenericFunction:
         return m
 
     def applicable(self, argtypes):
+        from .subtyping import match
         n = len(argtypes)
-        return [m for m in self.methods if len(m.sig) == n and T.sig_issubtype(argtypes, m.sig)]
+        tt = T.tuple_type(*argtypes)
+        return [m for m in self.methods if T.sig_accepts(m.sig, n) and match(tt, m.sig)[0]]
 
     def _lookup(self, argtypes):
         app = self.applicable(argtypes)
@@ -257,8 +288,9 @@ class GenericFunction:
             return "\n".join(lines)
 
         def closeness(m):
-            same_arity = len(m.sig) == len(argtypes)
-            matching = sum(1 for a, t in zip(argtypes, m.sig) if T.issubtype(a, t))
+            same_arity = T.sig_accepts(m.sig, len(argtypes))
+            matching = sum(1 for a, t in zip(argtypes, m.params)
+                           if not isinstance(t, T.Vararg) and T.issubtype(a, t))
             return (not same_arity, -matching, method_sort_key(m))
 
         cands = sorted(self.methods, key=closeness)[:3]
@@ -273,6 +305,8 @@ class GenericFunction:
         fix = cands[0].sig
         for m in cands[1:]:
             fix = T.sig_intersect(fix, m.sig) or fix
+        if not isinstance(fix, tuple):
+            fix = tuple(argtypes)
         lines += ["", "Possible fix, define", f"  {T.sig_repr(self.name, fix)}"]
         return "\n".join(lines)
 
@@ -322,27 +356,46 @@ def _resolve_annotation(fn, name, ann, loc):
         except Exception as e:
             raise TypeError(f"{fmt_loc(loc)}: method {fn.__name__}: annotation of {name!r} "
                             f"({ann!r}) cannot be evaluated: {e}") from None
-    if not T.is_pktype(ann):
+    try:
+        return T.from_annotation(ann)
+    except TypeError:
         raise TypeError(f"{fmt_loc(loc)}: method {fn.__name__}: parameter {name!r} is annotated "
                         f"with {ann!r}, which is not a pkgimage type (use Int64, Float64, Real, a "
-                        f"@pk.struct, Union[...], Vector[...], ... or no annotation for Any)")
-    return ann
+                        f"@pk.struct, Union[...], Vector[...], Tuple[...], a pk.TypeVar, ... or "
+                        f"no annotation for Any)") from None
 
 
 def signature_of(fn):
-    """(argnames, signature) from a Python function's parameters and annotations."""
+    """(argnames, signature type) from a Python function's parameters and annotations.
+
+    TypeVars in the annotations become the method's ``where`` variables (in order of first
+    appearance); ``*args: T`` is Julia's ``args::T...`` (a ``Vararg`` last parameter)."""
     loc = function_location(fn)
     code = fn.__code__
     flags = code.co_flags
-    if flags & 0x04 or flags & 0x08 or code.co_kwonlyargcount:
-        raise TypeError(f"{fmt_loc(loc)}: method {fn.__name__}: *args, **kwargs and keyword-only "
+    if flags & 0x08 or code.co_kwonlyargcount:
+        raise TypeError(f"{fmt_loc(loc)}: method {fn.__name__}: **kwargs and keyword-only "
                         f"parameters are not supported in generic function methods")
     if fn.__defaults__:
         raise TypeError(f"{fmt_loc(loc)}: method {fn.__name__}: default parameter values are not "
                         f"supported (define a method with fewer arguments instead)")
     names = code.co_varnames[:code.co_argcount]
     anns = getattr(fn, "__annotations__", {}) or {}
-    sig = tuple(_resolve_annotation(fn, n, anns[n], loc) if n in anns else T.Any for n in names)
+    params = [_resolve_annotation(fn, n, anns[n], loc) if n in anns else T.Any for n in names]
+    if flags & 0x04:
+        va = code.co_varnames[code.co_argcount]
+        el = _resolve_annotation(fn, va, anns[va], loc) if va in anns else T.Any
+        if isinstance(el, T.Vararg):
+            el = el.T
+        params.append(T.make_vararg(el))
+        names = names + (va,)
+    for n, p in zip(names, params):
+        if isinstance(p, T.Vararg) and n != names[-1]:
+            raise TypeError(f"{fmt_loc(loc)}: method {fn.__name__}: parameter {n!r}: Vararg "
+                            f"is only allowed for *args")
+    sig = T.tuple_type(*params)
+    for v in reversed(T.where_vars(params)):
+        sig = T.UnionAll(v, sig)
     return tuple(names), sig
 
 
@@ -407,7 +460,8 @@ def generic(fn=None, *, source=None):
     if fn is None:
         return lambda f: generic(f, source=source)
     existing = fn.__globals__.get(fn.__name__)
-    if T.is_pktype(existing) and existing.__pk_kind__ in ("struct", "primitive"):
+    if T.is_pktype(existing) and T.unwrap_unionall(existing)[1].__pk_kind__ in \
+            ("struct", "primitive"):
         # ``@pk.generic def DemoType1(d: AbstractDemoType)``: a constructor method, as in Julia.
         from .constructors import constructor
         add_method(constructor(existing), fn, source=source)
@@ -443,8 +497,8 @@ def methods_defined_in(module):
 
 def _union_pieces(sig):
     """The union-free signatures whose union is ``sig``."""
-    return itertools.product(*(t.__pk_members__ if t.__pk_kind__ == "union" else (t,)
-                               for t in sig))
+    return itertools.product(*(t.__pk_members__ if isinstance(t, T.PkType) and
+                               t.__pk_kind__ == "union" else (t,) for t in sig))
 
 
 def detect_ambiguities(module):

@@ -14,15 +14,53 @@ from .errors import InexactError
 from .srcloc import caller_location, fmt_loc
 
 
+class Generic:
+    """``class Point(pk.Generic[T])``: declares the type parameters of a parametric struct or
+    abstract type, in order (as ``typing.Generic``).  Without it, the parameters are the
+    TypeVars of the parent and the fields in order of first appearance; Python 3.12's
+    ``class Point[T: Real]`` declares them too."""
+
+    def __class_getitem__(cls, params):
+        if not isinstance(params, tuple):
+            params = (params,)
+        return _GenericBase(tuple(T.from_annotation(p) for p in params))
+
+
+class _GenericBase:
+    __slots__ = ("params",)
+
+    def __init__(self, params):
+        for p in params:
+            if not isinstance(p, T.TypeVar):
+                raise TypeError(f"pk.Generic[...] takes TypeVars, got {p!r}")
+        self.params = params
+
+    def __mro_entries__(self, bases):
+        return ()
+
+
+def _declared_params(cls):
+    """Explicit parameters of a user class (pk.Generic[...] or PEP 695), or None."""
+    for b in cls.__dict__.get("__orig_bases__", ()):
+        if isinstance(b, _GenericBase):
+            return b.params
+    tps = cls.__dict__.get("__type_params__")
+    if tps:
+        return tuple(T.from_annotation(p) for p in tps)
+    return None
+
+
 def _decl_parent(cls, what, loc):
     """The declared parent of a user class: its single pkgimage base, or ``Any``."""
-    bases = [b for b in cls.__bases__ if b is not object]
+    bases = [b for b in cls.__bases__ if b is not object and b is not Generic]
     if not bases:
         return T.Any
     if len(bases) > 1:
         raise TypeError(f"{fmt_loc(loc)}: {what} {cls.__name__} has several parents "
                         f"{bases}; a pkgimage type has exactly one supertype")
     parent = bases[0]
+    if isinstance(parent, T.UnionAll):
+        parent = T.unwrap_unionall(parent)[1]
     if not isinstance(parent, T.PkType) or parent.__pk_kind__ != "abstract":
         pname = getattr(parent, "__pk_name__", getattr(parent, "__name__", repr(parent)))
         raise TypeError(f"{fmt_loc(loc)}: {what} {cls.__name__} names {pname} as its parent, "
@@ -30,25 +68,101 @@ def _decl_parent(cls, what, loc):
     return parent
 
 
-def _finish(cls, kind, parent, loc, extra):
+def _class_ns(cls):
     ns = {k: v for k, v in cls.__dict__.items()
-          if k not in ("__dict__", "__weakref__", "__pk_kind__", "__pk_name__", "__pk_super__")}
+          if k not in ("__dict__", "__weakref__", "__pk_kind__", "__pk_name__", "__pk_super__",
+                       "__pk_params__", "__pk_typename__", "__orig_bases__", "__type_params__",
+                       "__parameters__")}
     ns.pop("__annotations__", None)
-    ns.update(__pk_kind__=kind, __pk_name__=cls.__name__, __pk_super__=parent,
-              __pk_module__=cls.__module__, __pk_loc__=loc, __qualname__=cls.__qualname__)
+    return ns
+
+
+def _finish(cls, kind, parent, loc, extra, params=(), typename=None, name=None):
+    ns = _class_ns(cls)
+    ns.update(__pk_kind__=kind, __pk_name__=name or cls.__name__, __pk_super__=parent,
+              __pk_module__=cls.__module__, __pk_loc__=loc, __qualname__=cls.__qualname__,
+              __pk_params__=params, __pk_typename__=typename)
     ns.update(extra)
     t = T.PkType(cls.__name__, (parent,), ns)
-    T.USER_TYPES[(t.__pk_module__, t.__qualname__)] = t
+    if typename is None:
+        tn = T.TypeName(cls.__name__, cls.__module__, (), primary=t)
+        tn.qualname = cls.__qualname__
+        tn.wrapper = t
+        type.__setattr__(t, "__pk_typename__", tn)
+        T.USER_TYPES[(t.__pk_module__, t.__qualname__)] = t
     return t
 
 
+def _type_params(cls, parent, fields, loc, what):
+    """The parameters of a user type: declared, or the free vars of parent and fields."""
+    declared = _declared_params(cls)
+    found = T.where_vars([parent] + [ft for _, ft in fields])
+    if declared is None:
+        return tuple(found)
+    for v in found:
+        if v not in declared:
+            raise TypeError(f"{fmt_loc(loc)}: {what} {cls.__name__} uses type variable "
+                            f"{v.name}, which is not one of its parameters "
+                            f"{[p.name for p in declared]}")
+    return declared
+
+
+def _parametric(cls, kind, parent, fields, params, loc, extra_for):
+    """A parametric type: a TypeName whose instantiations are made on demand, and the
+    UnionAll wrapper users name (``Point`` is ``Point[T] where T``)."""
+    tn = T.TypeName(cls.__name__, cls.__module__, params)
+    tn.qualname = cls.__qualname__
+
+    def make(values):
+        env = dict(zip(params, values))
+        sup = T.substitute(parent, env)
+        fts = tuple((n, T.substitute(ft, env)) for n, ft in fields)
+        name = f"{cls.__name__}[" + ", ".join(T._pname(v) for v in values) + "]"
+        t = _finish(cls, kind, sup, loc, extra_for(fts), params=tuple(values), typename=tn,
+                    name=name)
+        if kind == "struct" and not any(T.has_free_vars(v) if not isinstance(v, int) else False
+                                        for v in values):
+            T.register_pytype(t, t)
+        return t
+
+    tn.make = make
+    body = tn.apply(params)
+    tn.primary = body
+    wrapper = body
+    for v in reversed(params):
+        wrapper = T.UnionAll(v, wrapper)
+    wrapper.name = cls.__name__
+    tn.wrapper = wrapper
+    T.USER_TYPES[(cls.__module__, cls.__qualname__)] = wrapper
+    return wrapper
+
+
 def abstract(cls):
-    """Declare an abstract type under ``Any`` or under the abstract class it derives from."""
+    """Declare an abstract type under ``Any`` or under the abstract class it derives from;
+    with TypeVars (``class AbstractPoint(pk.Generic[T])``) a parametric abstract type."""
     loc = caller_location()
     parent = _decl_parent(cls, "abstract type", loc)
     if getattr(cls, "__annotations__", None) and "__annotations__" in cls.__dict__:
         raise TypeError(f"{fmt_loc(loc)}: abstract type {cls.__name__} cannot have fields")
+    params = _type_params(cls, parent, (), loc, "abstract type")
+    if params:
+        return _parametric(cls, "abstract", parent, (), params, loc,
+                           lambda fts: {"__slots__": ()})
     return _finish(cls, "abstract", parent, loc, {"__slots__": ()})
+
+
+_FIELD_KINDS = ("primitive", "struct", "tuple", "typevar")
+
+
+def _field_ok(ft):
+    if isinstance(ft, T.TypeVar):
+        return True
+    if not T.is_type(ft) or isinstance(ft, T.UnionAll):
+        return False
+    k = ft.__pk_kind__
+    if k == "tuple":
+        return all(not isinstance(p, T.Vararg) and _field_ok(p) for p in ft.__pk_params__)
+    return k in ("primitive", "struct")
 
 
 def _field_type(cls, fname, ann, loc):
@@ -59,14 +173,31 @@ def _field_type(cls, fname, ann, loc):
         except Exception as e:
             raise TypeError(f"{fmt_loc(loc)}: struct {cls.__name__} field {fname}: "
                             f"cannot evaluate annotation {ann!r} ({e})") from None
-    if not T.is_pktype(ann) or ann.__pk_kind__ not in ("primitive", "struct"):
+    try:
+        ft = T.from_annotation(ann)
+    except TypeError:
+        ft = None
+    if ft is None or not _field_ok(ft):
         raise TypeError(f"{fmt_loc(loc)}: struct {cls.__name__} field {fname} has type {ann!r}; "
-                        f"struct fields must be primitive types (Int64, Float64, Bool, ...) or structs")
-    return ann
+                        f"struct fields must be primitive types (Int64, Float64, Bool, ...), "
+                        f"structs, tuples of those, or type parameters (pk.TypeVar)")
+    return ft
+
+
+def _struct_attrs(fields):
+    names = tuple(n for n, _ in fields)
+    return {
+        "__slots__": names, "__pk_fields__": fields,
+        "__pk_construct__": classmethod(_construct),
+        "__setattr__": _setattr, "__delattr__": _setattr,
+        "__eq__": _eq, "__hash__": _hash, "__repr__": _repr,
+        "__reduce__": _reduce, "__match_args__": names,
+    }
 
 
 def struct(cls):
-    """Declare an immutable struct; fields come from the class annotations, in order."""
+    """Declare an immutable struct; fields come from the class annotations, in order.  Fields
+    typed with TypeVars make a parametric struct (``Point[T]``)."""
     loc = caller_location()
     parent = _decl_parent(cls, "struct", loc)
     anns = cls.__dict__.get("__annotations__", {})
@@ -76,15 +207,41 @@ def struct(cls):
         if n in cls.__dict__:
             raise TypeError(f"{fmt_loc(loc)}: struct {cls.__name__} field {n} has a default value; "
                             f"struct fields have none")
-    st = _finish(cls, "struct", parent, loc, {
-        "__slots__": names, "__pk_fields__": fields,
-        "__pk_construct__": classmethod(_construct),
-        "__setattr__": _setattr, "__delattr__": _setattr,
-        "__eq__": _eq, "__hash__": _hash, "__repr__": _repr,
-        "__reduce__": _reduce, "__match_args__": names,
-    })
+    params = _type_params(cls, parent, fields, loc, "struct")
+    if params:
+        return _parametric(cls, "struct", parent, fields, params, loc, _struct_attrs)
+    st = _finish(cls, "struct", parent, loc, _struct_attrs(fields))
     T.register_pytype(st, st)
     return st
+
+
+def _construct_unionall(wrapper, args, kwargs):
+    """``Point(1.0, 2.0)``: Julia's default outer constructor, ``Point(x::T, y::T) where T =
+    Point{T}(x, y)``: the parameters are those that make the fields' types match the
+    arguments' types exactly."""
+    from .subtyping import match
+    vars_, body = T.unwrap_unionall(wrapper)
+    fields = body.__pk_fields__
+    if kwargs:
+        args = _bind_kwargs(body, args, kwargs)
+    if len(args) != len(fields):
+        raise TypeError(f"{wrapper!r} takes {len(fields)} argument"
+                        f"{'s' if len(fields) != 1 else ''} "
+                        f"({', '.join(n for n, _ in fields)}), got {len(args)}")
+    sig = T.tuple_type(*(ft for _, ft in fields))
+    for v in reversed(vars_):
+        sig = T.UnionAll(v, sig)
+    ok, values = match(T.tuple_type(*(T.typeof(a) for a in args)), sig)
+    if not ok or any(v is None for v in values):
+        raise TypeError(f"no constructor {wrapper!r}(" +
+                        ", ".join(f"::{T.typeof(a)}" for a in args) +
+                        f"): the argument types do not determine the parameters "
+                        f"{', '.join(v.where_repr() for v in vars_)}; give them, as "
+                        f"{wrapper!r}[...](...) (struct defined at {fmt_loc(body.__pk_loc__)})")
+    return wrapper[values](*args)
+
+
+T._UNIONALL_CALL["struct"] = _construct_unionall
 
 
 def _convert_field(cls, fname, ftype, v):

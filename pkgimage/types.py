@@ -1,19 +1,28 @@
-"""The type lattice: Julia's abstract tree, primitives, structs, unions and ``Vector[T]``.
+"""Julia's type model: DataTypes with parameters, TypeVars, UnionAlls, Tuples, Unions.
 
-Every pkgimage type is a Python class whose metaclass is :class:`PkType`.  Making types real
-classes lets users write ``class DemoType0(AbstractDemoType)`` and use the type itself as the
-constructor, while the *semantics* (subtyping, intersection, concreteness) never rely on
-Python's ``issubclass``: they are computed here from ``__pk_super__`` links, because Julia's
-rules (invariant ``Vector``, flattened unions, the bottom type) differ from Python's MRO.
+Every concrete or abstract *DataType* is a Python class whose metaclass is :class:`PkType`,
+so users write ``class DemoType0(AbstractDemoType)`` and call a type to construct a value.
+A DataType has a name, a supertype (``__pk_super__``) and parameters (``__pk_params__``):
+``Array[Float64, 2]`` is the DataType of the family (``TypeName``) ``Array`` with the
+parameters ``(Float64, 2)``; ``Tuple[Int64, Float64]`` is the family ``Tuple`` with two
+parameters.  A type with free parameters is a :class:`UnionAll` over a :class:`TypeVar`:
+``Vector`` itself is ``Array[T, 1] where T``, a parametric struct ``Point`` is ``Point[T]
+where T<:Real``.  Instantiations are canonical (``Vector[Float64] is Vector[Float64]``), so
+type equality of var-free types is identity everywhere else in the package.
 
-Types are canonical: ``Union[A, B] is Union[B, A]`` and ``Vector[Float64] is Vector[Float64]``,
-so type equality is identity everywhere else in the package (dispatch caches, inference).
+``__pk_kind__`` only says how a value of the type is *represented* (what codegen and the
+loader look at): 'abstract', 'primitive', 'struct', 'tuple', 'array', 'nothing',
+'pyobject', 'union', 'typevar', 'unionall'.  The *semantics* -- subtyping (with Julia's
+invariance of parameters, covariance of tuples, ``Vararg`` lengths and the diagonal rule),
+intersection, specificity -- live in ``subtyping.py`` and never rely on Python's MRO.
 """
 
 from __future__ import annotations
 
 import math
 import sys
+
+from .errors import InexactError
 
 
 class _NumPy:
@@ -37,21 +46,21 @@ def _numpy_if_imported():
         _register_numpy()
     return mod
 
-from .errors import InexactError
 
 # --------------------------------------------------------------------------------------------
 # The metaclass
 
 
 class PkType(type):
-    """Metaclass of every pkgimage type.
+    """Metaclass of every pkgimage DataType (and of the Union types).
 
     Class attributes every type carries:
 
-    ``__pk_kind__``   'abstract' | 'primitive' | 'struct' | 'union' | 'vector' | 'vector_all'
-                      | 'pyobject' | 'pending' (a user class not yet finished by its decorator)
-    ``__pk_super__``  the declared supertype (``None`` only for ``Any`` and unions)
-    ``__pk_name__``   how the type prints (``Vector[Float64]``, ``Union[Float64, Int64]``)
+    ``__pk_kind__``     the representation (see the module docstring), or 'pending' for a
+                        user class its decorator has not finished yet
+    ``__pk_super__``    the declared supertype, parameters substituted (``None`` for ``Any``)
+    ``__pk_name__``     how the type prints (``Vector[Float64]``, ``Tuple[Int64, Float64]``)
+    ``__pk_typename__`` the family (:class:`TypeName`); ``__pk_params__`` its parameters
     """
 
     def __new__(mcls, name, bases, ns, **kw):
@@ -61,6 +70,8 @@ class PkType(type):
             cls.__pk_kind__ = "pending"
             cls.__pk_name__ = name
             cls.__pk_super__ = None
+            cls.__pk_params__ = ()
+            cls.__pk_typename__ = None
         return cls
 
     def __repr__(cls):
@@ -76,10 +87,16 @@ class PkType(type):
             return convert(cls, args[0])
         if kind == "struct":
             return cls.__pk_construct__(*args, **kwargs)
-        if kind == "vector":
-            if len(args) > 1 or kwargs:
-                raise TypeError(f"{cls.__pk_name__}(iterable) takes at most one argument")
-            return make_vector(cls.__pk_eltype__, args[0] if args else ())
+        if kind == "array":
+            return make_array(cls, args, kwargs)
+        if kind == "tuple" and isconcrete(cls):
+            if len(args) != 1 or kwargs:
+                raise TypeError(f"{cls.__pk_name__}(iterable) takes exactly one argument")
+            vals = tuple(args[0])
+            ps = cls.__pk_params__
+            if len(vals) != len(ps):
+                raise TypeError(f"{cls.__pk_name__} needs {len(ps)} elements, got {len(vals)}")
+            return tuple(convert(p, v) for p, v in zip(ps, vals))
         raise TypeError(f"cannot instantiate {kind} type {cls.__pk_name__}")
 
     # Types are compared by identity (they are canonical); keep hashing identity-based too.
@@ -95,13 +112,59 @@ class PkType(type):
             return cls.__dict__[name]
         raise AttributeError(f"type object {cls.__name__!r} has no attribute {name!r}")
 
+    def __instancecheck__(cls, obj):
+        if cls.__pk_kind__ in ("pending",):
+            return type.__instancecheck__(cls, obj)
+        return isa(obj, cls)
 
-def _new_type(name, kind, supertype, base=object, **attrs):
+
+def _new_type(name, kind, supertype, base=object, typename=None, params=(), **attrs):
     ns = {"__pk_kind__": kind, "__pk_name__": name, "__pk_super__": supertype,
+          "__pk_params__": params, "__pk_typename__": typename,
           "__module__": __name__, "__slots__": ()}
     ns.update(attrs)
-    bases = (supertype,) if isinstance(supertype, PkType) and supertype.__pk_kind__ != "union" else (base,)
-    return PkType(name, bases, ns)
+    bases = (supertype,) if isinstance(supertype, PkType) and supertype.__pk_kind__ not in \
+        ("union",) else (base,)
+    t = PkType(name, bases, ns)
+    if typename is None:
+        type.__setattr__(t, "__pk_typename__", TypeName(name, __name__, (), primary=t))
+    return t
+
+
+class TypeName:
+    """A family of DataTypes (Julia's ``TypeName``): ``Array``, ``Tuple``, ``Point``.
+
+    ``vars`` are the declared parameters; ``make`` builds the DataType for a tuple of
+    parameter values (called once per instantiation, the result is cached here)."""
+
+    __slots__ = ("name", "module", "qualname", "vars", "make", "cache", "wrapper", "primary")
+
+    def __init__(self, name, module, vars, make=None, primary=None):
+        self.name = name
+        self.module = module
+        self.qualname = name
+        self.vars = vars
+        self.make = make
+        self.cache = {}
+        self.wrapper = None        # the UnionAll (or the DataType itself when no vars)
+        self.primary = primary
+
+    def apply(self, params):
+        params = tuple(params)
+        key = tuple(_param_key(p) for p in params)
+        t = self.cache.get(key)
+        if t is None:
+            t = self.make(params)
+            self.cache[key] = t
+        return t
+
+    def __repr__(self):
+        return f"typename({self.name})"
+
+
+def _param_key(p):
+    # ``2`` and ``True`` must not be one key; types and vars by identity.
+    return (type(p), p) if isinstance(p, (int, bool)) else p
 
 
 # --------------------------------------------------------------------------------------------
@@ -151,6 +214,162 @@ _DTYPE_TO_PRIM = {}           # NumPy dtype -> primitive, filled by _register_nu
 
 
 # --------------------------------------------------------------------------------------------
+# TypeVar and UnionAll
+
+
+class TypeVar:
+    """A type variable ``T`` with bounds ``lb <: T <: ub`` (Julia's ``TypeVar``).
+
+    ``pk.TypeVar("T", bound=Real)`` reads like ``typing.TypeVar``; ``lower`` is Julia's
+    lower bound.  A TypeVar stands for a type in annotations of parametric structs and
+    methods; it is never the type of a value."""
+
+    __pk_kind__ = "typevar"
+    __slots__ = ("name", "lb", "ub")
+
+    def __init__(self, name, bound=None, *, lower=None):
+        if not isinstance(name, str) or not name.isidentifier():
+            raise TypeError(f"TypeVar name must be an identifier, got {name!r}")
+        ub = Any if bound is None else bound
+        lb = Bottom if lower is None else lower
+        for what, b in (("bound", ub), ("lower", lb)):
+            if not is_type(b):
+                raise TypeError(f"TypeVar {name}: {what} {b!r} is not a pkgimage type")
+        self.name, self.lb, self.ub = name, lb, ub
+
+    @property
+    def __pk_name__(self):
+        return self.name
+
+    def __repr__(self):
+        return self.name
+
+    def where_repr(self):
+        s = self.name
+        if self.lb is not Bottom:
+            s = f"{self.lb}<:{s}"
+        if self.ub is not Any:
+            s = f"{s}<:{self.ub}"
+        return s
+
+    def __reduce__(self):
+        return (TypeVar, (self.name, self.ub), {"lb": self.lb}) if False else \
+            (_make_typevar, (self.name, self.lb, self.ub))
+
+
+def _make_typevar(name, lb, ub):
+    v = TypeVar.__new__(TypeVar)
+    v.name, v.lb, v.ub = name, lb, ub
+    return v
+
+
+class UnionAll:
+    """``body where var``: the union of ``body`` over every value of ``var`` within its
+    bounds.  ``Vector`` is ``Array[T, 1] where T``.  Subscripting instantiates the outermost
+    variables in order (``Vector[Float64]``); calling constructs (Julia's default
+    constructor infers the parameters from the arguments)."""
+
+    __pk_kind__ = "unionall"
+    __slots__ = ("var", "body", "name", "__weakref__")
+
+    def __init__(self, var, body, name=None):
+        self.var, self.body, self.name = var, body, name
+
+    @property
+    def __pk_name__(self):
+        if self.name is not None:
+            return self.name
+        vars_, body = unwrap_unionall(self)
+        return f"{body.__pk_name__} where " + ", ".join(v.where_repr() for v in vars_) \
+            if len(vars_) > 1 else f"{body.__pk_name__} where {vars_[0].where_repr()}"
+
+    __pk_super__ = None
+    __pk_params__ = ()
+
+    def __repr__(self):
+        return self.__pk_name__
+
+    def __getitem__(self, params):
+        if not isinstance(params, tuple):
+            params = (params,)
+        vars_, body = unwrap_unionall(self)
+        if len(params) > len(vars_):
+            raise TypeError(f"too many parameters for {self!r}: {len(params)} given, "
+                            f"{len(vars_)} free")
+        env = {}
+        for v, p in zip(vars_, params):
+            p = _check_param(p)
+            if isinstance(p, TypeVar) or _is_typelike(p):
+                if is_type(p) and not has_free_vars(p) and not (
+                        _sub_simple(v.lb, p) and _sub_simple(p, substitute(v.ub, env))):
+                    raise TypeError(f"{self!r}: parameter {v.name} = {p!r} is not within its "
+                                    f"bounds {v.where_repr()}")
+            env[v] = p
+        out = substitute(body, env)
+        for v in reversed(vars_[len(params):]):
+            out = UnionAll(v, out)
+        return out
+
+    def __call__(self, *args, **kwargs):
+        ctor = _UNIONALL_CALL.get(unwrap_unionall(self)[1].__pk_kind__)
+        if ctor is None:
+            raise TypeError(f"cannot instantiate {self!r} without its parameters")
+        return ctor(self, args, kwargs)
+
+    def __instancecheck__(self, obj):
+        return isa(obj, self)
+
+    def __reduce__(self):
+        return (type_from_ref, (type_ref(self),))
+
+
+_UNIONALL_CALL: dict = {}      # body kind -> constructor for ``Point(1.0, 2.0)``
+
+
+def unwrap_unionall(t):
+    """(vars, body) of nested UnionAlls, outermost var first."""
+    vars_ = []
+    while isinstance(t, UnionAll):
+        vars_.append(t.var)
+        t = t.body
+    return tuple(vars_), t
+
+
+def rewrap_unionall(body, vars_):
+    for v in reversed(vars_):
+        if occurs(v, body):
+            body = UnionAll(v, body)
+    return body
+
+
+def _check_param(p):
+    if isinstance(p, bool):
+        return p
+    if isinstance(p, int):
+        return p
+    if is_type(p) or isinstance(p, TypeVar):
+        return p
+    if p is None:
+        return Nothing
+    mapped = _PY_ANNOTATION.get(p) if _hashable(p) else None
+    if mapped is not None:
+        return mapped
+    raise TypeError(f"type parameter {p!r} is not a pkgimage type, a TypeVar or an integer")
+
+
+def _hashable(x):
+    try:
+        hash(x)
+        return True
+    except TypeError:
+        return False
+
+
+def _is_typelike(p):
+    return is_type(p)
+
+
+# --------------------------------------------------------------------------------------------
 # Union and the bottom type
 
 
@@ -179,7 +398,9 @@ Union = _UnionConstructor()
 def make_union(members):
     flat = set()
     for m in members:
-        if not isinstance(m, PkType):
+        if m is None:
+            m = Nothing
+        if not (isinstance(m, PkType) or isinstance(m, (TypeVar, UnionAll))):
             raise TypeError(f"Union members must be pkgimage types, got {m!r}")
         if m.__pk_kind__ == "union":
             flat.update(m.__pk_members__)
@@ -204,11 +425,109 @@ Bottom = make_union(())
 
 
 # --------------------------------------------------------------------------------------------
-# Vector[T]
+# Tuple and Vararg
+
+
+class Vararg:
+    """``Vararg[T]`` (any number of ``T``) or ``Vararg[T, N]``: the last parameter of a
+    Tuple type.  ``N`` is an int or a TypeVar."""
+
+    __pk_kind__ = "vararg"
+    __slots__ = ("T", "N")
+    _cache: dict = {}
+
+    def __init__(self, T, N=None):
+        self.T, self.N = T, N
+
+    def __class_getitem__(cls, params):
+        if not isinstance(params, tuple):
+            params = (params,)
+        if not 1 <= len(params) <= 2:
+            raise TypeError("Vararg[T] or Vararg[T, N]")
+        t = _check_param(params[0])
+        n = params[1] if len(params) == 2 else None
+        if n is not None and not isinstance(n, (int, TypeVar)):
+            raise TypeError(f"Vararg length must be an integer or a TypeVar, got {n!r}")
+        return make_vararg(t, n)
+
+    @property
+    def __pk_name__(self):
+        return f"Vararg[{_pname(self.T)}]" if self.N is None else \
+            f"Vararg[{_pname(self.T)}, {_pname(self.N)}]"
+
+    def __repr__(self):
+        return self.__pk_name__
+
+    def __reduce__(self):
+        return (make_vararg, (self.T, self.N))
+
+
+def make_vararg(t, n=None):
+    key = (t, _param_key(n) if n is not None else None)
+    v = Vararg._cache.get(key)
+    if v is None:
+        v = Vararg._cache[key] = Vararg(t, n)
+    return v
+
+
+def _pname(p):
+    return p.__pk_name__ if hasattr(p, "__pk_name__") else repr(p)
+
+
+def _make_tuple_type(params):
+    if params and isinstance(params[-1], Vararg) and isinstance(params[-1].N, int):
+        v = params[-1]
+        return tuple_type(*(params[:-1] + (v.T,) * v.N))
+    name = "Tuple[" + ", ".join(_pname(p) for p in params) + "]" if params else "Tuple[]"
+    return _new_type(name, "tuple", Any, typename=TUPLE_NAME, params=params)
+
+
+TUPLE_NAME = TypeName("Tuple", __name__, (), make=_make_tuple_type)
+
+
+def tuple_type(*params):
+    """The Tuple type with these element types (the last may be a Vararg)."""
+    for i, p in enumerate(params):
+        if isinstance(p, Vararg):
+            if i != len(params) - 1:
+                raise TypeError("Vararg can only be the last parameter of a Tuple")
+        else:
+            _check_param(p)
+    return TUPLE_NAME.apply(params)
+
+
+class _TupleConstructor:
+    """``Tuple[A, B]``, ``Tuple[Int64, Vararg[Int64]]``; ``Tuple[()]`` is the empty tuple type;
+    bare ``Tuple`` (as an annotation) is every tuple, ``Tuple[Vararg[Any]]``."""
+
+    def __getitem__(self, params):
+        if not isinstance(params, tuple):
+            params = (params,)
+        return tuple_type(*(p if isinstance(p, Vararg) else _check_param(p) for p in params))
+
+    def __repr__(self):
+        return "Tuple"
+
+    @property
+    def __pk_name__(self):
+        return "Tuple"
+
+
+TupleC = _TupleConstructor()
+AnyTuple = None        # set below, once Vararg exists
+
+
+def _tuple_vararg(t):
+    ps = t.__pk_params__
+    return ps[-1] if ps and isinstance(ps[-1], Vararg) else None
+
+
+# --------------------------------------------------------------------------------------------
+# Arrays
 
 
 class BoxedVector:
-    """Storage of a ``Vector[T]`` whose element type is abstract (``Vector[AbstractFloat]``):
+    """Storage of a ``Vector[T]`` whose element type is not a primitive (``Vector[Real]``):
     a Python list of values, each checked with ``isa`` on the way in."""
 
     __slots__ = ("eltype", "data")
@@ -240,27 +559,49 @@ class BoxedVector:
         return f"{vector_of(self.eltype)}({self.data!r})"
 
 
-def _vector_class_getitem(cls, eltype):
-    return vector_of(eltype)
+def _array_name(el, n):
+    if n == 1:
+        return f"Vector[{_pname(el)}]"
+    if n == 2:
+        return f"Matrix[{_pname(el)}]"
+    return f"Array[{_pname(el)}, {_pname(n)}]"
 
 
-Vector = _new_type("Vector", "vector_all", Any, __class_getitem__=classmethod(_vector_class_getitem))
-_VECTOR_CACHE: dict = {}
+def _make_array_type(params):
+    el, n = params
+    if not (isinstance(el, TypeVar) or is_type(el)) or el.__pk_kind__ == "pending":
+        raise TypeError(f"Array element type must be a pkgimage type, got {el!r}")
+    if not isinstance(n, TypeVar) and (not isinstance(n, int) or isinstance(n, bool) or n < 0):
+        raise TypeError(f"Array rank must be a non-negative integer, got {n!r}")
+    return _new_type(_array_name(el, n), "array", Any, typename=ARRAY_NAME, params=(el, n),
+                     __pk_eltype__=el, __pk_ndim__=n)
+
+
+ARRAY_NAME = TypeName("Array", __name__, (), make=_make_array_type)
+
+
+def array_of(eltype, ndim):
+    if not isinstance(eltype, (PkType, TypeVar)) or eltype.__pk_kind__ == "pending":
+        raise TypeError(f"Array element type must be a pkgimage type, got {eltype!r}")
+    return ARRAY_NAME.apply((eltype, ndim))
 
 
 def vector_of(eltype):
-    if not isinstance(eltype, PkType) or eltype.__pk_kind__ == "pending":
-        raise TypeError(f"Vector element type must be a pkgimage type, got {eltype!r}")
-    v = _VECTOR_CACHE.get(eltype)
-    if v is None:
-        v = _new_type(f"Vector[{eltype.__pk_name__}]", "vector", Vector, __pk_eltype__=eltype)
-        _VECTOR_CACHE[eltype] = v
-    return v
+    return array_of(eltype, 1)
+
+
+def is_array(t):
+    return isinstance(t, PkType) and t.__pk_kind__ == "array"
+
+
+def is_vector(t):
+    return is_array(t) and t.__pk_ndim__ == 1
 
 
 def make_vector(eltype, iterable):
     if eltype.__pk_kind__ == "primitive":
-        if isinstance(iterable, np.ndarray) and iterable.dtype == eltype.__pk_dtype__:
+        if isinstance(iterable, np.ndarray) and iterable.dtype == eltype.__pk_dtype__ \
+                and iterable.ndim == 1:
             return iterable.copy()
         return np.array([convert(eltype, x) for x in iterable], dtype=eltype.__pk_dtype__)
     data = list(iterable)
@@ -270,69 +611,194 @@ def make_vector(eltype, iterable):
     return BoxedVector(eltype, data)
 
 
+def make_array(t, args, kwargs):
+    """``Vector[Float64]([1, 2])`` (from an iterable), ``Vector[Float64](n)`` (n zeros, as
+    Julia's ``Vector{Float64}(undef, n)`` but initialised), ``Matrix[Int64](n, m)``."""
+    el, n = t.__pk_eltype__, t.__pk_ndim__
+    if kwargs:
+        raise TypeError(f"{t} takes no keyword arguments")
+    if isinstance(n, TypeVar) or not isconcrete(t):
+        raise TypeError(f"cannot instantiate {t}: its parameters are not all known")
+    if args and all(isinstance(a, int) and not isinstance(a, bool) for a in args) \
+            and el.__pk_kind__ == "primitive":
+        if len(args) != n:
+            raise TypeError(f"{t}(dims...) takes {n} dimension{'s' if n != 1 else ''}, "
+                            f"got {len(args)}")
+        return np.zeros(args, dtype=el.__pk_dtype__)
+    if n == 1:
+        if len(args) > 1:
+            raise TypeError(f"{t}(iterable) takes at most one argument")
+        return make_vector(el, args[0] if args else ())
+    if len(args) != 1 or el.__pk_kind__ != "primitive":
+        raise TypeError(f"{t}(array) takes one array-like argument of primitive elements")
+    a = np.array(args[0], dtype=el.__pk_dtype__)
+    if a.ndim != n:
+        raise TypeError(f"{t}: the argument has {a.ndim} dimensions, not {n}")
+    return a
+
+
 # --------------------------------------------------------------------------------------------
-# Relations
+# Substitution and free variables
 
 
-def issubtype(a, b) -> bool:
-    """Julia's ``a <: b`` on this lattice."""
-    if a is b or b is Any:
+def substitute(t, env):
+    """``t`` with each TypeVar in ``env`` replaced by its value."""
+    if not env:
+        return t
+    if isinstance(t, TypeVar):
+        return env.get(t, t)
+    if isinstance(t, (int, bool)):
+        return t
+    if isinstance(t, Vararg):
+        return make_vararg(substitute(t.T, env), substitute(t.N, env) if t.N is not None else None)
+    if isinstance(t, UnionAll):
+        inner = {k: v for k, v in env.items() if k is not t.var}
+        body = substitute(t.body, inner)
+        return t if body is t.body else UnionAll(t.var, body)
+    k = t.__pk_kind__
+    if k == "union":
+        return make_union([substitute(m, env) for m in t.__pk_members__])
+    ps = t.__pk_params__
+    if not ps:
+        return t
+    new = tuple(substitute(p, env) for p in ps)
+    if all(a is b for a, b in zip(new, ps)):
+        return t
+    if t.__pk_typename__ is TUPLE_NAME:
+        return tuple_type(*new)
+    return t.__pk_typename__.apply(new)
+
+
+def occurs(v, t):
+    """Does TypeVar ``v`` occur free in ``t``?"""
+    if t is v:
         return True
-    ka = a.__pk_kind__
-    if ka == "union":
-        return all(issubtype(m, b) for m in a.__pk_members__)
-    if b.__pk_kind__ == "union":
-        return any(issubtype(a, m) for m in b.__pk_members__)
-    t = a.__pk_super__
-    while t is not None:
-        if t is b:
-            return True
-        t = t.__pk_super__
-    return False
+    if isinstance(t, (int, bool)) or t is None:
+        return False
+    if isinstance(t, TypeVar):
+        return False
+    if isinstance(t, Vararg):
+        return occurs(v, t.T) or (t.N is not None and occurs(v, t.N))
+    if isinstance(t, UnionAll):
+        return t.var is not v and occurs(v, t.body)
+    if t.__pk_kind__ == "union":
+        return any(occurs(v, m) for m in t.__pk_members__)
+    return any(occurs(v, p) for p in t.__pk_params__)
 
 
-def typeintersect(a, b):
-    """The largest type below both ``a`` and ``b`` (``Bottom`` when they share no value)."""
-    if issubtype(a, b):
-        return a
-    if issubtype(b, a):
-        return b
-    if a.__pk_kind__ == "union":
-        return make_union([typeintersect(m, b) for m in a.__pk_members__])
-    if b.__pk_kind__ == "union":
-        return make_union([typeintersect(a, m) for m in b.__pk_members__])
-    # Single inheritance: two types of which neither is below the other share no value.
-    return Bottom
+def free_vars(t, out=None):
+    out = [] if out is None else out
+    if isinstance(t, TypeVar):
+        if t not in out:
+            out.append(t)
+    elif isinstance(t, Vararg):
+        free_vars(t.T, out)
+        if t.N is not None:
+            free_vars(t.N, out)
+    elif isinstance(t, UnionAll):
+        inner = free_vars(t.body, [])
+        out.extend(v for v in inner if v is not t.var and v not in out)
+    elif isinstance(t, PkType):
+        if t.__pk_kind__ == "union":
+            for m in t.__pk_members__:
+                free_vars(m, out)
+        else:
+            for p in t.__pk_params__:
+                free_vars(p, out)
+    return out
+
+
+def has_free_vars(t):
+    return bool(free_vars(t))
+
+
+# --------------------------------------------------------------------------------------------
+# Relations (the algorithms are in subtyping.py)
+
+
+def is_type(t):
+    """A pkgimage type (a DataType, Union or UnionAll), not a TypeVar."""
+    return (isinstance(t, PkType) and t.__pk_kind__ != "pending") or isinstance(t, UnionAll)
+
+
+def is_pktype(t):
+    return is_type(t)
 
 
 def isconcrete(t) -> bool:
-    return t.__pk_kind__ in ("primitive", "struct", "vector", "pyobject", "nothing")
+    """Julia's ``isconcretetype``: a DataType with no free variables that values can have."""
+    if not isinstance(t, PkType):
+        return False
+    k = t.__pk_kind__
+    if k in ("primitive", "struct", "pyobject", "nothing"):
+        return not t.__pk_params__ or not has_free_vars(t)
+    if k == "array":
+        return not has_free_vars(t)
+    if k == "tuple":
+        return all(not isinstance(p, Vararg) and isconcrete(p) for p in t.__pk_params__)
+    return False
 
 
-def is_pktype(t) -> bool:
-    return isinstance(t, PkType) and t.__pk_kind__ != "pending"
+def issubtype(a, b) -> bool:
+    """Julia's ``a <: b``."""
+    if a is b or b is Any:
+        return True
+    from .subtyping import subtype
+    return subtype(a, b)
+
+
+def _sub_simple(a, b):
+    return issubtype(a, b)
+
+
+def typeintersect(a, b):
+    """The largest type below both ``a`` and ``b`` (``Bottom`` when they share no value);
+    Julia's ``typeintersect`` (which may over-approximate in hard cases, as Julia's does)."""
+    from .subtyping import intersect
+    return intersect(a, b)
 
 
 def sig_issubtype(a, b) -> bool:
-    """Tuple-type subtyping for signatures of equal length."""
-    return len(a) == len(b) and all(issubtype(x, y) for x, y in zip(a, b))
+    """Signature subtyping; ``a``/``b`` are Python tuples of types or signature types."""
+    return issubtype(as_sigtype(a), as_sigtype(b))
 
 
 def sig_intersect(a, b):
-    """Element-wise intersection of two signatures, or ``None`` when empty."""
-    if len(a) != len(b):
-        return None
-    out = []
-    for x, y in zip(a, b):
-        t = typeintersect(x, y)
-        if t is Bottom:
-            return None
-        out.append(t)
-    return tuple(out)
+    """The intersection of two signatures as a tuple of argument types (fixed length), or
+    ``None`` when empty.  A signature is a tuple of types or a signature type."""
+    from .subtyping import intersect_sig
+    return intersect_sig(a, b)
+
+
+def as_sigtype(s):
+    return tuple_type(*s) if isinstance(s, tuple) else s
+
+
+def sig_params(sig):
+    """(vars, element types) of a signature type."""
+    vars_, body = unwrap_unionall(sig)
+    return vars_, body.__pk_params__
+
+
+def sig_accepts(sig, n):
+    """Can a call with ``n`` arguments match the signature (by count only)?"""
+    _, ps = sig_params(as_sigtype(sig))
+    if ps and isinstance(ps[-1], Vararg):
+        return n >= len(ps) - 1 if ps[-1].N is None or isinstance(ps[-1].N, TypeVar) \
+            else n == len(ps) - 1 + ps[-1].N
+    return n == len(ps)
 
 
 def sig_repr(name, sig):
-    return f"{name}(" + ", ".join("::" + t.__pk_name__ for t in sig) + ")"
+    if isinstance(sig, tuple):
+        return f"{name}(" + ", ".join("::" + _pname(t) for t in sig) + ")"
+    vars_, body = unwrap_unionall(sig)
+    s = f"{name}(" + ", ".join(
+        ("::" + _pname(p.T) + "...") if isinstance(p, Vararg) else "::" + _pname(p)
+        for p in body.__pk_params__) + ")"
+    if vars_:
+        s += " where {" + ", ".join(v.where_repr() for v in vars_) + "}"
+    return s
 
 
 # --------------------------------------------------------------------------------------------
@@ -340,6 +806,7 @@ def sig_repr(name, sig):
 
 
 _PY_TO_PK = {int: Int64, float: Float64, bool: Bool, type(None): Nothing}
+_PY_ANNOTATION = {int: Int64, float: Float64, bool: Bool, type(None): Nothing}
 _NUMPY_REGISTERED = False
 
 
@@ -362,6 +829,8 @@ def typeof(v):
     t = _PY_TO_PK.get(type(v))
     if t is not None:
         return t
+    if type(v) is tuple:
+        return tuple_type(*(typeof(x) for x in v))
     if isinstance(v, BoxedVector):
         return vector_of(v.eltype)
     np = _numpy_if_imported()
@@ -371,10 +840,9 @@ def typeof(v):
     if t is not None:
         return t
     if isinstance(v, np.ndarray):
-        if v.ndim == 1:
-            el = _DTYPE_TO_PRIM.get(v.dtype)
-            if el is not None:
-                return vector_of(el)
+        el = _DTYPE_TO_PRIM.get(v.dtype)
+        if el is not None and v.ndim >= 1 and v.dtype.isnative:
+            return array_of(el, v.ndim)
         return PyObject
     if isinstance(v, np.generic):
         # NumPy scalar classes that alias a listed dtype (``np.longlong`` is int64 on Linux).
@@ -400,14 +868,18 @@ for _t in PRIMITIVES:
 
 
 def convert(t, v):
-    """Convert a Python value to the canonical Python value of primitive type ``t``.
+    """Convert a Python value to the canonical Python value of type ``t``.
 
     Integers convert exactly (``Int8(300)`` is an ``InexactError``, never a wrap) as Julia's
-    ``convert`` does; floats round to the nearest representable value, as Julia's do.
+    ``convert`` does; floats round to the nearest representable value, as Julia's do; a
+    tuple converts element by element.
     """
     if t.__pk_kind__ != "primitive":
         if t is Nothing and v is None:
             return None
+        if t.__pk_kind__ == "tuple" and type(v) is tuple and isconcrete(t) and \
+                len(v) == len(t.__pk_params__):
+            return tuple(convert(p, x) for p, x in zip(t.__pk_params__, v))
         if isa(v, t):
             return v
         raise TypeError(f"cannot convert a value of type {typeof(v)} to {t}")
@@ -450,17 +922,61 @@ def to_python(v):
 # --------------------------------------------------------------------------------------------
 # Portable references to types (native code and images name types, never point at them)
 
-_BUILTIN_BY_NAME = {t.__pk_name__: t for t in BUILTIN_ABSTRACT + PRIMITIVES + (Nothing, PyObject, Vector)}
-USER_TYPES: dict = {}      # (module, qualname) -> user type, the latest definition
+_T_el = TypeVar("T")
+_N_rank = TypeVar("N")
+Array = UnionAll(_T_el, UnionAll(_N_rank, ARRAY_NAME.apply((_T_el, _N_rank))), name="Array")
+ARRAY_NAME.wrapper = Array
+ARRAY_NAME.vars = (_T_el, _N_rank)
+_T_vec = TypeVar("T")
+Vector = UnionAll(_T_vec, ARRAY_NAME.apply((_T_vec, 1)), name="Vector")
+_T_mat = TypeVar("T")
+Matrix = UnionAll(_T_mat, ARRAY_NAME.apply((_T_mat, 2)), name="Matrix")
+
+
+_BUILTIN_BY_NAME = {t.__pk_name__: t for t in BUILTIN_ABSTRACT + PRIMITIVES + (Nothing, PyObject)}
+_BUILTIN_BY_NAME.update({"Vector": Vector, "Matrix": Matrix, "Array": Array})
+USER_TYPES: dict = {}      # (module, qualname) -> user type (or parametric wrapper), latest
 
 
 def type_ref(t):
-    """A tuple naming ``t`` that survives pickling and a new process."""
+    """A tuple naming ``t`` that survives pickling and a new process.  TypeVars are named by
+    their position in the enclosing UnionAlls (de Bruijn style), so a reference does not
+    depend on the identity of var objects."""
+    return _ref(t, ())
+
+
+def _ref(t, scope):
+    if isinstance(t, bool):
+        return ("bool", t)
+    if isinstance(t, int):
+        return ("int", t)
+    if isinstance(t, TypeVar):
+        for i in range(len(scope) - 1, -1, -1):
+            if scope[i] is t:
+                return ("var", len(scope) - 1 - i)
+        return ("freevar", t.name, _ref(t.lb, scope), _ref(t.ub, scope))
+    if isinstance(t, Vararg):
+        return ("vararg", _ref(t.T, scope), None if t.N is None else _ref(t.N, scope))
+    if isinstance(t, UnionAll):
+        if t.name is not None and _BUILTIN_BY_NAME.get(t.name) is t:
+            return ("builtin", t.name)
+        tn = unwrap_unionall(t)[1].__pk_typename__
+        if tn is not None and tn.wrapper is t:
+            return ("user", tn.module, tn.qualname)
+        v = t.var
+        return ("unionall", v.name, _ref(v.lb, scope), _ref(v.ub, scope),
+                _ref(t.body, scope + (v,)))
     k = t.__pk_kind__
     if k == "union":
-        return ("union",) + tuple(type_ref(m) for m in t.__pk_members__)
-    if k == "vector":
-        return ("vector", type_ref(t.__pk_eltype__))
+        return ("union",) + tuple(_ref(m, scope) for m in t.__pk_members__)
+    tn = t.__pk_typename__
+    if tn is TUPLE_NAME:
+        return ("tuple",) + tuple(_ref(p, scope) for p in t.__pk_params__)
+    if tn is ARRAY_NAME:
+        return ("array", _ref(t.__pk_eltype__, scope), _ref(t.__pk_ndim__, scope))
+    if t.__pk_params__:
+        return ("apply", tn.module, tn.qualname) + tuple(
+            _ref(p, scope) for p in t.__pk_params__)
     mod = getattr(t, "__pk_module__", None)
     if mod is None or _BUILTIN_BY_NAME.get(t.__pk_name__) is t:
         return ("builtin", t.__pk_name__)
@@ -468,18 +984,102 @@ def type_ref(t):
 
 
 def type_from_ref(ref):
+    return _from_ref(ref, ())
+
+
+def _from_ref(ref, scope):
     kind = ref[0]
     if kind == "builtin":
         return _BUILTIN_BY_NAME[ref[1]]
+    if kind in ("int", "bool"):
+        return ref[1]
+    if kind == "var":
+        return scope[len(scope) - 1 - ref[1]]
+    if kind == "freevar":
+        return _make_typevar(ref[1], _from_ref(ref[2], scope), _from_ref(ref[3], scope))
+    if kind == "vararg":
+        return make_vararg(_from_ref(ref[1], scope),
+                           None if ref[2] is None else _from_ref(ref[2], scope))
+    if kind == "unionall":
+        v = _make_typevar(ref[1], _from_ref(ref[2], scope), _from_ref(ref[3], scope))
+        return UnionAll(v, _from_ref(ref[4], scope + (v,)))
     if kind == "union":
-        return make_union([type_from_ref(r) for r in ref[1:]])
-    if kind == "vector":
-        return vector_of(type_from_ref(ref[1]))
-    t = USER_TYPES.get((ref[1], ref[2]))
+        return make_union([_from_ref(r, scope) for r in ref[1:]])
+    if kind == "tuple":
+        return tuple_type(*(_from_ref(r, scope) for r in ref[1:]))
+    if kind == "array":
+        return array_of(_from_ref(ref[1], scope), _from_ref(ref[2], scope))
+    if kind == "apply":
+        wrapper = _user_type(ref[1], ref[2])
+        return typename_of(wrapper).apply(tuple(_from_ref(r, scope) for r in ref[3:]))
+    return _user_type(ref[1], ref[2])
+
+
+def _user_type(mod, qualname):
+    t = USER_TYPES.get((mod, qualname))
     if t is None:
         import importlib
-        obj = importlib.import_module(ref[1])
-        for part in ref[2].split("."):
+        obj = importlib.import_module(mod)
+        for part in qualname.split("."):
             obj = getattr(obj, part)
         t = obj
     return t
+
+
+def typename_of(t):
+    """The TypeName of a DataType or of the body of a UnionAll."""
+    return unwrap_unionall(t)[1].__pk_typename__
+
+
+AnyTuple = tuple_type(make_vararg(Any))
+Tuple = TupleC
+
+
+# --------------------------------------------------------------------------------------------
+# Python annotations to types
+
+_TYPING_VARS: dict = {}     # typing.TypeVar (PEP 484 / 695) -> TypeVar, one each
+
+
+def from_annotation(ann):
+    """The type (or TypeVar) a Python annotation names, or raise TypeError.
+
+    Accepts pkgimage types and TypeVars; ``int``/``float``/``bool``/``None``; a
+    ``typing.TypeVar`` (also Python 3.12's ``def f[T: Real](x: T)``), whose bound must be a
+    pkgimage type; ``tuple[int, float]`` and ``tuple[int, ...]``."""
+    if isinstance(ann, (TypeVar, UnionAll)) or (isinstance(ann, PkType) and
+                                                ann.__pk_kind__ != "pending"):
+        return ann
+    if isinstance(ann, Vararg):
+        return ann
+    if ann is None:
+        return Nothing
+    if _hashable(ann) and ann in _PY_ANNOTATION:
+        return _PY_ANNOTATION[ann]
+    if ann is tuple or ann is TupleC:
+        return AnyTuple
+    import typing
+    if isinstance(ann, typing.TypeVar):
+        v = _TYPING_VARS.get(ann)
+        if v is None:
+            bound = ann.__bound__
+            v = TypeVar(ann.__name__, None if bound is None else from_annotation(bound))
+            _TYPING_VARS[ann] = v
+        return v
+    origin = getattr(ann, "__origin__", None)
+    args = getattr(ann, "__args__", None)
+    if origin is tuple and args is not None:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple_type(make_vararg(from_annotation(args[0])))
+        if args == ((),):
+            return tuple_type()
+        return tuple_type(*(from_annotation(a) for a in args))
+    raise TypeError(f"{ann!r} is not a pkgimage type")
+
+
+def where_vars(types_):
+    """The free TypeVars of a list of types, in order of first appearance."""
+    out = []
+    for t in types_:
+        free_vars(t, out)
+    return out

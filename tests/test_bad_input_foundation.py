@@ -38,11 +38,11 @@ def test_unannotated_parameters_mean_any(load_module):
             return 1
     """)
     (m,) = pk.methods(mod.f)
-    assert m.sig == (Any, Int64)
+    assert m.params == (Any, Int64)
     assert mod.f("anything", 2) == 1
 
 
-@pytest.mark.parametrize("annotation", ["int", "float", "'Int64'", "None", "list[int]", "3"])
+@pytest.mark.parametrize("annotation", ["'Int64'", "list[int]", "3", "str"])
 def test_method_annotation_that_is_not_a_pkgimage_type(load_module, annotation):
     msg = definition_error(load_module, f"""
         import pkgimage as pk
@@ -96,7 +96,7 @@ def test_bad_annotation_adds_no_method_and_no_world(load_module):
     before = pk.world_counter()
     with pytest.raises(TypeError):
         @mod.k.method
-        def _(x: int):
+        def _(x: str):
             return 1
     assert pk.methods(mod.k) == []
     assert pk.world_counter() == before
@@ -113,7 +113,7 @@ def test_string_annotation_that_cannot_be_evaluated(load_module):
     assert "NoSuchType" in msg
 
 
-@pytest.mark.parametrize("params", ["*xs", "**kw", "x, *, y", "x=1"])
+@pytest.mark.parametrize("params", ["**kw", "x, *, y", "x=1"])
 def test_unsupported_parameter_kinds(load_module, params):
     msg = definition_error(load_module, f"""
         import pkgimage as pk

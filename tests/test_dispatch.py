@@ -78,7 +78,7 @@ def test_which_returns_the_method_with_its_definition_site(load_module):
     """, filename="/virtual/pkg/double.py")
     m = pk.which(mod.double, (Int64,))
     assert isinstance(m, pk.Method)
-    assert m.sig == (Real,)
+    assert m.params == (Real,)
     assert (m.file, m.line) == ("/virtual/pkg/double.py", 4)
     assert m.location == "/virtual/pkg/double.py:4"
     assert m.module == mod.__name__
@@ -95,7 +95,7 @@ def test_methods_are_listed_in_the_same_order_whatever_the_definition_order(load
 
     def listing(order):
         src = "import pkgimage as pk\n" + "".join(f"@pk.generic\n{defs[i]}\n" for i in order)
-        return [m.sig for m in pk.methods(load_module(src).f)]
+        return [m.params for m in pk.methods(load_module(src).f)]
 
     assert listing([0, 1, 2, 3]) == listing([3, 2, 1, 0]) == listing([2, 0, 3, 1])
     assert len(listing([0, 1, 2, 3])) == 4
@@ -278,7 +278,7 @@ def test_issue_21963_cached_call_becomes_ambiguous_when_a_union_method_is_added(
 
     assert h(Chr()) == 1
     assert h(Chr()) == 1  # served from the cache
-    assert pk.which(h, (Chr,)).sig == (AbstractChr,)
+    assert pk.which(h, (Chr,)).params == (AbstractChr,)
 
     @pk.generic
     def h(x: Union[Chr, Int16]):
@@ -450,7 +450,7 @@ def test_ambiguity_error_lists_every_involved_method_like_julia(load_module):
         assert cand in msg
     assert "ambig(x, y) in" not in msg
     assert re.search(r"Possible fix, define\s+ambig\(::Integer, ::Integer\)", msg)
-    assert {m.sig for m in info.value.candidates} == {(Integer, Any), (Any, Integer), (Number, Any)}
+    assert {m.params for m in info.value.candidates} == {(Integer, Any), (Any, Integer), (Number, Any)}
 
 
 def test_method_error_lists_closest_candidates(load_module):
@@ -538,7 +538,7 @@ def test_detect_ambiguities_counts_like_julia(load_module, name):
 def test_detect_ambiguities_reports_the_ambiguous_pair(load_module):
     mod = load_module(ambig_module_source(AMBIG_SOURCES["Ambig1"][0]))
     ((a, b),) = pk.detect_ambiguities(mod)
-    assert {a.sig, b.sig} == {(Integer, Any), (Any, Integer)}
+    assert {a.params, b.params} == {(Integer, Any), (Any, Integer)}
     assert all(isinstance(m, pk.Method) for m in (a, b))
 
 

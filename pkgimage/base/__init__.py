@@ -19,8 +19,8 @@ from ..compiler import frontend
 from ..compiler.intrinsics import intr
 from ..constructors import constructor
 from ..errors import ErrorException
-from ..types import (AbstractFloat, Any, Bool, Float32, Float64, Int64, Integer, Nothing,
-                     PRIMITIVES, Real, Signed, UInt64, Unsigned, Vector)
+from ..types import (AbstractFloat, Any, Array, Bool, Float32, Float64, Int64, Integer, Nothing,
+                     PRIMITIVES, Real, Signed, Tuple, UInt64, Unsigned, Vector)
 
 MODULE = __name__
 
@@ -585,22 +585,111 @@ def _(step: Integer):
     return None
 
 
-# -- vectors ---------------------------------------------------------------------------------
+# -- arrays ----------------------------------------------------------------------------------
 
 @len.method
-def _(v: Vector):
-    return intr.vec_len(v)
+def _(v: Array):
+    return intr.arr_len(v)
+
+
+def _get1(A, i):
+    return intr.arr_get(A, to_index(i))
+
+
+def _get2(A, i, j):
+    return intr.arr_get(A, to_index(i), to_index(j))
+
+
+def _get3(A, i, j, k):
+    return intr.arr_get(A, to_index(i), to_index(j), to_index(k))
+
+
+def _get4(A, i, j, k, m):
+    return intr.arr_get(A, to_index(i), to_index(j), to_index(k), to_index(m))
+
+
+def _set1(A, i, x):
+    intr.arr_set(A, intr.to_eltype(A, x), to_index(i))
+    return None
+
+
+def _set2(A, i, j, x):
+    intr.arr_set(A, intr.to_eltype(A, x), to_index(i), to_index(j))
+    return None
+
+
+def _set3(A, i, j, k, x):
+    intr.arr_set(A, intr.to_eltype(A, x), to_index(i), to_index(j), to_index(k))
+    return None
+
+
+def _set4(A, i, j, k, m, x):
+    intr.arr_set(A, intr.to_eltype(A, x), to_index(i), to_index(j), to_index(k), to_index(m))
+    return None
+
+
+# ``A[i]``, ``A[i, j]``, ... on an array of any rank (fewer indices than axes is a view, as
+# NumPy's ``A[i]`` is a row), and ``A[i, j] = x``.
+for _k, (_g, _s) in enumerate(((_get1, _set1), (_get2, _set2), (_get3, _set3),
+                               (_get4, _set4)), start=1):
+    _m(getitem, _g, (Array,) + (Integer,) * _k)
+    _m(setitem, _s, (Array,) + (Integer,) * _k + (Any,))
+
+
+# -- tuples ----------------------------------------------------------------------------------
+
+@len.method
+def _(t: Tuple):
+    return intr.tuple_len(t)
 
 
 @getitem.method
-def _(v: Vector, i: Integer):
-    return intr.vec_get(v, to_index(i))
+def _(t: Tuple, i: Integer):
+    return intr.tuple_get(t, to_index(i))
 
 
-@setitem.method
-def _(v: Vector, i: Integer, x):
-    intr.vec_set(v, to_index(i), intr.to_eltype(v, x))
-    return None
+@truth.method
+def _(t: Tuple):
+    return len(t) != 0
+
+
+@eq.method
+def _(a: Tuple, b: Tuple):
+    if len(a) != len(b):
+        return False
+    for i in range(len(a)):
+        if a[i] != b[i]:
+            return False
+    return True
+
+
+@ne.method
+def _(a: Tuple, b: Tuple):
+    return not (a == b)
+
+
+@lt.method
+def _(a: Tuple, b: Tuple):
+    n = min(len(a), len(b))
+    for i in range(n):
+        if a[i] != b[i]:
+            return a[i] < b[i]
+    return len(a) < len(b)
+
+
+@le.method
+def _(a: Tuple, b: Tuple):
+    return not (b < a)
+
+
+@gt.method
+def _(a: Tuple, b: Tuple):
+    return b < a
+
+
+@ge.method
+def _(a: Tuple, b: Tuple):
+    return not (a < b)
 
 
 def error(message):

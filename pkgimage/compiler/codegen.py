@@ -31,7 +31,8 @@ from .. import types as T
 from ..errors import CompileError
 from . import inference as INF
 from . import intrinsics
-from .ir import Branch, Call, Const, GetField, Goto, Intrinsic, Raise, Return, Use
+from .ir import (Branch, Call, Const, GetField, Goto, Intrinsic, Raise, Return, Use, expr_uses,
+                 term_uses)
 
 I1 = ir.IntType(1)
 I8 = ir.IntType(8)
@@ -45,6 +46,7 @@ OBJP = OBJ.as_pointer()
 VOID = ir.VoidType()
 PYBUF = ir.ArrayType(I64, 10)        # Py_buffer: 80 bytes, 8-aligned
 PyBUF_C_CONTIGUOUS = 0x38
+PyBUF_STRIDES = 0x18
 
 _PRIM_LL = {
     T.Bool: I8, T.Int8: I8, T.Int16: ir.IntType(16), T.Int32: I32, T.Int64: I64,
@@ -61,9 +63,19 @@ def lltype(t):
         return I8
     if k == "struct":
         return ir.LiteralStructType([lltype(ft) for _, ft in t.__pk_fields__])
-    if k == "vector" and t.__pk_eltype__.__pk_kind__ == "primitive":
-        return ir.LiteralStructType([lltype(t.__pk_eltype__).as_pointer(), I64, OBJ])
+    if k == "tuple" and not is_boxed(t):
+        return ir.LiteralStructType([lltype(p) for p in t.__pk_params__])
+    if k == "array" and not is_boxed(t):
+        n = t.__pk_ndim__
+        return ir.LiteralStructType([OBJ, ir.ArrayType(I64, n), ir.ArrayType(I64, n), OBJ, I8])
     return OBJ
+
+
+# An unboxed Array[T, N] is {data (i8*), shape [N x i64], strides in bytes [N x i64], the
+# ndarray that owns the memory (a reference the value holds), is-a-view flag}.  A view made
+# in compiled code (``A[1:-1, :]``, a row ``A[i]``) shares its parent's owner and becomes a
+# NumPy view of that owner when it reaches Python.
+A_DATA, A_SHAPE, A_STRIDES, A_OWNER, A_VIEW = range(5)
 
 
 def is_boxed(t):
@@ -71,9 +83,27 @@ def is_boxed(t):
     k = t.__pk_kind__
     if k in ("primitive", "nothing", "struct"):
         return False
-    if k == "vector":
-        return t.__pk_eltype__.__pk_kind__ != "primitive"
+    if k == "array":
+        return t.__pk_eltype__.__pk_kind__ != "primitive" or not isinstance(t.__pk_ndim__, int)
+    if k == "tuple":
+        return not T.isconcrete(t) or any(is_boxed(p) for p in t.__pk_params__)
     return True
+
+
+def is_managed(t):
+    """Does a value of this type hold references to Python objects (so that storing,
+    copying and dropping it must count them)?  Boxed values, arrays (their owner) and
+    tuples holding either."""
+    if t is T.Bottom:
+        return False
+    if is_boxed(t):
+        return True
+    k = t.__pk_kind__
+    if k == "array":
+        return True
+    if k == "tuple":
+        return any(is_managed(p) for p in t.__pk_params__)
+    return False
 
 
 def is_int(t):
@@ -122,10 +152,10 @@ def inline_size(ci):
 def _compute_inline_size(ci):
     if ci.reached != {0} or not isinstance(ci.ir.blocks[0].term, Return):
         return None
-    if ci.rettype is T.Bottom or is_boxed(ci.rettype):
+    if ci.rettype is T.Bottom or is_managed(ci.rettype):
         return None
-    if any(is_boxed(t) for t in ci.vartypes.values()) or \
-            any(is_boxed(t) for t in ci.mi.spec_types):
+    if any(is_managed(t) for t in ci.vartypes.values()) or \
+            any(is_managed(t) for t in ci.mi.spec_types):
         return None
     size = 1
     for i, st in enumerate(ci.ir.blocks[0].stmts):
@@ -133,12 +163,14 @@ def _compute_inline_size(ci):
         v = st.value
         if isinstance(v, (Const, Use)):
             if isinstance(v, Const) and T.typeof(v.value).__pk_kind__ not in \
-                    ("primitive", "nothing", "struct"):
+                    ("primitive", "nothing", "struct", "tuple"):
                 return None
             size += 1
         elif isinstance(v, GetField):
             if not isinstance(info, INF.FieldRef) or info.index < 0:
                 return None
+            size += 1
+        elif isinstance(info, INF.TupleElem):
             size += 1
         elif isinstance(v, Intrinsic):
             if info.dynamic or v.name not in EMITTERS:
@@ -338,12 +370,67 @@ class _Emitter:
             for f in fields:
                 self.decref(f)
             return self.check_null(out)
-        if k == "vector" and not is_boxed(t):
-            owner = b.extract_value(v, 2)
-            self.incref(owner)
-            return owner
+        if k == "tuple" and not is_boxed(t):
+            n = len(t.__pk_params__)
+            tup = self.check_null(b.call(self.capi("PyTuple_New", OBJ, [I64]), [I64(n)]))
+            for i, p in enumerate(t.__pk_params__):
+                item = self.box(b.extract_value(v, i), p)     # stolen by PyTuple_SetItem
+                b.call(self.capi("PyTuple_SetItem", I32, [OBJ, I64, OBJ]), [tup, I64(i), item])
+            return tup
+        if k == "array" and not is_boxed(t):
+            return self.box_array(v, t)
         self.incref(v)
         return v
+
+    def box_array(self, v, t):
+        """The ndarray itself, or (for a view made here) a NumPy view of its owner."""
+        b = self.b
+        owner = b.extract_value(v, A_OWNER)
+        out = self.alloca(OBJ)
+        isview = b.icmp_unsigned("!=", b.extract_value(v, A_VIEW), I8(0))
+        with b.if_else(isview) as (view, whole):
+            with view:
+                n = t.__pk_ndim__
+                ptr = self.check_null(b.call(self.capi("PyLong_FromVoidPtr", OBJ, [OBJ]),
+                                             [b.extract_value(v, A_DATA)]))
+                shape = self.box(self._int_tuple(b.extract_value(v, A_SHAPE), n),
+                                 T.tuple_type(*(T.Int64,) * n))
+                strides = self.box(self._int_tuple(b.extract_value(v, A_STRIDES), n),
+                                   T.tuple_type(*(T.Int64,) * n))
+                r = self.check_null(self.vectorcall(self.obj_const(("helper", "array_view")),
+                                                    [owner, ptr, shape, strides]))
+                for o in (ptr, shape, strides):
+                    self.decref(o)
+                b.store(r, out)
+            with whole:
+                self.incref(owner)
+                b.store(owner, out)
+        return b.load(out)
+
+    def _int_tuple(self, arr, n):
+        val = ir.Constant(ir.LiteralStructType([I64] * n), ir.Undefined)
+        for i in range(n):
+            val = self.b.insert_value(val, self.b.extract_value(arr, i), i)
+        return val
+
+    def refs(self, v, t, fn):
+        """Call ``fn`` on every PyObject* the native value ``v`` of type ``t`` holds."""
+        if is_boxed(t):
+            fn(v)
+            return
+        k = t.__pk_kind__
+        if k == "array":
+            fn(self.b.extract_value(v, A_OWNER))
+        elif k == "tuple":
+            for i, p in enumerate(t.__pk_params__):
+                if is_managed(p):
+                    self.refs(self.b.extract_value(v, i), p, fn)
+
+    def incref_value(self, v, t):
+        self.refs(v, t, self.incref)
+
+    def decref_value(self, v, t):
+        self.refs(v, t, self.decref)
 
     def unbox(self, obj, t):
         """The native value of type ``t`` held by borrowed PyObject* ``obj``."""
@@ -377,23 +464,42 @@ class _Emitter:
                 self.decref(fo)
                 val = b.insert_value(val, fv, i)
             return val
-        if k == "vector" and not is_boxed(t):
-            view = self.alloca(PYBUF)
-            vp = b.bitcast(view, OBJ)
-            r = b.call(self.capi("PyObject_GetBuffer", I32, [OBJ, OBJ, I32]),
-                       [obj, vp, I32(PyBUF_C_CONTIGUOUS)])
-            self.check(b.icmp_signed("!=", r, I32(0)))
-            data = b.load(b.gep(view, [I64(0), I64(0)]))
-            nbytes = b.load(b.gep(view, [I64(0), I64(2)]))
-            # The array keeps its memory while it lives; the caller holds a reference.
-            b.call(self.capi("PyBuffer_Release", VOID, [OBJ]), [vp])
-            el = lltype(t.__pk_eltype__)
-            n = b.sdiv(nbytes, I64(t.__pk_eltype__.__pk_dtype__.itemsize))
+        if k == "tuple" and not is_boxed(t):
             val = ir.Constant(lltype(t), ir.Undefined)
-            val = b.insert_value(val, b.inttoptr(data, el.as_pointer()), 0)
-            val = b.insert_value(val, n, 1)
-            return b.insert_value(val, obj, 2)
+            for i, p in enumerate(t.__pk_params__):
+                item = self.check_null(b.call(self.capi("PyTuple_GetItem", OBJ, [OBJ, I64]),
+                                              [obj, I64(i)]))
+                val = b.insert_value(val, self.unbox(item, p), i)
+            return val
+        if k == "array" and not is_boxed(t):
+            return self.unbox_array(obj, t)
         return obj
+
+    def unbox_array(self, obj, t):
+        """Data pointer, shape and strides of an ndarray (buffer protocol, any strides).  A
+        read-only array is read through the same view (writes to it are not checked)."""
+        b = self.b
+        view = self.alloca(PYBUF)
+        vp = b.bitcast(view, OBJ)
+        getbuf = self.capi("PyObject_GetBuffer", I32, [OBJ, OBJ, I32])
+        r = b.call(getbuf, [obj, vp, I32(PyBUF_STRIDES | 1)])
+        with b.if_then(b.icmp_signed("!=", r, I32(0)), likely=False):
+            b.call(self.capi("PyErr_Clear", VOID, []), [])
+            r2 = b.call(getbuf, [obj, vp, I32(PyBUF_STRIDES)])
+            self.check(b.icmp_signed("!=", r2, I32(0)))
+        n = t.__pk_ndim__
+        data = b.inttoptr(b.load(b.gep(view, [I64(0), I64(0)])), OBJ)
+        shp = b.inttoptr(b.load(b.gep(view, [I64(0), I64(6)])), I64.as_pointer())
+        strd = b.inttoptr(b.load(b.gep(view, [I64(0), I64(7)])), I64.as_pointer())
+        val = ir.Constant(lltype(t), ir.Undefined)
+        val = b.insert_value(val, data, A_DATA)
+        for i in range(n):
+            val = b.insert_value(val, b.load(b.gep(shp, [I64(i)])), [A_SHAPE, i])
+            val = b.insert_value(val, b.load(b.gep(strd, [I64(i)])), [A_STRIDES, i])
+        # The array keeps its memory while it lives; whoever holds ``obj`` keeps it alive.
+        b.call(self.capi("PyBuffer_Release", VOID, [OBJ]), [vp])
+        val = b.insert_value(val, obj, A_OWNER)
+        return b.insert_value(val, I8(0), A_VIEW)
 
     def _pending(self, maybe):
         b = self.b
@@ -416,7 +522,7 @@ class FunctionGen(_Emitter):
         entry = fn.append_basic_block("entry")
         self.b = b = ir.IRBuilder(entry)
         self.slots = {}
-        self.boxed_slots = []
+        self.managed_slots = []      # (slot, type): references released at every exit
         self.ssa = self._ssa_candidates()
         self.values = {}
         for var, t in ci.vartypes.items():
@@ -424,9 +530,9 @@ class FunctionGen(_Emitter):
                 continue
             slot = b.alloca(lltype(t), name="v." + var.replace("%", "t"))
             self.slots[var] = slot
-            if is_boxed(t):
-                b.store(ir.Constant(OBJ, None), slot)
-                self.boxed_slots.append(slot)
+            if is_managed(t):
+                b.store(ir.Constant(lltype(t), None), slot)
+                self.managed_slots.append((slot, t))
         self.err_block = fn.append_basic_block("error")
         self.blocks = [fn.append_basic_block(f"b{blk.id}") for blk in self.ir.blocks]
         self.ret_ptr = fn.args[0]
@@ -444,9 +550,10 @@ class FunctionGen(_Emitter):
         b.ret(I32(1))
 
     def _ssa_candidates(self):
-        """Variables kept as LLVM values instead of stack slots: defined once, unboxed, and
-        used only later in the defining block (most temporaries), so the definition dominates
-        every use.  Fewer instructions make the cold compile of large functions cheaper."""
+        """Variables kept as LLVM values instead of stack slots: defined once, holding no
+        references, and used only later in the defining block (most temporaries), so the
+        definition dominates every use.  Fewer instructions make the cold compile of large
+        functions cheaper."""
         defs, where, bad = {}, {}, set(self.ir.argnames)
         for blk in self.ir.blocks:
             for i, st in enumerate(blk.stmts):
@@ -455,29 +562,19 @@ class FunctionGen(_Emitter):
         for blk in self.ir.blocks:
             seen = set()
             for st in blk.stmts:
-                v = st.value
-                uses = (v.var,) if isinstance(v, (Use, GetField)) else getattr(v, "args", ())
-                for u in uses:
+                for u in expr_uses(st.value):
                     if where.get(u) != blk.id or u not in seen:
                         bad.add(u)
                 seen.add(st.dst)
-            t = blk.term
-            uses = ()
-            if isinstance(t, Branch):
-                uses = (t.cond,)
-            elif isinstance(t, Return):
-                uses = (t.var,)
-            elif isinstance(t, Raise):
-                uses = tuple(p.var for p in t.value.parts if isinstance(p, Use))
-            for u in uses:
+            for u in term_uses(blk.term):
                 if where.get(u) != blk.id or u not in seen:
                     bad.add(u)
         return {v for v, n in defs.items() if n == 1 and v not in bad
-                and not is_boxed(self.ci.vartypes.get(v, T.Any))}
+                and not is_managed(self.ci.vartypes.get(v, T.Any))}
 
     def cleanup(self):
-        for slot in self.boxed_slots:
-            self.decref(self.b.load(slot))
+        for slot, t in self.managed_slots:
+            self.decref_value(self.b.load(slot), t)
 
     def var_type(self, var):
         return self.ci.vartypes.get(var, T.Bottom)
@@ -496,7 +593,7 @@ class FunctionGen(_Emitter):
 
     def track_temp(self, obj):
         slot = self.entry_alloca(OBJ)
-        self.boxed_slots.append(slot)
+        self.managed_slots.append((slot, T.Any))
         old = self.b.load(slot)
         self.b.store(obj, slot)
         self.decref(old)
@@ -511,39 +608,48 @@ class FunctionGen(_Emitter):
         self.b.position_at_end(cur)
         return slot
 
-    def store_var(self, var, v, t, owned):
-        """Store value ``v`` whose representation is that of type ``t`` into ``var``'s slot;
-        ``owned`` says whether a boxed ``v`` is a new reference to hand over."""
-        if var in self.ssa:
-            if is_boxed(t):
-                val = self.unbox(v, self.var_type(var))
+    def convert_repr(self, v, t, want, owned):
+        """``v`` (representation of ``t``) in the representation of ``want``; returns (value,
+        owned) where owned says the result holds new references to hand over."""
+        if is_boxed(t) and not is_boxed(want):
+            val = self.unbox(v, want)          # borrowed from ``v``
+            if is_managed(want):
+                self.incref_value(val, want)
                 if owned:
                     self.decref(v)
-                v = val
-            self.values[var] = v
+                return val, True
+            if owned:
+                self.decref(v)
+            return val, False
+        if not is_boxed(t) and is_boxed(want):
+            boxed = self.box(v, t)             # a new reference
+            if owned:
+                self.decref_value(v, t)
+            return boxed, True
+        return v, owned
+
+    def store_var(self, var, v, t, owned):
+        """Store value ``v`` whose representation is that of type ``t`` into ``var``'s slot;
+        ``owned`` says whether ``v`` holds new references to hand over."""
+        st = self.var_type(var)
+        if var in self.ssa:
+            val, owned = self.convert_repr(v, t, st, owned)
+            self.values[var] = val
             return
         slot = self.slots.get(var)
         if slot is None:
-            if owned and is_boxed(t):
-                self.decref(v)
+            if owned and is_managed(t):
+                self.decref_value(v, t)
             return
-        st = self.var_type(var)
-        b = self.b
-        if is_boxed(st):
-            if not is_boxed(t):
-                v = self.box(v, t)
-            elif not owned:
-                self.incref(v)
-            old = b.load(slot)
-            b.store(v, slot)
-            self.decref(old)
+        val, owned = self.convert_repr(v, t, st, owned)
+        if is_managed(st):
+            if not owned:
+                self.incref_value(val, st)
+            old = self.b.load(slot)
+            self.b.store(val, slot)
+            self.decref_value(old, st)
         else:
-            if is_boxed(t):
-                val = self.unbox(v, st)
-                if owned:
-                    self.decref(v)
-                v = val
-            b.store(v, slot)
+            self.b.store(val, slot)
 
     # -- blocks ------------------------------------------------------------------------------
 
@@ -585,6 +691,7 @@ class FunctionGen(_Emitter):
             b.unreachable()
 
     def gen_return(self, term):
+        """The result is a new reference (for values holding references) for the caller."""
         rt = self.ci.rettype
         vt = self.var_type(term.var)
         if is_boxed(rt):
@@ -595,6 +702,8 @@ class FunctionGen(_Emitter):
                 v = self.box(v, vt)
         else:
             v = self.load_var(term.var, rt)
+            if is_managed(rt):
+                self.incref_value(v, rt)
         self.b.store(v, self.ret_ptr)
         self.cleanup()
         self.b.ret(I32(0))
@@ -620,10 +729,15 @@ class FunctionGen(_Emitter):
             t = info.argtypes[0]
             return self.load_var(v.var, t), t, False
         if isinstance(v, Call):
+            if isinstance(info, INF.TupleElem):
+                tv = self.load_var(v.args[0], info.argtype)
+                return b.extract_value(tv, info.index), info.argtype.__pk_params__[info.index], False
             return self.gen_call(v, info)
         if isinstance(v, Intrinsic):
             return self.gen_intrinsic(v, info)
         if isinstance(v, GetField):
+            if isinstance(info, INF.IntrinsicCall):        # ``A.shape`` and the like
+                return self.gen_intrinsic(Intrinsic(info.name, (v.var,)), info)
             if info.index >= 0:
                 sv = self.load_var(v.var, info.argtype)
                 return b.extract_value(sv, info.index), info.argtype.__pk_fields__[info.index][1], False
@@ -648,6 +762,8 @@ class FunctionGen(_Emitter):
         if t.__pk_kind__ == "struct":
             return ir.Constant.literal_struct([self.gen_const(getattr(value, n))
                                                for n, _ in t.__pk_fields__])
+        if t.__pk_kind__ == "tuple" and not is_managed(t):
+            return ir.Constant.literal_struct([self.gen_const(x) for x in value])
         self.loc_error(f"constant {value!r} cannot be compiled")
 
     def gen_call(self, v, info):
@@ -664,7 +780,7 @@ class FunctionGen(_Emitter):
             if rt is T.Bottom:
                 b.unreachable()
                 return None, rt, False
-            return b.load(ret), rt, is_boxed(rt)
+            return b.load(ret), rt, is_managed(rt)
         if isinstance(info, INF.ThrowingCall):
             self.set_error(info.exc.__name__, info.message)
             b.branch(self.err_block)
@@ -687,6 +803,8 @@ class FunctionGen(_Emitter):
                 val = env[v.var]
             elif isinstance(v, GetField):
                 val = self.b.extract_value(env[v.var], info.index)
+            elif isinstance(info, INF.TupleElem):
+                val = self.b.extract_value(env[v.args[0]], info.index)
             elif isinstance(v, Intrinsic):
                 val = EMITTERS[v.name](self, [env[a] for a in v.args], info.argtypes, v.params)
             else:
@@ -697,7 +815,8 @@ class FunctionGen(_Emitter):
     def gen_intrinsic(self, v, info):
         argtypes = info.argtypes
         emit = EMITTERS.get(v.name)
-        if info.dynamic or emit is None or any(is_boxed(t) for t in argtypes):
+        if info.dynamic or emit is None or any(is_boxed(t) for t in argtypes) or \
+                (v.name == "tuple_get" and len(set(argtypes[0].__pk_params__)) != 1):
             return self.gen_intrinsic_py(v, info)
         args = [self.load_var(a, t) for a, t in zip(v.args, argtypes)]
         rt = intrinsics.REGISTRY[v.name].rule(argtypes, v.params)
@@ -705,13 +824,15 @@ class FunctionGen(_Emitter):
 
     def gen_intrinsic_py(self, v, info):
         """Run an intrinsic's Python implementation on boxed arguments (abstract types)."""
-        params = [self.obj_const(("type", T.type_ref(p))) for p in v.params]
+        if v.name in intrinsics.SPEC_PARAMS:
+            params = [self.obj_const(("spec", _spec_ref(v.params)))]
+        else:
+            params = [self.obj_const(("type", T.type_ref(p))) for p in v.params]
         args = [self.load_var(a, T.Any) for a in v.args]
         fobj = self.obj_const(("intrinsic", v.name))
         r = self.check_null(self.vectorcall(fobj, params + args))
         return r, T.Any, True
 
-    # used by conversion emitters
     def _inexact_unless(self, ok, dst, x, src):
         b = self.b
         with b.if_then(b.not_(ok), likely=False):
@@ -891,8 +1012,13 @@ def _egal_values(g, x, y, tx, ty):
         for i, (_, ft) in enumerate(tx.__pk_fields__):
             acc = b.and_(acc, _egal_values(g, b.extract_value(x, i), b.extract_value(y, i), ft, ft))
         return acc
-    if k == "vector":
-        return b.icmp_unsigned("==", b.extract_value(x, 2), b.extract_value(y, 2))
+    if k == "tuple" and not is_boxed(tx):
+        acc = I1(1)
+        for i, p in enumerate(tx.__pk_params__):
+            acc = b.and_(acc, _egal_values(g, b.extract_value(x, i), b.extract_value(y, i), p, p))
+        return acc
+    if k == "array" and not is_boxed(tx):
+        return b.icmp_unsigned("==", b.extract_value(x, A_DATA), b.extract_value(y, A_DATA))
     return b.icmp_unsigned("==", x, y)
 
 
@@ -971,27 +1097,128 @@ def _trunc_impl(g, x, src, dst):
     return iv
 
 
-def _vec_len(g, a, ts, p):
-    return g.b.extract_value(a[0], 1)
+def _arr_len(g, a, ts, p):
+    return g.b.extract_value(a[0], [A_SHAPE, 0])
 
 
-def _vec_index(g, v, i):
+def _index_ptr(g, v, t, idx):
+    """Byte address of ``v[idx...]`` (each index bounds-checked, negative from the end)."""
     b = g.b
-    n = b.extract_value(v, 1)
-    j = b.select(b.icmp_signed("<", i, I64(0)), b.add(i, n), i)
-    ok = b.icmp_unsigned("<", j, n)
-    with b.if_then(b.not_(ok), likely=False):
-        g.call_helper(("helper", "bounds_error"), [b.extract_value(v, 2), g.box(i, T.Int64)])
-    return b.gep(b.extract_value(v, 0), [j])
+    addr = b.ptrtoint(b.extract_value(v, A_DATA), I64)
+    for ax, i in enumerate(idx):
+        n = b.extract_value(v, [A_SHAPE, ax])
+        j = b.select(b.icmp_signed("<", i, I64(0)), b.add(i, n), i)
+        ok = b.icmp_unsigned("<", j, n)
+        with b.if_then(b.not_(ok), likely=False):
+            g.call_helper(("helper", "bounds_error_nd"),
+                          [g.obj_const(("type", T.type_ref(t))),
+                           g.box(g._int_tuple(b.extract_value(v, A_SHAPE), t.__pk_ndim__),
+                                 T.tuple_type(*(T.Int64,) * t.__pk_ndim__)),
+                           g.box(I64(ax), T.Int64), g.box(i, T.Int64)])
+        addr = b.add(addr, b.mul(j, b.extract_value(v, [A_STRIDES, ax])))
+    return addr
 
 
-def _vec_get(g, a, ts, p):
-    return g.b.load(_vec_index(g, a[0], a[1]))
+def _arr_get(g, a, ts, p):
+    t = ts[0]
+    idx = a[1:]
+    addr = _index_ptr(g, a[0], t, idx)
+    if len(idx) == t.__pk_ndim__:
+        el = lltype(t.__pk_eltype__)
+        return g.b.load(g.b.inttoptr(addr, el.as_pointer()))
+    return _subarray(g, a[0], t, addr, len(idx), (), ())
 
 
-def _vec_set(g, a, ts, p):
-    g.b.store(a[2], _vec_index(g, a[0], a[1]))
+def _subarray(g, v, t, addr, skip, shapes, strides):
+    """A view of ``v`` at ``addr`` keeping axes ``skip:`` (after ``shapes``/``strides`` of
+    new leading axes)."""
+    b = g.b
+    n = t.__pk_ndim__
+    out_t = T.array_of(t.__pk_eltype__, len(shapes) + n - skip)
+    val = ir.Constant(lltype(out_t), ir.Undefined)
+    val = b.insert_value(val, b.inttoptr(addr, OBJ), A_DATA)
+    k = 0
+    for sh, st in zip(shapes, strides):
+        val = b.insert_value(val, sh, [A_SHAPE, k])
+        val = b.insert_value(val, st, [A_STRIDES, k])
+        k += 1
+    for ax in range(skip, n):
+        val = b.insert_value(val, b.extract_value(v, [A_SHAPE, ax]), [A_SHAPE, k])
+        val = b.insert_value(val, b.extract_value(v, [A_STRIDES, ax]), [A_STRIDES, k])
+        k += 1
+    val = b.insert_value(val, b.extract_value(v, A_OWNER), A_OWNER)
+    return b.insert_value(val, I8(1), A_VIEW)
+
+
+def _arr_set(g, a, ts, p):
+    t = ts[0]
+    addr = _index_ptr(g, a[0], t, a[2:])
+    el = lltype(t.__pk_eltype__)
+    g.b.store(a[1], g.b.inttoptr(addr, el.as_pointer()))
     return I8(0)
+
+
+def _arr_shape(g, a, ts, p):
+    return g._int_tuple(g.b.extract_value(a[0], A_SHAPE), ts[0].__pk_ndim__)
+
+
+def _arr_ndim(g, a, ts, p):
+    return I64(ts[0].__pk_ndim__)
+
+
+def _arr_size(g, a, ts, p):
+    n = I64(1)
+    for ax in range(ts[0].__pk_ndim__):
+        n = g.b.mul(n, g.b.extract_value(a[0], [A_SHAPE, ax]))
+    return n
+
+
+PY_SSIZE_MIN = -(1 << 63)
+PY_SSIZE_MAX = (1 << 63) - 1
+
+
+def _arr_view(g, a, ts, spec):
+    """Basic slicing with Python's rules (``PySlice_AdjustIndices`` clamps the bounds)."""
+    b = g.b
+    t = ts[0]
+    v = a[0]
+    vals = list(a[1:])
+    addr = b.ptrtoint(b.extract_value(v, A_DATA), I64)
+    shapes, strides = [], []
+    lo_p, hi_p = g.alloca(I64), g.alloca(I64)
+    for ax, sp in enumerate(spec):
+        n = b.extract_value(v, [A_SHAPE, ax])
+        stride = b.extract_value(v, [A_STRIDES, ax])
+        if sp[0] == "i":
+            i = vals.pop(0)
+            j = b.select(b.icmp_signed("<", i, I64(0)), b.add(i, n), i)
+            with b.if_then(b.not_(b.icmp_unsigned("<", j, n)), likely=False):
+                g.call_helper(("helper", "bounds_error_nd"),
+                              [g.obj_const(("type", T.type_ref(t))),
+                               g.box(g._int_tuple(b.extract_value(v, A_SHAPE), t.__pk_ndim__),
+                                     T.tuple_type(*(T.Int64,) * t.__pk_ndim__)),
+                               g.box(I64(ax), T.Int64), g.box(i, T.Int64)])
+            addr = b.add(addr, b.mul(j, stride))
+            continue
+        lo = vals.pop(0) if sp[1] else None
+        hi = vals.pop(0) if sp[2] else None
+        step = vals.pop(0) if sp[3] else I64(1)
+        if sp[3]:
+            with b.if_then(b.icmp_signed("==", step, I64(0)), likely=False):
+                g.set_error("ValueError", "slice step cannot be zero")
+                b.branch(g.err_block)
+        neg = b.icmp_signed("<", step, I64(0))
+        b.store(lo if lo is not None else b.select(neg, I64(PY_SSIZE_MAX), I64(0)), lo_p)
+        b.store(hi if hi is not None else b.select(neg, I64(PY_SSIZE_MIN), I64(PY_SSIZE_MAX)),
+                hi_p)
+        length = b.call(g.capi("PySlice_AdjustIndices", I64, [I64, I64.as_pointer(),
+                                                               I64.as_pointer(), I64]),
+                        [n, lo_p, hi_p, step])
+        addr = b.add(addr, b.mul(b.load(lo_p), stride))
+        shapes.append(length)
+        strides.append(b.mul(stride, step))
+    out = _subarray(g, v, t, addr, len(spec), shapes, strides)
+    return out
 
 
 def _to_eltype(g, a, ts, p):
@@ -999,6 +1226,39 @@ def _to_eltype(g, a, ts, p):
     if el.__pk_kind__ == "primitive" and ts[1].__pk_kind__ == "primitive":
         return convert_value(g, a[1], ts[1], el, True)
     return a[1]
+
+
+def _tuple(g, a, ts, p):
+    val = ir.Constant(ir.LiteralStructType([lltype(t) for t in ts]), ir.Undefined)
+    for i, x in enumerate(a):
+        val = g.b.insert_value(val, x, i)
+    return val
+
+
+def _tuple_len(g, a, ts, p):
+    return I64(len(ts[0].__pk_params__))
+
+
+def _tuple_get(g, a, ts, p):
+    """``t[i]`` with a run-time ``i``: native for a tuple of one element type (read as an
+    array); a tuple of several goes through Python (see ``gen_intrinsic``)."""
+    b = g.b
+    t = ts[0]
+    ps = t.__pk_params__
+    n = I64(len(ps))
+    i = a[1]
+    j = b.select(b.icmp_signed("<", i, I64(0)), b.add(i, n), i)
+    with b.if_then(b.not_(b.icmp_unsigned("<", j, n)), likely=False):
+        g.call_helper(("helper", "tuple_bounds_error"),
+                      [g.obj_const(("type", T.type_ref(t))), g.box(i, T.Int64)])
+    slot = g.alloca(lltype(t))
+    b.store(a[0], slot)
+    arr = b.bitcast(slot, ir.ArrayType(lltype(ps[0]), len(ps)).as_pointer())
+    return b.load(b.gep(arr, [I64(0), j]))
+
+
+def _unpack_check(g, a, ts, p):
+    return I8(0)
 
 
 def _new(g, a, ts, p):
@@ -1035,12 +1295,21 @@ EMITTERS = {
     "eq": _cmp("eq"), "ne": _cmp("ne"), "lt": _cmp("lt"), "le": _cmp("le"), "gt": _cmp("gt"),
     "ge": _cmp("ge"), "truth": _truth, "not_bool": _not, "egal": _egal,
     "convert": _convert, "promote": _promote, "to_float": _to_float, "trunc": _trunc,
-    "vec_len": _vec_len, "vec_get": _vec_get, "vec_set": _vec_set, "to_eltype": _to_eltype,
+    "arr_len": _arr_len, "arr_get": _arr_get, "arr_set": _arr_set, "to_eltype": _to_eltype,
+    "arr_shape": _arr_shape, "arr_ndim": _arr_ndim, "arr_size": _arr_size,
+    "arr_view": _arr_view, "tuple": _tuple, "tuple_len": _tuple_len,
+    "unpack_check": _unpack_check, "tuple_get": _tuple_get,
     "new": _new, "typeof": _typeof,
 }
 
 
 # ---------------------------------------------------------------------------------------------
+
+
+def _spec_ref(params):
+    """A portable form of an intrinsic's spec (element types by reference)."""
+    return tuple(("T", T.type_ref(p)) if T.is_type(p) else
+                 (_spec_ref(p) if isinstance(p, tuple) else p) for p in params)
 
 
 class WrapperGen(_Emitter):
@@ -1065,7 +1334,12 @@ class WrapperGen(_Emitter):
             b.branch(self.err_block)
         else:
             v = b.load(ret)
-            b.ret(v if is_boxed(rt) else self.box(v, rt))   # boxed results are new references
+            if is_boxed(rt):
+                b.ret(v)                                 # boxed results are new references
+            else:
+                out = self.box(v, rt)
+                self.decref_value(v, rt)                 # the native result's own references
+                b.ret(out)
         b.position_at_end(self.err_block)
         b.ret(ir.Constant(OBJ, None))
 

@@ -83,10 +83,13 @@ def find_def(method):
 
 
 class _Scope:
-    """Compile-time lookup of a method's non-local names (globals, closure cells, builtins)."""
+    """Compile-time lookup of a method's non-local names (static parameters, globals,
+    closure cells, builtins).  A static parameter (a TypeVar of the method's signature)
+    is a compile-time constant of the MethodInstance being lowered, as in Julia."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, sparams=None):
         self.globals = fn.__globals__
+        self.sparams = sparams or {}
         self.cells = {}
         if fn.__closure__:
             for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
@@ -96,6 +99,8 @@ class _Scope:
                     pass
 
     def lookup(self, name):
+        if name in self.sparams:
+            return True, self.sparams[name]
         if name in self.cells:
             return True, self.cells[name]
         if name in self.globals:
@@ -114,13 +119,21 @@ def _assigned_names(fdef):
 
 
 class Lowerer:
-    def __init__(self, method, fdef):
+    def __init__(self, method, fdef, sparams=(), nargs=None):
         self.method = method
         self.fdef = fdef
         self.filename = method.pyfunc.__code__.co_filename
-        self.scope = _Scope(method.pyfunc)
+        env = {}
+        for v, val in zip(method.sparam_vars, sparams):
+            if val is not None:
+                env[v.name] = val
+        self.scope = _Scope(method.pyfunc, env)
         self.args = tuple(a.arg for a in fdef.args.args)
+        self.vararg = fdef.args.vararg.arg if fdef.args.vararg is not None else None
+        self.nvararg = (nargs - len(self.args)) if self.vararg and nargs is not None else 0
         self.locals = set(self.args) | _assigned_names(fdef)
+        if self.vararg:
+            self.locals.add(self.vararg)
         self.blocks = [Block(0)]
         self.cur = self.blocks[0]
         self.ntmp = 0
@@ -189,8 +202,14 @@ class Lowerer:
             # body and returned its value (found by tests/test_fuzz_frontend.py).
             self.unsupported(self.fdef, "async def")
         a = self.fdef.args
-        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults:
-            self.unsupported(self.fdef, "variadic, keyword or default parameters")
+        if a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults:
+            self.unsupported(self.fdef, "keyword or default parameters")
+        irargs = self.args
+        if self.vararg:
+            # ``*xs``: the instance's extra arguments, packed into the tuple ``xs``.
+            extra = tuple(f"{self.vararg}#{i}" for i in range(self.nvararg))
+            irargs = self.args + extra
+            self.emit(Intrinsic("tuple", extra), self.fdef, dst=self.vararg)
         body = self.fdef.body
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                 and isinstance(body[0].value.value, str):
@@ -202,8 +221,8 @@ class Lowerer:
         for b in self.blocks:       # blocks left open by break/continue bookkeeping
             if b.term is None:
                 b.term = Return(self._none_in(b))
-        _guard_unassigned(self.blocks, self.locals - set(self.args))
-        return IRFunction(self.method.function.name, self.args, self.blocks, self.filename,
+        _guard_unassigned(self.blocks, self.locals - set(self.args) - {self.vararg})
+        return IRFunction(self.method.function.name, irargs, self.blocks, self.filename,
                           self.fdef.lineno)
 
     def _none_in(self, b):
@@ -264,10 +283,10 @@ class Lowerer:
             self.emit(Use(v), s, dst=t.id)
         elif isinstance(t, ast.Subscript):
             obj = self.expr(t.value)
-            idx = self.index_expr(t)
-            cur = self.call_base("getitem", [obj, idx], s)
+            idx = self.index_list(t)
+            cur = self.call_base("getitem", [obj, *idx], s)
             v = self.call_base(op, [cur, self.expr(s.value)], s)
-            self.call_base("setitem", [obj, idx, v], s)
+            self.call_base("setitem", [obj, *idx, v], s)
         else:
             self.unsupported(s, "augmented assignment to " + type(t).__name__)
 
@@ -276,8 +295,18 @@ class Lowerer:
             self.emit(Use(v), s, dst=t.id)
         elif isinstance(t, ast.Subscript):
             obj = self.expr(t.value)
-            idx = self.index_expr(t)
-            self.call_base("setitem", [obj, idx, v], s)
+            idx = self.index_list(t)
+            self.call_base("setitem", [obj, *idx, v], s)
+        elif isinstance(t, (ast.Tuple, ast.List)):
+            # ``a, b = b, a``: the value is evaluated once, checked for its length (a tuple's
+            # is known when compiling), then each target gets its element.
+            if any(isinstance(e, ast.Starred) for e in t.elts):
+                self.unsupported(t, "starred assignment target")
+            src = self.emit(Use(v), s)
+            self.emit(Intrinsic("unpack_check", (src,), (len(t.elts),)), t)
+            for i, e in enumerate(t.elts):
+                k = self.emit(Const(i), e)
+                self.assign_to(e, self.call_base("getitem", [src, k], e), s)
         else:
             self.unsupported(t, "assignment to " + type(t).__name__)
 
@@ -440,6 +469,8 @@ class Lowerer:
             return self.emit(Const(val), node)
         if type(T.typeof(val)).__name__ == "PkType" and T.typeof(val).__pk_kind__ == "struct":
             return self.emit(Const(val), node)
+        if type(val) is tuple and _constant_tuple(T.typeof(val)):
+            return self.emit(Const(val), node)
         if T.is_pktype(val):
             self.unsupported(node, f"type {val} used as a value")
         self.unsupported(node, f"global {getattr(node, 'id', '')!r} of type "
@@ -455,6 +486,10 @@ class Lowerer:
         return self.call_base(op, [self.expr(node.left), self.expr(node.right)], node)
 
     def e_UnaryOp(self, node):
+        if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) and \
+                type(node.operand.value) in (int, float):
+            # ``-1`` is a literal (an index constant inference can see through).
+            return self.e_Constant(ast.copy_location(ast.Constant(-node.operand.value), node))
         if isinstance(node.op, ast.USub):
             return self.call_base("neg", [self.expr(node.operand)], node)
         if isinstance(node.op, ast.UAdd):
@@ -526,16 +561,46 @@ class Lowerer:
         obj = self.expr(node.value)
         return self.emit(GetField(obj, node.attr), node)
 
-    def index_expr(self, sub):
-        if isinstance(sub.slice, ast.Slice):
-            self.unsupported(sub, "slice")
-        return self.expr(sub.slice)
+    def _subscripts(self, sub):
+        sl = sub.slice
+        return list(sl.elts) if isinstance(sl, ast.Tuple) else [sl]
+
+    def index_list(self, sub):
+        """The index values of ``a[i]`` / ``A[i, j]`` (a call gets one argument each, as
+        Julia's ``getindex(A, i, j)``)."""
+        elts = self._subscripts(sub)
+        if any(isinstance(e, ast.Slice) for e in elts):
+            self.unsupported(sub, "assignment to a slice")
+        return [self.expr(e) for e in elts]
 
     def e_Subscript(self, node):
         ok, val = self.resolve_static(node)
         if ok:
             return self.const_value(val, node)
-        return self.call_base("getitem", [self.expr(node.value), self.index_expr(node)], node)
+        obj = self.expr(node.value)
+        elts = self._subscripts(node)
+        if any(isinstance(e, ast.Slice) for e in elts):
+            return self.slice_view(obj, elts, node)
+        return self.call_base("getitem", [obj] + [self.expr(e) for e in elts], node)
+
+    def slice_view(self, obj, elts, node):
+        """``A[1:-1, ::2, k]``: a view (NumPy's basic slicing), described per subscript."""
+        spec, vals = [], []
+        for e in elts:
+            if isinstance(e, ast.Slice):
+                parts = (e.lower, e.upper, e.step)
+                spec.append(("s",) + tuple(p is not None for p in parts))
+                vals.extend(self.call_base("to_index", [self.expr(p)], e)
+                            for p in parts if p is not None)
+            else:
+                spec.append(("i",))
+                vals.append(self.call_base("to_index", [self.expr(e)], e))
+        return self.emit(Intrinsic("arr_view", (obj, *vals), tuple(spec)), node)
+
+    def e_Tuple(self, node):
+        if any(isinstance(e, ast.Starred) for e in node.elts):
+            self.unsupported(node, "starred expression in a tuple")
+        return self.emit(Intrinsic("tuple", tuple(self.expr(e) for e in node.elts)), node)
 
     def resolve_static(self, node):
         """Resolve ``Name`` / ``a.b.c`` to a compile-time value when it is not local."""
@@ -571,7 +636,8 @@ class Lowerer:
                                    f"{type(base).__name__}")
         if isinstance(node, ast.Subscript):
             ok, base = self.resolve_static(node.value)
-            if not ok or not (base is T.Vector or base is T.Union or
+            if not ok or not (isinstance(base, T.UnionAll) or base is T.Union or
+                              base is T.Tuple or base is T.Vararg or
                               getattr(base, "__pk_type_constructor__", False)):
                 return False, None
             sl = node.slice
@@ -590,14 +656,24 @@ class Lowerer:
         return False, None
 
     def e_Call(self, node):
-        if node.keywords:
-            self.unsupported(node, "keyword arguments")
         if any(isinstance(a, ast.Starred) for a in node.args):
             self.unsupported(node, "*args in a call")
         ok, callee = self.resolve_static(node.func)
         if not ok:
             self.unsupported(node, "call of a local value (only global functions and types "
                                    "can be called)")
+        np_name = _numpy_name(callee)
+        if np_name is not None:
+            return self.numpy_call(np_name, node)
+        if node.keywords:
+            self.unsupported(node, "keyword arguments")
+        if isinstance(callee, T.PkType) and callee.__pk_kind__ == "array" and \
+                T.isconcrete(callee):
+            # ``Vector[Float64](n)``, ``Matrix[Int64](n, m)``: zeros, as NumPy makes them.
+            el = callee.__pk_eltype__
+            args = [self.expr(a) for a in node.args]
+            shape = args[0] if len(args) == 1 else self.emit(Intrinsic("tuple", tuple(args)), node)
+            return self.emit(Intrinsic("np_new", (shape,), ("zeros", el)), node)
         from ..dispatch import GenericFunction
         callee = self.in_context(callee)
         if isinstance(callee, GenericFunction):
@@ -629,6 +705,21 @@ class Lowerer:
             return self.call_base(name, [self.expr(a) for a in node.args], node)
         self.unsupported(node, f"call of {getattr(callee, '__name__', type(callee).__name__)}"
                                f" (not a generic function)")
+
+    def numpy_call(self, name, node):
+        """``np.zeros(n)``, ``np.zeros((n, m), dtype=np.int64)``, ``np.zeros_like(A)``,
+        ``np.arange(a, b)``, ``np.copy(A)``: arrays NumPy makes and owns."""
+        el = None
+        for kw in node.keywords:
+            if kw.arg != "dtype":
+                self.unsupported(kw, f"keyword argument {kw.arg!r} of np.{name}")
+            okd, d = self.resolve_static(kw.value)
+            el = _dtype_type(d) if okd else None
+            if el is None:
+                self.error(kw.value, f"np.{name}: dtype must be a compile-time NumPy or "
+                                     f"pkgimage primitive type", "dtype")
+        args = tuple(self.expr(a) for a in node.args)
+        return self.emit(Intrinsic("np_new", args, (name, el)), node)
 
     def error_call(self, node):
         if len(node.args) != 1:
@@ -742,6 +833,43 @@ def _guard_unassigned(blocks, srcvars):
         blocks[0].stmts[:0] = [Assign(flag[v], Const(False), (0, 0)) for v in flagged]
 
 
+_NUMPY_FUNCS = ("zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like", "arange",
+                "copy")
+
+
+def _constant_tuple(t):
+    """A tuple a global constant can be compiled as: its leaves are numbers or structs."""
+    return T.isconcrete(t) and all(
+        p.__pk_kind__ in ("primitive", "struct") or (p.__pk_kind__ == "tuple" and
+                                                      _constant_tuple(p))
+        for p in t.__pk_params__)
+
+
+def _numpy_name(callee):
+    """The name of a NumPy array-making function ``callee`` is, or None."""
+    import sys
+    np = sys.modules.get("numpy")
+    if np is None or not _hashable(callee):
+        return None
+    for name in _NUMPY_FUNCS:
+        if getattr(np, name, None) is callee:
+            return name
+    return None
+
+
+def _dtype_type(d):
+    """The primitive element type a ``dtype=`` argument names (np.float64, float, Int64)."""
+    if T.is_type(d) and getattr(d, "__pk_kind__", None) == "primitive":
+        return d
+    if d in (int, float, bool):
+        return T.from_annotation(d)
+    try:
+        import numpy as np
+        return T._DTYPE_TO_PRIM.get(np.dtype(d)) if T._numpy_if_imported() else None
+    except TypeError:
+        return None
+
+
 def _hashable(x):
     try:
         hash(x)
@@ -750,14 +878,15 @@ def _hashable(x):
         return False
 
 
-def lower(method):
-    """IR for a method: synthesized ones (default constructors) bring their own builder."""
+def lower(method, sparams=(), nargs=None):
+    """IR for a method (for one instance's static parameters and argument count, when the
+    method has them); synthesized ones (default constructors) bring their own builder."""
     synth = getattr(method.pyfunc, "__pk_synth_ir__", None)
     if synth is not None:
         return synth(method)
     fdef = find_def(method)
     try:
-        return Lowerer(method, fdef).lower()
+        return Lowerer(method, fdef, sparams, nargs).lower()
     except CompileError:
         raise
     except RecursionError:

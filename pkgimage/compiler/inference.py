@@ -96,10 +96,17 @@ def join(a, b):
 _IR_CACHE: dict = {}
 
 
-def ir_of(method):
-    ir = _IR_CACHE.get(method)
+def ir_of(mi):
+    """The IR of a MethodInstance's method body.  A method with type variables used in its
+    body (static parameters) or with ``*args`` is lowered per instance: its static
+    parameters are compile-time constants there, and its varargs a tuple of known length."""
+    m = mi.method
+    key = m
+    if m.sparam_vars or m.isva:
+        key = (m, tuple(T._param_key(p) for p in mi.sparams), len(mi.spec_types))
+    ir = _IR_CACHE.get(key)
     if ir is None:
-        ir = _IR_CACHE[method] = split_slots(frontend.lower(method))
+        ir = _IR_CACHE[key] = split_slots(frontend.lower(m, mi.sparams, len(mi.spec_types)))
     return ir
 
 
@@ -152,7 +159,7 @@ def _infer_frame(mi):
                 _PROVISIONAL.pop(p.mi, None)
             frame.provisional = []
             frame.recursed = False
-            ci = CodeInstance(mi, ir_of(mi.method), D.world_counter())
+            ci = CodeInstance(mi, ir_of(mi), D.world_counter())
             ci.rettype = guess
             frame.ci = ci
             _run(ci)
@@ -287,7 +294,7 @@ def _eval(ci, st, env, seen_edges):
     if any(t is T.Bottom for t in argtypes):
         return T.Bottom, Plain(argtypes)
     if isinstance(v, Call):
-        return _eval_call(ci, v.func, argtypes, seen_edges)
+        return _eval_call(ci, v.func, argtypes, seen_edges, v, st)
     if isinstance(v, Intrinsic):
         return _eval_intrinsic(ci, v, argtypes, st)
     if isinstance(v, GetField):
@@ -303,7 +310,13 @@ def _add_edge(ci, seen, edge):
         ci.edges.append(edge)
 
 
-def _eval_call(ci, func, argtypes, seen_edges):
+def _eval_call(ci, func, argtypes, seen_edges, v=None, st=None):
+    if v is not None and len(argtypes) == 2 and argtypes[1] is T.Int64 and \
+            func is frontend.BASE.get("getitem") and argtypes[0].__pk_kind__ == "tuple" and \
+            T.isconcrete(argtypes[0]):
+        r = _eval_tuple_const_index(ci, v, argtypes, st)
+        if r is not None:
+            return r
     if all(T.isconcrete(t) for t in argtypes):
         try:
             m = func.dispatch(argtypes)
@@ -318,7 +331,8 @@ def _eval_call(ci, func, argtypes, seen_edges):
             ci.callees.append(mi)
         return callee.rettype, StaticCall(mi, argtypes)
     n = len(argtypes)
-    cands = [m for m in func.methods if len(m.sig) == n and T.sig_intersect(argtypes, m.sig)]
+    cands = [m for m in func.methods if T.sig_accepts(m.sig, n) and
+             T.sig_intersect(argtypes, m.sig)]
     if not cands:
         _add_edge(ci, seen_edges, Edge("throws", func, argtypes))
         msg = func._no_method_message(argtypes)
@@ -329,7 +343,14 @@ def _eval_call(ci, func, argtypes, seen_edges):
         rt = None
         for m in cands:
             spec = T.sig_intersect(argtypes, m.sig)
+            if spec is None or len(spec) != n or any(
+                    isinstance(t, T.Vararg) or T.has_free_vars(t) for t in spec):
+                rt = None
+                break
             sub = method_instance(m, spec)
+            if any(p is None for p in sub.sparams):
+                rt = None          # the body needs a static parameter these types leave open
+                break
             sci = typeinf(sub)
             if all(T.isconcrete(t) for t in spec):
                 pass
@@ -341,8 +362,48 @@ def _eval_call(ci, func, argtypes, seen_edges):
     return rt, DynamicCall(func, argtypes)
 
 
+class TupleElem:
+    """``t[k]`` with a constant ``k`` on a tuple: its element ``k`` (heterogeneous tuples)."""
+    __slots__ = ("argtype", "index")
+
+    def __init__(self, argtype, index):
+        self.argtype, self.index = argtype, index
+
+
+def _const_of(ci, var):
+    """The constant a compiler temporary holds, if it is assigned once from a literal."""
+    return ci.ir.constants().get(var, _NO_CONST)
+
+
+_NO_CONST = object()
+
+
+def _eval_tuple_const_index(ci, v, argtypes, st):
+    """``t[0]``, ``t[-1]`` on a tuple: Julia's constant-propagated ``getfield``, which is
+    what makes heterogeneous tuples usable (``x, y = p``)."""
+    t = argtypes[0]
+    k = _const_of(ci, v.args[1])
+    if type(k) is not int:
+        return None
+    ps = t.__pk_params__
+    j = k + len(ps) if k < 0 else k
+    if not 0 <= j < len(ps):
+        raise CompileError(f"index {k} is out of bounds for {t}", ci.ir.filename,
+                           st.loc[0], st.loc[1], "Subscript")
+    return ps[j], TupleElem(t, j)
+
+
 def _eval_intrinsic(ci, v, argtypes, st):
     fn = intrinsics.REGISTRY[v.name]
+    if v.name == "tuple":
+        rt = T.tuple_type(*argtypes)
+        return rt, IntrinsicCall(v.name, argtypes, v.params, not T.isconcrete(rt))
+    if v.name == "unpack_check" and all(T.isconcrete(t) for t in argtypes) and \
+            fn.rule(argtypes, v.params) is None:
+        n = len(argtypes[0].__pk_params__)
+        raise CompileError(f"cannot unpack a {argtypes[0]} ({n} values) into "
+                           f"{v.params[0]} targets", ci.ir.filename, st.loc[0], st.loc[1],
+                           "Assign")
     if all(T.isconcrete(t) for t in argtypes):
         rt = fn.rule(argtypes, v.params)
         if rt is None:
@@ -356,7 +417,13 @@ def _eval_intrinsic(ci, v, argtypes, st):
     return T.Any, IntrinsicCall(v.name, argtypes, v.params, True)
 
 
+_ARRAY_ATTRS = {"shape": "arr_shape", "ndim": "arr_ndim", "size": "arr_size"}
+
+
 def _eval_getfield(ci, v, t, st):
+    if t.__pk_kind__ == "array" and v.name in _ARRAY_ATTRS and intrinsics.is_arr(t):
+        name = _ARRAY_ATTRS[v.name]
+        return intrinsics.REGISTRY[name].rule((t,), ()), IntrinsicCall(name, (t,), (), False)
     if t.__pk_kind__ == "struct":
         for i, (n, ft) in enumerate(t.__pk_fields__):
             if n == v.name:

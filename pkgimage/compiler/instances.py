@@ -25,11 +25,15 @@ from .. import types as T
 
 
 class MethodInstance:
-    __slots__ = ("method", "spec_types", "cache", "backedges", "_backedge_set", "__weakref__")
+    __slots__ = ("method", "spec_types", "sparams", "cache", "backedges", "_backedge_set",
+                 "__weakref__")
 
     def __init__(self, method, spec_types):
         self.method = method
         self.spec_types = spec_types
+        # The values of the method's type variables for these argument types (Julia's
+        # static parameters; None where the argument types do not determine one).
+        self.sparams = static_params(method, spec_types)
         self.cache = None            # the valid CodeInstance, if any
         self.backedges = []          # MethodInstances whose code calls this one directly
         self._backedge_set = set()
@@ -133,6 +137,15 @@ INVALIDATION_LOG: list = []
 INVALIDATION_LISTENERS: list = []
 
 
+def static_params(method, spec_types):
+    vars_ = method.sparam_vars
+    if not vars_:
+        return ()
+    from ..subtyping import match
+    ok, vals = match(T.tuple_type(*spec_types), method.sig)
+    return vals if ok else (None,) * len(vars_)
+
+
 def method_instance(method, spec_types):
     table = SPECIALIZATIONS.setdefault(method, {})
     mi = table.get(spec_types)
@@ -181,7 +194,7 @@ def _edge_changed(edge, function, new, replaced):
 def intersecting(function, argtypes):
     n = len(argtypes)
     return [m for m in function.methods
-            if len(m.sig) == n and T.sig_intersect(argtypes, m.sig) is not None]
+            if T.sig_accepts(m.sig, n) and T.sig_intersect(argtypes, m.sig) is not None]
 
 
 def edge_valid(edge):

@@ -21,6 +21,11 @@ from .. import types as T
 from ..errors import BoundsError, DivideError, ErrorException, InexactError
 
 
+# Intrinsics whose compile-time parameters are a spec (strings, flags, an element type)
+# rather than types; their Python implementation takes the spec as its first argument.
+SPEC_PARAMS = {"arr_view", "np_new", "unpack_check"}
+
+
 class IntrinsicFn:
     """A callable intrinsic; the frontend recognises these objects in method bodies."""
 
@@ -343,50 +348,217 @@ def trunc(t, x):
     return T.convert(t, int(x))
 
 
-# -- vectors ---------------------------------------------------------------------------------
+# -- arrays ----------------------------------------------------------------------------------
+#
+# ``Array[T, N]`` of a primitive ``T`` is a NumPy array read and written in place, any
+# strides.  ``arr_get(A, i1, ..., ik)`` with k == N reads an element; with k < N it is the
+# view ``A[i1, ..., ik]`` of the remaining axes (Python's ``A[i]`` on a matrix is a row).
+# Indices are Int64 (the base library converts), negative ones count from the end.
 
-def _vec_rule(ts, params):
-    return T.Int64 if len(ts) == 1 and ts[0].__pk_kind__ == "vector" else None
+
+def is_arr(t):
+    return isinstance(t, T.PkType) and t.__pk_kind__ == "array" and \
+        isinstance(t.__pk_ndim__, int)
 
 
-@_def("vec_len", _vec_rule)
-def vec_len(v):
+def _arr_len_rule(ts, params):
+    return T.Int64 if len(ts) == 1 and is_arr(ts[0]) else None
+
+
+@_def("arr_len", _arr_len_rule)
+def arr_len(v):
     return len(v)
 
 
-def _norm_index(v, i):
-    n = len(v)
+def _norm_index(v, i, axis=0):
+    n = len(v) if axis == 0 else v.shape[axis]
     j = int(i)
     if j < 0:
         j += n
     if not 0 <= j < n:
-        raise BoundsError(f"BoundsError: attempt to access {n}-element "
-                          f"{T.typeof(v)} at index [{int(i)}]")
+        raise BoundsError(f"BoundsError: attempt to access {_shape_str(v)} "
+                          f"{T.typeof(v)} at index [{int(i)}]" if v.ndim == 1 else
+                          f"BoundsError: attempt to access {_shape_str(v)} {T.typeof(v)} "
+                          f"at index {int(i)} of axis {axis}")
     return j
 
 
+def _shape_str(v):
+    shape = getattr(v, "shape", (len(v),))
+    return f"{shape[0]}-element" if len(shape) == 1 else "×".join(map(str, shape))
+
+
 def _get_rule(ts, params):
-    if len(ts) == 2 and ts[0].__pk_kind__ == "vector" and ts[1] is T.Int64:
-        return ts[0].__pk_eltype__
+    if len(ts) >= 2 and is_arr(ts[0]) and all(t is T.Int64 for t in ts[1:]):
+        n, k = ts[0].__pk_ndim__, len(ts) - 1
+        if k == n:
+            return ts[0].__pk_eltype__
+        if k < n:
+            return T.array_of(ts[0].__pk_eltype__, n - k)
     return None
 
 
-@_def("vec_get", _get_rule)
-def vec_get(v, i):
-    return T.to_python(v[_norm_index(v, i)])
+@_def("arr_get", _get_rule)
+def arr_get(v, *idx):
+    js = tuple(_norm_index(v, i, ax) for ax, i in enumerate(idx))
+    r = v[js if len(js) > 1 else js[0]]
+    return T.to_python(r)
 
 
 def _set_rule(ts, params):
-    if len(ts) == 3 and ts[0].__pk_kind__ == "vector" and ts[1] is T.Int64:
+    if len(ts) >= 3 and is_arr(ts[0]) and all(t is T.Int64 for t in ts[2:]) and \
+            len(ts) - 2 == ts[0].__pk_ndim__:
         el = ts[0].__pk_eltype__
-        if ts[2] is el or (T.isconcrete(ts[2]) and T.issubtype(ts[2], el)):
+        if ts[1] is el or (T.isconcrete(ts[1]) and T.issubtype(ts[1], el)):
             return T.Nothing
     return None
 
 
-@_def("vec_set", _set_rule)
-def vec_set(v, i, x):
-    v[_norm_index(v, i)] = x
+@_def("arr_set", _set_rule)
+def arr_set(v, x, *idx):
+    js = tuple(_norm_index(v, i, ax) for ax, i in enumerate(idx))
+    v[js if len(js) > 1 else js[0]] = x
+    return None
+
+
+def _shape_rule(ts, params):
+    if len(ts) == 1 and is_arr(ts[0]):
+        return T.tuple_type(*((T.Int64,) * ts[0].__pk_ndim__))
+    return None
+
+
+@_def("arr_shape", _shape_rule)
+def arr_shape(v):
+    return tuple(int(n) for n in v.shape)
+
+
+@_def("arr_ndim", _arr_len_rule)
+def arr_ndim(v):
+    return v.ndim if hasattr(v, "ndim") else 1
+
+
+@_def("arr_size", _arr_len_rule)
+def arr_size(v):
+    return v.size if hasattr(v, "size") else len(v)
+
+
+def _view_rule(ts, params):
+    """``A[1:-1, :, 3]``: ``params`` describe each subscript: ('i',) an index (one Int64
+    argument), ('s', lo?, hi?, step?) a slice (an Int64 argument for each part given)."""
+    if not ts or not is_arr(ts[0]) or ts[0].__pk_eltype__.__pk_kind__ != "primitive":
+        return None
+    if not all(t is T.Int64 for t in ts[1:]) or len(params) > ts[0].__pk_ndim__:
+        return None
+    dropped = sum(1 for p in params if p[0] == "i")
+    return T.array_of(ts[0].__pk_eltype__, ts[0].__pk_ndim__ - dropped)
+
+
+@_def("arr_view", _view_rule)
+def arr_view(spec, v, *vals):
+    vals = list(vals)
+    key = []
+    for p in spec:
+        if p[0] == "i":
+            key.append(int(vals.pop(0)))
+        else:
+            lo = int(vals.pop(0)) if p[1] else None
+            hi = int(vals.pop(0)) if p[2] else None
+            st = int(vals.pop(0)) if p[3] else None
+            key.append(slice(lo, hi, st))
+    return v[tuple(key)]
+
+
+def _np_new_rule(ts, params):
+    """Arrays made in compiled code (``np.zeros(n)``, ``np.zeros((n, m), dtype)``,
+    ``np.zeros_like(A)``, ``np.arange(a, b)``): ``params`` are (NumPy function name, element
+    type or None for the default)."""
+    name, el = params
+    if name in ("zeros", "ones", "empty"):
+        if len(ts) != 1:
+            return None
+        el = el or T.Float64
+        if ts[0] is T.Int64:
+            return T.array_of(el, 1)
+        if ts[0].__pk_kind__ == "tuple" and ts[0].__pk_params__ and \
+                all(p is T.Int64 for p in ts[0].__pk_params__):
+            return T.array_of(el, len(ts[0].__pk_params__))
+        return None
+    if name in ("zeros_like", "ones_like", "empty_like", "copy"):
+        if len(ts) == 1 and is_arr(ts[0]) and ts[0].__pk_eltype__.__pk_kind__ == "primitive":
+            return T.array_of(el or ts[0].__pk_eltype__, ts[0].__pk_ndim__)
+        return None
+    if name == "arange":
+        if not 1 <= len(ts) <= 3 or not all(is_prim(t) for t in ts):
+            return None
+        if el is None:
+            el = T.Float64 if any(is_float(t) for t in ts) else T.Int64
+        return T.array_of(el, 1)
+    return None
+
+
+@_def("np_new", _np_new_rule)
+def np_new(spec, *args):
+    name, el = spec
+    fn = getattr(T.np, name) if name != "copy" else T.np.copy
+    if name in ("copy",):
+        return fn(args[0])
+    if el is None:
+        return fn(*args)
+    return fn(*args, dtype=el.__pk_dtype__)
+
+
+# -- tuples ------------------------------------------------------------------------------------
+
+def _tuple_rule(ts, params):
+    return T.tuple_type(*ts)
+
+
+@_def("tuple", _tuple_rule)
+def tuple_(*xs):
+    return tuple(xs)
+
+
+def _is_tuple(t):
+    return isinstance(t, T.PkType) and t.__pk_kind__ == "tuple" and \
+        not any(isinstance(p, T.Vararg) for p in t.__pk_params__)
+
+
+@_def("tuple_len", lambda ts, p: T.Int64 if len(ts) == 1 and _is_tuple(ts[0]) else None)
+def tuple_len(t):
+    return len(t)
+
+
+def _tuple_get_rule(ts, params):
+    if len(ts) == 2 and _is_tuple(ts[0]) and ts[1] is T.Int64 and ts[0].__pk_params__:
+        return T.make_union(ts[0].__pk_params__)
+    return None
+
+
+@_def("tuple_get", _tuple_get_rule)
+def tuple_get(t, i):
+    n = len(t)
+    j = int(i)
+    if j < 0:
+        j += n
+    if not 0 <= j < n:
+        raise BoundsError(f"BoundsError: attempt to access {T.typeof(t)} at index [{int(i)}]")
+    return t[j]
+
+
+def _unpack_rule(ts, params):
+    if len(ts) != 1:
+        return None
+    if _is_tuple(ts[0]) and len(ts[0].__pk_params__) != params[0]:
+        return None
+    return T.Nothing
+
+
+@_def("unpack_check", _unpack_rule)
+def unpack_check(spec, t):
+    n = spec[0]
+    if len(t) != n:
+        raise ValueError(f"too many values to unpack (expected {n})" if len(t) > n else
+                         f"not enough values to unpack (expected {n}, got {len(t)})")
     return None
 
 
@@ -428,7 +600,7 @@ REGISTRY["new"] = IntrinsicFn("new", _new_rule, _new_impl, nparams=1)
 
 
 def _to_eltype_rule(ts, params):
-    if len(ts) == 2 and ts[0].__pk_kind__ == "vector":
+    if len(ts) == 2 and is_arr(ts[0]):
         el = ts[0].__pk_eltype__
         if is_prim(el) and is_prim(ts[1]):
             return el

@@ -109,6 +109,20 @@ class IRFunction:
     blocks: list          # Block, index == id; blocks[0] is the entry
     filename: str
     firstline: int
+    _consts: dict = field(default=None, repr=False, compare=False)
+
+    def constants(self):
+        """Temporaries assigned exactly once from a literal, with their values (what
+        inference's constant propagation of tuple indices reads)."""
+        if self._consts is None:
+            counts, vals = {}, {}
+            for blk in self.blocks:
+                for s in blk.stmts:
+                    counts[s.dst] = counts.get(s.dst, 0) + 1
+                    if isinstance(s.value, Const):
+                        vals[s.dst] = s.value.value
+            self._consts = {k: v for k, v in vals.items() if counts[k] == 1 and k.startswith("%")}
+        return self._consts
 
     def successors(self, b):
         t = b.term

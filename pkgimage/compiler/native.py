@@ -50,8 +50,42 @@ def _getfield(obj, name):
     raise E.ErrorException(f"type {t} has no field {name}")
 
 
+def _bounds_error_nd(t, shape, axis, i):
+    dims = f"{shape[0]}-element" if len(shape) == 1 else "×".join(map(str, shape))
+    where = f"[{i}]" if len(shape) == 1 else f"{i} of axis {axis}"
+    raise E.BoundsError(f"BoundsError: attempt to access {dims} {t} at index {where}")
+
+
+def _tuple_bounds_error(t, i):
+    raise E.BoundsError(f"BoundsError: attempt to access {t} at index [{i}]")
+
+
+class _ViewOf:
+    """The memory of a view compiled code made of an ndarray: NumPy wraps it (through the
+    array interface) and keeps this object, hence the owner, alive as the view's base."""
+
+    __slots__ = ("owner", "__array_interface__")
+
+    def __init__(self, owner, ptr, shape, strides):
+        self.owner = owner
+        self.__array_interface__ = {"data": (ptr, False), "shape": shape, "strides": strides,
+                                    "typestr": owner.dtype.str, "version": 3}
+
+
+def _array_view(owner, ptr, shape, strides):
+    import numpy as np
+    return np.asarray(_ViewOf(owner, ptr, shape, strides))
+
+
 HELPERS = {"raise_error": _raise_error, "bounds_error": _bounds_error,
-           "inexact_error": _inexact_error, "getfield": _getfield}
+           "inexact_error": _inexact_error, "getfield": _getfield,
+           "bounds_error_nd": _bounds_error_nd, "tuple_bounds_error": _tuple_bounds_error,
+           "array_view": _array_view}
+
+
+def _spec_from_ref(r):
+    return tuple(T.type_from_ref(p[1]) if isinstance(p, tuple) and len(p) == 2 and p[0] == "T"
+                 else (_spec_from_ref(p) if isinstance(p, tuple) else p) for p in r)
 _BOXERS: dict = {}
 
 
@@ -72,7 +106,9 @@ def resolve_const(ref):
     if kind == "func":
         return D.lookup_function(ref[1], ref[2])
     if kind == "exc":
-        return getattr(E, ref[1])
+        import builtins
+        exc = getattr(E, ref[1], None)
+        return exc if exc is not None else getattr(builtins, ref[1])
     if kind == "str":
         return ref[1]
     if kind == "none":
@@ -88,6 +124,8 @@ def resolve_const(ref):
         return intrinsics.REGISTRY[ref[1]]
     if kind == "helper":
         return HELPERS[ref[1]]
+    if kind == "spec":
+        return _spec_from_ref(ref[1])
     raise E.CompileError(f"internal: unknown constant reference {ref!r}")
 
 

@@ -209,7 +209,7 @@ def _load_into(module, path, source_path):
         raise ImageError(f"{path}: cannot restore module {modname}: {e}") from None
     module.__dict__.update(state["globals"])
     for f, sig, pyfunc, file, line, argnames, context in state["methods"]:
-        D.insert_method(f, D.Method(f, tuple(sig), pyfunc, modname, file, line, tuple(argnames),
+        D.insert_method(f, D.Method(f, sig, pyfunc, modname, file, line, tuple(argnames),
                                     context=context))
     if state.get("contexts"):
         from ..contexts import restore_module_state

@@ -74,14 +74,14 @@ def func_from_ref(ref):
 
 
 def method_ref(m):
-    return (func_ref(m.function), tuple(T.type_ref(t) for t in m.sig), m.module)
+    return (func_ref(m.function), T.type_ref(m.sig), m.module)
 
 
 def method_from_ref(ref):
     """The Method of this process that ``ref`` names, or None if it no longer exists."""
     try:
         f = func_from_ref(ref[0])
-        sig = tuple(T.type_from_ref(r) for r in ref[1])
+        sig = T.type_from_ref(ref[1])
     except (LookupError, ImportError, AttributeError, KeyError):
         return None
     for m in f.methods:
@@ -145,17 +145,28 @@ def _rebuild_class(name, qualname, bases, ns):
     return type(name, bases, ns)
 
 
-def _rebuild_pktype(kind, name, qualname, parent, fields, loc, ns):
+def _rebuild_pktype(kind, name, qualname, parent, fields, loc, ns, params=()):
     from .. import typedefs
     body = dict(ns)
     body["__qualname__"] = qualname
     body["__module__"] = _ctx().module.__name__
     if kind == "struct":
         body["__annotations__"] = dict(fields)
+    if params:
+        body["__orig_bases__"] = (typedefs._GenericBase(tuple(params)),)
     cls = type(name, (), body) if parent is T.Any else T.PkType(name, (parent,), body)
     t = typedefs.struct(cls) if kind == "struct" else typedefs.abstract(cls)
-    type.__setattr__(t, "__pk_loc__", tuple(loc))
+    if params:
+        tn = T.typename_of(t)
+        for inst in tn.cache.values():
+            type.__setattr__(inst, "__pk_loc__", tuple(loc))
+    else:
+        type.__setattr__(t, "__pk_loc__", tuple(loc))
     return t
+
+
+def _apply_type(wrapper, params):
+    return wrapper[tuple(params)]
 
 
 def _own_function(name, module, qualname):
@@ -223,6 +234,21 @@ class ImagePickler(pickle.Pickler):
             if obj.module == mod:
                 return (_own_function, (obj.name, obj.module, obj.qualname))
             return (func_from_ref, (func_ref(obj),))
+        if isinstance(obj, T.UnionAll):
+            tn = T.typename_of(obj)
+            if tn is not None and tn.wrapper is obj and tn.module == mod:
+                # This module's parametric type: by definition, with its type variables.
+                body = tn.primary
+                fields = tuple(getattr(body, "__pk_fields__", ()))
+                ns = _class_namespace(body, skip={n for n, _ in fields})
+                return (_rebuild_pktype, (body.__pk_kind__, tn.name, tn.qualname,
+                                          body.__pk_super__, fields, tuple(body.__pk_loc__),
+                                          ns, tuple(tn.vars)))
+            return NotImplemented
+        if isinstance(obj, T.PkType) and obj.__pk_params__ and \
+                obj.__pk_typename__.module == mod and \
+                isinstance(obj.__pk_typename__.wrapper, T.UnionAll):
+            return (_apply_type, (obj.__pk_typename__.wrapper, obj.__pk_params__))
         if isinstance(obj, T.PkType):
             own = getattr(obj, "__pk_module__", None) == mod and obj.__pk_kind__ in \
                 ("abstract", "struct")

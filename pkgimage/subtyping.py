@@ -1,0 +1,665 @@
+"""Julia's subtyping and type intersection over DataTypes, Tuples, Unions and UnionAlls.
+
+The algorithm follows the shape of Julia's ``subtype.c`` in a small form: ``a <: b`` walks
+both types with an *environment* of the type variables met on the way.  A variable of a
+UnionAll on the left is universally quantified (it is any type within its bounds, so it is
+only known by them); a variable of a UnionAll on the right is existential and accumulates a
+lower bound (every type it must contain) and an upper bound (every type it must fit in) as
+the walk meets it; the subtype holds if, at the end of the UnionAll, ``lb <: ub``.
+
+* Parameters of DataTypes are **invariant**: ``Vector[Int64]`` is not a ``Vector[Real]``;
+  a parameter is compared in both directions, which pins a right variable to one value.
+* Tuple parameters are **covariant**, with ``Vararg[T]`` / ``Vararg[T, N]`` tails.
+* The **diagonal rule**: a variable that occurs more than once, only in covariant position,
+  must be a concrete type (``f(x::T, y::T) where T`` does not match ``(Int64, Float64)``).
+
+Left-hand unions are split member by member; right-hand unions try each member with the
+environment saved and restored (Julia's "exists" search).  The static parameters of a method
+call are the values the right variables take (:func:`match`).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from . import types as T
+from .types import TypeVar, UnionAll, Vararg
+
+
+class _Bound:
+    __slots__ = ("var", "lb", "ub", "right", "cov", "inv", "depth", "concrete")
+
+    def __init__(self, var, lb, ub, right, depth=0):
+        self.var, self.lb, self.ub, self.right = var, lb, ub, right
+        self.cov = 0          # occurrences met in covariant position
+        self.inv = 0          # ... and in invariant position
+        self.depth = depth    # when its UnionAll was opened: inner vars are deeper
+        self.concrete = False  # a left var some diagonal right var took as its value
+
+    def copy(self):
+        b = _Bound(self.var, self.lb, self.ub, self.right, self.depth)
+        b.cov, b.inv, b.concrete = self.cov, self.inv, self.concrete
+        return b
+
+
+class _Env:
+    __slots__ = ("vars", "opened")
+
+    def __init__(self):
+        self.vars = {}
+        self.opened = 0
+
+    def bind(self, v, right):
+        self.opened += 1
+        bd = self.vars[v] = _Bound(v, v.lb, v.ub, right, self.opened)
+        return bd
+
+    def snapshot(self):
+        return {k: b.copy() for k, b in self.vars.items()}
+
+    def restore(self, snap):
+        for k, b in snap.items():
+            cur = self.vars.get(k)
+            if cur is not None:
+                cur.lb, cur.ub, cur.cov, cur.inv = b.lb, b.ub, b.cov, b.inv
+                cur.concrete = b.concrete
+
+
+def _open(u, env):
+    """The var and body of UnionAll ``u``, renamed when the var is already in scope (two
+    methods' signatures may share one module-level ``T``)."""
+    v, body = u.var, u.body
+    if v in env.vars:
+        nv = T._make_typevar(v.name, v.lb, v.ub)
+        body = T.substitute(body, {v: nv})
+        v = nv
+    return v, body
+
+
+def subtype(a, b):
+    return _sub(a, b, _Env(), False)
+
+
+def match(argtypes, sig):
+    """``(True, static parameters)`` when the Tuple type ``argtypes`` is a subtype of the
+    signature ``sig`` (a Tuple type under UnionAlls), else ``(False, None)``.  The static
+    parameters map each of the signature's variables to its value, in order."""
+    env = _Env()
+    vars_ = []
+    body = sig
+    while isinstance(body, UnionAll):
+        v, body = _open(body, env)
+        env.bind(v, True)
+        vars_.append(v)
+    pieces = _split_unions(argtypes)
+    if pieces is not None:
+        # ``Tuple[Union[A, B]]`` is ``Union[Tuple[A], Tuple[B]]``: each piece must match, with
+        # its own static parameters (the first piece's are reported).
+        results = [match(p, sig) for p in pieces]
+        return (True, results[0][1]) if all(ok for ok, _ in results) else (False, None)
+    if not _sub(argtypes, body, env, False):
+        return False, None
+    out = []
+    for v in vars_:
+        bd = env.vars[v]
+        if not _check_bound(bd, env):
+            return False, None
+        out.append(_value(bd))
+    return True, tuple(out)
+
+
+def _value(bd):
+    if isinstance(bd.lb, int) or bd.lb is not T.Bottom:
+        return bd.lb
+    return bd.ub if bd.inv else None
+
+
+def _check_bound(bd, env):
+    lb, ub = bd.lb, bd.ub
+    if isinstance(lb, int) or isinstance(ub, int):
+        return not (isinstance(lb, int) and isinstance(ub, int)) or lb == ub
+    if not _sub(lb, ub, env, False):
+        return False
+    if bd.cov >= 2 and bd.inv == 0 and lb is not T.Bottom:
+        # The diagonal rule: a var met twice or more, only covariantly, is a concrete type.
+        if isinstance(lb, TypeVar):
+            lbb = env.vars.get(lb)
+            if lbb is not None and not lbb.right:
+                lbb.concrete = True      # checked when the left var's UnionAll closes
+            return True
+        return T.isconcrete(lb)
+    return True
+
+
+def _can_be_concrete(v, body):
+    """May left var ``v`` (of ``body where v``) be required to be a concrete type?  Only
+    when it already is one: its upper bound is concrete (or bottom), or it is diagonal in
+    its own body (Julia's #24166: ``Tuple[T, T, Ref[T]] where T`` is not below
+    ``Tuple[S, S, Ref[Q] where Q] where S``, but ``Tuple[T, T] where T`` is below
+    ``Tuple[S, S] where S``)."""
+    if v.ub is T.Bottom or T.isconcrete(v.ub):
+        return True
+    cov, inv = _occurrences(v, body)
+    return cov >= 2 and inv == 0
+
+
+def _occurrences(v, t, inv=False, acc=None):
+    """(covariant, invariant) occurrence counts of var ``v`` in ``t``; an occurrence in a
+    ``Vararg`` element counts twice (it stands for any number of elements)."""
+    acc = [0, 0] if acc is None else acc
+    if t is v:
+        acc[1 if inv else 0] += 1
+    elif isinstance(t, Vararg):
+        for _ in range(2):
+            _occurrences(v, t.T, inv, acc)
+        if t.N is not None:
+            _occurrences(v, t.N, True, acc)
+    elif isinstance(t, UnionAll):
+        if t.var is not v:
+            _occurrences(v, t.body, inv, acc)
+    elif isinstance(t, T.PkType):
+        if t.__pk_kind__ == "union":
+            for m in t.__pk_members__:
+                _occurrences(v, m, inv, acc)
+        else:
+            tup = t.__pk_typename__ is T.TUPLE_NAME
+            for p in t.__pk_params__:
+                _occurrences(v, p, inv or not tup, acc)
+    return acc
+
+
+def _split_unions(t, limit=64):
+    """The union-free Tuple types whose union is Tuple type ``t``, splitting the unions met in
+    covariant positions (its elements and nested Tuples' ones, not Vararg's), or None when
+    there are none (or more than ``limit`` pieces)."""
+    if not isinstance(t, T.PkType) or t.__pk_typename__ is not T.TUPLE_NAME:
+        return None
+    choices = []
+    for p in t.__pk_params__:
+        if isinstance(p, T.PkType) and p.__pk_kind__ == "union":
+            choices.append(p.__pk_members__)
+        else:
+            sub = _split_unions(p, limit)
+            choices.append(sub if sub is not None else (p,))
+    n = 1
+    for c in choices:
+        n *= len(c)
+    if n <= 1 or n > limit:
+        return None
+    return [T.tuple_type(*ps) for ps in itertools.product(*choices)]
+
+
+def _note(bd, inv):
+    if inv:
+        bd.inv += 1
+    else:
+        bd.cov += 1
+
+
+def _join(a, b):
+    if a is T.Bottom:
+        return b
+    if b is T.Bottom or a is b:
+        return a
+    return T.make_union((a, b))
+
+
+def _sub_vars(x, y, env, inv):
+    """``x <: y`` for two variables (Julia's order: a right ``x`` is bounded above by ``y``,
+    else a right ``y`` is bounded below by ``x``; two left vars compare by their bounds)."""
+    xx, yy = env.vars.get(x), env.vars.get(y)
+    xr = xx is not None and xx.right
+    yr = yy is not None and yy.right
+    if xr:
+        if yy is not None:
+            _note(yy, inv)
+        if yr:
+            _note(xx, inv)
+            return _sub(xx.lb, yy.ub, env, inv)
+        return _var_lt(x, y, env, inv)
+    if yr:
+        if xx is not None:
+            _note(xx, inv)
+        return _var_gt(y, x, env, inv)
+    xub = xx.ub if xx is not None else x.ub
+    ylb = yy.lb if yy is not None else y.lb
+    return _sub(xub, y, env, inv) or _sub(x, ylb, env, inv)
+
+
+def _var_lt(v, t, env, inv):
+    """``v <: t`` for a variable ``v``.  A left (or free) var is any type up to its upper
+    bound, so its bound must fit; a right var is narrowed: its upper bound becomes the meet
+    with ``t``, which its lower bound must still fit under."""
+    bd = env.vars.get(v)
+    if bd is None:
+        return _sub(v.ub, t, env, inv)
+    _note(bd, inv)
+    if not bd.right:
+        return _sub(bd.ub, t, env, inv)
+    if isinstance(bd.lb, int):
+        return False
+    if not _sub(bd.lb, t, env, inv):
+        return False
+    bd.ub = _meet(bd.ub, t)
+    return _outlives(bd, t, env)
+
+
+def _var_gt(v, t, env, inv):
+    """``t <: v`` for a variable ``v``: a left (or free) var may be as small as its lower
+    bound; a right var must contain ``t``, so its lower bound grows (the join) and ``t``
+    must fit under its upper bound."""
+    bd = env.vars.get(v)
+    if bd is None:
+        return t is T.Bottom or _sub(t, v.lb, env, inv)
+    _note(bd, inv)
+    if not bd.right:
+        return t is T.Bottom or _sub(t, bd.lb, env, inv)
+    if isinstance(bd.lb, int):
+        return False
+    if not _sub(t, bd.ub, env, inv):
+        return False
+    bd.lb = _join(bd.lb, t)
+    return not inv or _outlives(bd, t, env)
+
+
+def _outlives(bd, t, env):
+    """A right var cannot take as its value a left var opened *inside* its own scope (that
+    var is a different type for each value of the right one), unless the left var has only
+    one possible value.  ``Vector[Vector]`` (``Vector[Vector[S] where S]``) is not a
+    ``Vector[Vector[T]] where T``."""
+    if not isinstance(t, TypeVar):
+        return True
+    tb = env.vars.get(t)
+    if tb is None or tb.right or tb.depth < bd.depth:
+        return True
+    return _sub(tb.ub, tb.lb, env, False)
+
+
+def _meet(a, b):
+    """The smaller of two upper bounds (their intersection when neither is below the other)."""
+    if b is T.Any or a is b:
+        return a
+    if a is T.Any:
+        return b
+    if _sub(a, b, _Env(), False):
+        return a
+    if _sub(b, a, _Env(), False):
+        return b
+    return intersect(a, b)
+
+
+def _sub(a, b, env, inv):
+    if a is b:
+        return True
+    if isinstance(a, int) or isinstance(b, int):
+        return _eqparam(a, b, env)
+    # -- variables (Julia's ``subtype``: vars before unions, so that a union met by a right
+    #    variable is one occurrence of it, not one per member) ----------------------------
+    if isinstance(a, TypeVar):
+        if isinstance(b, TypeVar):
+            return _sub_vars(a, b, env, inv)
+        return _var_lt(a, b, env, inv)
+    if isinstance(b, TypeVar):
+        return _var_gt(b, a, env, inv)
+    if b is T.Any:
+        return True
+    if isinstance(a, Vararg) or isinstance(b, Vararg):
+        return False
+    # -- unions and UnionAlls ----------------------------------------------------------------
+    if isinstance(a, UnionAll):
+        v, body = _open(a, env)
+        bd = env.bind(v, False)
+        try:
+            return _sub(body, b, env, inv) and (not bd.concrete or _can_be_concrete(v, body))
+        finally:
+            del env.vars[v]
+    ka = a.__pk_kind__
+    if ka == "union":
+        return all(_sub(m, b, env, inv) for m in a.__pk_members__)
+    if isinstance(b, UnionAll):
+        pieces = _split_unions(a)
+        if pieces is not None:
+            # A union inside a left Tuple is a choice of the caller: each choice may give the
+            # right variables other values (Tuple[Union[Vector[Int64], Vector[Int8]]] is a
+            # Tuple[Vector[T]] where T, with T = Int64 or Int8).
+            return all(_sub(p, b, env, inv) for p in pieces)
+        v, body = _open(b, env)
+        bd = env.bind(v, True)
+        try:
+            return _sub(a, body, env, inv) and _check_bound(bd, env)
+        finally:
+            del env.vars[v]
+    if b.__pk_kind__ == "union":
+        for m in b.__pk_members__:
+            snap = env.snapshot()
+            if _sub(a, m, env, inv):
+                return True
+            env.restore(snap)
+        pieces = _split_unions(a)
+        if pieces is not None:
+            # Tuple[Union[A, B], C] is below Union[Tuple[A, C], Tuple[B, C]]: distribute.
+            return all(_sub(p, b, env, inv) for p in pieces)
+        return False
+    # -- two DataTypes ---------------------------------------------------------------------
+    tb = b.__pk_typename__
+    if tb is T.TUPLE_NAME:
+        if a.__pk_typename__ is not T.TUPLE_NAME:
+            return False
+        return _sub_tuple(a.__pk_params__, b.__pk_params__, env, inv)
+    t = a
+    while t is not None and t.__pk_typename__ is not tb:
+        t = t.__pk_super__
+    if t is None:
+        return False
+    if t is b:
+        return True
+    pb = b.__pk_params__
+    pa = t.__pk_params__
+    if len(pa) != len(pb):
+        return False
+    return all(_eqparam(x, y, env) for x, y in zip(pa, pb))
+
+
+def _eqparam(x, y, env):
+    """Invariant comparison of two parameters (types, ints or vars)."""
+    if x is y:
+        return True
+    xi, yi = isinstance(x, int), isinstance(y, int)
+    if xi or yi:
+        if xi and yi:
+            return x == y and type(x) is type(y)
+        var, val = (y, x) if xi else (x, y)
+        if not isinstance(var, TypeVar):
+            return False
+        bd = env.vars.get(var)
+        if bd is None or not bd.right:
+            return False
+        if isinstance(bd.lb, int):
+            return bd.lb == val
+        if bd.lb is not T.Bottom or bd.ub is not T.Any:
+            return False
+        bd.lb = bd.ub = val
+        bd.inv += 1
+        return True
+    return _sub(x, y, env, True) and _sub(y, x, env, True)
+
+
+def _split(ps):
+    if ps and isinstance(ps[-1], Vararg):
+        return ps[:-1], ps[-1]
+    return ps, None
+
+
+def _sub_tuple(pa, pb, env, inv):
+    fa, va = _split(pa)
+    fb, vb = _split(pb)
+    if va is None and vb is None:
+        return len(fa) == len(fb) and all(_sub(x, y, env, inv) for x, y in zip(fa, fb))
+    if vb is None:
+        return False          # ``a`` holds tuples of every length past its fixed part
+    if len(fa) < len(fb):
+        return False
+    if not all(_sub(x, y, env, inv) for x, y in zip(fa, fb)):
+        return False
+    rest = fa[len(fb):]
+    if va is None:
+        if vb.N is not None and not _eqparam(len(rest), vb.N, env):
+            return False
+        return all(_sub(x, vb.T, env, inv) for x in rest)
+    if vb.N is not None and va.N is None:
+        return False
+    if va.N is not None and vb.N is not None and not rest and not _eqparam(va.N, vb.N, env):
+        return False
+    return all(_sub(x, vb.T, env, inv) for x in rest) and _sub(va.T, vb.T, env, inv)
+
+
+# --------------------------------------------------------------------------------------------
+# Intersection
+
+
+def intersect(a, b):
+    if a is b:
+        return a
+    if isinstance(a, int) or isinstance(b, int):
+        return a if a == b else T.Bottom
+    if subtype(a, b):
+        return a
+    if subtype(b, a):
+        return b
+    if isinstance(a, UnionAll) or isinstance(b, UnionAll) or isinstance(a, TypeVar) or \
+            isinstance(b, TypeVar):
+        return _intersect_vars(a, b)
+    if a.__pk_kind__ == "union":
+        return T.make_union([intersect(m, b) for m in a.__pk_members__])
+    if b.__pk_kind__ == "union":
+        return T.make_union([intersect(a, m) for m in b.__pk_members__])
+    ta, tb = a.__pk_typename__, b.__pk_typename__
+    if ta is T.TUPLE_NAME and tb is T.TUPLE_NAME:
+        ps = _intersect_params(a.__pk_params__, b.__pk_params__)
+        return T.Bottom if ps is None else T.tuple_type(*ps)
+    if ta is tb and (T.has_free_vars(a) or T.has_free_vars(b)):
+        return _intersect_vars(a, b)
+    # Single inheritance and invariant parameters: types of which neither is below the
+    # other share no value (``Vector[Real]`` and ``Vector[Float64]`` included).
+    return T.Bottom
+
+
+def _intersect_params(pa, pb):
+    """Element types of the intersection of two Tuple types' parameters (None if empty)."""
+    fa, va = _split(pa)
+    fb, vb = _split(pb)
+    n = max(len(fa), len(fb))
+    if (va is None and len(fa) < n) or (vb is None and len(fb) < n):
+        return None
+    if va is not None and va.N is not None or vb is not None and vb.N is not None:
+        if va is None and vb is not None and isinstance(vb.N, TypeVar):
+            vb = T.make_vararg(vb.T)
+        elif vb is None and va is not None and isinstance(va.N, TypeVar):
+            va = T.make_vararg(va.T)
+    out = []
+    for i in range(n):
+        x = fa[i] if i < len(fa) else va.T
+        y = fb[i] if i < len(fb) else vb.T
+        t = intersect(x, y)
+        if t is T.Bottom:
+            return None
+        out.append(t)
+    if va is not None and vb is not None:
+        t = intersect(va.T, vb.T)
+        if t is not T.Bottom:
+            out.append(T.make_vararg(t))
+    return tuple(out)
+
+
+def _collect(x, y, binds, inv):
+    """Unify ``x`` with ``y`` structurally, recording for each variable the types it meets."""
+    if isinstance(x, TypeVar) and x in binds:
+        binds[x].append((y, inv))
+        return
+    if isinstance(y, TypeVar) and y in binds:
+        binds[y].append((x, inv))
+        return
+    if not (isinstance(x, T.PkType) and isinstance(y, T.PkType)):
+        return
+    if x.__pk_kind__ == "union" or y.__pk_kind__ == "union":
+        return
+    tx, ty = x.__pk_typename__, y.__pk_typename__
+    if tx is T.TUPLE_NAME and ty is T.TUPLE_NAME:
+        fa, va = _split(x.__pk_params__)
+        fb, vb = _split(y.__pk_params__)
+        for i in range(max(len(fa), len(fb))):
+            xa = fa[i] if i < len(fa) else (va.T if va is not None else None)
+            yb = fb[i] if i < len(fb) else (vb.T if vb is not None else None)
+            if xa is not None and yb is not None:
+                _collect(xa, yb, binds, inv)
+        if va is not None and vb is not None:
+            _collect(va.T, vb.T, binds, inv)
+        return
+    t = x
+    while t is not None and t.__pk_typename__ is not ty:
+        t = t.__pk_super__
+    if t is None:
+        t = y
+        while t is not None and t.__pk_typename__ is not tx:
+            t = t.__pk_super__
+        if t is None:
+            return
+        x, y = t, x
+        for p, q in zip(x.__pk_params__, y.__pk_params__):
+            _collect(q, p, binds, True)
+        return
+    for p, q in zip(t.__pk_params__, y.__pk_params__):
+        _collect(p, q, binds, True)
+
+
+def _erase(t, vars_):
+    """``t`` with each var replaced by its upper bound (ints: left as the var, unbound)."""
+    env = {}
+    for v in vars_:
+        env[v] = v.ub
+    return T.substitute(t, env)
+
+
+def _intersect_vars(a, b):
+    env0 = _Env()
+    va, ba = [], a
+    while isinstance(ba, UnionAll):
+        v, ba = _open(ba, env0)
+        env0.vars[v] = None
+        va.append(v)
+    vb, bb = [], b
+    while isinstance(bb, UnionAll):
+        v, bb = _open(bb, env0)
+        env0.vars[v] = None
+        vb.append(v)
+    for x in (ba, bb):
+        for v in T.free_vars(x):
+            if v not in va and v not in vb:
+                va.append(v)
+    vars_ = va + vb
+    binds = {v: [] for v in vars_}
+    _collect(ba, bb, binds, False)
+    env = {}
+    for v in vars_:
+        cands = [(c, inv) for c, inv in binds[v] if not T.free_vars(c) or isinstance(c, int)]
+        if not cands:
+            continue
+        if any(isinstance(c, int) for c, _ in cands):
+            vals = {c for c, _ in cands if isinstance(c, int)}
+            if len(vals) != 1:
+                return T.Bottom
+            env[v] = vals.pop()
+            continue
+        invs = [c for c, inv in cands if inv]
+        if invs:
+            first = invs[0]
+            if not all(subtype(c, first) and subtype(first, c) for c in invs):
+                return T.Bottom
+            val = first
+        else:
+            val = cands[0][0]
+            for c, _ in cands[1:]:
+                val = intersect(val, c)
+        val = intersect(val, v.ub)
+        if val is T.Bottom and v.ub is not T.Bottom and cands:
+            return T.Bottom
+        env[v] = val
+    left = [v for v in vars_ if v not in env]
+    ra = _erase(T.substitute(ba, env), left)
+    rb = _erase(T.substitute(bb, env), left)
+    if T.free_vars(ra) or T.free_vars(rb):
+        return T.Bottom if _definitely_disjoint(ra, rb) else ra
+    r = intersect(ra, rb)
+    if r is T.Bottom:
+        return r
+    if T.isconcrete(r) or (r.__pk_kind__ == "tuple" and all(
+            T.isconcrete(p) for p in r.__pk_params__ if not isinstance(p, Vararg))):
+        # A concrete candidate must itself be in both (the diagonal rule may exclude it).
+        if not (subtype(r, a) and subtype(r, b)) and T.isconcrete(r):
+            return T.Bottom
+    return r
+
+
+def _definitely_disjoint(a, b):
+    return False
+
+
+def intersect_sig(a, b):
+    """Element types of ``a ∩ b`` for two signatures (tuples of types or Tuple types)."""
+    r = intersect(T.as_sigtype(a), T.as_sigtype(b))
+    if r is T.Bottom:
+        return None
+    _, body = T.unwrap_unionall(r)
+    if body.__pk_kind__ == "union":
+        # Distinct tuple lengths cannot meet a fixed-length argument list; keep the widest.
+        return None if not body.__pk_members__ else tuple(
+            T.make_union([m.__pk_params__[i] for m in body.__pk_members__])
+            for i in range(len(body.__pk_members__[0].__pk_params__)))
+    if body.__pk_kind__ != "tuple":
+        return None
+    return body.__pk_params__
+
+
+def morespecific(a, b):
+    """Is signature ``a`` strictly more specific than ``b``?
+
+    Julia's main rule is strict subtyping (``a <: b`` and not ``b <: a``).  Signatures with a
+    ``Vararg`` are often not subtypes of each other only because of the lengths that just one
+    of them accepts (``Tuple[T, Vararg[T]] where T<:Number`` holds 1-tuples that
+    ``Tuple[Number, Number, Vararg[Number]]`` does not); Julia then compares them at the
+    lengths both accept (specificity.jl: the first is more specific), as does
+    :func:`_morespecific_by_arity`."""
+    if subtype(a, b):
+        return not subtype(b, a)
+    if subtype(b, a):
+        return False
+    return _morespecific_by_arity(a, b)
+
+
+def _arity_range(sig):
+    """(fewest, most) arguments a Tuple signature accepts (most is None when unbounded)."""
+    _, body = T.unwrap_unionall(sig)
+    fixed, va = _split(body.__pk_params__)
+    if va is None:
+        return len(fixed), len(fixed)
+    if isinstance(va.N, int):
+        return len(fixed) + va.N, len(fixed) + va.N
+    return len(fixed), None
+
+
+def _at_arity(sig, n):
+    """Signature ``sig`` restricted to calls of ``n`` arguments (its Vararg expanded, and a
+    Vararg length variable set to the count), or None when it takes no such call."""
+    vars_, body = T.unwrap_unionall(sig)
+    fixed, va = _split(body.__pk_params__)
+    if va is None:
+        return sig if len(fixed) == n else None
+    count = n - len(fixed)
+    if count < 0 or (isinstance(va.N, int) and va.N != count):
+        return None
+    env = {va.N: count} if isinstance(va.N, TypeVar) else {}
+    params = T.substitute(T.tuple_type(*fixed, *(va.T,) * count), env)
+    return T.rewrap_unionall(params, [v for v in vars_ if v not in env])
+
+
+def _morespecific_by_arity(a, b, extra=3):
+    """``a`` is at least as specific as ``b`` at every argument count both accept (tried up
+    to a few past the longer fixed part, where the pattern repeats) and strictly more at
+    one."""
+    if not all(isinstance(T.unwrap_unionall(s)[1], T.PkType) and
+               T.unwrap_unionall(s)[1].__pk_typename__ is T.TUPLE_NAME for s in (a, b)):
+        return False
+    (alo, ahi), (blo, bhi) = _arity_range(a), _arity_range(b)
+    if ahi is not None and bhi is not None and ahi == alo and bhi == blo:
+        return False                  # fixed arities: subtyping has said everything
+    lo = max(alo, blo)
+    hi = min(h for h in (ahi, bhi, max(alo, blo) + extra) if h is not None)
+    strict = False
+    for n in range(lo, hi + 1):
+        an, bn = _at_arity(a, n), _at_arity(b, n)
+        if an is None or bn is None:
+            continue
+        if not subtype(an, bn):
+            return False
+        strict = strict or not subtype(bn, an)
+    return strict
