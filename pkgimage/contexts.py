@@ -344,7 +344,7 @@ def module_state(module):
 
 def restore_module_state(module, state):
     for name, sig, pyfunc, file, line, argnames in state.get("mf", ()):
-        m = D.Method(None, tuple(sig), pyfunc, module, file, line, tuple(argnames))
+        m = D.Method(None, sig, pyfunc, module, file, line, tuple(argnames))
         MF_METHODS.setdefault(name, []).append(m)
         _DEFINERS.setdefault(name, set()).add(module)
         _DEFINING.add(module)

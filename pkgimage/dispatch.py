@@ -385,9 +385,7 @@ def signature_of(fn):
     if flags & 0x04:
         va = code.co_varnames[code.co_argcount]
         el = _resolve_annotation(fn, va, anns[va], loc) if va in anns else T.Any
-        if isinstance(el, T.Vararg):
-            el = el.T
-        params.append(T.make_vararg(el))
+        params.append(el if isinstance(el, T.Vararg) else T.make_vararg(el))
         names = names + (va,)
     for n, p in zip(names, params):
         if isinstance(p, T.Vararg) and n != names[-1]:

@@ -13,9 +13,16 @@ the walk meets it; the subtype holds if, at the end of the UnionAll, ``lb <: ub`
 * The **diagonal rule**: a variable that occurs more than once, only in covariant position,
   must be a concrete type (``f(x::T, y::T) where T`` does not match ``(Int64, Float64)``).
 
-Left-hand unions are split member by member; right-hand unions try each member with the
-environment saved and restored (Julia's "exists" search).  The static parameters of a method
-call are the values the right variables take (:func:`match`).
+Left-hand unions are split member by member (a union inside a left Tuple too, before the
+right variables are opened, since ``Tuple[Union[A, B]]`` is ``Union[Tuple[A], Tuple[B]]``);
+right-hand unions try each member with the environment saved and restored (Julia's "exists"
+search).  The static parameters of a method call are the values the right variables take
+(:func:`match`).
+
+Intersection unifies the two bodies, solves each group of unified variables (pinned by an
+invariant meeting, bounded by covariant ones, kept as a variable when it is diagonal) and meets
+what is left.  Specificity is strict subtyping, compared at each argument count when Varargs
+make the whole signatures incomparable (:func:`morespecific`).
 """
 
 from __future__ import annotations
@@ -84,6 +91,12 @@ def match(argtypes, sig):
     """``(True, static parameters)`` when the Tuple type ``argtypes`` is a subtype of the
     signature ``sig`` (a Tuple type under UnionAlls), else ``(False, None)``.  The static
     parameters map each of the signature's variables to its value, in order."""
+    pieces = _split_unions(argtypes)
+    if pieces is not None:
+        # ``Tuple[Union[A, B]]`` is ``Union[Tuple[A], Tuple[B]]``: each piece must match, with
+        # its own static parameters (the first piece's are reported).
+        results = [match(p, sig) for p in pieces]
+        return (True, results[0][1]) if all(ok for ok, _ in results) else (False, None)
     env = _Env()
     vars_ = []
     body = sig
@@ -91,12 +104,6 @@ def match(argtypes, sig):
         v, body = _open(body, env)
         env.bind(v, True)
         vars_.append(v)
-    pieces = _split_unions(argtypes)
-    if pieces is not None:
-        # ``Tuple[Union[A, B]]`` is ``Union[Tuple[A], Tuple[B]]``: each piece must match, with
-        # its own static parameters (the first piece's are reported).
-        results = [match(p, sig) for p in pieces]
-        return (True, results[0][1]) if all(ok for ok, _ in results) else (False, None)
     if not _sub(argtypes, body, env, False):
         return False, None
     out = []
@@ -115,6 +122,8 @@ def _value(bd):
 
 
 def _check_bound(bd, env):
+    """Has right var ``bd`` a value once its UnionAll is walked: ``lb <: ub``, and a concrete
+    ``lb`` when the diagonal rule applies to it?"""
     lb, ub = bd.lb, bd.ub
     if isinstance(lb, int) or isinstance(ub, int):
         return not (isinstance(lb, int) and isinstance(ub, int)) or lb == ub
@@ -289,6 +298,8 @@ def _meet(a, b):
 
 
 def _sub(a, b, env, inv):
+    """``a <: b`` in ``env``; ``inv`` says the walk is inside an invariant parameter (that is
+    how occurrences of variables are counted for the diagonal rule)."""
     if a is b:
         return True
     if isinstance(a, int) or isinstance(b, int):
@@ -471,13 +482,46 @@ def _intersect_params(pa, pb):
     return tuple(out)
 
 
-def _collect(x, y, binds, inv):
-    """Unify ``x`` with ``y`` structurally, recording for each variable the types it meets."""
-    if isinstance(x, TypeVar) and x in binds:
-        binds[x].append((y, inv))
+class _Unifier:
+    """What the structural walk of two bodies learns about their variables: the var-free types
+    (or lengths) each var meets, and which vars meet each other (a union-find of groups)."""
+
+    def __init__(self, vars_):
+        self.cands = {v: [] for v in vars_}     # var-free types and lengths, (value, inv)
+        self.shapes = {v: [] for v in vars_}    # types that contain other vars, met invariantly
+        self.parent = {v: v for v in vars_}
+
+    def has(self, x):
+        return isinstance(x, TypeVar) and x in self.parent
+
+    def find(self, v):
+        while self.parent[v] is not v:
+            v = self.parent[v]
+        return v
+
+    def link(self, x, y):
+        rx, ry = self.find(x), self.find(y)
+        if rx is not ry:
+            self.parent[ry] = rx
+
+    def groups(self):
+        out = {}
+        for v in self.parent:
+            out.setdefault(self.find(v), []).append(v)
+        return list(out.values())
+
+
+def _collect(x, y, u, inv):
+    """Unify ``x`` with ``y`` structurally, recording for each variable what it meets."""
+    if u.has(x) and u.has(y):
+        u.link(x, y)
         return
-    if isinstance(y, TypeVar) and y in binds:
-        binds[y].append((x, inv))
+    if u.has(x) or u.has(y):
+        var, other = (x, y) if u.has(x) else (y, x)
+        if isinstance(other, int) or not T.free_vars(other):
+            u.cands[var].append((other, inv))
+        elif inv:
+            u.shapes[var].append(other)
         return
     if not (isinstance(x, T.PkType) and isinstance(y, T.PkType)):
         return
@@ -485,15 +529,7 @@ def _collect(x, y, binds, inv):
         return
     tx, ty = x.__pk_typename__, y.__pk_typename__
     if tx is T.TUPLE_NAME and ty is T.TUPLE_NAME:
-        fa, va = _split(x.__pk_params__)
-        fb, vb = _split(y.__pk_params__)
-        for i in range(max(len(fa), len(fb))):
-            xa = fa[i] if i < len(fa) else (va.T if va is not None else None)
-            yb = fb[i] if i < len(fb) else (vb.T if vb is not None else None)
-            if xa is not None and yb is not None:
-                _collect(xa, yb, binds, inv)
-        if va is not None and vb is not None:
-            _collect(va.T, vb.T, binds, inv)
+        _collect_tuple(x.__pk_params__, y.__pk_params__, u, inv)
         return
     t = x
     while t is not None and t.__pk_typename__ is not ty:
@@ -506,82 +542,152 @@ def _collect(x, y, binds, inv):
             return
         x, y = t, x
         for p, q in zip(x.__pk_params__, y.__pk_params__):
-            _collect(q, p, binds, True)
+            _collect(q, p, u, True)
         return
     for p, q in zip(t.__pk_params__, y.__pk_params__):
-        _collect(p, q, binds, True)
+        _collect(p, q, u, True)
 
 
-def _erase(t, vars_):
-    """``t`` with each var replaced by its upper bound (ints: left as the var, unbound)."""
-    env = {}
-    for v in vars_:
-        env[v] = v.ub
-    return T.substitute(t, env)
+def _collect_tuple(px, py, u, inv):
+    """Tuple elements meet position by position; a ``Vararg[T, N]`` facing a fixed-length
+    tail also fixes its length var ``N``."""
+    fa, va = _split(px)
+    fb, vb = _split(py)
+    for i in range(max(len(fa), len(fb))):
+        xa = fa[i] if i < len(fa) else (va.T if va is not None else None)
+        yb = fb[i] if i < len(fb) else (vb.T if vb is not None else None)
+        if xa is not None and yb is not None:
+            _collect(xa, yb, u, inv)
+    if va is not None and vb is not None:
+        _collect(va.T, vb.T, u, inv)
+        if va.N is not None and vb.N is not None:
+            _collect(va.N, vb.N, u, True)
+    for (f1, v1), f2 in (((fa, va), fb), ((fb, vb), fa)):
+        if v1 is not None and u.has(v1.N) and (v1 is va and vb is None or v1 is vb and va is None):
+            count = len(f2) - len(f1)
+            if count >= 0:
+                u.cands[v1.N].append((count, True))
+
+
+def _open_all(t, env):
+    vars_ = []
+    while isinstance(t, UnionAll):
+        v, t = _open(t, env)
+        env.vars[v] = None
+        vars_.append(v)
+    return vars_, t
+
+
+def _solve_group(group, u, simple):
+    """The value of a group of unified vars: ``("type", t)``, ``("var", new var)`` or None
+    when the group has no value (the intersection is empty).
+
+    An invariant meeting pins the group to that type (a type with vars too, solved later);
+    covariant meetings only bound it (the meet of what it met).  An abstract value replaces
+    the vars only when they are ``simple`` (at most one covariant occurrence per side, where
+    ``X where T<:U`` is ``X[U]``); otherwise a variable stays: ``Tuple[T, T] where T``
+    meeting ``Tuple[Real, Real]`` is ``Tuple[T, T] where T<:Real``, not
+    ``Tuple[Real, Real]``."""
+    lb, ub = T.Bottom, T.Any
+    for v in group:
+        lb, ub = _join(lb, v.lb), _meet(ub, v.ub)
+    cands = [c for v in group for c in u.cands[v]]
+    ints = {c for c, _ in cands if isinstance(c, int)}
+    if ints:
+        same = len(ints) == 1 and all(isinstance(c, int) for c, _ in cands)
+        return ("type", ints.pop()) if same else None
+    invs = [c for c, i in cands if i]
+    covs = [c for c, i in cands if not i]
+    if invs:
+        val = invs[0]
+        ok = all(subtype(c, val) and subtype(val, c) for c in invs[1:]) and \
+            subtype(lb, val) and subtype(val, ub)
+        return ("type", val) if ok else None
+    for c in covs:
+        ub = _meet(ub, c)
+    if (covs and ub is T.Bottom) or not subtype(lb, ub):
+        return None
+    shapes = [t for v in group for t in u.shapes[v]]
+    if shapes:
+        return ("type", shapes[0])
+    if T.isconcrete(ub) or simple:
+        return ("type", ub)
+    if len(group) == 1 and group[0].lb is lb and group[0].ub is ub:
+        return ("var", group[0])
+    return ("var", T._make_typevar(group[0].name, lb, ub))
+
+
+def _is_simple(group, bodies):
+    """Do the group's vars occur at most once, covariantly, in each body?"""
+    for body in bodies:
+        cov = inv = 0
+        for v in group:
+            c, i = _occurrences(v, body)
+            cov, inv = cov + c, inv + i
+        if cov > 1 or inv:
+            return False
+    return True
+
+
+def _close(env):
+    """Substitute the values of ``env`` into each other; None on a cycle (``T = Ref[S]`` and
+    ``S = Ref[T]`` have no solution: Julia's #21132)."""
+    for _ in range(len(env) + 1):
+        new = {v: T.substitute(t, env) for v, t in env.items()}
+        if all(new[v] is env[v] for v in env):
+            break
+        env = new
+    if any(T.occurs(v, t) for v, t in env.items() if t is not v):
+        return None
+    return env
 
 
 def _intersect_vars(a, b):
+    """``a ∩ b`` when a side has variables: unify the bodies, give each group of vars a value
+    (:func:`_solve_group`), substitute, and meet what is left."""
     env0 = _Env()
-    va, ba = [], a
-    while isinstance(ba, UnionAll):
-        v, ba = _open(ba, env0)
-        env0.vars[v] = None
-        va.append(v)
-    vb, bb = [], b
-    while isinstance(bb, UnionAll):
-        v, bb = _open(bb, env0)
-        env0.vars[v] = None
-        vb.append(v)
+    va, ba = _open_all(a, env0)
+    vb, bb = _open_all(b, env0)
     for x in (ba, bb):
         for v in T.free_vars(x):
             if v not in va and v not in vb:
                 va.append(v)
-    vars_ = va + vb
-    binds = {v: [] for v in vars_}
-    _collect(ba, bb, binds, False)
-    env = {}
-    for v in vars_:
-        cands = [(c, inv) for c, inv in binds[v] if not T.free_vars(c) or isinstance(c, int)]
-        if not cands:
-            continue
-        if any(isinstance(c, int) for c, _ in cands):
-            vals = {c for c, _ in cands if isinstance(c, int)}
-            if len(vals) != 1:
-                return T.Bottom
-            env[v] = vals.pop()
-            continue
-        invs = [c for c, inv in cands if inv]
-        if invs:
-            first = invs[0]
-            if not all(subtype(c, first) and subtype(first, c) for c in invs):
-                return T.Bottom
-            val = first
-        else:
-            val = cands[0][0]
-            for c, _ in cands[1:]:
-                val = intersect(val, c)
-        val = intersect(val, v.ub)
-        if val is T.Bottom and v.ub is not T.Bottom and cands:
+    u = _Unifier(va + vb)
+    _collect(ba, bb, u, False)
+    env, kept = {}, []
+    for group in u.groups():
+        sol = _solve_group(group, u, _is_simple(group, (ba, bb)))
+        if sol is None:
             return T.Bottom
-        env[v] = val
-    left = [v for v in vars_ if v not in env]
-    ra = _erase(T.substitute(ba, env), left)
-    rb = _erase(T.substitute(bb, env), left)
-    if T.free_vars(ra) or T.free_vars(rb):
-        return T.Bottom if _definitely_disjoint(ra, rb) else ra
+        kind, val = sol
+        if kind == "var":
+            kept.append(val)
+        for v in group:
+            if val is not v:
+                env[v] = val
+    env = _close(env)
+    if env is None:
+        return T.Bottom
+    ra, rb = T.substitute(ba, env), T.substitute(bb, env)
+    if kept or T.free_vars(ra) or T.free_vars(rb):
+        kept = kept + [v for v in T.where_vars([ra, rb]) if v not in kept]
+        wa, wb = T.rewrap_unionall(ra, kept), T.rewrap_unionall(rb, kept)
+        if subtype(wa, wb):
+            return wa
+        if subtype(wb, wa):
+            return wb
+        if ra.__pk_kind__ == "tuple" and rb.__pk_kind__ == "tuple":
+            ps = _intersect_params(ra.__pk_params__, rb.__pk_params__)
+            if ps is None:
+                return T.Bottom
+            r = T.rewrap_unionall(T.tuple_type(*ps), kept)
+            if subtype(r, a) and subtype(r, b):
+                return r
+        return wa          # over-approximation, as Julia's typeintersect may give
     r = intersect(ra, rb)
-    if r is T.Bottom:
-        return r
-    if T.isconcrete(r) or (r.__pk_kind__ == "tuple" and all(
-            T.isconcrete(p) for p in r.__pk_params__ if not isinstance(p, Vararg))):
-        # A concrete candidate must itself be in both (the diagonal rule may exclude it).
-        if not (subtype(r, a) and subtype(r, b)) and T.isconcrete(r):
-            return T.Bottom
+    if r is not T.Bottom and T.isconcrete(r) and not (subtype(r, a) and subtype(r, b)):
+        return T.Bottom    # a concrete candidate must itself be in both (the diagonal rule)
     return r
-
-
-def _definitely_disjoint(a, b):
-    return False
 
 
 def intersect_sig(a, b):

@@ -536,6 +536,16 @@ class BoxedVector:
         self.eltype = eltype
         self.data = data
 
+    ndim = 1
+
+    @property
+    def shape(self):
+        return (len(self.data),)
+
+    @property
+    def size(self):
+        return len(self.data)
+
     def __len__(self):
         return len(self.data)
 

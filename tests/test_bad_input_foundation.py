@@ -128,7 +128,7 @@ def test_unsupported_parameter_kinds(load_module, params):
 # Struct fields
 
 
-@pytest.mark.parametrize("ftype", ["pk.Real", "pk.Any", "pk.Vector[pk.Float64]", "int",
+@pytest.mark.parametrize("ftype", ["pk.Real", "pk.Any", "pk.Vector[pk.Float64]", "str",
                                    "pk.Union[pk.Int64, pk.Float64]", "'NoSuchType'"])
 def test_struct_field_of_unsupported_type(load_module, ftype):
     msg = definition_error(load_module, f"""
@@ -243,7 +243,7 @@ def test_error_points_at_this_test_file_and_line():
     line = inspect.currentframe().f_lineno + 2
     with pytest.raises(TypeError) as info:
         @pk.generic
-        def bad(x: float):
+        def bad(x: str):
             return x
     assert f"{__file__}:{line}" in str(info.value)
     assert "bad" in str(info.value)

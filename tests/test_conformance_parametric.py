@@ -24,15 +24,14 @@ import math
 import random
 import re
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import numpy as np
 import pytest
 
 import pkgimage as pk
 from pkgimage import (AbstractFloat, Any, Array, Bool, Bottom, Float32, Float64, Int8, Int16,
-                      Int32, Int64, Integer, Matrix, Nothing, Number, Real, Signed, Tuple, TypeVar,
-                      UInt8, Union, UnionAll, Vararg, Vector, issubtype, typeintersect)
+                      Int32, Int64, Integer, Matrix, Nothing, Number, Real, Tuple, TypeVar,
+                      Union, UnionAll, Vararg, Vector, issubtype, typeintersect)
 from pkgimage.subtyping import match, morespecific
 
 Int = Int64
@@ -581,6 +580,7 @@ class Case:
     calls: list            # (expression, expected value | AMBIG | NOMETHOD)
     prelude: str = ""
     origin: str = ""
+    xfail: str = ""        # why pkgimage does not conform yet (strict xfail)
 
 
 CASES = [
@@ -637,10 +637,10 @@ CASES = [
     Case("one_plus_varargs_vs_varargs", [
         "def f(*xs: Int64): return 0",
         "def f(x: Int64, *xs: Int64): return 1",
-        "def f(x: Int64, y: Int64, *xs: Integer): return 2",
-    ], [("f()", 0), ("f(1)", 1), ("f(1, 2)", 2), ("f(1, 2, 3)", 2), ("f(1, 2, np.int8(3))", 2),
+        "def f(x: Int64, y: Int64, *xs: Int64): return 2",
+    ], [("f()", 0), ("f(1)", 1), ("f(1, 2)", 2), ("f(1, 2, 3)", 2), ("f(1, np.int8(3))", NOMETHOD),
         ("f(np.int8(1))", NOMETHOD)],
-        origin="subtype.jl:44-47"),
+        origin="subtype.jl:44-47 (Tuple{Int,Int,Vararg{Int}} <: Tuple{Int,Vararg{Int}} <: Tuple{Vararg{Int}})"),
     Case("z_z_z_fixed_three_beats_varargs", [
         "def z(x, y): return 1",
         "def z(x: Int64, y: Int64, v: Vector): return 2",
@@ -649,9 +649,9 @@ CASES = [
         origin="specificity.jl:42-45 (_z_z_z_)"),
     Case("diagonal_varargs", [
         "def f(*xs: T): return 1",
-        "def f(*xs: Number): return 2",
-    ], [("f(1, 2, 3)", 1), ("f(1, 2.0)", 2), ("f(1.0)", 1), ("f()", 1), ("f('a', 'b')", 1),
-        ("f('a', 1)", NOMETHOD)],
+        "def f(*xs: Int64): return 2",
+    ], [("f(1, 2, 3)", 2), ("f(1.0, 2.0)", 1), ("f(1, 2.0)", NOMETHOD), ("f(1.0)", 1),
+        ("f('a', 'b')", 1), ("f('a', 1)", NOMETHOD)],
         origin="subtype.jl test_intersection: (Tuple{Vararg{T}} where T) ∩ Tuple{Float64,Int} = Bottom"),
     Case("diagonal_vararg_vs_longer_abstract_vararg", [
         "def f(x: T_Number, *xs: T_Number): return 1",
@@ -661,16 +661,16 @@ CASES = [
     Case("bound_vararg_specificity", [
         "def f(a: Array[T, N], *d: Vararg[Int64, N]): return 0",
         "def f(a: Array[T, 1], d: Int64): return 1",
-    ], [(("f", (Vector[Int], Int)), 1), (("f", (Matrix[Int], Int, Int)), 0),
-        (("f", (Matrix[Int], Int)), NOMETHOD)],
+    ], [(("f", "Vector[Int64], Int64"), 1), (("f", "Matrix[Int64], Int64, Int64"), 0),
+        (("f", "Matrix[Int64], Int64"), NOMETHOD)],
         origin="specificity.jl:73-77 (_bound_vararg_specificity_1, Type{Array{T,N}} -> Array{T,N})"),
     Case("ntuple_dims_method_specificity", [
         "def f(dims: Tuple[()], A: Array[T, 0]): return 1",
         "def f(dims: Tuple[Vararg[Int64, N]], A: Array[T, N]): return 2",
         "def f(dims: Tuple[Vararg[Int64, M]], A: Array[T, N]): return 3",
-    ], [(("f", (Tuple[Int, Int, Int], Matrix[Float64])), 3),
-        (("f", (Tuple[Int, Int], Matrix[Float64])), 2),
-        (("f", (Tuple[()], Array[Float64, 0])), 1)],
+    ], [(("f", "Tuple[Int64, Int64, Int64], Matrix[Float64]"), 3),
+        (("f", "Tuple[Int64, Int64], Matrix[Float64]"), 2),
+        (("f", "Tuple[()], Array[Float64, 0]"), 1)],
         origin="specificity.jl:83-96 ('Method specificity', AbstractArray -> Array)"),
     Case("issue_17016_vararg_tuple_annotation", [
         "def f17016(f, t: UnionAll(N, Tuple[Any, Any, Vararg[Any, N]])): return 0",
@@ -706,17 +706,17 @@ CASES = [
     Case("issue_11407_dict_params", [
         "def f11407(a: Dct[K, V], b: Dct[Any, V]): return 1",
         "def f11407(a: Dct[K, V], b: Dct[K, Any]): return 2",
-    ], [(("f11407", (Dct[Any, Any], Dct[Any, Any])), AMBIG),
-        (("f11407", (Dct[Any, Int], Dct[Any, Int])), 1),
-        (("f11407", (Dct[Int, Any], Dct[Int, Any])), 2),
-        (("f11407", (Dct[Int, Int], Dct[Int, Int])), NOMETHOD)],
+    ], [(("f11407", "Dct[Any, Any], Dct[Any, Any]"), AMBIG),
+        (("f11407", "Dct[Any, Int64], Dct[Any, Int64]"), 1),
+        (("f11407", "Dct[Int64, Any], Dct[Int64, Any]"), 2),
+        (("f11407", "Dct[Int64, Int64], Dct[Int64, Int64]"), NOMETHOD)],
         prelude=DCT, origin="ambiguous.jl: issue #11407"),
     Case("issue_11407_resolved", [
         "def f11407(a: Dct[K, V], b: Dct[Any, V]): return 1",
         "def f11407(a: Dct[K, V], b: Dct[K, Any]): return 2",
         "def f11407(a: Dct[Any, Any], b: Dct[Any, Any]): return 3",
-    ], [(("f11407", (Dct[Any, Any], Dct[Any, Any])), 3),
-        (("f11407", (Dct[Any, Int], Dct[Any, Int])), 1)],
+    ], [(("f11407", "Dct[Any, Any], Dct[Any, Any]"), 3),
+        (("f11407", "Dct[Any, Int64], Dct[Any, Int64]"), 1)],
         prelude=DCT, origin="ambiguous.jl: issue #11407"),
     Case("parametric_struct_invariance", [
         "def f(p: Point[Real]): return 1",
@@ -727,10 +727,16 @@ CASES = [
     Case("parametric_abstract_parent", [
         "def f(p: AbstractPoint[T]): return 1",
         "def f(p: AbstractPoint[Float64]): return 2",
-        "def f(p: Point): return 3",
-    ], [("f(Point(1.0, 2.0))", 2), ("f(Point(1, 2))", 3)],
+        "def f(p: Point[Int64]): return 3",
+    ], [("f(Point(1.0, 2.0))", 2), ("f(Point(1, 2))", 3), ("f(Point(np.float32(1), np.float32(2)))", 1)],
         prelude=POINTS,
         origin="types.md parametric abstract types: Point{Float64} <: AbstractPoint{Float64}"),
+    Case("parametric_abstract_vs_concrete_unionall", [
+        "def f(p: AbstractPoint[Float64]): return 1",
+        "def f(p: Point): return 2",
+    ], [("f(Point(1.0, 2.0))", AMBIG), ("f(Point(1, 2))", 2)],
+        prelude=POINTS,
+        origin="types.md: AbstractPoint{Float64} and Point (Point{T} where T<:Real) cross at Point{Float64}"),
     Case("ambig_with_bounds", [
         "def ambig_with_bounds(x, y: Int64, z: T_Integer): return 0",
         "def ambig_with_bounds(x: Int64, y, z: T_Integer): return 1",
@@ -752,10 +758,10 @@ SEQ_CASES = [
         "def f(dims: Tuple[()], A: Array[T, 0]): return 1",
         "def f(dims: Tuple[Vararg[Int64, N]], A: Array[T, N]): return 2",
         "def f(dims: Tuple[Vararg[Int64, M]], A: Array[T, N]): return 3",
-        (("f", (Tuple[Int, Int], Matrix[Float64])), 2),
+        (("f", "Tuple[Int64, Int64], Matrix[Float64]"), 2),
         "def f(dims: Tuple[Vararg[Int64, N]], A: Array[T, N]): return 4",
-        (("f", (Tuple[Int, Int], Matrix[Float64])), 4),
-        (("f", (Tuple[Int, Int, Int], Matrix[Float64])), 3),
+        (("f", "Tuple[Int64, Int64], Matrix[Float64]"), 4),
+        (("f", "Tuple[Int64, Int64, Int64], Matrix[Float64]"), 3),
         ("len(pk.methods(f))", 3),
     ], "", "specificity.jl:93-95"),
 ]
@@ -780,13 +786,14 @@ def _define(mod, case_id, line):
 
 
 def _check(mod, call, expected, context):
-    """``call`` is an expression (a call on values, or any expression) or ``(name, argtypes)``.
+    """``call`` is an expression (a call on values, or any expression) or ``(name, argtypes)``
+    with the argument types spelled as an expression in the case's module.
 
     Errors go through a real call (AmbiguityError and MethodError are raised by dispatch,
     before anything runs); a selected method is checked with ``pk.which`` and its Python body,
     so the answer is the dispatcher's and not the compiler's."""
     if isinstance(call, tuple):
-        name, argtypes = call
+        name, argtypes = call[0], tuple(eval(f"({call[1]},)", mod.__dict__))
         args = None
     elif re.fullmatch(r"\w+\(.*\)", call) and not call.startswith("len("):
         name = call.split("(", 1)[0]
@@ -823,7 +830,9 @@ def _orders(n, seed):
     return sorted(orders)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", [
+    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=c.xfail)) if c.xfail else c
+    for c in CASES], ids=[c.id for c in CASES])
 def test_parametric_dispatch_conformance(case):
     for order in _orders(len(case.methods), case.id):
         mod = _fresh_module(case.id, case.prelude)
