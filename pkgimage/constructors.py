@@ -18,10 +18,13 @@ _CTORS: dict = {}
 
 
 def constructor(t):
-    """The constructor generic function of a struct or primitive type."""
+    """The constructor generic function of a struct or primitive type, or of a parametric
+    struct's UnionAll (``Point(1.0, 2.0)``: Julia's default outer constructor)."""
     f = _CTORS.get(t)
     if f is not None:
         return f
+    if isinstance(t, T.UnionAll) and T.unwrap_unionall(t)[1].__pk_kind__ == "struct":
+        return _outer_constructor(t)
     if not T.is_pktype(t) or t.__pk_kind__ not in ("struct", "primitive"):
         raise TypeError(f"{t!r} has no constructor (only structs and primitive types have one)")
     module = getattr(t, "__pk_module__", "pkgimage.types")
@@ -65,13 +68,42 @@ def _add_default_constructors(f, t):
     def converting(*args):
         return new_unchecked(t, [T.convert(ft, a) for (_, ft), a in zip(fields, args)])
 
-    exact.__pk_synth_ir__ = lambda m: _synth_ir(m, False)
-    converting.__pk_synth_ir__ = lambda m: _synth_ir(m, True)
+    exact.__pk_synth_ir__ = lambda m, sparams=(): _synth_ir(m, False)
+    converting.__pk_synth_ir__ = lambda m, sparams=(): _synth_ir(m, True)
     sig = tuple(ft for _, ft in fields)
     D.insert_method(f, D.Method(f, sig, exact, t.__pk_module__, file, line, names))
     if any(ft.__pk_kind__ == "primitive" for ft in sig):
         wide = tuple(T.Real if ft.__pk_kind__ == "primitive" else ft for ft in sig)
         D.insert_method(f, D.Method(f, wide, converting, t.__pk_module__, file, line, names))
+
+
+def _outer_constructor(wrapper):
+    """``Point(x::T, y::T) where T = Point{T}(x, y)``: one method whose signature is the
+    fields' types under the struct's type variables; each instance builds the struct of the
+    parameters its argument types determine."""
+    tn = T.typename_of(wrapper)
+    vars_, body = T.unwrap_unionall(wrapper)
+    f = D.GenericFunction(tn.name, tn.module, f"{tn.qualname}.<constructor>")
+    f.constructs = wrapper
+    _CTORS[wrapper] = f
+    D.FUNCTIONS[(tn.module, f.qualname)] = f
+    fields = body.__pk_fields__
+    names = tuple(f"x{i}" for i in range(len(fields)))
+    file, line = body.__pk_loc__
+
+    def outer(*args):
+        return wrapper(*args)
+
+    def synth(m, sparams=()):
+        t = wrapper[tuple(sparams)]
+        stmts = [IR.Assign("%new", IR.Intrinsic("new", names, (t,)), (m.line, 1))]
+        return IR.IRFunction(tn.name, names, [IR.Block(0, stmts, IR.Return("%new"))],
+                             m.file, m.line)
+
+    outer.__pk_synth_ir__ = synth
+    sig = T.rewrap_unionall(T.tuple_type(*(ft for _, ft in fields)), vars_)
+    D.insert_method(f, D.Method(f, sig, outer, tn.module, file, line, names))
+    return f
 
 
 def has_user_methods(t):

@@ -1093,3 +1093,66 @@ def where_vars(types_):
     for t in types_:
         free_vars(t, out)
     return out
+
+
+def components(t):
+    """Every type that occurs in ``t`` (itself, union members, parameters, recursively)."""
+    out = []
+
+    def walk(x):
+        if isinstance(x, (int, bool)) or x is None:
+            return
+        if isinstance(x, Vararg):
+            walk(x.T)
+            return
+        if isinstance(x, TypeVar):
+            walk(x.ub)
+            return
+        if isinstance(x, UnionAll):
+            walk(x.body)
+            return
+        out.append(x)
+        if x.__pk_kind__ == "union":
+            for m in x.__pk_members__:
+                walk(m)
+        for p in x.__pk_params__:
+            walk(p)
+    walk(t)
+    return out
+
+
+def ref_repr(ref, short=False):
+    """How the type a ``type_ref`` names prints, without importing anything (tools that
+    describe images read refs of modules that may not be importable)."""
+    k = ref[0]
+    r = lambda x: ref_repr(x, short)  # noqa: E731
+    if k == "builtin":
+        return ref[1]
+    if k in ("int", "bool"):
+        return repr(ref[1])
+    if k == "var":
+        return f"#{ref[1]}"
+    if k == "freevar":
+        return ref[1]
+    if k == "vararg":
+        return f"Vararg[{r(ref[1])}]" if ref[2] is None else f"Vararg[{r(ref[1])}, {r(ref[2])}]"
+    if k == "unionall":
+        return f"{r(ref[4])} where {ref[1]}"
+    if k == "union":
+        return "Union[" + ", ".join(r(x) for x in ref[1:]) + "]"
+    if k == "tuple":
+        return "Tuple[" + ", ".join(r(x) for x in ref[1:]) + "]" if len(ref) > 1 else "Tuple[]"
+    if k == "array":
+        n = ref[2][1] if ref[2][0] == "int" else None
+        return _array_name(_Named(r(ref[1])), n if n is not None else _Named(r(ref[2])))
+    name = ref[2].rpartition(".")[2] if short else f"{ref[1]}.{ref[2]}"
+    if k == "apply":
+        return f"{name}[" + ", ".join(r(x) for x in ref[3:]) + "]"
+    return name
+
+
+class _Named:
+    __slots__ = ("__pk_name__",)
+
+    def __init__(self, name):
+        self.__pk_name__ = name

@@ -23,14 +23,9 @@ import sys
 
 
 def _type_modules(t, out):
-    k = t.__pk_kind__
-    if k == "union":
-        for m in t.__pk_members__:
-            _type_modules(m, out)
-    elif k == "vector":
-        _type_modules(t.__pk_eltype__, out)
-    else:
-        mod = getattr(t, "__pk_module__", None)
+    from ..types import components
+    for c in components(t):
+        mod = getattr(c, "__pk_module__", None)
         if mod:
             out.add(mod)
 

@@ -816,7 +816,7 @@ class FunctionGen(_Emitter):
         argtypes = info.argtypes
         emit = EMITTERS.get(v.name)
         if info.dynamic or emit is None or any(is_boxed(t) for t in argtypes) or \
-                (v.name == "tuple_get" and len(set(argtypes[0].__pk_params__)) != 1):
+                (v.name == "tuple_get" and len(set(argtypes[0].__pk_params__)) > 1):
             return self.gen_intrinsic_py(v, info)
         args = [self.load_var(a, t) for a, t in zip(v.args, argtypes)]
         rt = intrinsics.REGISTRY[v.name].rule(argtypes, v.params)
@@ -1245,6 +1245,10 @@ def _tuple_get(g, a, ts, p):
     b = g.b
     t = ts[0]
     ps = t.__pk_params__
+    if not ps:
+        g.call_helper(("helper", "tuple_bounds_error"),
+                      [g.obj_const(("type", T.type_ref(t))), g.box(a[1], T.Int64)])
+        return None
     n = I64(len(ps))
     i = a[1]
     j = b.select(b.icmp_signed("<", i, I64(0)), b.add(i, n), i)

@@ -687,6 +687,10 @@ class Lowerer:
                 params.append(p)
             args = tuple(self.expr(a) for a in node.args[callee.nparams:])
             return self.emit(Intrinsic(callee.name, args, tuple(params)), node)
+        if isinstance(callee, T.UnionAll) and \
+                T.unwrap_unionall(callee)[1].__pk_kind__ == "struct":
+            ctor = SPECIAL["constructor"](callee)
+            return self.emit(Call(ctor, tuple(self.expr(a) for a in node.args)), node)
         if isinstance(callee, T.PkType):
             if callee.__pk_kind__ in ("struct", "primitive"):
                 ctor = SPECIAL["constructor"](callee)
@@ -883,7 +887,7 @@ def lower(method, sparams=(), nargs=None):
     method has them); synthesized ones (default constructors) bring their own builder."""
     synth = getattr(method.pyfunc, "__pk_synth_ir__", None)
     if synth is not None:
-        return synth(method)
+        return synth(method, sparams)
     fdef = find_def(method)
     try:
         return Lowerer(method, fdef, sparams, nargs).lower()

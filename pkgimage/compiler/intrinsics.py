@@ -529,8 +529,8 @@ def tuple_len(t):
 
 
 def _tuple_get_rule(ts, params):
-    if len(ts) == 2 and _is_tuple(ts[0]) and ts[1] is T.Int64 and ts[0].__pk_params__:
-        return T.make_union(ts[0].__pk_params__)
+    if len(ts) == 2 and _is_tuple(ts[0]) and ts[1] is T.Int64:
+        return T.make_union(ts[0].__pk_params__)       # Bottom for ``()``: always throws
     return None
 
 

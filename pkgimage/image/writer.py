@@ -29,17 +29,16 @@ from .serialize import (BuildError, check_globals, dumps_state, func_ref, method
 
 
 def _mentions(t, own_types):
-    k = t.__pk_kind__
-    if k == "union":
-        return any(_mentions(m, own_types) for m in t.__pk_members__)
-    if k == "vector":
-        return _mentions(t.__pk_eltype__, own_types)
-    return t in own_types
+    return any(c in own_types or (c.__pk_typename__ is not None and
+                                  c.__pk_typename__.wrapper in own_types)
+               for c in T.components(t))
 
 
 def owned_instances(modname):
     """The valid, concrete CodeInstances this module's image keeps (see the module doc)."""
-    own_types = {t for t in T.USER_TYPES.values() if getattr(t, "__pk_module__", None) == modname}
+    own_types = {t for t in T.USER_TYPES.values()
+                 if getattr(t, "__pk_module__", None) == modname or
+                 (isinstance(t, T.UnionAll) and T.typename_of(t).module == modname)}
     roots = []
     for f in D.FUNCTIONS.values():
         for m in f.methods:

@@ -24,19 +24,11 @@ from ..image import format as F
 
 
 def type_str(ref):
+    from ..types import ref_repr
     try:
-        k = ref[0]
-        if k == "builtin":
-            return ref[1]
-        if k == "vector":
-            return f"Vector[{type_str(ref[1])}]"
-        if k == "union":
-            return "Union[" + ", ".join(type_str(r) for r in ref[1:]) + "]"
-        if k == "user":
-            return f"{ref[1]}.{ref[2]}"
-    except (TypeError, IndexError):
-        pass
-    return repr(ref)
+        return ref_repr(ref)
+    except (TypeError, IndexError, KeyError):
+        return repr(ref)
 
 
 def func_str(ref):

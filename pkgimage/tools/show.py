@@ -42,14 +42,8 @@ def _records(path):
 
 
 def _short_type(ref):
-    k = ref[0]
-    if k == "vector":
-        return f"Vector[{_short_type(ref[1])}]"
-    if k == "union":
-        return "Union[" + ", ".join(_short_type(r) for r in ref[1:]) + "]"
-    if k == "user":
-        return ref[2].rpartition(".")[2]
-    return ref[1]
+    from ..types import ref_repr
+    return ref_repr(ref, short=True)
 
 
 def _record_names(rec):

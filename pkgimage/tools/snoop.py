@@ -71,8 +71,6 @@ class Exprs:
         import pkgimage as pk
         from .. import types as T
         k = t.__pk_kind__
-        if k == "vector":
-            return f"pk.Vector[{self.type(t.__pk_eltype__)}]"
         if k == "union":
             return "pk.Union[" + ", ".join(self.type(m) for m in t.__pk_members__) + "]"
         ref = T.type_ref(t)
