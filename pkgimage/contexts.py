@@ -214,7 +214,7 @@ def _translate(ci, ctx, memo):
             return None
         edges.append(ne)
     callees = []
-    for cmi in getattr(ci, "callee_mis", ()):
+    for cmi in ci.callees:
         if cmi.cache is None or not cmi.cache.valid:
             return None
         t = _translate(cmi.cache, ctx, memo)
@@ -224,9 +224,9 @@ def _translate(ci, ctx, memo):
     new = INS.CodeInstance(mi_new, None, D.world_counter())
     for attr in ("rettype", "vartypes", "symbol", "native", "needs_native"):
         setattr(new, attr, getattr(ci, attr))
-    new.image = getattr(ci, "image", None)
+    new.image = ci.image
     new.edges = edges
-    new.callee_mis = callees
+    new.callees = callees
     mi_new.cache = new
     INS.register_edges(new)
     for c in callees:

@@ -19,6 +19,7 @@ import itertools
 import sys
 
 from . import types as T
+from .compiler_lock import COMPILER_LOCK
 from .errors import AmbiguityError, MethodError
 from .srcloc import caller_location, fmt_loc, function_location
 
@@ -237,13 +238,16 @@ class GenericFunction:
         # Cache by Python class only when the class alone decides the pkgimage type (a NumPy
         # array's type depends on its dtype, so arrays always take this path), and only when no
         # method was defined meanwhile (say by the entry hook), which may have cleared the cache.
-        if WORLD.age == world and all(T.typeof_pytype(type(a)) is not None for a in args):
-            if len(args) == 2:
-                self._pycache.setdefault(type(args[0]), {})[type(args[1])] = entry
-            elif len(args) == 1:
-                self._pycache.setdefault(type(args[0]), {})[None] = entry
-            else:
-                self._pycache[tuple(map(type, args))] = entry
+        # The check and the write hold the compiler lock, which a method definition takes:
+        # another thread cannot clear the cache between them and leave this entry stale.
+        with COMPILER_LOCK:
+            if WORLD.age == world and all(T.typeof_pytype(type(a)) is not None for a in args):
+                if len(args) == 2:
+                    self._pycache.setdefault(type(args[0]), {})[type(args[1])] = entry
+                elif len(args) == 1:
+                    self._pycache.setdefault(type(args[0]), {})[None] = entry
+                else:
+                    self._pycache[tuple(map(type, args))] = entry
         return entry(*args)
 
     def invoke_entry(self, argtypes):
@@ -409,7 +413,13 @@ def add_method(function, fn, sig=None, source=None, context=None, module=None):
 
 
 def insert_method(function, m):
-    """Insert (or replace by signature) a method, bump the world, clear caches, run hooks."""
+    """Insert (or replace by signature) a method, bump the world, clear caches, run hooks
+    (invalidation), all under the compiler lock."""
+    with COMPILER_LOCK:
+        return _insert_method(function, m)
+
+
+def _insert_method(function, m):
     replaced = None
     for i, old in enumerate(function.methods):
         if sig_equal(old.sig, m.sig) and old.context == m.context:

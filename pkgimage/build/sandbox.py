@@ -65,7 +65,7 @@ def _new_parts(modname, existed, checkpoint_symbols, context, exclude_ids=()):
         for spec, mi in list(table.items()):
             ci = mi.cache
             if ci is None or id(ci) in existed or id(ci) in exclude_ids or not ci.valid \
-                    or ci.ir is None or getattr(ci, "image", None) \
+                    or ci.ir is None or ci.image \
                     or not all(T.isconcrete(t) for t in spec):
                 continue
             if codegen.symbol_for(ci, 0) in checkpoint_symbols:
@@ -97,7 +97,7 @@ def _add_unowned_callees(groups, existed, checkpoint_symbols):
     while stack:
         for callee in _static_callees(stack.pop()):
             if id(callee) in seen or id(callee) not in existed or not callee.valid \
-                    or getattr(callee, "image", None) \
+                    or callee.image \
                     or codegen.symbol_for(callee, 0) in checkpoint_symbols:
                 continue
             seen.add(id(callee))

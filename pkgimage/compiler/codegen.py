@@ -24,6 +24,7 @@ one C call and no ctypes.
 from __future__ import annotations
 
 import hashlib
+import weakref
 
 from llvmlite import ir
 
@@ -140,13 +141,16 @@ def inline_size(ci):
     reads, intrinsics with native emitters and calls of other small instances.  Small
     instances are generated inline at each call site instead of as functions, which removes
     most functions of constructor- and arithmetic-heavy code before LLVM ever sees them."""
-    cached = getattr(ci, "_inline_size", False)
+    cached = _INLINE_SIZE.get(ci, False)
     if cached is not False:
         return cached
-    ci._inline_size = None            # recursion guard: a cycle is never small
+    _INLINE_SIZE[ci] = None           # recursion guard: a cycle is never small
     size = _compute_inline_size(ci)
-    ci._inline_size = size
+    _INLINE_SIZE[ci] = size
     return size
+
+
+_INLINE_SIZE = weakref.WeakKeyDictionary()   # CodeInstance -> inline size (codegen's memo)
 
 
 def _compute_inline_size(ci):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from .. import dispatch as D
+from ..compiler_lock import COMPILER_LOCK
 from .instances import INVALIDATION_LISTENERS
 
 # Native code installed by the image loader: (function, argtypes) -> (mi, NativeCode);
@@ -18,6 +19,13 @@ PRELINKED: dict = {}
 
 
 def entry_for(function, method, argtypes):
+    """What a call from Python runs (under the compiler lock: the first calls of several
+    threads may race to compile, link or take a loaded entry)."""
+    with COMPILER_LOCK:
+        return _entry_for(function, method, argtypes)
+
+
+def _entry_for(function, method, argtypes):
     mi_native = PRELINKED.get((function, argtypes))
     if mi_native is not None:
         mi, nc = mi_native

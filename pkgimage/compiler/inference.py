@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from .. import dispatch as D
 from .. import types as T
+from ..compiler_lock import COMPILER_LOCK
 from ..errors import AmbiguityError, CompileError, MethodError
 from . import frontend, intrinsics
 from .instances import CodeInstance, Edge, intersecting, method_instance, register_edges
@@ -110,8 +111,12 @@ def ir_of(mi):
     return ir
 
 
-class _Frame:
-    __slots__ = ("mi", "ci", "recursed", "head", "provisional")
+class InferenceState:
+    """The working state of inferring one MethodInstance (Julia's ``InferenceState``): the
+    CodeInstance being filled, where the abstract interpreter is, the reads of variables no
+    definition reaches yet, and its place in a recursion cycle."""
+
+    __slots__ = ("mi", "ci", "recursed", "head", "provisional", "misses", "current_block")
 
     def __init__(self, mi):
         self.mi = mi
@@ -119,65 +124,96 @@ class _Frame:
         self.recursed = False
         self.head = None          # the outermost frame of a cycle this frame is inside
         self.provisional = []     # CodeInstances of cycle members waiting for this head
+        self.misses = {}          # block -> (variable, loc) read before any definition
+        self.current_block = 0
 
 
-_STACK: list = []
-_ACTIVE: dict = {}                # MethodInstance -> frame
-_PROVISIONAL: dict = {}           # MethodInstance -> CodeInstance inferred inside a cycle
+class InferenceSession:
+    """What one top-level inference shares across its nested frames: the stack of frames,
+    the instances being inferred, and those inferred inside a cycle that waits for its
+    head.  Made per top-level call (inference runs under the compiler lock, see
+    ``compiler_lock.COMPILER_LOCK``), so nothing of it outlives the call."""
+
+    __slots__ = ("stack", "active", "provisional")
+
+    def __init__(self):
+        self.stack = []
+        self.active = {}          # MethodInstance -> InferenceState
+        self.provisional = {}     # MethodInstance -> CodeInstance inferred inside a cycle
+
+
+_SESSION = None
 
 
 def typeinf(mi):
     """The CodeInstance for ``mi`` (inferring it, and its static callees, if needed)."""
+    global _SESSION
     if mi.cache is not None:
         return mi.cache
-    ci = _PROVISIONAL.get(mi)
+    if _SESSION is not None:
+        return _typeinf(_SESSION, mi)
+    with COMPILER_LOCK:
+        if mi.cache is not None:
+            return mi.cache
+        _SESSION = InferenceSession()
+        try:
+            return _typeinf(_SESSION, mi)
+        finally:
+            _SESSION = None
+
+
+def _typeinf(session, mi):
+    if mi.cache is not None:
+        return mi.cache
+    ci = session.provisional.get(mi)
     if ci is not None:
         return ci
-    frame = _ACTIVE.get(mi)
+    frame = session.active.get(mi)
     if frame is not None:
-        _mark_cycle(frame)
+        _mark_cycle(session, frame)
         return frame.ci
-    return _infer_frame(mi)
+    return _infer_frame(session, mi)
 
 
-def _mark_cycle(head):
+def _mark_cycle(session, head):
     head.recursed = True
-    k = _STACK.index(head)
-    for f in _STACK[k + 1:]:
-        if f.head is None or _STACK.index(f.head) > k:
+    stack = session.stack
+    k = stack.index(head)
+    for f in stack[k + 1:]:
+        if f.head is None or stack.index(f.head) > k:
             f.head = head
 
 
-def _infer_frame(mi):
-    frame = _Frame(mi)
-    _STACK.append(frame)
-    _ACTIVE[mi] = frame
+def _infer_frame(session, mi):
+    frame = InferenceState(mi)
+    session.stack.append(frame)
+    session.active[mi] = frame
     try:
         guess = T.Bottom
         for it in range(MAX_CYCLE_ITERATIONS + 1):
             for p in frame.provisional:
-                _PROVISIONAL.pop(p.mi, None)
+                session.provisional.pop(p.mi, None)
             frame.provisional = []
             frame.recursed = False
             ci = CodeInstance(mi, ir_of(mi), D.world_counter())
             ci.rettype = guess
             frame.ci = ci
-            _run(ci)
+            _run(frame)
             if not frame.recursed or ci.rettype is guess:
                 break
             guess = ci.rettype if it < MAX_CYCLE_ITERATIONS - 1 else T.Any
     finally:
-        _STACK.pop()
-        del _ACTIVE[mi]
+        session.stack.pop()
+        del session.active[mi]
     head = frame.head
-    if head is not None and head in _STACK:
+    if head is not None and head in session.stack:
         # Inside a cycle whose head is still running: wait for it.
-        _PROVISIONAL[mi] = ci
+        session.provisional[mi] = ci
         head.provisional.append(ci)
         head.provisional.extend(frame.provisional)
         return ci
     for p in frame.provisional:
-        _PROVISIONAL.pop(p.mi, None)
+        session.provisional.pop(p.mi, None)
         if p.mi.cache is None:
             _commit(p)
     _commit(ci)
@@ -193,7 +229,8 @@ def _commit(ci):
 
 # -- the abstract interpreter -----------------------------------------------------------------
 
-def _run(ci):
+def _run(sv):
+    ci = sv.ci
     ir = ci.ir
     mi = ci.mi
     nblocks = len(ir.blocks)
@@ -207,19 +244,19 @@ def _run(ci):
     ci.stmt_info = {}
     ci.stmt_types = {}
     ci.reached = set()
-    ci.misses = {}
+    sv.misses = {}
     seen_edges = set()
     while work:
         bid = min(work)
         work.discard(bid)
         block = ir.blocks[bid]
         ci.reached.add(bid)
-        ci.current_block = bid
-        ci.misses.pop(bid, None)          # (re)computed from this block's newest state
+        sv.current_block = bid
+        sv.misses.pop(bid, None)          # (re)computed from this block's newest state
         env = dict(state[bid])
         dead = False
         for i, st in enumerate(block.stmts):
-            t, info = _eval(ci, st, env, seen_edges)
+            t, info = _eval(sv, st, env, seen_edges)
             ci.stmt_info[(bid, i)] = info
             ci.stmt_types[(bid, i)] = t
             if t is T.Bottom:
@@ -232,24 +269,23 @@ def _run(ci):
             continue
         term = block.term
         if isinstance(term, Return):
-            rt = _use(ci, term.var, env, term.loc)
+            rt = _use(sv, term.var, env, term.loc)
             ret = join(ret, rt)
         elif isinstance(term, Raise):
             for p in term.value.parts:
                 if isinstance(p, Use):
-                    _use(ci, p.var, env, term.loc)
+                    _use(sv, p.var, env, term.loc)
         elif isinstance(term, Branch):
-            _use(ci, term.cond, env, term.loc)
+            _use(sv, term.cond, env, term.loc)
         for s in ir.successors(block):
             new = _join_env(state[s], env)
             if new is not None:
                 state[s] = new
                 work.add(s)
-    if ci.misses:
-        var, loc = ci.misses[min(ci.misses)]
+    if sv.misses:
+        var, loc = sv.misses[min(sv.misses)]
         raise CompileError(f"local variable {var!r} is used before it is assigned",
                            ci.ir.filename, loc[0], loc[1], "Name")
-    del ci.misses, ci.current_block
     ci.vartypes = vartypes
     ci.rettype = ret if ret is not None else T.Bottom
     return ci
@@ -270,7 +306,7 @@ def _join_env(old, env):
     return new if changed else None
 
 
-def _use(ci, var, env, loc):
+def _use(sv, var, env, loc):
     """The type of ``var`` here.  A variable no definition reaches *yet* is not an error
     while the fixed point is still being sought: a loop's back edge may bring it later
     (``z`` defined at the end of one iteration, used behind a guard in the next).  It is
@@ -278,29 +314,29 @@ def _use(ci, var, env, loc):
     still missing once the block's final state is known."""
     t = env.get(var)
     if t is None:
-        ci.misses.setdefault(ci.current_block, (var, loc))
+        sv.misses.setdefault(sv.current_block, (var, loc))
         return T.Bottom
     return t
 
 
-def _eval(ci, st, env, seen_edges):
+def _eval(sv, st, env, seen_edges):
     v = st.value
     if isinstance(v, Const):
         return T.typeof(v.value), Plain(())
     if isinstance(v, Use):
-        t = _use(ci, v.var, env, st.loc)
+        t = _use(sv, v.var, env, st.loc)
         return t, Plain((t,))
-    argtypes = tuple(_use(ci, a, env, st.loc) for a in getattr(v, "args", ()))
+    argtypes = tuple(_use(sv, a, env, st.loc) for a in getattr(v, "args", ()))
     if any(t is T.Bottom for t in argtypes):
         return T.Bottom, Plain(argtypes)
     if isinstance(v, Call):
-        return _eval_call(ci, v.func, argtypes, seen_edges, v, st)
+        return _eval_call(sv, v.func, argtypes, seen_edges, v, st)
     if isinstance(v, Intrinsic):
-        return _eval_intrinsic(ci, v, argtypes, st)
+        return _eval_intrinsic(sv, v, argtypes, st)
     if isinstance(v, GetField):
-        t = _use(ci, v.var, env, st.loc)
-        return (T.Bottom, Plain((t,))) if t is T.Bottom else _eval_getfield(ci, v, t, st)
-    raise CompileError(f"internal: unknown IR expression {v!r}", ci.ir.filename, *st.loc)
+        t = _use(sv, v.var, env, st.loc)
+        return (T.Bottom, Plain((t,))) if t is T.Bottom else _eval_getfield(sv, v, t, st)
+    raise CompileError(f"internal: unknown IR expression {v!r}", sv.ci.ir.filename, *st.loc)
 
 
 def _add_edge(ci, seen, edge):
@@ -310,34 +346,34 @@ def _add_edge(ci, seen, edge):
         ci.edges.append(edge)
 
 
-def _eval_call(ci, func, argtypes, seen_edges, v=None, st=None):
+def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
     if v is not None and len(argtypes) == 2 and argtypes[1] is T.Int64 and \
             func is frontend.BASE.get("getitem") and argtypes[0].__pk_kind__ == "tuple" and \
             T.isconcrete(argtypes[0]):
-        r = _eval_tuple_const_index(ci, v, argtypes, st)
+        r = _eval_tuple_const_index(sv, v, argtypes, st)
         if r is not None:
             return r
     if all(T.isconcrete(t) for t in argtypes):
         try:
             m = func.dispatch(argtypes)
         except (AmbiguityError, MethodError) as e:
-            _add_edge(ci, seen_edges, Edge("throws", func, argtypes,
+            _add_edge(sv.ci, seen_edges, Edge("throws", func, argtypes,
                                            candidates=intersecting(func, argtypes)))
             return T.Bottom, ThrowingCall(func, argtypes, str(e), type(e))
         mi = method_instance(m, argtypes)
         callee = typeinf(mi)
-        _add_edge(ci, seen_edges, Edge("static", func, argtypes, m))
-        if mi not in ci.callees:
-            ci.callees.append(mi)
+        _add_edge(sv.ci, seen_edges, Edge("static", func, argtypes, m))
+        if mi not in sv.ci.callees:
+            sv.ci.callees.append(mi)
         return callee.rettype, StaticCall(mi, argtypes)
     n = len(argtypes)
     cands = [m for m in func.methods if T.sig_accepts(m.sig, n) and
              T.sig_intersect(argtypes, m.sig)]
     if not cands:
-        _add_edge(ci, seen_edges, Edge("throws", func, argtypes))
+        _add_edge(sv.ci, seen_edges, Edge("throws", func, argtypes))
         msg = func._no_method_message(argtypes)
         return T.Bottom, ThrowingCall(func, argtypes, msg, MethodError)
-    _add_edge(ci, seen_edges, Edge("dynamic", func, argtypes, candidates=cands))
+    _add_edge(sv.ci, seen_edges, Edge("dynamic", func, argtypes, candidates=cands))
     rt = T.Any
     if len(cands) <= MAX_DYNAMIC_CANDIDATES and T.Any not in argtypes:
         rt = None
@@ -370,30 +406,30 @@ class TupleElem:
         self.argtype, self.index = argtype, index
 
 
-def _const_of(ci, var):
+def _const_of(sv, var):
     """The constant a compiler temporary holds, if it is assigned once from a literal."""
-    return ci.ir.constants().get(var, _NO_CONST)
+    return sv.ci.ir.constants().get(var, _NO_CONST)
 
 
 _NO_CONST = object()
 
 
-def _eval_tuple_const_index(ci, v, argtypes, st):
+def _eval_tuple_const_index(sv, v, argtypes, st):
     """``t[0]``, ``t[-1]`` on a tuple: Julia's constant-propagated ``getfield``, which is
     what makes heterogeneous tuples usable (``x, y = p``)."""
     t = argtypes[0]
-    k = _const_of(ci, v.args[1])
+    k = _const_of(sv, v.args[1])
     if type(k) is not int:
         return None
     ps = t.__pk_params__
     j = k + len(ps) if k < 0 else k
     if not 0 <= j < len(ps):
-        raise CompileError(f"index {k} is out of bounds for {t}", ci.ir.filename,
+        raise CompileError(f"index {k} is out of bounds for {t}", sv.ci.ir.filename,
                            st.loc[0], st.loc[1], "Subscript")
     return ps[j], TupleElem(t, j)
 
 
-def _eval_intrinsic(ci, v, argtypes, st):
+def _eval_intrinsic(sv, v, argtypes, st):
     fn = intrinsics.REGISTRY[v.name]
     if v.name == "tuple":
         rt = T.tuple_type(*argtypes)
@@ -402,7 +438,7 @@ def _eval_intrinsic(ci, v, argtypes, st):
             fn.rule(argtypes, v.params) is None:
         n = len(argtypes[0].__pk_params__)
         raise CompileError(f"cannot unpack a {argtypes[0]} ({n} values) into "
-                           f"{v.params[0]} targets", ci.ir.filename, st.loc[0], st.loc[1],
+                           f"{v.params[0]} targets", sv.ci.ir.filename, st.loc[0], st.loc[1],
                            "Assign")
     if all(T.isconcrete(t) for t in argtypes):
         rt = fn.rule(argtypes, v.params)
@@ -411,7 +447,7 @@ def _eval_intrinsic(ci, v, argtypes, st):
                 f"intrinsic {v.name} does not accept argument types "
                 f"({', '.join(map(str, argtypes))})" +
                 (f" with parameters {v.params}" if v.params else ""),
-                ci.ir.filename, st.loc[0], st.loc[1], v.name)
+                sv.ci.ir.filename, st.loc[0], st.loc[1], v.name)
         return rt, IntrinsicCall(v.name, argtypes, v.params, False)
     # Abstract arguments: run the Python implementation at run time on boxed values.
     return T.Any, IntrinsicCall(v.name, argtypes, v.params, True)
@@ -420,7 +456,7 @@ def _eval_intrinsic(ci, v, argtypes, st):
 _ARRAY_ATTRS = {"shape": "arr_shape", "ndim": "arr_ndim", "size": "arr_size"}
 
 
-def _eval_getfield(ci, v, t, st):
+def _eval_getfield(sv, v, t, st):
     if t.__pk_kind__ == "array" and v.name in _ARRAY_ATTRS and intrinsics.is_arr(t):
         name = _ARRAY_ATTRS[v.name]
         return intrinsics.REGISTRY[name].rule((t,), ()), IntrinsicCall(name, (t,), (), False)
@@ -428,7 +464,7 @@ def _eval_getfield(ci, v, t, st):
         for i, (n, ft) in enumerate(t.__pk_fields__):
             if n == v.name:
                 return ft, FieldRef(t, i, n)
-        raise CompileError(f"type {t} has no field {v.name!r}", ci.ir.filename, st.loc[0],
+        raise CompileError(f"type {t} has no field {v.name!r}", sv.ci.ir.filename, st.loc[0],
                            st.loc[1], "Attribute")
     if T.isconcrete(t) or (t.__pk_kind__ == "union" and not any(
             not T.isconcrete(m) or
@@ -437,7 +473,7 @@ def _eval_getfield(ci, v, t, st):
         # A union none of whose members has the field (``(x if c else 1.5).p``) is as
         # certain an error as one concrete type: it used to compile to a run-time getattr
         # that raised Python's AttributeError (found by tests/test_fuzz_frontend.py).
-        raise CompileError(f"type {t} has no field {v.name!r}", ci.ir.filename, st.loc[0],
+        raise CompileError(f"type {t} has no field {v.name!r}", sv.ci.ir.filename, st.loc[0],
                            st.loc[1], "Attribute")
     return T.Any, FieldRef(t, -1, v.name)
 

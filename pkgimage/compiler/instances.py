@@ -74,7 +74,16 @@ class Edge:
 
 
 class CodeInstance:
-    """Inference result for a MethodInstance (and, once generated, its native code)."""
+    """Inference result for a MethodInstance (and, once generated, its native code).
+
+    Every field is declared here (Julia's ``CodeInstance`` is a fixed struct too): the
+    layers that fill them are inference (types, edges, callees), codegen and the JIT
+    (symbol, native) and the image loader (``image``, the module whose image it came from);
+    working state of a stage lives in that stage, never on this object."""
+
+    __slots__ = ("mi", "ir", "rettype", "vartypes", "stmt_info", "stmt_types", "reached",
+                 "edges", "callees", "min_world", "max_world", "symbol", "native",
+                 "needs_native", "invalidated_by", "image", "__weakref__")
 
     def __init__(self, mi, ir, world):
         self.mi = mi
@@ -92,6 +101,7 @@ class CodeInstance:
         self.native = None           # jit.NativeCode
         self.needs_native = True     # False for abstract-signature instances (never called)
         self.invalidated_by = None
+        self.image = None            # the module whose package image this instance came from
 
     @property
     def valid(self):

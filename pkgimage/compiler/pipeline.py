@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 
 from .. import types as T
+from ..compiler_lock import COMPILER_LOCK
 from ..errors import AmbiguityError, MethodError
 from . import codegen
 from .inference import StaticCall, typeinf
@@ -62,6 +63,11 @@ def ensure_native(ci, want_entry=True):
     inlines and drops them (DemoPkg's thousand constructor methods fold into ``f``).  A later
     batch that needs one of them natively compiles it again, as part of that batch.
     """
+    with COMPILER_LOCK:
+        return _ensure_native(ci, want_entry)
+
+
+def _ensure_native(ci, want_entry):
     from .jit import get_jit
     jit = get_jit()
     todo = _collect(ci)
@@ -119,7 +125,7 @@ class _RoomForDeepChains:
 def compile_instance(function, argtypes):
     """Infer and compile ``function`` for concrete ``argtypes``; returns the CodeInstance."""
     method = function.dispatch(tuple(argtypes))
-    with _RoomForDeepChains():
+    with COMPILER_LOCK, _RoomForDeepChains():
         ci = typeinf(method_instance(method, tuple(argtypes)))
         if all(T.isconcrete(t) for t in argtypes):
             ensure_native(ci)
@@ -127,7 +133,7 @@ def compile_instance(function, argtypes):
 
 
 def entry_for(function, method, argtypes):
-    with _RoomForDeepChains():
+    with COMPILER_LOCK, _RoomForDeepChains():
         ci = _fresh(typeinf(method_instance(method, argtypes)))
         return ensure_native(ci)
 

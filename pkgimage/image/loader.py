@@ -356,11 +356,13 @@ def _describe_record(r):
 
 
 def install_code(modname, header, codeinfo, objects, path):
-    _MEMO.clear()
-    try:
-        _install_code(modname, header, codeinfo, objects, path)
-    finally:
+    from ..compiler_lock import COMPILER_LOCK
+    with COMPILER_LOCK:
         _MEMO.clear()
+        try:
+            _install_code(modname, header, codeinfo, objects, path)
+        finally:
+            _MEMO.clear()
 
 
 def _install_code(modname, header, codeinfo, objects, path):
@@ -436,13 +438,13 @@ def _install_code(modname, header, codeinfo, objects, path):
         mi.method.function._pycache.clear()
         installed.append((ci, r))
     for ci, r in installed:
-        ci.callee_mis = []
+        ci.callees = []
         for mref, specrefs, csym, inlined in r["callees"]:
             m = _method(mref)
             cmi = INS.SPECIALIZATIONS.get(m, {}).get(_resolve_types(specrefs)) if m else None
             if cmi is not None:
                 cmi.add_backedge(ci.mi)
-                ci.callee_mis.append(cmi)
+                ci.callees.append(cmi)
     if any(getattr(ci.mi.method.function, "context", None) is not None for ci, _ in installed):
         from ..contexts import note_loaded
         for ci, _ in installed:

@@ -44,7 +44,7 @@ def owned_instances(modname):
         for m in f.methods:
             for spec, mi in INS.SPECIALIZATIONS.get(m, {}).items():
                 ci = mi.cache
-                if ci is None or not ci.valid or ci.ir is None or getattr(ci, "image", None):
+                if ci is None or not ci.valid or ci.ir is None or ci.image:
                     continue
                 if not all(T.isconcrete(t) for t in spec):
                     continue
@@ -54,7 +54,7 @@ def owned_instances(modname):
     from ..compiler.inference import StaticCall
     while stack:
         ci = stack.pop()
-        if id(ci) in seen or getattr(ci, "image", None):
+        if id(ci) in seen or ci.image:
             continue
         seen.add(id(ci))
         owned.append(ci)

@@ -22,7 +22,7 @@ from . import describe_exception, run_script
 
 
 def _where(ci):
-    img = getattr(ci, "image", None)
+    img = ci.image
     if img:
         return f"cached in image {img}" if "+" not in img else f"cached in context image {img}"
     return "compiled in this process"

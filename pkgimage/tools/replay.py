@@ -92,7 +92,7 @@ def replay(modules):
 
     def listener(ci):
         trig = ci.invalidated_by
-        invalidated.setdefault(id(ci.mi), (ci.mi, repr(trig), getattr(ci, "image", None)))
+        invalidated.setdefault(id(ci.mi), (ci.mi, repr(trig), ci.image))
     INS.INVALIDATION_LISTENERS.append(listener)
     loaded = []
     for m in modules:
@@ -155,7 +155,7 @@ def _all_inferred(INS):
     for table in list(INS.SPECIALIZATIONS.values()):
         for mi in list(table.values()):
             ci = mi.cache
-            if ci is not None and ci.valid and not getattr(ci, "image", None) \
+            if ci is not None and ci.valid and not ci.image \
                     and ci.ir is not None:
                 yield ci
 

@@ -58,7 +58,7 @@ def _record_names(rec):
 def _owner_label(ci, name):
     if ci is None:
         return "not compiled"
-    img = getattr(ci, "image", None)
+    img = ci.image
     if img == name:
         return "module image"
     if img and "+" in img:

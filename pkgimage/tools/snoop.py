@@ -155,7 +155,7 @@ def compiled_instances(exclude=()):
     for table in list(INS.SPECIALIZATIONS.values()):
         for spec, mi in list(table.items()):
             ci = mi.cache
-            if ci is None or not ci.valid or getattr(ci, "image", None) or ci.ir is None \
+            if ci is None or not ci.valid or ci.image or ci.ir is None \
                     or id(ci) in exclude:
                 continue
             if all(T.isconcrete(t) for t in spec):
@@ -169,7 +169,7 @@ def roots_of(cis):
     return [c for c in cis if not any(id(b) in mis for b in c.mi.backedges)]
 
 
-def render(groups, unowned, script):
+def render(groups, unowned, script, contexts=None):
     """The workload file for ``groups`` ({module: [CodeInstance]})."""
     lines = [f'"""Workload written by `pkgimage snoop {os.path.basename(script)}`: the method '
              f'instances it compiled',
@@ -191,7 +191,7 @@ def render(groups, unowned, script):
                 calls.append(f"    # {mi!r}: cannot be named ({e})")
                 continue
             tup = "(" + ", ".join(ts) + ("," if len(ts) == 1 else "") + ")"
-            ctx = getattr(ci, "_snoop_context", None)
+            ctx = (contexts or {}).get(id(ci))
             calls.append(f"    pk.precompile({f}, {tup})"
                          + (f"  # context image {ctx}" if ctx else ""))
         helpers |= ex.helpers
@@ -217,19 +217,19 @@ def snoop(script, args, output=None, build=False, jobs=None):
         print(f"pkgimage snoop: {script} failed: {describe_exception(err)}", file=sys.stderr)
     cis = compiled_instances(exclude=before)
     roots = roots_of(cis)
-    groups, unowned = {}, []
+    groups, unowned, contexts = {}, [], {}
     for ci in roots:
         o, ctx = owner_of(ci)
         if o is None:
             unowned.append(ci)
         else:
-            ci._snoop_context = ctx
+            contexts[id(ci)] = ctx
             groups.setdefault(o, []).append(ci)
     print(f"pkgimage snoop: {script} compiled {len(cis)} instance(s); {len(roots)} root(s) in "
           f"{len(groups)} module(s)" + (f", {len(unowned)} owned by no image" if unowned
                                          else ""), file=sys.stderr)
     if not build:
-        text = render(groups, unowned, script)
+        text = render(groups, unowned, script, contexts)
         if output:
             with open(output, "w") as f:
                 f.write(text)
@@ -243,14 +243,14 @@ def snoop(script, args, output=None, build=False, jobs=None):
     files = []
     if output:
         with open(output, "w") as f:
-            f.write(render(groups, unowned, script))
+            f.write(render(groups, unowned, script, contexts))
         files.append(output)
     else:
         for mod in sorted(groups):
             src = sys.modules[mod].__file__
             path = os.path.join(os.path.dirname(src), f"{mod.rpartition('.')[2]}_snooped.py")
             with open(path, "w") as f:
-                f.write(render({mod: groups[mod]}, [], script))
+                f.write(render({mod: groups[mod]}, [], script, contexts))
             files.append(path)
     for p in files:
         print(f"wrote {p}", file=sys.stderr)

@@ -38,9 +38,11 @@ def total(points: pk.Vector[Point[T]]):
 
 
 def points(xs, ys):
-    """A ``Vector[Point[T]]`` of the pairs (plain Python, not compiled)."""
-    pts = [Point(x, y) for x, y in zip(xs, ys)]
-    return pk.Vector[pk.typeof(pts[0])](pts)
+    """A ``Vector[Point[T]]`` of the pairs, ``T`` the type of ``xs[0]`` (plain Python, not
+    compiled; ``Point[T](x, y)`` is spelled out because building a point from Python with
+    ``T`` inferred is far slower)."""
+    P = Point[pk.typeof(xs[0])]
+    return pk.Vector[P]([P(x, y) for x, y in zip(xs, ys)])
 
 
 @pk.precompilation(__name__)
