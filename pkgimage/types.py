@@ -253,8 +253,7 @@ class TypeVar:
         return s
 
     def __reduce__(self):
-        return (TypeVar, (self.name, self.ub), {"lb": self.lb}) if False else \
-            (_make_typevar, (self.name, self.lb, self.ub))
+        return (_make_typevar, (self.name, self.lb, self.ub))
 
 
 def _make_typevar(name, lb, ub):
@@ -299,9 +298,8 @@ class UnionAll:
         env = {}
         for v, p in zip(vars_, params):
             p = _check_param(p)
-            if isinstance(p, TypeVar) or _is_typelike(p):
-                if is_type(p) and not has_free_vars(p) and not (
-                        _sub_simple(v.lb, p) and _sub_simple(p, substitute(v.ub, env))):
+            if is_type(p) and not has_free_vars(p):
+                if not (issubtype(v.lb, p) and issubtype(p, substitute(v.ub, env))):
                     raise TypeError(f"{self!r}: parameter {v.name} = {p!r} is not within its "
                                     f"bounds {v.where_repr()}")
             env[v] = p
@@ -363,10 +361,6 @@ def _hashable(x):
         return True
     except TypeError:
         return False
-
-
-def _is_typelike(p):
-    return is_type(p)
 
 
 # --------------------------------------------------------------------------------------------
@@ -755,10 +749,6 @@ def issubtype(a, b) -> bool:
         return True
     from .subtyping import subtype
     return subtype(a, b)
-
-
-def _sub_simple(a, b):
-    return issubtype(a, b)
 
 
 def typeintersect(a, b):

@@ -106,7 +106,7 @@ def test_code_typed_shows_types_and_resolutions():
     assert "invoke MethodInstance for getitem(::Vector[Float64], ::Int64)" in text
     assert "invoke MethodInstance for twice(::Float64)" in text
     assert ":: Float64" in text
-    assert "Return" in text
+    assert "return %" in text
 
 
 def test_code_typed_shows_dynamic_dispatch_for_abstract_elements():
@@ -119,7 +119,7 @@ def test_code_typed_shows_dynamic_dispatch_for_abstract_elements():
 def test_code_typed_shows_loops_and_a_union_free_result():
     text = pk.code_typed(loop_sum, (Int64,))
     assert text.splitlines()[0] == "MethodInstance for loop_sum(::Int64) :: Float64"
-    assert "Branch" in text and "Goto" in text
+    assert " goto #" in text and "if %" in text
     assert "invoke MethodInstance for mod(::Int64, ::Int64)" in text
     assert loop_sum(5) == 6.0
 

@@ -61,16 +61,12 @@ def _new_parts(modname, existed, checkpoint_symbols, context, exclude_ids=()):
     from .ownership import context_key
     groups = {}
     memo = {}
-    for table in list(INS.SPECIALIZATIONS.values()):
-        for spec, mi in list(table.items()):
-            ci = mi.cache
-            if ci is None or id(ci) in existed or id(ci) in exclude_ids or not ci.valid \
-                    or ci.ir is None or ci.image \
-                    or not all(T.isconcrete(t) for t in spec):
-                continue
-            if codegen.symbol_for(ci, 0) in checkpoint_symbols:
-                continue    # the same instance as at the close, recompiled: keep the close's
-            groups.setdefault(context_key(ci, context, memo), []).append(ci)
+    for ci in INS.code_instances(inferred_here=True, concrete=True):
+        if id(ci) in existed or id(ci) in exclude_ids:
+            continue
+        if codegen.symbol_for(ci, 0) in checkpoint_symbols:
+            continue    # the same instance as at the close, recompiled: keep the close's
+        groups.setdefault(context_key(ci, context, memo), []).append(ci)
     _add_unowned_callees(groups, existed, checkpoint_symbols)
     known = set(checkpoint_symbols)
     for cis in groups.values():

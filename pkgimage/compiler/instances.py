@@ -164,6 +164,25 @@ def method_instance(method, spec_types):
     return mi
 
 
+def code_instances(*, inferred_here=False, concrete=False, methods=None):
+    """The one query over every cached CodeInstance of the process: valid ones, optionally
+    only those inferred here (with IR, not loaded from an image), only those of concrete
+    argument types, only those of ``methods``.  The image writer, the sandbox merge,
+    ``snoop`` and ``replay`` all ask this instead of walking the tables themselves."""
+    tables = list(SPECIALIZATIONS.items()) if methods is None else \
+        [(m, SPECIALIZATIONS.get(m, {})) for m in methods]
+    for _, table in tables:
+        for spec, mi in list(table.items()):
+            ci = mi.cache
+            if ci is None or not ci.valid:
+                continue
+            if inferred_here and (ci.image or ci.ir is None):
+                continue
+            if concrete and not all(T.isconcrete(t) for t in spec):
+                continue
+            yield ci
+
+
 def methodinstances(f):
     """All MethodInstances of a generic function's methods, in a deterministic order."""
     out = []

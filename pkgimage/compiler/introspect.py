@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .. import types as T
 from . import codegen, instances
-from .inference import DynamicCall, FieldRef, IntrinsicCall, StaticCall, ThrowingCall
+from .inference import DynamicCall, FieldRef, IntrinsicCall, StaticCall, ThrowingCall, TupleElem
+from .ir import format_expr, format_term
 from .pipeline import compile_instance
 
 
@@ -33,6 +34,8 @@ def _describe(info):
         return f"intrinsic {info.name}" + (" (boxed)" if info.dynamic else "")
     if isinstance(info, FieldRef):
         return f"getfield {info.name}"
+    if isinstance(info, TupleElem):
+        return f"getfield {info.index}"
     return ""
 
 
@@ -49,8 +52,10 @@ def code_typed(f, types):
             if key not in ci.stmt_info:
                 break
             t = ci.stmt_types[key]
-            lines.append(f"    {st.dst} = {st.value}  :: {t}   {_describe(ci.stmt_info[key])}")
-        lines.append(f"    {blk.term}")
+            what = _describe(ci.stmt_info[key])
+            lines.append(f"    {st.dst} = {format_expr(st.value)} :: {t}" +
+                         (f"   ({what})" if what else ""))
+        lines.append(f"    {format_term(blk.term)}")
     return "\n".join(lines)
 
 

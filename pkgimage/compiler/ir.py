@@ -149,6 +149,42 @@ class IRFunction:
         return "\n".join(lines)
 
 
+def format_expr(v):
+    """An expression as code_typed prints it (stable text, for golden tests)."""
+    if isinstance(v, Const):
+        return repr(v.value)
+    if isinstance(v, Use):
+        return v.var
+    if isinstance(v, Call):
+        f = v.func
+        name = getattr(f, "name", repr(f))
+        mod = getattr(f, "module", "")
+        prefix = "base." if mod == "pkgimage.base" else ""
+        return f"{prefix}{name}(" + ", ".join(v.args) + ")"
+    if isinstance(v, Intrinsic):
+        ps = ("{" + ", ".join(getattr(p, "__pk_name__", repr(p)) for p in v.params) + "}"
+              if v.params else "")
+        return f"intr.{v.name}{ps}(" + ", ".join(v.args) + ")"
+    if isinstance(v, GetField):
+        return f"{v.var}.{v.name}"
+    if isinstance(v, ErrorMsg):
+        return "error(" + ", ".join(repr(p) if isinstance(p, str) else p.var
+                                    for p in v.parts) + ")"
+    return repr(v)
+
+
+def format_term(t):
+    if isinstance(t, Goto):
+        return f"goto #{t.target}"
+    if isinstance(t, Branch):
+        return f"if {t.cond} goto #{t.then} else #{t.orelse}"
+    if isinstance(t, Return):
+        return f"return {t.var}"
+    if isinstance(t, Raise):
+        return f"raise {format_expr(t.value)}"
+    return repr(t)
+
+
 def expr_uses(v):
     """The variables an expression reads."""
     if isinstance(v, (Use, GetField)):

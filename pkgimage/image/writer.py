@@ -41,15 +41,10 @@ def owned_instances(modname):
                  (isinstance(t, T.UnionAll) and T.typename_of(t).module == modname)}
     roots = []
     for f in D.FUNCTIONS.values():
-        for m in f.methods:
-            for spec, mi in INS.SPECIALIZATIONS.get(m, {}).items():
-                ci = mi.cache
-                if ci is None or not ci.valid or ci.ir is None or ci.image:
-                    continue
-                if not all(T.isconcrete(t) for t in spec):
-                    continue
-                if m.module == modname or any(_mentions(t, own_types) for t in spec):
-                    roots.append(ci)
+        for ci in INS.code_instances(inferred_here=True, concrete=True, methods=f.methods):
+            if ci.mi.method.module == modname or \
+                    any(_mentions(t, own_types) for t in ci.mi.spec_types):
+                roots.append(ci)
     owned, seen, stack = [], set(), list(roots)
     from ..compiler.inference import StaticCall
     while stack:

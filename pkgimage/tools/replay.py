@@ -152,12 +152,7 @@ def replay(modules):
 
 def _all_inferred(INS):
     """Every valid CodeInstance this process inferred itself (not loaded from an image)."""
-    for table in list(INS.SPECIALIZATIONS.values()):
-        for mi in list(table.values()):
-            ci = mi.cache
-            if ci is not None and ci.valid and not ci.image \
-                    and ci.ir is not None:
-                yield ci
+    yield from INS.code_instances(inferred_here=True)
 
 
 def main(argv=None):

@@ -149,17 +149,9 @@ def owner_of(ci):
 
 def compiled_instances(exclude=()):
     """Valid, concrete CodeInstances inferred in this process (not loaded from an image)."""
-    from .. import types as T
     from ..compiler import instances as INS
-    out = []
-    for table in list(INS.SPECIALIZATIONS.values()):
-        for spec, mi in list(table.items()):
-            ci = mi.cache
-            if ci is None or not ci.valid or ci.image or ci.ir is None \
-                    or id(ci) in exclude:
-                continue
-            if all(T.isconcrete(t) for t in spec):
-                out.append(ci)
+    out = [ci for ci in INS.code_instances(inferred_here=True, concrete=True)
+           if id(ci) not in exclude]
     out.sort(key=lambda c: repr(c.mi))
     return out
 
