@@ -453,3 +453,18 @@ done({"res": res, "compiles": tw.total, "stats": stats()})
     assert out["res"][:3] == [25.0, 25, 1010.0 - 1010.0 + out["res"][2]]
     assert out["res"][3] == [[6.0, 7.0, 8.0], [11.0, 12.0, 13.0]]
     assert out["res"][4] == [2.5, 1] and out["res"][5] == 3006
+
+
+def test_read_only_arrays_are_read_and_refuse_writes_as_numpy_does(load_module):
+    mod = load_module(ARRAYS)
+    A = np.arange(12.0).reshape(3, 4)
+    A.flags.writeable = False
+    assert np.allclose(mod.matmul(A, np.eye(4)), A)
+    assert mod.row_sum(A, 1) == A[1].sum()
+    with pytest.raises(ValueError, match="read-only"):
+        mod.bump_inner(A)
+    assert A[1, 1] == 5.0
+    B = np.broadcast_to(np.arange(3.0), (4, 3))        # a read-only view of 3 numbers
+    with pytest.raises(ValueError, match="read-only"):
+        mod.bump_inner(B)
+    assert np.array_equal(B[0], [0.0, 1.0, 2.0])

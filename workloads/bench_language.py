@@ -235,7 +235,7 @@ def cases(quick):
              ("partition", "quicksort", "sort"),
              (5000, 1000) if quick else (20000, 2000), _quicksort),
         Case("jacobi 2-D (N x N, iters)", "jacobi", ("sweep", "jacobi"),
-             ((200, 10), (24, 2)) if quick else ((400, 20), (40, 3)), _jacobi),
+             ((200, 10), (24, 2)) if quick else ((300, 20), (40, 3)), _jacobi),
         Case("matmul (triple loop, N x N)", "matmul", ("matmul",),
              (64, 16) if quick else (128, 24), _matmul),
     ] + [Case(f"point[{kind}] total(norm2, dot)", "point", ("norm2", "dot", "total"),
@@ -497,7 +497,8 @@ def image_rows(quick):
             runs = [_probe(module, cache, tmp) for _ in range(3 if quick else 5)]
             bad = [r for r in runs if "error" in r]
             ok = [r for r in runs if "error" not in r]
-            err = "; ".join(x for x in (berr, bad[0]["error"] if bad else None) if x) or None
+            err = "; ".join(x for x in (berr, f"run ({'without an image' if berr else 'image'}): "
+                                        + bad[0]["error"] if bad else None) if x) or None
             base = dict(figure=figure, impl="pkgimage image", unit="ms",
                         target="nothing compiled")
             if not ok:

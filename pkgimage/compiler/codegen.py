@@ -73,10 +73,12 @@ def lltype(t):
 
 
 # An unboxed Array[T, N] is {data (i8*), shape [N x i64], strides in bytes [N x i64], the
-# ndarray that owns the memory (a reference the value holds), is-a-view flag}.  A view made
-# in compiled code (``A[1:-1, :]``, a row ``A[i]``) shares its parent's owner and becomes a
-# NumPy view of that owner when it reaches Python.
+# ndarray that owns the memory (a reference the value holds), flags}.  A view made in
+# compiled code (``A[1:-1, :]``, a row ``A[i]``) shares its parent's owner (flag VIEW) and
+# becomes a NumPy view of that owner when it reaches Python; an array NumPy marks read-only
+# (flag READONLY, kept by its views) refuses writes as NumPy does.
 A_DATA, A_SHAPE, A_STRIDES, A_OWNER, A_VIEW = range(5)
+FLAG_VIEW, FLAG_READONLY = 1, 2
 
 
 def is_boxed(t):
@@ -391,7 +393,8 @@ class _Emitter:
         b = self.b
         owner = b.extract_value(v, A_OWNER)
         out = self.alloca(OBJ)
-        isview = b.icmp_unsigned("!=", b.extract_value(v, A_VIEW), I8(0))
+        isview = b.icmp_unsigned("!=", b.and_(b.extract_value(v, A_VIEW), I8(FLAG_VIEW)),
+                                 I8(0))
         with b.if_else(isview) as (view, whole):
             with view:
                 n = t.__pk_ndim__
@@ -487,7 +490,8 @@ class _Emitter:
         vp = b.bitcast(view, OBJ)
         getbuf = self.capi("PyObject_GetBuffer", I32, [OBJ, OBJ, I32])
         r = b.call(getbuf, [obj, vp, I32(PyBUF_STRIDES | 1)])
-        with b.if_then(b.icmp_signed("!=", r, I32(0)), likely=False):
+        readonly = b.icmp_signed("!=", r, I32(0))
+        with b.if_then(readonly, likely=False):
             b.call(self.capi("PyErr_Clear", VOID, []), [])
             r2 = b.call(getbuf, [obj, vp, I32(PyBUF_STRIDES)])
             self.check(b.icmp_signed("!=", r2, I32(0)))
@@ -503,7 +507,7 @@ class _Emitter:
         # The array keeps its memory while it lives; whoever holds ``obj`` keeps it alive.
         b.call(self.capi("PyBuffer_Release", VOID, [OBJ]), [vp])
         val = b.insert_value(val, obj, A_OWNER)
-        return b.insert_value(val, I8(0), A_VIEW)
+        return b.insert_value(val, b.select(readonly, I8(FLAG_READONLY), I8(0)), A_VIEW)
 
     def _pending(self, maybe):
         b = self.b
@@ -1151,11 +1155,16 @@ def _subarray(g, v, t, addr, skip, shapes, strides):
         val = b.insert_value(val, b.extract_value(v, [A_STRIDES, ax]), [A_STRIDES, k])
         k += 1
     val = b.insert_value(val, b.extract_value(v, A_OWNER), A_OWNER)
-    return b.insert_value(val, I8(1), A_VIEW)
+    return b.insert_value(val, b.or_(b.extract_value(v, A_VIEW), I8(FLAG_VIEW)), A_VIEW)
 
 
 def _arr_set(g, a, ts, p):
     t = ts[0]
+    b = g.b
+    ro = b.and_(b.extract_value(a[0], A_VIEW), I8(FLAG_READONLY))
+    with b.if_then(b.icmp_unsigned("!=", ro, I8(0)), likely=False):
+        g.set_error("ValueError", "assignment destination is read-only")
+        b.branch(g.err_block)
     addr = _index_ptr(g, a[0], t, a[2:])
     el = lltype(t.__pk_eltype__)
     g.b.store(a[1], g.b.inttoptr(addr, el.as_pointer()))

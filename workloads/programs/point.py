@@ -4,8 +4,6 @@ points.  The textbook version with pkgimage's decorators and annotations added
 (``point_plain.py``: a dataclass and the same functions; ``point_numba.py``: numba
 ``@jitclass`` points in a ``numba.typed.List``)."""
 
-import numpy as np
-
 import pkgimage as pk
 
 __pkgimage__ = True
