@@ -220,6 +220,11 @@ def _construct_unionall(wrapper, args, kwargs):
     Point{T}(x, y)``: the parameters are those that make the fields' types match the
     arguments' types exactly."""
     from .subtyping import match
+    if not kwargs:
+        key = (wrapper, tuple(map(type, args)))
+        hit = _OUTER_CACHE.get(key)
+        if hit is not None:
+            return hit(*args)
     vars_, body = T.unwrap_unionall(wrapper)
     fields = body.__pk_fields__
     if kwargs:
@@ -238,9 +243,14 @@ def _construct_unionall(wrapper, args, kwargs):
                         f"): the argument types do not determine the parameters "
                         f"{', '.join(v.where_repr() for v in vars_)}; give them, as "
                         f"{wrapper!r}[...](...) (struct defined at {fmt_loc(body.__pk_loc__)})")
-    return wrapper[values](*args)
+    t = wrapper[values]
+    if not kwargs and all(T.typeof_pytype(type(a)) is not None for a in args):
+        # The Python classes decide the parameters: the next call skips the matching.
+        _OUTER_CACHE[(wrapper, tuple(map(type, args)))] = t
+    return t(*args)
 
 
+_OUTER_CACHE: dict = {}    # (wrapper, argument classes) -> the instantiation they construct
 T._UNIONALL_CALL["struct"] = _construct_unionall
 
 

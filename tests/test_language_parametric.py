@@ -468,3 +468,43 @@ def test_read_only_arrays_are_read_and_refuse_writes_as_numpy_does(load_module):
     with pytest.raises(ValueError, match="read-only"):
         mod.bump_inner(B)
     assert np.array_equal(B[0], [0.0, 1.0, 2.0])
+
+
+def test_adding_a_narrower_method_invalidates_only_callers_that_reach_it(load_module):
+    mod = load_module("""
+import pkgimage as pk
+from pkgimage import Int64, Float64
+T = pk.TypeVar("T")
+@pk.generic
+def f(x: pk.Vector[T]):
+    return 1
+@pk.generic
+def g(x: pk.Vector[Int64]):
+    return f(x) * 10
+@pk.generic
+def h(x: pk.Vector[Float64]):
+    return f(x) * 10
+@pk.generic
+def k(t: pk.Tuple[Int64, Float64]):
+    return f2(t)
+@pk.generic
+def f2(t: pk.Tuple[T, Float64]):
+    return 1
+""")
+    vi, vf = np.array([1, 2]), np.array([1.0])
+    assert mod.g(vi) == 10 and mod.h(vf) == 10 and mod.k((1, 2.0)) == 1
+    gi = pk.methodinstance(mod.g, (pk.Vector[Int64],)).cache
+    hi = pk.methodinstance(mod.h, (pk.Vector[Float64],)).cache
+    ki = pk.methodinstance(mod.k, (pk.Tuple[Int64, Float64],)).cache
+
+    @mod.f.method
+    def _(x: pk.Vector[Int64]):
+        return 2
+    assert not gi.valid and hi.valid and ki.valid
+    assert mod.g(vi) == 20 and mod.h(vf) == 10
+
+    @mod.f2.method
+    def _(t: pk.Tuple[Int64, Float64]):
+        return 2
+    assert not ki.valid and hi.valid
+    assert mod.k((1, 2.0)) == 2

@@ -378,7 +378,9 @@ def test_a_workload_that_forks(tmp_path):
                 raise RuntimeError("the forked copy fails")
             pid = os.fork()
             if pid == 0:                 # and this one never ends
-                open(os.environ["PIDFILE"], "w").write(str(os.getpid()))
+                with open(os.environ["PIDFILE"] + ".tmp", "w") as fh:
+                    fh.write(str(os.getpid()))
+                os.rename(os.environ["PIDFILE"] + ".tmp", os.environ["PIDFILE"])
                 time.sleep(1000)
             while not os.path.exists(os.environ["PIDFILE"]):
                 time.sleep(0.01)

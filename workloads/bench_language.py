@@ -233,13 +233,13 @@ def cases(quick):
     return [
         Case("quicksort (Hoare, tuple swaps, recursion)", "quicksort",
              ("partition", "quicksort", "sort"),
-             (5000, 1000) if quick else (20000, 2000), _quicksort),
+             (5000, 1000) if quick else (10000, 2000), _quicksort),
         Case("jacobi 2-D (N x N, iters)", "jacobi", ("sweep", "jacobi"),
              ((200, 10), (24, 2)) if quick else ((300, 20), (40, 3)), _jacobi),
         Case("matmul (triple loop, N x N)", "matmul", ("matmul",),
              (64, 16) if quick else (128, 24), _matmul),
     ] + [Case(f"point[{kind}] total(norm2, dot)", "point", ("norm2", "dot", "total"),
-              (5000, 1000) if quick else (20000, 2000), _point(kind))
+              (5000, 1000) if quick else (10000, 2000), _point(kind))
          for kind in ("Float64", "Int64", "Rational")]
 
 
@@ -583,8 +583,10 @@ def plot(rows, ax):
     colors = ["tab:green" if r["met"] == "yes" else "tab:red" for r in kern]
     ax.barh(y, vals, color=colors)
     for yi, r, v in zip(y, kern, vals):
-        ax.annotate("FAIL: does not compile" if r["ratio to numba"] is None else f"{v:.2g}x",
-                    (max(v, 1), yi), textcoords="offset points", xytext=(4, -3), fontsize=8)
+        label = ("FAIL: does not compile" if r["ratio to numba"] is None
+                 else f"{v:.2f}x" if v < 10 else f"{v:.0f}x")
+        ax.annotate(label, (max(v, TARGET), yi), textcoords="offset points", xytext=(4, -3),
+                    fontsize=8, color="tab:red" if r["ratio to numba"] is None else "k")
     ax.axvline(TARGET, color="k", ls="--", lw=1, label=f"target {TARGET}x numba")
     ax.set_yticks(y, labels, fontsize=8)
     ax.invert_yaxis()

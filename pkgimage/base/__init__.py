@@ -19,14 +19,15 @@ from ..compiler import frontend
 from ..compiler.intrinsics import intr
 from ..constructors import constructor
 from ..errors import ErrorException
-from ..types import (AbstractFloat, Any, Array, Bool, Float32, Float64, Int64, Integer, Nothing,
-                     PRIMITIVES, Real, Signed, Tuple, UInt64, Unsigned, Vector)
+from ..types import (AbstractFloat, Any, Array, Bool, Float32, Float64, Int64, Integer, Matrix,
+                     Nothing, PRIMITIVES, Real, Signed, Tuple, UInt64, Unsigned, Vector)
 
 MODULE = __name__
 
 _NAMES = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "neg", "eq", "ne", "lt",
           "le", "gt", "ge", "getitem", "setitem", "len", "abs", "min", "max", "truth", "int_",
-          "float_", "to_index", "range_continues", "range_length", "check_range_step")
+          "float_", "to_index", "range_continues", "range_length", "check_range_step",
+          "setview")
 
 for _n in _NAMES:
     globals()[_n] = D.get_function(_n, MODULE)
@@ -634,6 +635,49 @@ for _k, (_g, _s) in enumerate(((_get1, _set1), (_get2, _set2), (_get3, _set3),
                                (_get4, _set4)), start=1):
     _m(getitem, _g, (Array,) + (Integer,) * _k)
     _m(setitem, _s, (Array,) + (Integer,) * _k + (Any,))
+
+
+# ``A[1:-1, 0] = x``: copy an array of the view's shape, or fill with a number, as NumPy's
+# assignment to a basic slice (a source sharing memory with the view is copied first).
+@setview.method
+def _(dst: Vector, src: Vector):
+    n = len(dst)
+    if len(src) != n:
+        error("could not broadcast the input array into the shape of the slice")
+    if intr.arr_same_owner(dst, src):
+        src = intr.arr_copy(src)
+    for i in range(n):
+        dst[i] = src[i]
+    return None
+
+
+@setview.method
+def _(dst: Matrix, src: Matrix):
+    n, m = dst.shape
+    if src.shape != dst.shape:
+        error("could not broadcast the input array into the shape of the slice")
+    if intr.arr_same_owner(dst, src):
+        src = intr.arr_copy(src)
+    for i in range(n):
+        for j in range(m):
+            dst[i, j] = src[i, j]
+    return None
+
+
+@setview.method
+def _(dst: Vector, x: Real):
+    for i in range(len(dst)):
+        dst[i] = x
+    return None
+
+
+@setview.method
+def _(dst: Matrix, x: Real):
+    n, m = dst.shape
+    for i in range(n):
+        for j in range(m):
+            dst[i, j] = x
+    return None
 
 
 # -- tuples ----------------------------------------------------------------------------------

@@ -3,15 +3,30 @@
 Fork mode (the default where ``fork`` exists): a child forked with ``multiprocess`` becomes
 the leader of its own process group, runs the module's ``__init__()`` and then each workload.
 Workloads may start threads and asyncio tasks, open files and sockets, spawn subprocesses and
-mutate globals; none of it reaches the parent.  At the end the child compiles the
-CodeInstances created after the checkpoint (symbols consistent with the parent's), grouped
-by where they are kept (the module's image or a context image, see ``ownership.py``), and
-sends them back as *data* -- records and object bytes -- through a pipe.  Then
-the parent kills the child's whole process group, so nothing it left running survives.
+mutate globals; none of it reaches the parent.  At the end the child sends back, as data
+through a pipe, only the *signatures* of the CodeInstances created after the checkpoint; the
+parent kills the child's whole process group, so nothing it left running survives.
+
+Only code that holds in the checkpoint's world may enter the image (seed 002's proposal made
+exact).  A workload may have rebound a global that compiled code captured, redefined a method
+with the same signature, redefined an operator for the module's struct, or created a global
+the closed module lacks; code the child compiled against that state is wrong for the closed
+module.  So the parent -- whose state *is* the checkpoint, untouched by the workloads --
+compiles each signature itself (:func:`compile_signatures`): what it builds is by
+construction what a fresh process loading the closed module would compile.  A signature
+that does not compile there (its method was defined by the workload, a global it reads does
+not exist at the close) is dropped and the build says which and why.  The alternative,
+validating the child's instances in the parent edge by edge and global by global, needs the
+child to record every captured value and method identity and still trusts code compiled in a
+world the image will never see; compiling in the parent costs the parent re-inferring the
+new instances (measured in workloads/bench_sandbox.py) and is exact.
 
 In-process mode (``PKGIMAGE_SANDBOX=inprocess``, or no fork): the module's globals are
-checkpointed with ``copy.deepcopy`` and restored after the workloads; for a workload without
-side effects both modes give byte-identical images.
+checkpointed with ``copy.deepcopy`` and restored after the workloads, the instances the
+workloads compiled are discarded, and the signatures compiled again after the restore, as
+in fork mode.  Method definitions cannot be undone in-process: a workload that defines or
+replaces a method is refused with a message that says so (the fork sandbox takes it).  For a
+workload without side effects both modes give byte-identical images.
 
 Faults are reported precisely and never leave a half image: a workload that raises gives its
 traceback (or, with ``allow_errors``, its code is left out and the build says so); a child
@@ -128,6 +143,60 @@ def _instance_ids():
             if mi.cache is not None}
 
 
+def new_signatures(existed, exclude_ids=()):
+    """Portable signatures (function ref, argument type refs) of the concrete instances
+    inferred after the checkpoint, in a deterministic order."""
+    from ..image.serialize import func_ref
+    out = set()
+    for ci in INS.code_instances(inferred_here=True, concrete=True):
+        if id(ci) in existed or id(ci) in exclude_ids:
+            continue
+        mi = ci.mi
+        out.add((func_ref(mi.method.function), tuple(T.type_ref(t) for t in mi.spec_types)))
+    return sorted(out, key=repr)
+
+
+def compile_signatures(modname, sigs):
+    """Compile each signature in this process's (the checkpoint's) world; returns the list
+    of (signature text, reason) of those dropped."""
+    from ..compiler.pipeline import compile_instance
+    from ..errors import PkError
+    from ..image.serialize import func_from_ref
+    dropped = []
+    for fref, trefs in sigs:
+        what = f"{fref[-1] if fref[0] == 'func' else fref}{trefs!r}"
+        try:
+            f = func_from_ref(fref)
+            types_ = tuple(T.type_from_ref(r) for r in trefs)
+            what = T.sig_repr(f.name, types_)
+            compile_instance(f, types_)
+        except (PkError, LookupError, ImportError, AttributeError, TypeError) as e:
+            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+            dropped.append((what, reason))
+    for what, reason in dropped:
+        print(f"pkgimage: {modname}: workload code for {what} is not kept: it does not "
+              f"compile in the closed module's world ({reason})", file=sys.stderr, flush=True)
+    return dropped
+
+
+def _method_tables():
+    from .. import dispatch as D
+    return {id(f): (f, list(f.methods)) for f in list(D.FUNCTIONS.values())}
+
+
+def _methods_changed(before):
+    """Methods a workload defined or replaced (synthesised default constructors of new
+    parametric instantiations excepted), as descriptions."""
+    from .. import dispatch as D
+    out = []
+    for f in list(D.FUNCTIONS.values()):
+        old = before.get(id(f), (f, []))[1]
+        for m in f.methods:
+            if not any(m is o for o in old) and not hasattr(m.pyfunc, "__pk_synth_ir__"):
+                out.append(f"{m.sigstr()} at {m.location}")
+    return out
+
+
 def _context(modname):
     """The module and the pkgimage modules loaded when it closed (its dependencies)."""
     from ..image.hook import IMPORTED
@@ -162,6 +231,7 @@ def run_inprocess(module, workloads, checkpoint, allow_errors=False):
     ids = _instance_ids()
     syms = {c.symbol for c in checkpoint}
     context = _context(modname)
+    tables = _method_tables()
     import threading
     threads = set(threading.enumerate())
     try:
@@ -170,15 +240,38 @@ def run_inprocess(module, workloads, checkpoint, allow_errors=False):
         if failures and not allow_errors:
             name, tb = failures[0]
             raise WorkloadError(f"workload {name} of {modname} raised:\n{tb}")
-        part = _new_parts(modname, ids, syms, context, bad)
-        # What comes back is data, as from a forked child: the same pickle round trip, so
-        # that the image's pickled records share objects exactly as in fork mode (sharing
-        # with the checkpoint's records would change the bytes, not the contents).
-        part = pickle.loads(pickle.dumps(part, protocol=5))
+        changed = _methods_changed(tables)
+        if changed:
+            raise WorkloadError(
+                f"the workloads of {modname} define or replace methods "
+                f"({'; '.join(changed[:3])}{' ...' if len(changed) > 3 else ''}), which the "
+                f"in-process sandbox (PKGIMAGE_SANDBOX=inprocess) cannot undo; use the fork "
+                f"sandbox (the default), or define them in the module")
+        sigs = new_signatures(ids, bad)
     finally:
         module.__dict__.clear()
         module.__dict__.update(saved)
-    return part, failures
+    _discard_new_instances(ids)
+    return _parts_from_signatures(modname, sigs, ids, syms, context), failures
+
+
+def _discard_new_instances(existed):
+    """Forget the code the workloads compiled in this process: it was compiled against
+    their state, which the restore has just undone."""
+    from .. import dispatch as D
+    world = D.world_counter()
+    for ci in list(INS.code_instances()):
+        if id(ci) not in existed:
+            INS.invalidate(ci, world + 1, "in-process sandbox restore")
+
+
+def _parts_from_signatures(modname, sigs, existed, syms, context):
+    """Compile the workloads' signatures here (the checkpoint's world) and group the new
+    instances into the image's parts, as data (the same pickle round trip in both modes, so
+    that the image's pickled records share objects exactly as they would from a child)."""
+    compile_signatures(modname, sigs)
+    part = _new_parts(modname, existed, syms, context)
+    return pickle.loads(pickle.dumps(part, protocol=5))
 
 
 def _warn_left_running(modname, threads_before):
@@ -222,7 +315,7 @@ def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0)
             if failures and not allow_errors:
                 payload = ("failed", failures, None)
             else:
-                payload = ("ok", failures, _new_parts(modname, ids, syms, context, bad))
+                payload = ("ok", failures, new_signatures(ids, bad))
         except BaseException:  # noqa: BLE001
             payload = ("failed", [("<sandbox>", traceback.format_exc())], None)
         try:
@@ -266,12 +359,12 @@ def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0)
             how = f"exited with status {code}"
         raise WorkloadError(f"the sandbox running the workloads of {modname} died ({how}) "
                             f"before sending its results{_tail(log.name)}")
-    status, failures, part = payload
+    status, failures, sigs = payload
     _unlink(log.name)
     if status == "failed":
         name, tb = failures[0]
         raise WorkloadError(f"workload {name} of {modname} raised:\n{tb}")
-    return part, failures
+    return _parts_from_signatures(modname, sigs, ids, syms, context), failures
 
 
 def _die_with_parent(parent):

@@ -160,8 +160,12 @@ def _compute_inline_size(ci):
         return None
     if ci.rettype is T.Bottom or is_managed(ci.rettype):
         return None
-    if any(is_managed(t) for t in ci.vartypes.values()) or \
-            any(is_managed(t) for t in ci.mi.spec_types):
+    # Values holding references may only be arguments the body reads (an array indexed by
+    # ``getitem``): inlined code borrows them from the caller and counts no references.
+    args = set(ci.ir.argnames)
+    if any(st.dst in args for st in ci.ir.blocks[0].stmts):
+        return None
+    if any(is_managed(t) for v, t in ci.vartypes.items() if v not in args):
         return None
     size = 1
     for i, st in enumerate(ci.ir.blocks[0].stmts):
@@ -179,7 +183,9 @@ def _compute_inline_size(ci):
         elif isinstance(info, INF.TupleElem):
             size += 1
         elif isinstance(v, Intrinsic):
-            if info.dynamic or v.name not in EMITTERS:
+            if info.dynamic or v.name not in EMITTERS or \
+                    any(is_boxed(t) for t in info.argtypes) or \
+                    (v.name == "tuple_get" and len(set(info.argtypes[0].__pk_params__)) > 1):
                 return None
             size += 2
         elif isinstance(info, INF.StaticCall):
@@ -1105,8 +1111,19 @@ def _trunc_impl(g, x, src, dst):
     return iv
 
 
+def _dim(g, v, ax):
+    """Length of axis ``ax``, with what LLVM may assume of it: 0 <= n < 2**62 (so that
+    ``n - 1`` and ``i + 1`` in index arithmetic cannot wrap, which lets it prove the bounds
+    checks of ``for j in range(1, n - 1): A[i, j + 1]`` away)."""
+    b = g.b
+    n = b.extract_value(v, [A_SHAPE, ax])
+    assume = g.mg.module.declare_intrinsic("llvm.assume", fnty=ir.FunctionType(VOID, [I1]))
+    b.call(assume, [b.icmp_unsigned("<", n, I64(1 << 62))])
+    return n
+
+
 def _arr_len(g, a, ts, p):
-    return g.b.extract_value(a[0], [A_SHAPE, 0])
+    return _dim(g, a[0], 0)
 
 
 def _index_ptr(g, v, t, idx):
@@ -1114,7 +1131,7 @@ def _index_ptr(g, v, t, idx):
     b = g.b
     addr = b.ptrtoint(b.extract_value(v, A_DATA), I64)
     for ax, i in enumerate(idx):
-        n = b.extract_value(v, [A_SHAPE, ax])
+        n = _dim(g, v, ax)
         j = b.select(b.icmp_signed("<", i, I64(0)), b.add(i, n), i)
         ok = b.icmp_unsigned("<", j, n)
         with b.if_then(b.not_(ok), likely=False):
@@ -1171,8 +1188,19 @@ def _arr_set(g, a, ts, p):
     return I8(0)
 
 
+def _arr_same_owner(g, a, ts, p):
+    """The same owning ndarray: conservatively "may overlap" (a copy is then made)."""
+    b = g.b
+    same = b.icmp_unsigned("==", b.extract_value(a[0], A_OWNER), b.extract_value(a[1], A_OWNER))
+    return b.zext(same, I8)
+
+
 def _arr_shape(g, a, ts, p):
-    return g._int_tuple(g.b.extract_value(a[0], A_SHAPE), ts[0].__pk_ndim__)
+    n = ts[0].__pk_ndim__
+    val = ir.Constant(ir.LiteralStructType([I64] * n), ir.Undefined)
+    for ax in range(n):
+        val = g.b.insert_value(val, _dim(g, a[0], ax), ax)
+    return val
 
 
 def _arr_ndim(g, a, ts, p):
@@ -1315,6 +1343,7 @@ EMITTERS = {
     "arr_len": _arr_len, "arr_get": _arr_get, "arr_set": _arr_set, "to_eltype": _to_eltype,
     "arr_shape": _arr_shape, "arr_ndim": _arr_ndim, "arr_size": _arr_size,
     "arr_view": _arr_view, "tuple": _tuple, "tuple_len": _tuple_len,
+    "arr_same_owner": _arr_same_owner,
     "unpack_check": _unpack_check, "tuple_get": _tuple_get,
     "new": _new, "typeof": _typeof,
 }

@@ -295,7 +295,14 @@ class Lowerer:
             self.emit(Use(v), s, dst=t.id)
         elif isinstance(t, ast.Subscript):
             obj = self.expr(t.value)
-            idx = self.index_list(t)
+            elts = self._subscripts(t)
+            if any(isinstance(e, ast.Slice) for e in elts):
+                # ``v[0, :] = u[0, :]``, ``w[1:-1] = 0.0``: copy into the view (NumPy's
+                # assignment to a basic slice).
+                view = self.slice_view(obj, elts, t)
+                self.call_base("setview", [view, v], s)
+                return
+            idx = [self.expr(e) for e in elts]
             self.call_base("setitem", [obj, *idx, v], s)
         elif isinstance(t, (ast.Tuple, ast.List)):
             # ``a, b = b, a``: the value is evaluated once, checked for its length (a tuple's
@@ -331,8 +338,15 @@ class Lowerer:
             self.unsupported(s, "while-else")
         head, body, done = self.new_block(), self.new_block(), self.new_block()
         self.goto(head)
-        c = self.cond(s.test)
-        self.terminate(Branch(c, body.id, done.id, (s.lineno, s.col_offset + 1)))
+        if isinstance(s.test, ast.Constant) and s.test.value and \
+                isinstance(s.test.value, (bool, int)):
+            # ``while True:``: the loop is left only by ``break`` or ``return`` (so the code
+            # after it is reached only that way, and a function whose every exit returns a
+            # value does not also return None).
+            self.terminate(Goto(body.id))
+        else:
+            c = self.cond(s.test)
+            self.terminate(Branch(c, body.id, done.id, (s.lineno, s.col_offset + 1)))
         self.loops.append((head, done))
         self.cur = body
         self.stmts(s.body)
@@ -570,7 +584,7 @@ class Lowerer:
         Julia's ``getindex(A, i, j)``)."""
         elts = self._subscripts(sub)
         if any(isinstance(e, ast.Slice) for e in elts):
-            self.unsupported(sub, "assignment to a slice")
+            self.unsupported(sub, "augmented assignment to a slice")
         return [self.expr(e) for e in elts]
 
     def e_Subscript(self, node):

@@ -507,6 +507,27 @@ def np_new(spec, *args):
     return fn(*args, dtype=el.__pk_dtype__)
 
 
+def _same_owner_rule(ts, params):
+    return T.Bool if len(ts) == 2 and is_arr(ts[0]) and is_arr(ts[1]) else None
+
+
+@_def("arr_same_owner", _same_owner_rule)
+def arr_same_owner(a, b):
+    """Do two arrays share memory (so that copying one into the other needs a copy first)?"""
+    return bool(T.np.shares_memory(a, b))
+
+
+def _copy_rule(ts, params):
+    if len(ts) == 1 and is_arr(ts[0]) and ts[0].__pk_eltype__.__pk_kind__ == "primitive":
+        return ts[0]
+    return None
+
+
+@_def("arr_copy", _copy_rule)
+def arr_copy(a):
+    return a.copy()
+
+
 # -- tuples ------------------------------------------------------------------------------------
 
 def _tuple_rule(ts, params):

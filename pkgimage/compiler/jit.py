@@ -42,7 +42,9 @@ class Jit:
         self.lock = threading.RLock()
 
     def optimize(self, mod):
-        pto = llvm.create_pipeline_tuning_options(speed_level=2)
+        pto = llvm.create_pipeline_tuning_options(speed_level=3)
+        pto.loop_vectorization = True
+        pto.slp_vectorization = True
         pb = llvm.create_pass_builder(self.tm, pto)
         pb.getModulePassManager().run(mod, pb)
 
