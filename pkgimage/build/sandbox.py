@@ -164,9 +164,14 @@ def compile_signatures(modname, sigs):
     from ..image.serialize import func_from_ref
     dropped = []
     for fref, trefs in sigs:
-        what = f"{fref[-1] if fref[0] == 'func' else fref}{trefs!r}"
+        fname = f"{fref[1]}.{fref[2]}" if fref[0] == "func" else repr(fref)
+        what = f"{fname}(" + ", ".join("::" + T.ref_repr(r, short=True) for r in trefs) + ")"
         try:
             f = func_from_ref(fref)
+        except (LookupError, ImportError, AttributeError):
+            dropped.append((what, "the function was defined by the workload"))
+            continue
+        try:
             types_ = tuple(T.type_from_ref(r) for r in trefs)
             what = T.sig_repr(f.name, types_)
             compile_instance(f, types_)
@@ -225,9 +230,33 @@ def _snapshot_globals(module):
     return saved
 
 
+def _snapshot_bindings(skip):
+    """Every other module's bindings (a shallow copy): compiled code captures module globals
+    of any module it reads (``helper.BASE``), so what a workload rebinds there must be put
+    back before the parent compiles in the checkpoint's world."""
+    return {name: (mod, dict(mod.__dict__)) for name, mod in list(sys.modules.items())
+            if mod is not None and name != skip and hasattr(mod, "__dict__")}
+
+
+_IMMUTABLE = (int, float, complex, str, bytes, bool, tuple, type(None), frozenset)
+
+
+def _restore_bindings(saved):
+    import types as pytypes
+    for name, (mod, old) in saved.items():
+        d = mod.__dict__
+        for k, v in list(d.items()):
+            if k in old:
+                if old[k] is not v and not isinstance(v, pytypes.ModuleType):
+                    d[k] = old[k]
+            elif isinstance(v, _IMMUTABLE):
+                del d[k]             # a global the workload created (``helper.LATE = 42``)
+
+
 def run_inprocess(module, workloads, checkpoint, allow_errors=False):
     modname = module.__name__
     saved = _snapshot_globals(module)
+    others = _snapshot_bindings(modname)
     ids = _instance_ids()
     syms = {c.symbol for c in checkpoint}
     context = _context(modname)
@@ -251,6 +280,7 @@ def run_inprocess(module, workloads, checkpoint, allow_errors=False):
     finally:
         module.__dict__.clear()
         module.__dict__.update(saved)
+        _restore_bindings(others)
     _discard_new_instances(ids)
     return _parts_from_signatures(modname, sigs, ids, syms, context), failures
 
@@ -259,10 +289,12 @@ def _discard_new_instances(existed):
     """Forget the code the workloads compiled in this process: it was compiled against
     their state, which the restore has just undone."""
     from .. import dispatch as D
+    from ..compiler.inference import forget_ir
     world = D.world_counter()
     for ci in list(INS.code_instances()):
         if id(ci) not in existed:
             INS.invalidate(ci, world + 1, "in-process sandbox restore")
+    forget_ir()
 
 
 def _parts_from_signatures(modname, sigs, existed, syms, context):

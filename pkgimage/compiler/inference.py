@@ -97,6 +97,13 @@ def join(a, b):
 _IR_CACHE: dict = {}
 
 
+def forget_ir():
+    """Drop every lowered IR: lowering resolves module globals to the values they have at
+    that moment, so after globals were changed and restored (the in-process sandbox) an IR
+    may hold values the module no longer has."""
+    _IR_CACHE.clear()
+
+
 def ir_of(mi):
     """The IR of a MethodInstance's method body.  A method with type variables used in its
     body (static parameters) or with ``*args`` is lowered per instance: its static

@@ -308,6 +308,8 @@ def build(modules, jobs=None, force=False, quiet=False, allow_workload_errors=Fa
             if len(lines) > 60:
                 text = "\n".join(["  ..."] + lines[-60:])
             print(text, file=sys.stderr)
-        elif j.warnings and quiet:
+        elif j.stderr.strip():
+            # A built module's stderr: its own output, the workloads' code left out or not
+            # kept (and why).  It is the user's to see, quiet or not.
             print(j.stderr.rstrip(), file=sys.stderr)
     return (1 if failed else 0), all_jobs
