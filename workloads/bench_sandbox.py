@@ -5,7 +5,10 @@ each function for Int64 and Float64 -- plus what they call) is built with its wo
 three places:
 **in-module** -- at top level under ``if pk.generating_output():``, compiled before the close,
 no sandbox; **post-close, forked** -- ``@pk.precompilation(__name__)``, run after the close
-in a forked child whose new instances come back as records and object code (the default);
+in a forked child whose new instances come back as signatures that the parent compiles in the
+closed module's world (the default since issue 16: the child's own code may have been
+compiled against state the workload changed; the parent's compile, with its own LLVM set-up,
+is most of the cost over the in-module build);
 **post-close, in-process** -- the same with ``PKGIMAGE_SANDBOX=inprocess`` (deepcopy
 checkpoint). A fourth row builds the package with no workload at all (the floor).  Each build
 is a fresh process running the per-module build (``python -m pkgimage build --in-process

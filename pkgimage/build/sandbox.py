@@ -68,7 +68,7 @@ def checkpoint_instances(modname):
     return owned
 
 
-def _new_parts(modname, existed, checkpoint_symbols, context, exclude_ids=()):
+def _new_parts(modname, existed, checkpoint_symbols, context, exclude_ids=(), entries=()):
     """Compile every instance created after the checkpoint, grouped by where it is kept:
     {(): part of the module's image, (mod, ...): part of that context image}."""
     from ..compiler import codegen
@@ -86,7 +86,7 @@ def _new_parts(modname, existed, checkpoint_symbols, context, exclude_ids=()):
     known = set(checkpoint_symbols)
     for cis in groups.values():
         known |= {codegen.symbol_for(c, 0) for c in cis}
-    return {key: compile_owned(cis, known_externals=known)
+    return {key: compile_owned(cis, known_externals=known, entries=entries)
             for key, cis in sorted(groups.items())}
 
 
@@ -157,12 +157,13 @@ def new_signatures(existed, exclude_ids=()):
 
 
 def compile_signatures(modname, sigs):
-    """Compile each signature in this process's (the checkpoint's) world; returns the list
-    of (signature text, reason) of those dropped."""
-    from ..compiler.pipeline import compile_instance
+    """Infer each signature in this process's (the checkpoint's) world (the image writer
+    generates its code, all in one batch); returns (ids of the signatures' instances, the
+    list of (signature text, reason) of those dropped)."""
+    from ..compiler.pipeline import infer_instance
     from ..errors import PkError
     from ..image.serialize import func_from_ref
-    dropped = []
+    dropped, roots = [], set()
     for fref, trefs in sigs:
         fname = f"{fref[1]}.{fref[2]}" if fref[0] == "func" else repr(fref)
         what = f"{fname}(" + ", ".join("::" + T.ref_repr(r, short=True) for r in trefs) + ")"
@@ -174,14 +175,14 @@ def compile_signatures(modname, sigs):
         try:
             types_ = tuple(T.type_from_ref(r) for r in trefs)
             what = T.sig_repr(f.name, types_)
-            compile_instance(f, types_)
+            roots.add(id(infer_instance(f, types_)))
         except (PkError, LookupError, ImportError, AttributeError, TypeError) as e:
             reason = str(e).splitlines()[0] if str(e) else type(e).__name__
             dropped.append((what, reason))
     for what, reason in dropped:
         print(f"pkgimage: {modname}: workload code for {what} is not kept: it does not "
               f"compile in the closed module's world ({reason})", file=sys.stderr, flush=True)
-    return dropped
+    return roots, dropped
 
 
 def _method_tables():
@@ -301,8 +302,8 @@ def _parts_from_signatures(modname, sigs, existed, syms, context):
     """Compile the workloads' signatures here (the checkpoint's world) and group the new
     instances into the image's parts, as data (the same pickle round trip in both modes, so
     that the image's pickled records share objects exactly as they would from a child)."""
-    compile_signatures(modname, sigs)
-    part = _new_parts(modname, existed, syms, context)
+    roots, _ = compile_signatures(modname, sigs)
+    part = _new_parts(modname, existed, syms, context, entries=roots)
     return pickle.loads(pickle.dumps(part, protocol=5))
 
 

@@ -132,6 +132,14 @@ def compile_instance(function, argtypes):
     return ci
 
 
+def infer_instance(function, argtypes):
+    """Infer ``function`` for ``argtypes`` without generating code (the image writer
+    generates the code of many instances in one batch); returns the CodeInstance."""
+    method = function.dispatch(tuple(argtypes))
+    with COMPILER_LOCK, _RoomForDeepChains():
+        return typeinf(method_instance(method, tuple(argtypes)))
+
+
 def entry_for(function, method, argtypes):
     with COMPILER_LOCK, _RoomForDeepChains():
         ci = _fresh(typeinf(method_instance(method, argtypes)))

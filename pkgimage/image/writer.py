@@ -106,11 +106,12 @@ def assign_symbols(owned):
         ci.symbol = codegen.symbol_for(ci, 0)
 
 
-def compile_owned(owned, known_externals=()):
+def compile_owned(owned, known_externals=(), entries=()):
     """One part of an image: (records, object bytes, constant slots) for ``owned``.
 
     Calls to instances outside ``owned`` must go to dependency images or to
-    ``known_externals`` (symbols of another part of the same image)."""
+    ``known_externals`` (symbols of another part of the same image).  Instances in
+    ``entries`` (ids) get a Python entry even when small (calls from Python reach them)."""
     from ..compiler import codegen
     from ..compiler.jit import get_jit
     assign_symbols(owned)
@@ -119,7 +120,8 @@ def compile_owned(owned, known_externals=()):
     wrappers = {}
     inline_only = set()
     for ci in owned:
-        if codegen.inline_size(ci) is not None and not (ci.native and ci.native.has_entry):
+        if codegen.inline_size(ci) is not None and not (ci.native and ci.native.has_entry) \
+                and id(ci) not in entries:
             # Small and never called from Python: every caller inlines it, so it needs no
             # function of its own -- only its record, whose edges callers' validity uses.
             inline_only.add(ci.symbol)
