@@ -1,39 +1,80 @@
 """Installed through ``pkgimage-boot.pth`` so that ``import mymod`` uses mymod's package image
 even when nothing has imported pkgimage yet (the first import of a process).
 
-This finder is cheap: it imports nothing heavy, skips modules under the interpreter's own
-prefixes (stdlib, site-packages), and only for a source module that says
-``__pkgimage__ = True`` imports pkgimage, whose real finder then takes over.
+This finder is cheap and can never break the interpreter: it imports nothing while finding
+(``importlib.machinery`` is imported here, when the ``.pth`` runs, never from inside
+``find_spec``, which an import of its own would re-enter), it guards against re-entry, it
+skips the standard library, and it turns any error of its own into "not mine".  A source
+module outside the interpreter's folders that says ``__pkgimage__ = True`` imports pkgimage,
+whose real finder takes over; so does a module installed in site-packages that has an image
+in the cache folder (``pkgimage build pkg`` made one: its file name is computed here the way
+``pkgimage.image.cache.image_path`` does, and a test checks that they agree).  If pkgimage
+is uninstalled while this file stays, the finder removes itself silently.
 """
 
+import hashlib
 import os
 import re
 import sys
+import threading
+from importlib.machinery import PathFinder, SourceFileLoader
 
 _MARKER = re.compile(rb"^__pkgimage__\s*(:\s*\w+\s*)?=\s*True", re.M)
-_PREFIXES = tuple({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+_PREFIXES = tuple({os.path.realpath(p) + os.sep
+                   for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+_INSTALLED = (os.sep + "site-packages" + os.sep, os.sep + "dist-packages" + os.sep)
+_SUFFIX = ".pkgi"
+_busy = threading.local()
+
+
+def image_path(modname, source_path):
+    """Where ``pkgimage build`` keeps the image of ``modname`` (see image/cache.py)."""
+    d = os.environ.get("PKGIMAGE_CACHE")
+    if not d:
+        import platformdirs
+        d = platformdirs.user_cache_dir("pkgimage")
+    h = hashlib.sha256(os.path.abspath(source_path).encode()).hexdigest()[:12]
+    return os.path.join(os.path.abspath(d), f"{modname}-{h}{_SUFFIX}")
 
 
 class _BootFinder:
     def find_spec(self, name, path, target=None):
+        if getattr(_busy, "on", False):
+            return None                      # re-entered by an import of our own
+        _busy.on = True
+        try:
+            return self._find_spec(name, path, target)
+        except Exception:                    # noqa: BLE001 -- never break an import
+            return None
+        finally:
+            _busy.on = False
+
+    def _find_spec(self, name, path, target):
         if "pkgimage.image.hook" in sys.modules:
             uninstall()
             return None
-        from importlib.machinery import PathFinder, SourceFileLoader
         spec = PathFinder.find_spec(name, path)
         if spec is None or not isinstance(spec.loader, SourceFileLoader):
             return None
         origin = os.path.realpath(spec.origin)
-        if origin.startswith(_PREFIXES):
-            return None
+        if any(m in origin for m in _INSTALLED):
+            if not os.path.exists(image_path(name, spec.origin)):
+                return None                  # an installed module without an image
+        elif origin.startswith(_PREFIXES):
+            return None                      # the standard library
+        else:
+            try:
+                with open(origin, "rb") as f:
+                    if not _MARKER.search(f.read()):
+                        return None
+            except OSError:
+                return None
         try:
-            with open(origin, "rb") as f:
-                if not _MARKER.search(f.read()):
-                    return None
-        except OSError:
+            import pkgimage.image.hook as hook   # installs the real finder
+        except ImportError:
+            uninstall()                      # pkgimage was uninstalled; this file stayed
             return None
         uninstall()
-        import pkgimage.image.hook as hook   # installs the real finder
         hook.install()
         return hook.ImageFinder().find_spec(name, path, target)
 

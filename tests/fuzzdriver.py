@@ -12,6 +12,12 @@ JSON-able: ``["ok", value]`` with ints, floats (hex, bit for bit) and structs (n
 fields) encoded, or ``["err", category]`` where the categories are what both sides must agree
 on (``ZeroDivisionError`` covers pkgimage's ``DivideError``); anything else is
 ``other:Type: message`` and never matches.
+
+Argument specs: ``["i", int]``, ``["f", hex]``, ``["s", module, name, [fields]]`` (a parametric
+struct's name carries its parameter: ``"P3[Int64]"``), ``["t", [elements]]`` (a tuple) and
+``["m", "Int64" | "Float64", rows]`` (a 2-D array: a NumPy array for pkgimage, a
+``fuzzref.RefMatrix`` for the reference).  A call that takes arrays also reports their contents
+afterwards (``["ok", value, [arrays]]``): the writes a method made through them.
 """
 
 import importlib
@@ -19,14 +25,31 @@ import json
 import sys
 
 
-def build(spec):
+def build(spec, pkmod):
     kind = spec[0]
     if kind == "i":
         return spec[1]
     if kind == "f":
         return float.fromhex(spec[1])
-    cls = getattr(sys.modules[spec[1]], spec[2])
-    return cls(*[build(s) for s in spec[3]])
+    if kind == "t":
+        return tuple(build(s, pkmod) for s in spec[1])
+    if kind == "m":
+        rows = [[build(x, pkmod) for x in row] for row in spec[2]]
+        if getattr(pkmod, "RefMatrix", None) is not None:
+            return pkmod.RefMatrix(getattr(pkmod, spec[1]), rows)
+        import numpy as np
+        return np.array(rows, dtype=np.int64 if spec[1] == "Int64" else np.float64)
+    name = spec[2]
+    if "[" in name:
+        base, param = name[:-1].split("[")
+        cls = getattr(sys.modules[spec[1]], base)[getattr(pkmod, param)]
+    else:
+        cls = getattr(sys.modules[spec[1]], name)
+    return cls(*[build(s, pkmod) for s in spec[3]])
+
+
+def is_array(v):
+    return type(v).__name__ in ("ndarray", "RefMatrix")
 
 
 def enc(v):
@@ -39,6 +62,10 @@ def enc(v):
         return ["f", "nan" if v != v else v.hex()]
     if v is None:
         return ["none"]
+    if t is tuple:
+        return ["t", [enc(x) for x in v]]
+    if is_array(v):
+        return ["a", list(v.shape), [[enc(x) for x in row] for row in v.tolist()]]
     names = getattr(t, "__rfields__", None)
     if names is None and hasattr(t, "__pk_fields__"):
         names = [n for n, _ in t.__pk_fields__]
@@ -51,7 +78,9 @@ def category(e):
     name = type(e).__name__
     if isinstance(e, ZeroDivisionError):
         return "ZeroDivisionError"
-    if name in ("MethodError", "AmbiguityError", "InexactError"):
+    if isinstance(e, IndexError):
+        return "BoundsError"
+    if name in ("MethodError", "AmbiguityError", "InexactError", "BoundsError"):
         return name
     if name == "ErrorException":
         return f"ErrorException: {e}"
@@ -75,12 +104,14 @@ def run_program(steps, pkmod):
         else:
             f = getattr(sys.modules[fnref[1]], fnref[2])
         try:
-            args = [build(a) for a in argspecs]
+            args = [build(a, pkmod) for a in argspecs]
         except Exception as e:
             out.append(["argerr", category(e)])
             continue
         try:
-            out.append(["ok", enc(f(*args))])
+            r = ["ok", enc(f(*args))]
+            arrays = [enc(a) for a in args if is_array(a)]
+            out.append(r + [arrays] if arrays else r)
         except Exception as e:
             out.append(["err", category(e)])
     return out

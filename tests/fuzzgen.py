@@ -28,6 +28,30 @@ subset, and so that the reference and pkgimage must agree bit for bit:
 * functions are ranked; a body calls only lower-ranked functions, except a guarded self
   recursion on ``n // 2``; a cost model keeps every call's work small.
 
+Newer parts of the language, each behind a flag of ``FEATURES`` (all on):
+
+* ``tuples``: tuple literals, packing/unpacking (swaps, nested targets), functions returning
+  several values, constant and (homogeneous) variable indices, ``len``, ``for x in t``, ``==`` /
+  ``<`` on tuples, ``pk.Tuple[...]`` parameters dispatched on their element types (``Real``
+  elements next to concrete ones), tuples passed from and returned to Python;
+* ``parametric``: a parametric struct ``P<i>(pk.Generic[T])`` (fields ``x: T, y: T`` and maybe a
+  fixed one), sometimes under a parametric abstract type ``A<j>(pk.Generic[T])``; its
+  specialisations ``P<i>[Int64]``/``P<i>[Float64]`` are ordinary concrete struct types of the
+  model (fields, constants, driver values, ``P<i>[Int64](..)`` converting constructors and
+  ``P<i>(..)`` inferring ones), and methods are declared on ``P<i>[T]``, ``A<j>[T]`` and the
+  specialisations; the static parameter is used in bodies (``T(..)``, ``P<i>[T](..)``);
+* ``diagonal``: methods ``(x: T, y: T)`` (Julia's diagonal rule) next to ``(Real, Real)`` and
+  concrete pairs;
+* ``varargs``: functions with ``(*xs: Int64)`` / ``(*xs: Real)`` methods next to fixed ones,
+  called with 0-3 arguments; bodies loop over ``xs`` and take ``len(xs)``;
+* ``matrices``: ``pk.Matrix[Float64]``/``pk.Matrix[Int64]`` parameters, ``n, m = A.shape``,
+  nested loops reading and writing ``A[i, j]``, ``np.zeros((n, m))``, ``np.zeros_like(A)``,
+  slices ``A[1:, :]`` (views); the driver reports the arrays' contents after each call.
+
+Methods involving a type variable or a Vararg are only added where every overlap with the
+function's other methods is nested (one signature a subtype of the other): where they cross,
+Julia's specificity has heuristics beyond subtyping that the reference does not model.
+
 ``generate(index, params)`` is deterministic in ``params`` (drawn by hypothesis).
 """
 
@@ -42,6 +66,47 @@ LIMIT = 2 ** 40               # bound on every intermediate integer / float magn
 IFACE = 2 ** 30               # bound on parameters, fields, returns, constants
 BUDGET = 4000                 # work units per method (statements times loop counts)
 OPS = {"add": "+", "sub": "-", "mul": "*", "neg": "-"}
+FEATURES = {"tuples": True, "parametric": True, "diagonal": True, "varargs": True,
+            "matrices": True,
+            # a parametric struct whose parametric abstract parent is defined in another module
+            # (its image could not be restored until the pickler kept TypeVars as objects in
+            # other modules' parametric types)
+            "cross_module_parametric_parent": True}
+TV = "T"                      # the module-level TypeVar (bound Real) of every module
+MATS = ["Mat[Float64]", "Mat[Int64]"]
+TUPS = ["(Int64,Int64)", "(Int64,Float64)", "(Float64,Int64)", "(Float64,Float64)",
+        "(Int64,Float64,Int64)"]
+DECL_TUPS = ["(Int64,Float64)", "(Int64,Int64)", "(Real,Real)", "(Float64,Real)",
+             "(Real,Int64)"]
+
+
+def is_tup(n):
+    return isinstance(n, str) and n.startswith("(")
+
+
+def tup_elems(n):
+    return n[1:-1].split(",")
+
+
+def mk_tup(elems):
+    return "(" + ",".join(elems) + ")"
+
+
+def is_mat(n):
+    return isinstance(n, str) and n.startswith("Mat[")
+
+
+def mat_elem(n):
+    return n[4:-1]
+
+
+def is_fam(n):
+    """A family (UnionAll) type ``P3[T]``."""
+    return isinstance(n, str) and n.endswith("[T]")
+
+
+def fam_base(n):
+    return n.split("[")[0]
 
 
 class Fail(Exception):
@@ -52,11 +117,15 @@ class Ty:
     def __init__(self, name, kind, module, parent, fields=()):
         self.name, self.kind, self.module, self.parent = name, kind, module, parent
         self.fields = list(fields)     # [(field name, declared type name)]
+        self.family = None             # "P3" for P3[Int64] (and for the base P3 itself)
+        self.param = None              # Int64 / Float64 for a specialisation
+        self.pparent = None            # a family's parametric parent family
 
 
 class Fn:
     def __init__(self, name, owner, arity, ret, op=None):
         self.name, self.owner, self.arity, self.ret, self.op = name, owner, arity, ret, op
+        self.va = False                # a function with Vararg methods
         self.methods = []
         self.rank = 0
         self.cost = 1
@@ -69,6 +138,20 @@ class Meth:
         self.body = ["return 0"]
         self.recursive = False
         self.cost = 1
+        self.va = None                 # the element type of a ``*xs`` parameter
+
+    def at(self, n):
+        """The declared types for a call with ``n`` arguments, or None."""
+        if self.va is None:
+            return self.sig if n == len(self.sig) else None
+        if n < len(self.sig):
+            return None
+        return self.sig + (self.va,) * (n - len(self.sig))
+
+    def special(self):
+        return self.va is not None or any(
+            T == TV or is_fam(T) or (isinstance(T, str) and "[" in T and not is_mat(T))
+            for T in self.sig)
 
 
 class Var:
@@ -114,6 +197,8 @@ class Program:
         self.tail = [[] for _ in range(nmod)]      # per module: lines after the definitions
         self.calls = []                 # driver calls: (fnref, argspecs, required modules)
         self.steps = {}                 # "a" / "b" -> list of steps
+        self.uses_np = False
+        self.uses_tv = False
 
     # -- names and visibility -------------------------------------------------------------
     def modname(self, k):
@@ -125,8 +210,15 @@ class Program:
         return f"m{j}.{name}" if self.style[(k, j)] == "alias" else name
 
     def tref(self, k, tname):
-        if tname in (INT, FLT, REAL, ANY):
+        if tname in (INT, FLT, REAL, ANY, TV):
             return tname
+        if is_tup(tname):
+            return f"pk.Tuple[{', '.join(self.tref(k, e) for e in tup_elems(tname))}]"
+        if is_mat(tname):
+            return f"pk.Matrix[{mat_elem(tname)}]"
+        if "[" in tname:
+            b, prm = tname[:-1].split("[")
+            return f"{self.ref(k, self.types[b].module, b)}[{prm}]"
         return self.ref(k, self.types[tname].module, tname)
 
     def fnref(self, k, fn):
@@ -156,8 +248,15 @@ class Program:
     def conc(self, T):
         if T == INT or T == FLT:
             return frozenset([T])
-        if T == REAL:
+        if T == REAL or T == TV:
             return NUM
+        if is_mat(T):
+            return frozenset([T])
+        if is_tup(T):
+            return frozenset(mk_tup(c) for c in
+                             itertools.product(*[sorted(self.conc(e)) for e in tup_elems(T)]))
+        if is_fam(T):
+            return frozenset(s.name for s in self.structs() if self.dsub(s.name, T))
         if T == ANY:
             return NUM | frozenset(s.name for s in self.structs())
         t = self.types[T]
@@ -166,28 +265,109 @@ class Program:
         return frozenset(s.name for s in self.structs() if T in self.ancestors(s.name))
 
     def dsub(self, a, b):
-        """Declared type ``a`` is a subtype of declared type ``b``."""
+        """Declared type ``a`` is a subtype of declared type ``b`` (the type variable alone,
+        outside the diagonal check of ``sig_sub``, stands for its bound ``Real``)."""
         if a == b or b == ANY:
             return True
+        if a == TV:
+            a = REAL
+        if b == TV:
+            b = REAL
+        if a == b:
+            return True
+        if is_tup(a) or is_tup(b):
+            return is_tup(a) and is_tup(b) and len(tup_elems(a)) == len(tup_elems(b)) and \
+                all(self.dsub(x, y) for x, y in zip(tup_elems(a), tup_elems(b)))
+        if is_mat(a) or is_mat(b):
+            return False
         if b == REAL:
             return a in (INT, FLT, REAL)
+        if is_fam(b):
+            fb = fam_base(b)
+            if is_fam(a):
+                f = fam_base(a)
+                while f is not None and f != fb:
+                    f = self.types[f].pparent
+                return f is not None
+            if a in (INT, FLT, REAL, ANY):
+                return False
+            return any(self.types[x].family == fb for x in [a] + self.ancestors(a))
+        if is_fam(a):
+            return False
         if a in (INT, FLT, REAL, ANY) or b in (INT, FLT):
             return False
         return b in self.ancestors(a)
 
+    def applies(self, m, ctypes):
+        ps = m.at(len(ctypes))
+        if ps is None:
+            return False
+        diag = [c for c, p in zip(ctypes, ps) if p == TV]
+        if diag and (len(set(diag)) != 1 or diag[0] not in NUM):
+            return False
+        return all(self.dsub(c, p) for c, p in zip(ctypes, ps) if p != TV)
+
+    def sig_sub(self, a, b, n):
+        """At ``n`` arguments, method ``a``'s signature is a subtype of ``b``'s (``T`` is
+        diagonal wherever it occurs: twice, covariantly)."""
+        pa, pb = a.at(n), b.at(n)
+        if pa is None or pb is None:
+            return False
+        if not all(self.dsub(x, y) for x, y in zip(pa, pb) if y != TV):
+            return False
+        xs = [x for x, y in zip(pa, pb) if y == TV]
+        return not xs or all(x == TV for x in xs) or (len(set(xs)) == 1 and xs[0] in NUM)
+
+    def whole_sub(self, a, b):
+        if a.va is not None and b.va is None:
+            return False
+        top = max(len(a.sig), len(b.sig)) + 3
+        return all(self.sig_sub(a, b, n) for n in range(top) if a.at(n) is not None)
+
+    def more(self, a, b):
+        """Method ``a`` is more specific than ``b`` (strict subtyping of whole signatures;
+        Varargs: compared at the argument counts both take)."""
+        if self.whole_sub(a, b):
+            return not self.whole_sub(b, a)
+        if self.whole_sub(b, a) or (a.va is None and b.va is None):
+            return False
+        strict = False
+        for n in range(max(len(a.sig), len(b.sig)) + 3):
+            if a.at(n) is None or b.at(n) is None:
+                continue
+            if not self.sig_sub(a, b, n):
+                return False
+            strict = strict or not self.sig_sub(b, a, n)
+        return strict
+
+    def overlap(self, a, b, n):
+        pa, pb = a.at(n), b.at(n)
+        if pa is None or pb is None:
+            return False
+        cands = [self.conc(x) & self.conc(y) for x, y in zip(pa, pb)]
+        if not all(cands):
+            return False
+        for ps in (pa, pb):
+            pos = [i for i, x in enumerate(ps) if x == TV]
+            if pos and not frozenset.intersection(*[cands[i] for i in pos]) & NUM:
+                return False
+        return True
+
+    def crossing(self, a, b):
+        """Methods ``a`` and ``b`` take a call in common at some argument count without one
+        signature being a subtype of the other there."""
+        for n in range(max(len(a.sig), len(b.sig)) + 4):
+            if self.overlap(a, b, n) and not (self.sig_sub(a, b, n) or self.sig_sub(b, a, n)):
+                return True
+        return False
+
     def resolve(self, fn, ctypes):
         """The method a call with these concrete types runs once every module is loaded, or
         None (no method, or an ambiguity)."""
-        app = [m for m in fn.methods if len(m.sig) == len(ctypes)
-               and all(self.dsub(c, p) for c, p in zip(ctypes, m.sig))]
+        app = [m for m in fn.methods if self.applies(m, ctypes)]
         if not app:
             return None
-
-        def more(a, b):
-            return all(self.dsub(x, y) for x, y in zip(a.sig, b.sig)) and \
-                not all(self.dsub(y, x) for x, y in zip(a.sig, b.sig))
-
-        best = [m for m in app if not any(o is not m and more(o, m) for o in app)]
+        best = [m for m in app if not any(o is not m and self.more(o, m) for o in app)]
         return best[0] if len(best) == 1 else None
 
     def all_resolve(self, fn, sets):
@@ -195,7 +375,7 @@ class Program:
 
     # -- rendering -------------------------------------------------------------------------------
     def public_names(self, j):
-        names = [t.name for t in self.types.values() if t.module == j]
+        names = [t.name for t in self.types.values() if t.module == j and "[" not in t.name]
         names += [f.name for f in self.fns if f.owner == j]
         names += [c[0] for c in self.consts if c[1] == j]
         return names
@@ -206,14 +386,26 @@ class Program:
             return int_src(spec[1])
         if kind == "f":
             return flt_src(float.fromhex(spec[1]))
+        if kind == "t":
+            return f"({', '.join(self.value_src(k, s) for s in spec[1])})"
+        if kind == "m":
+            rows = ", ".join("[" + ", ".join(self.value_src(k, x) for x in r) + "]"
+                             for r in spec[2])
+            return f"np.array([{rows}], dtype=np.{spec[1].lower()})"
         return f"{self.tref(k, spec[2])}({', '.join(self.value_src(k, s) for s in spec[3])})"
 
     def source(self, k, reference=False, tail=True):
         lines = []
         if reference:
             lines += ["import fuzzref as pk", "from fuzzref import Int64, Float64, Real, Any"]
+            if self.uses_np:
+                lines.append("from fuzzref import np")
         else:
             lines += ["import pkgimage as pk", "from pkgimage import Int64, Float64, Real, Any"]
+            if self.uses_np:
+                lines.append("import numpy as np")
+        if self.uses_tv:
+            lines.append(f'{TV} = pk.TypeVar("{TV}", bound=Real)')
         if k not in self.plain:
             lines.append("__pkgimage__ = True")
         for j in sorted(self.vis[k] - {k}):
@@ -231,6 +423,15 @@ class Program:
 
     def render(self, k, item):
         kind, obj = item
+        if kind == "type" and t_is_family(obj):
+            t = obj
+            par = f"{self.ref(k, self.types[t.pparent].module, t.pparent)}[{TV}]" \
+                if t.pparent else f"pk.Generic[{TV}]"
+            head = f"class {t.name}({par}):"
+            if t.kind == "pabstract":
+                return ["@pk.abstract", head, "    pass"]
+            return ["@pk.struct", head] + [f"    {fname}: {self.tref(k, ft)}"
+                                           for fname, ft in t.fields]
         if kind == "type":
             t = obj
             head = f"class {t.name}({self.tref(k, t.parent)}):" if t.parent else f"class {t.name}:"
@@ -250,6 +451,8 @@ class Program:
                 params.append(p)                   # unannotated means Any
             else:
                 params.append(f"{p}: {self.tref(k, T)}")
+        if m.va is not None:
+            params.append(f"*xs: {self.tref(k, m.va)}")
         if m.fn.op:
             deco, name = f"@pk.base.{m.fn.op}.method", "_"
         elif m.style == "generic":
@@ -257,6 +460,10 @@ class Program:
         else:
             deco, name = f"@{self.fnref(k, m.fn)}.method", "_"
         return [deco, f"def {name}({', '.join(params)}):"] + ["    " + ln for ln in m.body]
+
+
+def t_is_family(t):
+    return t.kind in ("pstruct", "pabstract")
 
 
 # ------------------------------------------------------------------------------------------
@@ -271,7 +478,16 @@ class Body:
         self.scopes = [{}]
         for p, T in zip(m.pnames, m.sig):
             cs = P.conc(T)
-            self.scopes[0][p] = Var(p, cs, IFACE if cs & NUM else None)
+            tup = any(is_tup(c) for c in cs)
+            self.scopes[0][p] = Var(p, cs, IFACE if (cs & NUM or tup) else None,
+                                    assignable=not any(is_mat(c) for c in cs))
+        if m.va is not None:
+            self.scopes[0]["xs"] = Var("xs", {f"Tup*[{m.va}]"}, IFACE, assignable=False)
+        # the static parameter T, where a method has one (``x: T, y: T`` or ``P3[T]``)
+        self.tv = any(T == TV or is_fam(T) for T in m.sig)
+        self.tfams = [t.name for t in P.types.values()
+                      if t.kind == "pstruct" and t.module in P.vis[m.module]] if self.tv else []
+        self.mctx = []                  # (matrix var, row index var, column index var)
         self.lines = []
         self.indent = 0
         self.mult = 1
@@ -316,7 +532,12 @@ class Body:
         self.dead.extend(n for n in sc if n not in self.m.pnames)
 
     def generatable(self):
-        return [INT, FLT] + self.P.visible_structs(self.k)
+        out = [INT, FLT] + self.P.visible_structs(self.k)
+        if FEATURES["tuples"]:
+            out += TUPS
+        if FEATURES["matrices"]:
+            out += MATS
+        return out
 
     # bounds -------------------------------------------------------------------------------
     def wrap(self, e, maxb):
@@ -337,6 +558,7 @@ class Body:
         if d > 0:
             opts += ["bin"] * 4 + ["div", "mod", "un", "minmax", "pow", "conv", "call", "call",
                                    "field", "ifexp", "andor"]
+        opts += ["tupidx", "tupidx", "len", "matel", "matel"]
         for _ in range(8):
             try:
                 return getattr(self, "i_" + self.rng.choice(opts))(d)
@@ -454,7 +676,8 @@ class Body:
             raise Fail
         for _ in range(3):
             m = self.rng.choice(fn.methods)
-            args = [self.e_decl(T, d - 1) for T in m.sig]
+            ps = m.at(len(m.sig) + self.rng.randint(0, 3)) if m.va is not None else m.sig
+            args = [self.e_decl(T, d - 1) for T in ps]
             if self.P.all_resolve(fn, [a.tset for a in args]):
                 self.cost += self.mult * fn.cost
                 return Ex(f"{self.P.fnref(self.k, fn)}({', '.join(a.code for a in args)})",
@@ -479,6 +702,7 @@ class Body:
         if d > 0:
             opts += ["bin"] * 4 + ["div", "div", "fmod", "un", "minmax", "conv", "call", "call",
                                    "field", "ifexp"]
+        opts += ["tupidx", "tupidx", "matel", "matel"]
         for _ in range(8):
             try:
                 return getattr(self, "f_" + self.rng.choice(opts))(d)
@@ -561,6 +785,7 @@ class Body:
         opts = ["var", "var", "int", "float"]
         if d > 0:
             opts += ["ifexp", "ifexp", "bin", "bin", "un", "divmod", "field"]
+        opts += ["tconv", "tconv", "ufield", "ufield", "vidx"]
         for _ in range(8):
             try:
                 return getattr(self, "n_" + self.rng.choice(opts))(d)
@@ -702,7 +927,258 @@ class Body:
             return self.e_int(d)
         if c == FLT:
             return self.e_float(d)
+        if is_tup(c):
+            return self.e_tup(c, d)
+        if is_mat(c):
+            return self.e_mat(c, d)
         return self.e_struct(c, d)
+
+    # -- tuples -------------------------------------------------------------------------------
+    def e_tup(self, c, d):
+        """An expression of concrete tuple type ``c`` (elements within IFACE)."""
+        r = self.rng.random()
+        vs = self.vars(lambda v: v.tset == {c})
+        if vs and r < 0.3:
+            return Ex(self.rng.choice(vs).name, {c}, IFACE)
+        if r < 0.45 and d > 0:
+            try:
+                return self._call(c, d)
+            except Fail:
+                pass
+        if r < 0.55 and d > 0:
+            a = self.e_tup(c, d - 1)
+            b = self.e_tup(c, d - 1)
+            return Ex(f"({a.code} if {self.cond(d - 1)} else {b.code})", {c}, IFACE)
+        els = [self.wrap(self.e_exact(e, d - 1), IFACE).code for e in tup_elems(c)]
+        return Ex(f"({', '.join(els)})", {c}, IFACE)
+
+    def _tupvars(self):
+        return [v for v in self.vars(lambda v: len(v.tset) == 1 and is_tup(next(iter(v.tset))))]
+
+    def _tupidx(self, want, d):
+        """``t[i]`` of a tuple variable whose element there is of type ``want``."""
+        cands = []
+        for v in self._tupvars():
+            els = tup_elems(next(iter(v.tset)))
+            for i, e in enumerate(els):
+                if e == want:
+                    cands.append(f"{v.name}[{self.rng.choice([i, i - len(els)])}]")
+            if len(set(els)) == 1 and els[0] == want and d > 0:
+                cands.append(f"{v.name}[{self.wrap(self.e_int(d - 1), 50).code} % {len(els)}]")
+        if not cands:
+            raise Fail
+        return Ex(self.rng.choice(cands), {want}, IFACE)
+
+    def i_tupidx(self, d):
+        return self._tupidx(INT, d)
+
+    def f_tupidx(self, d):
+        return self._tupidx(FLT, d)
+
+    def n_vidx(self, d):
+        """An element of a homogeneous tuple at a variable index, or of a Real varargs tuple."""
+        vs = [v for v in self.vars(lambda v: len(v.tset) == 1)
+              if next(iter(v.tset)) == f"Tup*[{INT}]"]
+        if not vs or d <= 0:
+            raise Fail
+        v = self.rng.choice(vs)
+        return Ex(f"({v.name}[{self.wrap(self.e_int(d - 1), 50).code} % len({v.name})] "
+                  f"if len({v.name}) > 0 else {self.e_exact(INT, 0).code})",
+                  {INT}, IFACE)
+
+    def i_len(self, d):
+        vs = [v for v in self.vars(lambda v: len(v.tset) == 1)
+              if is_tup(next(iter(v.tset))) or next(iter(v.tset)).startswith("Tup*")]
+        if not vs:
+            raise Fail
+        return Ex(f"len({self.rng.choice(vs).name})", {INT}, 10)
+
+    def st_unpack(self, d):
+        if not FEATURES["tuples"]:
+            raise Fail
+        r = self.rng.random()
+        if r < 0.3:                                       # swap two variables of one type
+            vs = self.vars(lambda v: v.assignable and v.tset and v.tset <= NUM | set(TUPS))
+            pairs = [(a, b) for a in vs for b in vs
+                     if a is not b and a.tset == b.tset and a.bound == b.bound]
+            if not pairs:
+                raise Fail
+            a, b = self.rng.choice(pairs)
+            self.emit(f"{a.name}, {b.name} = {b.name}, {a.name}")
+            return
+        if r < 0.6:                                      # unpack a tuple value
+            c = self.rng.choice(TUPS)
+            e = self.e_tup(c, self.depth())
+            names = [self.fresh("t") for _ in tup_elems(c)]
+            if len(set(names)) != len(names):
+                raise Fail
+            self.emit(f"{', '.join(names)} = {e.code}")
+            for n, el in zip(names, tup_elems(c)):
+                self.declare(Var(n, {el}, IFACE))
+            return
+        # several values at once, nested targets now and then
+        n = self.rng.choice([2, 3])
+        es = [self.wrap(self.any_num(self.depth()), IFACE) for _ in range(n)]
+        names = [self.fresh("t") for _ in range(n)]
+        if len(set(names)) != n:
+            raise Fail
+        if n == 3 and self.chance(0.5):
+            self.emit(f"{names[0]}, ({names[1]}, {names[2]}) = "
+                      f"{es[0].code}, ({es[1].code}, {es[2].code})")
+        else:
+            self.emit(f"{', '.join(names)} = {', '.join(e.code for e in es)}")
+        for nm, e in zip(names, es):
+            self.declare(Var(nm, e.tset, max(e.bound, 1000)))
+
+    def any_num(self, d):
+        return self.rng.choice([self.e_int, self.e_float, self.e_num])(d)
+
+    def st_tfor(self, d):
+        """``for x in t`` over a tuple variable or varargs."""
+        vs = [v for v in self.vars(lambda v: len(v.tset) == 1)
+              if is_tup(next(iter(v.tset))) or next(iter(v.tset)).startswith("Tup*")]
+        if not vs:
+            raise Fail
+        v = self.rng.choice(vs)
+        c = next(iter(v.tset))
+        els = set(tup_elems(c)) if is_tup(c) else ({INT, FLT} if c == f"Tup*[{REAL}]"
+                                                   else {c[5:-1]})
+        name = self.fresh("e")
+        self.loop(f"for {name} in {v.name}:", 4, d, Var(name, els, IFACE, assignable=False))
+
+    # -- the static parameter -------------------------------------------------------------------
+    def n_tconv(self, d):
+        if not self.tv:
+            raise Fail
+        e = self.wrap(self.e_int(d - 1), IFACE) if self.chance(0.8) else \
+            self.wrap(self.e_num(d - 1), IFACE)      # a fraction converts inexactly to Int64
+        return Ex(f"{TV}({e.code})", NUM, max(e.bound, 1))
+
+    def n_ufield(self, d):
+        """A field of a variable that holds one of several struct types with that field
+        (``p.x`` of a ``P3[T]``)."""
+        cands = []
+        for v in self.vars(lambda v: len(v.tset) > 1 and all(c in self.P.types for c in v.tset)):
+            fs = [dict(self.P.types[c].fields) for c in v.tset]
+            for fname in fs[0]:
+                if all(fname in f for f in fs):
+                    ts = frozenset(f[fname] for f in fs)
+                    if ts <= NUM:
+                        cands.append((f"{v.name}.{fname}", ts))
+        if not cands:
+            raise Fail
+        code, ts = self.rng.choice(cands)
+        return Ex(code, ts, IFACE)
+
+    def st_tstruct(self, d):
+        """``P3[T](..)``: a struct of the static parameter's type."""
+        if not self.tfams:
+            raise Fail
+        fam = self.rng.choice(self.tfams)
+        t = self.P.types[fam]
+        args = []
+        for _, ft in t.fields:
+            if ft == TV:
+                e = self.wrap(self.e_int(self.depth() - 1), IFACE)
+                args.append(f"{TV}({e.code})" if self.chance(0.5) else e.code)
+            else:
+                args.append(self.field_arg(ft, self.depth() - 1).code)
+        name = self.fresh("t")
+        self.emit(f"{name} = {self.P.tref(self.k, fam)}[{TV}]({', '.join(args)})")
+        self.declare(Var(name, {f"{fam}[{INT}]", f"{fam}[{FLT}]"}, None))
+
+    # -- matrices -------------------------------------------------------------------------------
+    def e_mat(self, c, d):
+        vs = self.vars(lambda v: v.tset == {c})
+        if vs and self.chance(0.6):
+            v = self.rng.choice(vs)
+            if self.chance(0.25):
+                return Ex(f"np.zeros_like({v.name})", {c})
+            return Ex(v.name, {c})
+        n, m = self.rng.randint(1, 3), self.rng.randint(1, 3)
+        dt = ", dtype=np.int64" if mat_elem(c) == INT else ""
+        return Ex(f"np.zeros(({n}, {m}){dt})", {c})
+
+    def _matel(self, want):
+        cands = [(mv, i, j) for mv, i, j in self.mctx if mat_elem(next(iter(mv.tset))) == want]
+        if cands:
+            mv, i, j = self.rng.choice(cands)
+            return Ex(f"{mv.name}[{i}, {j}]", {want}, IFACE)
+        vs = self.vars(lambda v: v.tset == {f"Mat[{want}]"})
+        if not vs or not self.chance(0.2):
+            raise Fail
+        # a constant index: a BoundsError where the matrix is too small (both sides agree)
+        v = self.rng.choice(vs)
+        return Ex(f"{v.name}[{self.rng.choice([0, -1, 1])}, {self.rng.choice([0, -1, 2])}]",
+                  {want}, IFACE)
+
+    def i_matel(self, d):
+        return self._matel(INT)
+
+    def f_matel(self, d):
+        return self._matel(FLT)
+
+    def st_matview(self, d):
+        vs = self.vars(lambda v: len(v.tset) == 1 and is_mat(next(iter(v.tset))))
+        if not vs:
+            raise Fail
+        v = self.rng.choice(vs)
+        sl = self.rng.choice(["1:, :", ":, 1:", "1:, 1:", ":-1, :", "::2, :", ":, ::-1"])
+        name = self.fresh("V")
+        self.emit(f"{name} = {v.name}[{sl}]")
+        self.declare(Var(name, v.tset, None, assignable=False))
+
+    def st_matnew(self, d):
+        if not FEATURES["matrices"]:
+            raise Fail
+        c = self.rng.choice(MATS)
+        e = self.e_mat(c, d)
+        name = self.fresh("M")
+        self.emit(f"{name} = {e.code}")
+        self.declare(Var(name, {c}, None, assignable=False))
+
+    def st_matloop(self, d):
+        """``n, m = A.shape`` and a nested loop over it reading and writing ``A[i, j]``."""
+        vs = self.vars(lambda v: len(v.tset) == 1 and is_mat(next(iter(v.tset))))
+        if not vs or self.loops > 0 or self.mult > 4:
+            raise Fail
+        v = self.rng.choice(vs)
+        el = mat_elem(next(iter(v.tset)))
+        n, m, i, j = self.fresh("n"), self.fresh("m"), self.fresh("i"), self.fresh("j")
+        if len({n, m, i, j}) != 4:
+            raise Fail
+        self.emit(f"{n}, {m} = {v.name}.shape")
+        self.declare(Var(n, {INT}, 16, assignable=False))
+        self.declare(Var(m, {INT}, 16, assignable=False))
+        self.emit(f"for {i} in range({n}):")
+        self.indent += 1
+        self.push()
+        self.declare(Var(i, {INT}, 16, assignable=False))
+        self.emit(f"for {j} in range({m}):")
+        self.indent += 1
+        self.push()
+        self.declare(Var(j, {INT}, 16, assignable=False))
+        saved = self.mult
+        self.mult *= 12
+        self.loops += 2
+        self.mctx.append((v, i, j))
+        if self.chance(0.5):
+            self.block(d - 1)
+        e = self.wrap(self.e_exact(el, self.depth()), IFACE)
+        if el == FLT and self.chance(0.2):
+            e = self.wrap(self.e_int(self.depth()), IFACE)     # converted on the way in
+        op = "=" if el == INT or self.chance(0.7) else self.rng.choice(["+=", "-="])
+        if op != "=":
+            e = self.wrap(e, IFACE // 2)
+            self.emit(f"{v.name}[{i}, {j}] = ({v.name}[{i}, {j}] % {flt_src(2.0 ** 29)})")
+        self.emit(f"{v.name}[{i}, {j}] {op} {e.code}")
+        self.mctx.pop()
+        self.loops -= 2
+        self.mult = saved
+        self.pop()
+        self.indent -= 1
+        self.pop()
+        self.indent -= 1
 
     def e_decl(self, T, d):
         """An argument for a parameter declared ``T``: its static type set lies in T."""
@@ -751,6 +1227,10 @@ class Body:
                 b = self.e_struct(self.rng.choice(structs), d - 1)
                 return f"({a.code} {self.rng.choice(['==', '!='])} {b.code})"
             return f"(not {self.cond(d - 1)})"
+        if r < 0.8 and FEATURES["tuples"]:               # tuples compare lexicographically
+            c = self.rng.choice(TUPS)
+            a, b = self.e_tup(c, d - 1), self.e_tup(c, d - 1)
+            return f"({a.code} {self.rng.choice(['==', '!=', '<', '<=', '>', '>='])} {b.code})"
         if r < 0.9:
             return f"({self.cond(d - 1)} {self.rng.choice(['and', 'or'])} {self.cond(d - 1)})"
         return self.e_num(d - 1).code           # truthiness of a number
@@ -782,6 +1262,13 @@ class Body:
                 kinds += ["for"] * 2 + ["while"]
         if self.loops:
             kinds += ["brk"]
+        if FEATURES["tuples"]:
+            kinds += ["unpack"] * 2 + (["tfor"] if d > 0 and self.loops < 2 else [])
+        if self.tfams:
+            kinds += ["tstruct"] * 2
+        if FEATURES["matrices"] and d > 0 and any(
+                len(v.tset) == 1 and is_mat(next(iter(v.tset))) for v in self.vars()):
+            kinds += ["matloop"] * 4 + ["matview", "matnew"]
         if self.chance(0.012):
             kinds = ["error"]
         for _ in range(6):
@@ -801,6 +1288,8 @@ class Body:
         if r < 0.65:
             return self.e_num(d)
         structs = self.P.visible_structs(self.k)
+        if r < 0.72 and FEATURES["tuples"]:
+            return self.e_tup(self.rng.choice(TUPS), d)
         if r < 0.9 and structs:
             return self.e_struct(self.rng.choice(structs), d)
         decl = [a for a in self.P.visible_abstracts(self.k) if self.P.conc(a)] + [REAL]
@@ -1025,6 +1514,12 @@ def value_spec(P, c, rng, depth=0):
         return ["f", float(v).hex()]
     if c == REAL:
         return value_spec(P, rng.choice([INT, FLT]), rng)
+    if is_tup(c):
+        return ["t", [value_spec(P, e, rng) for e in tup_elems(c)]]
+    if is_mat(c):
+        el = mat_elem(c)
+        nr, nc = rng.randint(1, 3), rng.randint(1, 4)
+        return ["m", el, [[value_spec(P, el, rng) for _ in range(nc)] for _ in range(nr)]]
     t = P.types[c]
     return ["s", P.modname(t.module), c, [value_spec(P, ft, rng, depth + 1) for _, ft in t.fields]]
 
@@ -1083,6 +1578,35 @@ def generate(index, params):
                 t.fields.append(("pqruvz"[fi], ft))
         P.types[name] = t
 
+    # parametric types: a struct family P<i>[T], sometimes under an abstract family A<j>[T]
+    if FEATURES["parametric"] and rng.random() < 0.45:
+        i = len(kinds)
+        k = rng.randrange(n)
+        pparent = None
+        if rng.random() < 0.5:
+            j = rng.choice(sorted(P.vis[k])) if FEATURES["cross_module_parametric_parent"] \
+                else k
+            a = Ty(f"A{i}", "pabstract", j, None)
+            a.family = a.name
+            P.types[a.name] = a
+            for X in (INT, FLT):
+                sp = Ty(f"{a.name}[{X}]", "abstract", j, None)
+                sp.family, sp.param = a.name, X
+                P.types[sp.name] = sp
+            pparent = a.name
+            i += 1
+        t = Ty(f"P{i}", "pstruct", k, None, [("x", TV), ("y", TV)])
+        if rng.random() < 0.4:
+            t.fields.append(("z", rng.choice([INT, FLT])))
+        t.family, t.pparent = t.name, pparent
+        P.types[t.name] = t
+        for X in (INT, FLT):
+            sp = Ty(f"{t.name}[{X}]", "struct", k, f"{pparent}[{X}]" if pparent else None,
+                    [(f, X if ft == TV else ft) for f, ft in t.fields])
+            sp.family, sp.param = t.name, X
+            P.types[sp.name] = sp
+        P.uses_tv = True
+
     # constants
     for i in range(rng.randint(0, 3)):
         k = rng.randrange(n)
@@ -1095,7 +1619,12 @@ def generate(index, params):
     for i in range(params["nfn"]):
         k = rng.randrange(n)
         rets = [INT, INT, FLT, FLT] + P.visible_structs(k)
-        P.fns.append(Fn(f"f{i}", k, rng.choice([1, 1, 2, 2, 2, 3]), rng.choice(rets)))
+        if FEATURES["tuples"] and rng.random() < 0.2:
+            rets = TUPS[:4]                 # returning several values
+        fn = Fn(f"f{i}", k, rng.choice([1, 1, 2, 2, 2, 3]), rng.choice(rets))
+        if FEATURES["varargs"] and rng.random() < 0.12:
+            fn.va, fn.arity = True, 0
+        P.fns.append(fn)
     structs = [s.name for s in P.structs()]
     if structs:
         for op in rng.sample(["add", "sub", "mul", "neg"], min(4, params["ops"])):
@@ -1107,11 +1636,23 @@ def generate(index, params):
     for r, fn in enumerate(order):
         fn.rank = r
 
-    def decl_choices(k):
+    def decl_choices(k, op=False):
         out = [INT] * 3 + [FLT] * 3 + [REAL] * 2 + [ANY]
         out += [a for a in P.visible_abstracts(k) if P.conc(a)] * 2
         out += P.visible_structs(k) * 2
+        fams = [t.name for t in P.types.values() if t_is_family(t) and t.module in P.vis[k]]
+        out += [f"{f}[{TV}]" for f in fams] * 3
+        if not op:
+            if FEATURES["tuples"]:
+                out += DECL_TUPS
+            if FEATURES["matrices"]:
+                out += MATS
         return out
+
+    def addable(fn, m):
+        """A method involving a type variable or a Vararg is added only where its overlaps
+        with the others are nested."""
+        return not any((m.special() or o.special()) and P.crossing(m, o) for o in fn.methods)
 
     names = [("a", "b", "c"), ("x", "y", "z"), ("n", "m", "k"), ("u", "v", "w")]
     for fn in P.fns:
@@ -1120,15 +1661,44 @@ def generate(index, params):
         else:
             mods = [k for k in range(n) if fn.owner in P.vis[k]]
         want = rng.choice([1, 1, 2, 2, 3])
+        if fn.va:
+            # Vararg methods (*xs: Int64 / Real) next to fixed ones nested in them
+            for _ in range(12):
+                if len(fn.methods) >= want + 1:
+                    break
+                k = rng.choice(mods)
+                m = Meth(fn, k, (), [])
+                r = rng.random()
+                if r < 0.5:
+                    m.va = rng.choice([INT, REAL])
+                elif r < 0.65:
+                    m.sig, m.va, m.pnames = (INT,), INT, ["a"]
+                else:
+                    m.sig = tuple(rng.choice([INT, FLT, REAL]) for _ in range(rng.choice([1, 2])))
+                    m.pnames = ["a", "b"][:len(m.sig)]
+                if any(o.sig == m.sig and o.va == m.va for o in fn.methods) \
+                        or not addable(fn, m):
+                    continue
+                fn.methods.append(m)
+            if not any(m.va for m in fn.methods):
+                m = Meth(fn, rng.choice(mods), (), [])
+                m.va = INT
+                fn.methods = [o for o in fn.methods if not P.crossing(m, o)] + [m]
+            continue
         for _ in range(want * 6):
             if len(fn.methods) >= want:
                 break
             k = rng.choice(mods)
-            sig = tuple(rng.choice(decl_choices(k)) for _ in range(fn.arity))
-            if fn.methods and rng.random() < 0.35:
+            sig = tuple(rng.choice(decl_choices(k, fn.op)) for _ in range(fn.arity))
+            if fn.arity == 2 and FEATURES["diagonal"] and not fn.op and rng.random() < 0.12:
+                sig = (TV, TV)
+            elif fn.arity == 2 and not fn.op and any(m.sig == (TV, TV) for m in fn.methods) \
+                    and rng.random() < 0.6:
+                sig = rng.choice([(REAL, REAL), (INT, INT), (FLT, FLT), (INT, FLT), (ANY, REAL)])
+            if fn.methods and rng.random() < 0.35 and TV not in sig:
                 # a narrower method in a module loaded later, where possible: importing it
                 # changes what earlier compiled calls resolve to
-                base = rng.choice(fn.methods)
+                base = rng.choice([m for m in fn.methods if TV not in m.sig] or fn.methods)
                 later = [j for j in mods if j > base.module and base.module in P.vis[j]] \
                     or [base.module]
                 k2 = rng.choice(later)
@@ -1142,7 +1712,11 @@ def generate(index, params):
                 continue
             if any(m.sig == sig for m in fn.methods):
                 continue
+            if sig != (TV, TV) and sum(T == TV or is_fam(T) for T in sig) > 1:
+                continue        # one type variable per signature (shared only diagonally)
             m = Meth(fn, k, sig, rng.choice(names)[:fn.arity])
+            if not addable(fn, m):
+                continue
             if sig[0] == INT and not fn.op and rng.random() < 0.25:
                 m.recursive = True
                 m.pnames[0] = "n"
@@ -1170,7 +1744,7 @@ def generate(index, params):
 
     # definition order per module
     for k in range(n):
-        items = [("type", t) for t in P.types.values() if t.module == k]
+        items = [("type", t) for t in P.types.values() if t.module == k and "[" not in t.name]
         items += [("const", c) for c in P.consts if c[1] == k]
         owned = {}
         for fn in P.fns:
@@ -1181,20 +1755,23 @@ def generate(index, params):
                 items.append(("meth", m))
                 if not fn.op and fn.owner == k:
                     owned.setdefault(fn.name, []).append(m)
-        tnames = {t.name: ("type", t) for t in P.types.values() if t.module == k}
+        tnames = {t.name: ("type", t) for t in P.types.values()
+                  if t.module == k and "[" not in t.name}
 
         def deps(item, tnames=tnames):
             kind, obj = item
             out = []
             if kind == "type":
                 refs = ([obj.parent] if obj.parent else []) + [ft for _, ft in obj.fields]
+                refs += [obj.pparent] if obj.pparent else []
             elif kind == "const":
                 refs = [obj[2]] + list(_spec_types(obj[3]))
             elif kind == "meth":
-                refs = list(obj.sig)
+                refs = list(obj.sig) + ([obj.va] if obj.va else [])
             else:
                 refs = []
             for r in refs:
+                r = r.split("[")[0]
                 if r in tnames:
                     out.append(id(tnames[r][1]))
             return out
@@ -1219,9 +1796,14 @@ def generate(index, params):
         fn = rng.choice(callable_fns)
         if rng.random() < 0.85:
             m = rng.choice(fn.methods)
-            ctypes = [rng.choice(sorted(P.conc(T))) if P.conc(T) else INT for T in m.sig]
+            ps = m.at(len(m.sig) + rng.randint(0, 3)) if m.va is not None else m.sig
+            ctypes = [rng.choice(sorted(P.conc(T))) if P.conc(T) else INT for T in ps]
+            if TV in ps and rng.random() < 0.7:       # mostly calls the diagonal can take
+                c = rng.choice([INT, FLT])
+                ctypes = [c if T == TV else x for x, T in zip(ctypes, ps)]
         else:
-            ctypes = [rng.choice([INT, FLT] + structs) for _ in range(fn.arity)]
+            ctypes = [rng.choice([INT, FLT] + structs) for _ in range(
+                rng.randint(0, 3) if fn.va else fn.arity)]
         if fn.op and all(c in NUM for c in ctypes):
             continue                       # plain arithmetic: not what is being tested
         args = [value_spec(P, c, rng) for c in ctypes]
@@ -1237,9 +1819,9 @@ def generate(index, params):
     # context without the modules loaded later)
     for k in range(n):
         exact = [m for fn in P.fns for m in fn.methods
-                 if m.module in P.vis[k] and all(T in (INT, FLT) or
-                                                 (T in P.types and P.types[T].kind == "struct")
-                                                 for T in m.sig)
+                 if m.module in P.vis[k] and m.va is None and all(
+                     T in (INT, FLT) or (T in P.types and P.types[T].kind == "struct")
+                     or (is_tup(T) and T in TUPS) or is_mat(T) for T in m.sig)
                  and (fn.op or fn.owner in P.vis[k])]
         tail = []
         for m in rng.sample(exact, min(len(exact), rng.randint(0, 2))):
@@ -1263,6 +1845,9 @@ def generate(index, params):
                         ["    " + ln for ln in body]
         P.tail[k] = tail
 
+    P.uses_tv = P.uses_tv or any(TV in m.sig for fn in P.fns for m in fn.methods)
+    P.uses_np = any(is_mat(T) for fn in P.fns for m in fn.methods for T in m.sig) or \
+        any("np." in ln for fn in P.fns for m in fn.methods for ln in m.body)
     for key in ("a", "b"):
         P.steps[key] = make_steps(P, rng)
     return P

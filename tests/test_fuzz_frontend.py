@@ -112,6 +112,9 @@ def concrete_call(P, m, mod, rng):
                 break
             ctypes.append(rng.choice(cs))
         else:
+            if any(not (c in (fuzzgen.INT, fuzzgen.FLT) or str(c).isidentifier())
+                   for c in ctypes):
+                continue      # tuples, matrices, parametric structs: the program fuzzer's
             if P.resolve(m.fn, tuple(ctypes)) is m:
                 tys = tuple(Int64 if c == fuzzgen.INT else Float64 if c == fuzzgen.FLT
                             else getattr(mod, c) for c in ctypes)
@@ -280,8 +283,8 @@ def _insert(P, m, rng, template):
     first inserted line carries a marker comment), or None when no position fits."""
     positions = [i for i, ln in enumerate(m.body)
                  if not ln.strip().startswith(("elif", "else"))]
-    if not positions:
-        return None
+    if not positions or not m.pnames:
+        return None          # (a varargs-only method has no parameter to name)
     i = rng.choice(positions)
     indent = m.body[i][:len(m.body[i]) - len(m.body[i].lstrip())]
     snippet = template.format(x=rng.choice(m.pnames)).split("\n")

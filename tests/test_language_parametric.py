@@ -508,3 +508,35 @@ def f2(t: pk.Tuple[T, Float64]):
         return 2
     assert not ki.valid and hi.valid
     assert mod.k((1, 2.0)) == 2
+
+
+def test_parametric_struct_under_another_modules_parametric_parent_loads_from_its_image(tmp_path):
+    """Found by the program fuzzer: the parent ``AP[T]`` (of module rpa, with rpb's ``T``)
+    was pickled by reference with a fresh TypeVar, and restoring rpb failed with "struct P
+    uses type variable T, which is not one of its parameters"."""
+    proj = Project(tmp_path)
+    proj.write("rpa", """
+        import pkgimage as pk
+        __pkgimage__ = True
+        T = pk.TypeVar("T", bound=pk.Real)
+        @pk.abstract
+        class AP(pk.Generic[T]):
+            pass
+    """)
+    proj.write("rpb", """
+        import pkgimage as pk
+        __pkgimage__ = True
+        T = pk.TypeVar("T", bound=pk.Real)
+        from rpa import AP
+        @pk.struct
+        class P(AP[T]):
+            x: T
+        @pk.generic
+        def twice(p: AP[T]):
+            return p.x * 2
+        pk.precompile(twice, (P[pk.Float64],))
+    """)
+    proj.build("rpa", "rpb")
+    r = proj.run("import rpb\nprint(rpb.twice(rpb.P(1.5)), stats()['loaded_instances'] > 0)")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert r.stdout.split() == ["3.0", "True"]

@@ -11,7 +11,9 @@ import textwrap
 
 from imagetools import Project
 
-RUNS = int(os.environ.get("PKGIMAGE_THREAD_RUNS", "5"))
+# `make fuzz` (PKGIMAGE_FUZZ=long) runs the stress test 50 times in a row, as issue 16 asks.
+RUNS = int(os.environ.get("PKGIMAGE_THREAD_RUNS",
+                         "50" if os.environ.get("PKGIMAGE_FUZZ") == "long" else "2"))
 
 
 def run(code, tmp_path, timeout=300):

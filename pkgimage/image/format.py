@@ -78,6 +78,20 @@ def file_sha256(path):
         return sha256(f.read())
 
 
+def file_fingerprint(path):
+    """``stat:<size>:<mtime_ns>``: what identifies a file of an installed distribution (an
+    upgrade rewrites it), checked at every load without reading it."""
+    st = os.stat(path)
+    return f"stat:{st.st_size}:{st.st_mtime_ns}"
+
+
+def source_digest(path, recorded):
+    """The digest of ``path`` now, in the form of ``recorded`` (a fingerprint or SHA-256)."""
+    if recorded.startswith("stat:"):
+        return file_fingerprint(path)
+    return file_sha256(path)
+
+
 def encode(header, sections):
     """Bytes of an image; ``sections`` is a list of (name, bytes) in a fixed order."""
     h = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()

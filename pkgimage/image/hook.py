@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import os
 import re
 import subprocess
@@ -104,7 +105,7 @@ class ImageLoader(importlib.abc.Loader):
         name = module.__name__
         IMPORTED.append(name)
         if building() == name:
-            self.source_loader.exec_module(module)      # the build: no __init__
+            exec_recorded(module, self.origin)          # the build: no __init__
             return
         path = image_path(name, self.origin)
         why = None
@@ -184,6 +185,29 @@ def _reset(module):
                                             "__builtins__") if k in module.__dict__}
     module.__dict__.clear()
     module.__dict__.update(keep)
+
+
+# The SHA-256 of each source file as the build read and executed it (path -> digest): the
+# image records these, not a hash taken later, so a file saved while the build runs is not
+# vouched for by an image that holds the code of its previous version.
+EXECUTED: dict = {}
+
+
+def exec_recorded(module, origin):
+    """Execute ``module`` from the bytes of ``origin`` read once: those bytes are hashed
+    (for the image header) and handed to linecache (the compiler lowers method bodies from
+    the very text that ran, not from the file as it may be by then)."""
+    import hashlib
+    import linecache
+    with open(origin, "rb") as f:
+        data = f.read()
+    EXECUTED[os.path.abspath(origin)] = hashlib.sha256(data).hexdigest()
+    text = importlib.util.decode_source(data)
+    linecache.cache[origin] = (len(text), None, text.splitlines(keepends=True), origin)
+    from ..compiler import frontend
+    frontend.register_source(origin, text)
+    code = compile(data, origin, "exec", dont_inherit=True)
+    exec(code, module.__dict__)
 
 
 def run_init(module):

@@ -65,7 +65,7 @@ def check_stale(header, path, modname):
         raise StaleImage(path, modname, f"image is for module {header.get('module')}")
     for src, digest in header.get("sources", {}).items():
         try:
-            now = F.file_sha256(src)
+            now = F.source_digest(src, digest)
         except OSError:
             raise StaleImage(path, modname, f"source {os.path.basename(src)} is missing") from None
         if now != digest:

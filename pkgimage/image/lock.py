@@ -287,7 +287,7 @@ def stale_reason(name, path=None):
         return f"image is for module {header.get('module')}"
     for src, digest in header.get("sources", {}).items():
         try:
-            if F.file_sha256(src) != digest:
+            if F.source_digest(src, digest) != digest:
                 return f"source {os.path.basename(src)} changed"
         except OSError:
             return f"source {os.path.basename(src)} is missing"

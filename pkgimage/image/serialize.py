@@ -246,8 +246,11 @@ class ImagePickler(pickle.Pickler):
                                           ns, tuple(tn.vars)))
             return NotImplemented
         if isinstance(obj, T.PkType) and obj.__pk_params__ and \
-                obj.__pk_typename__.module == mod and \
-                isinstance(obj.__pk_typename__.wrapper, T.UnionAll):
+                isinstance(obj.__pk_typename__.wrapper, T.UnionAll) and \
+                obj.__pk_typename__ is not T.ARRAY_NAME:
+            # An instantiation of a parametric type (``AP[T]`` of another module, with this
+            # module's ``T``): its parameters are pickled as objects, so a TypeVar is the
+            # same object here and in the struct that uses it.
             return (_apply_type, (obj.__pk_typename__.wrapper, obj.__pk_params__))
         if isinstance(obj, T.PkType):
             own = getattr(obj, "__pk_module__", None) == mod and obj.__pk_kind__ in \

@@ -13,6 +13,7 @@ shared library beside the image, which the loader opens with the dynamic loader.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import shutil
@@ -204,27 +205,68 @@ def _outside_interpreter(path):
     return not any(real.startswith(p) for p in prefixes)
 
 
+_INSTALLED = (os.sep + "site-packages" + os.sep, os.sep + "dist-packages" + os.sep)
+
+
 def image_sources(modname, src, deps):
-    """{source path: SHA-256} of everything the image's content came from: the module's own
-    source and every user module loaded at the close that has no image of its own (their
-    method bodies are compiled into this image and their globals captured as constants:
-    numba's issue 1833 is the same function edited in such a module).  Modules with an
-    image are covered by their build id in ``deps``; pkgimage itself by its version;
-    installed packages (under the interpreter's prefixes) are not tracked."""
+    """{source path: digest} of everything the image's content came from: the module's own
+    source and every module loaded at the close that has no image of its own (their method
+    bodies are compiled into this image and their globals captured as constants: numba's
+    issue 1833 is the same function edited in such a module), installed packages included
+    (an upgrade must make the image stale).  Modules with an image are covered by their
+    build id in ``deps``; pkgimage itself by its version; the standard library by the
+    Python version.
+
+    The module's own digest is that of the bytes the build executed (``hook.EXECUTED``);
+    another module's is its file's now, after checking that its compiled code still matches
+    the file (the ``.pyc`` header's source size and time), so an edit during the build fails
+    the build instead of being recorded as built.  Files of other installed distributions
+    are fingerprinted by size and modification time (``stat:...``, cheap to check at every
+    load); those of the module's own top-level package by SHA-256."""
     import sys
+    from .hook import EXECUTED
     pkg_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-    out = {src: F.file_sha256(src)}
+    top = modname.split(".")[0]
+    out = {src: EXECUTED.get(src) or F.file_sha256(src)}
     for name, mod in list(sys.modules.items()):
         path = getattr(mod, "__file__", None)
         if not path or name == modname or name in deps or name == "__main__" \
                 or not path.endswith(".py") or not os.path.isfile(path):
             continue
         path = os.path.abspath(path)
-        if path.startswith(pkg_root) or name == "_pkgimage_boot" \
-                or not _outside_interpreter(path):
+        if path.startswith(pkg_root) or name == "_pkgimage_boot":
             continue
-        out[path] = F.file_sha256(path)
+        installed = any(m in path for m in _INSTALLED)
+        if not installed and not _outside_interpreter(path):
+            continue                                  # the standard library
+        if path in EXECUTED:
+            out[path] = EXECUTED[path]
+            continue
+        _check_unchanged_since_import(mod, path)
+        if installed and name.split(".")[0] != top:
+            out[path] = F.file_fingerprint(path)
+        else:
+            out[path] = F.file_sha256(path)
     return dict(sorted(out.items()))
+
+
+def _check_unchanged_since_import(mod, path):
+    """BuildError when ``path`` changed after the module was imported (its ``.pyc`` records
+    the source size and time the running code came from)."""
+    import struct
+    cached = getattr(mod, "__cached__", None)
+    try:
+        with open(cached, "rb") as f:
+            head = f.read(16)
+        st = os.stat(path)
+    except (OSError, TypeError):
+        return
+    if len(head) < 16 or struct.unpack("<I", head[4:8])[0] != 0:
+        return                                        # hash-based .pyc: nothing to compare
+    mtime, size = struct.unpack("<II", head[8:16])
+    if (int(st.st_mtime) & 0xFFFFFFFF, st.st_size & 0xFFFFFFFF) != (mtime, size):
+        raise BuildError(f"{path} changed while the image was being built (its running "
+                         f"code is of the previous version); build again")
 
 
 def write_image(module, deps, path=None, module_bytes=None, nmethods=None, extra_parts=(),
@@ -256,13 +298,19 @@ def write_image(module, deps, path=None, module_bytes=None, nmethods=None, extra
     code_bytes = pickle.dumps({"records": records, "consts": consts,
                                "objects": [f"object{i}" for i in range(len(objects))]},
                               protocol=5)
-    build_id = F.sha256(module_bytes + code_bytes + b"".join(objects))[:32]
+    sources = image_sources(modname, src, deps)
+    # The build id names everything a dependent may have compiled against: the module's
+    # state and code, and also its sources and its dependencies' ids (a method body edited
+    # without any instance of this image changing is still compiled into dependents' images;
+    # their images must then see this dependency as rebuilt).
+    provenance = json.dumps([sorted(sources.values()), sorted(deps.items())]).encode()
+    build_id = F.sha256(module_bytes + code_bytes + b"".join(objects) + provenance)[:32]
     cpu, features = host_cpu()
     from ..compiler.jit import get_jit
     header = dict(F.runtime_key())
     header.update({
         "module": modname,
-        "sources": image_sources(modname, src, deps),
+        "sources": sources,
         "deps": dict(sorted(deps.items())),
         "build_id": build_id,
         "triple": get_jit().triple,
