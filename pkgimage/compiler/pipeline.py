@@ -70,6 +70,10 @@ def ensure_native(ci, want_entry=True):
 def _ensure_native(ci, want_entry):
     from .jit import get_jit
     jit = get_jit()
+    # An instance a dependency's image kept inline-only has neither IR nor code: it is
+    # inferred again, and *that* CodeInstance is the one to compile and give an entry (the
+    # old one kept being used here: 'NoneType' object has no attribute 'entry').
+    ci = _fresh(ci)
     todo = _collect(ci)
     if want_entry and not todo and ci.native is not None and ci.native.wrapper is not None:
         from .native import python_entry
