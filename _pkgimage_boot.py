@@ -27,6 +27,30 @@ _SUFFIX = ".pkgi"
 _busy = threading.local()
 
 
+def marked(data):
+    """Does the module whose source bytes are ``data`` say ``__pkgimage__ = True`` in its
+    code (a top-level assignment), not merely in a string or docstring that has such a
+    line?  The regular expression only screens: a hit is confirmed on the syntax tree."""
+    if not _MARKER.search(data):
+        return False
+    import ast
+    try:
+        tree = ast.parse(data)
+    except (SyntaxError, ValueError):
+        return False
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        if any(isinstance(t, ast.Name) and t.id == "__pkgimage__" for t in targets) and \
+                isinstance(value, ast.Constant) and value.value is True:
+            return True
+    return False
+
+
 def image_path(modname, source_path):
     """Where ``pkgimage build`` keeps the image of ``modname`` (see image/cache.py)."""
     d = os.environ.get("PKGIMAGE_CACHE")
@@ -65,7 +89,7 @@ class _BootFinder:
         else:
             try:
                 with open(origin, "rb") as f:
-                    if not _MARKER.search(f.read()):
+                    if not marked(f.read()):
                         return None
             except OSError:
                 return None

@@ -164,3 +164,26 @@ def test_source_edited_while_its_image_builds_is_not_cached_under_the_new_hash(t
     r = proj.run("import editme\nprint(editme.f(1))")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == "3", (r.stdout, r.stderr)
+
+
+def test_marker_inside_a_docstring_does_not_make_a_pkgimage_module(tmp_path):
+    proj = Project(tmp_path)
+    proj.write("docmod", '''
+        """How to opt in: put this line at the top level of your module:
+
+        __pkgimage__ = True
+        """
+        X = 1
+    ''')
+    proj.write("realmod", '''
+        """A real one."""
+        __pkgimage__ = True
+        X = 2
+    ''')
+    from pkgimage.image.hook import is_pkgimage_source
+    assert not is_pkgimage_source(str(proj.src / "docmod.py"))
+    assert is_pkgimage_source(str(proj.src / "realmod.py"))
+    r = proj.run("import docmod, sys\nprint(docmod.X, 'pkgimage' in sys.modules)",
+                 PKGIMAGE_AUTO="1")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert r.stdout.split() == ["1", "False"]

@@ -31,6 +31,31 @@ from .cache import image_path
 
 _MARKER = re.compile(rb"^__pkgimage__\s*(:\s*\w+\s*)?=\s*True", re.M)
 _MARKED: dict = {}
+
+
+def marked(data):
+    """Does the module whose source bytes are ``data`` say ``__pkgimage__ = True`` in its
+    code (a top-level assignment), not merely in a string or docstring that has such a
+    line?  The regular expression only screens: a hit is confirmed on the syntax tree."""
+    if not _MARKER.search(data):
+        return False
+    import ast
+    try:
+        tree = ast.parse(data)
+    except (SyntaxError, ValueError):
+        return False
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        if any(isinstance(t, ast.Name) and t.id == "__pkgimage__" for t in targets) and \
+                isinstance(value, ast.Constant) and value.value is True:
+            return True
+    return False
+
 # pkgimage modules imported in this process, in order (the build records them as deps)
 IMPORTED: list = []
 
@@ -44,7 +69,7 @@ def is_pkgimage_source(path):
     hit = _MARKED.get(key)
     if hit is None:
         with open(path, "rb") as f:
-            hit = _MARKER.search(f.read()) is not None
+            hit = marked(f.read())
         _MARKED[key] = hit
     return hit
 
