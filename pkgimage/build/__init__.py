@@ -47,7 +47,8 @@ def build_module(name, allow_workload_errors=None, workload_timeout=None):
 
 def _build_module(name, allow_workload_errors=None, workload_timeout=None):
     from ..image.loader import LOADED
-    from ..image.writer import module_state_bytes, write_image
+    from ..image.cache import image_path
+    from ..image.writer import image_sources, module_state_bytes, write_image
     from . import sandbox, workloads
     if allow_workload_errors is None:
         allow_workload_errors = os.environ.get("PKGIMAGE_ALLOW_WORKLOAD_ERRORS") == "1"
@@ -61,9 +62,14 @@ def _build_module(name, allow_workload_errors=None, workload_timeout=None):
     if missing:
         raise SystemExit(f"pkgimage: cannot build {name}: dependencies without an image: "
                          f"{', '.join(missing)}")
-    # CLOSE: checkpoint the module and the instances it owns.
+    # CLOSE: checkpoint the module, the instances it owns, the sources it came from (what
+    # workloads import later is not what the closed module was made of) and the image's
+    # path (a workload cannot redirect it by changing PKGIMAGE_CACHE).
     module_bytes, nmethods = module_state_bytes(module)
     checkpoint = sandbox.checkpoint_instances(name)
+    sources = image_sources(name, os.path.abspath(module.__file__), deps)
+    path = image_path(name, os.path.abspath(module.__file__))
+    environ = dict(os.environ)
     workloads.load_workload_files(module)
     ws = workloads.workloads_of(module)
     parts, failures = ({}, [])
@@ -74,8 +80,11 @@ def _build_module(name, allow_workload_errors=None, workload_timeout=None):
         for wname, tb in failures:
             print(f"pkgimage: workload {wname} of {name} failed; the image is written "
                   f"without its code (--allow-workload-errors):\n{tb}", file=sys.stderr)
-    path = write_image(module, deps, module_bytes=module_bytes, nmethods=nmethods,
-                       extra_parts=[parts.get(())], owned=checkpoint)
+    if os.environ != environ:            # (in-process workloads share this environment)
+        os.environ.clear()
+        os.environ.update(environ)
+    path = write_image(module, deps, path=path, module_bytes=module_bytes, nmethods=nmethods,
+                       extra_parts=[parts.get(())], owned=checkpoint, sources=sources)
     from ..image.context import write_context_image
     for key, part in parts.items():
         if key:

@@ -41,7 +41,6 @@ import os
 import pickle
 import signal
 import sys
-import tempfile
 import time
 import traceback
 
@@ -320,6 +319,63 @@ def _warn_left_running(modname, threads_before):
               f"sandbox kills them)", file=sys.stderr, flush=True)
 
 
+LOG_CAP = 64 << 10          # bytes of the workloads' output kept and passed on (the tail)
+
+
+class _OutputTail:
+    """The workloads' output, read from a pipe by a thread of the build process: the last
+    ``LOG_CAP`` bytes are kept (600 MB of output used to fill a temporary file), the count
+    of the rest is remembered; it is passed on after a successful run and quoted in the
+    error of a failed one."""
+
+    def __init__(self, fd):
+        import collections
+        import threading
+        self.fd = fd
+        self.chunks = collections.deque()
+        self.kept = 0
+        self.dropped = 0
+        self.thread = threading.Thread(target=self._read, name="pkgimage-workload-output",
+                                       daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            self.chunks.append(data)
+            self.kept += len(data)
+            while self.kept - len(self.chunks[0]) >= LOG_CAP:
+                self.dropped += len(self.chunks[0])
+                self.kept -= len(self.chunks.popleft())
+        os.close(self.fd)
+
+    def text(self):
+        self.thread.join(2)
+        out = b"".join(self.chunks).decode("utf-8", "replace")
+        if self.dropped:
+            out = f"[... {self.dropped} bytes of earlier output omitted ...]\n" + out
+        return out
+
+    def tail(self, n=20):
+        lines = self.text().splitlines()[-n:]
+        if not lines:
+            return ""
+        return "\nlast output of the workloads:\n  " + "\n  ".join(lines)
+
+
+def _threads_at_fork():
+    """Other threads of the build process, alive when the sandbox forks: a lock one of them
+    holds (logging's, an allocator's, a library's) is held forever in the child."""
+    import threading
+    return sorted(t.name for t in threading.enumerate()
+                  if t is not threading.current_thread() and t.is_alive())
+
+
 def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0):
     import multiprocess as mp
     modname = module.__name__
@@ -328,19 +384,25 @@ def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0)
     context = _context(modname)
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
-    log = tempfile.NamedTemporaryFile(prefix=f"pkgimage-workload-{modname}-", suffix=".log",
-                                      delete=False)
-    log.close()
+    others = _threads_at_fork()
+    if others:
+        print(f"pkgimage: warning: the build process of {modname} has {len(others)} other "
+              f"thread(s) running ({', '.join(others)}) when the sandbox forks; a lock one "
+              f"of them holds stays held in the workloads' process and may hang it",
+              file=sys.stderr, flush=True)
+    out_r, out_w = os.pipe()
 
     parent = os.getpid()
 
     def child():
         os.setsid()                       # its own process group: killed as a whole
         _die_with_parent(parent)
+        _become_subreaper()               # orphans of its descendants come back to it
         me = os.getpid()
-        fd = os.open(log.name, os.O_WRONLY | os.O_APPEND)
-        os.dup2(fd, 1)
-        os.dup2(fd, 2)
+        os.close(out_r)
+        os.dup2(out_w, 1)
+        os.dup2(out_w, 2)
+        os.close(out_w)
         try:
             failures, bad = _run_workloads(module, workloads, allow_errors)
             if os.getpid() != me:
@@ -357,12 +419,16 @@ def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0)
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
+            if os.getpid() == me:
+                _kill_descendants()       # daemonised grandchildren included
             os._exit(0)
 
     proc = ctx.Process(target=child, daemon=False)
     start = time.monotonic()
     proc.start()
     send.close()
+    os.close(out_w)
+    output = _OutputTail(out_r)
     payload = None
     try:
         while True:
@@ -370,7 +436,8 @@ def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0)
             if left <= 0:
                 _kill_group(proc)
                 raise WorkloadError(f"workloads of {modname} ran past their time limit "
-                                    f"({timeout:g} s) and were killed{_tail(log.name)}")
+                                    f"({timeout:g} s) and were killed"
+                                    f"{_threads_note(others)}{output.tail()}")
             if recv.poll(min(left, 0.2)):
                 try:
                     payload = pickle.loads(recv.recv_bytes())
@@ -391,13 +458,75 @@ def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0)
         else:
             how = f"exited with status {code}"
         raise WorkloadError(f"the sandbox running the workloads of {modname} died ({how}) "
-                            f"before sending its results{_tail(log.name)}")
+                            f"before sending its results{output.tail()}")
     status, failures, sigs = payload
-    _unlink(log.name)
+    text = output.text()
+    if status == "ok" and text:
+        # The workloads' own output is the user's, as the module's top level's is.
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
     if status == "failed":
         name, tb = failures[0]
         raise WorkloadError(f"workload {name} of {modname} raised:\n{tb}")
     return _parts_from_signatures(modname, sigs, ids, syms, context), failures
+
+
+def _threads_note(others):
+    if not others:
+        return ""
+    return (f" (the build process had other threads when the sandbox forked: "
+            f"{', '.join(others)}; a lock held by one of them may be what it waited on)")
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _become_subreaper():
+    """Linux: processes the workloads start and orphan -- a daemon made by a double fork and
+    ``setsid``, which leaves the sandbox's process group -- are re-parented to the sandbox
+    instead of init, so :func:`_kill_descendants` finds and kills them too."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _children(pid):
+    out = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                out.extend(int(c) for c in f.read().split())
+    except OSError:
+        pass
+    return out
+
+
+def _kill_descendants():
+    """SIGKILL every process below this one (Linux ``/proc``), repeatedly, since killing a
+    process re-parents its own children to this subreaper."""
+    for _ in range(20):
+        stack, seen = _children(os.getpid()), set()
+        while stack:
+            p = stack.pop()
+            if p in seen:
+                continue
+            seen.add(p)
+            stack.extend(_children(p))
+        if not seen:
+            return
+        for p in seen:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+        for p in seen:
+            try:
+                os.waitpid(p, os.WNOHANG)
+            except OSError:
+                pass
+        time.sleep(0.01)
 
 
 def _die_with_parent(parent):
@@ -422,29 +551,6 @@ def _kill_group(proc):
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _tail(path, n=20):
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, 2)
-            size = f.tell()
-            f.seek(max(0, size - 4000))
-            lines = f.read().decode("utf-8", "replace").splitlines()[-n:]
-    except OSError:
-        return ""
-    finally:
-        _unlink(path)
-    if not lines:
-        return ""
-    return "\nlast output of the workloads:\n  " + "\n  ".join(lines)
-
-
-def _unlink(path):
-    try:
-        os.unlink(path)
-    except OSError:
         pass
 
 

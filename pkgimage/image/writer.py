@@ -270,7 +270,7 @@ def _check_unchanged_since_import(mod, path):
 
 
 def write_image(module, deps, path=None, module_bytes=None, nmethods=None, extra_parts=(),
-                owned=None):
+                owned=None, sources=None):
     """Serialise the closed ``module`` (already executed) into its image; returns the path.
 
     ``module_bytes``: the module state captured at the close (the default captures it now);
@@ -298,7 +298,8 @@ def write_image(module, deps, path=None, module_bytes=None, nmethods=None, extra
     code_bytes = pickle.dumps({"records": records, "consts": consts,
                                "objects": [f"object{i}" for i in range(len(objects))]},
                               protocol=5)
-    sources = image_sources(modname, src, deps)
+    if sources is None:
+        sources = image_sources(modname, src, deps)
     # The build id names everything a dependent may have compiled against: the module's
     # state and code, and also its sources and its dependencies' ids (a method body edited
     # without any instance of this image changing is still compiled into dependents' images;

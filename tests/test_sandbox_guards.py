@@ -1,0 +1,100 @@
+"""The sandbox as a sandbox (issue 16): what a workload starts cannot outlive it, threads of
+the build process at the fork are named, the image cannot be redirected by a workload."""
+
+import os
+import time
+
+from test_sandbox import Proj
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_daemonised_grandchild_is_killed_with_the_sandbox(tmp_path):
+    p = Proj(tmp_path)
+    p.write("daemons", """\
+        import os, sys, time
+        import pkgimage as pk
+        from pkgimage import Int64
+        __pkgimage__ = True
+
+        @pk.generic
+        def f(x: Int64):
+            return x + 1
+
+        @pk.precompilation(__name__)
+        def _w():
+            f(1)
+            if os.fork() == 0:               # the classic daemon: fork, setsid, fork
+                os.setsid()
+                if os.fork() == 0:
+                    with open(os.environ["PIDFILE"] + ".tmp", "w") as fh:
+                        fh.write(str(os.getpid()))
+                    os.rename(os.environ["PIDFILE"] + ".tmp", os.environ["PIDFILE"])
+                    time.sleep(1000)
+                os._exit(0)
+            while not os.path.exists(os.environ["PIDFILE"]):
+                time.sleep(0.01)
+        """)
+    pidfile = tmp_path / "pid"
+    t0 = time.monotonic()
+    p.build("daemons", PIDFILE=pidfile)
+    took = time.monotonic() - t0
+    pid = int(pidfile.read_text())
+    for _ in range(100):
+        if not _alive(pid):
+            break
+        time.sleep(0.05)
+    assert not _alive(pid), "the daemon the workload started is still running"
+    assert took < 4.5, took                      # (it used to delay the build by 5 s)
+
+
+def test_threads_of_the_build_process_at_the_fork_are_named(tmp_path):
+    p = Proj(tmp_path)
+    p.write("threaded", """\
+        import threading, time
+        import pkgimage as pk
+        from pkgimage import Int64
+        __pkgimage__ = True
+        threading.Thread(target=time.sleep, args=(3,), name="poller", daemon=True).start()
+
+        @pk.generic
+        def f(x: Int64):
+            return x + 1
+
+        @pk.precompilation(__name__)
+        def _w():
+            f(1)
+        """)
+    r = p.build("threaded")
+    assert "other thread(s) running (poller)" in r.stderr, r.stderr
+
+
+def test_an_inprocess_workload_cannot_redirect_the_image(tmp_path):
+    p = Proj(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    p.write("redirect", f"""\
+        import os
+        import pkgimage as pk
+        from pkgimage import Int64
+        __pkgimage__ = True
+
+        @pk.generic
+        def f(x: Int64):
+            return x + 1
+
+        @pk.precompilation(__name__)
+        def _w():
+            os.environ["PKGIMAGE_CACHE"] = {str(elsewhere)!r}
+            f(1)
+        """)
+    p.build("redirect", PKGIMAGE_SANDBOX="inprocess")
+    assert len(p.images()) == 1
+    assert not elsewhere.exists() or not any(elsewhere.glob("*.pkgi"))
+    out = p.run_json("import redirect\ndone({'v': redirect.f(1), 'compiled': compiled()})")
+    assert out == {"v": 2, "compiled": False}
