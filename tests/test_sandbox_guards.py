@@ -98,3 +98,60 @@ def test_an_inprocess_workload_cannot_redirect_the_image(tmp_path):
     assert not elsewhere.exists() or not any(elsewhere.glob("*.pkgi"))
     out = p.run_json("import redirect\ndone({'v': redirect.f(1), 'compiled': compiled()})")
     assert out == {"v": 2, "compiled": False}
+
+
+def test_inprocess_sandbox_keeps_the_time_limit(tmp_path):
+    p = Proj(tmp_path)
+    p.write("sleepy", """\
+        import time
+        import pkgimage as pk
+        __pkgimage__ = True
+
+        @pk.precompilation(__name__)
+        def _w():
+            time.sleep(1000)
+        """)
+    t0 = time.monotonic()
+    r = p.build("sleepy", "--workload-timeout", "1", check=False, PKGIMAGE_SANDBOX="inprocess")
+    assert r.returncode != 0 and time.monotonic() - t0 < 30
+    assert "ran past their time limit (1 s) in the in-process sandbox" in r.stderr, r.stderr
+    assert p.images() == []
+
+
+def test_inprocess_workload_calling_os_exit_is_a_failed_build(tmp_path):
+    p = Proj(tmp_path)
+    p.write("quitter", """\
+        import os
+        import pkgimage as pk
+        __pkgimage__ = True
+
+        @pk.precompilation(__name__)
+        def _w():
+            os._exit(0)
+        """)
+    r = p.build("quitter", check=False, PKGIMAGE_SANDBOX="inprocess")
+    assert r.returncode != 0
+    assert "exited before writing the image" in r.stderr, r.stderr
+
+
+def test_inprocess_workload_processes_do_not_outlive_it(tmp_path):
+    p = Proj(tmp_path)
+    pidfile = tmp_path / "pid"
+    p.write("spawner", """\
+        import os, subprocess, sys, time
+        import pkgimage as pk
+        __pkgimage__ = True
+
+        @pk.precompilation(__name__)
+        def _w():
+            proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1000)"])
+            with open(os.environ["PIDFILE"], "w") as fh:
+                fh.write(str(proc.pid))
+        """)
+    p.build("spawner", PKGIMAGE_SANDBOX="inprocess", PIDFILE=pidfile)
+    pid = int(pidfile.read_text())
+    for _ in range(100):
+        if not _alive(pid):
+            break
+        time.sleep(0.05)
+    assert not _alive(pid)

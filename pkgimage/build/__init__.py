@@ -111,6 +111,12 @@ def main_build_one(name, quiet=False):
         traceback.print_exc()
         print(f"pkgimage: building {name} failed: {e}", file=sys.stderr)
         return 1
+    result = os.environ.get("PKGIMAGE_BUILD_RESULT")
+    if result:
+        import json
+        from ..image.format import atomic_write
+        atomic_write(result, json.dumps({"module": name, "image": path,
+                                         "workload_failures": len(failures)}).encode())
     if not quiet:
         print(path)
     return 0

@@ -253,7 +253,33 @@ def _restore_bindings(saved):
                 del d[k]             # a global the workload created (``helper.LATE = 42``)
 
 
-def run_inprocess(module, workloads, checkpoint, allow_errors=False):
+def _run_with_timeout(module, workloads, allow_errors, timeout):
+    """The in-process workloads on a thread of their own, waited for at most ``timeout``
+    seconds: past it the build fails (the thread cannot be stopped, but it is a daemon, so
+    the build process still exits)."""
+    import threading
+    box = {}
+
+    def target():
+        try:
+            box["result"] = _run_workloads(module, workloads, allow_errors)
+        except BaseException as e:  # noqa: BLE001 -- handed to the waiting thread
+            box["error"] = e
+
+    t = threading.Thread(target=target, name=f"pkgimage-workloads-{module.__name__}",
+                         daemon=True)
+    t.start()
+    t.join(timeout)
+    if t.is_alive():
+        raise WorkloadError(f"workloads of {module.__name__} ran past their time limit "
+                            f"({timeout:g} s) in the in-process sandbox, which cannot stop "
+                            f"them (the fork sandbox kills them)")
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+def run_inprocess(module, workloads, checkpoint, allow_errors=False, timeout=600.0):
     modname = module.__name__
     saved = _snapshot_globals(module)
     others = _snapshot_bindings(modname)
@@ -263,8 +289,11 @@ def run_inprocess(module, workloads, checkpoint, allow_errors=False):
     tables = _method_tables()
     import threading
     threads = set(threading.enumerate())
+    _become_subreaper()
+    children = set(_children(os.getpid()))
     try:
-        failures, bad = _run_workloads(module, workloads, allow_errors)
+        failures, bad = _run_with_timeout(module, workloads, allow_errors, timeout)
+        _kill_new_children(children)
         _warn_left_running(modname, threads)
         if failures and not allow_errors:
             name, tb = failures[0]
@@ -283,6 +312,24 @@ def run_inprocess(module, workloads, checkpoint, allow_errors=False):
         _restore_bindings(others)
     _discard_new_instances(ids)
     return _parts_from_signatures(modname, sigs, ids, syms, context), failures
+
+
+def _kill_new_children(before):
+    """Processes the in-process workloads started (and, the build process being their
+    subreaper meanwhile, those they orphaned) do not outlive them."""
+    new = [p for p in _children(os.getpid()) if p not in before]
+    stack, seen = list(new), set()
+    while stack:
+        p = stack.pop()
+        if p not in seen:
+            seen.add(p)
+            stack.extend(_children(p))
+    for p in seen:
+        try:
+            os.kill(p, signal.SIGKILL)
+            os.waitpid(p, 0) if p in new else None
+        except OSError:
+            pass
 
 
 def _discard_new_instances(existed):
@@ -449,6 +496,10 @@ def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0)
                     continue
                 break
     finally:
+        if payload is not None:
+            # The sandbox answered: let it kill what it started (its descendants, daemons
+            # included, are found only from inside it) and exit, then kill what is left.
+            proc.join(5)
         _kill_group(proc)
         proc.join(5)
     if payload is None:
@@ -557,7 +608,7 @@ def _kill_group(proc):
 def run(module, workloads, checkpoint, allow_errors=False, timeout=600.0):
     mode = os.environ.get("PKGIMAGE_SANDBOX", "fork")
     if mode == "inprocess" or not hasattr(os, "fork"):
-        return run_inprocess(module, workloads, checkpoint, allow_errors)
+        return run_inprocess(module, workloads, checkpoint, allow_errors, timeout)
     return run_forked(module, workloads, checkpoint, allow_errors, timeout)
 
 

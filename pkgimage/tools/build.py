@@ -42,6 +42,7 @@ class Job:
         self.proc = None
         self.out = self.err = None
         self.stderr = ""
+        self.result = None           # the file the build child writes its result to
         self.returncode = None
         self.size = self.instances = None
         self.warnings = False
@@ -64,6 +65,16 @@ class Job:
         return {"module": self.name, "status": self.status, "reason": self.reason,
                 "time": None if self.elapsed is None else round(self.elapsed, 3),
                 "image": self.path, "size": self.size, "instances": self.instances}
+
+
+def _result_of(job):
+    """The structured result a build child wrote (``PKGIMAGE_BUILD_RESULT``)."""
+    import json
+    try:
+        with open(job.result) as f:
+            return json.load(f)
+    except (OSError, ValueError, TypeError):
+        return {}
 
 
 def child_command(name, allow_workload_errors=False, workload_timeout=None, workload_file=None):
@@ -242,11 +253,12 @@ def build(modules, jobs=None, force=False, quiet=False, allow_workload_errors=Fa
                         j.out = open(os.path.join(tmp, f"{j.name}.out"), "w+")
                         j.err = open(os.path.join(tmp, f"{j.name}.err"), "w+")
                         j.start = time.monotonic()
+                        j.result = os.path.join(tmp, f"{j.name}.result.json")
                         j.proc = subprocess.Popen(
                             child_command(j.name, allow_workload_errors, workload_timeout,
                                           workload_file),
-                            env=env, stdout=j.out, stderr=j.err, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+                            env=dict(env, PKGIMAGE_BUILD_RESULT=j.result), stdout=j.out,
+                            stderr=j.err, stdin=subprocess.DEVNULL, start_new_session=True)
                         j.status = BUILDING
                         running.append(j)
                         disp.event(j)
@@ -272,9 +284,16 @@ def build(modules, jobs=None, force=False, quiet=False, allow_workload_errors=Fa
                         sys.stdout.flush()
                     j.out.close()
                     j.err.close()
+                    if rc == 0 and not os.path.exists(j.result):
+                        # Exit status 0 without the child's result: something ended the
+                        # process early (a workload's os._exit, in the in-process sandbox).
+                        rc = j.returncode = 1
+                        j.stderr += (f"pkgimage: building {j.name} failed: the build process "
+                                     f"exited before writing the image (did a workload call "
+                                     f"os._exit or sys.exit in the in-process sandbox?)\n")
                     if rc == 0:
                         j.status = BUILT
-                        j.warnings = "without its code" in j.stderr
+                        j.warnings = _result_of(j).get("workload_failures", 0) > 0
                         j.read_image_info()
                     else:
                         j.status = FAILED
