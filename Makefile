@@ -9,7 +9,6 @@ $(VENV)/.installed-%: pyproject.toml
 	test -x $(VPY) || $(PY) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q -e ".[$*]"
-	$(VPY) -m pkgimage install-hook
 	touch $@
 
 demo: $(VENV)/.installed-test

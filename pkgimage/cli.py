@@ -141,8 +141,14 @@ def cmd_install_hook(args):
     import sysconfig
     site = sysconfig.get_paths()["purelib"]
     path = os.path.join(site, "pkgimage-boot.pth")
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    line = 'import sys; exec("try:\\n import _pkgimage_boot\\nexcept Exception:\\n pass")\n'
+    shipped = os.path.join(here, "pkgimage-boot.pth")
+    if os.path.isfile(shipped):
+        with open(shipped) as f:
+            line = f.read()
     with open(path, "w") as f:
-        f.write("import _pkgimage_boot\n")
+        f.write(line)
     print(f"installed {path}")
     return 0
 

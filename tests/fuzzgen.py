@@ -71,7 +71,20 @@ FEATURES = {"tuples": True, "parametric": True, "diagonal": True, "varargs": Tru
             # a parametric struct whose parametric abstract parent is defined in another module
             # (its image could not be restored until the pickler kept TypeVars as objects in
             # other modules' parametric types)
-            "cross_module_parametric_parent": True}
+            "cross_module_parametric_parent": True,
+            # post-close workloads (issue 16) that rebind the program's globals (its own, other
+            # modules', a plain helper module's), rebind names of generic functions, redefine
+            # methods and operator methods with their signatures, add methods and functions,
+            # and then call code: the image must answer as the source without them
+            "mutating_workloads": True,
+            # globals created by ``__init__()`` (absent at the close) and read by compiled code
+            "late_globals": True,
+            # a plain (non-pkgimage) helper module of constants that bodies read as
+            # ``hlp.H0`` and workloads set
+            "helper_module": True,
+            # a fraction of the programs' images built with PKGIMAGE_SANDBOX=inprocess
+            # (workloads that define methods are refused there with "cannot undo")
+            "inprocess_sandbox": True}
 TV = "T"                      # the module-level TypeVar (bound Real) of every module
 MATS = ["Mat[Float64]", "Mat[Int64]"]
 TUPS = ["(Int64,Int64)", "(Int64,Float64)", "(Float64,Int64)", "(Float64,Float64)",
@@ -129,6 +142,8 @@ class Fn:
         self.methods = []
         self.rank = 0
         self.cost = 1
+        self.late = False              # some method reads (perhaps through a callee) a global
+                                       # that only ``__init__()`` creates
 
 
 class Meth:
@@ -199,6 +214,13 @@ class Program:
         self.steps = {}                 # "a" / "b" -> list of steps
         self.uses_np = False
         self.uses_tv = False
+        self.late = {}                  # module -> [(name, module, type, spec, bound)]: globals
+                                        # its ``__init__()`` creates
+        self.hconsts = []               # the helper module's constants (same shape)
+        self.hmods = set()              # modules that ``import <pid>_h as hlp``
+        self.mutators = {}              # module -> lines of its mutating workload
+        self.defines = set()            # modules whose workloads define or replace methods
+        self.sandbox = "fork"           # how the image test builds this program's images
 
     # -- names and visibility -------------------------------------------------------------
     def modname(self, k):
@@ -413,13 +435,33 @@ class Program:
                 lines.append(f"import {self.modname(j)} as m{j}")
             else:
                 lines.append(f"from {self.modname(j)} import {', '.join(self.public_names(j))}")
+        if k in self.hmods:
+            lines.append(f"import {self.helpername()} as hlp")
         lines.append("")
+        if self.late.get(k):
+            lines += ["def __init__():",
+                      f"    global {', '.join(c[0] for c in self.late[k])}"]
+            lines += [f"    {c[0]} = {self.value_src(k, c[3])}" for c in self.late[k]]
+            lines.append("")
         for item in self.order[k]:
             lines += self.render(k, item)
             lines.append("")
         if tail:
             lines += self.tail[k]
+            lines += self.mutators.get(k, [])
         return "\n".join(lines) + "\n"
+
+    def helpername(self):
+        return f"{self.pid}_h"
+
+    def extra_sources(self):
+        """Modules of the program besides ``modname(0..nmod-1)``: the plain helper module
+        (name -> source, the same for the reference)."""
+        if not self.hconsts:
+            return {}
+        lines = ['"""A plain helper module: constants that pkgimage code reads."""']
+        lines += [f"{c[0]} = {self.value_src(0, c[3])}" for c in self.hconsts]
+        return {self.helpername(): "\n".join(lines) + "\n"}
 
     def render(self, k, item):
         kind, obj = item
@@ -495,6 +537,7 @@ class Body:
         self.loops = 0
         self.ids = itertools.count(1)
         self.dead = []
+        self.late = False
         self.stmts_left = rng.choice([0, 1, 2, 3, 4, 5, 6])
 
     # -- helpers ----------------------------------------------------------------------------
@@ -581,11 +624,16 @@ class Body:
         return self._var({INT})
 
     def _const(self, ctype):
-        cs = [c for c in self.P.consts if c[2] == ctype and c[1] in self.P.vis[self.k]]
+        cs = [(self.P.ref(self.k, c[1], c[0]), c[4], False) for c in self.P.consts
+              if c[2] == ctype and c[1] in self.P.vis[self.k]]
+        cs += [(c[0], c[4], True) for c in self.P.late.get(self.k, ()) if c[2] == ctype]
+        if self.k in self.P.hmods:
+            cs += [(f"hlp.{c[0]}", c[4], False) for c in self.P.hconsts if c[2] == ctype]
         if not cs:
             raise Fail
-        name, j, _, _, bound = self.rng.choice(cs)
-        return Ex(self.P.ref(self.k, j, name), {ctype}, bound or 0)
+        code, bound, late = self.rng.choice(cs)
+        self.late = self.late or late
+        return Ex(code, {ctype}, bound or 0)
 
     def i_const(self, d):
         return self._const(INT)
@@ -680,6 +728,7 @@ class Body:
             args = [self.e_decl(T, d - 1) for T in ps]
             if self.P.all_resolve(fn, [a.tset for a in args]):
                 self.cost += self.mult * fn.cost
+                self.late = self.late or fn.late
                 return Ex(f"{self.P.fnref(self.k, fn)}({', '.join(a.code for a in args)})",
                           {ret}, IFACE)
         raise Fail
@@ -910,6 +959,7 @@ class Body:
         args = [self.e_exact(c, d - 1) for c in combo]
         args = [self.wrap(a, IFACE) if a.tset <= NUM else a for a in args]
         self.cost += self.mult * fn.cost
+        self.late = self.late or fn.late
         if fn.arity == 1:
             return Ex(f"(-{args[0].code})", {sname})
         return Ex(f"({args[0].code} {OPS[fn.op]} {args[1].code})", {sname})
@@ -1615,6 +1665,26 @@ def generate(index, params):
         bound = abs(spec[1]) if c == INT else abs(float.fromhex(spec[1])) if c == FLT else None
         P.consts.append((f"K{i}", k, c, spec, bound))
 
+    # globals created late (by ``__init__()``) and a plain helper module: drawn from a generator
+    # of their own, so that programs without them are the ones drawn before they existed
+    wrng = random.Random(params["seed"] ^ 0x16)
+    if FEATURES["late_globals"]:
+        for k in range(n):
+            if k not in P.plain and wrng.random() < 0.25:
+                P.late[k] = []
+                for i in range(wrng.randint(1, 2)):
+                    c = wrng.choice([INT, FLT])
+                    spec = value_spec(P, c, wrng)
+                    bound = abs(spec[1]) if c == INT else abs(float.fromhex(spec[1]))
+                    P.late[k].append((f"L{k}_{i}", k, c, spec, bound))
+    if FEATURES["helper_module"] and wrng.random() < 0.3:
+        for i in range(wrng.randint(1, 3)):
+            c = wrng.choice([INT, FLT])
+            spec = value_spec(P, c, wrng)
+            bound = abs(spec[1]) if c == INT else abs(float.fromhex(spec[1]))
+            P.hconsts.append((f"H{i}", None, c, spec, bound))
+        P.hmods = {k for k in range(n) if wrng.random() < 0.6} or {wrng.randrange(n)}
+
     # functions and operators
     for i in range(params["nfn"]):
         k = rng.randrange(n)
@@ -1740,6 +1810,7 @@ def generate(index, params):
                 m.recursive = False
                 m.body = [f"return {b.ret_expr(0).code}"]
             m.cost = max(1, b.cost) * (32 if m.recursive else 1)
+            fn.late = fn.late or b.late
         fn.cost = max(m.cost for m in fn.methods)
 
     # definition order per module
@@ -1825,6 +1896,8 @@ def generate(index, params):
                  and (fn.op or fn.owner in P.vis[k])]
         tail = []
         for m in rng.sample(exact, min(len(exact), rng.randint(0, 2))):
+            if m.fn.late:
+                continue    # it cannot compile before ``__init__()`` created the global
             tys = ", ".join(P.tref(k, T) for T in m.sig)
             tail.append(f"pk.precompile({P.fnref(k, m.fn)}, ({tys},))")
         calls = [(m.fn, ", ".join(P.value_src(k, value_spec(P, T, rng)) for T in m.sig))
@@ -1844,6 +1917,13 @@ def generate(index, params):
                 tail += ["@pk.precompilation(__name__)", "def _workload():"] + \
                         ["    " + ln for ln in body]
         P.tail[k] = tail
+
+    if FEATURES["mutating_workloads"]:
+        for k in range(n):
+            if k not in P.plain and wrng.random() < 0.4:
+                P.mutators[k] = mutating_workload(P, k, wrng)
+    if FEATURES["inprocess_sandbox"] and wrng.random() < 0.3:
+        P.sandbox = "inprocess"
 
     P.uses_tv = P.uses_tv or any(TV in m.sig for fn in P.fns for m in fn.methods)
     P.uses_np = any(is_mat(T) for fn in P.fns for m in fn.methods for T in m.sig) or \
