@@ -602,7 +602,106 @@ def is_vector(t):
     return is_array(t) and t.__pk_ndim__ == 1
 
 
+def isbits(t):
+    """Julia's ``isbitstype``: a concrete type whose values are plain bits -- a primitive, or
+    an immutable struct (or tuple) of isbits fields.  Arrays of such types store their
+    elements inline (a NumPy structured array), not as boxed objects."""
+    if not isinstance(t, PkType):
+        return False
+    k = t.__pk_kind__
+    if k == "primitive":
+        return True
+    if k == "struct":
+        return isconcrete(t) and all(isbits(ft) for _, ft in t.__pk_fields__)
+    if k == "tuple":
+        return isconcrete(t) and all(isbits(p) for p in t.__pk_params__)
+    return False
+
+
+_DTYPE_TO_STRUCT: dict = {}     # NumPy structured dtype -> isbits struct type
+
+
+def struct_dtype(t):
+    """The NumPy dtype laid out as the native value of isbits type ``t`` (C alignment, as
+    LLVM lays out its structs), registered so that ``typeof`` maps arrays of it back."""
+    if t.__pk_kind__ == "primitive":
+        return t.__pk_dtype__
+    if t.__pk_kind__ == "tuple":
+        fields = [(f"f{i}", struct_dtype(p)) for i, p in enumerate(t.__pk_params__)]
+    else:
+        fields = [(n, struct_dtype(ft)) for n, ft in t.__pk_fields__]
+    dt = np.dtype(fields, align=True)
+    if t.__pk_kind__ == "struct":
+        _DTYPE_TO_STRUCT.setdefault(dt, t)
+    return dt
+
+
+def _from_record(t, rec):
+    if t.__pk_kind__ == "primitive":
+        return to_python(t.__pk_pytype__(rec)) if t is not Bool else bool(rec)
+    if t.__pk_kind__ == "tuple":
+        return tuple(_from_record(p, rec[i]) for i, p in enumerate(t.__pk_params__))
+    from .typedefs import new_unchecked
+    return new_unchecked(t, [_from_record(ft, rec[n]) for n, ft in t.__pk_fields__])
+
+
+def _to_record(t, v):
+    if t.__pk_kind__ == "primitive":
+        return convert(t, v)
+    if t.__pk_kind__ == "tuple":
+        return tuple(_to_record(p, x) for p, x in zip(t.__pk_params__, v))
+    if typeof(v) is not t:
+        raise TypeError(f"cannot store {typeof(v)} in an array of {t}")
+    return tuple(_to_record(ft, getattr(v, n)) for n, ft in t.__pk_fields__)
+
+
+def _struct_vector_class():
+    """``StructVector``, made at first use (it subclasses ``np.ndarray``): an array of an
+    isbits struct, stored inline, whose elements read and write as struct values."""
+    global StructVector
+    if StructVector is not None:
+        return StructVector
+
+    class StructVector(np.ndarray):
+        def _eltype(self):
+            return _DTYPE_TO_STRUCT[self.dtype]
+
+        def __getitem__(self, key):
+            r = np.ndarray.__getitem__(self, key)
+            if isinstance(r, np.void):
+                return _from_record(self._eltype(), r)
+            return r
+
+        def __setitem__(self, key, value):
+            t = self._eltype()
+            if isinstance(value, np.ndarray):
+                np.ndarray.__setitem__(self, key, value)
+            else:
+                np.ndarray.__setitem__(self, key, _to_record(t, value))
+
+        def __iter__(self):
+            t = self._eltype()
+            for rec in np.ndarray.__iter__(self.view(np.ndarray)):
+                yield _from_record(t, rec)
+
+        def tolist(self):
+            return list(self)
+
+        def __repr__(self):
+            return f"{typeof(self)}({list(self)!r})"
+
+    globals()["StructVector"] = StructVector
+    return StructVector
+
+
+StructVector = None
+
+
 def make_vector(eltype, iterable):
+    if isbits(eltype) and eltype.__pk_kind__ == "struct":
+        dt = struct_dtype(eltype)
+        recs = [_to_record(eltype, x) for x in iterable]
+        return np.array(recs, dtype=dt).view(_struct_vector_class())
     if eltype.__pk_kind__ == "primitive":
         if isinstance(iterable, np.ndarray) and iterable.dtype == eltype.__pk_dtype__ \
                 and iterable.ndim == 1:
@@ -841,6 +940,8 @@ def typeof(v):
         return t
     if isinstance(v, np.ndarray):
         el = _DTYPE_TO_PRIM.get(v.dtype)
+        if el is None and v.dtype.fields is not None:
+            el = _DTYPE_TO_STRUCT.get(v.dtype)
         if el is not None and v.ndim >= 1 and v.dtype.isnative:
             return array_of(el, v.ndim)
         return PyObject

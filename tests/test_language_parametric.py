@@ -540,3 +540,38 @@ def test_parametric_struct_under_another_modules_parametric_parent_loads_from_it
     r = proj.run("import rpb\nprint(rpb.twice(rpb.P(1.5)), stats()['loaded_instances'] > 0)")
     assert r.returncode == 0 and r.stderr == "", r.stderr
     assert r.stdout.split() == ["3.0", "True"]
+
+
+def test_vectors_of_isbits_structs_store_them_inline_and_compile_natively(load_module):
+    """Julia's isbits arrays: ``Vector[Point[Float64]]`` holds the points' fields inline (a
+    NumPy structured array with C layout), read and written natively; from Python its
+    elements are struct values."""
+    mod = load_module(POINTS + """
+@pk.generic
+def total_norm(ps: pk.Vector[Point[T]]):
+    s = norm2(ps[0])
+    for i in range(1, len(ps)):
+        s = s + norm2(ps[i])
+    return s
+
+@pk.generic
+def shift(ps: pk.Vector[Point[T]], d: T):
+    for i in range(len(ps)):
+        p = ps[i]
+        ps[i] = Point(p.x + d, p.y)
+    return ps[1:]
+""")
+    P = mod.Point[Float64]
+    ps = pk.Vector[P]([P(1.0, 2.0), P(3.0, 4.0), P(5.0, 6.0)])
+    assert pk.typeof(ps) is pk.Vector[P]
+    assert isinstance(ps, np.ndarray) and ps.dtype.fields is not None
+    assert ps[1] == P(3.0, 4.0) and list(ps) == [P(1.0, 2.0), P(3.0, 4.0), P(5.0, 6.0)]
+    assert mod.total_norm(ps) == 5.0 + 25.0 + 61.0
+    rest = mod.shift(ps, 10.0)
+    assert list(rest) == [P(13.0, 4.0), P(15.0, 6.0)] and ps[0] == P(11.0, 2.0)
+    assert pk.typeof(rest) is pk.Vector[P]
+    ci = pk.methodinstance(mod.total_norm, (pk.Vector[P],)).cache
+    assert "dynamic" not in pk.code_typed(mod.total_norm, (pk.Vector[P],))
+    Pi = mod.Point[Int64]
+    qs = pk.Vector[Pi]([Pi(1, 2), Pi(-3, 4)])
+    assert mod.total_norm(qs) == 5 + 25

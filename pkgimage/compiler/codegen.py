@@ -87,7 +87,7 @@ def is_boxed(t):
     if k in ("primitive", "nothing", "struct"):
         return False
     if k == "array":
-        return t.__pk_eltype__.__pk_kind__ != "primitive" or not isinstance(t.__pk_ndim__, int)
+        return not T.isbits(t.__pk_eltype__) or not isinstance(t.__pk_ndim__, int)
     if k == "tuple":
         return not T.isconcrete(t) or any(is_boxed(p) for p in t.__pk_params__)
     return True

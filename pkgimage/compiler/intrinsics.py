@@ -402,6 +402,8 @@ def _get_rule(ts, params):
 def arr_get(v, *idx):
     js = tuple(_norm_index(v, i, ax) for ax, i in enumerate(idx))
     r = v[js if len(js) > 1 else js[0]]
+    if type(r).__name__ == "void":                     # a record of an isbits struct
+        return T._from_record(T.typeof(v).__pk_eltype__, r)
     return T.to_python(r)
 
 
@@ -445,7 +447,7 @@ def arr_size(v):
 def _view_rule(ts, params):
     """``A[1:-1, :, 3]``: ``params`` describe each subscript: ('i',) an index (one Int64
     argument), ('s', lo?, hi?, step?) a slice (an Int64 argument for each part given)."""
-    if not ts or not is_arr(ts[0]) or ts[0].__pk_eltype__.__pk_kind__ != "primitive":
+    if not ts or not is_arr(ts[0]) or not T.isbits(ts[0].__pk_eltype__):
         return None
     if not all(t is T.Int64 for t in ts[1:]) or len(params) > ts[0].__pk_ndim__:
         return None

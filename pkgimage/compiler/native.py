@@ -70,11 +70,16 @@ class _ViewOf:
         self.owner = owner
         self.__array_interface__ = {"data": (ptr, False), "shape": shape, "strides": strides,
                                     "typestr": owner.dtype.str, "version": 3}
+        if owner.dtype.fields is not None:                 # an array of isbits structs
+            self.__array_interface__["descr"] = owner.dtype.descr
 
 
 def _array_view(owner, ptr, shape, strides):
     import numpy as np
-    return np.asarray(_ViewOf(owner, ptr, shape, strides))
+    a = np.asarray(_ViewOf(owner, ptr, shape, strides))
+    if owner.dtype.fields is not None:
+        a = a.view(owner.dtype)                            # (align=True padding kept)
+    return a if type(owner) is np.ndarray else a.view(type(owner))
 
 
 HELPERS = {"raise_error": _raise_error, "bounds_error": _bounds_error,
