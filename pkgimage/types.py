@@ -618,22 +618,17 @@ def isbits(t):
     return False
 
 
-_DTYPE_TO_STRUCT: dict = {}     # NumPy structured dtype -> isbits struct type
-
-
 def struct_dtype(t):
     """The NumPy dtype laid out as the native value of isbits type ``t`` (C alignment, as
-    LLVM lays out its structs), registered so that ``typeof`` maps arrays of it back."""
+    LLVM lays out its structs).  Two struct types with the same fields have the same dtype:
+    the array's class (:func:`struct_vector_class`), not its dtype, names the struct."""
     if t.__pk_kind__ == "primitive":
         return t.__pk_dtype__
     if t.__pk_kind__ == "tuple":
         fields = [(f"f{i}", struct_dtype(p)) for i, p in enumerate(t.__pk_params__)]
     else:
         fields = [(n, struct_dtype(ft)) for n, ft in t.__pk_fields__]
-    dt = np.dtype(fields, align=True)
-    if t.__pk_kind__ == "struct":
-        _DTYPE_TO_STRUCT.setdefault(dt, t)
-    return dt
+    return np.dtype(fields, align=True)
 
 
 def _from_record(t, rec):
@@ -655,16 +650,34 @@ def _to_record(t, v):
     return tuple(_to_record(ft, getattr(v, n)) for n, ft in t.__pk_fields__)
 
 
-def _struct_vector_class():
-    """``StructVector``, made at first use (it subclasses ``np.ndarray``): an array of an
-    isbits struct, stored inline, whose elements read and write as struct values."""
+_STRUCT_VECTORS: dict = {}      # isbits struct type -> its StructVector subclass
+
+
+def struct_vector_class(t):
+    """The ``np.ndarray`` subclass of arrays of isbits struct ``t`` stored inline: its
+    elements read and write as ``t`` values, and ``typeof`` knows ``t`` from the class."""
+    cls = _STRUCT_VECTORS.get(t)
+    if cls is None:
+        cls = type(f"StructVector[{t.__pk_name__}]", (_struct_vector_base(),),
+                   {"__pk_eltype__": t, "__module__": __name__})
+        _STRUCT_VECTORS[t] = cls
+    return cls
+
+
+def _struct_vector_base():
+    """``StructVector``, made at first use (it subclasses ``np.ndarray``)."""
     global StructVector
     if StructVector is not None:
         return StructVector
 
     class StructVector(np.ndarray):
+        __pk_eltype__ = None
+
         def _eltype(self):
-            return _DTYPE_TO_STRUCT[self.dtype]
+            return type(self).__pk_eltype__
+
+        def __reduce__(self):
+            return (_rebuild_struct_vector, (self._eltype(), self.view(np.ndarray).copy()))
 
         def __getitem__(self, key):
             r = np.ndarray.__getitem__(self, key)
@@ -697,11 +710,15 @@ def _struct_vector_class():
 StructVector = None
 
 
+def _rebuild_struct_vector(t, data):
+    return data.view(struct_vector_class(t))
+
+
 def make_vector(eltype, iterable):
     if isbits(eltype) and eltype.__pk_kind__ == "struct":
         dt = struct_dtype(eltype)
         recs = [_to_record(eltype, x) for x in iterable]
-        return np.array(recs, dtype=dt).view(_struct_vector_class())
+        return np.array(recs, dtype=dt).view(struct_vector_class(eltype))
     if eltype.__pk_kind__ == "primitive":
         if isinstance(iterable, np.ndarray) and iterable.dtype == eltype.__pk_dtype__ \
                 and iterable.ndim == 1:
@@ -941,7 +958,7 @@ def typeof(v):
     if isinstance(v, np.ndarray):
         el = _DTYPE_TO_PRIM.get(v.dtype)
         if el is None and v.dtype.fields is not None:
-            el = _DTYPE_TO_STRUCT.get(v.dtype)
+            el = getattr(type(v), "__pk_eltype__", None)
         if el is not None and v.ndim >= 1 and v.dtype.isnative:
             return array_of(el, v.ndim)
         return PyObject

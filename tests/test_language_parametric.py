@@ -575,3 +575,25 @@ def shift(ps: pk.Vector[Point[T]], d: T):
     Pi = mod.Point[Int64]
     qs = pk.Vector[Pi]([Pi(1, 2), Pi(-3, 4)])
     assert mod.total_norm(qs) == 5 + 25
+
+
+def test_arrays_of_two_struct_types_with_the_same_fields_keep_their_types(load_module):
+    mod = load_module("""
+import pkgimage as pk
+from pkgimage import Float64
+@pk.struct
+class Meters:
+    v: Float64
+@pk.struct
+class Seconds:
+    v: Float64
+@pk.generic
+def first(xs: pk.Vector[Meters]):
+    return xs[0]
+""")
+    m = pk.Vector[mod.Meters]([mod.Meters(1.0)])
+    s = pk.Vector[mod.Seconds]([mod.Seconds(2.0)])
+    assert pk.typeof(m) is pk.Vector[mod.Meters] and pk.typeof(s) is pk.Vector[mod.Seconds]
+    assert mod.first(m) == mod.Meters(1.0)
+    with pytest.raises(pk.MethodError):
+        mod.first(s)
