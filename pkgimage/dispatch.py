@@ -126,7 +126,11 @@ def morespecific(a, b) -> bool:
 def sig_equal(a, b) -> bool:
     """The same signature type (``a <: b`` and ``b <: a``; identity for the usual case)."""
     a, b = T.as_sigtype(a), T.as_sigtype(b)
-    return a is b or (T.issubtype(a, b) and T.issubtype(b, a))
+    if a is b:
+        return True
+    if not isinstance(a, T.UnionAll) and not isinstance(b, T.UnionAll):
+        return False          # var-free signature types are canonical: equal means identical
+    return T.issubtype(a, b) and T.issubtype(b, a)
 
 
 # --------------------------------------------------------------------------------------------
