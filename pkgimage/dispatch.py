@@ -52,10 +52,11 @@ class Method:
     # ``Vararg`` for ``*args``) under the UnionAlls of the method's type variables, as
     # Julia's ``Method.sig``.  A plain tuple of types is accepted and converted.
     __slots__ = ("function", "sig", "pyfunc", "module", "file", "line", "argnames",
-                 "primary_world", "deleted_world", "source", "context", "__weakref__")
+                 "primary_world", "deleted_world", "source", "context", "boundscheck",
+                 "__weakref__")
 
     def __init__(self, function, sig, pyfunc, module, file, line, argnames, source=None,
-                 context=None):
+                 context=None, boundscheck=True):
         self.function = function
         self.sig = T.as_sigtype(sig)
         self.pyfunc = pyfunc
@@ -67,6 +68,9 @@ class Method:
         self.deleted_world = None
         self.source = source
         self.context = context
+        # False: the method's array and tuple accesses (those of the base methods inlined
+        # into it too, as Julia's ``@inbounds``) are not bounds-checked; numba's default.
+        self.boundscheck = boundscheck
 
     @property
     def name(self):
@@ -405,13 +409,14 @@ def signature_of(fn):
     return tuple(names), sig
 
 
-def add_method(function, fn, sig=None, source=None, context=None, module=None):
+def add_method(function, fn, sig=None, source=None, context=None, module=None,
+               boundscheck=True):
     names, fsig = signature_of(fn)
     if sig is not None:
         fsig = tuple(sig)
     file, line = function_location(fn)
     m = Method(function, fsig, fn, module or fn.__module__, file, line, names, source=source,
-               context=context)
+               context=context, boundscheck=boundscheck)
     insert_method(function, m)
     return m
 
@@ -466,11 +471,15 @@ def function(name, module=None):
     return get_function(name, module or mod, "" if module else qual)
 
 
-def generic(fn=None, *, source=None):
+def generic(fn=None, *, source=None, boundscheck=True):
     """``@pk.generic``: define the generic function named like ``fn`` in ``fn``'s module (or
-    add a method to it when it already exists there)."""
+    add a method to it when it already exists there).  ``@pk.generic(boundscheck=False)``
+    compiles its indexing without bounds checks (numba's default, Julia's ``@inbounds``): an
+    index out of range then reads or writes outside the array, as in C."""
     if fn is None:
-        return lambda f: generic(f, source=source)
+        return lambda f: generic(f, source=source, boundscheck=boundscheck)
+    if not isinstance(boundscheck, bool):
+        raise TypeError(f"@pk.generic: boundscheck must be True or False, got {boundscheck!r}")
     existing = fn.__globals__.get(fn.__name__)
     if T.is_pktype(existing) and T.unwrap_unionall(existing)[1].__pk_kind__ in \
             ("struct", "primitive"):
@@ -481,7 +490,7 @@ def generic(fn=None, *, source=None):
     qual = fn.__qualname__
     prefix = qual.rsplit(".<locals>.", 1)[0] if ".<locals>." in qual else ""
     f = get_function(fn.__name__, fn.__module__, prefix)
-    add_method(f, fn, source=source)
+    add_method(f, fn, source=source, boundscheck=boundscheck)
     return f
 
 

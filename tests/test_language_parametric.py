@@ -597,3 +597,29 @@ def first(xs: pk.Vector[Meters]):
     assert mod.first(m) == mod.Meters(1.0)
     with pytest.raises(pk.MethodError):
         mod.first(s)
+
+
+def test_boundscheck_false_drops_the_checks_of_its_own_and_inlined_indexing(load_module):
+    mod = load_module("""
+import pkgimage as pk
+from pkgimage import Int64, Float64
+@pk.generic(boundscheck=False)
+def total(v: pk.Vector[Float64]):
+    s = 0.0
+    for i in range(len(v)):
+        s += v[i] + v[-1 - i]
+    return s
+@pk.generic
+def checked(v: pk.Vector[Float64], i: Int64):
+    return v[i]
+""")
+    v = np.arange(5.0)
+    assert mod.total(v) == 2 * v.sum()
+    assert pk.which(mod.total, (pk.Vector[Float64],)).boundscheck is False
+    # (the error path of a check boxes the array's shape into a tuple for the message)
+    assert "PyTuple_New" not in pk.code_llvm(mod.total, (pk.Vector[Float64],))
+    assert "PyTuple_New" in pk.code_llvm(mod.checked, (pk.Vector[Float64], Int64))
+    with pytest.raises(pk.BoundsError):
+        mod.checked(v, 5)
+    with pytest.raises(TypeError, match="boundscheck"):
+        pk.generic(boundscheck="no")(lambda x: x)

@@ -281,6 +281,7 @@ class ModuleGen:
 
 
 class _Emitter:
+    boundscheck = True
     """Boxing, unboxing and error raising shared by function bodies and wrappers.
 
     Subclasses provide ``self.b`` (the builder), ``self.fn`` and ``self.err_block`` (where a
@@ -527,6 +528,8 @@ class FunctionGen(_Emitter):
         self.ci = ci
         self.fn = fn
         self.ir = ci.ir
+        # (also for the callees generated inline here, as Julia's @inbounds propagates)
+        self.boundscheck = ci.mi.method.boundscheck
 
     def loc_error(self, msg, loc=(0, 0)):
         raise CompileError(msg, self.ir.filename, loc[0], loc[1], "codegen")
@@ -1133,6 +1136,9 @@ def _index_ptr(g, v, t, idx):
     for ax, i in enumerate(idx):
         n = _dim(g, v, ax)
         j = b.select(b.icmp_signed("<", i, I64(0)), b.add(i, n), i)
+        if not g.boundscheck:
+            addr = b.add(addr, b.mul(j, b.extract_value(v, [A_STRIDES, ax])))
+            continue
         ok = b.icmp_unsigned("<", j, n)
         with b.if_then(b.not_(ok), likely=False):
             g.call_helper(("helper", "bounds_error_nd"),

@@ -36,7 +36,7 @@ import tempfile
 from ..errors import ImageError
 
 MAGIC = b"PKGIMG\x00\x01"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SUFFIX = ".pkgi"
 
 

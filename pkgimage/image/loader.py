@@ -208,9 +208,9 @@ def _load_into(module, path, source_path):
     except Exception as e:
         raise ImageError(f"{path}: cannot restore module {modname}: {e}") from None
     module.__dict__.update(state["globals"])
-    for f, sig, pyfunc, file, line, argnames, context in state["methods"]:
+    for f, sig, pyfunc, file, line, argnames, context, boundscheck in state["methods"]:
         D.insert_method(f, D.Method(f, sig, pyfunc, modname, file, line, tuple(argnames),
-                                    context=context))
+                                    context=context, boundscheck=boundscheck))
     if state.get("contexts"):
         from ..contexts import restore_module_state
         restore_module_state(modname, state["contexts"])

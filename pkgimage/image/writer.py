@@ -186,7 +186,8 @@ def module_state_bytes(module):
     methods = own_methods(modname)
     from ..contexts import module_state as context_state
     state = {"globals": gl,
-             "methods": [(m.function, m.sig, m.pyfunc, m.file, m.line, m.argnames, m.context)
+             "methods": [(m.function, m.sig, m.pyfunc, m.file, m.line, m.argnames, m.context,
+                          m.boundscheck)
                          for m in methods if m.context is None],
              "contexts": context_state(modname)}
     try:
