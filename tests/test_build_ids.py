@@ -81,3 +81,28 @@ def test_compiling_an_instance_a_dependency_kept_inline_only_does_not_crash(tmp_
     proj.build("inl_user")
     out = proj.run_json("import inl_user\ndone({'h': inl_user.h(1), 'ok': inl_user.ok})")
     assert out["h"] == 6 and out["ok"] is True
+
+
+def test_after_a_dependency_edit_one_round_of_auto_builds_is_enough(tmp_path):
+    """Edit the dependency, import the dependent once (both auto-build in the background),
+    wait for the builds: the next process loads both images and gives the new answer with
+    nothing stale (it used to need a second round: the dependent was rebuilt against the
+    old dependency image and then called fresh)."""
+    import time
+    proj = Project(tmp_path)
+    proj.write("bid_dep", DEP.format(k=1))
+    proj.write("bid_user", USER)
+    proj.build("bid_dep", "bid_user")
+    proj.write("bid_dep", DEP.format(k=2))
+    r = proj.run("import bid_user\nprint(bid_user.f(1))", PKGIMAGE_AUTO="1")
+    assert r.returncode == 0 and r.stdout.strip().splitlines()[-1] == "30", r.stderr
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        r = proj.run("import bid_user\ndone({'v': bid_user.f(1), 'stats': stats()})")
+        if r.returncode == 0 and r.stderr == "":
+            break
+        time.sleep(1)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    import json
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["v"] == 30 and out["stats"]["loaded_instances"] > 0
