@@ -81,7 +81,26 @@ def build_parser():
     return p
 
 
+def _interrupt_on_termination(exc):
+    """SIGTERM (CI cancel, ``timeout``) and SIGHUP (a closed terminal) end a build as Ctrl-C
+    does: the same cleanup runs (builders and their sandboxes killed, temporary files
+    removed) instead of the process vanishing and leaving them behind."""
+    import signal
+
+    def handler(signum, frame):
+        raise exc(f"pkgimage: build interrupted by {signal.Signals(signum).name}")
+
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            signal.signal(sig, handler)
+
+
+class _Terminated(KeyboardInterrupt):
+    pass
+
+
 def cmd_build(args):
+    _interrupt_on_termination(_Terminated)
     if args.allow_workload_errors:
         os.environ["PKGIMAGE_ALLOW_WORKLOAD_ERRORS"] = "1"
     if args.workload_timeout is not None:

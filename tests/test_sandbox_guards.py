@@ -155,3 +155,41 @@ def test_inprocess_workload_processes_do_not_outlive_it(tmp_path):
             break
         time.sleep(0.05)
     assert not _alive(pid)
+
+
+def test_sigterm_to_pkgimage_build_takes_its_builders_and_sandbox_down(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    p = Proj(tmp_path)
+    pidfile = tmp_path / "pid"
+    p.write("slowbuild", """\
+        import os, time
+        import pkgimage as pk
+        __pkgimage__ = True
+
+        @pk.precompilation(__name__)
+        def _w():
+            with open(os.environ["PIDFILE"] + ".tmp", "w") as fh:
+                fh.write(str(os.getpid()))
+            os.rename(os.environ["PIDFILE"] + ".tmp", os.environ["PIDFILE"])
+            time.sleep(1000)
+        """)
+    proc = subprocess.Popen([sys.executable, "-m", "pkgimage", "build", "slowbuild"],
+                            env=p.env(PIDFILE=pidfile), cwd=p.root,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(600):
+        if pidfile.exists():
+            break
+        time.sleep(0.05)
+    sandbox = int(pidfile.read_text())
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    for _ in range(100):
+        if not _alive(sandbox):
+            break
+        time.sleep(0.05)
+    assert not _alive(sandbox), "the workload's sandbox outlived the build"
+    assert p.images() == []
+    assert sorted(p.tmp.iterdir()) == []

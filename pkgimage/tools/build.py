@@ -307,6 +307,11 @@ def build(modules, jobs=None, force=False, quiet=False, allow_workload_errors=Fa
                 os.killpg(j.proc.pid, signal.SIGTERM)
             except OSError:
                 pass
+        for j in running:              # let each builder clean up (its sandbox, its files)
+            try:
+                j.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(j.proc.pid, signal.SIGKILL)
         raise
     finally:
         for j in all_jobs:
