@@ -178,7 +178,62 @@ def main():
                     env, work)
     print(out)
 
-    title("7. pkgimage verify (the CI check)")
+    title("7. The language: tuples, arrays of any rank, parametric types")
+    open(os.path.join(work, "Geometry.py"), "w").write(textwrap.dedent('''
+        import numpy as np
+        import pkgimage as pk
+        from pkgimage import Real, Int64, Float64
+        __pkgimage__ = True
+        T = pk.TypeVar("T", bound=Real)
+
+        @pk.struct
+        class Point(pk.Generic[T]):
+            x: T
+            y: T
+
+        @pk.generic
+        def norm2(p: Point[T]):
+            return p.x * p.x + p.y * p.y
+
+        @pk.generic
+        def extent(ps: pk.Vector[Point[T]]):
+            lo, hi = ps[0].x, ps[0].x
+            for i in range(len(ps)):
+                lo, hi = min(lo, ps[i].x), max(hi, ps[i].x)
+            return lo, hi
+
+        @pk.generic
+        def matmul(A: pk.Matrix[Float64], B: pk.Matrix[Float64]):
+            n, k = A.shape
+            C = np.zeros((n, B.shape[1]))
+            for i in range(n):
+                for j in range(B.shape[1]):
+                    s = 0.0
+                    for l in range(k):
+                        s += A[i, l] * B[l, j]
+                    C[i, j] = s
+            return C
+
+        @pk.precompilation(__name__)
+        def _workload():
+            norm2(Point(3.0, 4.0)); norm2(Point(3, 4))
+            P = Point[Float64]
+            extent(pk.Vector[P]([P(1.0, 2.0), P(-1.0, 0.0)]))
+            matmul(np.eye(2), np.ones((2, 3)))
+        '''))
+    subprocess.run([sys.executable, "-m", "pkgimage", "build", "--quiet", "Geometry"], env=env,
+                   cwd=work, check=True)
+    out, _, _ = run("import sys, numpy as np, Geometry as G; P = G.Point[G.Float64]; "
+                    "print('norm2(Point(3.0, 4.0)) =', G.norm2(G.Point(3.0, 4.0)), "
+                    "'| norm2(Point(3, 4)) =', G.norm2(G.Point(3, 4))); "
+                    "print('extent =', G.extent(G.pk.Vector[P]([P(2.0, 0.0), P(-5.0, 1.0), "
+                    "P(7.5, 2.0)]))); A = np.arange(6.0).reshape(2, 3); "
+                    "print('matmul == A @ A.T:', np.allclose(G.matmul(A, A.T), A @ A.T), "
+                    "'| compiler imported:', 'pkgimage.compiler.inference' in sys.modules)",
+                    env, work)
+    print(out)
+
+    title("8. pkgimage verify (the CI check)")
     print("$ pkgimage verify NeedsInit PackageThatPrints")
     cli(env, work, "verify", "NeedsInit", "PackageThatPrints")
     print(f"\n(demo files and image cache in {work})")
