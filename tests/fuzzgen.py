@@ -48,6 +48,18 @@ Newer parts of the language, each behind a flag of ``FEATURES`` (all on):
   nested loops reading and writing ``A[i, j]``, ``np.zeros((n, m))``, ``np.zeros_like(A)``,
   slices ``A[1:, :]`` (views); the driver reports the arrays' contents after each call.
 
+Post-close workloads that change state (issue 16), behind ``mutating_workloads``,
+``late_globals``, ``helper_module`` and ``inprocess_sandbox``: some pkgimage modules get a
+``@pk.precompilation`` workload ``_mutate`` (``mutating_workload``) that rebinds globals (the
+module's, other modules' through ``m<j>.K``, a plain helper module's ``hlp.H<i>``, globals its
+``__init__()`` creates; to other values, other types, odd ones), rebinds names of generic
+functions (to lower-ranked functions, so no call can loop), redefines methods and operator
+methods with their own signatures (``@f.method``, ``global f`` + ``@pk.generic``,
+``@pk.base.add.method``), adds methods with new signatures and a function of its own, and calls
+code before and after.  The reference never runs it: the images must answer as if it had not
+run.  ``P.defines`` are the modules whose workload defines methods; ``P.sandbox`` says whether
+the image test builds the program with ``PKGIMAGE_SANDBOX=inprocess`` (which refuses those).
+
 Methods involving a type variable or a Vararg are only added where every overlap with the
 function's other methods is nested (one signature a subtype of the other): where they cross,
 Julia's specificity has heuristics beyond subtyping that the reference does not model.
@@ -450,6 +462,10 @@ class Program:
             lines += self.tail[k]
             lines += self.mutators.get(k, [])
         return "\n".join(lines) + "\n"
+
+    def modnames_built(self):
+        """The program's pkgimage modules (those an image is built for)."""
+        return [self.modname(k) for k in range(self.nmod) if k not in self.plain]
 
     def helpername(self):
         return f"{self.pid}_h"
@@ -1918,19 +1934,143 @@ def generate(index, params):
                         ["    " + ln for ln in body]
         P.tail[k] = tail
 
-    if FEATURES["mutating_workloads"]:
-        for k in range(n):
-            if k not in P.plain and wrng.random() < 0.4:
-                P.mutators[k] = mutating_workload(P, k, wrng)
     if FEATURES["inprocess_sandbox"] and wrng.random() < 0.3:
         P.sandbox = "inprocess"
+    if FEATURES["mutating_workloads"]:
+        # in-process, half the programs' workloads only rebind (what that sandbox can undo)
+        rebind_only = P.sandbox == "inprocess" and wrng.random() < 0.5
+        for k in range(n):
+            if k not in P.plain and wrng.random() < 0.4:
+                P.mutators[k] = mutating_workload(P, k, wrng, rebind_only)
 
     P.uses_tv = P.uses_tv or any(TV in m.sig for fn in P.fns for m in fn.methods)
     P.uses_np = any(is_mat(T) for fn in P.fns for m in fn.methods for T in m.sig) or \
-        any("np." in ln for fn in P.fns for m in fn.methods for ln in m.body)
+        any("np." in ln for fn in P.fns for m in fn.methods for ln in m.body) or \
+        any("np." in ln for lines in P.mutators.values() for ln in lines)
     for key in ("a", "b"):
         P.steps[key] = make_steps(P, rng)
     return P
+
+
+def _visible_type(P, k, T):
+    if T in (INT, FLT, REAL, ANY, TV) or is_tup(T) or is_mat(T):
+        return True
+    base = T.split("[")[0]
+    return base not in P.types or P.types[base].module in P.vis[k]
+
+
+def _new_body(P, m, rng):
+    b = Body(P, m, rng)
+    try:
+        return b.generate()
+    except Fail:
+        b = Body(P, m, rng)
+        b.stmts_left = 0
+        return [f"return {b.ret_expr(0).code}"]
+
+
+def mutating_workload(P, k, rng, rebind_only=False):
+    """A post-close workload of module ``k`` (issue 16) that changes the program's state -- its
+    globals (own, other modules', the helper's, late ones), the names of its generic
+    functions, its methods and operator methods (same signatures), new methods and functions
+    -- and calls code before and after.  None of it may reach the image: the reference ignores
+    it.  Definitions come before rebindings, and a function's name is only ever rebound to a
+    lower-ranked function, so no call chain can loop (bodies call lower ranks only)."""
+    vis = P.vis[k]
+    globs, defs, rebinds = [], [], []
+
+    def target(j, name):
+        """How module ``k`` rebinds the global ``name`` it reads from module ``j``."""
+        if j == k or (P.style[(k, j)] == "from" and P.public_names(j)):
+            if name not in globs:
+                globs.append(name)
+            return name
+        return f"m{j}.{name}"
+
+    def value(c):
+        r = rng.random()
+        if r < 0.55:
+            return P.value_src(k, value_spec(P, c, rng))
+        if r < 0.85:
+            return P.value_src(k, value_spec(P, rng.choice([INT, FLT] + P.visible_structs(k)),
+                                             rng))
+        return rng.choice(["None", "2 ** 70", "'text'", "(1, 2.5)", "True", "-(2 ** 63)",
+                           "float('nan')", "1e300"])
+
+    fns = [f for f in P.fns if (f.op or f.owner in vis) and f.methods]
+    writable = [f for f in fns if _visible_type(P, k, f.ret)]    # bodies build the result
+    for _ in range(rng.randint(1, 4)):
+        kind = rng.choice(["const", "const", "const", "fn", "fn"] + ([] if rebind_only else
+                          ["redefine", "redefine", "op", "newmeth", "newfn"]))
+        if kind == "const":
+            cands = [(c[1], c[0], c[2]) for c in P.consts if c[1] in vis]
+            cands += [(k, c[0], c[2]) for c in P.late.get(k, ())]
+            cands += [("h", c[0], c[2]) for c in P.hconsts] if k in P.hmods else []
+            if not cands:
+                continue
+            j, name, c = rng.choice(cands)
+            tgt = f"hlp.{name}" if j == "h" else target(j, name)
+            rebinds.append(f"{tgt} = {value(c)}")
+        elif kind == "fn":
+            pairs = [(a, b) for a in fns for b in fns if not a.op and not b.op
+                     and b.rank < a.rank]
+            if not pairs:
+                continue
+            a, b = rng.choice(pairs)
+            tgt = target(a.owner, a.name)
+            src = f'pk.function("{a.name}")' if rng.random() < 0.15 else P.fnref(k, b)
+            rebinds.append(f"{tgt} = {src}")
+        elif kind in ("redefine", "op"):
+            ms = [m for f in writable if bool(f.op) == (kind == "op") for m in f.methods
+                  if all(_visible_type(P, k, T) for T in m.sig + ((m.va,) if m.va else ()))]
+            if not ms:
+                continue
+            m = rng.choice(ms)
+            m2 = Meth(m.fn, k, m.sig, m.pnames)
+            m2.va = m.va
+            if not m.fn.op and m.fn.owner == k and rng.random() < 0.5:
+                m2.style = "generic"          # ``global f`` makes it the module's ``f``
+                if m.fn.name not in globs:
+                    globs.append(m.fn.name)
+            else:
+                m2.style = "method"
+            m2.body = _new_body(P, m2, rng)
+            defs += P.render(k, ("meth", m2))
+        elif kind == "newmeth":
+            cands = [f for f in writable if not f.va]
+            if not cands:
+                continue
+            fn = rng.choice(cands)
+            choices = [INT, FLT, REAL, ANY] + P.visible_structs(k)
+            sig = tuple(rng.choice(choices) for _ in range(fn.arity))
+            if any(m.sig == sig for m in fn.methods) or \
+                    (fn.op and all(T in (INT, FLT, REAL, ANY) for T in sig)):
+                continue
+            m2 = Meth(fn, k, sig, ["a", "b", "c"][:fn.arity])
+            m2.style = "method"
+            m2.body = _new_body(P, m2, rng)
+            defs += P.render(k, ("meth", m2))
+        else:
+            defs += ["@pk.generic", "def fresh(x: Int64):", "    return x * 3"]
+            defs += ["fresh(2)"]
+    if defs:
+        P.defines.add(k)
+
+    def calls(n):
+        out = []
+        exact = [m for fn in fns for m in fn.methods if m.va is None and all(
+            T in (INT, FLT) or (T in P.types and P.types[T].kind == "struct")
+            or (is_tup(T) and T in TUPS) or is_mat(T) for T in m.sig)
+            and all(_visible_type(P, k, T) for T in m.sig)]
+        for m in rng.sample(exact, min(len(exact), n)):
+            args = ", ".join(P.value_src(k, value_spec(P, T, rng)) for T in m.sig)
+            out += ["try:", f"    {P.fnref(k, m.fn)}({args})", "except Exception:", "    pass"]
+        return out
+
+    body = ([f"global {', '.join(globs)}"] if globs else []) + calls(rng.choice([0, 0, 1]))
+    body += defs + rebinds + calls(rng.randint(1, 4))
+    body = body or ["pass"]
+    return ["", "@pk.precompilation(__name__)", "def _mutate():"] + ["    " + ln for ln in body]
 
 
 def _spec_types(spec):

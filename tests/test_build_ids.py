@@ -106,3 +106,21 @@ def test_after_a_dependency_edit_one_round_of_auto_builds_is_enough(tmp_path):
     import json
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["v"] == 30 and out["stats"]["loaded_instances"] > 0
+
+
+def test_a_dependency_instance_recompiled_into_a_dependent_image_gets_its_own_symbol(tmp_path):
+    """Found by the program fuzzer (program fz000002x16, kept in tests/regressions): module
+    _1 adds a method that makes a call of module _0's ``mul`` instance resolve (it threw a
+    MethodError in _0's world), so _1's build recompiles that instance into _1's image.
+    Both images named the two codes alike; the dynamic loader resolved _1's calls to _0's
+    older code, and the image process raised the MethodError the source does not."""
+    import shutil
+    from pathlib import Path
+    proj = Project(tmp_path)
+    here = Path(__file__).parent / "regressions"
+    for name in ("fz000002x16_0", "fz000002x16_1"):
+        shutil.copy(here / f"{name}.py", proj.src / f"{name}.py")
+    proj.build("fz000002x16_0", "fz000002x16_1")
+    r = proj.run("import fz000002x16_1 as m\nprint(repr(m.f4(6.5, 1.5)))")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "P4[Float64](x=-1.75, y=1000.0, z=-3)"

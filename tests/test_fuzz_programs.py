@@ -17,13 +17,20 @@ and later imports invalidate what they compiled).  Each program's results must b
     build-time workloads -- in another import order, next to the modules of every other
     program of the sample (which extend the same base operators).
 
+Some modules carry a post-close workload that mutates the program's state (issue 16, see
+``fuzzgen.mutating_workload``); the reference ignores it, so (c) checks that none of it reached
+an image.  About 30% of the programs are built with ``PKGIMAGE_SANDBOX=inprocess``: there the
+modules whose workloads define methods must fail with "cannot undo" (their dependents are
+blocked) and nothing else may fail.
+
 Default (``make test``): 200 programs through (a)/(b), and a sample of 20 of them (about 45
 modules, all built in one ``pkgimage build -j2`` call) through (c): building costs 0.3-0.5 s
 per module, so (c) gets the smaller sample.  ``PKGIMAGE_FUZZ=long`` (``make fuzz``): 3000
 programs through (a)/(b) and 300 through (c), with fresh random draws each run (default mode
 is derandomized, so CI is deterministic).  A failure prints each failing program's sources,
 steps and both results; ``PKGIMAGE_FUZZ_KEEP=DIR`` keeps the generated sources there and
-``PKGIMAGE_FUZZ_PROGRAMS=N`` changes the number of programs.
+``PKGIMAGE_FUZZ_PROGRAMS=N`` changes the number of programs (``PKGIMAGE_FUZZ_IMAGES=N`` the
+size of the image sample).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import importlib.abc
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -49,7 +57,7 @@ from imagetools import Project
 
 LONG = os.environ.get("PKGIMAGE_FUZZ") == "long"
 N_JIT = int(os.environ.get("PKGIMAGE_FUZZ_PROGRAMS", 3000 if LONG else 200))
-N_IMG = min(N_JIT, 300 if LONG else 20)
+N_IMG = min(N_JIT, int(os.environ.get("PKGIMAGE_FUZZ_IMAGES", 300 if LONG else 20)))
 BATCH = 50
 PARALLEL = 2
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -109,10 +117,14 @@ class _RefFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         src = self.sources[module.__name__]
         exec(compile(src, f"<fuzzref {module.__name__}>", "exec", dont_inherit=True),
              module.__dict__)
+        init = module.__dict__.get("__init__")
+        if callable(init):
+            init()                    # as pkgimage runs it at every load
 
 
 def reference(P, key):
     sources = {P.modname(k): P.source(k, reference=True) for k in range(P.nmod)}
+    sources.update(P.extra_sources())
     finder = _RefFinder(sources)
     sys.meta_path.insert(0, finder)
     try:
@@ -136,6 +148,9 @@ def describe(P, key, got=None, expected=None):
     for k in range(P.nmod):
         out.append(f"--- {P.modname(k)}.py ---")
         out.append(P.source(k))
+    for name, src in P.extra_sources().items():
+        out.append(f"--- {name}.py ---")
+        out.append(src)
     out.append(f"--- steps ({key}) ---")
     out.extend(json.dumps(s) for s in P.steps[key])
     if got is not None:
@@ -153,6 +168,8 @@ def write_sources(proj, progs):
     for P in progs:
         for k in range(P.nmod):
             proj.write(P.modname(k), P.source(k))
+        for name, src in P.extra_sources().items():
+            proj.write(name, src)
     keep = os.environ.get("PKGIMAGE_FUZZ_KEEP")
     if keep:
         shutil.copytree(proj.src, keep, dirs_exist_ok=True)
@@ -256,20 +273,81 @@ def test_fuzz_programs_images_built_elsewhere_match_plain_python(tmp_path):
     proj = Project(tmp_path)
     write_sources(proj, progs)
     mods = [P.modname(k) for P in progs for k in range(P.nmod) if k not in P.plain]
+    outcome = {}
+    for P in progs:
+        outcome.update(build_outcomes(P))
     t0 = time.monotonic()
-    r = proj.build("-j2", *mods, check=False)
+    # the programs' images in the fork sandbox (the default), then a fraction of the programs
+    # in the in-process sandbox, which refuses the workloads that define methods
+    fork = [m for P in progs if P.sandbox == "fork" for m in P.modnames_built()]
+    inproc = [m for P in progs if P.sandbox == "inprocess" for m in P.modnames_built()]
+    r = build(proj, fork)
     assert r.returncode == 0, f"build failed:\n{r.stdout[-4000:]}\n{r.stderr[-4000:]}"
+    if inproc:
+        r = build(proj, inproc, PKGIMAGE_SANDBOX="inprocess")
+        check_inprocess_build(r, {m: outcome[m] for m in inproc}, progs)
     t_build = time.monotonic() - t0
     res, stats, trouble = finish(start(proj, progs, "b", "img"), progs, "b")
     assert not trouble, trouble
     err = (proj.root / "img.err").read_text()
     assert "Recompiling" not in err and "unusable" not in err, err[-3000:]
-    missing = sorted(set(mods) - set(stats["loaded"]))
+    built = {m for m in mods if outcome[m] == "built"}
+    missing = sorted(built - set(stats["loaded"]))
     assert not missing, f"modules not loaded from their images: {missing}"
     report(compare(progs, "b", res, expected), len(progs), "images built elsewhere vs plain Python")
-    print(f"\nfuzz images: {len(progs)} programs, {len(mods)} images built in {t_build:.1f}s; "
-          f"{stats['loaded_instances']} instances loaded, {stats['discarded_instances']} "
-          f"discarded, {stats['compiled']} compiled at run time")
+    nmut = sum(len(P.mutators) for P in progs)
+    print(f"\nfuzz images: {len(progs)} programs, {len(built)} images built in {t_build:.1f}s "
+          f"({len(inproc)} modules in-process, {len(mods) - len(built)} refused or blocked; "
+          f"{nmut} mutating workloads); {stats['loaded_instances']} instances loaded, "
+          f"{stats['discarded_instances']} discarded, {stats['compiled']} compiled at run time")
+
+
+def build(proj, mods, **env):
+    """``pkgimage build -j2 MODS`` (``Project.build`` with the fuzz test's time limit: a large
+    sample takes minutes)."""
+    return subprocess.run([sys.executable, "-m", "pkgimage", "build", "-j2", *mods],
+                          env=proj.env(**env), capture_output=True, text=True,
+                          timeout=TIMEOUT + 10 * len(mods), cwd=proj.root)
+
+
+def build_outcomes(P):
+    """What building the program's pkgimage modules must give, by module name: "built";
+    "refused" where the in-process sandbox meets a workload that defines or replaces methods;
+    "blocked" where a dependency was refused or blocked."""
+    out = {}
+    for k in range(P.nmod):
+        if k in P.plain:
+            continue
+        deps = [P.modname(j) for j in P.vis[k] - {k} if j not in P.plain]
+        if any(out[d] != "built" for d in deps):
+            out[P.modname(k)] = "blocked"
+        elif P.sandbox == "inprocess" and k in P.defines:
+            out[P.modname(k)] = "refused"
+        else:
+            out[P.modname(k)] = "built"
+    return out
+
+
+def check_inprocess_build(r, outcome, progs):
+    """The in-process build fails exactly where a workload defines methods, with the message
+    that the in-process sandbox cannot undo them, and blocks exactly their dependents."""
+    failed = set(re.findall(r"\] FAILED (\S+) after", r.stdout))
+    blocked = set(re.findall(r"\] skipped (\S+): dependency", r.stdout))
+    want_failed = {m for m, o in outcome.items() if o == "refused"}
+    want_blocked = {m for m, o in outcome.items() if o == "blocked"}
+    where = f"\n{r.stdout[-3000:]}\n{r.stderr[-6000:]}"
+    sections = re.split(r"^pkgimage: building (\S+) failed \(exit status \d+\):$", r.stderr,
+                        flags=re.M)
+    messages = dict(zip(sections[1::2], sections[2::2]))
+    wrong = sorted(m for m in failed if "cannot undo" not in messages.get(m, ""))
+    culprits = sorted((failed ^ want_failed) | set(wrong) | (blocked ^ want_blocked))
+    if culprits:
+        pids = {m.rsplit("_", 1)[0] for m in culprits}
+        shown = "\n\n".join(describe(P, "b") for P in progs if P.pid in pids)
+        pytest.fail(f"in-process build: failed {sorted(failed)} (expected {sorted(want_failed)}),"
+                    f" blocked {sorted(blocked)} (expected {sorted(want_blocked)}), failed "
+                    f"without 'cannot undo': {wrong}{where}\n{shown[:20000]}", pytrace=False)
+    assert (r.returncode != 0) == bool(want_failed), where
 
 
 # -- regressions found by the fuzzer, reduced ---------------------------------------------------

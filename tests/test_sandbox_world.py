@@ -86,8 +86,10 @@ CASES = {
             return f(x)
         @pk.precompilation(__name__)
         def _w():
+            global f
+
             @pk.generic
-            def f(x: Int64):
+            def f(x: Int64):            # the module's f, same signature: replaced
                 return x + 10000
             g(10)
     """, "m.g(10)", 20),

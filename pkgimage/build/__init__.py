@@ -55,6 +55,8 @@ def _build_module(name, allow_workload_errors=None, workload_timeout=None):
     if workload_timeout is None:
         workload_timeout = float(os.environ.get("PKGIMAGE_WORKLOAD_TIMEOUT", "600"))
     os.environ["PKGIMAGE_BUILDING"] = name
+    from ..compiler.codegen import set_symbol_owner
+    set_symbol_owner(name)
     hook.install()
     module = importlib.import_module(name)
     deps = {d: LOADED[d]["build_id"] for d in hook.IMPORTED if d != name and d in LOADED}

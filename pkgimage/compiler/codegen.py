@@ -117,12 +117,25 @@ def ret_lltype(t):
     return I8 if t is T.Bottom else lltype(t)
 
 
+_SYMBOL_OWNER = [""]
+
+
+def set_symbol_owner(name):
+    """Name the image whose code this process generates (a build sets its module).  The
+    same MethodInstance compiled into two images can be two different codes -- a dependent
+    image recompiles a dependency's instance whose call a method of its own now resolves --
+    and images' symbols are resolved globally by the dynamic loader: without the owner in
+    the name, the dependent's calls went to the dependency's older code (found by the
+    program fuzzer: a MethodError the dependent's method fixed, still thrown)."""
+    _SYMBOL_OWNER[0] = name or ""
+
+
 def symbol_for(ci, generation=0):
     """Deterministic native symbol: readable prefix plus a hash of what identifies the code."""
     m = ci.mi.method
     f = m.function
     key = f"{f.module}.{f.qualname}|{T.sig_repr(f.name, m.sig)}|{m.module}|" \
-          f"{T.sig_repr(f.name, ci.mi.spec_types)}"
+          f"{T.sig_repr(f.name, ci.mi.spec_types)}|{_SYMBOL_OWNER[0]}"
     h = hashlib.sha1(key.encode()).hexdigest()[:16]
     name = "".join(c if c.isalnum() or c == "_" else "_" for c in f.name)[:40]
     sym = f"pk.{name}.{h}"
