@@ -61,7 +61,15 @@ def host(i):
         rng = random.Random(SEED * 7919 + i)
         params = {"seed": rng.randrange(2 ** 63), "nmod": 1, "nstruct": rng.randint(1, 4),
                   "nabs": rng.randint(0, 2), "nfn": rng.randint(2, 5), "ops": 0}
-        _hosts[i] = fuzzgen.generate(10 ** 6 + i, params)
+        # (single modules checked in this process: no helper module, no build-time
+        # workloads or __init__ globals, which the program fuzzer covers)
+        off = ("helper_module", "late_globals", "mutating_workloads", "inprocess_sandbox")
+        saved = {k: fuzzgen.FEATURES.get(k) for k in off}
+        fuzzgen.FEATURES.update({k: False for k in off if k in fuzzgen.FEATURES})
+        try:
+            _hosts[i] = fuzzgen.generate(10 ** 6 + i, params)
+        finally:
+            fuzzgen.FEATURES.update({k: v for k, v in saved.items() if v is not None})
     return _hosts[i]
 
 
