@@ -258,10 +258,12 @@ def image_of(name):
     return (src, image_path(name, src)) if src else (None, None)
 
 
-def stale_reason(name, path=None):
+def stale_reason(name, path=None, _seen=frozenset()):
     """None when ``name``'s image is up to date (intact and trusted, and runtime, CPU, source
-    hashes and the build ids of the dependency images on disk all match its header), else
-    why not."""
+    hashes and the build ids of the dependency images on disk all match its header, and those
+    images are up to date themselves), else why not."""
+    if name in _seen:
+        return None                   # (a cycle is the import's to report)
     if path is None:
         _, path = image_of(name)
         if path is None:
@@ -304,6 +306,13 @@ def stale_reason(name, path=None):
             return f"dependency {dep} has no image"
         if dh.get("build_id") != build_id:
             return f"dependency {dep} was rebuilt"
+        # A dependency whose own image is stale (its source was edited) will be rebuilt: this
+        # image, compiled against the old one, is stale already.  Without this, a dependent's
+        # auto-build that ran before the dependency's found itself "fresh" and kept the old
+        # dependency code, and a second round of builds was needed.
+        why = stale_reason(dep, dpath, _seen | {name})
+        if why is not None:
+            return f"dependency {dep} is stale ({why})"
     from .cache import host_cpu
     cpu, features = host_cpu()
     if header.get("cpu") != cpu or header.get("features") != features:
