@@ -508,12 +508,6 @@ class _TupleConstructor:
 
 
 TupleC = _TupleConstructor()
-AnyTuple = None        # set below, once Vararg exists
-
-
-def _tuple_vararg(t):
-    ps = t.__pk_params__
-    return ps[-1] if ps and isinstance(ps[-1], Vararg) else None
 
 
 # --------------------------------------------------------------------------------------------

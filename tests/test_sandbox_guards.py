@@ -1,10 +1,18 @@
 """The sandbox as a sandbox (issue 16): what a workload starts cannot outlive it, threads of
 the build process at the fork are named, the image cannot be redirected by a workload."""
 
-import os
 import time
 
 from test_sandbox import Proj
+
+
+def _gone(pid, seconds=5):
+    """Wait up to ``seconds`` for ``pid`` to end; True when it did."""
+    for _ in range(int(seconds / 0.05)):
+        if not _alive(pid):
+            return True
+        time.sleep(0.05)
+    return not _alive(pid)
 
 
 def _alive(pid):
@@ -46,11 +54,7 @@ def test_a_daemonised_grandchild_is_killed_with_the_sandbox(tmp_path):
     p.build("daemons", PIDFILE=pidfile)
     took = time.monotonic() - t0
     pid = int(pidfile.read_text())
-    for _ in range(100):
-        if not _alive(pid):
-            break
-        time.sleep(0.05)
-    assert not _alive(pid), "the daemon the workload started is still running"
+    assert _gone(pid), "the daemon the workload started is still running"
     assert took < 4.5, took                      # (it used to delay the build by 5 s)
 
 
@@ -150,11 +154,7 @@ def test_inprocess_workload_processes_do_not_outlive_it(tmp_path):
         """)
     p.build("spawner", PKGIMAGE_SANDBOX="inprocess", PIDFILE=pidfile)
     pid = int(pidfile.read_text())
-    for _ in range(100):
-        if not _alive(pid):
-            break
-        time.sleep(0.05)
-    assert not _alive(pid)
+    assert _gone(pid)
 
 
 def test_sigterm_to_pkgimage_build_takes_its_builders_and_sandbox_down(tmp_path):
@@ -186,10 +186,6 @@ def test_sigterm_to_pkgimage_build_takes_its_builders_and_sandbox_down(tmp_path)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, (out, err)
-    for _ in range(100):
-        if not _alive(sandbox):
-            break
-        time.sleep(0.05)
-    assert not _alive(sandbox), "the workload's sandbox outlived the build"
+    assert _gone(sandbox), "the workload's sandbox outlived the build"
     assert p.images() == []
     assert sorted(p.tmp.iterdir()) == []

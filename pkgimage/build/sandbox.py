@@ -318,13 +318,7 @@ def _kill_new_children(before):
     """Processes the in-process workloads started (and, the build process being their
     subreaper meanwhile, those they orphaned) do not outlive them."""
     new = [p for p in _children(os.getpid()) if p not in before]
-    stack, seen = list(new), set()
-    while stack:
-        p = stack.pop()
-        if p not in seen:
-            seen.add(p)
-            stack.extend(_children(p))
-    for p in seen:
+    for p in _below(new):
         try:
             os.kill(p, signal.SIGKILL)
             os.waitpid(p, 0) if p in new else None
@@ -554,17 +548,22 @@ def _children(pid):
     return out
 
 
+def _below(pids):
+    """``pids`` and every process below them."""
+    stack, seen = list(pids), set()
+    while stack:
+        p = stack.pop()
+        if p not in seen:
+            seen.add(p)
+            stack.extend(_children(p))
+    return seen
+
+
 def _kill_descendants():
     """SIGKILL every process below this one (Linux ``/proc``), repeatedly, since killing a
     process re-parents its own children to this subreaper."""
     for _ in range(20):
-        stack, seen = _children(os.getpid()), set()
-        while stack:
-            p = stack.pop()
-            if p in seen:
-                continue
-            seen.add(p)
-            stack.extend(_children(p))
+        seen = _below(_children(os.getpid()))
         if not seen:
             return
         for p in seen:

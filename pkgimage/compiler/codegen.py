@@ -1142,23 +1142,28 @@ def _arr_len(g, a, ts, p):
     return _dim(g, a[0], 0)
 
 
-def _index_ptr(g, v, t, idx):
-    """Byte address of ``v[idx...]`` (each index bounds-checked, negative from the end)."""
+def _axis_index(g, v, t, ax, i, check=True):
+    """Index ``i`` on axis ``ax`` of ``v``, negative ones counted from the end, raising
+    BoundsError outside (unless ``check`` is off)."""
     b = g.b
-    addr = b.ptrtoint(b.extract_value(v, A_DATA), I64)
-    for ax, i in enumerate(idx):
-        n = _dim(g, v, ax)
-        j = b.select(b.icmp_signed("<", i, I64(0)), b.add(i, n), i)
-        if not g.boundscheck:
-            addr = b.add(addr, b.mul(j, b.extract_value(v, [A_STRIDES, ax])))
-            continue
-        ok = b.icmp_unsigned("<", j, n)
-        with b.if_then(b.not_(ok), likely=False):
+    n = _dim(g, v, ax)
+    j = b.select(b.icmp_signed("<", i, I64(0)), b.add(i, n), i)
+    if check:
+        with b.if_then(b.not_(b.icmp_unsigned("<", j, n)), likely=False):
             g.call_helper(("helper", "bounds_error_nd"),
                           [g.obj_const(("type", T.type_ref(t))),
                            g.box(g._int_tuple(b.extract_value(v, A_SHAPE), t.__pk_ndim__),
                                  T.tuple_type(*(T.Int64,) * t.__pk_ndim__)),
                            g.box(I64(ax), T.Int64), g.box(i, T.Int64)])
+    return j
+
+
+def _index_ptr(g, v, t, idx):
+    """Byte address of ``v[idx...]`` (each index bounds-checked, negative from the end)."""
+    b = g.b
+    addr = b.ptrtoint(b.extract_value(v, A_DATA), I64)
+    for ax, i in enumerate(idx):
+        j = _axis_index(g, v, t, ax, i, g.boundscheck)
         addr = b.add(addr, b.mul(j, b.extract_value(v, [A_STRIDES, ax])))
     return addr
 
@@ -1250,15 +1255,7 @@ def _arr_view(g, a, ts, spec):
         n = b.extract_value(v, [A_SHAPE, ax])
         stride = b.extract_value(v, [A_STRIDES, ax])
         if sp[0] == "i":
-            i = vals.pop(0)
-            j = b.select(b.icmp_signed("<", i, I64(0)), b.add(i, n), i)
-            with b.if_then(b.not_(b.icmp_unsigned("<", j, n)), likely=False):
-                g.call_helper(("helper", "bounds_error_nd"),
-                              [g.obj_const(("type", T.type_ref(t))),
-                               g.box(g._int_tuple(b.extract_value(v, A_SHAPE), t.__pk_ndim__),
-                                     T.tuple_type(*(T.Int64,) * t.__pk_ndim__)),
-                               g.box(I64(ax), T.Int64), g.box(i, T.Int64)])
-            addr = b.add(addr, b.mul(j, stride))
+            addr = b.add(addr, b.mul(_axis_index(g, v, t, ax, vals.pop(0)), stride))
             continue
         lo = vals.pop(0) if sp[1] else None
         hi = vals.pop(0) if sp[2] else None
