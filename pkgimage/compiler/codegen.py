@@ -24,6 +24,8 @@ one C call and no ctypes.
 from __future__ import annotations
 
 import hashlib
+import sys
+import sysconfig
 import weakref
 
 from llvmlite import ir
@@ -72,7 +74,38 @@ def lltype(t):
     return OBJ
 
 
-# An unboxed Array[T, N] is {data (i8*), shape [N x i64], strides in bytes [N x i64], the
+def _refcount_model():
+    """How native code changes a reference count: ``"plain"`` (3.11: ``ob_refcnt`` is a
+    Py_ssize_t at offset 0), ``"immortal"`` (3.12, 3.13: the same field, and an object whose
+    count is negative as an int32 is immortal and never changes), or None (a free-threaded
+    or debug build, or a layout not known here: call ``Py_IncRef``/``Py_DecRef``).  Inline
+    counting lets LLVM drop the increments and decrements that cancel and the ones on NULL,
+    which a call into the C API hides from it.  Images are keyed by the exact Python
+    version, so code compiled for one model never runs under another."""
+    if sysconfig.get_config_var("Py_GIL_DISABLED") or hasattr(sys, "gettotalrefcount"):
+        return None
+    if sys.implementation.name != "cpython" or sys.maxsize != (1 << 63) - 1:
+        return None
+    if sys.version_info[:2] == (3, 11):
+        return "plain"
+    if (3, 12) <= sys.version_info[:2] <= (3, 13):
+        return "immortal"
+    return None
+
+
+REFCOUNT = _refcount_model()
+
+
+def elsize(t):
+    """Bytes per element of the array type ``t`` (NumPy's itemsize, LLVM's struct layout)."""
+    return int(T.np.dtype(T.struct_dtype(t.__pk_eltype__)).itemsize)
+
+
+def elalign(t):
+    return int(T.np.dtype(T.struct_dtype(t.__pk_eltype__)).alignment)
+
+
+# An unboxed Array[T, N] is {data (i8*), shape [N x i64], strides in elements [N x i64], the
 # ndarray that owns the memory (a reference the value holds), flags}.  A view made in
 # compiled code (``A[1:-1, :]``, a row ``A[i]``) shares its parent's owner (flag VIEW) and
 # becomes a NumPy view of that owner when it reaches Python; an array NumPy marks read-only
@@ -313,10 +346,36 @@ class _Emitter:
         return self.mg.capi(name, ret, args)
 
     def incref(self, v):
-        self.b.call(self.capi("Py_IncRef", VOID, [OBJ]), [v])
+        """``Py_XINCREF(v)``, inline where the interpreter's layout is known (REFCOUNT)."""
+        if REFCOUNT is None:
+            self.b.call(self.capi("Py_IncRef", VOID, [OBJ]), [v])
+            return
+        b = self.b
+        with b.if_then(b.icmp_unsigned("!=", v, ir.Constant(OBJ, None)), likely=True):
+            cnt = b.bitcast(v, I64.as_pointer())
+            rc = b.load(cnt)
+            if REFCOUNT == "immortal":
+                with b.if_then(b.icmp_signed(">=", b.trunc(rc, I32), I32(0)), likely=True):
+                    b.store(b.add(rc, I64(1)), cnt)
+            else:
+                b.store(b.add(rc, I64(1)), cnt)
 
     def decref(self, v):
-        self.b.call(self.capi("Py_DecRef", VOID, [OBJ]), [v])
+        """``Py_XDECREF(v)``, inline where the layout is known: deallocation stays a call."""
+        if REFCOUNT is None:
+            self.b.call(self.capi("Py_DecRef", VOID, [OBJ]), [v])
+            return
+        b = self.b
+        with b.if_then(b.icmp_unsigned("!=", v, ir.Constant(OBJ, None)), likely=True):
+            cnt = b.bitcast(v, I64.as_pointer())
+            rc = b.load(cnt)
+            live = (b.icmp_signed(">=", b.trunc(rc, I32), I32(0)) if REFCOUNT == "immortal"
+                    else ir.Constant(I1, 1))
+            with b.if_then(live, likely=True):
+                new = b.sub(rc, I64(1))
+                b.store(new, cnt)
+                with b.if_then(b.icmp_signed("==", new, I64(0)), likely=False):
+                    b.call(self.capi("_Py_Dealloc", VOID, [OBJ]), [v])
 
     def check(self, failed):
         """Jump to the error exit when ``failed`` (an i1) holds."""
@@ -422,8 +481,11 @@ class _Emitter:
                                              [b.extract_value(v, A_DATA)]))
                 shape = self.box(self._int_tuple(b.extract_value(v, A_SHAPE), n),
                                  T.tuple_type(*(T.Int64,) * n))
-                strides = self.box(self._int_tuple(b.extract_value(v, A_STRIDES), n),
-                                   T.tuple_type(*(T.Int64,) * n))
+                es = I64(elsize(t))
+                bst = ir.Constant(ir.ArrayType(I64, n), ir.Undefined)
+                for i in range(n):      # NumPy counts strides in bytes
+                    bst = b.insert_value(bst, b.mul(b.extract_value(v, [A_STRIDES, i]), es), i)
+                strides = self.box(self._int_tuple(bst, n), T.tuple_type(*(T.Int64,) * n))
                 r = self.check_null(self.vectorcall(self.obj_const(("helper", "array_view")),
                                                     [owner, ptr, shape, strides]))
                 for o in (ptr, shape, strides):
@@ -504,7 +566,13 @@ class _Emitter:
 
     def unbox_array(self, obj, t):
         """Data pointer, shape and strides of an ndarray (buffer protocol, any strides).  A
-        read-only array is read through the same view (writes to it are not checked)."""
+        read-only array is read through the same view (writes to it are not checked).
+
+        Strides are kept in elements, as Julia's ``strides(A)``: addresses are then typed
+        GEPs ``data + i*s`` whose step LLVM's loop vectoriser recognises, versioning a loop
+        on ``s == 1`` (the contiguous case) instead of giving up on a byte stride.  An array
+        whose data or strides are not whole, aligned elements (``np.frombuffer`` at an odd
+        offset, a packed record's field) cannot be addressed so and is refused."""
         b = self.b
         view = self.alloca(PYBUF)
         vp = b.bitcast(view, OBJ)
@@ -521,9 +589,19 @@ class _Emitter:
         strd = b.inttoptr(b.load(b.gep(view, [I64(0), I64(7)])), I64.as_pointer())
         val = ir.Constant(lltype(t), ir.Undefined)
         val = b.insert_value(val, data, A_DATA)
+        es, al = elsize(t), elalign(t)
+        bad = b.icmp_unsigned("!=", b.and_(b.ptrtoint(data, I64), I64(al - 1)), I64(0))
         for i in range(n):
             val = b.insert_value(val, b.load(b.gep(shp, [I64(i)])), [A_SHAPE, i])
-            val = b.insert_value(val, b.load(b.gep(strd, [I64(i)])), [A_STRIDES, i])
+            st = b.load(b.gep(strd, [I64(i)]))
+            bad = b.or_(bad, b.icmp_signed("!=", b.srem(st, I64(es)), I64(0)))
+            val = b.insert_value(val, b.sdiv(st, I64(es)), [A_STRIDES, i])
+        with b.if_then(bad, likely=False):
+            b.call(self.capi("PyBuffer_Release", VOID, [OBJ]), [vp])
+            self.set_error("ValueError", f"an array passed as {t} must be aligned, with "
+                                         f"strides that are multiples of its {es}-byte "
+                                         f"elements; pass a copy (x.copy())")
+            b.branch(self.err_block)
         # The array keeps its memory while it lives; whoever holds ``obj`` keeps it alive.
         b.call(self.capi("PyBuffer_Release", VOID, [OBJ]), [vp])
         val = b.insert_value(val, obj, A_OWNER)
@@ -554,7 +632,9 @@ class FunctionGen(_Emitter):
         self.slots = {}
         self.managed_slots = []      # (slot, type): references released at every exit
         self.ssa = self._ssa_candidates()
-        self.values = {}
+        borrowed = self._borrowed_params()
+        self.ssa |= set(borrowed)
+        self.values = dict(borrowed)
         for var, t in ci.vartypes.items():
             if t is T.Bottom or var in self.ssa:
                 continue
@@ -567,7 +647,8 @@ class FunctionGen(_Emitter):
         self.blocks = [fn.append_basic_block(f"b{blk.id}") for blk in self.ir.blocks]
         self.ret_ptr = fn.args[0]
         for name, t, arg in zip(self.ir.argnames, ci.mi.spec_types, fn.args[1:]):
-            self.store_var(name, arg, t, owned=False)
+            if name not in borrowed:
+                self.store_var(name, arg, t, owned=False)
         b.branch(self.blocks[0])
         for blk, llb in zip(self.ir.blocks, self.blocks):
             b.position_at_end(llb)
@@ -601,6 +682,16 @@ class FunctionGen(_Emitter):
                     bad.add(u)
         return {v for v, n in defs.items() if n == 1 and v not in bad
                 and not is_managed(self.ci.vartypes.get(v, T.Any))}
+
+    def _borrowed_params(self):
+        """Parameters the body never rebinds, used as the caller passed them: the caller's
+        references keep them alive for the whole call (the native ABI passes arguments
+        borrowed), so holding one more of our own would only cost an increment on entry and
+        a decrement at every exit of every call (a recursive quicksort pays it per call)."""
+        assigned = {st.dst for blk in self.ir.blocks for st in blk.stmts}
+        return {name: arg for name, t, arg in zip(self.ir.argnames, self.ci.mi.spec_types,
+                                                 self.fn.args[1:])
+                if name not in assigned and self.ci.vartypes.get(name) is t}
 
     def cleanup(self):
         for slot, t in self.managed_slots:
@@ -850,7 +941,7 @@ class FunctionGen(_Emitter):
             return self.gen_intrinsic_py(v, info)
         args = [self.load_var(a, t) for a, t in zip(v.args, argtypes)]
         rt = intrinsics.REGISTRY[v.name].rule(argtypes, v.params)
-        return emit(self, args, argtypes, v.params), rt, False
+        return emit(self, args, argtypes, v.params), rt, v.name in OWNED_RESULTS
 
     def gen_intrinsic_py(self, v, info):
         """Run an intrinsic's Python implementation on boxed arguments (abstract types)."""
@@ -1158,34 +1249,40 @@ def _axis_index(g, v, t, ax, i, check=True):
     return j
 
 
-def _index_ptr(g, v, t, idx):
-    """Byte address of ``v[idx...]`` (each index bounds-checked, negative from the end)."""
+def _elptr(g, v, t, offset):
+    """Typed address of element ``offset`` (in elements) from ``v``'s data pointer."""
     b = g.b
-    addr = b.ptrtoint(b.extract_value(v, A_DATA), I64)
+    base = b.bitcast(b.extract_value(v, A_DATA), lltype(t.__pk_eltype__).as_pointer())
+    return b.gep(base, [offset])
+
+
+def _index_ptr(g, v, t, idx):
+    """Address of ``v[idx...]`` (each index bounds-checked, negative from the end)."""
+    b = g.b
+    off = I64(0)
     for ax, i in enumerate(idx):
         j = _axis_index(g, v, t, ax, i, g.boundscheck)
-        addr = b.add(addr, b.mul(j, b.extract_value(v, [A_STRIDES, ax])))
-    return addr
+        off = b.add(off, b.mul(j, b.extract_value(v, [A_STRIDES, ax])))
+    return _elptr(g, v, t, off)
 
 
 def _arr_get(g, a, ts, p):
     t = ts[0]
     idx = a[1:]
-    addr = _index_ptr(g, a[0], t, idx)
+    ptr = _index_ptr(g, a[0], t, idx)
     if len(idx) == t.__pk_ndim__:
-        el = lltype(t.__pk_eltype__)
-        return g.b.load(g.b.inttoptr(addr, el.as_pointer()))
-    return _subarray(g, a[0], t, addr, len(idx), (), ())
+        return g.b.load(ptr)
+    return _subarray(g, a[0], t, ptr, len(idx), (), ())
 
 
-def _subarray(g, v, t, addr, skip, shapes, strides):
-    """A view of ``v`` at ``addr`` keeping axes ``skip:`` (after ``shapes``/``strides`` of
-    new leading axes)."""
+def _subarray(g, v, t, ptr, skip, shapes, strides):
+    """A view of ``v`` starting at element pointer ``ptr``, keeping axes ``skip:`` (after
+    ``shapes``/``strides`` of new leading axes)."""
     b = g.b
     n = t.__pk_ndim__
     out_t = T.array_of(t.__pk_eltype__, len(shapes) + n - skip)
     val = ir.Constant(lltype(out_t), ir.Undefined)
-    val = b.insert_value(val, b.inttoptr(addr, OBJ), A_DATA)
+    val = b.insert_value(val, b.bitcast(ptr, OBJ), A_DATA)
     k = 0
     for sh, st in zip(shapes, strides):
         val = b.insert_value(val, sh, [A_SHAPE, k])
@@ -1206,9 +1303,7 @@ def _arr_set(g, a, ts, p):
     with b.if_then(b.icmp_unsigned("!=", ro, I8(0)), likely=False):
         g.set_error("ValueError", "assignment destination is read-only")
         b.branch(g.err_block)
-    addr = _index_ptr(g, a[0], t, a[2:])
-    el = lltype(t.__pk_eltype__)
-    g.b.store(a[1], g.b.inttoptr(addr, el.as_pointer()))
+    g.b.store(a[1], _index_ptr(g, a[0], t, a[2:]))
     return I8(0)
 
 
@@ -1248,14 +1343,14 @@ def _arr_view(g, a, ts, spec):
     t = ts[0]
     v = a[0]
     vals = list(a[1:])
-    addr = b.ptrtoint(b.extract_value(v, A_DATA), I64)
+    off = I64(0)
     shapes, strides = [], []
     lo_p, hi_p = g.alloca(I64), g.alloca(I64)
     for ax, sp in enumerate(spec):
         n = b.extract_value(v, [A_SHAPE, ax])
         stride = b.extract_value(v, [A_STRIDES, ax])
         if sp[0] == "i":
-            addr = b.add(addr, b.mul(_axis_index(g, v, t, ax, vals.pop(0)), stride))
+            off = b.add(off, b.mul(_axis_index(g, v, t, ax, vals.pop(0)), stride))
             continue
         lo = vals.pop(0) if sp[1] else None
         hi = vals.pop(0) if sp[2] else None
@@ -1271,10 +1366,10 @@ def _arr_view(g, a, ts, spec):
         length = b.call(g.capi("PySlice_AdjustIndices", I64, [I64, I64.as_pointer(),
                                                                I64.as_pointer(), I64]),
                         [n, lo_p, hi_p, step])
-        addr = b.add(addr, b.mul(b.load(lo_p), stride))
+        off = b.add(off, b.mul(b.load(lo_p), stride))
         shapes.append(length)
         strides.append(b.mul(stride, step))
-    out = _subarray(g, v, t, addr, len(spec), shapes, strides)
+    out = _subarray(g, v, t, _elptr(g, v, t, off), len(spec), shapes, strides)
     return out
 
 
@@ -1283,6 +1378,48 @@ def _to_eltype(g, a, ts, p):
     if el.__pk_kind__ == "primitive" and ts[1].__pk_kind__ == "primitive":
         return convert_value(g, a[1], ts[1], el, True)
     return a[1]
+
+
+def _np_new(g, a, ts, p):
+    """An array NumPy makes (``np.zeros((n, m))``, ``np.zeros_like(u)``), by calling NumPy,
+    with what the call tells of its shape written into the native value: LLVM then knows
+    that ``v = np.zeros_like(u)`` has ``u``'s shape (so ``v[i, j]`` in a loop bounded by
+    ``u.shape`` needs no bounds check of its own), and that ``np.zeros((n, m))`` is
+    C-contiguous (so its rows are unit-stride without a run-time test).  The result is a
+    new reference (listed in OWNED_RESULTS)."""
+    b = g.b
+    name, _ = p
+    rt = intrinsics.REGISTRY["np_new"].rule(ts, p)
+    boxed = [g.box(x, t) for x, t in zip(a, ts)]
+    r = g.check_null(g.vectorcall(g.obj_const(("intrinsic", "np_new")),
+                                  [g.obj_const(("spec", _spec_ref(p)))] + boxed))
+    for o in boxed:
+        g.decref(o)
+    val = g.unbox_array(r, rt)              # holds ``r``'s reference: handed to the caller
+    n = rt.__pk_ndim__
+    if name in ("zeros", "ones", "empty"):
+        dims = [a[0]] if n == 1 and ts[0] is T.Int64 else \
+            [b.extract_value(a[0], i) for i in range(n)]
+    elif name in ("zeros_like", "ones_like", "empty_like", "copy"):
+        dims = [b.extract_value(a[0], [A_SHAPE, i]) for i in range(n)]
+    else:
+        return val
+    for i, d in enumerate(dims):
+        val = b.insert_value(val, d, [A_SHAPE, i])
+    if name in ("zeros", "ones", "empty"):
+        # C order; NumPy gives an empty array all-zero strides
+        total = I64(1)
+        for d in dims:
+            total = b.mul(total, d)
+        empty = b.icmp_signed("==", total, I64(0))
+        st = I64(1)
+        for i in reversed(range(n)):
+            val = b.insert_value(val, b.select(empty, I64(0), st), [A_STRIDES, i])
+            st = b.mul(st, dims[i])
+    return val
+
+
+OWNED_RESULTS = {"np_new"}
 
 
 def _tuple(g, a, ts, p):
@@ -1356,7 +1493,7 @@ EMITTERS = {
     "eq": _cmp("eq"), "ne": _cmp("ne"), "lt": _cmp("lt"), "le": _cmp("le"), "gt": _cmp("gt"),
     "ge": _cmp("ge"), "truth": _truth, "not_bool": _not, "egal": _egal,
     "convert": _convert, "promote": _promote, "to_float": _to_float, "trunc": _trunc,
-    "arr_len": _arr_len, "arr_get": _arr_get, "arr_set": _arr_set, "to_eltype": _to_eltype,
+    "arr_len": _arr_len, "arr_get": _arr_get, "arr_set": _arr_set, "np_new": _np_new, "to_eltype": _to_eltype,
     "arr_shape": _arr_shape, "arr_ndim": _arr_ndim, "arr_size": _arr_size,
     "arr_view": _arr_view, "tuple": _tuple, "tuple_len": _tuple_len,
     "arr_same_owner": _arr_same_owner,
