@@ -67,43 +67,105 @@ def ensure_native(ci, want_entry=True):
         return _ensure_native(ci, want_entry)
 
 
-def _ensure_native(ci, want_entry):
-    from .jit import get_jit
-    jit = get_jit()
-    # An instance a dependency's image kept inline-only has neither IR nor code: it is
-    # inferred again, and *that* CodeInstance is the one to compile and give an entry (the
-    # old one kept being used here: 'NoneType' object has no attribute 'entry').
-    ci = _fresh(ci)
-    todo = _collect(ci)
-    if want_entry and not todo and ci.native is not None and ci.native.wrapper is not None:
+class Batch:
+    """What the native passes share while compiling one batch (declared fields, so a pass
+    cannot bolt state onto a CodeInstance)."""
+
+    __slots__ = ("root", "want_entry", "todo", "need_wrapper", "module", "wrapper",
+                 "exported", "obj", "addresses", "done")
+
+    def __init__(self, root, want_entry):
+        self.root, self.want_entry = root, want_entry
+        self.todo, self.need_wrapper, self.module, self.wrapper = [], False, None, None
+        self.exported, self.obj, self.addresses, self.done = [], None, {}, False
+
+
+def _pass_collect(batch):
+    """Every instance reachable by static calls without exported native code, in a
+    deterministic order; loaded code that already has a Python entry ends the batch."""
+    ci = batch.root
+    batch.todo = _collect(ci)
+    if batch.want_entry and not batch.todo and ci.native is not None and \
+            ci.native.wrapper is not None:
         from .native import python_entry
-        return python_entry(ci.native, ci.mi.method.function.name)    # loaded code
-    need_wrapper = want_entry and (ci.native is None or ci.native.entry is None)
-    if not todo and not need_wrapper:
-        return ci.native.entry if ci.native else None
-    for c in todo:
+        python_entry(ci.native, ci.mi.method.function.name)
+        batch.done = True
+        return
+    batch.need_wrapper = batch.want_entry and (ci.native is None or ci.native.entry is None)
+    batch.done = not batch.todo and not batch.need_wrapper
+
+
+def _pass_symbols(batch):
+    """Each new CodeInstance gets a symbol (a fresh generation per MethodInstance)."""
+    for c in batch.todo:
         if c.symbol is None:
             gen = _GENERATIONS.get(c.mi, 0)
             _GENERATIONS[c.mi] = gen + 1
             c.symbol = codegen.symbol_for(c, gen)
-    mg = codegen.ModuleGen(f"batch{STATS['batches']}")
-    for c in todo:
+
+
+def _pass_codegen(batch):
+    """Typed IR -> one LLVM module; only the root is exported, so LLVM may inline and drop
+    its callees."""
+    mg = batch.module = codegen.ModuleGen(f"batch{STATS['batches']}")
+    for c in batch.todo:
         f = mg.add_function(c)
-        if c is not ci:
+        if c is not batch.root:
             f.linkage = "internal"
-    wrapper = mg.add_wrapper(ci) if need_wrapper else None
-    exported = ([ci.symbol] if ci in todo else []) + ([wrapper] if wrapper else [])
+    batch.wrapper = mg.add_wrapper(batch.root) if batch.need_wrapper else None
+    batch.exported = ([batch.root.symbol] if batch.root in batch.todo else []) + \
+        ([batch.wrapper] if batch.wrapper else [])
+
+
+def _pass_optimize_and_emit(batch):
+    """LLVM's O3 pipeline with loop and SLP vectorisation (``Jit.optimize``) -> object code."""
+    from .jit import get_jit
+    batch.obj = get_jit().emit_object(batch.module.module)
+
+
+def _pass_link(batch):
+    """Load the object code; calls into earlier batches resolve to their addresses."""
+    from .jit import get_jit
+    mg = batch.module
     externals = {sym: c.native.address for sym, c in mg.externals.items()}
-    obj = jit.emit_object(mg.module)
-    addrs = jit.link(obj, exported, externals, mg.consts)
+    batch.addresses = get_jit().link(batch.obj, batch.exported, externals, mg.consts)
+
+
+def _pass_install(batch):
+    """Record native code on the CodeInstances and make the root's Python entry."""
+    from .jit import get_jit
     STATS["batches"] += 1
-    STATS["compiled"] += len(todo)
-    for c in todo:
+    STATS["compiled"] += len(batch.todo)
+    ci = batch.root
+    for c in batch.todo:
         if c is ci or c.native is None:
-            c.native = NativeCode(c.symbol, addrs.get(c.symbol), STATS["batches"])
-    if wrapper:
-        ci.native.entry = jit.pycfunction(addrs[wrapper], ci.mi.method.function.name)
-    return ci.native.entry
+            c.native = NativeCode(c.symbol, batch.addresses.get(c.symbol), STATS["batches"])
+    if batch.wrapper:
+        ci.native.entry = get_jit().pycfunction(batch.addresses[batch.wrapper],
+                                                ci.mi.method.function.name)
+
+
+# The compiler's passes, in order.  A method's source is lowered once (``frontend.lower``,
+# cached per method by ``inference.ir_of``) and inferred per MethodInstance
+# (``inference.typeinf``: abstract interpretation to a fixed point, edges recorded); the
+# native passes below then run on one batch each, under the compiler lock.
+FRONT_PASSES = ("lower: frontend.lower (Python AST -> untyped IR)",
+                "infer: inference.typeinf (untyped IR -> CodeInstance with typed IR and edges)")
+NATIVE_PASSES = (_pass_collect, _pass_symbols, _pass_codegen, _pass_optimize_and_emit,
+                 _pass_link, _pass_install)
+
+
+def _ensure_native(ci, want_entry):
+    # An instance a dependency's image kept inline-only has neither IR nor code: it is
+    # inferred again, and *that* CodeInstance is the one to compile and give an entry (the
+    # old one kept being used here: 'NoneType' object has no attribute 'entry').
+    batch = Batch(_fresh(ci), want_entry)
+    for run in NATIVE_PASSES:
+        run(batch)
+        if batch.done:
+            break
+    root = batch.root
+    return root.native.entry if root.native is not None else None
 
 
 # Inference, like Julia's, recurses into callees: a call chain N functions deep needs a few
