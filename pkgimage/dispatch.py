@@ -388,9 +388,6 @@ def signature_of(fn):
     if flags & 0x08 or code.co_kwonlyargcount:
         raise TypeError(f"{fmt_loc(loc)}: method {fn.__name__}: **kwargs and keyword-only "
                         f"parameters are not supported in generic function methods")
-    if fn.__defaults__:
-        raise TypeError(f"{fmt_loc(loc)}: method {fn.__name__}: default parameter values are not "
-                        f"supported (define a method with fewer arguments instead)")
     names = code.co_varnames[:code.co_argcount]
     anns = getattr(fn, "__annotations__", {}) or {}
     params = [_resolve_annotation(fn, n, anns[n], loc) if n in anns else T.Any for n in names]
@@ -418,6 +415,9 @@ def add_method(function, fn, sig=None, source=None, context=None, module=None,
     m = Method(function, fsig, fn, module or fn.__module__, file, line, names, source=source,
                context=context, boundscheck=boundscheck)
     insert_method(function, m)
+    if fn.__defaults__ and sig is None:
+        from .defaults import add_default_methods      # (it needs the compiler's IR)
+        add_default_methods(function, fn, names, fsig, module or fn.__module__, boundscheck)
     return m
 
 

@@ -199,6 +199,20 @@ def struct(cls):
     """Declare an immutable struct; fields come from the class annotations, in order.  Fields
     typed with TypeVars make a parametric struct (``Point[T]``)."""
     loc = caller_location()
+    if "__init__" in cls.__dict__ or "__new__" in cls.__dict__:
+        # A struct is built by its constructors, which never run a Python ``__init__``:
+        # taking the class with one would silently skip its checks and normalisation.
+        from .errors import CompileError
+        init = cls.__dict__.get("__init__") or cls.__dict__.get("__new__")
+        code = getattr(init, "__code__", None)
+        raise CompileError(
+            f"struct {cls.__name__} defines {'__init__' if '__init__' in cls.__dict__ else '__new__'}"
+            f", which its constructors would not run (inner constructors are not supported "
+            f"yet); validate or normalise in a constructor method instead, e.g. "
+            f"@pk.generic def {cls.__name__}(...) -> {cls.__name__}(...) with other argument "
+            f"types, or in a function that builds it",
+            code.co_filename if code else loc[0], code.co_firstlineno if code else loc[1], 0,
+            "struct __init__")
     parent = _decl_parent(cls, "struct", loc)
     anns = cls.__dict__.get("__annotations__", {})
     fields = tuple((n, _field_type(cls, n, a, loc)) for n, a in anns.items())

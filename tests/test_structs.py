@@ -250,3 +250,18 @@ def test_types_defined_inside_a_function_join_the_hierarchy():
     assert isa(Dog(3), Animal)
     assert typeintersect(Animal, AbstractShape) is pk.Bottom
     assert not issubtype(Dog, AbstractFloat)
+
+
+def test_a_struct_with_an_init_is_refused_at_definition_never_silently_ignored(load_module):
+    """Constructors build a struct from its fields and never run a Python ``__init__``: a
+    class whose ``__init__`` normalises its input would compute wrong answers if taken."""
+    with pytest.raises(pk.CompileError, match=r"st_init\.py:7:0: struct Unit defines __init__"):
+        load_module("""
+import pkgimage as pk
+
+@pk.struct
+class Unit:
+    x: pk.Float64
+    def __init__(self, x):
+        self.x = x / abs(x)
+""", filename="/virtual/st_init.py")

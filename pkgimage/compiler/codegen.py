@@ -1523,6 +1523,7 @@ class WrapperGen(_Emitter):
         ci, fn = self.ci, self.fn
         self.b = b = ir.IRBuilder(fn.append_basic_block("entry"))
         self.err_block = fn.append_basic_block("fail")
+        self.check_bindings()
         args = [self.unbox(b.load(b.gep(fn.args[1], [I64(i)])), t)
                 for i, t in enumerate(ci.mi.spec_types)]
         rt = ci.rettype
@@ -1541,6 +1542,57 @@ class WrapperGen(_Emitter):
                 b.ret(out)
         b.position_at_end(self.err_block)
         b.ret(ir.Constant(OBJ, None))
+
+
+    def check_bindings(self):
+        """Before running code that took module globals as constants, make sure none was
+        rebound since.  Every change to a dict bumps its ``ma_version_tag`` (CPython
+        3.11-3.13, at offset 24 of the dict object); the wrapper keeps the tag it last saw
+        per module, so the check is a load and a compare per module.  When the tag moved, a
+        helper re-checks the globals this code (and the callees it calls directly) read,
+        invalidates what was rebound, and the call is dispatched again, to code compiled
+        against the new values.  A rebinding made by Python code that a running compiled
+        call itself invokes takes effect from the next call from Python."""
+        mods = sorted({m for c in _binding_closure(self.ci) for m, _, _ in c.bindings})
+        if not mods or REFCOUNT is None:
+            return
+        b = self.b
+        for k, mod in enumerate(mods):
+            seen = ir.GlobalVariable(self.mg.module, I64, name=f"{self.fn.name}.ver{k}")
+            seen.linkage = "internal"
+            seen.initializer = I64(0)        # never a real tag: the first call checks
+            d = self.obj_const(("moddict", mod))
+            tag = b.load(b.bitcast(b.gep(d, [I64(24)]), I64.as_pointer()))
+            with b.if_then(b.icmp_unsigned("!=", tag, b.load(seen)), likely=False):
+                r = self.check_null(self.vectorcall(self.obj_const(("helper", "check_bindings")),
+                                                    [self.obj_const(("str", mod))]))
+                changed = b.icmp_unsigned("!=", r, self.obj_const(("none",)))
+                self.decref(r)
+                with b.if_else(changed) as (yes, no):
+                    with yes:
+                        f = self.ci.mi.method.function
+                        fobj = self.obj_const(("func", f.module, f.qualname))
+                        vc = self.capi("PyObject_Vectorcall", OBJ, [OBJ, OBJP, I64, OBJ])
+                        b.ret(b.call(vc, [fobj, self.fn.args[1], self.fn.args[2],
+                                          ir.Constant(OBJ, None)]))
+                    with no:
+                        b.store(tag, seen)
+
+
+def _binding_closure(ci):
+    """``ci`` and the instances its native code calls directly (inlined or not)."""
+    out, seen, stack = [], set(), [ci]
+    while stack:
+        c = stack.pop()
+        if id(c) in seen:
+            continue
+        seen.add(id(c))
+        out.append(c)
+        for info in c.stmt_info.values():
+            if isinstance(info, INF.StaticCall) and info.mi.cache is not None:
+                stack.append(info.mi.cache)
+        stack.extend(mi.cache for mi in c.callees if mi.cache is not None)
+    return out
 
 
 __all__ = ["ModuleGen", "lltype", "is_boxed", "symbol_for"]

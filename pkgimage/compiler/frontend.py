@@ -91,6 +91,7 @@ class _Scope:
         self.globals = fn.__globals__
         self.sparams = sparams or {}
         self.cells = {}
+        self.bound = {}          # global name -> the value lowering used
         if fn.__closure__:
             for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
                 try:
@@ -104,7 +105,8 @@ class _Scope:
         if name in self.cells:
             return True, self.cells[name]
         if name in self.globals:
-            return True, self.globals[name]
+            val = self.bound[name] = self.globals[name]
+            return True, val
         if hasattr(builtins, name):
             return True, getattr(builtins, name)
         return False, None
@@ -202,8 +204,9 @@ class Lowerer:
             # body and returned its value (found by tests/test_fuzz_frontend.py).
             self.unsupported(self.fdef, "async def")
         a = self.fdef.args
-        if a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults:
-            self.unsupported(self.fdef, "keyword or default parameters")
+        if a.kwarg or a.kwonlyargs or a.posonlyargs:
+            self.unsupported(self.fdef, "keyword parameters")
+        # (default values are the shorter methods ``defaults.py`` adds; the body is the same)
         irargs = self.args
         if self.vararg:
             # ``*xs``: the instance's extra arguments, packed into the tuple ``xs``.
@@ -222,8 +225,11 @@ class Lowerer:
             if b.term is None:
                 b.term = Return(self._none_in(b))
         _guard_unassigned(self.blocks, self.locals - set(self.args) - {self.vararg})
+        modname = self.scope.globals.get("__name__")
+        bindings = tuple((modname, n, v) for n, v in sorted(self.scope.bound.items())) \
+            if isinstance(modname, str) and modname.split(".")[0] != "pkgimage" else ()
         return IRFunction(self.method.function.name, irargs, self.blocks, self.filename,
-                          self.fdef.lineno)
+                          self.fdef.lineno, bindings)
 
     def _none_in(self, b):
         dst = self.tmp()

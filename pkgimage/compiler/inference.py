@@ -25,7 +25,8 @@ from .. import types as T
 from ..compiler_lock import COMPILER_LOCK
 from ..errors import AmbiguityError, CompileError, MethodError
 from . import frontend, intrinsics
-from .instances import CodeInstance, Edge, intersecting, method_instance, register_edges
+from .instances import (REBINDING_LISTENERS, CodeInstance, Edge, intersecting, method_instance,
+                        register_edges)
 from .slots import split_slots
 from .ir import Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic, Raise, Return, Use
 
@@ -102,6 +103,15 @@ def forget_ir():
     that moment, so after globals were changed and restored (the in-process sandbox) an IR
     may hold values the module no longer has."""
     _IR_CACHE.clear()
+
+
+def _forget_ir_of(ci):
+    m = ci.mi.method
+    for key in [k for k in _IR_CACHE if k is m or (type(k) is tuple and k[0] is m)]:
+        del _IR_CACHE[key]
+
+
+REBINDING_LISTENERS.append(_forget_ir_of)
 
 
 def ir_of(mi):
@@ -294,6 +304,7 @@ def _run(sv):
         raise CompileError(f"local variable {var!r} is used before it is assigned",
                            ci.ir.filename, loc[0], loc[1], "Name")
     ci.vartypes = vartypes
+    ci.bindings = ir.bindings
     ci.rettype = ret if ret is not None else T.Bottom
     return ci
 

@@ -83,7 +83,7 @@ class CodeInstance:
 
     __slots__ = ("mi", "ir", "rettype", "vartypes", "stmt_info", "stmt_types", "reached",
                  "edges", "callees", "min_world", "max_world", "symbol", "native",
-                 "needs_native", "invalidated_by", "image", "__weakref__")
+                 "needs_native", "invalidated_by", "image", "bindings", "__weakref__")
 
     def __init__(self, mi, ir, world):
         self.mi = mi
@@ -102,6 +102,7 @@ class CodeInstance:
         self.needs_native = True     # False for abstract-signature instances (never called)
         self.invalidated_by = None
         self.image = None            # the module whose package image this instance came from
+        self.bindings = ()           # (module, name, value) globals its own body treats as constants
 
     @property
     def valid(self):
@@ -204,6 +205,97 @@ def methodinstance(f, argtypes):
 def register_edges(ci):
     for e in ci.edges:
         EDGE_INDEX.setdefault(e.function, []).append((ci, e))
+    for mod, name, _ in ci.bindings:
+        BINDING_INDEX.setdefault(mod, {}).setdefault(name, []).append(ci)
+
+
+# -- binding edges (Julia 1.12's binding partitions, for module globals) -----------------------
+
+BINDING_INDEX: dict = {}     # module -> name -> CodeInstances whose body read that global
+# Called with each instance whose own body read a rebound global (inference drops the
+# method's lowered IR there: lowering is what read the value).
+REBINDING_LISTENERS: list = []
+
+
+class BindingChange:
+    """The trigger of a binding invalidation: ``module.name`` was rebound."""
+
+    __slots__ = ("module", "name")
+
+    def __init__(self, module, name):
+        self.module, self.name = module, name
+
+    def __repr__(self):
+        return f"binding {self.module}.{self.name}"
+
+
+_VALUE_TYPES = (bool, int, float, complex, str, bytes, type(None), tuple)
+
+
+def is_value(v):
+    """An immutable value (compared by value, not identity): Python scalars, strings,
+    tuples, NumPy scalars, struct instances."""
+    if isinstance(v, _VALUE_TYPES):
+        return True
+    t = T.typeof(v)
+    return T.is_pktype(t) and t.__pk_kind__ in ("struct", "primitive")
+
+
+def same_binding(now, then):
+    """Does a global still hold what compiled code took as its constant?  The same object,
+    or an equal immutable value of the same type (compared by its pickled bytes, so 0.0 and
+    -0.0, or two NaNs, are told apart exactly as the code would see them)."""
+    if now is then:
+        return True
+    if type(now) is not type(then) or not is_value(now):
+        return False
+    import pickle
+    try:
+        return pickle.dumps(now, 4) == pickle.dumps(then, 4)
+    except Exception:
+        return False
+
+
+def binding_holds(entry):
+    import sys
+    mod, name, value = entry
+    m = sys.modules.get(mod)
+    d = getattr(m, "__dict__", None)
+    return d is not None and name in d and same_binding(d[name], value)
+
+
+def check_bindings(module):
+    """Re-check every binding edge into ``module`` (its globals changed since code that read
+    them last ran); invalidate the instances that read a global now rebound, and their
+    callers through backedges.  Returns the number of instances invalidated."""
+    from ..compiler_lock import COMPILER_LOCK
+    with COMPILER_LOCK:
+        return _check_bindings(module)
+
+
+def _check_bindings(module):
+    names = BINDING_INDEX.get(module)
+    if not names:
+        return 0
+    world = None
+    count = 0
+    for name, cis in list(names.items()):
+        live = [ci for ci in cis if ci.valid]
+        stale = [ci for ci in live
+                 if not binding_holds(next(b for b in ci.bindings if b[1] == name))]
+        if stale:
+            if world is None:              # a rebinding is a new world, as in Julia 1.12
+                D.WORLD.age += 1
+                world = D.WORLD.age
+            trigger = BindingChange(module, name)
+            for ci in stale:
+                for listener in REBINDING_LISTENERS:
+                    listener(ci)
+                invalidate(ci, world, trigger)
+            INVALIDATION_LOG.append((trigger, stale))
+            count += len(stale)
+        names[name] = [ci for ci in live if ci.valid]
+    return count
 
 
 def _edge_changed(edge, function, new, replaced):

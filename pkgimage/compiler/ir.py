@@ -109,6 +109,10 @@ class IRFunction:
     blocks: list          # Block, index == id; blocks[0] is the entry
     filename: str
     firstline: int
+    # Module globals the body read at lowering, as (module name, name, value), sorted: the
+    # code treats them as constants, so each is a dependency (Julia's binding edges) that
+    # rebinding the global invalidates.
+    bindings: tuple = ()
     _consts: dict = field(default=None, repr=False, compare=False)
 
     def constants(self):

@@ -82,10 +82,17 @@ def _array_view(owner, ptr, shape, strides):
     return a if type(owner) is np.ndarray else a.view(type(owner))
 
 
+def _check_bindings(module):
+    """A wrapper saw ``module``'s globals change: True if code was invalidated (the wrapper
+    then dispatches the call again), None if every global read is still the same."""
+    from .instances import check_bindings
+    return True if check_bindings(module) else None
+
+
 HELPERS = {"raise_error": _raise_error, "bounds_error": _bounds_error,
            "inexact_error": _inexact_error, "getfield": _getfield,
            "bounds_error_nd": _bounds_error_nd, "tuple_bounds_error": _tuple_bounds_error,
-           "array_view": _array_view}
+           "array_view": _array_view, "check_bindings": _check_bindings}
 
 
 def _spec_from_ref(r):
@@ -131,6 +138,9 @@ def resolve_const(ref):
         return HELPERS[ref[1]]
     if kind == "spec":
         return _spec_from_ref(ref[1])
+    if kind == "moddict":
+        import sys
+        return sys.modules[ref[1]].__dict__
     raise E.CompileError(f"internal: unknown constant reference {ref!r}")
 
 

@@ -37,7 +37,7 @@ from ..compiler import instances as INS
 from ..errors import ImageError
 from . import format as F
 from .cache import UntrustedImage, check_trusted, host_cpu, untrusted_reason
-from .serialize import func_from_ref, loads_state, method_from_ref
+from .serialize import binding_from_ref, func_from_ref, loads_state, method_from_ref
 
 # module name -> header of the image it was loaded from
 LOADED: dict = {}
@@ -211,6 +211,10 @@ def _load_into(module, path, source_path):
     for f, sig, pyfunc, file, line, argnames, context, boundscheck in state["methods"]:
         D.insert_method(f, D.Method(f, sig, pyfunc, modname, file, line, tuple(argnames),
                                     context=context, boundscheck=boundscheck))
+        if getattr(pyfunc, "__defaults__", None):
+            # the shorter methods of default parameter values are made again, not stored
+            from ..defaults import add_default_methods
+            add_default_methods(f, pyfunc, tuple(argnames), sig, modname, boundscheck)
     if state.get("contexts"):
         from ..contexts import restore_module_state
         restore_module_state(modname, state["contexts"])
@@ -334,6 +338,19 @@ def _edge_from_record(rec):
     return INS.Edge(kind, f, argtypes, m, cm)
 
 
+def _bindings_from_record(r):
+    """(bindings, None) if every module global the instance's code took as a constant
+    still has that value here, else (None, why)."""
+    out = []
+    for mod, name, ref in r.get("bindings", ()):
+        ok, then = binding_from_ref(ref)
+        entry = (mod, name, then)
+        if not ok or not INS.binding_holds(entry):
+            return None, f"global {mod}.{name} is not what the code was compiled with"
+        out.append(entry)
+    return tuple(out), None
+
+
 def _describe_edge(e):
     now = "no method"
     try:
@@ -386,7 +403,11 @@ def _install_code(modname, header, codeinfo, objects, path):
         if bad is not None:
             reasons[sym] = (repr(mi), _describe_edge(bad))
             continue
-        entries[sym] = (r, mi, edges)
+        bindings, why = _bindings_from_record(r)
+        if why is not None:
+            reasons[sym] = (repr(mi), why)
+            continue
+        entries[sym] = (r, mi, (edges, bindings))
     # Callers of discarded instances are discarded too (to a fixed point, across images).
     changed = True
     while changed:
@@ -417,12 +438,13 @@ def _install_code(modname, header, codeinfo, objects, path):
     addresses, shared = _link(header, codeinfo, objects, path, entries)
     from ..compiler.entry import PRELINKED
     installed = []
-    for sym, (r, mi, edges) in sorted(entries.items()):
+    for sym, (r, mi, (edges, bindings)) in sorted(entries.items()):
         if mi.cache is not None and mi.cache.valid:
             continue                 # compiled in this session already: keep that one
         ci = INS.CodeInstance(mi, None, world)
         ci.rettype = T.type_from_ref(r["rettype"])
         ci.edges = edges
+        ci.bindings = bindings
         ci.vartypes = {v: T.type_from_ref(t) for v, t in r["vartypes"]}
         ci.needs_native = True
         ci.symbol = sym

@@ -42,6 +42,45 @@ class BuildError(ImageError):
 
 # -- portable references to functions and methods --------------------------------------------
 
+def binding_ref(value):
+    """A binding edge's value as the image stores it: generic functions, types and modules
+    by name (the loader compares identity with what the name resolves to), immutable values
+    by value (compared as ``instances.same_binding`` does), and anything else as
+    unverifiable (the instance is then always recompiled after a load)."""
+    from ..compiler.instances import is_value
+    if isinstance(value, D.GenericFunction):
+        return ("func", func_ref(value))
+    if T.is_pktype(value) or isinstance(value, T.UnionAll):
+        return ("type", T.type_ref(value))
+    if isinstance(value, pytypes.ModuleType):
+        return ("module", value.__name__)
+    if is_value(value):
+        try:
+            pickle.dumps(value, 4)
+            return ("value", value)
+        except Exception:
+            pass
+    return ("unverifiable",)
+
+
+def binding_from_ref(ref):
+    """(ok, value) of a binding reference in this process."""
+    kind = ref[0]
+    try:
+        if kind == "func":
+            f = func_from_ref(ref[1])
+            return f is not None, f
+        if kind == "type":
+            return True, T.type_from_ref(ref[1])
+        if kind == "module":
+            return True, importlib.import_module(ref[1])
+        if kind == "value":
+            return True, ref[1]
+    except (LookupError, ImportError, AttributeError):
+        pass
+    return False, None
+
+
 def func_ref(f):
     t = getattr(f, "constructs", None)
     if t is not None:

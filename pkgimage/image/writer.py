@@ -25,8 +25,8 @@ from .. import types as T
 from ..compiler import instances as INS
 from . import format as F
 from .cache import image_path, shared_lib_path
-from .serialize import (BuildError, check_globals, dumps_state, func_ref, method_ref,
-                        module_globals, own_methods)
+from .serialize import (BuildError, binding_ref, check_globals, dumps_state, func_ref,
+                        method_ref, module_globals, own_methods)
 
 
 def _mentions(t, own_types):
@@ -146,6 +146,7 @@ def compile_owned(owned, known_externals=(), entries=()):
             "inline_only": ci.symbol in inline_only,
             "wrapper": wrappers.get(ci.symbol),
             "edges": tuple(_edge_record(e) for e in ci.edges),
+            "bindings": tuple((mod, name, binding_ref(v)) for mod, name, v in ci.bindings),
             "callees": tuple((_mref(c.mi.method), _types(c.mi.spec_types), c.symbol,
                               codegen.inline_size(c) is not None)
                              for c in _static_callees(ci)),

@@ -51,7 +51,8 @@ def invalidations(script, args=()):
             count += 1 + len(INS.all_backedges(ci.mi))
             trees.append(lines)
         total += count
-        out.append(f"inserting {method!r}")
+        out.append(f"rebinding {method.module}.{method.name} (binding invalidation)"
+                   if isinstance(method, INS.BindingChange) else f"inserting {method!r}")
         out.append(f"  invalidated {count} instance{'s' if count != 1 else ''} "
                    f"({len(roots)} root{'s' if len(roots) != 1 else ''}):")
         for lines in trees:

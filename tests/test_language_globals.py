@@ -1,0 +1,152 @@
+"""Module globals take part in world age (Julia 1.12's binding partitions): compiled code may
+treat a global it reads as a constant, and rebinding that global -- from Python, from the
+module's own code, by ``__init__`` after an image load -- invalidates exactly the code that
+read it (and its callers), so the next call gives the answer plain Python gives."""
+
+import textwrap
+
+import pytest
+
+import pkgimage as pk
+from pkgimage.compiler import instances as INS
+from imagetools import Project
+
+pytestmark = pytest.mark.skipif(
+    __import__("pkgimage.compiler.codegen", fromlist=["REFCOUNT"]).REFCOUNT is None,
+    reason="the rebinding check reads CPython 3.11-3.13's dict version tag")
+
+SOURCE = """
+import pkgimage as pk
+
+K = 2
+SCALE = 1.5
+OFFSET = (1, 2.5)
+
+@pk.generic
+def times_k(x: int):
+    return x * K
+
+@pk.generic
+def scaled(x: float):
+    return x * SCALE
+
+@pk.generic
+def outer(x: float):
+    # calls scaled natively (or inlines it): rebinding SCALE must reach this code too
+    return scaled(x) + 1.0
+
+@pk.generic
+def shifted(x: int):
+    a, b = OFFSET
+    return x + a + b
+
+@pk.generic
+def double(x: int):
+    return 2 * x
+
+@pk.generic
+def triple(x: int):
+    return 3 * x
+
+helper = double
+
+@pk.generic
+def via_helper(x: int):
+    return helper(x) + 1
+
+def set_k_from_module(v):
+    global K
+    K = v
+"""
+
+
+def _log_since(n):
+    return [(repr(trigger), [repr(ci) for ci in roots]) for trigger, roots in
+            INS.INVALIDATION_LOG[n:] if isinstance(trigger, INS.BindingChange)]
+
+
+def test_rebinding_a_global_from_python_invalidates_the_code_that_read_it(load_module):
+    mod = load_module(SOURCE)
+    assert mod.times_k(5) == 10 and mod.outer(2.0) == 4.0
+    n = len(INS.INVALIDATION_LOG)
+    mod.K = 7
+    assert mod.times_k(5) == 35
+    mod.SCALE = 10.0
+    assert mod.outer(2.0) == 21.0 and mod.scaled(2.0) == 20.0
+    log = _log_since(n)
+    assert [t for t, _ in log] == [f"binding {mod.__name__}.K", f"binding {mod.__name__}.SCALE"]
+    assert any("scaled(::Float64)" in ci for ci in log[1][1])
+
+
+def test_rebinding_by_the_modules_own_code_and_to_another_type(load_module):
+    mod = load_module(SOURCE)
+    assert mod.times_k(3) == 6
+    mod.set_k_from_module(4)
+    assert mod.times_k(3) == 12
+    mod.set_k_from_module(0.5)              # another type: inferred afresh
+    assert mod.times_k(3) == 1.5
+    mod.OFFSET = (10, 0.25)
+    assert mod.shifted(1) == 11.25
+
+
+def test_rebinding_a_function_name_redirects_compiled_calls(load_module):
+    mod = load_module(SOURCE)
+    assert mod.via_helper(5) == 11
+    mod.helper = mod.triple
+    assert mod.via_helper(5) == 16
+
+
+def test_other_changes_to_the_module_and_equal_rebindings_invalidate_nothing(load_module):
+    mod = load_module(SOURCE)
+    assert mod.times_k(5) == 10 and mod.scaled(1.0) == 1.5
+    n = len(INS.INVALIDATION_LOG)
+    mod.UNRELATED = [1, 2, 3]
+    mod.K = 2                                 # the same value again
+    mod.SCALE = 1.5
+    assert mod.times_k(5) == 10 and mod.scaled(1.0) == 1.5
+    assert _log_since(n) == []
+    mod.SCALE = -0.0 * 0 + 1.5000000000000002  # not the same float
+    assert mod.scaled(1.0) == 1.5000000000000002
+
+
+def test_a_global_changed_by_init_after_an_image_load_is_seen(tmp_path):
+    proj = Project(tmp_path)
+    proj.write("glob1", "__pkgimage__ = True\n" + textwrap.dedent("""
+        import os
+        import pkgimage as pk
+
+        LIMIT = 3
+
+        @pk.generic
+        def capped(x: int):
+            return x if x < LIMIT else LIMIT
+
+        @pk.generic
+        def plain(x: int):
+            return x + 1
+
+        pk.precompile(capped, (pk.Int64,))
+        pk.precompile(plain, (pk.Int64,))
+
+        def __init__():
+            global LIMIT
+            if "GLOB1_LIMIT" in os.environ:
+                LIMIT = int(os.environ["GLOB1_LIMIT"])
+        """))
+    assert proj.build("glob1").returncode == 0
+    probe = """
+import glob1
+import pkgimage.compiler.instances as INS
+with Tripwire() as tw:
+    res = [glob1.capped(10), glob1.plain(1)]
+glob1.LIMIT = 100
+res.append(glob1.capped(10))
+done({"res": res, "compiles": tw.total, "stats": stats(),
+      "log": [repr(t) for t, _ in INS.INVALIDATION_LOG]})
+"""
+    out = proj.run_json(probe)
+    assert out["res"] == [3, 2, 10] and out["compiles"] == 0, out
+    assert out["stats"]["discarded_instances"] == 0
+    assert out["log"] == ["binding glob1.LIMIT"]
+    out = proj.run_json(probe, GLOB1_LIMIT="5")
+    assert out["res"][:2] == [5, 2], out     # __init__ rebound LIMIT: recompiled, not stale
