@@ -747,3 +747,7 @@ frontend.SPECIAL["constructor"] = constructor
 frontend.BASE.update({n: globals()[n] for n in _NAMES})
 
 from .rational import Rational  # noqa: E402  (defined with the functions above)
+from . import mathlib  # noqa: E402  (math.sqrt and friends, on the functions above)
+
+globals().update(mathlib.FUNCTIONS)        # pk.base.sqrt, ... (extended like pk.base.add)
+__all__ += list(mathlib.FUNCTIONS)

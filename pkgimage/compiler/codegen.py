@@ -1422,6 +1422,89 @@ def _np_new(g, a, ts, p):
 OWNED_RESULTS = {"np_new"}
 
 
+def _math_error(g, bad, exc, msg):
+    b = g.b
+    with b.if_then(bad, likely=False):
+        g.set_error(exc, msg)
+        b.branch(g.err_block)
+
+
+def _isnan(b, x):
+    return b.fcmp_unordered("uno", x, x)
+
+
+def _isinf(b, x):
+    fabs = b.module.declare_intrinsic("llvm.fabs", [x.type])
+    return b.fcmp_ordered("==", b.call(fabs, [x]), ir.Constant(x.type, float("inf")))
+
+
+def _libm1(name, can_overflow):
+    """``math.<name>(x)``: the C library's function (as CPython calls it; ``sqrt`` is LLVM's,
+    exact in IEEE arithmetic and vectorisable), with CPython's ``math_1`` errors."""
+    def emit(g, a, ts, p):
+        b = g.b
+        x = a[0]
+        if name == "sqrt":
+            fn = g.mg.module.declare_intrinsic("llvm.sqrt", [F64])
+        else:
+            fn = g.mg.capi(name, F64, [F64])
+        r = b.call(fn, [x])
+        _math_error(g, b.and_(_isnan(b, r), b.not_(_isnan(b, x))), "ValueError",
+                    "math domain error")
+        finite_x = b.not_(b.or_(_isnan(b, x), _isinf(b, x)))
+        _math_error(g, b.and_(_isinf(b, r), finite_x),
+                    "OverflowError" if can_overflow else "ValueError",
+                    "math range error" if can_overflow else "math domain error")
+        return r
+    return emit
+
+
+def _libm2(name):
+    """``math.atan2/copysign/fmod/pow(x, y)`` with CPython's errors (``math_2``, and
+    ``math_pow``'s: an infinite result of finite arguments overflows unless ``x`` is 0)."""
+    def emit(g, a, ts, p):
+        b = g.b
+        x, y = a
+        if name == "copysign":
+            fn = g.mg.module.declare_intrinsic("llvm.copysign", [F64],
+                                               ir.FunctionType(F64, [F64, F64]))
+            return b.call(fn, [x, y])
+        r = b.call(g.mg.capi(name, F64, [F64, F64]), [x, y])
+        args_nan = b.or_(_isnan(b, x), _isnan(b, y))
+        _math_error(g, b.and_(_isnan(b, r), b.not_(args_nan)), "ValueError",
+                    "math domain error")
+        if name in ("pow", "fmod"):
+            finite = b.not_(b.or_(args_nan, b.or_(_isinf(b, x), _isinf(b, y))))
+            rinf = b.and_(_isinf(b, r), finite)
+            if name == "pow":
+                zero = b.fcmp_ordered("==", x, ir.Constant(F64, 0.0))
+                _math_error(g, b.and_(rinf, zero), "ValueError", "math domain error")
+                _math_error(g, rinf, "OverflowError", "math range error")
+            else:
+                _math_error(g, rinf, "ValueError", "math domain error")
+        return r
+    return emit
+
+
+def _float_test(test):
+    def emit(g, a, ts, p):
+        return g.b.zext(test(g.b, a[0]), I8)
+    return emit
+
+
+def _round(name):
+    return _float_call(f"llvm.{name}")
+
+
+MATH_EMITTERS = {f"m_{n}": _libm1(n, o) for n, o in intrinsics.LIBM1.items()}
+MATH_EMITTERS.update({f"m_{n}": _libm2(n) for n in intrinsics.LIBM2})
+MATH_EMITTERS.update({
+    "m_isnan": _float_test(_isnan), "m_isinf": _float_test(_isinf),
+    "m_isfinite": _float_test(lambda b, x: b.not_(b.or_(_isnan(b, x), _isinf(b, x)))),
+    "round_floor": _round("floor"), "round_ceil": _round("ceil"),
+    "round_trunc": _round("trunc")})
+
+
 def _tuple(g, a, ts, p):
     val = ir.Constant(ir.LiteralStructType([lltype(t) for t in ts]), ir.Undefined)
     for i, x in enumerate(a):
@@ -1493,12 +1576,14 @@ EMITTERS = {
     "eq": _cmp("eq"), "ne": _cmp("ne"), "lt": _cmp("lt"), "le": _cmp("le"), "gt": _cmp("gt"),
     "ge": _cmp("ge"), "truth": _truth, "not_bool": _not, "egal": _egal,
     "convert": _convert, "promote": _promote, "to_float": _to_float, "trunc": _trunc,
-    "arr_len": _arr_len, "arr_get": _arr_get, "arr_set": _arr_set, "np_new": _np_new, "to_eltype": _to_eltype,
+    "arr_len": _arr_len, "arr_get": _arr_get, "arr_set": _arr_set, "np_new": _np_new,
+    "to_eltype": _to_eltype,
     "arr_shape": _arr_shape, "arr_ndim": _arr_ndim, "arr_size": _arr_size,
     "arr_view": _arr_view, "tuple": _tuple, "tuple_len": _tuple_len,
     "arr_same_owner": _arr_same_owner,
     "unpack_check": _unpack_check, "tuple_get": _tuple_get,
     "new": _new, "typeof": _typeof,
+    **MATH_EMITTERS,
 }
 
 

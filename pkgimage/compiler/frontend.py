@@ -37,6 +37,9 @@ _CMPOPS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "
 _BUILTIN_FUNCS = {len: "len", abs: "abs", min: "min", max: "max", int: "int_",
                   float: "float_", bool: "truth"}
 
+# ``math`` module functions -> base function names (filled by ``pkgimage.base.mathlib``).
+MATH_FUNCS: dict = {}
+
 _SOURCES: dict = {}     # filename -> {first line: FunctionDef}
 
 
@@ -725,6 +728,8 @@ class Lowerer:
         if callee is range:
             self.unsupported(node, "range() outside a for loop header")
         name = _BUILTIN_FUNCS.get(callee) if _hashable(callee) else None
+        if name is None and _hashable(callee):
+            name = MATH_FUNCS.get(callee)
         if name is not None:
             return self.call_base(name, [self.expr(a) for a in node.args], node)
         self.unsupported(node, f"call of {getattr(callee, '__name__', type(callee).__name__)}"

@@ -639,3 +639,70 @@ def to_eltype(v, x):
 
 
 intr.__dict__.update(REGISTRY)
+
+
+# -- the math module on floats ------------------------------------------------------------------
+# One intrinsic per C library function, on Float64 (Python's ``math`` computes in double).
+# Errors follow CPython's ``math_1``/``math_2``: a NaN result from non-NaN arguments is
+# ``ValueError('math domain error')``; an infinite result from finite arguments is
+# ``OverflowError('math range error')`` for the functions that can overflow, else the same
+# ValueError.  The Python implementations call ``math`` itself (the same answers, the same
+# errors, for boxed arguments and for method bodies run as Python).
+
+LIBM1 = {  # name -> can overflow
+    "sqrt": False, "exp": True, "exp2": True, "expm1": True, "log": False, "log2": False,
+    "log10": False, "log1p": False, "sin": False, "cos": False, "tan": False, "asin": False,
+    "acos": False, "atan": False, "sinh": True, "cosh": True, "tanh": False, "asinh": False,
+    "acosh": False, "atanh": False, "erf": False, "erfc": False, "cbrt": False,
+}
+LIBM2 = ("atan2", "copysign", "fmod", "pow")
+LIBM1 = {n: o for n, o in LIBM1.items() if hasattr(math, n)}     # (exp2, cbrt: 3.11+)
+
+
+def _f64_rule(n):
+    def rule(ts, params):
+        return T.Float64 if len(ts) == n and all(t is T.Float64 for t in ts) else None
+    return rule
+
+
+def _math_impl(name):
+    fn = getattr(math, name)
+
+    def impl(*args):
+        return float(fn(*map(float, args)))
+    impl.__name__ = f"m_{name}"
+    return impl
+
+
+for _n in list(LIBM1) + list(LIBM2):
+    _def(f"m_{_n}", _f64_rule(1 if _n in LIBM1 else 2))(_math_impl(_n))
+
+
+def _float_pred(ts, params):
+    return T.Bool if len(ts) == 1 and is_float(ts[0]) else None
+
+
+@_def("m_isnan", _float_pred)
+def m_isnan(a):
+    return math.isnan(a)
+
+
+@_def("m_isinf", _float_pred)
+def m_isinf(a):
+    return math.isinf(a)
+
+
+@_def("m_isfinite", _float_pred)
+def m_isfinite(a):
+    return math.isfinite(a)
+
+
+def _rounding(name):
+    def impl(a):
+        return _f(_tpy(a), getattr(math, name)(a)) if math.isfinite(a) else a
+    return impl
+
+
+for _n in ("floor", "ceil", "trunc"):
+    # rounding to a float of the same type (``int_`` of it then gives Python's int result)
+    _def(f"round_{_n}", _unary(is_float))(_rounding(_n))

@@ -1,0 +1,90 @@
+"""Python's ``math`` module in compiled code, as generic functions of the base library.
+
+``math.sqrt(x)`` in a method body is a call of ``pkgimage.base.sqrt`` (as ``x + y`` is one of
+``pkgimage.base.add``), so a package extends it for its own types
+(``@pk.base.sqrt.method def _(x: MyNumber): ...``) and the call dispatches, inlines, is
+cached in images and invalidated like user code.  Each function has a method on ``Float64``
+(the C library function, through an intrinsic with CPython's errors) and one on ``Real``
+that converts to ``Float64`` first, because Python's ``math`` computes in double whatever
+number it is given (``math.sqrt(4)`` is ``2.0``, ``math.floor(2.5)`` the int ``2``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import dispatch as D
+from ..compiler import frontend
+from ..compiler import ir as IR
+from ..compiler.intrinsics import LIBM1, LIBM2
+from ..types import Bool, Float64, Real
+
+MODULE = "pkgimage.base"
+
+_BOOL_TESTS = ("isnan", "isinf", "isfinite")
+_ROUNDING = ("floor", "ceil", "trunc")
+NAMES = tuple(LIBM1) + LIBM2 + _BOOL_TESTS + _ROUNDING + ("fabs",)
+
+
+def _chain(fname, steps, nargs, pyimpl):
+    """A method whose IR applies ``steps`` (("intrinsic"|"call", target) in order, each to
+    the previous results) to its arguments; ``pyimpl`` is its body run as Python."""
+    names = tuple(f"x{i}" for i in range(nargs))
+
+    def synth(method, sparams=()):
+        loc = (method.line, 0)
+        stmts, cur = [], names
+        for i, (kind, target) in enumerate(steps):
+            dst = f"%s{i}"
+            if kind == "intrinsic":
+                value = IR.Intrinsic(target, tuple(cur), ())
+            elif kind == "each":          # the same call on each argument separately
+                for j, v in enumerate(cur):
+                    stmts.append(IR.Assign(f"%e{i}_{j}", IR.Call(target, (v,)), loc))
+                cur = tuple(f"%e{i}_{j}" for j in range(len(cur)))
+                continue
+            else:
+                value = IR.Call(target, tuple(cur))
+            stmts.append(IR.Assign(dst, value, loc))
+            cur = (dst,)
+        return IR.IRFunction(fname, names, [IR.Block(0, stmts, IR.Return(cur[0]))],
+                             method.file, method.line)
+
+    pyimpl.__pk_synth_ir__ = synth
+    return pyimpl
+
+
+def _add(f, sig, steps, pyimpl):
+    file, line = __file__, 1
+    fn = _chain(f.name, steps, len(sig), pyimpl)
+    D.insert_method(f, D.Method(f, sig, fn, MODULE, file, line,
+                                tuple(f"x{i}" for i in range(len(sig)))))
+
+
+def _define():
+    base = frontend.BASE
+    float_, int_ = base["float_"], base["int_"]
+    out = {}
+    for name in NAMES:
+        f = out[name] = D.get_function(name, MODULE)
+        py = getattr(math, name)
+        n = 2 if name in LIBM2 else 1
+        if name == "fabs":
+            native = [("intrinsic", "abs_float")]
+        elif name in _ROUNDING:
+            native = [("intrinsic", f"round_{name}"), ("call", int_)]
+        elif name in _BOOL_TESTS:
+            native = [("intrinsic", f"m_{name}")]
+        else:
+            native = [("intrinsic", f"m_{name}")]
+        _add(f, (Float64,) * n, native, lambda *a, _py=py: _py(*a))
+        # any other real number: to Float64 first, as Python's math does
+        _add(f, (Real,) * n, [("each", float_), ("call", f)], lambda *a, _py=py: _py(*a))
+    return out
+
+
+FUNCTIONS = _define()
+frontend.BASE.update(FUNCTIONS)
+# ``math.sqrt`` and ``from math import sqrt`` name the same object: calls of it are calls
+# of the base function.
+frontend.MATH_FUNCS.update({getattr(math, n): n for n in NAMES})

@@ -1,0 +1,112 @@
+"""Python's ``math`` in compiled code: ``math.sqrt(x)`` and ``from math import sqrt`` call the
+base library's generic functions, which give CPython's results bit for bit (the same C
+library functions) and raise CPython's errors (``ValueError: math domain error``,
+``OverflowError: math range error``); other real numbers are converted to Float64 first, as
+Python does; packages extend the functions for their own types."""
+
+import math
+import struct
+
+import pytest
+
+import pkgimage as pk
+from pkgimage.base import mathlib
+from pkgimage.compiler.intrinsics import LIBM1, LIBM2
+
+VALUES = [0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 1e-300, 2.0, 3.75, -7.25, 100.0, 710.0, -745.5,
+          1e300, math.inf, -math.inf, math.nan, math.pi, 0.9999999999999999]
+
+
+def _bits(v):
+    return struct.pack("<d", v) if isinstance(v, float) else v
+
+
+def _python(fn, *args):
+    try:
+        return ("ok", _bits(fn(*args)))
+    except (ValueError, OverflowError) as e:
+        return (type(e).__name__, str(e))
+
+
+def _module(load_module, name, nargs):
+    params = ", ".join(f"x{i}: float" for i in range(nargs))
+    args = ", ".join(f"x{i}" for i in range(nargs))
+    return load_module(f"""
+import math
+import pkgimage as pk
+
+@pk.generic
+def call({params}):
+    return math.{name}({args})
+""")
+
+
+@pytest.mark.parametrize("name", sorted(set(LIBM1) | {"fabs"}))
+def test_unary_functions_equal_cpython_bit_for_bit_with_its_errors(load_module, name):
+    mod = _module(load_module, name, 1)
+    for x in VALUES:
+        assert _python(mod.call, x) == _python(getattr(math, name), x), (name, x)
+
+
+@pytest.mark.parametrize("name", LIBM2)
+def test_binary_functions_equal_cpython_bit_for_bit_with_its_errors(load_module, name):
+    mod = _module(load_module, name, 2)
+    for x in VALUES[::2]:
+        for y in VALUES[1::3] + [0.0, 2.0, -3.0, 0.5]:
+            assert _python(mod.call, x, y) == _python(getattr(math, name), x, y), (name, x, y)
+
+
+def test_predicates_rounding_to_int_and_integer_arguments(load_module):
+    mod = load_module("""
+import math
+from math import floor, isnan
+import pkgimage as pk
+
+@pk.generic
+def rounding(x: float):
+    return floor(x), math.ceil(x), math.trunc(x)
+
+@pk.generic
+def tests(x: float):
+    return isnan(x), math.isinf(x), math.isfinite(x)
+
+@pk.generic
+def on_ints(n: int, b: bool):
+    return math.sqrt(n), math.exp(b), math.atan2(n, 2), math.floor(n)
+""")
+    for x in (2.5, -2.5, 0.0, 1e15 + 0.5):
+        assert mod.rounding(x) == (math.floor(x), math.ceil(x), math.trunc(x))
+        assert all(type(v) is int for v in mod.rounding(x))
+    for x in (1.0, math.nan, math.inf, -math.inf):
+        assert mod.tests(x) == (math.isnan(x), math.isinf(x), math.isfinite(x))
+    assert mod.on_ints(9, True) == (3.0, math.e, math.atan2(9, 2), 9)
+    with pytest.raises(ValueError, match="math domain error"):
+        mod.on_ints(-1, False)
+
+
+def test_packages_extend_math_functions_for_their_own_types(load_module):
+    mod = load_module("""
+import math
+import pkgimage as pk
+
+@pk.struct
+class Dual:
+    v: pk.Float64
+    d: pk.Float64
+
+@pk.base.sqrt.method
+def _(x: Dual):
+    r = math.sqrt(x.v)
+    return Dual(r, x.d / (2.0 * r))
+
+@pk.generic
+def norm(x: Dual):
+    return math.sqrt(x)
+""")
+    assert mod.norm(mod.Dual(4.0, 1.0)) == mod.Dual(2.0, 0.25)
+
+
+def test_every_math_name_mapped_is_a_base_generic_function():
+    for name in mathlib.NAMES:
+        assert getattr(pk.base, name) is mathlib.FUNCTIONS[name]
+        assert isinstance(mathlib.FUNCTIONS[name], pk.dispatch.GenericFunction)
