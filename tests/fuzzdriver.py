@@ -6,7 +6,8 @@ and as the script of the JIT and image processes against pkgimage
 so that a crash or hang is pinned on the program that caused it; a final ``S {...}`` line with
 what the image loader did).
 
-A step is ``["import", module]`` or ``["call", fnref, argspecs]``; ``fnref`` is
+A step is ``["import", module]``, ``["call", fnref, argspecs]`` or ``["set", module, name,
+argspec]`` (rebind a module global from Python); ``fnref`` is
 ``["fn", module, name]`` or ``["op", name]`` (an operator of ``pk.base``).  Results are
 JSON-able: ``["ok", value]`` with ints, floats (hex, bit for bit) and structs (name and
 fields) encoded, or ``["err", category]`` where the categories are what both sides must agree
@@ -97,6 +98,10 @@ def run_program(steps, pkmod):
             except Exception as e:
                 out.append(["importerr", step[1], category(e)])
                 break
+            continue
+        if step[0] == "set":
+            # rebinding a module global from Python between calls
+            setattr(sys.modules[step[1]], step[2], build(step[3], pkmod))
             continue
         fnref, argspecs = step[1], step[2]
         if fnref[0] == "op":

@@ -96,7 +96,10 @@ FEATURES = {"tuples": True, "parametric": True, "diagonal": True, "varargs": Tru
             "helper_module": True,
             # a fraction of the programs' images built with PKGIMAGE_SANDBOX=inprocess
             # (workloads that define methods are refused there with "cannot undo")
-            "inprocess_sandbox": True}
+            "inprocess_sandbox": True,
+            # after the calls, a driver step rebinds constants the bodies read (``m0.K1 =
+            # ...`` from Python, issue 14's binding invalidation) and every call runs again
+            "runtime_rebind": True}
 TV = "T"                      # the module-level TypeVar (bound Real) of every module
 MATS = ["Mat[Float64]", "Mat[Int64]"]
 TUPS = ["(Int64,Int64)", "(Int64,Float64)", "(Float64,Int64)", "(Float64,Float64)",
@@ -2099,4 +2102,17 @@ def make_steps(P, rng):
     # be reused where the modules loaded since changed what it calls
     for c in pending + early:
         steps.append(["call", c[0], c[1]])
+    if FEATURES["runtime_rebind"] and P.consts and rng.random() < 0.4:
+        for name, k, c, spec, bound in rng.sample(P.consts, rng.randint(1, len(P.consts))):
+            steps.append(["set", P.modname(k), name, _rebound_value(P, c, bound, rng)])
+        steps += [["call", c[0], c[1]] for c in P.calls]
     return steps
+
+
+def _rebound_value(P, c, bound, rng):
+    """Another value for a constant, within the magnitude the bodies were generated for."""
+    if c == INT:
+        return ["i", rng.randint(-bound, bound)]
+    if c == FLT:
+        return ["f", rng.choice([-bound, bound, rng.uniform(-bound, bound), 0.0]).hex()]
+    return value_spec(P, c, rng)

@@ -150,3 +150,18 @@ done({"res": res, "compiles": tw.total, "stats": stats(),
     assert out["log"] == ["binding glob1.LIMIT"]
     out = proj.run_json(probe, GLOB1_LIMIT="5")
     assert out["res"][:2] == [5, 2], out     # __init__ rebound LIMIT: recompiled, not stale
+
+
+def test_another_modules_global_read_as_an_attribute_is_a_binding_too(load_module):
+    first = load_module(SOURCE)
+    second = load_module(f"""
+import pkgimage as pk
+import {first.__name__} as other
+
+@pk.generic
+def uses_other(x: int):
+    return x + other.K
+""")
+    assert second.uses_other(1) == 3
+    first.K = 40
+    assert second.uses_other(1) == 41

@@ -37,6 +37,11 @@ _CMPOPS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "
 _BUILTIN_FUNCS = {len: "len", abs: "abs", min: "min", max: "max", int: "int_",
                   float: "float_", bool: "truth"}
 
+# Modules whose globals compiled code reads without binding edges: nobody rebinds
+# ``math.sqrt`` or ``np.zeros``, and a check per call of each would cost for nothing.
+_UNWATCHED = frozenset({"pkgimage", "numpy", "math", "cmath", "builtins", "random", "sys",
+                        "operator", "functools", "itertools", "typing"})
+
 # ``math`` module functions -> base function names (filled by ``pkgimage.base.mathlib``).
 MATH_FUNCS: dict = {}
 
@@ -94,7 +99,8 @@ class _Scope:
         self.globals = fn.__globals__
         self.sparams = sparams or {}
         self.cells = {}
-        self.bound = {}          # global name -> the value lowering used
+        self.bound = {}          # (module, global name) -> the value lowering used
+        self.modname = fn.__globals__.get("__name__")
         if fn.__closure__:
             for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
                 try:
@@ -102,13 +108,20 @@ class _Scope:
                 except ValueError:
                     pass
 
+    def note(self, module, name, value):
+        """A global read at lowering: a binding edge unless the module is one whose names
+        programs do not rebind (pkgimage's own, the standard numeric ones)."""
+        if isinstance(module, str) and module.split(".")[0] not in _UNWATCHED:
+            self.bound[(module, name)] = value
+
     def lookup(self, name):
         if name in self.sparams:
             return True, self.sparams[name]
         if name in self.cells:
             return True, self.cells[name]
         if name in self.globals:
-            val = self.bound[name] = self.globals[name]
+            val = self.globals[name]
+            self.note(self.modname, name, val)
             return True, val
         if hasattr(builtins, name):
             return True, getattr(builtins, name)
@@ -228,9 +241,8 @@ class Lowerer:
             if b.term is None:
                 b.term = Return(self._none_in(b))
         _guard_unassigned(self.blocks, self.locals - set(self.args) - {self.vararg})
-        modname = self.scope.globals.get("__name__")
-        bindings = tuple((modname, n, v) for n, v in sorted(self.scope.bound.items())) \
-            if isinstance(modname, str) and modname.split(".")[0] != "pkgimage" else ()
+        bindings = tuple((m, n, v) for (m, n), v in sorted(self.scope.bound.items(),
+                                                          key=lambda kv: kv[0]))
         return IRFunction(self.method.function.name, irargs, self.blocks, self.filename,
                           self.fdef.lineno, bindings)
 
@@ -643,7 +655,10 @@ class Lowerer:
                 if not hasattr(base, node.attr):
                     self.error(node, f"{getattr(base, '__name__', base)} has no attribute "
                                      f"{node.attr!r}", "Attribute")
-                return True, getattr(base, node.attr)
+                val = getattr(base, node.attr)
+                if isinstance(base, pytypes.ModuleType):
+                    self.scope.note(base.__name__, node.attr, val)     # ``m0.K`` is a binding too
+                return True, val
             if isinstance(base, T.PkType):
                 self.unsupported(node, "attribute of a type")
             if type(T.typeof(base)).__name__ == "PkType" and \
