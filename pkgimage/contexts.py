@@ -77,6 +77,10 @@ def narrowed(ctx):
 class ContextFunction:
     """A context function name as bound in a module (by ``@pk.mf`` or ``pk.fusing``)."""
 
+    # A value for binding edges: two bindings of the same name in the same context are the
+    # same function (``pk.fusing`` makes a new object each time it runs).
+    __pk_value__ = True
+
     def __init__(self, name, module):
         self.name = name
         self.module = module              # whose context a call from outside uses

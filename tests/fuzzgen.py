@@ -22,8 +22,9 @@ subset, and so that the reference and pkgimage must agree bit for bit:
   bound on its magnitude; a combination that could pass 2**40 has its operands reduced with
   ``% m`` first, and parameters, fields, returns and reassigned variables keep declared bounds;
   floats are bounded the same way (so ``int(x)`` is exact and no inf/NaN appears);
-* Julia's choices that differ from Python on purpose are avoided: ``/`` only by non-zero
-  literals (``1/0.0`` is ``Inf`` in Julia), no negative integer exponents and no float ``**``,
+* Julia's choices that differ from Python on purpose are avoided: ``/`` by non-zero
+  literals or by integer expressions (a zero one raises ZeroDivisionError on both sides), no
+  negative integer exponents and no float ``**``,
   ``min``/``max`` only on operands of one type (Julia promotes);
 * functions are ranked; a body calls only lower-ranked functions, except a guarded self
   recursion on ``n // 2``; a cost model keeps every call's work small.
@@ -99,7 +100,10 @@ FEATURES = {"tuples": True, "parametric": True, "diagonal": True, "varargs": Tru
             "inprocess_sandbox": True,
             # after the calls, a driver step rebinds constants the bodies read (``m0.K1 =
             # ...`` from Python, issue 14's binding invalidation) and every call runs again
-            "runtime_rebind": True}
+            "runtime_rebind": True,
+            # ``/`` by an integer expression that may be zero (``1.0 / 0`` raises
+            # ZeroDivisionError in compiled code as in Python, issue 13)
+            "float_zero_division": True}
 TV = "T"                      # the module-level TypeVar (bound Real) of every module
 MATS = ["Mat[Float64]", "Mat[Int64]"]
 TUPS = ["(Int64,Int64)", "(Int64,Float64)", "(Float64,Int64)", "(Float64,Float64)",
@@ -813,6 +817,11 @@ class Body:
 
     def f_div(self, d):
         a = self.rng.choice([self.e_float, self.e_int, self.e_num])(d - 1)
+        if FEATURES["float_zero_division"] and self.chance(0.15):
+            # by an integer expression that may be zero: |a / e| <= |a| otherwise, and a
+            # zero raises ZeroDivisionError compiled as in Python
+            b = self.e_int(d - 1)
+            return Ex(f"({a.code} / {b.code})", {FLT}, a.bound + 1)
         c = self.rng.choice([2, 4, 3, -8, 10, 0.5, 2.5, -4.0, 7])
         src = flt_src(c) if isinstance(c, float) else int_src(c)
         return Ex(f"({a.code} / {src})", {FLT}, a.bound / abs(c) + 1)

@@ -136,12 +136,16 @@ def test_float32_floordiv_and_mod_match_numpy():
     assert md(np.float32(-7.5), np.float32(2)) == np.float32(0.5)
 
 
-def test_float_division_by_zero_follows_ieee_not_python():
-    assert div(1.0, 0.0) == math.inf
-    assert div(-1, 0) == -math.inf
-    assert math.isnan(div(0.0, 0.0))
-    assert fld(7.0, 0.0) == math.inf
-    assert math.isnan(md(7.0, 0.0))
+@pytest.mark.parametrize("x, y", [(1.0, 0.0), (-1.0, -0.0), (0.0, 0.0), (math.nan, 0.0),
+                                  (1, 0.0), (np.float32(2), np.float32(0))])
+def test_float_division_by_zero_raises_pythons_zero_division_error(x, y):
+    """As Python (and numba's default error model): ``1.0 / 0.0`` is not ``inf``."""
+    for f, op in ((div, lambda a, b: a / b), (fld, lambda a, b: a // b),
+                  (md, lambda a, b: a % b)):
+        with pytest.raises(ZeroDivisionError) as want:
+            op(float(x), float(y))
+        with pytest.raises(ZeroDivisionError, match=str(want.value)):
+            f(x, y)
 
 
 def test_integer_division_by_zero_raises_divide_error():

@@ -165,3 +165,36 @@ def uses_other(x: int):
     assert second.uses_other(1) == 3
     first.K = 40
     assert second.uses_other(1) == 41
+
+
+def test_an_image_whose_code_read_a_struct_global_loads_without_discarding(tmp_path):
+    """A struct value recorded on a binding edge names its class, which exists only once the
+    module's globals are restored (found by the program fuzzer: "Can't get attribute")."""
+    proj = Project(tmp_path)
+    proj.write("glob2", "__pkgimage__ = True\n" + textwrap.dedent("""
+        import pkgimage as pk
+
+        @pk.struct
+        class Pt:
+            x: pk.Float64
+            y: pk.Float64
+
+        ORIGIN = Pt(1.0, 2.0)
+
+        @pk.generic
+        def moved(p: Pt):
+            return Pt(p.x + ORIGIN.x, p.y + ORIGIN.y)
+
+        pk.precompile(moved, (Pt,))
+        """))
+    assert proj.build("glob2").returncode == 0
+    out = proj.run_json("""
+import glob2
+with Tripwire() as tw:
+    res = repr(glob2.moved(glob2.Pt(1.0, 1.0)))
+glob2.ORIGIN = glob2.Pt(0.0, 0.0)
+res2 = repr(glob2.moved(glob2.Pt(1.0, 1.0)))
+done({"res": [res, res2], "compiles": tw.total, "stats": stats()})
+""")
+    assert out["res"] == ["Pt(x=2.0, y=3.0)", "Pt(x=1.0, y=1.0)"], out
+    assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, out

@@ -90,8 +90,8 @@ def _make_float_division(P):
     Python does not compute ``x // y`` as ``floor(x / y)`` (``1.0 // 0.1`` is 9.0, because
     ``x / y`` rounds up to 10.0); it derives the quotient from ``fmod`` (exact) and then
     rounds (CPython's ``float_divmod``).  ``fmod`` itself is ``mod_float`` on magnitudes,
-    where the floored and the truncated remainder agree.  A zero divisor gives Julia's
-    ``fld``/``mod`` results (±Inf, NaN) where Python would raise ``ZeroDivisionError``."""
+    where the floored and the truncated remainder agree.  A zero divisor raises Python's
+    ``ZeroDivisionError`` (in the intrinsics)."""
 
     def _floordiv_float(x, y):
         zero = P(0.0)

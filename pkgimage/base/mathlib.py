@@ -61,12 +61,17 @@ def _add(f, sig, steps, pyimpl):
                                 tuple(f"x{i}" for i in range(len(sig)))))
 
 
+# ``math.pow`` is not ``**`` (``0.0 ** -1.0`` raises ZeroDivisionError, ``math.pow(0.0, -1.0)``
+# ValueError): its base function has a name of its own.
+BASE_NAME = {"pow": "math_pow"}
+
+
 def _define():
     base = frontend.BASE
     float_, int_ = base["float_"], base["int_"]
     out = {}
     for name in NAMES:
-        f = out[name] = D.get_function(name, MODULE)
+        f = out[BASE_NAME.get(name, name)] = D.get_function(BASE_NAME.get(name, name), MODULE)
         py = getattr(math, name)
         n = 2 if name in LIBM2 else 1
         if name == "fabs":
@@ -87,4 +92,4 @@ FUNCTIONS = _define()
 frontend.BASE.update(FUNCTIONS)
 # ``math.sqrt`` and ``from math import sqrt`` name the same object: calls of it are calls
 # of the base function.
-frontend.MATH_FUNCS.update({getattr(math, n): n for n in NAMES})
+frontend.MATH_FUNCS.update({getattr(math, n): BASE_NAME.get(n, n) for n in NAMES})

@@ -1067,6 +1067,26 @@ def _float_call(name):
     return emit
 
 
+def _float_divisor_check(name):
+    """Raise Python's ZeroDivisionError when the divisor (for ``pow``: a zero base with a
+    negative exponent) is zero, then emit the operation."""
+    def wrap(emit):
+        def checked(g, a, ts, p):
+            b = g.b
+            x, y = a
+            zero = ir.Constant(y.type, 0.0)
+            if name == "pow_float":
+                bad = b.and_(b.fcmp_ordered("==", x, zero), b.fcmp_ordered("<", y, zero))
+            else:
+                bad = b.fcmp_ordered("==", y, zero)
+            with b.if_then(bad, likely=False):
+                g.set_error("ZeroDivisionError", intrinsics.FLOAT_ZERO_DIVISION[name])
+                b.branch(g.err_block)
+            return emit(g, a, ts, p)
+        return checked
+    return wrap
+
+
 def _floordiv_float(g, a, ts, p):
     q = g.b.fdiv(a[0], a[1])
     fn = g.mg.module.declare_intrinsic("llvm.floor", [q.type])
@@ -1569,9 +1589,13 @@ EMITTERS = {
     "neg_int": _neg_int, "floordiv_int": _floordiv_int, "mod_int": _mod_int,
     "pow_int": _pow_int,
     "add_float": _float_binop("fadd"), "sub_float": _float_binop("fsub"),
-    "mul_float": _float_binop("fmul"), "div_float": _float_binop("fdiv"),
-    "neg_float": _neg_float, "floordiv_float": _floordiv_float, "mod_float": _mod_float,
-    "pow_float": _float_call("llvm.pow"), "sqrt": _float_call("llvm.sqrt"),
+    "mul_float": _float_binop("fmul"),
+    "div_float": _float_divisor_check("div_float")(_float_binop("fdiv")),
+    "neg_float": _neg_float,
+    "floordiv_float": _float_divisor_check("floordiv_float")(_floordiv_float),
+    "mod_float": _float_divisor_check("mod_float")(_mod_float),
+    "pow_float": _float_divisor_check("pow_float")(_float_call("llvm.pow")),
+    "sqrt": _float_call("llvm.sqrt"),
     "abs_float": _float_call("llvm.fabs"),
     "eq": _cmp("eq"), "ne": _cmp("ne"), "lt": _cmp("lt"), "le": _cmp("le"), "gt": _cmp("gt"),
     "ge": _cmp("ge"), "truth": _truth, "not_bool": _not, "egal": _egal,

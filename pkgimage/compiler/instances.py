@@ -235,7 +235,7 @@ _VALUE_TYPES = (bool, int, float, complex, str, bytes, type(None), tuple)
 def is_value(v):
     """An immutable value (compared by value, not identity): Python scalars, strings,
     tuples, NumPy scalars, struct instances."""
-    if isinstance(v, _VALUE_TYPES):
+    if isinstance(v, _VALUE_TYPES) or getattr(type(v), "__pk_value__", False):
         return True
     t = T.typeof(v)
     return T.is_pktype(t) and t.__pk_kind__ in ("struct", "primitive")

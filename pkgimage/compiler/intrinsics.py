@@ -193,20 +193,38 @@ def mul_float(a, b):
     return _f(_tpy(a), a * b)
 
 
+def _zero_division_message(expr):
+    try:
+        eval(expr)
+    except ZeroDivisionError as e:
+        return str(e)
+    return "division by zero"
+
+
+# Float division by zero raises ZeroDivisionError, as Python (and numba's default error
+# model) do, with this interpreter's own messages.
+FLOAT_ZERO_DIVISION = {name: _zero_division_message(expr) for name, expr in
+                       (("div_float", "1.0 / 0.0"), ("floordiv_float", "1.0 // 0.0"),
+                        ("mod_float", "1.0 % 0.0"), ("pow_float", "0.0 ** -1.0"))}
+
+
+def _float_zero_division(name):
+    raise ZeroDivisionError(FLOAT_ZERO_DIVISION[name])
+
+
 @_def("div_float", _same_prim(is_float))
 def div_float(a, b):
-    t = _tpy(a)
     if b == 0:
-        if a == 0 or a != a:
-            return _f(t, math.nan)
-        return _f(t, math.copysign(math.inf, a) * math.copysign(1.0, b))
-    return _f(t, a / b)
+        _float_zero_division("div_float")
+    return _f(_tpy(a), a / b)
 
 
 @_def("floordiv_float", _same_prim(is_float))
 def floordiv_float(a, b):
     """``floor(a / b)`` (what the native emitter computes; the base library builds Python's
     ``//`` from it and ``mod_float``)."""
+    if b == 0:
+        _float_zero_division("floordiv_float")
     q = div_float(a, b)
     return _f(_tpy(a), math.floor(q) if math.isfinite(q) else q)
 
@@ -214,7 +232,7 @@ def floordiv_float(a, b):
 @_def("mod_float", _same_prim(is_float))
 def mod_float(a, b):
     if b == 0:
-        return _f(_tpy(a), math.nan)
+        _float_zero_division("mod_float")
     r = math.fmod(a, b)
     if r != 0 and (r < 0) != (b < 0):
         r += b
@@ -223,6 +241,8 @@ def mod_float(a, b):
 
 @_def("pow_float", _same_prim(is_float))
 def pow_float(a, b):
+    if a == 0 and b < 0:
+        _float_zero_division("pow_float")
     try:
         return _f(_tpy(a), math.pow(a, b))
     except (ValueError, OverflowError):

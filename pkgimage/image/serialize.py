@@ -55,9 +55,10 @@ def binding_ref(value):
     if isinstance(value, pytypes.ModuleType):
         return ("module", value.__name__)
     if is_value(value):
+        # pickled on its own: a struct value names its class, which exists only once the
+        # module's globals are restored (after the code section is read)
         try:
-            pickle.dumps(value, 4)
-            return ("value", value)
+            return ("value", pickle.dumps(value, 4))
         except Exception:
             pass
     return ("unverifiable",)
@@ -75,8 +76,8 @@ def binding_from_ref(ref):
         if kind == "module":
             return True, importlib.import_module(ref[1])
         if kind == "value":
-            return True, ref[1]
-    except (LookupError, ImportError, AttributeError):
+            return True, pickle.loads(ref[1])
+    except (LookupError, ImportError, AttributeError, pickle.UnpicklingError):
         pass
     return False, None
 
