@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from . import dispatch as D
 from . import types as T
-from .compiler import ir as IR
 
 _CTORS: dict = {}
 
@@ -38,7 +37,9 @@ def constructor(t):
 
 
 def _synth_ir(method, convert):
-    """IR of a default constructor: optional exact conversion of each field, then ``new``."""
+    """IR of a default constructor: optional exact conversion of each field, then ``new``.
+    (The IR module is imported here, when something compiles: loading an image does not.)"""
+    from .compiler import ir as IR
     t = method.function.constructs
     names = tuple(f"x{i}" for i in range(len(t.__pk_fields__)))
     stmts = []
@@ -95,6 +96,7 @@ def _outer_constructor(wrapper):
         return wrapper(*args)
 
     def synth(m, sparams=()):
+        from .compiler import ir as IR
         t = wrapper[tuple(sparams)]
         stmts = [IR.Assign("%new", IR.Intrinsic("new", names, (t,)), (m.line, 1))]
         return IR.IRFunction(tn.name, names, [IR.Block(0, stmts, IR.Return("%new"))],

@@ -322,13 +322,11 @@ def _where(fn):
     return fmt_loc(function_location(fn))
 
 
-def _install():
-    from .compiler import frontend
-    frontend.SPECIAL["context_callee"] = callee_in_context
-    frontend.SPECIAL["is_context_function"] = lambda c: isinstance(c, ContextFunction)
-
-
-_install()
+def register_in_frontend(special):
+    """Name context dispatch's special callees to the frontend; called by the frontend when
+    it is first imported (this module does not import it: see ``base.register_in_frontend``)."""
+    special["context_callee"] = callee_in_context
+    special["is_context_function"] = lambda c: isinstance(c, ContextFunction)
 
 
 # -- images: a module's context-dispatch state travels with its image ----------------------

@@ -22,16 +22,15 @@ reader sees either the old image or the new one, never half of one.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import importlib.util
 import json
 import os
-import platform
-import socket
 import struct
 import sys
-import tempfile
+
+# (glob, platform, socket and tempfile are imported where used: the import hook imports
+# this module at ``import pkgimage``, which must stay within a few ms of Python's start)
 
 from ..errors import ImageError
 
@@ -50,6 +49,7 @@ def llvmlite_version():
     spec = importlib.util.find_spec("llvmlite")
     if spec is None or not spec.origin:
         return "none"
+    import glob
     site = os.path.dirname(os.path.dirname(spec.origin))
     found = sorted(glob.glob(os.path.join(site, "llvmlite-*.dist-info")))
     if found:
@@ -59,6 +59,7 @@ def llvmlite_version():
 
 def runtime_key():
     """What must match between the building and the loading process, besides the CPU."""
+    import platform
     return {
         "format": FORMAT_VERSION,
         "pkgimage": pkgimage_version(),
@@ -161,6 +162,7 @@ def decode(data, path="<image>"):
 def _temp_prefix():
     """``.tmp-<pid>@<host>-``: temporaries say who writes them, so that those of a writer
     that was killed (SIGKILL, power loss) can be told from those still being written."""
+    import socket
     host = "".join(c if c.isalnum() or c in ".-" else "_" for c in socket.gethostname())
     return f".tmp-{os.getpid()}@{host}-"
 
@@ -195,6 +197,7 @@ def remove_dead_temporaries(folder):
 
 def atomic_write(path, data):
     """Write ``data`` to ``path`` through a temporary file and a rename."""
+    import tempfile
     folder = os.path.dirname(path) or "."
     # mode: never group- or world-writable (such a cache folder is refused at load)
     os.makedirs(folder, mode=0o755, exist_ok=True)
