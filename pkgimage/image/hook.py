@@ -23,6 +23,7 @@ import importlib.util
 import os
 import re
 import sys
+import threading
 
 from ..errors import ImageError
 from .cache import image_path
@@ -104,15 +105,27 @@ def _say(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
+# set while the finder checks a source: ``marked`` imports ``ast`` lazily (``import pkgimage``
+# does not need it), and that import must not come back here
+_FINDING = threading.local()
+
+
 class ImageFinder:
     """A ``sys.meta_path`` finder (duck-typed: ``importlib.abc`` costs ``import pkgimage``
     about 15 ms of imports it never uses)."""
 
     def find_spec(self, name, path, target=None):
+        if getattr(_FINDING, "on", False):
+            return None          # an import made by the check below (``ast``): not ours
         spec = importlib.machinery.PathFinder.find_spec(name, path)
         if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
             return None
-        if not is_pkgimage_source(spec.origin):
+        _FINDING.on = True
+        try:
+            mine = is_pkgimage_source(spec.origin)
+        finally:
+            _FINDING.on = False
+        if not mine:
             return None
         spec.loader = ImageLoader(name, spec.origin, spec.loader)
         return spec

@@ -38,12 +38,16 @@ from ..errors import ImageError
 from . import format as F
 from .cache import UntrustedImage, check_trusted, host_cpu, untrusted_reason
 from .serialize import binding_from_ref, func_from_ref, loads_state, method_from_ref
+from .tables import method_index, table_digest
 
 # module name -> header of the image it was loaded from
 LOADED: dict = {}
 # (module, instance, reason) of every cached instance discarded at load
 DISCARDED: list = []
-STATS = {"loaded_instances": 0, "discarded_instances": 0}
+# edges_by_table: edges taken as holding because their function's method table was the one
+# the image recorded; edges_checked: edges checked one by one (``instances.edge_valid``)
+STATS = {"loaded_instances": 0, "discarded_instances": 0, "edges_by_table": 0,
+         "edges_checked": 0}
 
 
 class StaleImage(ImageError):
@@ -186,7 +190,13 @@ def load_into(module, path, source_path):
 
     The cyclic garbage collector is paused meanwhile: a load allocates thousands of
     long-lived objects (methods, instances, entries) and no garbage cycles, and the
-    collections those allocations trigger cost a third of the load time."""
+    collections those allocations trigger cost a third of the load time.  After a load, the
+    objects it made are moved out of the collector's way for good (``gc.freeze``, as Julia
+    1.13 stopped walking image objects in every collection): they live as long as the
+    process, and every later full collection would otherwise walk all of them again (a
+    DemoPkg N=1000 load makes about 60,000; ``workloads/bench_warm.py`` measures a full
+    collection with and without).  What was allocated before the load is frozen with them:
+    at worst a cycle that was already garbage then is never freed."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -194,6 +204,8 @@ def load_into(module, path, source_path):
     finally:
         if enabled:
             gc.enable()
+    if enabled:
+        gc.freeze()
 
 
 def _load_into(module, path, source_path):
@@ -308,10 +320,47 @@ def _resolve_types(refs):
 
 
 def _method(ref):
+    """The method ``ref`` names now, or None.  Found by its key in its function's method
+    index (``tables.method_index``: the key ``method_ref`` wrote, so no signature is
+    resolved or compared), else by ``method_from_ref``'s resolution and comparison."""
     key = ("method", ref)
-    if key not in _MEMO:
-        _MEMO[key] = method_from_ref(ref)
-    return _MEMO[key]
+    if key in _MEMO:
+        return _MEMO[key]
+    m = None
+    if ref[0][0] in ("func", "ctor"):
+        try:
+            f = _func(ref[0])
+        except (LookupError, ImportError, AttributeError, KeyError):
+            f = None
+        if f is not None:
+            m = method_index(f).get((ref[1], ref[2]))
+    if m is None:
+        m = method_from_ref(ref)
+    _MEMO[key] = m
+    return m
+
+
+def _tables_hold(record):
+    """Does every edge of ``record`` go to a function whose method table has the digest the
+    image recorded for it (``tables.py``)?  Then every edge holds and none is checked."""
+    tables = record.get("tables")
+    if not tables:
+        return False
+    for e in record["edges"]:
+        fref = e[1]
+        want = tables.get(fref)
+        if want is None:
+            return False
+        key = ("table", fref, want)
+        ok = _MEMO.get(key)
+        if ok is None:
+            try:
+                ok = _MEMO[key] = table_digest(_func(fref)) == want
+            except (LookupError, ImportError, AttributeError, KeyError):
+                ok = _MEMO[key] = False
+        if not ok:
+            return False
+    return True
 
 
 def _func(ref):
@@ -399,7 +448,12 @@ def _install_code(modname, header, codeinfo, objects, path):
             reasons[sym] = (_describe_record(r), str(e))
             continue
         mi = INS.method_instance(m, spec)
-        bad = next((e for e in edges if not INS.edge_valid(e)), None)
+        if _tables_hold(r):
+            STATS["edges_by_table"] += len(edges)
+            bad = None
+        else:
+            STATS["edges_checked"] += len(edges)
+            bad = next((e for e in edges if not INS.edge_valid(e)), None)
         if bad is not None:
             reasons[sym] = (repr(mi), _describe_edge(bad))
             continue

@@ -1,0 +1,76 @@
+"""Method-table fingerprints: validating an image's edges a function at a time.
+
+Every edge of a cached CodeInstance is a call to a generic function, and whether it still
+resolves as it did depends on nothing but that function's method table (the argument types
+are named by reference and resolve to the same types: their modules are the image's own,
+dependencies whose build ids the header pins, or sources whose hashes it pins).  So the image
+records, for each function its instances call, a digest of the methods that function had
+when the edges were known to hold (``writer.compile_owned``), and the loader compares it
+with a digest of the function's methods now: equal, every edge through the function holds
+at once, with no dispatch; different, each edge through it gets the full check
+(``instances.edge_valid``), as before -- Julia's loader does the same with its method
+tables' ``max_world`` (``base/staticdata.jl``).
+
+A method is named by its signature's portable reference (``types.type_ref``) and its module:
+the same key ``serialize.method_ref`` writes, so a digest that matches also lets the loader
+find each method an edge names by that key (``method_index``) instead of resolving its
+signature and comparing it with every method's.  Functions with context-dispatch methods,
+and context views, have no digest (their resolution depends on more than the table): their
+edges always get the full check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+_CACHE_ATTR = "_pk_table_fingerprint"
+
+
+def _table(f):
+    """(digest or None, {(signature ref, module): method}) of ``f``'s methods now, cached on
+    the function until its table changes (the cache keeps the method objects themselves, so
+    the comparison is by identity and no id can be reused)."""
+    methods = tuple(f.methods)
+    hit = f.__dict__.get(_CACHE_ATTR)
+    if hit is not None and hit[0] == methods:
+        return hit[1], hit[2]
+    from .. import types as T
+    index = {}
+    digest = None
+    if getattr(f, "context", None) is None and all(m.context is None for m in methods):
+        keys = []
+        for m in methods:
+            key = (T.type_ref(m.sig), m.module)
+            index[key] = m
+            keys.append(repr(key))
+        if len(index) == len(methods):       # (two methods with one key: no digest)
+            keys.sort()
+            digest = hashlib.blake2b("\n".join(keys).encode(), digest_size=16).hexdigest()
+        else:
+            index = {}
+    f.__dict__[_CACHE_ATTR] = (methods, digest, index)
+    return digest, index
+
+
+def table_digest(f):
+    """The digest of ``f``'s method table (None where fingerprints do not apply)."""
+    return _table(f)[0]
+
+
+def method_index(f):
+    """{(signature ref, module): method} of ``f``'s methods (empty where no digest)."""
+    return _table(f)[1]
+
+
+def digests_for(functions):
+    """{function reference: digest} for ``functions`` (those with a digest only)."""
+    from .serialize import func_ref
+    out = {}
+    for f in functions:
+        ref = func_ref(f)
+        if ref[0] not in ("func", "ctor"):
+            continue
+        d = table_digest(f)
+        if d is not None:
+            out[ref] = d
+    return out
