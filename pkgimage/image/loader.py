@@ -326,6 +326,7 @@ def _method(ref):
     key = ("method", ref)
     if key in _MEMO:
         return _MEMO[key]
+    _import_defining_module(ref[2])
     m = None
     if ref[0][0] in ("func", "ctor"):
         try:
@@ -338,6 +339,23 @@ def _method(ref):
         m = method_from_ref(ref)
     _MEMO[key] = m
     return m
+
+
+def _import_defining_module(name):
+    """Import the module that defined a method an image names, if nothing has yet: its
+    methods are part of the world the image was built in (``import pkgimage`` is lazy, so
+    ``pkgimage.base``, whose methods extend the primitive types' constructors, may not be
+    imported yet).  A name that is no importable module (a context view's) is left alone:
+    the lookup then finds what exists."""
+    if name in sys.modules or name in _NOT_MODULES:
+        return
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        _NOT_MODULES.add(name)
+
+
+_NOT_MODULES: set = set()
 
 
 def _tables_hold(record):
@@ -433,11 +451,13 @@ def install_code(modname, header, codeinfo, objects, path):
 
 def _install_code(modname, header, codeinfo, objects, path):
     records = codeinfo["records"]
-    world = D.world_counter()
     entries = {}                     # symbol -> (record, mi, edges)
     reasons = {}
+    # First resolve every reference, which may import the modules they name (and so add
+    # methods: those of ``pkgimage.base`` to the primitive types' constructors, say), and
+    # only then check anything against the method tables, which no longer change.
+    resolved = []
     for r in records:
-        sym = r["symbol"]
         try:
             m = _method(r["method"])
             if m is None:
@@ -445,8 +465,12 @@ def _install_code(modname, header, codeinfo, objects, path):
             spec = _resolve_types(r["spec"])
             edges = [_edge_from_record(e) for e in r["edges"]]
         except (LookupError, KeyError, ImportError, AttributeError) as e:
-            reasons[sym] = (_describe_record(r), str(e))
+            reasons[r["symbol"]] = (_describe_record(r), str(e))
             continue
+        resolved.append((r, m, spec, edges))
+    world = D.world_counter()
+    for r, m, spec, edges in resolved:
+        sym = r["symbol"]
         mi = INS.method_instance(m, spec)
         if _tables_hold(r):
             STATS["edges_by_table"] += len(edges)
