@@ -220,13 +220,7 @@ def _load_into(module, path, source_path):
     except Exception as e:
         raise ImageError(f"{path}: cannot restore module {modname}: {e}") from None
     module.__dict__.update(state["globals"])
-    for f, sig, pyfunc, file, line, argnames, context, boundscheck in state["methods"]:
-        D.insert_method(f, D.Method(f, sig, pyfunc, modname, file, line, tuple(argnames),
-                                    context=context, boundscheck=boundscheck))
-        if getattr(pyfunc, "__defaults__", None):
-            # the shorter methods of default parameter values are made again, not stored
-            from ..defaults import add_default_methods
-            add_default_methods(f, pyfunc, tuple(argnames), sig, modname, boundscheck)
+    restore_methods(modname, state["methods"])
     if state.get("contexts"):
         from ..contexts import restore_module_state
         restore_module_state(modname, state["contexts"])
@@ -243,6 +237,18 @@ def _load_into(module, path, source_path):
             from None
     LOADED[modname] = header
     return header
+
+
+def restore_methods(modname, methods):
+    """Insert the module's methods into their functions, as defining them would (this may
+    invalidate code compiled in the session)."""
+    for f, sig, pyfunc, file, line, argnames, context, boundscheck in methods:
+        D.insert_method(f, D.Method(f, sig, pyfunc, modname, file, line, tuple(argnames),
+                                    context=context, boundscheck=boundscheck))
+        if getattr(pyfunc, "__defaults__", None):
+            # the shorter methods of default parameter values are made again, not stored
+            from ..defaults import add_default_methods
+            add_default_methods(f, pyfunc, tuple(argnames), sig, modname, boundscheck)
 
 
 _SIDECAR_MAGIC = b"PKGCODE1"
@@ -316,6 +322,13 @@ def _resolve_types(refs):
     hit = _MEMO.get(("types", refs))
     if hit is None:
         hit = _MEMO[("types", refs)] = tuple(T.type_from_ref(r) for r in refs)
+    return hit
+
+
+def _type(ref):
+    hit = _MEMO.get(("type", ref))
+    if hit is None:
+        hit = _MEMO[("type", ref)] = T.type_from_ref(ref)
     return hit
 
 
@@ -520,10 +533,10 @@ def _install_code(modname, header, codeinfo, objects, path):
         if mi.cache is not None and mi.cache.valid:
             continue                 # compiled in this session already: keep that one
         ci = INS.CodeInstance(mi, None, world)
-        ci.rettype = T.type_from_ref(r["rettype"])
+        ci.rettype = _type(r["rettype"])
         ci.edges = edges
         ci.bindings = bindings
-        ci.vartypes = {v: T.type_from_ref(t) for v, t in r["vartypes"]}
+        ci.vartypes = {v: _type(t) for v, t in r["vartypes"]}
         ci.needs_native = True
         ci.symbol = sym
         ci.image = modname

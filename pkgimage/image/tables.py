@@ -40,7 +40,7 @@ def _table(f):
     if getattr(f, "context", None) is None and all(m.context is None for m in methods):
         keys = []
         for m in methods:
-            key = (T.type_ref(m.sig), m.module)
+            key = (_sig_ref(m.sig, T), m.module)
             index[key] = m
             keys.append(repr(key))
         if len(index) == len(methods):       # (two methods with one key: no digest)
@@ -50,6 +50,19 @@ def _table(f):
             index = {}
     f.__dict__[_CACHE_ATTR] = (methods, digest, index)
     return digest, index
+
+
+# id(signature type) -> (the type, its reference): signature types are interned and many
+# functions share one (every constructor's ``(Real,)`` and ``(AbstractDemoType,)``); the
+# entry keeps the type alive, so its id cannot be reused
+_SIG_REFS: dict = {}
+
+
+def _sig_ref(sig, T):
+    hit = _SIG_REFS.get(id(sig))
+    if hit is None or hit[0] is not sig:
+        hit = _SIG_REFS[id(sig)] = (sig, T.type_ref(sig))
+    return hit[1]
 
 
 def table_digest(f):
