@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import os
 import struct
 import sys
 
-# (glob, platform, socket and tempfile are imported where used: the import hook imports
-# this module at ``import pkgimage``, which must stay within a few ms of Python's start)
+# (glob, json, platform, socket and tempfile are imported where used: the import hook
+# imports this module at ``import pkgimage``, which must stay within a few ms of Python's
+# start)
 
 from ..errors import ImageError
 
@@ -95,6 +95,7 @@ def source_digest(path, recorded):
 
 def encode(header, sections):
     """Bytes of an image; ``sections`` is a list of (name, bytes) in a fixed order."""
+    import json
     h = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
     parts = [MAGIC, struct.pack("<I", len(h)), h, struct.pack("<I", len(sections))]
     for name, data in sections:
@@ -106,6 +107,7 @@ def encode(header, sections):
 
 def read_header(path):
     """The header only (cheap staleness checks); raises ImageError naming the file."""
+    import json
     try:
         with open(path, "rb") as f:
             head = f.read(12)
@@ -128,6 +130,7 @@ def read_header(path):
 
 def decode(data, path="<image>"):
     """(header, {section name: bytes}) after verifying the checksum over all bytes."""
+    import json
     if len(data) < 8 + 4 + 4 + 32 or data[:8] != MAGIC:
         raise ImageError(f"{path}: not a pkgimage image (bad magic or too short)")
     body, digest = data[:-32], data[-32:]

@@ -40,8 +40,8 @@ def marked(data):
     that ends a prefix parsing as complete statements is top-level code of the whole file
     too: tokenizing is left to right), and keeps a large module's first import from
     parsing all of it (a whole-file parse of a 1,000-type module took tens of ms)."""
-    import ast
     for hit in _MARKER.finditer(data):
+        import ast                   # (only for a candidate line: most sources have none)
         end = data.find(b"\n", hit.end())
         end = len(data) if end < 0 else end + 1
         line = data.count(b"\n", 0, hit.start()) + 1
