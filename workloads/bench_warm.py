@@ -216,6 +216,7 @@ def _run(w, quick):
         note=f"{gcr['frozen']} objects frozen"))
 
     # -- per-object costs -------------------------------------------------------------------
+    marginal = {"instances": [], "types + methods": []}    # (N, objects, median seconds)
     for n in sizes:
         src = w.write(f"many{n}", "many", ib.many_source(n))
         cache = w.cache(f"many{n}")
@@ -230,6 +231,8 @@ def _run(w, quick):
             "instances", n, "install per cached instance", benchlib.summary(per), "us",
             target="<= 5 us", met=statistics.median(per) <= 5.0,
             note=f"{n} methods and {n} instances"))
+        marginal["instances"].append((n, res[0]["instances"],
+                                      statistics.median(x["install_s"] for x in res)))
         whole = [x["import_s"] * 1e3 for x in res]
         rows.append(benchlib.figure_row(
             "instances", n, "import MOD (whole load)", benchlib.summary(whole), "ms",
@@ -243,20 +246,33 @@ def _run(w, quick):
         _child(w, src, cache, code)
         res = [_child(w, src, cache, code) for _ in range(reps)]
         objs = res[0]["types"] + res[0]["methods"]
+        marginal["types + methods"].append((n, objs,
+                                            statistics.median(x["import_s"] for x in res)))
         per = [x["import_s"] / objs * 1e6 for x in res]
         rows.append(benchlib.figure_row(
             "types + methods", n, "import per type or method restored", benchlib.summary(per),
             "us", target="<= 10 us", met=statistics.median(per) <= 10.0,
             note=f"{res[0]['types']} types, {res[0]['methods']} methods"))
         shutil.rmtree(cache, ignore_errors=True)
+    # The cost of one more object: the slope between consecutive sizes (fixed costs of a
+    # load -- opening the shared library, the loader's own imports -- cancel out).  Linear
+    # means these stay flat.
+    for fig, pts in marginal.items():
+        tgt = 5.0 if fig == "instances" else 10.0
+        for (n0, o0, t0), (n1, o1, t1) in zip(pts, pts[1:]):
+            us = (t1 - t0) / (o1 - o0) * 1e6
+            rows.append(benchlib.figure_row(
+                fig, n1, f"marginal cost per {'instance' if fig == 'instances' else 'type or method'}"
+                f" ({n0} to {n1})", {"median": us, "min": us, "max": us}, "us",
+                target=f"<= {tgt:g} us", met=us <= tgt))
     return rows
 
 
 def plot(rows, axes):
     ax = axes[0]
     for fig, color in (("instances", "tab:orange"), ("types + methods", "tab:blue")):
-        pts = sorted((r for r in rows if r["figure"] == fig and r["unit"] == "us"),
-                     key=lambda r: r["N"])
+        pts = sorted((r for r in rows if r["figure"] == fig and r["unit"] == "us"
+                      and not r["impl"].startswith("marginal")), key=lambda r: r["N"])
         if not pts:
             continue
         x = [r["N"] for r in pts]
