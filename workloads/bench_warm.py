@@ -285,6 +285,7 @@ def plot(rows, axes):
         ax.annotate(f"target {tgt:g} us", (x[0], tgt), textcoords="offset points",
                     xytext=(0, 3), fontsize=6, color=color)
     ax.set_xscale("log")
+    ax.set_yscale("log")
     ax.set_xlabel("N (objects in the image)")
     ax.set_ylabel("us per object (median; bars: min-max)")
     ax.set_title("image import cost per object (flat = linear)", fontsize=10)
