@@ -355,17 +355,19 @@ def _method(ref):
 
 
 def _import_defining_module(name):
-    """Import the module that defined a method an image names, if nothing has yet: its
-    methods are part of the world the image was built in (``import pkgimage`` is lazy, so
+    """Import pkgimage's own module that defined a method an image names, if nothing has
+    yet: ``import pkgimage`` used to import the base library, and is lazy now, so
     ``pkgimage.base``, whose methods extend the primitive types' constructors, may not be
-    imported yet).  A name that is no importable module (a context view's) is left alone:
-    the lookup then finds what exists."""
-    if name in sys.modules or name in _NOT_MODULES:
+    imported when an image needs its methods.  Only pkgimage's modules: importing a user's
+    module because an image names it would add its methods to this process's world (a
+    method the image's build saw and this program never imported is not found, and the
+    instance that called it is discarded, as always)."""
+    if not name.startswith("pkgimage.") or name in sys.modules or name in _NOT_MODULES:
         return
     try:
         importlib.import_module(name)
     except ImportError:
-        _NOT_MODULES.add(name)
+        _NOT_MODULES.add(name)               # (a context view's pseudo-module)
 
 
 _NOT_MODULES: set = set()
