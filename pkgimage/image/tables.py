@@ -26,30 +26,45 @@ import hashlib
 _CACHE_ATTR = "_pk_table_fingerprint"
 
 
+class _Table:
+    """What a function's method table is now: its methods (the objects: the comparison is
+    by identity, and no id can be reused while they are kept), their index by key, and the
+    digest, made only when asked (the loader needs the index of every function whose
+    methods an image names, the digest only of those its instances call)."""
+
+    __slots__ = ("methods", "index", "_digest")
+
+    def __init__(self, methods, index):
+        self.methods = methods
+        self.index = index              # None: fingerprints do not apply
+        self._digest = False            # not made yet
+
+    @property
+    def digest(self):
+        if self._digest is False:
+            if self.index is None:
+                self._digest = None
+            else:
+                keys = sorted(map(repr, self.index))
+                self._digest = hashlib.blake2b("\n".join(keys).encode(),
+                                               digest_size=16).hexdigest()
+        return self._digest
+
+
 def _table(f):
-    """(digest or None, {(signature ref, module): method}) of ``f``'s methods now, cached on
-    the function until its table changes (the cache keeps the method objects themselves, so
-    the comparison is by identity and no id can be reused)."""
+    """The ``_Table`` of ``f``'s methods now, cached on the function until they change."""
     methods = tuple(f.methods)
     hit = f.__dict__.get(_CACHE_ATTR)
-    if hit is not None and hit[0] == methods:
-        return hit[1], hit[2]
+    if hit is not None and hit.methods == methods:
+        return hit
     from .. import types as T
-    index = {}
-    digest = None
+    index = None
     if getattr(f, "context", None) is None and all(m.context is None for m in methods):
-        keys = []
-        for m in methods:
-            key = (_sig_ref(m.sig, T), m.module)
-            index[key] = m
-            keys.append(repr(key))
-        if len(index) == len(methods):       # (two methods with one key: no digest)
-            keys.sort()
-            digest = hashlib.blake2b("\n".join(keys).encode(), digest_size=16).hexdigest()
-        else:
-            index = {}
-    f.__dict__[_CACHE_ATTR] = (methods, digest, index)
-    return digest, index
+        index = {(_sig_ref(m.sig, T), m.module): m for m in methods}
+        if len(index) != len(methods):       # (two methods with one key: no fingerprint)
+            index = None
+    hit = f.__dict__[_CACHE_ATTR] = _Table(methods, index)
+    return hit
 
 
 # id(signature type) -> (the type, its reference): signature types are interned and many
@@ -67,12 +82,12 @@ def _sig_ref(sig, T):
 
 def table_digest(f):
     """The digest of ``f``'s method table (None where fingerprints do not apply)."""
-    return _table(f)[0]
+    return _table(f).digest
 
 
 def method_index(f):
     """{(signature ref, module): method} of ``f``'s methods (empty where no digest)."""
-    return _table(f)[1]
+    return _table(f).index or {}
 
 
 def digests_for(functions):
