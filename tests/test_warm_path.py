@@ -320,3 +320,41 @@ def test_an_edge_that_does_not_hold_at_write_time_gets_no_fingerprint():
         edges = [good, stale]
     digests = _table_digests([FakeCI()])
     assert func_ref(a) in digests and func_ref(b) not in digests
+
+
+def test_table_digest_names_the_methods_and_changes_with_them():
+    import pkgimage as pk
+    from pkgimage import Float64, Int64
+    from pkgimage.image.tables import method_index, table_digest
+
+    ns = {}
+    src = ("def td_f(x: Int64):\n    return 1\n"
+           "def td_g(x: Float64):\n    return 2\n")
+    pk.register_source("<td>", src)
+    exec(compile(src, "<td>", "exec"), {"Int64": Int64, "Float64": Float64,
+                                        "__name__": "tdmod"}, ns)
+    f = pk.generic(ns["td_f"])
+    d1 = table_digest(f)
+    assert d1 is not None and table_digest(f) == d1           # cached, same
+    assert [m.sig for m in method_index(f).values()] == [m.sig for m in f.methods]
+    ns["td_g"].__name__ = "td_f"
+    f.method(ns["td_g"])                                      # a second method
+    d2 = table_digest(f)
+    assert d2 != d1 and len(method_index(f)) == 2
+    # the digest depends on the methods (signature and module), not on the function or
+    # the order they were added in
+    other = {}
+    exec(compile(src, "<td>", "exec"), {"Int64": Int64, "Float64": Float64,
+                                        "__name__": "tdmod"}, other)
+    other["td_f"].__name__ = other["td_g"].__name__ = "td_h"
+    h = pk.function("td_h", module="tdmod")
+    h.method(other["td_g"])
+    h.method(other["td_f"])
+    assert table_digest(h) == d2
+    third = {}
+    exec(compile(src, "<td>", "exec"), {"Int64": Int64, "Float64": Float64,
+                                        "__name__": "tdmod3"}, third)
+    third["td_f"].__name__ = "td_k"
+    k = pk.function("td_k", module="tdmod")
+    k.method(third["td_f"])
+    assert table_digest(k) != d1          # the same signature, from another module
