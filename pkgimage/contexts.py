@@ -54,8 +54,10 @@ def context_of(module):
     return CONTEXTS.setdefault(module, {module})
 
 
-# modules that define any method (context or global): the only ones a context key keeps
-_DEFINING: set = set()
+# modules that define any method (context or global): the only ones a context key keeps.
+# Seeded with those that defined methods before this module was imported (``import
+# pkgimage`` is lazy: a program may define methods through ``pkgimage.dispatch`` first).
+_DEFINING: set = {m.module for f in list(D.FUNCTIONS.values()) for m in f.methods}
 _GENERATION = [0]          # bumps when contexts or context methods change (view caches)
 
 
