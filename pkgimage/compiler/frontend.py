@@ -943,5 +943,5 @@ def lower(method, sparams=(), nargs=None):
 # package images (and calls their native code) never imports it.
 from .. import base as _base, contexts as _contexts  # noqa: E402
 
-_base.register_in_frontend(SPECIAL, BASE)
+_base.register_in_frontend(SPECIAL, BASE, MATH_FUNCS)
 _contexts.register_in_frontend(SPECIAL)
