@@ -1,24 +1,77 @@
 """pkgimage: Julia-style generic functions for Python, compiled with LLVM and cached in
 package images.  See DESIGN.md (shared) and README.md for the map; this module only gathers
-the stable public API."""
+the stable public API.
+
+``import pkgimage`` is lazy (PEP 562): it imports the exceptions and installs the import
+hook, nothing else.  Each public name resolves to its module at its first use, so that a
+process that only loads package images pays for the type system, dispatch and the loader --
+never for the compiler's frontend, inference or codegen -- and ``import pkgimage`` costs a
+few milliseconds over the interpreter's own start.  ``from pkgimage import Int64``,
+``pk.generic``, ``from pkgimage import *`` and ``dir(pkgimage)`` work as before.
+"""
 
 __version__ = "0.1.0"
 
 from .errors import (AmbiguityError, BoundsError, CompileError, DivideError, ErrorException,
                      ImageError, InexactError, MethodError, PkError)
-from .types import (AbstractFloat, Any, Array, Bool, Bottom, Float32, Float64, Int8, Int16,
-                    Int32, Int64, Integer, Matrix, Nothing, Number, PyObject, Real, Signed, Tuple,
-                    TypeVar, UInt8, UInt16, UInt32, UInt64, Union, UnionAll, Unsigned, Vararg,
-                    Vector, isa, isconcrete, issubtype, typeintersect, typeof)
-from .typedefs import Generic, abstract, struct
-from .dispatch import (GenericFunction, Method, detect_ambiguities, function, generic, methods,
-                       which, world_counter)
-from .constructors import constructor
-from . import base
-from .base import Rational, error
-from .compiler.frontend import register_source
-from .compiler import entry as _entry  # noqa: F401  (installs the compile-on-call hook)
-from .compiler.instances import methodinstance, methodinstances
+
+# public name -> (module relative to this package, attribute there; None: the module itself)
+_LAZY = {}
+for _mod, _names in {
+    ".types": ("AbstractFloat", "Any", "Array", "Bool", "Bottom", "Float32", "Float64", "Int8",
+               "Int16", "Int32", "Int64", "Integer", "Matrix", "Nothing", "Number",
+               "PyObject", "Real", "Signed", "Tuple", "TypeVar", "UInt8", "UInt16", "UInt32",
+               "UInt64", "Union", "UnionAll", "Unsigned", "Vararg", "Vector", "isa",
+               "isconcrete", "issubtype", "typeintersect", "typeof"),
+    ".typedefs": ("Generic", "abstract", "struct"),
+    ".dispatch": ("GenericFunction", "Method", "detect_ambiguities", "function", "generic",
+                  "methods", "which", "world_counter"),
+    ".constructors": ("constructor",),
+    ".base": ("Rational", "error"),
+    ".compiler.frontend": ("register_source",),
+    ".compiler.instances": ("methodinstance", "methodinstances"),
+    ".build": ("generating_output", "precompilation"),
+    ".contexts": ("fexport", "fusing", "mf"),
+}.items():
+    for _n in _names:
+        _LAZY[_n] = (_mod, _n)
+_LAZY["base"] = (".base", None)
+del _mod, _names, _n
+
+__all__ = sorted(["AmbiguityError", "BoundsError", "CompileError", "DivideError",
+                  "ErrorException", "ImageError", "InexactError", "MethodError", "PkError",
+                  "precompile", "print_tree", "code_typed", "code_llvm", *_LAZY])
+
+
+def __getattr__(name):
+    """Resolve a public name at its first use (and keep it, so the next use is a plain
+    attribute).  Any public name brings the core along (types, dispatch, constructors, the
+    base library, the compile-on-call hook), so the language behaves the same whichever
+    name a program touches first."""
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module 'pkgimage' has no attribute {name!r}")
+    import importlib
+    _core()
+    mod = importlib.import_module(where[0], __name__)
+    value = mod if where[1] is None else getattr(mod, where[1])
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+def _core():
+    """The language's core modules: the type system, dispatch and its default constructors,
+    the base library's generic functions (a module's methods extend them), and the context
+    dispatch's frontend registration."""
+    import importlib
+    # (by name: ``from . import base`` would ask this module's ``__getattr__`` for ``base``)
+    for m in ("types", "typedefs", "dispatch", "constructors", "base", "contexts",
+              "compiler.entry"):         # compiler.entry installs the compile-on-call hook
+        importlib.import_module(f"{__name__}.{m}")
 
 
 def precompile(f, types):
@@ -46,8 +99,6 @@ def code_llvm(f, types):
     return _code_llvm(f, types)
 
 
-from .build import generating_output, precompilation  # noqa: E402
-from .contexts import fexport, fusing, mf  # noqa: E402
 from .image import hook as _hook  # noqa: E402
 
 _hook.install()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from . import dispatch as D
 from . import types as T
-from .compiler import ir as IR
 
 _CTORS: dict = {}
 
@@ -38,7 +37,9 @@ def constructor(t):
 
 
 def _synth_ir(method, convert):
-    """IR of a default constructor: optional exact conversion of each field, then ``new``."""
+    """IR of a default constructor: optional exact conversion of each field, then ``new``.
+    (The IR module is imported here, when something compiles: loading an image does not.)"""
+    from .compiler import ir as IR
     t = method.function.constructs
     names = tuple(f"x{i}" for i in range(len(t.__pk_fields__)))
     stmts = []
@@ -55,11 +56,37 @@ def _synth_ir(method, convert):
     return IR.IRFunction(t.__pk_name__, names, [block], method.file, method.line)
 
 
+def _synth_exact(m, sparams=()):
+    return _synth_ir(m, False)
+
+
+def _synth_converting(m, sparams=()):
+    return _synth_ir(m, True)
+
+
+# field types -> (argument names, exact signature type, converting one or None): every struct
+# with the same field types has the same default constructors' signatures (a package image
+# restores hundreds of structs of one field layout; each computed them again)
+_DEFAULT_SIGS: dict = {}
+
+
+def _default_sigs(ftypes):
+    hit = _DEFAULT_SIGS.get(ftypes)
+    if hit is None:
+        wide = None
+        if any(ft.__pk_kind__ == "primitive" for ft in ftypes):
+            wide = T.as_sigtype(tuple(T.Real if ft.__pk_kind__ == "primitive" else ft
+                                      for ft in ftypes))
+        hit = _DEFAULT_SIGS[ftypes] = (tuple(f"x{i}" for i in range(len(ftypes))),
+                                       T.as_sigtype(ftypes), wide)
+    return hit
+
+
 def _add_default_constructors(f, t):
     from .typedefs import new_unchecked
 
     fields = t.__pk_fields__
-    names = tuple(f"x{i}" for i in range(len(fields)))
+    names, sig, wide = _default_sigs(tuple(ft for _, ft in fields))
     file, line = t.__pk_loc__
 
     def exact(*args):
@@ -68,12 +95,10 @@ def _add_default_constructors(f, t):
     def converting(*args):
         return new_unchecked(t, [T.convert(ft, a) for (_, ft), a in zip(fields, args)])
 
-    exact.__pk_synth_ir__ = lambda m, sparams=(): _synth_ir(m, False)
-    converting.__pk_synth_ir__ = lambda m, sparams=(): _synth_ir(m, True)
-    sig = tuple(ft for _, ft in fields)
+    exact.__pk_synth_ir__ = _synth_exact
+    converting.__pk_synth_ir__ = _synth_converting
     D.insert_method(f, D.Method(f, sig, exact, t.__pk_module__, file, line, names))
-    if any(ft.__pk_kind__ == "primitive" for ft in sig):
-        wide = tuple(T.Real if ft.__pk_kind__ == "primitive" else ft for ft in sig)
+    if wide is not None:
         D.insert_method(f, D.Method(f, wide, converting, t.__pk_module__, file, line, names))
 
 
@@ -95,6 +120,7 @@ def _outer_constructor(wrapper):
         return wrapper(*args)
 
     def synth(m, sparams=()):
+        from .compiler import ir as IR
         t = wrapper[tuple(sparams)]
         stmts = [IR.Assign("%new", IR.Intrinsic("new", names, (t,)), (m.line, 1))]
         return IR.IRFunction(tn.name, names, [IR.Block(0, stmts, IR.Return("%new"))],

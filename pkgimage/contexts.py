@@ -54,8 +54,10 @@ def context_of(module):
     return CONTEXTS.setdefault(module, {module})
 
 
-# modules that define any method (context or global): the only ones a context key keeps
-_DEFINING: set = set()
+# modules that define any method (context or global): the only ones a context key keeps.
+# Seeded with those that defined methods before this module was imported (``import
+# pkgimage`` is lazy: a program may define methods through ``pkgimage.dispatch`` first).
+_DEFINING: set = {m.module for f in list(D.FUNCTIONS.values()) for m in f.methods}
 _GENERATION = [0]          # bumps when contexts or context methods change (view caches)
 
 
@@ -326,13 +328,11 @@ def _where(fn):
     return fmt_loc(function_location(fn))
 
 
-def _install():
-    from .compiler import frontend
-    frontend.SPECIAL["context_callee"] = callee_in_context
-    frontend.SPECIAL["is_context_function"] = lambda c: isinstance(c, ContextFunction)
-
-
-_install()
+def register_in_frontend(special):
+    """Name context dispatch's special callees to the frontend; called by the frontend when
+    it is first imported (this module does not import it: see ``base.register_in_frontend``)."""
+    special["context_callee"] = callee_in_context
+    special["is_context_function"] = lambda c: isinstance(c, ContextFunction)
 
 
 # -- images: a module's context-dispatch state travels with its image ----------------------

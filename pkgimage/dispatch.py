@@ -166,6 +166,16 @@ def _interpreted_entry(function, method, argtypes):
     return method.pyfunc
 
 
+def _entry(function, method, argtypes):
+    """What a call runs: the compiler's hook once installed.  ``import pkgimage`` is lazy,
+    so the first call may come before anything imported the compile-on-call hook: import it
+    then (``compiler.entry`` installs itself unless ``PKGIMAGE_JIT=0``, where method bodies
+    run as Python)."""
+    if _entry_hook is None:
+        from .compiler import entry  # noqa: F401  (calls set_entry_hook)
+    return (_entry_hook or _interpreted_entry)(function, method, argtypes)
+
+
 _NOARG = object()   # "argument not passed", the default of GenericFunction.__call__'s parameters
 
 
@@ -242,7 +252,7 @@ class GenericFunction:
         world = WORLD.age
         argtypes = tuple(T.typeof(a) for a in args)
         method = self.dispatch(argtypes)
-        entry = (_entry_hook or _interpreted_entry)(self, method, argtypes)
+        entry = _entry(self, method, argtypes)
         # Cache by Python class only when the class alone decides the pkgimage type (a NumPy
         # array's type depends on its dtype, so arrays always take this path), and only when no
         # method was defined meanwhile (say by the entry hook), which may have cleared the cache.
@@ -261,7 +271,7 @@ class GenericFunction:
     def invoke_entry(self, argtypes):
         """The callable a call with these (concrete) argument types runs."""
         method = self.dispatch(argtypes)
-        return (_entry_hook or _interpreted_entry)(self, method, argtypes)
+        return _entry(self, method, argtypes)
 
     # -- dispatch --------------------------------------------------------------------------
 

@@ -78,18 +78,39 @@ def _class_ns(cls):
 
 
 def _finish(cls, kind, parent, loc, extra, params=(), typename=None, name=None):
-    ns = _class_ns(cls)
-    ns.update(__pk_kind__=kind, __pk_name__=name or cls.__name__, __pk_super__=parent,
-              __pk_module__=cls.__module__, __pk_loc__=loc, __qualname__=cls.__qualname__,
+    return _make_type(_class_ns(cls), cls.__name__, cls.__module__, cls.__qualname__, kind,
+                      parent, loc, extra, params, typename, name)
+
+
+def _make_type(ns, clsname, module, qualname, kind, parent, loc, extra, params=(),
+               typename=None, name=None):
+    ns.update(__pk_kind__=kind, __pk_name__=name or clsname, __pk_super__=parent,
+              __pk_module__=module, __pk_loc__=loc, __qualname__=qualname,
               __pk_params__=params, __pk_typename__=typename)
     ns.update(extra)
-    t = T.PkType(cls.__name__, (parent,), ns)
+    t = T.PkType(clsname, (parent,), ns)
     if typename is None:
-        tn = T.TypeName(cls.__name__, cls.__module__, (), primary=t)
-        tn.qualname = cls.__qualname__
+        tn = T.TypeName(clsname, module, (), primary=t)
+        tn.qualname = qualname
         tn.wrapper = t
         type.__setattr__(t, "__pk_typename__", tn)
-        T.USER_TYPES[(t.__pk_module__, t.__qualname__)] = t
+        T.USER_TYPES[(module, qualname)] = t
+    return t
+
+
+def restore(kind, name, qualname, module, parent, fields, loc, ns):
+    """A non-parametric abstract type or struct of a module loaded from its image, made as
+    ``@pk.abstract``/``@pk.struct`` made it at the build, in one class creation: the build
+    checked the declaration already, and its fields are types (no annotation to evaluate, no
+    caller frame to look up, no intermediate class for the decorator to rebuild)."""
+    ns = {k: v for k, v in ns.items()
+          if k not in ("__dict__", "__weakref__", "__annotations__", "__orig_bases__",
+                       "__type_params__", "__parameters__")}
+    ns["__module__"] = module
+    extra = _struct_attrs(tuple(fields)) if kind == "struct" else {"__slots__": ()}
+    t = _make_type(ns, name, module, qualname, kind, parent, tuple(loc), extra)
+    if kind == "struct":
+        T.register_pytype(t, t)
     return t
 
 

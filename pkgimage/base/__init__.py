@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from .. import dispatch as D
 from .. import types as T
-from ..compiler import frontend
 from ..compiler.intrinsics import intr
 from ..constructors import constructor
 from ..errors import ErrorException
@@ -741,10 +740,16 @@ def error(message):
     raise ErrorException(message)
 
 
-frontend.SPECIAL["error"] = error
-frontend.SPECIAL["typeof"] = T.typeof
-frontend.SPECIAL["constructor"] = constructor
-frontend.BASE.update({n: globals()[n] for n in _NAMES})
+def register_in_frontend(special, base, math_funcs):
+    """Name the base library's special callees, operators and ``math`` functions to the
+    frontend.  Called by the frontend when it is first imported (this module does not import
+    it: a process that only loads package images uses the base library's functions, never
+    the frontend)."""
+    special["error"] = error
+    special["typeof"] = T.typeof
+    special["constructor"] = constructor
+    base.update({n: globals()[n] for n in _NAMES})
+    mathlib.register_in_frontend(base, math_funcs)
 
 from .rational import Rational  # noqa: E402  (defined with the functions above)
 from . import mathlib  # noqa: E402  (math.sqrt and friends, on the functions above)

@@ -14,8 +14,6 @@ from __future__ import annotations
 import math
 
 from .. import dispatch as D
-from ..compiler import frontend
-from ..compiler import ir as IR
 from ..compiler.intrinsics import LIBM1, LIBM2
 from ..types import Bool, Float64, Real
 
@@ -32,6 +30,7 @@ def _chain(fname, steps, nargs, pyimpl):
     names = tuple(f"x{i}" for i in range(nargs))
 
     def synth(method, sparams=()):
+        from ..compiler import ir as IR      # (when something compiles: not at an image load)
         loc = (method.line, 0)
         stmts, cur = [], names
         for i, (kind, target) in enumerate(steps):
@@ -67,8 +66,7 @@ BASE_NAME = {"pow": "math_pow"}
 
 
 def _define():
-    base = frontend.BASE
-    float_, int_ = base["float_"], base["int_"]
+    float_, int_ = D.get_function("float_", MODULE), D.get_function("int_", MODULE)
     out = {}
     for name in NAMES:
         f = out[BASE_NAME.get(name, name)] = D.get_function(BASE_NAME.get(name, name), MODULE)
@@ -89,7 +87,12 @@ def _define():
 
 
 FUNCTIONS = _define()
-frontend.BASE.update(FUNCTIONS)
-# ``math.sqrt`` and ``from math import sqrt`` name the same object: calls of it are calls
-# of the base function.
-frontend.MATH_FUNCS.update({getattr(math, n): BASE_NAME.get(n, n) for n in NAMES})
+
+
+def register_in_frontend(base, math_funcs):
+    """Name the functions to the frontend (called by it when it is first imported, through
+    ``base.register_in_frontend``: this module does not import the frontend, so that loading
+    an image that calls the base library does not).  ``math.sqrt`` and ``from math import
+    sqrt`` name the same object: calls of it are calls of the base function."""
+    base.update(FUNCTIONS)
+    math_funcs.update({getattr(math, n): BASE_NAME.get(n, n) for n in NAMES})

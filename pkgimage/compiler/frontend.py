@@ -936,3 +936,12 @@ def lower(method, sparams=(), nargs=None):
     except RecursionError:
         raise CompileError("expression nested too deeply", method.file, method.line, 0,
                            "recursion") from None
+
+
+# The base library and context dispatch name their special callees here when the frontend is
+# first needed: they do not import the frontend themselves, so a process that only loads
+# package images (and calls their native code) never imports it.
+from .. import base as _base, contexts as _contexts  # noqa: E402
+
+_base.register_in_frontend(SPECIAL, BASE, MATH_FUNCS)
+_contexts.register_in_frontend(SPECIAL)

@@ -15,7 +15,6 @@ folder is created without group or world write permission whatever the umask.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import stat as _stat
 
@@ -120,6 +119,7 @@ def host_cpu():
     """(cpu name, features) as LLVM names them, without importing llvmlite when a build on
     this machine already recorded them (keyed by /proc/cpuinfo, so a shared cache folder on
     another machine does not reuse them)."""
+    import json                      # (not at import: ``import pkgimage`` imports this module)
     path = os.path.join(cache_dir(), f"host-{_cpuinfo_key()}.json")
     try:
         with open(path) as f:

@@ -22,16 +22,15 @@ reader sees either the old image or the new one, never half of one.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import importlib.util
-import json
 import os
-import platform
-import socket
 import struct
 import sys
-import tempfile
+
+# (glob, json, platform, socket and tempfile are imported where used: the import hook
+# imports this module at ``import pkgimage``, which must stay within a few ms of Python's
+# start)
 
 from ..errors import ImageError
 
@@ -50,6 +49,7 @@ def llvmlite_version():
     spec = importlib.util.find_spec("llvmlite")
     if spec is None or not spec.origin:
         return "none"
+    import glob
     site = os.path.dirname(os.path.dirname(spec.origin))
     found = sorted(glob.glob(os.path.join(site, "llvmlite-*.dist-info")))
     if found:
@@ -59,6 +59,7 @@ def llvmlite_version():
 
 def runtime_key():
     """What must match between the building and the loading process, besides the CPU."""
+    import platform
     return {
         "format": FORMAT_VERSION,
         "pkgimage": pkgimage_version(),
@@ -94,6 +95,7 @@ def source_digest(path, recorded):
 
 def encode(header, sections):
     """Bytes of an image; ``sections`` is a list of (name, bytes) in a fixed order."""
+    import json
     h = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
     parts = [MAGIC, struct.pack("<I", len(h)), h, struct.pack("<I", len(sections))]
     for name, data in sections:
@@ -105,6 +107,7 @@ def encode(header, sections):
 
 def read_header(path):
     """The header only (cheap staleness checks); raises ImageError naming the file."""
+    import json
     try:
         with open(path, "rb") as f:
             head = f.read(12)
@@ -127,6 +130,7 @@ def read_header(path):
 
 def decode(data, path="<image>"):
     """(header, {section name: bytes}) after verifying the checksum over all bytes."""
+    import json
     if len(data) < 8 + 4 + 4 + 32 or data[:8] != MAGIC:
         raise ImageError(f"{path}: not a pkgimage image (bad magic or too short)")
     body, digest = data[:-32], data[-32:]
@@ -161,6 +165,7 @@ def decode(data, path="<image>"):
 def _temp_prefix():
     """``.tmp-<pid>@<host>-``: temporaries say who writes them, so that those of a writer
     that was killed (SIGKILL, power loss) can be told from those still being written."""
+    import socket
     host = "".join(c if c.isalnum() or c in ".-" else "_" for c in socket.gethostname())
     return f".tmp-{os.getpid()}@{host}-"
 
@@ -195,6 +200,7 @@ def remove_dead_temporaries(folder):
 
 def atomic_write(path, data):
     """Write ``data`` to ``path`` through a temporary file and a rename."""
+    import tempfile
     folder = os.path.dirname(path) or "."
     # mode: never group- or world-writable (such a cache folder is refused at load)
     os.makedirs(folder, mode=0o755, exist_ok=True)

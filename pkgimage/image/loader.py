@@ -38,12 +38,16 @@ from ..errors import ImageError
 from . import format as F
 from .cache import UntrustedImage, check_trusted, host_cpu, untrusted_reason
 from .serialize import binding_from_ref, func_from_ref, loads_state, method_from_ref
+from .tables import method_index, table_digest
 
 # module name -> header of the image it was loaded from
 LOADED: dict = {}
 # (module, instance, reason) of every cached instance discarded at load
 DISCARDED: list = []
-STATS = {"loaded_instances": 0, "discarded_instances": 0}
+# edges_by_table: edges taken as holding because their function's method table was the one
+# the image recorded; edges_checked: edges checked one by one (``instances.edge_valid``)
+STATS = {"loaded_instances": 0, "discarded_instances": 0, "edges_by_table": 0,
+         "edges_checked": 0}
 
 
 class StaleImage(ImageError):
@@ -186,7 +190,13 @@ def load_into(module, path, source_path):
 
     The cyclic garbage collector is paused meanwhile: a load allocates thousands of
     long-lived objects (methods, instances, entries) and no garbage cycles, and the
-    collections those allocations trigger cost a third of the load time."""
+    collections those allocations trigger cost a third of the load time.  After a load, the
+    objects it made are moved out of the collector's way for good (``gc.freeze``, as Julia
+    1.13 stopped walking image objects in every collection): they live as long as the
+    process, and every later full collection would otherwise walk all of them again (a
+    DemoPkg N=1000 load makes about 60,000; ``workloads/bench_warm.py`` measures a full
+    collection with and without).  What was allocated before the load is frozen with them:
+    at worst a cycle that was already garbage then is never freed."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -194,6 +204,8 @@ def load_into(module, path, source_path):
     finally:
         if enabled:
             gc.enable()
+    if enabled:
+        gc.freeze()
 
 
 def _load_into(module, path, source_path):
@@ -208,13 +220,7 @@ def _load_into(module, path, source_path):
     except Exception as e:
         raise ImageError(f"{path}: cannot restore module {modname}: {e}") from None
     module.__dict__.update(state["globals"])
-    for f, sig, pyfunc, file, line, argnames, context, boundscheck in state["methods"]:
-        D.insert_method(f, D.Method(f, sig, pyfunc, modname, file, line, tuple(argnames),
-                                    context=context, boundscheck=boundscheck))
-        if getattr(pyfunc, "__defaults__", None):
-            # the shorter methods of default parameter values are made again, not stored
-            from ..defaults import add_default_methods
-            add_default_methods(f, pyfunc, tuple(argnames), sig, modname, boundscheck)
+    restore_methods(modname, state["methods"])
     if state.get("contexts"):
         from ..contexts import restore_module_state
         restore_module_state(modname, state["contexts"])
@@ -231,6 +237,18 @@ def _load_into(module, path, source_path):
             from None
     LOADED[modname] = header
     return header
+
+
+def restore_methods(modname, methods):
+    """Insert the module's methods into their functions, as defining them would (this may
+    invalidate code compiled in the session)."""
+    for f, sig, pyfunc, file, line, argnames, context, boundscheck in methods:
+        D.insert_method(f, D.Method(f, sig, pyfunc, modname, file, line, tuple(argnames),
+                                    context=context, boundscheck=boundscheck))
+        if getattr(pyfunc, "__defaults__", None):
+            # the shorter methods of default parameter values are made again, not stored
+            from ..defaults import add_default_methods
+            add_default_methods(f, pyfunc, tuple(argnames), sig, modname, boundscheck)
 
 
 _SIDECAR_MAGIC = b"PKGCODE1"
@@ -307,11 +325,75 @@ def _resolve_types(refs):
     return hit
 
 
+def _type(ref):
+    hit = _MEMO.get(("type", ref))
+    if hit is None:
+        hit = _MEMO[("type", ref)] = T.type_from_ref(ref)
+    return hit
+
+
 def _method(ref):
+    """The method ``ref`` names now, or None.  Found by its key in its function's method
+    index (``tables.method_index``: the key ``method_ref`` wrote, so no signature is
+    resolved or compared), else by ``method_from_ref``'s resolution and comparison."""
     key = ("method", ref)
-    if key not in _MEMO:
-        _MEMO[key] = method_from_ref(ref)
-    return _MEMO[key]
+    if key in _MEMO:
+        return _MEMO[key]
+    _import_defining_module(ref[2])
+    m = None
+    if ref[0][0] in ("func", "ctor"):
+        try:
+            f = _func(ref[0])
+        except (LookupError, ImportError, AttributeError, KeyError):
+            f = None
+        if f is not None:
+            m = method_index(f).get((ref[1], ref[2]))
+    if m is None:
+        m = method_from_ref(ref)
+    _MEMO[key] = m
+    return m
+
+
+def _import_defining_module(name):
+    """Import pkgimage's own module that defined a method an image names, if nothing has
+    yet: ``import pkgimage`` used to import the base library, and is lazy now, so
+    ``pkgimage.base``, whose methods extend the primitive types' constructors, may not be
+    imported when an image needs its methods.  Only pkgimage's modules: importing a user's
+    module because an image names it would add its methods to this process's world (a
+    method the image's build saw and this program never imported is not found, and the
+    instance that called it is discarded, as always)."""
+    if not name.startswith("pkgimage.") or name in sys.modules or name in _NOT_MODULES:
+        return
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        _NOT_MODULES.add(name)               # (a context view's pseudo-module)
+
+
+_NOT_MODULES: set = set()
+
+
+def _tables_hold(record):
+    """Does every edge of ``record`` go to a function whose method table has the digest the
+    image recorded for it (``tables.py``)?  Then every edge holds and none is checked."""
+    tables = record.get("tables")
+    if not tables:
+        return False
+    for e in record["edges"]:
+        fref = e[1]
+        want = tables.get(fref)
+        if want is None:
+            return False
+        key = ("table", fref, want)
+        ok = _MEMO.get(key)
+        if ok is None:
+            try:
+                ok = _MEMO[key] = table_digest(_func(fref)) == want
+            except (LookupError, ImportError, AttributeError, KeyError):
+                ok = _MEMO[key] = False
+        if not ok:
+            return False
+    return True
 
 
 def _func(ref):
@@ -384,11 +466,13 @@ def install_code(modname, header, codeinfo, objects, path):
 
 def _install_code(modname, header, codeinfo, objects, path):
     records = codeinfo["records"]
-    world = D.world_counter()
     entries = {}                     # symbol -> (record, mi, edges)
     reasons = {}
+    # First resolve every reference, which may import the modules they name (and so add
+    # methods: those of ``pkgimage.base`` to the primitive types' constructors, say), and
+    # only then check anything against the method tables, which no longer change.
+    resolved = []
     for r in records:
-        sym = r["symbol"]
         try:
             m = _method(r["method"])
             if m is None:
@@ -396,10 +480,19 @@ def _install_code(modname, header, codeinfo, objects, path):
             spec = _resolve_types(r["spec"])
             edges = [_edge_from_record(e) for e in r["edges"]]
         except (LookupError, KeyError, ImportError, AttributeError) as e:
-            reasons[sym] = (_describe_record(r), str(e))
+            reasons[r["symbol"]] = (_describe_record(r), str(e))
             continue
+        resolved.append((r, m, spec, edges))
+    world = D.world_counter()
+    for r, m, spec, edges in resolved:
+        sym = r["symbol"]
         mi = INS.method_instance(m, spec)
-        bad = next((e for e in edges if not INS.edge_valid(e)), None)
+        if _tables_hold(r):
+            STATS["edges_by_table"] += len(edges)
+            bad = None
+        else:
+            STATS["edges_checked"] += len(edges)
+            bad = next((e for e in edges if not INS.edge_valid(e)), None)
         if bad is not None:
             reasons[sym] = (repr(mi), _describe_edge(bad))
             continue
@@ -442,10 +535,10 @@ def _install_code(modname, header, codeinfo, objects, path):
         if mi.cache is not None and mi.cache.valid:
             continue                 # compiled in this session already: keep that one
         ci = INS.CodeInstance(mi, None, world)
-        ci.rettype = T.type_from_ref(r["rettype"])
+        ci.rettype = _type(r["rettype"])
         ci.edges = edges
         ci.bindings = bindings
-        ci.vartypes = {v: T.type_from_ref(t) for v, t in r["vartypes"]}
+        ci.vartypes = {v: _type(t) for v, t in r["vartypes"]}
         ci.needs_native = True
         ci.symbol = sym
         ci.image = modname

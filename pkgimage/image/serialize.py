@@ -187,6 +187,9 @@ def _rebuild_class(name, qualname, bases, ns):
 
 def _rebuild_pktype(kind, name, qualname, parent, fields, loc, ns, params=()):
     from .. import typedefs
+    if not params:
+        return typedefs.restore(kind, name, qualname, _ctx().module.__name__, parent, fields,
+                                loc, ns)
     body = dict(ns)
     body["__qualname__"] = qualname
     body["__module__"] = _ctx().module.__name__

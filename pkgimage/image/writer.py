@@ -135,6 +135,7 @@ def compile_owned(owned, known_externals=(), entries=()):
         if not getattr(ext, "image", None) and sym not in known_externals:
             raise BuildError(f"internal: {ext!r} is called natively but owned by no image")
     obj = get_jit().emit_object(mg.module)
+    tables = _table_digests(owned)
     records = []
     _REFS.clear()
     for ci in owned:
@@ -151,9 +152,27 @@ def compile_owned(owned, known_externals=(), entries=()):
                               codegen.inline_size(c) is not None)
                              for c in _static_callees(ci)),
             "vartypes": tuple((v, _types((t,))[0]) for v, t in ci.vartypes.items()),
+            # (one dict object for the whole part: pickled once)
+            "tables": tables,
         })
     _REFS.clear()
     return records, obj, list(mg.consts)
+
+
+def _table_digests(owned):
+    """{function reference: method-table digest} of the functions ``owned`` calls, as their
+    tables are now (see ``tables.py``): the loader takes every edge through a function whose
+    table is the same at load as holding.  A function through which some edge does not hold
+    now (which a valid instance should never have) gets no digest, so that the loader checks
+    its edges one by one, exactly as without fingerprints."""
+    from .tables import digests_for
+    functions, broken = {}, set()
+    for ci in owned:
+        for e in ci.edges:
+            functions[id(e.function)] = e.function
+            if id(e.function) not in broken and not INS.edge_valid(e):
+                broken.add(id(e.function))
+    return digests_for(f for k, f in functions.items() if k not in broken)
 
 
 def link_shared(objects, out_path):

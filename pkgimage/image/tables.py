@@ -1,0 +1,104 @@
+"""Method-table fingerprints: validating an image's edges a function at a time.
+
+Every edge of a cached CodeInstance is a call to a generic function, and whether it still
+resolves as it did depends on nothing but that function's method table (the argument types
+are named by reference and resolve to the same types: their modules are the image's own,
+dependencies whose build ids the header pins, or sources whose hashes it pins).  So the image
+records, for each function its instances call, a digest of the methods that function had
+when the edges were known to hold (``writer.compile_owned``), and the loader compares it
+with a digest of the function's methods now: equal, every edge through the function holds
+at once, with no dispatch; different, each edge through it gets the full check
+(``instances.edge_valid``), as before -- Julia's loader does the same with its method
+tables' ``max_world`` (``base/staticdata.jl``).
+
+A method is named by its signature's portable reference (``types.type_ref``) and its module:
+the same key ``serialize.method_ref`` writes, so a digest that matches also lets the loader
+find each method an edge names by that key (``method_index``) instead of resolving its
+signature and comparing it with every method's.  Functions with context-dispatch methods,
+and context views, have no digest (their resolution depends on more than the table): their
+edges always get the full check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+_CACHE_ATTR = "_pk_table_fingerprint"
+
+
+class _Table:
+    """What a function's method table is now: its methods (the objects: the comparison is
+    by identity, and no id can be reused while they are kept), their index by key, and the
+    digest, made only when asked (the loader needs the index of every function whose
+    methods an image names, the digest only of those its instances call)."""
+
+    __slots__ = ("methods", "index", "_digest")
+
+    def __init__(self, methods, index):
+        self.methods = methods
+        self.index = index              # None: fingerprints do not apply
+        self._digest = False            # not made yet
+
+    @property
+    def digest(self):
+        if self._digest is False:
+            if self.index is None:
+                self._digest = None
+            else:
+                keys = sorted(map(repr, self.index))
+                self._digest = hashlib.blake2b("\n".join(keys).encode(),
+                                               digest_size=16).hexdigest()
+        return self._digest
+
+
+def _table(f):
+    """The ``_Table`` of ``f``'s methods now, cached on the function until they change."""
+    methods = tuple(f.methods)
+    hit = f.__dict__.get(_CACHE_ATTR)
+    if hit is not None and hit.methods == methods:
+        return hit
+    from .. import types as T
+    index = None
+    if getattr(f, "context", None) is None and all(m.context is None for m in methods):
+        index = {(_sig_ref(m.sig, T), m.module): m for m in methods}
+        if len(index) != len(methods):       # (two methods with one key: no fingerprint)
+            index = None
+    hit = f.__dict__[_CACHE_ATTR] = _Table(methods, index)
+    return hit
+
+
+# id(signature type) -> (the type, its reference): signature types are interned and many
+# functions share one (every constructor's ``(Real,)`` and ``(AbstractDemoType,)``); the
+# entry keeps the type alive, so its id cannot be reused
+_SIG_REFS: dict = {}
+
+
+def _sig_ref(sig, T):
+    hit = _SIG_REFS.get(id(sig))
+    if hit is None or hit[0] is not sig:
+        hit = _SIG_REFS[id(sig)] = (sig, T.type_ref(sig))
+    return hit[1]
+
+
+def table_digest(f):
+    """The digest of ``f``'s method table (None where fingerprints do not apply)."""
+    return _table(f).digest
+
+
+def method_index(f):
+    """{(signature ref, module): method} of ``f``'s methods (empty where no digest)."""
+    return _table(f).index or {}
+
+
+def digests_for(functions):
+    """{function reference: digest} for ``functions`` (those with a digest only)."""
+    from .serialize import func_ref
+    out = {}
+    for f in functions:
+        ref = func_ref(f)
+        if ref[0] not in ("func", "ctor"):
+            continue
+        d = table_digest(f)
+        if d is not None:
+            out[ref] = d
+    return out

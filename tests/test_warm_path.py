@@ -1,0 +1,360 @@
+"""The warm path: a lazy ``import pkgimage``, image loads that import no compiler stage, and
+image validation by method-table fingerprint that stays exact.
+
+Every check runs in a fresh process (``imagetools.Project``).  The fingerprint tests are
+differential: the answer a loaded image gives after a method changed what one of its calls
+resolves to is the answer plain Python gives and the answer a fresh compile gives."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from imagetools import ROOT, Project
+
+COMPILER = ("pkgimage.compiler.frontend", "pkgimage.compiler.ir",
+            "pkgimage.compiler.inference", "pkgimage.compiler.codegen",
+            "pkgimage.compiler.jit", "pkgimage.compiler.pipeline", "llvmlite")
+
+
+def _python(code, tmp_path):
+    """Run ``code`` as a script file (the compiler reads method bodies from their file) in
+    a fresh interpreter; its last stdout line is JSON."""
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent(code))
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                       timeout=120, cwd=ROOT, env=Project(tmp_path).env())
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+# -- import pkgimage -----------------------------------------------------------------------
+
+
+def test_import_pkgimage_imports_only_the_exceptions_and_the_import_hook(tmp_path):
+    out = _python("""
+        import json, sys
+        import pkgimage
+        print(json.dumps(sorted(m for m in sys.modules if m.startswith(("pkgimage", "llvmlite",
+                                                                        "numpy")))))
+    """, tmp_path)
+    assert set(out) <= {"pkgimage", "pkgimage.errors", "pkgimage.image",
+                        "pkgimage.image.hook", "pkgimage.image.cache",
+                        "pkgimage.image.format"}, out
+
+
+def test_public_names_resolve_lazily_and_behave_as_before(tmp_path):
+    out = _python("""
+        import json, sys
+        import pkgimage as pk
+        from pkgimage import Int64, Float64, Real, Vector, Union, Rational
+        @pk.abstract
+        class Shape: ...
+        @pk.struct
+        class Sq(Shape):
+            s: Float64
+        @pk.generic
+        def area(x: Sq):
+            return x.s * x.s
+        ns = {}
+        exec("from pkgimage import *", ns)
+        print(json.dumps({
+            "area": area(Sq(3.0)), "rat": repr(Rational[Int64](3, 6)),
+            "star": sorted(set(pk.__all__) - set(ns)), "dir": sorted(set(pk.__all__) - set(dir(pk))),
+            "base": repr(pk.base.add).split(" (")[0], "which": repr(pk.which(area, (Sq,))).split(" in ")[0],
+            "isa": pk.isa(3, Real), "entry": "pkgimage.compiler.entry" in sys.modules}))
+    """, tmp_path)
+    assert out["area"] == 9.0 and out["rat"] == "1//2"
+    assert out["star"] == [] and out["dir"] == []        # every public name, also by *
+    assert out["base"] == "add" and out["which"] == "area(x::Sq)" and out["isa"] is True
+    assert out["entry"] is True             # the compile-on-call hook came with the core
+
+
+def test_unknown_attribute_is_an_attribute_error_naming_it():
+    import pkgimage
+    with pytest.raises(AttributeError, match="no_such_name"):
+        pkgimage.no_such_name  # noqa: B018
+
+
+def test_first_call_installs_the_compile_on_call_hook_without_import_pkgimage_core(tmp_path):
+    # A program that imports a submodule directly (no public name touched) still compiles
+    # its calls: dispatch imports the hook at the first call.
+    out = _python("""
+        import json, sys
+        from pkgimage.dispatch import generic
+        from pkgimage.types import Int64
+        from pkgimage.compiler.frontend import register_source
+        src = "def inc(x: Int64):\\n    return x + 1\\n"
+        register_source("<inc>", src)
+        ns = {"Int64": Int64, "__name__": "incmod"}
+        exec(compile(src, "<inc>", "exec"), ns)
+        f = generic(ns["inc"])
+        r = f(41)
+        from pkgimage.compiler import pipeline
+        print(json.dumps([r, pipeline.STATS["compiled"] > 0]))
+    """, tmp_path)
+    assert out == [42, True]
+
+
+# -- the __pkgimage__ marker ---------------------------------------------------------------
+
+
+MARKER_CASES = [
+    (b"__pkgimage__ = True\n", True),
+    (b'"""doc\n__pkgimage__ = True\n"""\nX = 1\n', False),
+    (b'"""doc\n__pkgimage__ = True\n"""\n__pkgimage__ = True\n', True),
+    (b"f(\n__pkgimage__ = True)\n", False),
+    (b"__pkgimage__ = True if X else False\n", False),
+    (b"__pkgimage__: bool = True  # opt in\nimport os\n", True),
+    (b"import os\n" + b"x = 1\n" * 20000 + b"__pkgimage__ = True\n", True),
+    (b"s = '''\n__pkgimage__ = True\n'''\n", False),
+    (b"__pkgimage__ = False\n", False),
+]
+
+
+@pytest.mark.parametrize("src,expected", MARKER_CASES)
+def test_marker_is_confirmed_on_the_code_up_to_its_line(src, expected):
+    from pkgimage.image.hook import marked
+    assert marked(src) is expected
+
+
+@pytest.mark.parametrize("src,expected", MARKER_CASES)
+def test_boot_finder_and_hook_agree_on_the_marker(src, expected):
+    boot = importlib.import_module("_pkgimage_boot")
+    assert boot.marked(src) is expected
+
+
+# -- warm loads ----------------------------------------------------------------------------
+
+
+WARM = """
+    import pkgimage as pk
+    from pkgimage import Int64, Float64, Real
+
+    __pkgimage__ = True
+
+    @pk.abstract
+    class AbstractPoint: ...
+
+    @pk.struct
+    class P(AbstractPoint):
+        x: Int64
+        y: Float64
+
+    @pk.generic
+    def norm1(p: P):
+        return p.x + abs(p.y)
+
+    @pk.generic
+    def total(n: Int64):
+        s = 0.0
+        for i in range(n):
+            s += norm1(P(i, -0.5))
+        return s
+
+    if pk.generating_output():
+        pk.precompile(total, (Int64,))
+"""
+
+
+@pytest.fixture(scope="module")
+def warm(tmp_path_factory):
+    p = Project(tmp_path_factory.mktemp("warm"))
+    p.write("warmmod", WARM)
+    p.build("warmmod")
+    return p
+
+
+def test_warm_load_imports_neither_frontend_inference_codegen_nor_llvmlite(warm):
+    out = warm.run_json("""
+        import warmmod
+        r = warmmod.total(10)
+        done({"r": r, "mods": sorted(m for m in sys.modules if m.startswith(%r)),
+              "stats": stats()})
+    """ % (COMPILER,))
+    assert out["r"] == sum(i + 0.5 for i in range(10))
+    assert out["mods"] == [], out["mods"]
+    assert out["stats"]["loaded_instances"] > 0 and out["stats"]["discarded_instances"] == 0
+
+
+def test_warm_load_validates_by_fingerprint_only(warm):
+    out = warm.run_json("""
+        import warmmod
+        done(stats())
+    """)
+    assert out["edges_by_table"] > 0 and out["edges_checked"] == 0, out
+
+
+def test_objects_of_a_load_are_frozen_out_of_the_collector(warm):
+    out = warm.run_json("""
+        import gc
+        before = gc.get_freeze_count()
+        import warmmod
+        done({"before": before, "after": gc.get_freeze_count()})
+    """)
+    assert out["before"] == 0 and out["after"] > 1000
+
+
+# -- fingerprint mismatch: the full per-edge check, exact ------------------------------------
+
+DEP = """
+    import pkgimage as pk
+    from pkgimage import Int64, Float64, Real
+
+    __pkgimage__ = True
+
+    @pk.generic
+    def g(x: Real):
+        return 1
+"""
+
+USER = """
+    import pkgimage as pk
+    from pkgimage import Int64
+
+    import fpdep
+
+    __pkgimage__ = True
+
+    @pk.generic
+    def h(x: Int64):
+        return fpdep.g(x) + 10
+
+    @pk.generic
+    def k(x: Int64):
+        return x * 2
+
+    if pk.generating_output():
+        pk.precompile(h, (Int64,))
+        pk.precompile(k, (Int64,))
+"""
+
+# modules the loading process imports before the image of ``fpuser`` loads (a method defined
+# there: in a file, since the compiler reads method bodies from their source)
+CHANGES = {
+    "none": "",
+    # a more specific method for h's call: h's instance must be discarded and recompiled
+    "int64": "@fpdep.g.method\ndef _(x: Int64):\n    return 2\n",
+    # a method that does not apply to h's call: the table differs, every edge through g is
+    # checked, and h's instance is kept
+    "float64": "@fpdep.g.method\ndef _(x: Float64):\n    return 3\n",
+}
+
+
+def _project(root):
+    p = Project(root)
+    p.write("fpdep", DEP)
+    p.write("fpuser", USER)
+    for name, text in CHANGES.items():
+        p.write(f"fpchange_{name}", "import fpdep\nfrom pkgimage import Int64, Float64\n"
+                + text)
+    return p
+
+
+@pytest.fixture(scope="module")
+def fp(tmp_path_factory):
+    p = _project(tmp_path_factory.mktemp("fp"))
+    p.build("fpdep", "fpuser")
+    assert p.images("fpdep") and p.images("fpuser")
+    return p
+
+
+def _script(change):
+    return (f"import fpdep, fpchange_{change}\n"
+            "import fpuser\n"
+            "done({'h': fpuser.h(5), 'k': fpuser.k(4), 'stats': stats()})\n")
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_changed_table_falls_back_to_edge_checks_and_answers_as_plain_python(fp, change,
+                                                                           tmp_path):
+    out = fp.run_json(_script(change))
+    st = out["stats"]
+    # plain Python: the same definitions, g dispatching by hand
+    plain = {"none": 11, "int64": 12, "float64": 11}[change]
+    assert out["h"] == plain and out["k"] == 8
+    # a fresh compile (no image at all) agrees
+    fresh = _project(tmp_path)
+    cold = fresh.run_json(_script(change))
+    assert cold["stats"]["loaded_instances"] == 0
+    assert (cold["h"], cold["k"]) == (out["h"], out["k"])
+    if change == "none":
+        assert st["edges_checked"] == 0 and st["discarded_instances"] == 0
+    else:
+        # g's table differs from the image's record: its edges were checked one by one,
+        # while k's instance (no call to g) still took the fingerprint
+        assert st["edges_checked"] > 0 and st["edges_by_table"] > 0, st
+    if change == "int64":
+        assert st["discarded_instances"] >= 1
+        assert any("h(::Int64)" in d[1] for d in st["discarded"]), st["discarded"]
+    else:
+        assert st["discarded_instances"] == 0, st["discarded"]
+
+
+def test_an_edge_that_does_not_hold_at_write_time_gets_no_fingerprint():
+    # (the writer's safety net: a function through which some edge fails now is left out
+    # of the digests, so the loader checks it edge by edge)
+    import pkgimage as pk
+    from pkgimage import Int64
+    from pkgimage.compiler import instances as INS
+    from pkgimage.image.serialize import func_ref
+    from pkgimage.image.writer import _table_digests
+
+    ns = {}
+    src = ("def wp_a(x: Int64):\n    return 1\n"
+           "def wp_b(x: Int64):\n    return 2\n")
+    pk.register_source("<wp>", src)
+    exec(compile(src, "<wp>", "exec"), {"Int64": Int64, "__name__": "wpmod"}, ns)
+    a = pk.generic(ns["wp_a"])
+    b = pk.generic(ns["wp_b"])
+    m = pk.which(a, (Int64,))
+    good = INS.Edge("static", a, (Int64,), m)
+    stale = INS.Edge("static", b, (Int64,), m)        # b does not resolve to a's method
+
+    class FakeCI:
+        edges = [good, stale]
+    digests = _table_digests([FakeCI()])
+    assert func_ref(a) in digests and func_ref(b) not in digests
+
+
+def test_table_digest_names_the_methods_and_changes_with_them():
+    import pkgimage as pk
+    from pkgimage import Float64, Int64
+    from pkgimage.image.tables import method_index, table_digest
+
+    ns = {}
+    src = ("def td_f(x: Int64):\n    return 1\n"
+           "def td_g(x: Float64):\n    return 2\n")
+    pk.register_source("<td>", src)
+    exec(compile(src, "<td>", "exec"), {"Int64": Int64, "Float64": Float64,
+                                        "__name__": "tdmod"}, ns)
+    f = pk.generic(ns["td_f"])
+    d1 = table_digest(f)
+    assert d1 is not None and table_digest(f) == d1           # cached, same
+    assert [m.sig for m in method_index(f).values()] == [m.sig for m in f.methods]
+    ns["td_g"].__name__ = "td_f"
+    f.method(ns["td_g"])                                      # a second method
+    d2 = table_digest(f)
+    assert d2 != d1 and len(method_index(f)) == 2
+    # the digest depends on the methods (signature and module), not on the function or
+    # the order they were added in
+    other = {}
+    exec(compile(src, "<td>", "exec"), {"Int64": Int64, "Float64": Float64,
+                                        "__name__": "tdmod"}, other)
+    other["td_f"].__name__ = other["td_g"].__name__ = "td_h"
+    h = pk.function("td_h", module="tdmod")
+    h.method(other["td_g"])
+    h.method(other["td_f"])
+    assert table_digest(h) == d2
+    third = {}
+    exec(compile(src, "<td>", "exec"), {"Int64": Int64, "Float64": Float64,
+                                        "__name__": "tdmod3"}, third)
+    third["td_f"].__name__ = "td_k"
+    k = pk.function("td_k", module="tdmod")
+    k.method(third["td_f"])
+    assert table_digest(k) != d1          # the same signature, from another module
