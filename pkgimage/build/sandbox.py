@@ -3,28 +3,39 @@
 Fork mode (the default where ``fork`` exists): a child forked with ``multiprocess`` becomes
 the leader of its own process group, runs the module's ``__init__()`` and then each workload.
 Workloads may start threads and asyncio tasks, open files and sockets, spawn subprocesses and
-mutate globals; none of it reaches the parent.  At the end the child sends back, as data
-through a pipe, only the *signatures* of the CodeInstances created after the checkpoint; the
-parent kills the child's whole process group, so nothing it left running survives.
+mutate globals; none of it reaches the parent.  At the end the child compiles the
+CodeInstances created after the checkpoint and sends them back, as data through a pipe
+(records and object code, as in an image); the parent kills the child's whole process group,
+so nothing it left running survives.
 
 Only code that holds in the checkpoint's world may enter the image (seed 002's proposal made
 exact).  A workload may have rebound a global that compiled code captured, redefined a method
 with the same signature, redefined an operator for the module's struct, or created a global
 the closed module lacks; code the child compiled against that state is wrong for the closed
-module.  So the parent -- whose state *is* the checkpoint, untouched by the workloads --
-compiles each signature itself (:func:`compile_signatures`): what it builds is by
-construction what a fresh process loading the closed module would compile.  A signature
-that does not compile there (its method was defined by the workload, a global it reads does
-not exist at the close) is dropped and the build says which and why.  The alternative,
-validating the child's instances in the parent edge by edge and global by global, needs the
-child to record every captured value and method identity and still trusts code compiled in a
-world the image will never see; compiling in the parent costs the parent re-inferring the
-new instances (measured in workloads/bench_sandbox.py) and is exact.
+module.  So each new instance is checked twice, in one pipeline with the image loader:
+
+* in the child, where the objects it was compiled against are alive (``world.py``): its own
+  method and every method its edges resolved to existed at the close (a redefinition has
+  the signature of the method it replaces, so methods are told apart by the world they were
+  defined in), and every binding lowering compiled in as a constant (module globals of any
+  module, builtins, closure cells) is still the very object the close had;
+* in the parent, whose state *is* the checkpoint, untouched by the workloads: the records
+  are validated exactly as the loader validates an image's cached instances
+  (``loader.validate_records``: every edge resolves to the same method here, every callee
+  holds).
+
+What holds is kept as the child compiled it; the signatures of the rest are inferred again by
+the parent in the checkpoint's world (:func:`compile_signatures`), what does not compile
+there is dropped and the build says which and why.  Compiling everything in the parent (the
+design before) was exact too but cost the parent a second inference and code generation of
+every workload instance: +230 ms over the same workload run in-module, against about +50 ms
+now (``workloads/bench_sandbox.py``).  Meanwhile the parent compiles the close's own code.
 
 In-process mode (``PKGIMAGE_SANDBOX=inprocess``, or no fork): the module's globals are
 checkpointed with ``copy.deepcopy`` and restored after the workloads, the instances the
-workloads compiled are discarded, and the signatures compiled again after the restore, as
-in fork mode.  Method definitions cannot be undone in-process: a workload that defines or
+workloads compiled are discarded, and their signatures compiled again after the restore
+(the restore copies values, so the bindings the workloads' code read are not the close's
+objects any more and nothing could be kept).  Method definitions cannot be undone in-process: a workload that defines or
 replaces a method is refused with a message that says so (the fork sandbox takes it).  For a
 workload without side effects both modes give byte-identical images.
 
@@ -47,6 +58,12 @@ import traceback
 from .. import types as T
 from ..compiler import instances as INS
 from ..errors import ImageError
+from .world import CloseWorld
+
+
+# Of the last build's workload instances: how many the sandbox compiled and the parent kept
+# (they hold in the checkpoint's world), how many signatures the parent inferred again.
+STATS = {"accepted": 0, "reinferred": 0}
 
 
 class WorkloadError(ImageError):
@@ -67,26 +84,43 @@ def checkpoint_instances(modname):
     return owned
 
 
-def _new_parts(modname, existed, checkpoint_symbols, context, exclude_ids=(), entries=()):
-    """Compile every instance created after the checkpoint, grouped by where it is kept:
-    {(): part of the module's image, (mod, ...): part of that context image}."""
+def _new_instances(existed, checkpoint_symbols, exclude_ids=()):
+    """The concrete instances inferred after the checkpoint (but not by a failed workload),
+    except those that are the close's instances compiled again."""
     from ..compiler import codegen
-    from ..image.writer import compile_owned
-    from .ownership import context_key
-    groups = {}
-    memo = {}
+    out = []
     for ci in INS.code_instances(inferred_here=True, concrete=True):
         if id(ci) in existed or id(ci) in exclude_ids:
             continue
         if codegen.symbol_for(ci, 0) in checkpoint_symbols:
             continue    # the same instance as at the close, recompiled: keep the close's
+        out.append(ci)
+    return out
+
+
+def _compile_parts(cis, existed, checkpoint_symbols, context, entries=()):
+    """Compile ``cis`` grouped by where they are kept: {(): [part of the module's image],
+    (mod, ...): [part of that context image]}.  ``checkpoint_symbols``: symbols defined by
+    other parts of the image (the close's, code accepted from the sandbox)."""
+    from ..compiler import codegen
+    from ..image.writer import compile_owned
+    from .ownership import context_key
+    groups = {}
+    memo = {}
+    for ci in cis:
         groups.setdefault(context_key(ci, context, memo), []).append(ci)
     _add_unowned_callees(groups, existed, checkpoint_symbols)
     known = set(checkpoint_symbols)
     for cis in groups.values():
         known |= {codegen.symbol_for(c, 0) for c in cis}
-    return {key: compile_owned(cis, known_externals=known, entries=entries)
+    return {key: [compile_owned(cis, known_externals=known, entries=entries)]
             for key, cis in sorted(groups.items())}
+
+
+def _new_parts(modname, existed, checkpoint_symbols, context, exclude_ids=(), entries=()):
+    """Compile every instance created after the checkpoint into the image's parts."""
+    return _compile_parts(_new_instances(existed, checkpoint_symbols, exclude_ids), existed,
+                          checkpoint_symbols, context, entries)
 
 
 def _add_unowned_callees(groups, existed, checkpoint_symbols):
@@ -142,17 +176,68 @@ def _instance_ids():
             if mi.cache is not None}
 
 
-def new_signatures(existed, exclude_ids=()):
-    """Portable signatures (function ref, argument type refs) of the concrete instances
-    inferred after the checkpoint, in a deterministic order."""
+def _signature(ci):
+    """The portable signature (function ref, argument type refs) of an instance."""
     from ..image.serialize import func_ref
-    out = set()
-    for ci in INS.code_instances(inferred_here=True, concrete=True):
-        if id(ci) in existed or id(ci) in exclude_ids:
-            continue
-        mi = ci.mi
-        out.add((func_ref(mi.method.function), tuple(T.type_ref(t) for t in mi.spec_types)))
+    mi = ci.mi
+    return (func_ref(mi.method.function), tuple(T.type_ref(t) for t in mi.spec_types))
+
+
+def new_signatures(existed, exclude_ids=()):
+    """Portable signatures of the concrete instances inferred after the checkpoint, in a
+    deterministic order."""
+    out = {_signature(ci) for ci in INS.code_instances(inferred_here=True, concrete=True)
+           if id(ci) not in existed and id(ci) not in exclude_ids}
     return sorted(out, key=repr)
+
+
+def sandbox_parts(world, existed, checkpoint_symbols, context, exclude_ids=()):
+    """In the sandbox, after the workloads: the new instances that hold in the close's
+    ``world`` (build/world.py) compiled into the image's parts, and the signatures of those
+    that do not (for the parent to infer in the checkpoint's world)."""
+    from ..image.writer import _static_callees
+    from .world import split_holding
+    new = _new_instances(existed, checkpoint_symbols, exclude_ids)
+    good, bad = split_holding(world, new, _static_callees)
+    parts = _compile_parts(good, existed, checkpoint_symbols, context,
+                           entries={id(c) for c in good}) if good else {}
+    redo = sorted({_signature(c) for c in new if id(c) in bad}, key=repr)
+    return parts, redo
+
+
+def accept_parts(modname, parts, redo, existed, checkpoint_symbols, context):
+    """In the parent (the checkpoint's world): keep the sandbox's parts whose every instance
+    holds here -- checked as the loader checks an image's cached instances
+    (``loader.validate_records``) -- and infer the rest here, with ``redo`` (signatures the
+    sandbox found did not hold).  A part with one instance that does not hold is inferred
+    again whole (its object defines that instance's symbol).  Returns the image's parts."""
+    from ..image.loader import _callee_valid, validate_records
+    parts = {k: list(ps) for k, ps in parts.items()}
+    redo = set(redo)
+    while True:
+        records = [r for ps in parts.values() for p in ps for r in p[0]]
+
+        def callee_ok(mref, specrefs, csym, inlined):
+            return csym in checkpoint_symbols or _callee_valid(mref, specrefs, csym, inlined)
+        entries, reasons = validate_records(records, callee_ok)
+        if not reasons:
+            break
+        for key, ps in list(parts.items()):
+            for p in list(ps):
+                if any(r["symbol"] in reasons for r in p[0]):
+                    ps.remove(p)
+                    redo |= {(r["method"][0], r["spec"]) for r in p[0]}
+            if not ps:
+                del parts[key]
+    accepted = {r["symbol"] for ps in parts.values() for p in ps for r in p[0]}
+    STATS.update(accepted=len(accepted), reinferred=len(redo))
+    if redo:
+        roots, _ = compile_signatures(modname, sorted(redo, key=repr))
+        more = _new_parts(modname, existed, set(checkpoint_symbols) | accepted, context,
+                          entries=roots)
+        for key, ps in more.items():
+            parts.setdefault(key, []).extend(ps)
+    return pickle.loads(pickle.dumps(parts, protocol=5))
 
 
 def compile_signatures(modname, sigs):
@@ -417,7 +502,8 @@ def _threads_at_fork():
                   if t is not threading.current_thread() and t.is_alive())
 
 
-def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0):
+def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0,
+               meanwhile=None):
     import multiprocess as mp
     modname = module.__name__
     ids = _instance_ids()
@@ -445,13 +531,14 @@ def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0)
         os.dup2(out_w, 2)
         os.close(out_w)
         try:
+            world = CloseWorld()          # the close's bindings, before __init__ runs
             failures, bad = _run_workloads(module, workloads, allow_errors)
             if os.getpid() != me:
                 os._exit(0)
             if failures and not allow_errors:
                 payload = ("failed", failures, None)
             else:
-                payload = ("ok", failures, new_signatures(ids, bad))
+                payload = ("ok", failures, sandbox_parts(world, ids, syms, context, bad))
         except BaseException:  # noqa: BLE001
             payload = ("failed", [("<sandbox>", traceback.format_exc())], None)
         try:
@@ -472,6 +559,8 @@ def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0)
     output = _OutputTail(out_r)
     payload = None
     try:
+        if meanwhile is not None:
+            meanwhile()
         while True:
             left = timeout - (time.monotonic() - start)
             if left <= 0:
@@ -504,7 +593,7 @@ def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0)
             how = f"exited with status {code}"
         raise WorkloadError(f"the sandbox running the workloads of {modname} died ({how}) "
                             f"before sending its results{output.tail()}")
-    status, failures, sigs = payload
+    status, failures, result = payload
     text = output.text()
     if status == "ok" and text:
         # The workloads' own output is the user's, as the module's top level's is.
@@ -513,7 +602,8 @@ def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0)
     if status == "failed":
         name, tb = failures[0]
         raise WorkloadError(f"workload {name} of {modname} raised:\n{tb}")
-    return _parts_from_signatures(modname, sigs, ids, syms, context), failures
+    parts, redo = result
+    return accept_parts(modname, parts, redo, ids, syms, context), failures
 
 
 def _threads_note(others):
@@ -604,11 +694,16 @@ def _kill_group(proc):
         pass
 
 
-def run(module, workloads, checkpoint, allow_errors=False, timeout=600.0):
+def run(module, workloads, checkpoint, allow_errors=False, timeout=600.0, meanwhile=None):
+    """Run the workloads in the sandbox; returns ({key: [part]}, failures).  ``meanwhile``:
+    the build's work that does not depend on the workloads, done while they run."""
     mode = os.environ.get("PKGIMAGE_SANDBOX", "fork")
     if mode == "inprocess" or not hasattr(os, "fork"):
-        return run_inprocess(module, workloads, checkpoint, allow_errors, timeout)
-    return run_forked(module, workloads, checkpoint, allow_errors, timeout)
+        result = run_inprocess(module, workloads, checkpoint, allow_errors, timeout)
+        if meanwhile is not None:
+            meanwhile()
+        return result
+    return run_forked(module, workloads, checkpoint, allow_errors, timeout, meanwhile)
 
 
 __all__ = ["run", "run_forked", "run_inprocess", "checkpoint_instances", "WorkloadError", "T"]

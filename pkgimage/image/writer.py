@@ -272,22 +272,23 @@ def _check_unchanged_since_import(mod, path):
 
 
 def write_image(module, deps, path=None, module_bytes=None, nmethods=None, extra_parts=(),
-                owned=None, sources=None):
+                owned=None, sources=None, own_part=None):
     """Serialise the closed ``module`` (already executed) into its image; returns the path.
 
     ``module_bytes``: the module state captured at the close (the default captures it now);
     ``extra_parts``: (records, object, consts) compiled elsewhere, e.g. by a sandboxed
     workload, merged into the same image and the same shared library; ``owned``: the
-    instances this process contributes (default: all it owns now)."""
+    instances this process contributes (default: all it owns now); ``own_part``: those
+    already compiled (``compile_owned(owned)``, done while the workloads ran)."""
     from .cache import host_cpu
     modname = module.__name__
     src = os.path.abspath(module.__file__)
     path = path or image_path(modname, src)
     if module_bytes is None:
         module_bytes, nmethods = module_state_bytes(module)
-    if owned is None:
-        owned = owned_instances(modname)
-    parts = [compile_owned(owned)] + [p for p in extra_parts if p is not None]
+    if own_part is None:
+        own_part = compile_owned(owned_instances(modname) if owned is None else owned)
+    parts = [own_part] + [p for p in extra_parts if p is not None]
     records, consts, objects = [], [], []
     seen = set()
     for recs, obj, cs in parts:
