@@ -82,8 +82,10 @@ def _build_module(name, allow_workload_errors=None, workload_timeout=None):
             from ..image.writer import compile_owned
             own["part"] = compile_owned(checkpoint)
             return own["part"]
+        close = {"module_bytes": module_bytes, "nmethods": nmethods, "sources": sources,
+                 "deps": deps}
         parts, failures = sandbox.run(module, ws, checkpoint, allow_workload_errors,
-                                      workload_timeout, meanwhile=compile_close)
+                                      workload_timeout, meanwhile=compile_close, close=close)
         parts = parts or {}
         for wname, tb in failures:
             print(f"pkgimage: workload {wname} of {name} failed; the image is written "

@@ -205,20 +205,25 @@ def sandbox_parts(world, existed, checkpoint_symbols, context, exclude_ids=()):
     return parts, redo
 
 
-def accept_parts(modname, parts, redo, existed, checkpoint_symbols, context):
+def accept_parts(modname, parts, redo, existed, checkpoint_symbols, context, own_part=None):
     """In the parent (the checkpoint's world): keep the sandbox's parts whose every instance
     holds here -- checked as the loader checks an image's cached instances
     (``loader.validate_records``) -- and infer the rest here, with ``redo`` (signatures the
     sandbox found did not hold).  A part with one instance that does not hold is inferred
-    again whole (its object defines that instance's symbol).  Returns the image's parts."""
+    again whole (its object defines that instance's symbol).  ``own_part``: the close's
+    compiled code, whose inline-only instances cannot be called natively.  Returns the
+    image's parts."""
     from ..image.loader import _callee_valid, validate_records
     parts = {k: list(ps) for k, ps in parts.items()}
     redo = set(redo)
+    inline_only = {r["symbol"] for r in own_part[0] if r["inline_only"]} if own_part else set()
+
+    def callee_ok(mref, specrefs, csym, inlined):
+        if csym in checkpoint_symbols:
+            return inlined or csym not in inline_only
+        return _callee_valid(mref, specrefs, csym, inlined)
     while True:
         records = [r for ps in parts.values() for p in ps for r in p[0]]
-
-        def callee_ok(mref, specrefs, csym, inlined):
-            return csym in checkpoint_symbols or _callee_valid(mref, specrefs, csym, inlined)
         entries, reasons = validate_records(records, callee_ok)
         if not reasons:
             break
@@ -512,11 +517,6 @@ def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0,
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
     others = _threads_at_fork()
-    if others:
-        print(f"pkgimage: warning: the build process of {modname} has {len(others)} other "
-              f"thread(s) running ({', '.join(others)}) when the sandbox forks; a lock one "
-              f"of them holds stays held in the workloads' process and may hang it",
-              file=sys.stderr, flush=True)
     out_r, out_w = os.pipe()
 
     parent = os.getpid()
@@ -558,9 +558,10 @@ def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0,
     os.close(out_w)
     output = _OutputTail(out_r)
     payload = None
+    own = None
     try:
         if meanwhile is not None:
-            meanwhile()
+            own = meanwhile()
         while True:
             left = timeout - (time.monotonic() - start)
             if left <= 0:
@@ -585,25 +586,31 @@ def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0,
             proc.join(5)
         _kill_group(proc)
         proc.join(5)
+    parts, redo, failures = sandbox_results(modname, payload, proc.exitcode, output)
+    return accept_parts(modname, parts, redo, ids, syms, context, own), failures
+
+
+def sandbox_results(modname, payload, exitcode, output):
+    """(parts, signatures to infer again, failures) from a sandbox's answer; WorkloadError
+    if it died before answering or a workload failed.  A successful run's output is passed
+    on (it is the user's, as the module's top level's is)."""
     if payload is None:
-        code = proc.exitcode
-        if code is not None and code < 0:
-            how = f"killed by signal {signal.Signals(-code).name}"
+        if exitcode is not None and exitcode < 0:
+            how = f"killed by signal {signal.Signals(-exitcode).name}"
         else:
-            how = f"exited with status {code}"
+            how = f"exited with status {exitcode}"
         raise WorkloadError(f"the sandbox running the workloads of {modname} died ({how}) "
                             f"before sending its results{output.tail()}")
     status, failures, result = payload
     text = output.text()
     if status == "ok" and text:
-        # The workloads' own output is the user's, as the module's top level's is.
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         sys.stdout.flush()
     if status == "failed":
         name, tb = failures[0]
         raise WorkloadError(f"workload {name} of {modname} raised:\n{tb}")
     parts, redo = result
-    return accept_parts(modname, parts, redo, ids, syms, context), failures
+    return parts, redo, failures
 
 
 def _threads_note(others):
@@ -685,7 +692,10 @@ def _die_with_parent(parent):
 
 
 def _kill_group(proc):
-    pid = proc.pid
+    _kill_group_pid(proc.pid)
+
+
+def _kill_group_pid(pid):
     if pid is None:
         return
     try:
@@ -694,16 +704,45 @@ def _kill_group(proc):
         pass
 
 
-def run(module, workloads, checkpoint, allow_errors=False, timeout=600.0, meanwhile=None):
+def run(module, workloads, checkpoint, allow_errors=False, timeout=600.0, meanwhile=None,
+        close=None):
     """Run the workloads in the sandbox; returns ({key: [part]}, failures).  ``meanwhile``:
-    the build's work that does not depend on the workloads, done while they run."""
+    the build's work that does not depend on the workloads (compiling the close's own
+    code), done while they run; it returns that part.  ``close``: the module's state at the
+    close, for a sandbox that loads it as an image (``spawned.py``).
+
+    The sandbox is forked, unless the build process has other threads alive (a lock one of
+    them holds would stay held in the forked child: the workloads would hang until their
+    time limit) or ``PKGIMAGE_SANDBOX=spawn``: then a fresh interpreter loads the checkpoint
+    and runs them."""
     mode = os.environ.get("PKGIMAGE_SANDBOX", "fork")
     if mode == "inprocess" or not hasattr(os, "fork"):
         result = run_inprocess(module, workloads, checkpoint, allow_errors, timeout)
         if meanwhile is not None:
             meanwhile()
         return result
+    others = _threads_at_fork()
+    if close is not None and meanwhile is not None and (mode == "spawn" or others):
+        if others:
+            print(f"pkgimage: the build process of {module.__name__} has {len(others)} "
+                  f"other thread(s) running ({', '.join(others)}): its workloads run in a "
+                  f"fresh interpreter that loads the closed module (a forked one would "
+                  f"inherit the locks they hold)", file=sys.stderr, flush=True)
+        return run_spawned(module, workloads, checkpoint, allow_errors, timeout, meanwhile,
+                           close)
     return run_forked(module, workloads, checkpoint, allow_errors, timeout, meanwhile)
+
+
+def run_spawned(module, workloads, checkpoint, allow_errors, timeout, meanwhile, close):
+    from .spawned import spawn_sandbox
+    modname = module.__name__
+    ids = _instance_ids()
+    syms = {c.symbol for c in checkpoint}
+    own = meanwhile()
+    payload, exitcode, output = spawn_sandbox(module, workloads, checkpoint, close,
+                                              allow_errors, timeout, own)
+    parts, redo, failures = sandbox_results(modname, payload, exitcode, output)
+    return accept_parts(modname, parts, redo, ids, syms, _context(modname), own), failures
 
 
 __all__ = ["run", "run_forked", "run_inprocess", "checkpoint_instances", "WorkloadError", "T"]

@@ -47,7 +47,7 @@ def write_context_image(key, parts):
     """Write the context image for ``key`` (sorted module names) holding ``parts`` (each
     (records, object, consts): code the sandbox compiled, code the build compiled again)."""
     from ..compiler.jit import get_jit
-    from .writer import link_shared
+    from .writer import code_section, link_shared
     records = [r for p in parts for r in p[0]]
     consts = [c for p in parts for c in p[2]]
     objects = [p[1] for p in parts]
@@ -56,8 +56,7 @@ def write_context_image(key, parts):
         src = _module_source(m)
         sources[src] = F.file_sha256(src)
     names = [f"object{i}" for i in range(len(objects))]
-    code_bytes = pickle.dumps({"records": records, "consts": consts, "objects": names},
-                              protocol=5)
+    code_bytes = code_section(records, consts, names)
     build_id = F.sha256(code_bytes + b"".join(objects))[:32]
     cpu, features = host_cpu()
     header = dict(F.runtime_key())
