@@ -12,7 +12,7 @@ import textwrap
 import pytest
 
 from test_sandbox import Proj
-from test_sandbox_world import CASES, REFUSED_INPROCESS, _project
+from test_sandbox_world import CASES, _project
 
 BUILD_STATS = """
 from pkgimage.build import build_module, sandbox

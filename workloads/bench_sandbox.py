@@ -2,18 +2,20 @@
 
 The same generated package (4 generic functions, 8 instances compiled by its workload --
 each function for Int64 and Float64 -- plus what they call) is built with its workload in
-three places:
+four places:
 **in-module** -- at top level under ``if pk.generating_output():``, compiled before the close,
 no sandbox; **post-close, forked** -- ``@pk.precompilation(__name__)``, run after the close
-in a forked child whose new instances come back as signatures that the parent compiles in the
-closed module's world (the default since issue 16: the child's own code may have been
-compiled against state the workload changed; the parent's compile, with its own LLVM set-up,
-is most of the cost over the in-module build);
+in a forked child that compiles the new instances and sends back their records and object
+code; the parent keeps those that hold in the closed module's world (validated as the image
+loader validates cached code) and compiles the close's own code meanwhile (the default);
+**post-close, spawned** -- the same in a fresh interpreter that loads the checkpoint as an
+image (``PKGIMAGE_SANDBOX=spawn``; what the build uses when the build process has other
+threads alive, since a forked child would inherit the locks they hold);
 **post-close, in-process** -- the same with ``PKGIMAGE_SANDBOX=inprocess`` (deepcopy
-checkpoint). A fourth row builds the package with no workload at all (the floor).  Each build
-is a fresh process running the per-module build (``python -m pkgimage build --in-process
-MOD``, what ``pkgimage build`` starts for every module) into an emptied cache, wall clock,
-the candidates interleaved repeat by repeat.
+checkpoint; the parent compiles every signature again). A fifth row builds the package with
+no workload at all (the floor).  Each build is a fresh process running the per-module build
+(``python -m pkgimage build --in-process MOD``, what ``pkgimage build`` starts for every
+module) into an emptied cache, wall clock, the candidates interleaved repeat by repeat.
 
 "sandbox cost ms" is the median over repeats of (this build - the in-module build of the
 same repeat).  Target: the forked sandbox adds at most 50 ms.
@@ -60,6 +62,9 @@ PLACES = {
     "in-module (top level)": ("bsb_inmodule", "\nif pk.generating_output():\n" + CALLS, {}),
     "post-close, forked": ("bsb_postclose",
                            "\n@pk.precompilation(__name__)\ndef _workload():\n" + CALLS, {}),
+    "post-close, spawned": ("bsb_spawned",
+                            "\n@pk.precompilation(__name__)\ndef _workload():\n" + CALLS,
+                            {"PKGIMAGE_SANDBOX": "spawn"}),
     "post-close, in-process": ("bsb_inprocess",
                                "\n@pk.precompilation(__name__)\ndef _workload():\n" + CALLS,
                                {"PKGIMAGE_SANDBOX": "inprocess"}),
@@ -134,7 +139,7 @@ def plot(rows, ax):
     med = [r["build s median"] for r in rows]
     lo = [r["build s median"] - r["min"] for r in rows]
     hi = [r["max"] - r["build s median"] for r in rows]
-    ax.barh(labels, med, xerr=[lo, hi], color=["#888", "#2a7", "#7a2", "#ccc"][:len(rows)])
+    ax.barh(labels, med, xerr=[lo, hi], color=["#888", "#2a7", "#27a", "#7a2", "#ccc"][:len(rows)])
     for y, r in enumerate(rows):
         ax.text(r["max"], y, f"  {r['sandbox cost ms']:+.0f} ms", va="center", fontsize=8)
     ax.invert_yaxis()

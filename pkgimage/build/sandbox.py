@@ -1,7 +1,7 @@
 """Running post-close workloads in a sandbox and bringing back only their compiled code.
 
-Fork mode (the default where ``fork`` exists): a child forked with ``multiprocess`` becomes
-the leader of its own process group, runs the module's ``__init__()`` and then each workload.
+Fork mode (the default where ``fork`` exists): a forked child becomes the leader of its own
+process group, runs the module's ``__init__()`` and then each workload.
 Workloads may start threads and asyncio tasks, open files and sockets, spawn subprocesses and
 mutate globals; none of it reaches the parent.  At the end the child compiles the
 CodeInstances created after the checkpoint and sends them back, as data through a pipe
@@ -487,7 +487,14 @@ class _OutputTail:
 
     def text(self):
         self.thread.join(2)
-        out = b"".join(self.chunks).decode("utf-8", "replace")
+        data = b"".join(self.chunks)
+        if len(data) > LOG_CAP:                  # (whole chunks are kept while reading)
+            self.dropped += len(data) - LOG_CAP
+            data = data[-LOG_CAP:]
+            self.chunks.clear()
+            self.chunks.append(data)
+            self.kept = len(data)
+        out = data.decode("utf-8", "replace")
         if self.dropped:
             out = f"[... {self.dropped} bytes of earlier output omitted ...]\n" + out
         return out
@@ -509,85 +516,129 @@ def _threads_at_fork():
 
 def run_forked(module, workloads, checkpoint, allow_errors=False, timeout=600.0,
                meanwhile=None):
-    import multiprocess as mp
     modname = module.__name__
     ids = _instance_ids()
     syms = {c.symbol for c in checkpoint}
     context = _context(modname)
-    ctx = mp.get_context("fork")
-    recv, send = ctx.Pipe(duplex=False)
     others = _threads_at_fork()
+    res_r, res_w = os.pipe()
     out_r, out_w = os.pipe()
-
     parent = os.getpid()
-
-    def child():
-        os.setsid()                       # its own process group: killed as a whole
-        _die_with_parent(parent)
-        _become_subreaper()               # orphans of its descendants come back to it
-        me = os.getpid()
-        os.close(out_r)
-        os.dup2(out_w, 1)
-        os.dup2(out_w, 2)
-        os.close(out_w)
-        try:
-            world = CloseWorld()          # the close's bindings, before __init__ runs
-            failures, bad = _run_workloads(module, workloads, allow_errors)
-            if os.getpid() != me:
-                os._exit(0)
-            if failures and not allow_errors:
-                payload = ("failed", failures, None)
-            else:
-                payload = ("ok", failures, sandbox_parts(world, ids, syms, context, bad))
-        except BaseException:  # noqa: BLE001
-            payload = ("failed", [("<sandbox>", traceback.format_exc())], None)
-        try:
-            if os.getpid() == me:         # not a process the workload forked: only the
-                send.send_bytes(pickle.dumps(payload, protocol=5))   # sandbox answers
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            if os.getpid() == me:
-                _kill_descendants()       # daemonised grandchildren included
-            os._exit(0)
-
-    proc = ctx.Process(target=child, daemon=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
     start = time.monotonic()
-    proc.start()
-    send.close()
+    pid = os.fork()
+    if pid == 0:                          # the sandbox
+        try:
+            os.setsid()                   # its own process group: killed as a whole
+            _die_with_parent(parent)
+            _become_subreaper()           # orphans of its descendants come back to it
+            os.close(res_r)
+            os.close(out_r)
+            os.dup2(out_w, 1)
+            os.dup2(out_w, 2)
+            os.close(out_w)
+            _sandbox_main(module, workloads, allow_errors, res_w,
+                          lambda world, bad: sandbox_parts(world, ids, syms, context, bad))
+        finally:
+            os._exit(1)
+    os.close(res_w)
     os.close(out_w)
     output = _OutputTail(out_r)
-    payload = None
     own = None
+    status = [None]
+
+    def alive():
+        if status[0] is None:
+            done, st = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status[0] = os.waitstatus_to_exitcode(st)
+        return status[0] is None
+    payload = None
     try:
         if meanwhile is not None:
             own = meanwhile()
-        while True:
-            left = timeout - (time.monotonic() - start)
-            if left <= 0:
-                _kill_group(proc)
-                raise WorkloadError(f"workloads of {modname} ran past their time limit "
-                                    f"({timeout:g} s) and were killed"
-                                    f"{_threads_note(others)}{output.tail()}")
-            if recv.poll(min(left, 0.2)):
-                try:
-                    payload = pickle.loads(recv.recv_bytes())
-                except Exception:  # noqa: BLE001 -- closed pipe or garbled results
-                    payload = None
-                break
-            if not proc.is_alive():
-                if recv.poll(0):
-                    continue
-                break
+        payload = read_answer(res_r, start + timeout, alive, lambda: WorkloadError(
+            f"workloads of {modname} ran past their time limit ({timeout:g} s) and were "
+            f"killed{_threads_note(others)}{output.tail()}"))
     finally:
+        os.close(res_r)
         if payload is not None:
             # The sandbox answered: let it kill what it started (its descendants, daemons
             # included, are found only from inside it) and exit, then kill what is left.
-            proc.join(5)
-        _kill_group(proc)
-        proc.join(5)
-    parts, redo, failures = sandbox_results(modname, payload, proc.exitcode, output)
+            deadline = time.monotonic() + 5
+            while alive() and time.monotonic() < deadline:
+                time.sleep(0.005)
+        _kill_group_pid(pid)
+        if status[0] is None:
+            status[0] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    parts, redo, failures = sandbox_results(modname, payload, status[0], output)
     return accept_parts(modname, parts, redo, ids, syms, context, own), failures
+
+
+def _sandbox_main(module, workloads, allow_errors, result_fd, compile_parts):
+    """The sandbox's work, forked or spawned: ``__init__`` and the workloads, then its
+    answer on ``result_fd`` (``compile_parts(world, ids of failed workloads' instances)``
+    makes the parts); never returns."""
+    me = os.getpid()
+    try:
+        world = CloseWorld()              # the close's bindings, before __init__ runs
+        failures, bad = _run_workloads(module, workloads, allow_errors)
+        if os.getpid() != me:             # a process the workload forked: only the
+            os._exit(0)                   # sandbox answers
+        if failures and not allow_errors:
+            payload = ("failed", failures, None)
+        else:
+            payload = ("ok", failures, compile_parts(world, bad))
+    except BaseException:  # noqa: BLE001
+        if os.getpid() != me:
+            os._exit(0)
+        payload = ("failed", [("<sandbox>", traceback.format_exc())], None)
+    try:
+        send_answer(result_fd, payload)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        _kill_descendants()               # daemonised grandchildren included
+        os._exit(0)
+
+
+def send_answer(fd, payload):
+    """The sandbox's answer: its length (8 bytes), then the pickle.  Framed, because the
+    processes a workload started may hold the pipe open: the end is not an end of file."""
+    data = pickle.dumps(payload, protocol=5)
+    view = memoryview(len(data).to_bytes(8, "little") + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def read_answer(fd, deadline, alive, timed_out):
+    """The sandbox's answer read from ``fd`` (None when it ended without a whole one, or a
+    garbled one); past ``deadline`` (monotonic) the exception ``timed_out()`` is raised."""
+    import selectors
+    buf = bytearray()
+    with selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise timed_out()
+            if sel.select(min(left, 0.2)):
+                data = os.read(fd, 1 << 20)
+                if not data:
+                    break
+                buf += data
+                if len(buf) >= 8 and len(buf) >= 8 + int.from_bytes(buf[:8], "little"):
+                    break
+            elif not alive():
+                break
+    n = int.from_bytes(buf[:8], "little") if len(buf) >= 8 else -1
+    if n < 0 or len(buf) < 8 + n:
+        return None
+    try:
+        return pickle.loads(bytes(buf[8:8 + n]))
+    except Exception:  # noqa: BLE001 -- garbled results: as if it died
+        return None
 
 
 def sandbox_results(modname, payload, exitcode, output):
@@ -689,10 +740,6 @@ def _die_with_parent(parent):
         return
     if os.getppid() != parent:            # died before prctl took effect
         os._exit(1)
-
-
-def _kill_group(proc):
-    _kill_group_pid(proc.pid)
 
 
 def _kill_group_pid(pid):

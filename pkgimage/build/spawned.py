@@ -72,6 +72,7 @@ def spawn_sandbox(module, workloads, checkpoint, close, allow_errors, timeout, o
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
         env["PKGIMAGE_BUILDING"] = modname
+        start = time.monotonic()
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "pkgimage.build.spawned", req_path, str(res_w)],
@@ -81,45 +82,22 @@ def spawn_sandbox(module, workloads, checkpoint, close, allow_errors, timeout, o
             os.close(res_w)
             os.close(out_w)
         output = S._OutputTail(out_r)
+        payload = None
         try:
-            payload = _answer(proc, res_r, timeout, modname, output)
+            payload = S.read_answer(res_r, start + timeout, lambda: proc.poll() is None,
+                                    lambda: S.WorkloadError(
+                f"workloads of {modname} ran past their time limit ({timeout:g} s) and "
+                f"were killed{output.tail()}"))
         finally:
             os.close(res_r)
+            if payload is not None:
+                try:
+                    proc.wait(5)           # it kills what it started, then exits
+                except subprocess.TimeoutExpired:
+                    pass
             S._kill_group_pid(proc.pid)        # what it left running, if it did not
             proc.wait()
     return payload, proc.returncode, output
-
-
-def _answer(proc, fd, timeout, modname, output):
-    """The child's pickled answer (None if it died or garbled it), waited for at most
-    ``timeout`` seconds (then it is killed and the build fails)."""
-    import selectors
-    from . import sandbox as S
-    chunks = []
-    start = time.monotonic()
-    with selectors.DefaultSelector() as sel:
-        sel.register(fd, selectors.EVENT_READ)
-        while True:
-            left = timeout - (time.monotonic() - start)
-            if left <= 0:
-                S._kill_group_pid(proc.pid)
-                raise S.WorkloadError(f"workloads of {modname} ran past their time limit "
-                                      f"({timeout:g} s) and were killed{output.tail()}")
-            if sel.select(min(left, 0.2)):
-                data = os.read(fd, 1 << 20)
-                if not data:
-                    break
-                chunks.append(data)
-    if chunks:
-        try:
-            # The sandbox answered: let it kill what it started and exit.
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        return pickle.loads(b"".join(chunks)) if chunks else None
-    except Exception:  # noqa: BLE001 -- garbled: as if it died
-        return None
 
 
 # -- the child ----------------------------------------------------------------------------------
@@ -162,7 +140,6 @@ def child_main(req_path, result_fd):
         from ..image.loader import LOADED, module_code
         from ..image.serialize import loads_state
         from . import workloads as W
-        from .world import CloseWorld
         set_symbol_owner(modname)
         hook.install()
         module = _load_checkpoint(req)
@@ -171,26 +148,14 @@ def child_main(req_path, result_fd):
         W.load_workload_files(module)
         ws += W.workloads_of(module)
         ids = S._instance_ids()
-        world = CloseWorld()              # the close's bindings, before __init__ runs
-        failures, bad = S._run_workloads(module, ws, req["allow_errors"])
-        if failures and not req["allow_errors"]:
-            payload = ("failed", failures, None)
-        else:
-            payload = ("ok", failures, S.sandbox_parts(world, ids, set(req["symbols"]),
-                                                       set(req["context"]), bad))
+        symbols, context = set(req["symbols"]), set(req["context"])
     except BaseException:  # noqa: BLE001
-        payload = ("failed", [("<sandbox>", traceback.format_exc())], None)
-    try:
-        data = pickle.dumps(payload, protocol=5)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(result_fd, view):]
-        os.close(result_fd)
-    finally:
+        S.send_answer(result_fd, ("failed", [("<sandbox>", traceback.format_exc())], None))
         sys.stdout.flush()
         sys.stderr.flush()
-        S._kill_descendants()
         os._exit(0)
+    S._sandbox_main(module, ws, req["allow_errors"], result_fd,
+                    lambda world, bad: S.sandbox_parts(world, ids, symbols, context, bad))
 
 
 if __name__ == "__main__":
