@@ -177,15 +177,18 @@ def _instance_ids():
 
 
 def _signature(ci):
-    """The portable signature (function ref, argument type refs) of an instance."""
+    """The portable signature (function ref, argument type refs, called from Python) of an
+    instance: one called from Python keeps a Python entry in the image even when small
+    (others that small are only inlined into their callers, as at the close)."""
     from ..image.serialize import func_ref
     mi = ci.mi
-    return (func_ref(mi.method.function), tuple(T.type_ref(t) for t in mi.spec_types))
+    return (func_ref(mi.method.function), tuple(T.type_ref(t) for t in mi.spec_types),
+            bool(ci.native and ci.native.has_entry))
 
 
 def new_signatures(existed, exclude_ids=()):
-    """Portable signatures of the concrete instances inferred after the checkpoint, in a
-    deterministic order."""
+    """Portable signatures (``_signature``) of the concrete instances inferred after the
+    checkpoint, in a deterministic order."""
     out = {_signature(ci) for ci in INS.code_instances(inferred_here=True, concrete=True)
            if id(ci) not in existed and id(ci) not in exclude_ids}
     return sorted(out, key=repr)
@@ -199,8 +202,7 @@ def sandbox_parts(world, existed, checkpoint_symbols, context, exclude_ids=()):
     from .world import split_holding
     new = _new_instances(existed, checkpoint_symbols, exclude_ids)
     good, bad = split_holding(world, new, _static_callees)
-    parts = _compile_parts(good, existed, checkpoint_symbols, context,
-                           entries={id(c) for c in good}) if good else {}
+    parts = _compile_parts(good, existed, checkpoint_symbols, context) if good else {}
     redo = sorted({_signature(c) for c in new if id(c) in bad}, key=repr)
     return parts, redo
 
@@ -231,7 +233,8 @@ def accept_parts(modname, parts, redo, existed, checkpoint_symbols, context, own
             for p in list(ps):
                 if any(r["symbol"] in reasons for r in p[0]):
                     ps.remove(p)
-                    redo |= {(r["method"][0], r["spec"]) for r in p[0]}
+                    redo |= {(r["method"][0], r["spec"], not r["inline_only"])
+                             for r in p[0]}
             if not ps:
                 del parts[key]
     accepted = {r["symbol"] for ps in parts.values() for p in ps for r in p[0]}
@@ -247,13 +250,13 @@ def accept_parts(modname, parts, redo, existed, checkpoint_symbols, context, own
 
 def compile_signatures(modname, sigs):
     """Infer each signature in this process's (the checkpoint's) world (the image writer
-    generates its code, all in one batch); returns (ids of the signatures' instances, the
-    list of (signature text, reason) of those dropped)."""
+    generates its code, all in one batch); returns (ids of the instances that need a Python
+    entry, the list of (signature text, reason) of those dropped)."""
     from ..compiler.pipeline import infer_instance
     from ..errors import PkError
     from ..image.serialize import func_from_ref
     dropped, roots = [], set()
-    for fref, trefs in sigs:
+    for fref, trefs, entry in sigs:
         fname = f"{fref[1]}.{fref[2]}" if fref[0] == "func" else repr(fref)
         what = f"{fname}(" + ", ".join("::" + T.ref_repr(r, short=True) for r in trefs) + ")"
         try:
@@ -264,7 +267,9 @@ def compile_signatures(modname, sigs):
         try:
             types_ = tuple(T.type_from_ref(r) for r in trefs)
             what = T.sig_repr(f.name, types_)
-            roots.add(id(infer_instance(f, types_)))
+            ci = infer_instance(f, types_)
+            if entry:
+                roots.add(id(ci))
         except (PkError, LookupError, ImportError, AttributeError, TypeError) as e:
             reason = str(e).splitlines()[0] if str(e) else type(e).__name__
             dropped.append((what, reason))
