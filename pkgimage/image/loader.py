@@ -413,7 +413,7 @@ def _callee_valid(mref, specrefs, csym, inlined):
 
 
 def _validate_records(records, callee_ok):
-    entries = {}                     # symbol -> (record, mi, edges)
+    entries = {}                     # symbol -> (record, mi, (edges, bindings))
     reasons = {}
     for r in records:
         sym = r["symbol"]
