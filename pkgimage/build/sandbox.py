@@ -28,8 +28,11 @@ What holds is kept as the child compiled it; the signatures of the rest are infe
 the parent in the checkpoint's world (:func:`compile_signatures`), what does not compile
 there is dropped and the build says which and why.  Compiling everything in the parent (the
 design before) was exact too but cost the parent a second inference and code generation of
-every workload instance: +230 ms over the same workload run in-module, against about +50 ms
-now (``workloads/bench_sandbox.py``).  Meanwhile the parent compiles the close's own code.
+every workload instance, after the child had finished (+230 ms of wall clock over the same
+workload run in-module).  Now the parent only validates, and compiles the close's own code
+while the workloads run; ``workloads/bench_sandbox.py`` measures both the wall clock and
+the CPU time (on a machine at load 8-10 the wall clock was noise; CPU cost over in-module:
++127 ms forked, +70 ms in-process, +477 ms spawned).
 
 In-process mode (``PKGIMAGE_SANDBOX=inprocess``, or no fork): the module's globals are
 checkpointed with ``copy.deepcopy`` and restored after the workloads, the instances the
