@@ -1222,7 +1222,8 @@ class Body:
             raise Fail
         v = self.rng.choice(vs)
         el = mat_elem(next(iter(v.tset)))
-        n, m, i, j = self.fresh("n"), self.fresh("m"), self.fresh("i"), self.fresh("j")
+        # (the column count is not named m<k>: that is how modules are imported, ``m2``)
+        n, m, i, j = self.fresh("n"), self.fresh("c"), self.fresh("i"), self.fresh("j")
         if len({n, m, i, j}) != 4:
             raise Fail
         self.emit(f"{n}, {m} = {v.name}.shape")

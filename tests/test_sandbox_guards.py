@@ -79,6 +79,54 @@ def test_threads_of_the_build_process_at_the_fork_are_named(tmp_path):
     assert "other thread(s) running (poller)" in r.stderr, r.stderr
 
 
+def test_a_lock_held_by_a_build_thread_at_the_fork_does_not_hang_the_workload(tmp_path):
+    """A library thread of the build process holds its lock when the sandbox starts (as
+    logging's or an allocator's may be): a forked sandbox inherited the lock held forever
+    and the workload waited until its time limit.  The workloads now run in a fresh
+    interpreter that loads the closed module from the checkpoint, with no such thread."""
+    p = Proj(tmp_path)
+    p.write("lockhelper", """\
+        import threading, time
+        LOCK = threading.Lock()
+        held = threading.Event()
+        def _hold():                     # holds the lock nearly all the time
+            while True:
+                with LOCK:
+                    held.set()
+                    time.sleep(0.5)
+                time.sleep(0.001)
+        threading.Thread(target=_hold, name="lock-holder", daemon=True).start()
+        held.wait()
+        def log(msg):
+            with LOCK:
+                return msg
+        """)
+    p.write("locked", """\
+        import pkgimage as pk
+        from pkgimage import Int64
+        import lockhelper
+        __pkgimage__ = True
+
+        @pk.generic
+        def f(x: Int64):
+            return x + 1
+
+        @pk.precompilation(__name__)
+        def _w():
+            lockhelper.log("warming up")
+            print("workload result", f(41))
+        """)
+    t0 = time.monotonic()
+    r = p.build("locked", PKGIMAGE_WORKLOAD_TIMEOUT="30")
+    assert time.monotonic() - t0 < 25
+    assert "ran past" not in r.stderr, r.stderr
+    assert "other thread(s) running (lock-holder)" in r.stderr
+    assert "fresh interpreter" in r.stderr
+    assert "workload result 42" in r.stdout
+    out = p.run_json("import locked\ndone({'v': locked.f(1), 'compiled': compiled()})")
+    assert out == {"v": 2, "compiled": False}
+
+
 def test_an_inprocess_workload_cannot_redirect_the_image(tmp_path):
     p = Proj(tmp_path)
     elsewhere = tmp_path / "elsewhere"

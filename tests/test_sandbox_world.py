@@ -143,7 +143,7 @@ def _project(tmp_path, name):
     return p, expr, value
 
 
-@pytest.mark.parametrize("mode", ["fork", "inprocess"])
+@pytest.mark.parametrize("mode", ["fork", "inprocess", "spawn"])
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_image_answers_as_the_source_whatever_the_workload_changed(tmp_path, name, mode):
     p, expr, value = _project(tmp_path, name)

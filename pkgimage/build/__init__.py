@@ -74,10 +74,18 @@ def _build_module(name, allow_workload_errors=None, workload_timeout=None):
     environ = dict(os.environ)
     workloads.load_workload_files(module)
     ws = workloads.workloads_of(module)
-    parts, failures = ({}, [])
+    parts, failures, own = ({}, [], {})
     if ws:
+        def compile_close():
+            # The close's own code does not depend on the workloads: it is compiled while
+            # they run in the sandbox (and, for a spawned sandbox, is what it loads).
+            from ..image.writer import compile_owned
+            own["part"] = compile_owned(checkpoint)
+            return own["part"]
+        close = {"module_bytes": module_bytes, "nmethods": nmethods, "sources": sources,
+                 "deps": deps}
         parts, failures = sandbox.run(module, ws, checkpoint, allow_workload_errors,
-                                      workload_timeout)
+                                      workload_timeout, meanwhile=compile_close, close=close)
         parts = parts or {}
         for wname, tb in failures:
             print(f"pkgimage: workload {wname} of {name} failed; the image is written "
@@ -86,11 +94,12 @@ def _build_module(name, allow_workload_errors=None, workload_timeout=None):
         os.environ.clear()
         os.environ.update(environ)
     path = write_image(module, deps, path=path, module_bytes=module_bytes, nmethods=nmethods,
-                       extra_parts=[parts.get(())], owned=checkpoint, sources=sources)
+                       extra_parts=parts.get((), []), owned=checkpoint, sources=sources,
+                       own_part=own.get("part"))
     from ..image.context import write_context_image
-    for key, part in parts.items():
+    for key, key_parts in parts.items():
         if key:
-            write_context_image(key, part)
+            write_context_image(key, key_parts)
     return path, failures
 
 

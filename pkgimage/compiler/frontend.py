@@ -101,10 +101,11 @@ class _Scope:
         self.cells = {}
         self.bound = {}          # (module, global name) -> the value lowering used
         self.modname = fn.__globals__.get("__name__")
+        self.reads = []          # (namespace, name, value) of every binding read (ir.py)
         if fn.__closure__:
             for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
                 try:
-                    self.cells[name] = cell.cell_contents
+                    self.cells[name] = (cell, cell.cell_contents)
                 except ValueError:
                     pass
 
@@ -118,13 +119,18 @@ class _Scope:
         if name in self.sparams:
             return True, self.sparams[name]
         if name in self.cells:
-            return True, self.cells[name]
+            cell, val = self.cells[name]
+            self.reads.append((cell, None, val))
+            return True, val
         if name in self.globals:
             val = self.globals[name]
             self.note(self.modname, name, val)
+            self.reads.append((self.globals, name, val))
             return True, val
         if hasattr(builtins, name):
-            return True, getattr(builtins, name)
+            val = getattr(builtins, name)
+            self.reads.append((builtins.__dict__, name, val))
+            return True, val
         return False, None
 
 
@@ -244,7 +250,7 @@ class Lowerer:
         bindings = tuple((m, n, v) for (m, n), v in sorted(self.scope.bound.items(),
                                                           key=lambda kv: kv[0]))
         return IRFunction(self.method.function.name, irargs, self.blocks, self.filename,
-                          self.fdef.lineno, bindings)
+                          self.fdef.lineno, bindings, reads=tuple(self.scope.reads))
 
     def _none_in(self, b):
         dst = self.tmp()
@@ -658,6 +664,7 @@ class Lowerer:
                 val = getattr(base, node.attr)
                 if isinstance(base, pytypes.ModuleType):
                     self.scope.note(base.__name__, node.attr, val)     # ``m0.K`` is a binding too
+                    self.scope.reads.append((base.__dict__, node.attr, val))
                 return True, val
             if isinstance(base, T.PkType):
                 self.unsupported(node, "attribute of a type")

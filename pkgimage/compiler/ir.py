@@ -114,6 +114,12 @@ class IRFunction:
     # rebinding the global invalidates.
     bindings: tuple = ()
     _consts: dict = field(default=None, repr=False, compare=False)
+    # The bindings lowering read (module globals, builtins, closure cells, attributes of
+    # modules): ``(namespace, name, value)``, the namespace a module's ``__dict__`` or a
+    # closure cell (name None).  Their values are compiled into this IR as constants, so code
+    # inferred from it is right only while each binding still holds that very value (the
+    # post-close sandbox checks them against the close's bindings: build/world.py).
+    reads: tuple = field(default=(), repr=False, compare=False)
 
     def constants(self):
         """Temporaries assigned exactly once from a literal, with their values (what

@@ -156,4 +156,5 @@ def split_slots(f: IRFunction) -> IRFunction:
                           for p in t.value.parts)
             t = replace(t, value=ErrorMsg(parts))
         blocks.append(replace(b, stmts=stmts, term=t))
-    return IRFunction(f.name, f.argnames, blocks, f.filename, f.firstline, f.bindings)
+    return IRFunction(f.name, f.argnames, blocks, f.filename, f.firstline, f.bindings,
+                      reads=f.reads)

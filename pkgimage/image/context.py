@@ -43,29 +43,33 @@ def context_path(key):
     return os.path.join(cache_dir(), f"ctx-{'+'.join(key)}-{h}{F.SUFFIX}")
 
 
-def write_context_image(key, part):
-    """Write the context image for ``key`` (sorted module names) holding ``part``."""
+def write_context_image(key, parts):
+    """Write the context image for ``key`` (sorted module names) holding ``parts`` (each
+    (records, object, consts): code the sandbox compiled, code the build compiled again)."""
     from ..compiler.jit import get_jit
-    from .writer import link_shared
-    records, obj, consts = part
+    from .writer import code_section, link_shared
+    records = [r for p in parts for r in p[0]]
+    consts = [c for p in parts for c in p[2]]
+    objects = [p[1] for p in parts]
     sources = {}
     for m in key:
         src = _module_source(m)
         sources[src] = F.file_sha256(src)
-    code_bytes = pickle.dumps({"records": records, "consts": consts, "objects": ["object0"]},
-                              protocol=5)
-    build_id = F.sha256(code_bytes + obj)[:32]
+    names = [f"object{i}" for i in range(len(objects))]
+    code_bytes = code_section(records, consts, names)
+    build_id = F.sha256(code_bytes + b"".join(objects))[:32]
     cpu, features = host_cpu()
     header = dict(F.runtime_key())
     header.update({"module": None, "context": list(key), "sources": sources, "deps": {},
                    "build_id": build_id, "triple": get_jit().triple, "cpu": cpu,
                    "features": features,
-                   "counts": {"methods": 0, "instances": len(records), "object": len(obj)}})
+                   "counts": {"methods": 0, "instances": len(records),
+                              "object": sum(map(len, objects))}})
     path = context_path(key)
-    so = link_shared([obj], shared_lib_path(path, build_id))
+    so = link_shared(objects, shared_lib_path(path, build_id))
     header["shared_lib"] = {"file": os.path.basename(shared_lib_path(path, build_id)),
                             "sha256": F.sha256(so)} if so is not None else None
-    F.atomic_write(path, F.encode(header, [("code", code_bytes), ("object0", obj)]))
+    F.atomic_write(path, F.encode(header, [("code", code_bytes)] + list(zip(names, objects))))
     from .writer import remove_old_shared_libs
     remove_old_shared_libs(path, header["shared_lib"])
     return path

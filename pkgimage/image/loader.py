@@ -464,9 +464,38 @@ def install_code(modname, header, codeinfo, objects, path):
             _MEMO.clear()
 
 
-def _install_code(modname, header, codeinfo, objects, path):
-    records = codeinfo["records"]
-    entries = {}                     # symbol -> (record, mi, edges)
+def validate_records(records, callee_ok=None):
+    """Which cached instances hold in this process: ({symbol: (record, MethodInstance,
+    edges)} of those whose method exists, whose every edge resolves as it did when they were
+    inferred and whose callees hold, {symbol: (what, why)} of the others).  ``callee_ok(mref,
+    specrefs, symbol, inlined)`` judges a callee outside ``records`` (by default: a valid
+    instance of this process with native code under that symbol, unless inlined).  The one
+    check of cached code, for images at load and for the sandbox's instances at a build."""
+    from ..compiler_lock import COMPILER_LOCK
+    with COMPILER_LOCK:
+        outer = bool(_MEMO)
+        try:
+            return _validate_records(records, callee_ok or _callee_valid)
+        finally:
+            if not outer:
+                _MEMO.clear()
+
+
+def _callee_valid(mref, specrefs, csym, inlined):
+    callee = None
+    m = _method(mref)
+    if m is not None:
+        cmi = INS.SPECIALIZATIONS.get(m, {}).get(_resolve_types(specrefs))
+        callee = cmi.cache if cmi is not None else None
+    # An inlined callee must still be valid here; a called one must also have its native
+    # code under the symbol this code calls.
+    return callee is not None and callee.valid and (inlined or (
+        callee.native is not None and callee.native.symbol == csym
+        and callee.native.exported))
+
+
+def _validate_records(records, callee_ok):
+    entries = {}                     # symbol -> (record, mi, (edges, bindings))
     reasons = {}
     # First resolve every reference, which may import the modules they name (and so add
     # methods: those of ``pkgimage.base`` to the primitive types' constructors, say), and
@@ -507,22 +536,17 @@ def _install_code(modname, header, codeinfo, objects, path):
         changed = False
         for sym, (r, mi, edges) in list(entries.items()):
             for mref, specrefs, csym, inlined in r["callees"]:
-                if csym in entries:
-                    continue
-                callee = None
-                m = _method(mref)
-                if m is not None:
-                    cmi = INS.SPECIALIZATIONS.get(m, {}).get(_resolve_types(specrefs))
-                    callee = cmi.cache if cmi is not None else None
-                # An inlined callee must still be valid here; a called one must also have
-                # its native code under the symbol this code calls.
-                if callee is None or not callee.valid or (not inlined and (
-                        callee.native is None or callee.native.symbol != csym
-                        or not callee.native.exported)):
+                if csym not in entries and not callee_ok(mref, specrefs, csym, inlined):
                     reasons[sym] = (repr(mi), f"callee {csym} is not valid here")
                     del entries[sym]
                     changed = True
                     break
+    return entries, reasons
+
+
+def _install_code(modname, header, codeinfo, objects, path):
+    world = D.world_counter()
+    entries, reasons = _validate_records(codeinfo["records"], _callee_valid)
     for sym, (what, why) in reasons.items():
         DISCARDED.append((modname, what, why))
     STATS["discarded_instances"] += len(reasons)

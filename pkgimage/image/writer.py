@@ -291,36 +291,75 @@ def _check_unchanged_since_import(mod, path):
 
 
 def write_image(module, deps, path=None, module_bytes=None, nmethods=None, extra_parts=(),
-                owned=None, sources=None):
+                owned=None, sources=None, own_part=None):
     """Serialise the closed ``module`` (already executed) into its image; returns the path.
 
     ``module_bytes``: the module state captured at the close (the default captures it now);
     ``extra_parts``: (records, object, consts) compiled elsewhere, e.g. by a sandboxed
     workload, merged into the same image and the same shared library; ``owned``: the
-    instances this process contributes (default: all it owns now)."""
-    from .cache import host_cpu
+    instances this process contributes (default: all it owns now); ``own_part``: those
+    already compiled (``compile_owned(owned)``, done while the workloads ran)."""
     modname = module.__name__
     src = os.path.abspath(module.__file__)
     path = path or image_path(modname, src)
     if module_bytes is None:
         module_bytes, nmethods = module_state_bytes(module)
-    if owned is None:
-        owned = owned_instances(modname)
-    parts = [compile_owned(owned)] + [p for p in extra_parts if p is not None]
+    if own_part is None:
+        own_part = compile_owned(owned_instances(modname) if owned is None else owned)
+    if sources is None:
+        sources = image_sources(modname, src, deps)
+    header, data = encode_image(
+        modname, deps, module_bytes, nmethods, [own_part] + list(extra_parts), sources,
+        shared_lib=lambda objects, build_id: _linked(objects, shared_lib_path(path, build_id)))
+    F.atomic_write(path, data)
+    remove_old_shared_libs(path, header["shared_lib"])
+    return path
+
+
+def code_section(records, consts, objects):
+    """The pickled code records of an image.  Equal references are made one object first:
+    pickle writes a shared object once and a copy again, so records that came through
+    another process (the sandbox's, a spawned one) would otherwise give other bytes."""
+    memo = {}
+    return pickle.dumps({"records": _canonical(records, memo),
+                         "consts": _canonical(consts, memo), "objects": objects}, protocol=5)
+
+
+def _canonical(x, memo):
+    t = type(x)
+    if t is str:
+        return memo.setdefault(("s", x), x)
+    if t is tuple:
+        x = tuple(_canonical(e, memo) for e in x)
+        return memo.setdefault(("t", repr(x)), x)
+    if t is list:
+        return [_canonical(e, memo) for e in x]
+    if t is dict:
+        return {k: _canonical(v, memo) for k, v in x.items()}
+    return x
+
+
+def _linked(objects, so_path):
+    data = link_shared(objects, so_path)
+    return None if data is None else (os.path.basename(so_path), data)
+
+
+def encode_image(modname, deps, module_bytes, nmethods, parts, sources, shared_lib=None):
+    """(header, bytes) of the image of a closed module: its state, the parts of its code
+    ((records, object, consts) each), and where its content came from.  ``shared_lib(objects,
+    build_id)`` links the objects into a shared library beside the image and returns its
+    (file name, bytes), or None; without one the loader links the objects itself."""
+    from .cache import host_cpu
     records, consts, objects = [], [], []
     seen = set()
-    for recs, obj, cs in parts:
+    for recs, obj, cs in (p for p in parts if p is not None):
         for r in recs:
             if r["symbol"] not in seen:       # an instance compiled in two parts: keep one
                 seen.add(r["symbol"])
                 records.append(r)
         consts.extend(cs)
         objects.append(obj)
-    code_bytes = pickle.dumps({"records": records, "consts": consts,
-                               "objects": [f"object{i}" for i in range(len(objects))]},
-                              protocol=5)
-    if sources is None:
-        sources = image_sources(modname, src, deps)
+    code_bytes = code_section(records, consts, [f"object{i}" for i in range(len(objects))])
     # The build id names everything a dependent may have compiled against: the module's
     # state and code, and also its sources and its dependencies' ids (a method body edited
     # without any instance of this image changing is still compiled into dependents' images;
@@ -340,15 +379,14 @@ def write_image(module, deps, path=None, module_bytes=None, nmethods=None, extra
         "features": features,
         "counts": {"methods": nmethods, "instances": len(records),
                    "object": sum(len(o) for o in objects)},
+        "shared_lib": None,
     })
-    so = link_shared(objects, shared_lib_path(path, build_id))
-    header["shared_lib"] = {"file": os.path.basename(shared_lib_path(path, build_id)),
-                            "sha256": F.sha256(so)} if so is not None else None
+    so = shared_lib(objects, build_id) if shared_lib is not None else None
+    if so is not None:
+        header["shared_lib"] = {"file": so[0], "sha256": F.sha256(so[1])}
     data = F.encode(header, [("module", module_bytes), ("code", code_bytes)] +
                     [(f"object{i}", o) for i, o in enumerate(objects)])
-    F.atomic_write(path, data)
-    remove_old_shared_libs(path, header["shared_lib"])
-    return path
+    return header, data
 
 
 def remove_old_shared_libs(path, keep):
