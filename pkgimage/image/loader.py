@@ -512,7 +512,6 @@ def _validate_records(records, callee_ok):
             reasons[r["symbol"]] = (_describe_record(r), str(e))
             continue
         resolved.append((r, m, spec, edges))
-    world = D.world_counter()
     for r, m, spec, edges in resolved:
         sym = r["symbol"]
         mi = INS.method_instance(m, spec)
