@@ -39,8 +39,11 @@ def build_module(name, allow_workload_errors=None, workload_timeout=None):
     """Build ``name``'s image in this process; returns (image path, workload failures).
 
     Runs under the image's build lock (``image/lock.py``): when another process is building
-    the same image, this one waits and then uses that image instead of building it again."""
+    the same image, this one waits and then uses that image instead of building it again.
+    A module of a marked package is built as that package (``image/packages.py``)."""
     from ..image.lock import locked_build
+    from ..image.packages import image_unit
+    name = image_unit(name) or name
     return locked_build(name, lambda: _build_module(name, allow_workload_errors,
                                                     workload_timeout))
 
@@ -59,6 +62,7 @@ def _build_module(name, allow_workload_errors=None, workload_timeout=None):
     set_symbol_owner(name)
     hook.install()
     module = importlib.import_module(name)
+    members = _import_members(module)
     deps = {d: LOADED[d]["build_id"] for d in hook.IMPORTED if d != name and d in LOADED}
     missing = [d for d in hook.IMPORTED if d != name and d not in LOADED]
     if missing:
@@ -67,7 +71,7 @@ def _build_module(name, allow_workload_errors=None, workload_timeout=None):
     # CLOSE: checkpoint the module, the instances it owns, the sources it came from (what
     # workloads import later is not what the closed module was made of) and the image's
     # path (a workload cannot redirect it by changing PKGIMAGE_CACHE).
-    module_bytes, nmethods = module_state_bytes(module)
+    module_bytes, nmethods = module_state_bytes(module, members)
     checkpoint = sandbox.checkpoint_instances(name)
     sources = image_sources(name, os.path.abspath(module.__file__), deps)
     path = image_path(name, os.path.abspath(module.__file__))
@@ -86,12 +90,25 @@ def _build_module(name, allow_workload_errors=None, workload_timeout=None):
         os.environ.clear()
         os.environ.update(environ)
     path = write_image(module, deps, path=path, module_bytes=module_bytes, nmethods=nmethods,
-                       extra_parts=[parts.get(())], owned=checkpoint, sources=sources)
+                       extra_parts=[parts.get(())], owned=checkpoint, sources=sources,
+                       members=members)
     from ..image.context import write_context_image
     for key, part in parts.items():
         if key:
             write_context_image(key, part)
     return path, failures
+
+
+def _import_members(module):
+    """The submodules a package's image holds (``image/packages.py``): those its top level
+    imported, then its marked ones not imported yet; in the order they finished."""
+    if os.path.basename(module.__file__ or "") != "__init__.py":
+        return []
+    from ..image.packages import marked_members
+    for m in marked_members(module.__name__, module.__file__):
+        if m not in sys.modules:
+            importlib.import_module(m)
+    return list(dict.fromkeys(hook.MEMBERS))
 
 
 def main_build_one(name, quiet=False):

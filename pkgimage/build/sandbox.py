@@ -204,8 +204,8 @@ def _methods_changed(before):
 
 def _context(modname):
     """The module and the pkgimage modules loaded when it closed (its dependencies)."""
-    from ..image.hook import IMPORTED
-    return {modname, *IMPORTED}
+    from ..image.hook import IMPORTED, MEMBERS
+    return {modname, *IMPORTED, *MEMBERS}
 
 
 def _snapshot_globals(module):

@@ -28,6 +28,7 @@ import sys
 
 from ..errors import ImageError
 from .cache import image_path
+from .packages import package_owner
 
 _MARKER = re.compile(rb"^__pkgimage__\s*(:\s*\w+\s*)?=\s*True", re.M)
 _MARKED: dict = {}
@@ -82,15 +83,55 @@ def _say(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
+# Modules of the package being built that its build executed, in the order they finished
+# (``packages.py``: the package's image holds them).
+MEMBERS: list = []
+
+
 class ImageFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
         spec = importlib.machinery.PathFinder.find_spec(name, path)
         if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
             return None
+        if "." in name:
+            owner = package_owner(name)
+            if owner is not None:
+                # Part of a marked package's image: restored with the package when its image
+                # is loaded, so only reached when it runs from source.
+                spec.loader = MemberLoader(name, spec.origin, spec.loader, owner)
+                return spec
         if not is_pkgimage_source(spec.origin):
             return None
         spec.loader = ImageLoader(name, spec.origin, spec.loader)
         return spec
+
+
+class MemberLoader(importlib.abc.Loader):
+    """A module of a marked package, run from source: recorded for the package's image
+    while the package is built, else run with its ``__init__()``, as the image would."""
+
+    def __init__(self, name, origin, source_loader, owner):
+        self.name = name
+        self.origin = origin
+        self.source_loader = source_loader
+        self.owner = owner
+
+    def create_module(self, spec):
+        return None
+
+    def get_code(self, fullname):
+        return self.source_loader.get_code(fullname)
+
+    def get_source(self, fullname):
+        return self.source_loader.get_source(fullname)
+
+    def exec_module(self, module):
+        if building() == self.owner:
+            exec_recorded(module, self.origin)
+            MEMBERS.append(module.__name__)
+            return
+        self.source_loader.exec_module(module)
+        run_init(module)
 
 
 class ImageLoader(importlib.abc.Loader):
@@ -103,7 +144,13 @@ class ImageLoader(importlib.abc.Loader):
         return None
 
     def get_code(self, fullname):
-        return self.source_loader.get_code(fullname)
+        code = self.source_loader.get_code(fullname)
+        if sys._getframe(1).f_globals.get("__name__") == "runpy":
+            # ``python -m`` runs it as __main__, not through exec_module: its __init__()
+            # runs at the end of its top level all the same.
+            from .initcall import adopt_main_code
+            adopt_main_code(code)
+        return code
 
     def get_source(self, fullname):
         return self.source_loader.get_source(fullname)
@@ -138,7 +185,7 @@ class ImageLoader(importlib.abc.Loader):
         if os.path.exists(path):
             try:
                 load_into(module, path, self.origin)
-                run_init(module)
+                run_inits(module)
                 return
             except StaleImage as e:
                 why = e.reason
@@ -169,7 +216,7 @@ class ImageLoader(importlib.abc.Loader):
             if build_in_subprocess(name, wait=True) == 0:
                 try:
                     load_into(module, path, self.origin)
-                    run_init(module)
+                    run_inits(module)
                     return
                 except ImageError as e:
                     _say(f"pkgimage: cannot load the image just built for {name}: {e}")
@@ -241,6 +288,18 @@ def run_init(module):
         init()
 
 
+def run_inits(module):
+    """``__init__()`` of the modules an image restored: the package's submodules first (in
+    the order their top levels finished when it was built, as a run from source calls
+    them), then the module's."""
+    from .loader import LOADED
+    for name, _src in (LOADED.get(module.__name__) or {}).get("members", ()):
+        sub = sys.modules.get(name)
+        if sub is not None:
+            run_init(sub)
+    run_init(module)
+
+
 def _child_env():
     env = dict(os.environ)
     paths = [p for p in sys.path if p]
@@ -269,3 +328,7 @@ _FINDER = ImageFinder()
 def install():
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
+        # pkgimage modules already running without this hook (``python mod.py``, no boot
+        # hook) get their __init__() at the end of their top level all the same.
+        from .initcall import adopt_running_modules
+        adopt_running_modules()

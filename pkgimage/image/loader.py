@@ -189,32 +189,67 @@ def load_into(module, path, source_path):
     collections those allocations trigger cost a third of the load time."""
     enabled = gc.isenabled()
     gc.disable()
+    created = []
     try:
-        _load_into(module, path, source_path)
+        _load_into(module, path, source_path, created)
+    except BaseException:
+        for name in created:          # a package's submodules: not left half-restored
+            sys.modules.pop(name, None)
+        raise
     finally:
         if enabled:
             gc.enable()
 
 
-def _load_into(module, path, source_path):
-    modname = module.__name__
-    header, sections = read_image(path, modname)
-    code = module_code(path, modname, source_path, header)
-    try:
-        state = loads_state(sections["module"], module, code)
-        codeinfo = pickle.loads(sections["code"])
-    except ImageError:
-        raise
-    except Exception as e:
-        raise ImageError(f"{path}: cannot restore module {modname}: {e}") from None
-    module.__dict__.update(state["globals"])
-    for f, sig, pyfunc, file, line, argnames, context, boundscheck in state["methods"]:
+def _member_modules(header, path, modname):
+    """{name: (module, code)} of the package's submodules the image holds, created empty
+    and entered in ``sys.modules`` (the package's state refers to them)."""
+    out = {}
+    for name, src in header.get("members", ()):
+        if not (isinstance(name, str) and name.startswith(modname + ".")):
+            raise ImageError(f"{path}: member {name!r} is not a submodule of {modname}")
+        is_pkg = os.path.basename(src) == "__init__.py"
+        spec = importlib.util.spec_from_file_location(
+            name, src, submodule_search_locations=[os.path.dirname(src)] if is_pkg else None)
+        mod = importlib.util.module_from_spec(spec)
+        side = path[:-len(F.SUFFIX)] + f".{name}{F.SUFFIX}.code"
+        out[name] = (mod, module_code(path, name, src, header, side=side))
+    for name, (mod, _) in out.items():
+        sys.modules[name] = mod
+    return out
+
+
+def _insert_methods(modname, records):
+    for f, sig, pyfunc, file, line, argnames, context, boundscheck in records:
         D.insert_method(f, D.Method(f, sig, pyfunc, modname, file, line, tuple(argnames),
                                     context=context, boundscheck=boundscheck))
         if getattr(pyfunc, "__defaults__", None):
             # the shorter methods of default parameter values are made again, not stored
             from ..defaults import add_default_methods
             add_default_methods(f, pyfunc, tuple(argnames), sig, modname, boundscheck)
+
+
+def _load_into(module, path, source_path, created):
+    modname = module.__name__
+    header, sections = read_image(path, modname)
+    code = module_code(path, modname, source_path, header)
+    try:
+        members = _member_modules(header, path, modname)
+        created.extend(members)
+        state = loads_state(sections["module"], module, code, members)
+        codeinfo = pickle.loads(sections["code"])
+    except ImageError:
+        raise
+    except Exception as e:
+        raise ImageError(f"{path}: cannot restore module {modname}: {e}") from None
+    module.__dict__.update(state["globals"])
+    _insert_methods(modname, state["methods"])
+    for name, gl, records in state.get("members", ()):
+        sub = members[name][0]
+        sub.__dict__.update(gl)
+        _insert_methods(name, records)
+        parent, _, child = name.rpartition(".")
+        setattr(sys.modules.get(parent, module), child, sub)
     if state.get("contexts"):
         from ..contexts import restore_module_state
         restore_module_state(modname, state["contexts"])
@@ -248,7 +283,7 @@ def sidecar_bytes(digest, code):
     return body + hashlib.sha256(body).digest()
 
 
-def module_code(path, modname, source_path, header):
+def module_code(path, modname, source_path, header, side=None):
     """The module's code object, from a marshalled sidecar of the image when its source hash
     matches (CPython's ``__pycache__`` may be disabled), else compiled and cached there.
 
@@ -260,7 +295,7 @@ def module_code(path, modname, source_path, header):
     layout (64 hex digits, then the code), is replaced silently."""
     import marshal
     digest = header["sources"].get(os.path.abspath(source_path), "")
-    side = path + ".code"
+    side = side or path + ".code"
     problem = None
     try:
         fd = os.open(side, os.O_RDONLY | _NOFOLLOW)

@@ -253,7 +253,10 @@ def find_source(name, path=None):
 
 
 def image_of(name):
-    """(source path, image path) of module ``name``, or (None, None)."""
+    """(source path, image path) of the image that holds module ``name`` (a module of a
+    marked package is held by the package's image: ``packages.py``), or (None, None)."""
+    from .packages import image_unit
+    name = image_unit(name) or name
     src = find_source(name)
     return (src, image_path(name, src)) if src else (None, None)
 
@@ -264,6 +267,8 @@ def stale_reason(name, path=None, _seen=frozenset()):
     images are up to date themselves), else why not."""
     if name in _seen:
         return None                   # (a cycle is the import's to report)
+    from .packages import image_unit
+    name = image_unit(name) or name
     if path is None:
         _, path = image_of(name)
         if path is None:

@@ -36,14 +36,17 @@ def _mentions(t, own_types):
 
 
 def owned_instances(modname):
-    """The valid, concrete CodeInstances this module's image keeps (see the module doc)."""
+    """The valid, concrete CodeInstances this module's image keeps (see the module doc); a
+    package's image keeps those of the submodules it holds too (``packages.py``)."""
+    from .hook import MEMBERS
+    mods = {modname, *MEMBERS}
     own_types = {t for t in T.USER_TYPES.values()
-                 if getattr(t, "__pk_module__", None) == modname or
-                 (isinstance(t, T.UnionAll) and T.typename_of(t).module == modname)}
+                 if getattr(t, "__pk_module__", None) in mods or
+                 (isinstance(t, T.UnionAll) and T.typename_of(t).module in mods)}
     roots = []
     for f in D.FUNCTIONS.values():
         for ci in INS.code_instances(inferred_here=True, concrete=True, methods=f.methods):
-            if ci.mi.method.module == modname or \
+            if ci.mi.method.module in mods or \
                     any(_mentions(t, own_types) for t in ci.mi.spec_types):
                 roots.append(ci)
     owned, seen, stack = [], set(), list(roots)
@@ -179,20 +182,34 @@ def link_shared(objects, out_path):
     return data
 
 
-def module_state_bytes(module):
-    """The pickled closed module (globals and methods); BuildError names what cannot be kept."""
+def _method_records(methods):
+    return [(m.function, m.sig, m.pyfunc, m.file, m.line, m.argnames, m.context, m.boundscheck)
+            for m in methods if m.context is None]
+
+
+def module_state_bytes(module, members=()):
+    """The pickled closed module (globals and methods) and, for a package, those of the
+    submodules ``members`` its image holds, in one pickle (they refer to each other's
+    objects); BuildError names what cannot be kept."""
+    import sys
     modname = module.__name__
     gl = module_globals(module)
-    check_globals(modname, gl)
+    check_globals(modname, gl, members)
     methods = own_methods(modname)
     from ..contexts import module_state as context_state
     state = {"globals": gl,
-             "methods": [(m.function, m.sig, m.pyfunc, m.file, m.line, m.argnames, m.context,
-                          m.boundscheck)
-                         for m in methods if m.context is None],
+             "methods": _method_records(methods),
              "contexts": context_state(modname)}
+    if members:
+        state["members"] = []
+        for name in members:
+            mgl = module_globals(sys.modules[name])
+            check_globals(name, mgl, [modname, *members])
+            mmethods = own_methods(name)
+            methods = methods + mmethods
+            state["members"].append((name, mgl, _method_records(mmethods)))
     try:
-        return dumps_state(modname, state), len(methods)
+        return dumps_state(modname, state, members), len(methods)
     except BuildError:
         raise
     except Exception as e:
@@ -272,13 +289,15 @@ def _check_unchanged_since_import(mod, path):
 
 
 def write_image(module, deps, path=None, module_bytes=None, nmethods=None, extra_parts=(),
-                owned=None, sources=None):
+                owned=None, sources=None, members=()):
     """Serialise the closed ``module`` (already executed) into its image; returns the path.
 
     ``module_bytes``: the module state captured at the close (the default captures it now);
     ``extra_parts``: (records, object, consts) compiled elsewhere, e.g. by a sandboxed
     workload, merged into the same image and the same shared library; ``owned``: the
-    instances this process contributes (default: all it owns now)."""
+    instances this process contributes (default: all it owns now); ``members``: the
+    package's submodules held by the image, in the order they finished (their state is in
+    ``module_bytes``)."""
     from .cache import host_cpu
     modname = module.__name__
     src = os.path.abspath(module.__file__)
@@ -322,6 +341,9 @@ def write_image(module, deps, path=None, module_bytes=None, nmethods=None, extra
         "counts": {"methods": nmethods, "instances": len(records),
                    "object": sum(len(o) for o in objects)},
     })
+    if members:
+        import sys
+        header["members"] = [[n, os.path.abspath(sys.modules[n].__file__)] for n in members]
     so = link_shared(objects, shared_lib_path(path, build_id))
     header["shared_lib"] = {"file": os.path.basename(shared_lib_path(path, build_id)),
                             "sha256": F.sha256(so)} if so is not None else None
