@@ -2,12 +2,15 @@
 runtime or CPU, or a damaged file makes an image unusable -- one line on stderr, the module
 runs from source, never stale code and never a crash.  Includes numba's issue 1833."""
 
+import json
+import os
 import pickle
+import sys
 import shutil
 
 import pytest
 
-from imagetools import Project
+from imagetools import PRELUDE, Project
 from pkgimage.image import format as F
 
 A = """
@@ -232,3 +235,43 @@ def test_code_records_of_another_layout_fall_back_to_source(built_a):
     assert out["value"] == 3.0
     lines = _stderr_lines(out)
     assert len(lines) == 1 and str(img) in lines[0], lines
+
+
+def test_one_cache_folder_keeps_an_image_warm_for_each_runtime(tmp_path):
+    """Two environments (here: this interpreter and a venv of it, another ``sys.prefix``)
+    sharing one cache folder each keep their own image: neither sees the other's as stale
+    and rebuilds it over the other's at every run."""
+    import subprocess
+    import sysconfig
+    from imagetools import Project
+    proj = Project(tmp_path)
+    proj.write("warmmod", """
+        import pkgimage as pk
+        from pkgimage import Int64
+        __pkgimage__ = True
+        @pk.generic
+        def f(x: Int64):
+            return x * 3
+        pk.precompile(f, (Int64,))
+    """)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    other = str(venv / "bin" / "python")
+    site = sysconfig.get_paths()["purelib"]         # llvmlite & co. for the venv
+    env = proj.env()
+    env["PYTHONPATH"] += os.pathsep + site
+    # (the venv has no boot hook: pkgimage is imported first)
+    probe = PRELUDE + "import pkgimage\nimport warmmod\ndone({'v': warmmod.f(4), 'stats': stats()})"
+    for py in (sys.executable, other):
+        r = subprocess.run([py, "-m", "pkgimage", "build", "warmmod"], env=env,
+                           capture_output=True, text=True, timeout=240, cwd=tmp_path)
+        assert r.returncode == 0, r.stdout + r.stderr
+    assert len(proj.images("warmmod")) == 2, proj.files()
+    for _ in range(2):
+        for py in (sys.executable, other):
+            r = subprocess.run([py, "-c", probe], env=env, capture_output=True, text=True,
+                               timeout=240, cwd=tmp_path)
+            assert r.returncode == 0, r.stderr
+            out = json.loads(r.stdout.strip().splitlines()[-1])
+            assert out["v"] == 12 and out["stats"]["loaded_instances"] > 0, (py, out)
+            assert "stale" not in r.stderr, (py, r.stderr)
