@@ -58,6 +58,10 @@ PROBE_F = "import A\ndone({'value': A.f(1.0, 2.0), 'stats': stats()})"
 PROBE_H = "import NB\ndone({'value': NB.h(1.0), 'stats': stats()})"
 
 
+# what the import says of a stale image that nothing rebuilds (the tests' PKGIMAGE_AUTO=0)
+NOT_REBUILT = "; running from source (not rebuilt: PKGIMAGE_AUTO=0)"
+
+
 def _stderr_lines(out):
     return [ln for ln in out["_stderr"].splitlines() if ln.strip()]
 
@@ -70,7 +74,7 @@ def test_edited_source_makes_the_image_stale(tmp_path):
     path.write_text(path.read_text().replace("x + y", "x - y"))
     out = p.run_json(PROBE_F)
     assert out["value"] == -1.0
-    assert _stderr_lines(out) == ["Recompiling stale image for A: source A.py changed"]
+    assert _stderr_lines(out) == [f"pkgimage: stale image for A: source A.py changed{NOT_REBUILT}"]
     assert out["stats"]["loaded_instances"] == 0
 
 
@@ -85,7 +89,8 @@ def test_numba_1833_dependency_rebuilt(tmp_path):
     p.build("NA")
     out = p.run_json(PROBE_H)
     assert out["value"] == 202.0
-    assert _stderr_lines(out) == ["Recompiling stale image for NB: dependency NA was rebuilt"]
+    assert _stderr_lines(out) == [f"pkgimage: stale image for NB: dependency NA was "
+                                  f"rebuilt{NOT_REBUILT}"]
 
 
 def test_numba_1833_dependency_edited_not_rebuilt(tmp_path):
@@ -99,8 +104,8 @@ def test_numba_1833_dependency_edited_not_rebuilt(tmp_path):
     out = p.run_json(PROBE_H)
     assert out["value"] == 202.0
     lines = _stderr_lines(out)
-    assert lines[0] == "Recompiling stale image for NA: source NA.py changed"
-    assert len(lines) == 2 and lines[1].startswith("Recompiling stale image for NB: "), lines
+    assert lines[0] == f"pkgimage: stale image for NA: source NA.py changed{NOT_REBUILT}"
+    assert len(lines) == 2 and lines[1].startswith("pkgimage: stale image for NB: "), lines
     # and once both are rebuilt, both images are used again, with the new code
     p.build("NA", "NB")
     out = p.run_json(PROBE_H)
@@ -120,7 +125,8 @@ def test_numba_1833_plain_module_dependency(tmp_path):
     a.write_text(a.read_text().replace("x + 1.0", "x + 100.0"))
     out = p.run_json(PROBE_H)
     assert out["value"] == 202.0
-    assert _stderr_lines(out) == ["Recompiling stale image for NB: source PA.py changed"]
+    assert _stderr_lines(out) == [f"pkgimage: stale image for NB: source PA.py "
+                                  f"changed{NOT_REBUILT}"]
 
 
 # -- damaged images ---------------------------------------------------------------------------
@@ -216,7 +222,7 @@ def test_other_runtime_or_cpu_makes_the_image_stale(built_a, field, value, reaso
     out = built_a.run_json(PROBE_F)
     assert out["value"] == 3.0
     lines = _stderr_lines(out)
-    assert len(lines) == 1 and lines[0].startswith("Recompiling stale image for A: "), lines
+    assert len(lines) == 1 and lines[0].startswith("pkgimage: stale image for A: "), lines
     assert reason in lines[0]
 
 
@@ -261,7 +267,8 @@ def test_one_cache_folder_keeps_an_image_warm_for_each_runtime(tmp_path):
     env = proj.env()
     env["PYTHONPATH"] += os.pathsep + site
     # (the venv has no boot hook: pkgimage is imported first)
-    probe = PRELUDE + "import pkgimage\nimport warmmod\ndone({'v': warmmod.f(4), 'stats': stats()})"
+    probe = PRELUDE + ("import pkgimage\nimport warmmod\n"
+                       "done({'v': warmmod.f(4), 'stats': stats()})")
     for py in (sys.executable, other):
         r = subprocess.run([py, "-m", "pkgimage", "build", "warmmod"], env=env,
                            capture_output=True, text=True, timeout=240, cwd=tmp_path)

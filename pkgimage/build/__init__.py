@@ -66,8 +66,8 @@ def _build_module(name, allow_workload_errors=None, workload_timeout=None):
     deps = {d: LOADED[d]["build_id"] for d in hook.IMPORTED if d != name and d in LOADED}
     missing = [d for d in hook.IMPORTED if d != name and d not in LOADED]
     if missing:
-        raise SystemExit(f"pkgimage: cannot build {name}: dependencies without an image: "
-                         f"{', '.join(missing)}")
+        from ..image.serialize import BuildError
+        raise BuildError(f"dependencies without an image: {', '.join(missing)}")
     # CLOSE: checkpoint the module, the instances it owns, the sources it came from (what
     # workloads import later is not what the closed module was made of) and the image's
     # path (a workload cannot redirect it by changing PKGIMAGE_CACHE).
@@ -99,6 +99,44 @@ def _build_module(name, allow_workload_errors=None, workload_timeout=None):
     return path, failures
 
 
+def _build_one(name):
+    """(0, (image path, workload failures)) or (1, the error in one line), reported on
+    stderr once: what failed and where in the user's code (``PKGIMAGE_DEBUG=1`` adds the
+    whole traceback)."""
+    from ..errors import ImageError
+    from .sandbox import WorkloadError
+    try:
+        return 0, build_module(name)
+    except Exception as e:  # report, never a half image (the writer renames atomically)
+        if isinstance(e, OSError) and e.errno in _STORAGE_ERRNOS:
+            # A full disk or a read-only cache folder is not a bug of the build: one line,
+            # no traceback (the writer left no temporary, and the old image in place).
+            error = f"cannot write to the cache folder: {e}"
+        elif isinstance(e, (WorkloadError, ImageError)):
+            error = str(e)                      # says what and where already
+        else:
+            error = f"{type(e).__name__}: {e}{user_frame(e)}"
+        if os.environ.get("PKGIMAGE_DEBUG") == "1":
+            import traceback
+            traceback.print_exc()
+        return 1, error
+
+
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def user_frame(exc):
+    """`` (at FILE:LINE, in FUNCTION)`` of the innermost frame of ``exc``'s traceback that is
+    the user's code (not pkgimage's, not the import system's), or ""."""
+    import traceback
+    for fr in reversed(traceback.extract_tb(exc.__traceback__)):
+        f = fr.filename
+        if f.startswith(_PKG_DIR) or f.startswith("<frozen") or f.endswith("runpy.py"):
+            continue
+        return f" (at {f}:{fr.lineno}, in {fr.name})"
+    return ""
+
+
 def _import_members(module):
     """The submodules a package's image holds (``image/packages.py``): those its top level
     imported, then its marked ones not imported yet; in the order they finished."""
@@ -112,30 +150,40 @@ def _import_members(module):
 
 
 def main_build_one(name, quiet=False):
-    """Entry point of the build subprocess; exit status 0 on success."""
-    from .sandbox import WorkloadError
-    try:
-        path, failures = build_module(name)
-    except WorkloadError as e:
-        print(f"pkgimage: building {name} failed: {e}", file=sys.stderr)
-        return 1
-    except Exception as e:  # report, never a half image (the writer renames atomically)
-        if isinstance(e, OSError) and e.errno in _STORAGE_ERRNOS:
-            # A full disk or a read-only cache folder is not a bug of the build: one line,
-            # no traceback (the writer left no temporary, and the old image in place).
-            print(f"pkgimage: building {name} failed: cannot write to the cache folder: "
-                  f"{e}", file=sys.stderr)
-            return 1
-        import traceback
-        traceback.print_exc()
-        print(f"pkgimage: building {name} failed: {e}", file=sys.stderr)
-        return 1
+    """Entry point of the build subprocess; exit status 0 on success.
+
+    The build child protocol: with ``PKGIMAGE_BUILD_RESULT`` set (``pkgimage build``'s
+    scheduler), the outcome is written there as JSON -- ``{"module", "ok", "image",
+    "workload_failures"}`` or ``{"module", "ok": false, "error"}`` -- and the scheduler
+    reports it; otherwise a failure is printed here, as one line.  A background build
+    (``PKGIMAGE_AUTO_LOG``) also records its failure beside the image (``auto.py``)."""
+    status, outcome = _build_one(name)
     result = os.environ.get("PKGIMAGE_BUILD_RESULT")
+    if status:
+        if result:
+            _write_result(result, {"module": name, "ok": False, "error": outcome})
+        else:
+            print(f"pkgimage: building {name} failed: {outcome}", file=sys.stderr)
+        if os.environ.get("PKGIMAGE_AUTO_LOG"):
+            # A background build (``auto.py``): not retried until the sources change.
+            from ..image.lock import image_of
+            from .auto import record_failure
+            src, image = image_of(name)
+            if image:
+                record_failure(name, image, src, outcome)
+        return status
+    path, failures = outcome
+    from .auto import clear_failure
+    clear_failure(path)
     if result:
-        import json
-        from ..image.format import atomic_write
-        atomic_write(result, json.dumps({"module": name, "image": path,
-                                         "workload_failures": len(failures)}).encode())
+        _write_result(result, {"module": name, "ok": True, "image": path,
+                               "workload_failures": len(failures)})
     if not quiet:
         print(path)
     return 0
+
+
+def _write_result(path, rec):
+    import json
+    from ..image.format import atomic_write
+    atomic_write(path, json.dumps(rec).encode())

@@ -180,7 +180,7 @@ class ImageLoader(importlib.abc.Loader):
             exec_recorded(module, self.origin)          # the build: no __init__
             return
         path = image_path(name, self.origin)
-        why = None
+        why = stale = None
         auto = os.environ.get("PKGIMAGE_AUTO", "1") != "0"
         if os.path.exists(path):
             try:
@@ -188,8 +188,7 @@ class ImageLoader(importlib.abc.Loader):
                 run_inits(module)
                 return
             except StaleImage as e:
-                why = e.reason
-                _say(f"Recompiling stale image for {name}: {_one_line(e.reason)}")
+                why = stale = e.reason          # (said below: is it being recompiled?)
             except UntrustedImage as e:
                 why = str(e)
                 _say(f"pkgimage: refusing image for {name}: {_one_line(e)}; running from "
@@ -211,6 +210,14 @@ class ImageLoader(importlib.abc.Loader):
                 if why is None:
                     _say(f"pkgimage: not building an image for {name}: {bad}; running from "
                          f"source")
+        if stale is not None:
+            from ..build.auto import will_build
+            if auto and (building() or will_build(path, self.origin)):
+                _say(f"Recompiling stale image for {name}: {_one_line(stale)}")
+            else:
+                _say(f"pkgimage: stale image for {name}: {_one_line(stale)}; running from "
+                     f"source" + ("" if auto else " (not rebuilt: PKGIMAGE_AUTO=0)"
+                                  if os.environ.get("PKGIMAGE_AUTO", "1") == "0" else ""))
         if building() and auto:
             # A dependency of the module being built: build its image first, then load it.
             if build_in_subprocess(name, wait=True) == 0:
@@ -224,9 +231,8 @@ class ImageLoader(importlib.abc.Loader):
         self.source_loader.exec_module(module)
         run_init(module)
         if not building() and auto:
-            if why is None:
-                _say(f"Precompiling {name}")
-            build_in_subprocess(name, wait=False)
+            from ..build.auto import after_source_run
+            after_source_run(name, path, self.origin, announce=why is None)
 
 
 def _one_line(msg):

@@ -44,6 +44,7 @@ class Job:
         self.stderr = ""
         self.result = None           # the file the build child writes its result to
         self.returncode = None
+        self.error = None            # the failure the child reported (its result)
         self.size = self.instances = None
         self.warnings = False
 
@@ -284,7 +285,8 @@ def build(modules, jobs=None, force=False, quiet=False, allow_workload_errors=Fa
                         sys.stdout.flush()
                     j.out.close()
                     j.err.close()
-                    if rc == 0 and not os.path.exists(j.result):
+                    outcome = _result_of(j)
+                    if rc == 0 and not outcome:
                         # Exit status 0 without the child's result: something ended the
                         # process early (a workload's os._exit, in the in-process sandbox).
                         rc = j.returncode = 1
@@ -293,12 +295,13 @@ def build(modules, jobs=None, force=False, quiet=False, allow_workload_errors=Fa
                                      f"os._exit or sys.exit in the in-process sandbox?)\n")
                     if rc == 0:
                         j.status = BUILT
-                        j.warnings = _result_of(j).get("workload_failures", 0) > 0
+                        j.warnings = outcome.get("workload_failures", 0) > 0
                         j.read_image_info()
                     else:
                         j.status = FAILED
+                        j.error = outcome.get("error")
                         lines = [ln for ln in j.stderr.strip().splitlines() if ln.strip()]
-                        j.reason = lines[-1] if lines else f"exit status {rc}"
+                        j.reason = j.error or (lines[-1] if lines else f"exit status {rc}")
                     disp.event(j)
                 disp.refresh()
     except KeyboardInterrupt:
@@ -325,13 +328,15 @@ def build(modules, jobs=None, force=False, quiet=False, allow_workload_errors=Fa
         summary(all_jobs, use_rich)
     for j in all_jobs:
         if j.status == FAILED:
-            print(f"pkgimage: building {j.name} failed (exit status {j.returncode}):",
-                  file=sys.stderr)
+            # The child's own output first (what the module printed), then its error, once.
             text = j.stderr.rstrip() if debug else condense(j.stderr)
             lines = text.splitlines()
             if len(lines) > 60:
                 text = "\n".join(["  ..."] + lines[-60:])
-            print(text, file=sys.stderr)
+            if text.strip():
+                print(text, file=sys.stderr)
+            print(f"pkgimage: building {j.name} failed: "
+                  f"{j.error or f'exit status {j.returncode}'}", file=sys.stderr)
         elif j.stderr.strip():
             # A built module's stderr: its own output, the workloads' code left out or not
             # kept (and why).  It is the user's to see, quiet or not.
