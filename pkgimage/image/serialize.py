@@ -157,9 +157,15 @@ class LoadContext:
 
     def __init__(self, module, code, members=None):
         self.module = module
+        self.code = code
         self.codes = _code_index(code)
         self._members = dict(members or {})
         self._member_codes = {}
+        self.statements = set()          # (member, first line) of statements run here
+
+    def flags_of(self, member):
+        """The compiler flags (``from __future__`` imports) of the module's code."""
+        return self.code.co_flags if member is None else self._members[member][1].co_flags
 
     def of(self, member):
         """(module, code index) of ``member`` (None: the image's own module)."""
@@ -201,6 +207,25 @@ def _rebuild_class(name, qualname, bases, ns, member=None):
     ns["__qualname__"] = qualname
     ns["__module__"] = _ctx().of(member)[0].__name__
     return type(name, bases, ns)
+
+
+def _run_statement(name, first, last, reads, member=None):
+    """The object a top-level statement defines, by running that statement (its lines of
+    the module's source) in the module's namespace, with the globals it reads
+    (``statements.py``)."""
+    from .statements import statement_code
+    ctx = _ctx()
+    module, _ = ctx.of(member)
+    if (member, first) not in ctx.statements:
+        module.__dict__.update(reads)
+        code = statement_code(module.__file__, first, last, ctx.flags_of(member))
+        exec(code, module.__dict__)
+        ctx.statements.add((member, first))
+    try:
+        return module.__dict__[name]
+    except KeyError:
+        raise ImageError(f"{module.__file__}:{first}: the statement no longer defines "
+                         f"{name!r}: the source changed") from None
 
 
 def _rebuild_pktype(kind, name, qualname, parent, fields, loc, ns, params=(), member=None):
@@ -335,6 +360,10 @@ class ImagePickler(pickle.Pickler):
             own = self._own(obj.__module__)
             if own is None:
                 return NotImplemented      # pickle's own by-reference save (module.qualname)
+            if obj.__code__.co_filename != self._file(own):
+                # A wrapper made elsewhere that calls itself this module's (functools.wraps):
+                # its code is not in the module's; the decorated definition is run again.
+                return self._by_statement(obj, own, "function")
             closure = None
             if obj.__closure__ is not None:
                 closure = tuple(c.cell_contents for c in obj.__closure__)
@@ -345,10 +374,65 @@ class ImagePickler(pickle.Pickler):
         if isinstance(obj, type) and not isinstance(obj, T.PkType):
             own = self._own(obj.__module__)
             if own is not None:
+                if not self._plain_class(obj, own):
+                    return self._by_statement(obj, own, "class")
                 return (_rebuild_class, (obj.__name__, obj.__qualname__, obj.__bases__,
                                          _class_namespace(obj)) + own)
             return NotImplemented
+        # Another object this module defines by name (an lru_cache function, a TypeVar):
+        # pickle would save it as ``module.name``, which cannot be looked up while the module
+        # is being restored.
+        try:
+            modname = obj.__module__
+        except Exception:
+            return NotImplemented
+        own = self._own(modname) if isinstance(modname, str) else None
+        if own is not None:
+            name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+            if isinstance(name, str) and sys.modules[modname].__dict__.get(name) is obj:
+                return self._by_statement(obj, own, type(obj).__name__)
         return NotImplemented
+
+    def _file(self, own):
+        return sys.modules[own[0] if own else self.modname].__file__
+
+    def _plain_class(self, cls, own):
+        """Can ``cls`` be rebuilt as ``type(name, bases, namespace)``?  Not when a metaclass
+        builds it (Enum, ABC, Protocol), when code was generated for it (dataclass,
+        NamedTuple) or when it holds descriptors (property, classmethod, staticmethod)."""
+        if type(cls) is not type:
+            return False
+        d = cls.__dict__
+        if "__dataclass_fields__" in d or "_fields" in d:
+            return False
+        path = self._file(own)
+        for v in d.values():
+            if isinstance(v, (property, classmethod, staticmethod)) or \
+                    type(v).__name__ == "cached_property":
+                return False
+            if isinstance(v, pytypes.FunctionType) and (
+                    v.__code__.co_filename != path or "__class__" in v.__code__.co_freevars):
+                return False          # (``super()``: a cell holding the class itself)
+        return True
+
+    def _by_statement(self, obj, own, what):
+        from .statements import StatementError, find_statement
+        modname = own[0] if own else self.modname
+        module = sys.modules[modname]
+        name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", "?")
+        try:
+            if module.__dict__.get(name) is not obj:
+                raise StatementError("it is not a global of the module under its own name "
+                                     "(defined inside a function or another class?)")
+            first, last, reads = find_statement(module.__file__, name)
+        except StatementError as e:
+            raise BuildError(
+                f"module {modname}: {what} {name} cannot be stored in a package image: {e}; "
+                f"define it at the top level of the module, or in a plain module (without "
+                f"`__pkgimage__`) that this one imports") from None
+        gl = module.__dict__
+        reads = {n: gl[n] for n in sorted(reads) if n in gl and n != name}
+        return (_run_statement, (name, first, last, reads) + own)
 
 
 class ImageUnpickler(pickle.Unpickler):
@@ -388,6 +472,8 @@ def check_globals(modname, gl, members=()):
     for name, value in gl.items():
         try:
             dumps_state(modname, value, members)
+        except BuildError:
+            raise                        # names the construct and what to do already
         except Exception as e:
             what = type(value).__name__
             raise BuildError(
