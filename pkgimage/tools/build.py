@@ -217,6 +217,12 @@ def build(modules, jobs=None, force=False, quiet=False, allow_workload_errors=Fa
     for wf in workload_file or ():
         if not os.path.isfile(wf):
             raise ToolError(f"workload file {wf} not found")
+    forced_why = "--force"
+    if workload_file and not force:
+        # The workload file adds code to the images of the modules named: an up-to-date
+        # image does not hold it yet, so those are built again.
+        from .deps import unit_of
+        force, forced_why = {unit_of(m) or m for m in modules}, "--workload-file"
     all_jobs = [Job(m, graph[m]) for m in order]
     by_name = {j.name: j for j in all_jobs}
     env = child_env()
@@ -241,7 +247,7 @@ def build(modules, jobs=None, force=False, quiet=False, allow_workload_errors=Fa
                         if not all(d.status in DONE_OK for d in deps):
                             continue
                         forced = force is True or (force and j.name in force)
-                        why = "--force" if forced else stale_reason(j.name, j.path)
+                        why = forced_why if forced else stale_reason(j.name, j.path)
                         if why is None:
                             j.status = FRESH
                             j.read_image_info()
