@@ -125,11 +125,12 @@ class _Terminated(KeyboardInterrupt):
 
 def cmd_build(args):
     _interrupt_on_termination(_Terminated)
+    from .settings import settings
     if args.allow_workload_errors:
-        os.environ["PKGIMAGE_ALLOW_WORKLOAD_ERRORS"] = "1"
+        settings.set(allow_workload_errors=True)
     if args.workload_timeout is not None:
-        os.environ["PKGIMAGE_WORKLOAD_TIMEOUT"] = str(args.workload_timeout)
-    if args.in_process or os.environ.get("PKGIMAGE_BUILD_CHILD") == "1":
+        settings.set(workload_timeout=args.workload_timeout)
+    if args.in_process or settings.build_child:
         # One module in this process (what the import hook and the parallel builder run).
         from .build import main_build_one
         status = 0
@@ -214,7 +215,8 @@ def main(argv=None):
     # Like `python -m`: modules are found in the working folder too.
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())
-    debug = getattr(args, "debug", False) or os.environ.get("PKGIMAGE_DEBUG") == "1"
+    from .settings import settings
+    debug = getattr(args, "debug", False) or settings.debug
     from .tools import ToolError
     try:
         return COMMANDS[args.command](args)

@@ -23,6 +23,7 @@ import os
 import sys
 
 from ..image import hook
+from ..settings import settings
 from .workloads import precompilation  # noqa: F401  (re-exported as pk.precompilation)
 
 # errors that mean "the cache folder cannot take the image", reported in one line
@@ -32,7 +33,7 @@ _STORAGE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM,
 
 def generating_output():
     """True only while an image is being built (PrecompileTools' ``generating_output``)."""
-    return bool(os.environ.get("PKGIMAGE_BUILDING"))
+    return bool(settings.building)
 
 
 def build_module(name, allow_workload_errors=None, workload_timeout=None):
@@ -54,10 +55,10 @@ def _build_module(name, allow_workload_errors=None, workload_timeout=None):
     from ..image.writer import image_sources, module_state_bytes, write_image
     from . import sandbox, workloads
     if allow_workload_errors is None:
-        allow_workload_errors = os.environ.get("PKGIMAGE_ALLOW_WORKLOAD_ERRORS") == "1"
+        allow_workload_errors = settings.allow_workload_errors
     if workload_timeout is None:
-        workload_timeout = float(os.environ.get("PKGIMAGE_WORKLOAD_TIMEOUT", "600"))
-    os.environ["PKGIMAGE_BUILDING"] = name
+        workload_timeout = settings.workload_timeout
+    settings.set(building=name)
     from ..compiler.codegen import set_symbol_owner
     set_symbol_owner(name)
     hook.install()
@@ -116,7 +117,7 @@ def _build_one(name):
             error = str(e)                      # says what and where already
         else:
             error = f"{type(e).__name__}: {e}{user_frame(e)}"
-        if os.environ.get("PKGIMAGE_DEBUG") == "1":
+        if settings.debug:
             import traceback
             traceback.print_exc()
         return 1, error
@@ -158,13 +159,13 @@ def main_build_one(name, quiet=False):
     reports it; otherwise a failure is printed here, as one line.  A background build
     (``PKGIMAGE_AUTO_LOG``) also records its failure beside the image (``auto.py``)."""
     status, outcome = _build_one(name)
-    result = os.environ.get("PKGIMAGE_BUILD_RESULT")
+    result = settings.build_result
     if status:
         if result:
             _write_result(result, {"module": name, "ok": False, "error": outcome})
         else:
             print(f"pkgimage: building {name} failed: {outcome}", file=sys.stderr)
-        if os.environ.get("PKGIMAGE_AUTO_LOG"):
+        if settings.auto_log:
             # A background build (``auto.py``): not retried until the sources change.
             from ..image.lock import image_of
             from .auto import record_failure

@@ -66,7 +66,8 @@ def _write(path, data):
 
 def record_failure(name, image, origin, error):
     """Called by a background build that failed (``PKGIMAGE_AUTO_LOG`` names its log)."""
-    rec = {"module": name, "log": os.environ.get("PKGIMAGE_AUTO_LOG"), "error": error,
+    from ..settings import settings
+    rec = {"module": name, "log": settings.auto_log, "error": error,
            "sources": sources_fingerprint(origin), "reported": False}
     _write(image + FAILED_SUFFIX, json.dumps(rec).encode())
 
@@ -120,7 +121,8 @@ def start(name, image):
     """Start the detached background build of ``name``, its output to ``<image>.log``."""
     from ..image.hook import _child_env
     log = image + LOG_SUFFIX
-    env = dict(_child_env(), PKGIMAGE_AUTO_LOG=log)
+    from ..settings import settings
+    env = dict(_child_env(), **settings.environ(auto_log=log))
     cmd = [sys.executable, "-m", "pkgimage", "build", "--quiet", "--in-process", name]
     try:
         from ..image.cache import ensure_cache_dir

@@ -605,7 +605,8 @@ def _kill_group(proc):
 
 
 def run(module, workloads, checkpoint, allow_errors=False, timeout=600.0):
-    mode = os.environ.get("PKGIMAGE_SANDBOX", "fork")
+    from ..settings import settings
+    mode = settings.sandbox
     if mode == "inprocess" or not hasattr(os, "fork"):
         return run_inprocess(module, workloads, checkpoint, allow_errors, timeout)
     return run_forked(module, workloads, checkpoint, allow_errors, timeout)

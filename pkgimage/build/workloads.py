@@ -39,8 +39,9 @@ def precompilation(module):
     def deco(fn):
         # PKGIMAGE_REPLAY: `pkgimage verify` collects the workloads to replay them
         # (a submodule's workloads are its package's: the package's image holds it)
-        if any(name == b or name.startswith(b + ".") for b in (
-                os.environ.get("PKGIMAGE_BUILDING"), os.environ.get("PKGIMAGE_REPLAY")) if b):
+        from ..settings import settings
+        if any(name == b or name.startswith(b + ".")
+               for b in (settings.building, settings.replay) if b):
             REGISTRY.setdefault(name, []).append(fn)
         return fn
     return deco

@@ -32,7 +32,8 @@ class UntrustedImage(ImageError):
 
 
 def cache_dir():
-    d = os.environ.get("PKGIMAGE_CACHE")
+    from ..settings import settings
+    d = settings.cache
     if not d:
         import platformdirs
         d = platformdirs.user_cache_dir("pkgimage")

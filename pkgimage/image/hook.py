@@ -27,6 +27,7 @@ import subprocess
 import sys
 
 from ..errors import ImageError
+from ..settings import settings
 from .cache import image_path
 from .packages import package_owner
 
@@ -76,7 +77,7 @@ def is_pkgimage_source(path):
 
 
 def building():
-    return os.environ.get("PKGIMAGE_BUILDING")
+    return settings.building
 
 
 def _say(msg):
@@ -181,7 +182,7 @@ class ImageLoader(importlib.abc.Loader):
             return
         path = image_path(name, self.origin)
         why = stale = None
-        auto = os.environ.get("PKGIMAGE_AUTO", "1") != "0"
+        auto = settings.auto
         if os.path.exists(path):
             try:
                 load_into(module, path, self.origin)
@@ -217,7 +218,7 @@ class ImageLoader(importlib.abc.Loader):
             else:
                 _say(f"pkgimage: stale image for {name}: {_one_line(stale)}; running from "
                      f"source" + ("" if auto else " (not rebuilt: PKGIMAGE_AUTO=0)"
-                                  if os.environ.get("PKGIMAGE_AUTO", "1") == "0" else ""))
+                                  if not settings.auto else ""))
         if building() and auto:
             # A dependency of the module being built: build its image first, then load it.
             if build_in_subprocess(name, wait=True) == 0:

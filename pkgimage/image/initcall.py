@@ -32,7 +32,8 @@ def _marked_file(path):
 
 
 def _run(namespace):
-    if os.environ.get("PKGIMAGE_BUILDING"):
+    from ..settings import settings
+    if settings.building:
         return                       # a build runs no __init__ (its state is not the image's)
     init = namespace.get("__init__")
     if callable(init):

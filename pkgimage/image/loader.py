@@ -36,7 +36,7 @@ from .. import types as T
 from ..compiler import instances as INS
 from ..errors import ImageError
 from . import format as F
-from .cache import UntrustedImage, check_trusted, host_cpu, untrusted_reason
+from .cache import UntrustedImage, check_trusted, untrusted_reason
 from .serialize import binding_from_ref, func_from_ref, loads_state, method_from_ref
 
 # module name -> header of the image it was loaded from
@@ -56,31 +56,23 @@ class StaleImage(ImageError):
 
 
 def check_stale(header, path, modname):
-    key = F.runtime_key()
-    for k in ("format", "pkgimage", "python", "llvmlite", "machine"):
-        if header.get(k) != key[k]:
-            raise StaleImage(path, modname, f"{k} differs (image {header.get(k)}, "
-                                            f"this process {key[k]})")
-    if header.get("module") != modname:
-        raise StaleImage(path, modname, f"image is for module {header.get('module')}")
-    for src, digest in header.get("sources", {}).items():
-        try:
-            now = F.source_digest(src, digest)
-        except OSError:
-            raise StaleImage(path, modname, f"source {os.path.basename(src)} is missing") from None
-        if now != digest:
-            raise StaleImage(path, modname, f"source {os.path.basename(src)} changed")
-    cpu, features = host_cpu()
-    if header.get("cpu") != cpu or header.get("features") != features:
-        raise StaleImage(path, modname, f"built for CPU {header.get('cpu')}, this is {cpu}")
-    for dep, build_id in header.get("deps", {}).items():
-        if dep not in sys.modules:
-            importlib.import_module(dep)
-        loaded = LOADED.get(dep)
-        if loaded is None:
-            raise StaleImage(path, modname, f"dependency {dep} is not loaded from an image")
-        if loaded["build_id"] != build_id:
-            raise StaleImage(path, modname, f"dependency {dep} was rebuilt")
+    """Raise StaleImage unless the image is fresh (``freshness.py``), its dependencies
+    being the images loaded in this process (imported now when they are not)."""
+    from .freshness import stale_reason
+    why = stale_reason(header, modname, _loaded_dependency)
+    if why is not None:
+        raise StaleImage(path, modname, why)
+
+
+def _loaded_dependency(dep, build_id):
+    if dep not in sys.modules:
+        importlib.import_module(dep)
+    loaded = LOADED.get(dep)
+    if loaded is None:
+        return f"dependency {dep} is not loaded from an image"
+    if loaded["build_id"] != build_id:
+        return f"dependency {dep} was rebuilt"
+    return None
 
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)

@@ -162,7 +162,8 @@ def compile_owned(owned, known_externals=(), entries=()):
 def link_shared(objects, out_path):
     """Link object code into one shared library with the system C compiler, if there is one."""
     cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc") or shutil.which("clang")
-    if cc is None or os.environ.get("PKGIMAGE_NO_SHARED") == "1":
+    from ..settings import settings
+    if cc is None or settings.no_shared:
         return None
     with tempfile.TemporaryDirectory() as d:
         paths = []
