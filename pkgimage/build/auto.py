@@ -117,13 +117,21 @@ def _one_line(msg):
     return " ".join(str(msg or "unknown error").split())[:300]
 
 
+def build_dependency(name):
+    """A build needs the image of its dependency ``name``: build it now, in a fresh process
+    (under its build lock, skipped when valid by then); returns the exit status."""
+    from .child import run
+    return run(name, build_if_stale=True)
+
+
 def start(name, image):
-    """Start the detached background build of ``name``, its output to ``<image>.log``."""
-    from ..image.hook import _child_env
+    """Start the detached background build of ``name``, its output to ``<image>.log``.
+    (An auto-build builds only what is not valid when it gets the build lock: several
+    processes importing the module at once each start one, and only the first builds.)"""
+    from .child import command, environment
     log = image + LOG_SUFFIX
-    from ..settings import settings
-    env = dict(_child_env(), **settings.environ(auto_log=log))
-    cmd = [sys.executable, "-m", "pkgimage", "build", "--quiet", "--in-process", name]
+    env = environment(build_if_stale=True, auto_log=log)
+    cmd = command(name)
     try:
         from ..image.cache import ensure_cache_dir
         ensure_cache_dir(os.path.dirname(image))

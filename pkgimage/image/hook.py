@@ -23,7 +23,6 @@ import importlib.machinery
 import importlib.util
 import os
 import re
-import subprocess
 import sys
 
 from ..errors import ImageError
@@ -221,7 +220,8 @@ class ImageLoader(importlib.abc.Loader):
                                   if not settings.auto else ""))
         if building() and auto:
             # A dependency of the module being built: build its image first, then load it.
-            if build_in_subprocess(name, wait=True) == 0:
+            from ..build.auto import build_dependency
+            if build_dependency(name) == 0:
                 try:
                     load_into(module, path, self.origin)
                     run_inits(module)
@@ -305,28 +305,6 @@ def run_inits(module):
         if sub is not None:
             run_init(sub)
     run_init(module)
-
-
-def _child_env():
-    env = dict(os.environ)
-    paths = [p for p in sys.path if p]
-    if paths:
-        env["PYTHONPATH"] = os.pathsep.join(paths)
-    env.pop("PKGIMAGE_BUILDING", None)
-    # An auto-build builds only what is not valid when it gets the build lock: several
-    # processes importing the module at once each start one, and only the first builds.
-    env["PKGIMAGE_BUILD_IF_STALE"] = "1"
-    return env
-
-
-def build_in_subprocess(name, wait=True):
-    """Build ``name``'s image in a fresh process (``python -m pkgimage build``)."""
-    cmd = [sys.executable, "-m", "pkgimage", "build", "--quiet", "--in-process", name]
-    if wait:
-        return subprocess.run(cmd, env=_child_env()).returncode
-    subprocess.Popen(cmd, env=_child_env(), stdout=subprocess.DEVNULL,
-                     stderr=subprocess.DEVNULL, start_new_session=True)
-    return None
 
 
 _FINDER = ImageFinder()

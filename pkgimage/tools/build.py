@@ -23,6 +23,8 @@ import time
 
 from ..image import format as F
 from ..image.lock import image_of, stale_reason
+from ..build.child import command as child_command
+from ..build.child import read_result
 from . import ToolError, child_env, human_size
 from .deps import plan
 
@@ -69,24 +71,8 @@ class Job:
 
 
 def _result_of(job):
-    """The structured result a build child wrote (``PKGIMAGE_BUILD_RESULT``)."""
-    import json
-    try:
-        with open(job.result) as f:
-            return json.load(f)
-    except (OSError, ValueError, TypeError):
-        return {}
-
-
-def child_command(name, allow_workload_errors=False, workload_timeout=None, workload_file=None):
-    cmd = [sys.executable, "-m", "pkgimage", "build", "--in-process", "--quiet", name]
-    if allow_workload_errors:
-        cmd.append("--allow-workload-errors")
-    if workload_timeout is not None:
-        cmd += ["--workload-timeout", str(workload_timeout)]
-    for wf in workload_file or ():
-        cmd += ["--workload-file", os.path.abspath(wf)]
-    return cmd
+    """The structured result the build child wrote (``build/child.py``)."""
+    return read_result(job.result)
 
 
 class Display:
