@@ -217,6 +217,8 @@ def main(argv=None):
         sys.path.insert(0, os.getcwd())
     from .settings import settings
     debug = getattr(args, "debug", False) or settings.debug
+    if debug:
+        settings.set(debug=True)         # (build children show their tracebacks too)
     from .tools import ToolError
     try:
         return COMMANDS[args.command](args)
