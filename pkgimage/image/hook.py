@@ -5,7 +5,10 @@ The finder (first on ``sys.meta_path``) lets CPython's path finder locate the so
 when it is a pkgimage module, wraps the loader: the module is filled from its image when the
 image is valid, and otherwise runs from source -- with one line on stderr saying why
 ("Recompiling stale image for X: source x.py changed") -- after which, unless
-``PKGIMAGE_AUTO=0``, its image is built in a separate process ("Precompiling X").  A damaged
+``PKGIMAGE_AUTO=0``, its image is built in a separate process ("Precompiling X"; when and
+how is ``build/auto.py``'s policy, not this module's).  A module of a marked package is
+restored with its package's image (``packages.py``) and only reaches this finder when it
+runs from source (``MemberLoader``).  A damaged
 image is one line too ("unusable image"), and its rebuild replaces it; an image or cache
 folder another user could write is refused ("refusing image", see ``cache.py``'s trust
 model) and nothing is built there; a cache folder that cannot be written (read-only, no
