@@ -7,8 +7,9 @@ This finder is cheap and can never break the interpreter: it imports nothing whi
 skips the standard library, and it turns any error of its own into "not mine".  A source
 module outside the interpreter's folders that says ``__pkgimage__ = True`` imports pkgimage,
 whose real finder takes over; so does a module installed in site-packages that has an image
-in the cache folder (``pkgimage build pkg`` made one: its file name is computed here the way
-``pkgimage.image.cache.image_path`` does, and a test checks that they agree).  If pkgimage
+in the cache folder (``pkgimage build pkg`` made one: the part of its file name that names
+the source path is computed here the way ``pkgimage.image.cache.path_hash`` does, a test
+checks that they agree, and the cache folder is listed once per process).  If pkgimage
 is uninstalled while this file stays, the finder removes itself silently.
 """
 
@@ -75,14 +76,32 @@ def marked(data):
     return False
 
 
-def image_path(modname, source_path):
-    """Where ``pkgimage build`` keeps the image of ``modname`` (see image/cache.py)."""
-    d = os.environ.get("PKGIMAGE_CACHE")
-    if not d:
-        import platformdirs
-        d = platformdirs.user_cache_dir("pkgimage")
+_LISTING = []
+
+
+def _cache_names():
+    """The file names in the cache folder (listed once: installed packages import many
+    modules, and each is checked here)."""
+    if not _LISTING:
+        d = os.environ.get("PKGIMAGE_CACHE")
+        if not d:
+            import platformdirs
+            d = platformdirs.user_cache_dir("pkgimage")
+        try:
+            names = os.listdir(d)
+        except OSError:
+            names = []
+        _LISTING.append(frozenset(n[:n.rindex("-") + 13] for n in names
+                                  if n.endswith(_SUFFIX) and "-" in n))
+    return _LISTING[0]
+
+
+def has_image(modname, source_path):
+    """Is there an image of ``modname`` from ``source_path`` in the cache folder, for any
+    runtime (``pkgimage.image.cache.image_path``: ``<module>-<path hash><runtime tag>``)?
+    The real finder then picks this runtime's, or says why there is none."""
     h = hashlib.sha256(os.path.abspath(source_path).encode()).hexdigest()[:12]
-    return os.path.join(os.path.abspath(d), f"{modname}-{h}{_SUFFIX}")
+    return f"{modname}-{h}" in _cache_names()
 
 
 class _BootFinder:
@@ -106,7 +125,7 @@ class _BootFinder:
             return None
         origin = os.path.realpath(spec.origin)
         if any(m in origin for m in _INSTALLED):
-            if not os.path.exists(image_path(name, spec.origin)):
+            if not has_image(name, spec.origin):
                 return None                  # an installed module without an image
         elif origin.startswith(_PREFIXES):
             return None                      # the standard library

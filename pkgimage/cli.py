@@ -9,6 +9,30 @@ import os
 import sys
 
 
+def _jobs(text):
+    """``-j``: a whole number of builds at once, at least 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of builds, got {text!r}")
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
+def _seconds(text):
+    """``--workload-timeout``: a finite number of seconds greater than zero."""
+    import math
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}")
+    if not math.isfinite(x) or x <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds greater than 0, "
+                                         f"got {text}")
+    return x
+
+
 def build_parser():
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
@@ -22,14 +46,14 @@ def build_parser():
                        help="build the images of modules and of their pkgimage dependencies, "
                             "in dependency order, in parallel, each in a fresh process")
     b.add_argument("modules", nargs="+", metavar="MODULE")
-    b.add_argument("-j", "--jobs", type=int, default=None,
+    b.add_argument("-j", "--jobs", type=_jobs, default=None,
                    help="builds at once (default: the number of cores)")
     b.add_argument("--force", action="store_true", help="rebuild images that are up to date")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary")
     b.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     b.add_argument("--allow-workload-errors", action="store_true",
                    help="write the image without the code of workloads that fail")
-    b.add_argument("--workload-timeout", type=float, default=None,
+    b.add_argument("--workload-timeout", type=_seconds, default=None,
                    help="seconds a module's workloads may run (default 600)")
     b.add_argument("--workload-file", action="append", default=None, metavar="FILE",
                    help="also run the @pk.precompilation workloads of this file "
@@ -40,9 +64,9 @@ def build_parser():
                             "replay without compiling")
     v.add_argument("modules", nargs="+", metavar="MODULE")
     v.add_argument("--json", action="store_true", help="print a machine-readable report")
-    v.add_argument("-j", "--jobs", type=int, default=None)
+    v.add_argument("-j", "--jobs", type=_jobs, default=None)
     v.add_argument("--keep", action="store_true", help="keep the temporary build folders")
-    v.add_argument("--workload-timeout", type=float, default=None)
+    v.add_argument("--workload-timeout", type=_seconds, default=None)
 
     s = sub.add_parser("show", parents=[common],
                        help="what a module's image holds (and which image owns what)")
@@ -68,7 +92,7 @@ def build_parser():
                    help="workload file to write (default: print it)")
     n.add_argument("--build", action="store_true",
                    help="build the owning modules' images (and context images) with it")
-    n.add_argument("-j", "--jobs", type=int, default=None)
+    n.add_argument("-j", "--jobs", type=_jobs, default=None)
     n.add_argument("args", nargs="*", metavar="ARG",
                    help="arguments of the script (after `--` when they start with -)")
 
@@ -101,11 +125,12 @@ class _Terminated(KeyboardInterrupt):
 
 def cmd_build(args):
     _interrupt_on_termination(_Terminated)
+    from .settings import settings
     if args.allow_workload_errors:
-        os.environ["PKGIMAGE_ALLOW_WORKLOAD_ERRORS"] = "1"
+        settings.set(allow_workload_errors=True)
     if args.workload_timeout is not None:
-        os.environ["PKGIMAGE_WORKLOAD_TIMEOUT"] = str(args.workload_timeout)
-    if args.in_process or os.environ.get("PKGIMAGE_BUILD_CHILD") == "1":
+        settings.set(workload_timeout=args.workload_timeout)
+    if args.in_process or settings.build_child:
         # One module in this process (what the import hook and the parallel builder run).
         from .build import main_build_one
         status = 0
@@ -178,15 +203,22 @@ COMMANDS = {"build": cmd_build, "verify": cmd_verify, "show": cmd_show, "tree": 
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    if args.version or args.command is None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
         from . import __version__
         print(f"pkgimage {__version__}")
         return 0
+    if args.command is None:
+        parser.print_help()
+        return 2
     # Like `python -m`: modules are found in the working folder too.
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())
-    debug = getattr(args, "debug", False) or os.environ.get("PKGIMAGE_DEBUG") == "1"
+    from .settings import settings
+    debug = getattr(args, "debug", False) or settings.debug
+    if debug:
+        settings.set(debug=True)         # (build children show their tracebacks too)
     from .tools import ToolError
     try:
         return COMMANDS[args.command](args)

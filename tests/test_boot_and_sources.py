@@ -62,8 +62,12 @@ def test_boot_and_loader_agree_on_image_paths(tmp_path, monkeypatch):
         sys.path.remove(ROOT)
     from pkgimage.image.cache import image_path
     monkeypatch.setenv("PKGIMAGE_CACHE", str(tmp_path))
+    monkeypatch.setattr(boot, "_LISTING", [])
     src = str(tmp_path / "site-packages" / "m.py")
-    assert boot.image_path("m", src) == image_path("m", src)
+    assert not boot.has_image("m", src)
+    open(image_path("m", src), "w").close()
+    monkeypatch.setattr(boot, "_LISTING", [])
+    assert boot.has_image("m", src) and not boot.has_image("m", src + "x")
 
 
 INSTALLED = """

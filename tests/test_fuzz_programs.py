@@ -336,9 +336,7 @@ def check_inprocess_build(r, outcome, progs):
     want_failed = {m for m, o in outcome.items() if o == "refused"}
     want_blocked = {m for m, o in outcome.items() if o == "blocked"}
     where = f"\n{r.stdout[-3000:]}\n{r.stderr[-6000:]}"
-    sections = re.split(r"^pkgimage: building (\S+) failed \(exit status \d+\):$", r.stderr,
-                        flags=re.M)
-    messages = dict(zip(sections[1::2], sections[2::2]))
+    messages = dict(re.findall(r"^pkgimage: building (\S+) failed: (.*)$", r.stderr, flags=re.M))
     wrong = sorted(m for m in failed if "cannot undo" not in messages.get(m, ""))
     culprits = sorted((failed ^ want_failed) | set(wrong) | (blocked ^ want_blocked))
     if culprits:

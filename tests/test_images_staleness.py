@@ -2,12 +2,15 @@
 runtime or CPU, or a damaged file makes an image unusable -- one line on stderr, the module
 runs from source, never stale code and never a crash.  Includes numba's issue 1833."""
 
+import json
+import os
 import pickle
+import sys
 import shutil
 
 import pytest
 
-from imagetools import Project
+from imagetools import PRELUDE, Project
 from pkgimage.image import format as F
 
 A = """
@@ -55,6 +58,10 @@ PROBE_F = "import A\ndone({'value': A.f(1.0, 2.0), 'stats': stats()})"
 PROBE_H = "import NB\ndone({'value': NB.h(1.0), 'stats': stats()})"
 
 
+# what the import says of a stale image that nothing rebuilds (the tests' PKGIMAGE_AUTO=0)
+NOT_REBUILT = "; running from source (not rebuilt: PKGIMAGE_AUTO=0)"
+
+
 def _stderr_lines(out):
     return [ln for ln in out["_stderr"].splitlines() if ln.strip()]
 
@@ -67,7 +74,7 @@ def test_edited_source_makes_the_image_stale(tmp_path):
     path.write_text(path.read_text().replace("x + y", "x - y"))
     out = p.run_json(PROBE_F)
     assert out["value"] == -1.0
-    assert _stderr_lines(out) == ["Recompiling stale image for A: source A.py changed"]
+    assert _stderr_lines(out) == [f"pkgimage: stale image for A: source A.py changed{NOT_REBUILT}"]
     assert out["stats"]["loaded_instances"] == 0
 
 
@@ -82,7 +89,8 @@ def test_numba_1833_dependency_rebuilt(tmp_path):
     p.build("NA")
     out = p.run_json(PROBE_H)
     assert out["value"] == 202.0
-    assert _stderr_lines(out) == ["Recompiling stale image for NB: dependency NA was rebuilt"]
+    assert _stderr_lines(out) == [f"pkgimage: stale image for NB: dependency NA was "
+                                  f"rebuilt{NOT_REBUILT}"]
 
 
 def test_numba_1833_dependency_edited_not_rebuilt(tmp_path):
@@ -96,8 +104,8 @@ def test_numba_1833_dependency_edited_not_rebuilt(tmp_path):
     out = p.run_json(PROBE_H)
     assert out["value"] == 202.0
     lines = _stderr_lines(out)
-    assert lines[0] == "Recompiling stale image for NA: source NA.py changed"
-    assert len(lines) == 2 and lines[1].startswith("Recompiling stale image for NB: "), lines
+    assert lines[0] == f"pkgimage: stale image for NA: source NA.py changed{NOT_REBUILT}"
+    assert len(lines) == 2 and lines[1].startswith("pkgimage: stale image for NB: "), lines
     # and once both are rebuilt, both images are used again, with the new code
     p.build("NA", "NB")
     out = p.run_json(PROBE_H)
@@ -117,7 +125,8 @@ def test_numba_1833_plain_module_dependency(tmp_path):
     a.write_text(a.read_text().replace("x + 1.0", "x + 100.0"))
     out = p.run_json(PROBE_H)
     assert out["value"] == 202.0
-    assert _stderr_lines(out) == ["Recompiling stale image for NB: source PA.py changed"]
+    assert _stderr_lines(out) == [f"pkgimage: stale image for NB: source PA.py "
+                                  f"changed{NOT_REBUILT}"]
 
 
 # -- damaged images ---------------------------------------------------------------------------
@@ -213,7 +222,7 @@ def test_other_runtime_or_cpu_makes_the_image_stale(built_a, field, value, reaso
     out = built_a.run_json(PROBE_F)
     assert out["value"] == 3.0
     lines = _stderr_lines(out)
-    assert len(lines) == 1 and lines[0].startswith("Recompiling stale image for A: "), lines
+    assert len(lines) == 1 and lines[0].startswith("pkgimage: stale image for A: "), lines
     assert reason in lines[0]
 
 
@@ -232,3 +241,44 @@ def test_code_records_of_another_layout_fall_back_to_source(built_a):
     assert out["value"] == 3.0
     lines = _stderr_lines(out)
     assert len(lines) == 1 and str(img) in lines[0], lines
+
+
+def test_one_cache_folder_keeps_an_image_warm_for_each_runtime(tmp_path):
+    """Two environments (here: this interpreter and a venv of it, another ``sys.prefix``)
+    sharing one cache folder each keep their own image: neither sees the other's as stale
+    and rebuilds it over the other's at every run."""
+    import subprocess
+    import sysconfig
+    from imagetools import Project
+    proj = Project(tmp_path)
+    proj.write("warmmod", """
+        import pkgimage as pk
+        from pkgimage import Int64
+        __pkgimage__ = True
+        @pk.generic
+        def f(x: Int64):
+            return x * 3
+        pk.precompile(f, (Int64,))
+    """)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    other = str(venv / "bin" / "python")
+    site = sysconfig.get_paths()["purelib"]         # llvmlite & co. for the venv
+    env = proj.env()
+    env["PYTHONPATH"] += os.pathsep + site
+    # (the venv has no boot hook: pkgimage is imported first)
+    probe = PRELUDE + ("import pkgimage\nimport warmmod\n"
+                       "done({'v': warmmod.f(4), 'stats': stats()})")
+    for py in (sys.executable, other):
+        r = subprocess.run([py, "-m", "pkgimage", "build", "warmmod"], env=env,
+                           capture_output=True, text=True, timeout=240, cwd=tmp_path)
+        assert r.returncode == 0, r.stdout + r.stderr
+    assert len(proj.images("warmmod")) == 2, proj.files()
+    for _ in range(2):
+        for py in (sys.executable, other):
+            r = subprocess.run([py, "-c", probe], env=env, capture_output=True, text=True,
+                               timeout=240, cwd=tmp_path)
+            assert r.returncode == 0, r.stderr
+            out = json.loads(r.stdout.strip().splitlines()[-1])
+            assert out["v"] == 12 and out["stats"]["loaded_instances"] > 0, (py, out)
+            assert "stale" not in r.stderr, (py, r.stderr)

@@ -98,3 +98,23 @@ def test_new_user_path_in_a_fresh_venv(tmp_path, wheel, version):
     assert r.stdout.split()[:3] == ["userpkg", "init", "16"], (r.stdout, r.stderr)
     assert "stale" in r.stderr, r.stderr
     shutil.rmtree(venv, ignore_errors=True)
+
+
+def test_readme_ci_snippet_runs_as_written(tmp_path, wheel):
+    """The README's CI snippet, line for line, in a package's checkout (only ``pkgimage`` is
+    the built wheel, ``mypkg`` this test's package)."""
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    block = readme.split("<!-- ci-snippet -->", 1)[1].split("<!-- /ci-snippet -->", 1)[0]
+    script = block.split("```sh\n", 1)[1].split("```", 1)[0]
+    assert "pip install pkgimage ." in script
+    script = script.replace("pip install pkgimage .", f"pip install -q {wheel} .")
+    script = script.replace("mypkg", "userpkg")
+    checkout = _package(tmp_path, "1.0", 2)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PKGIMAGE_", "PYTHON", "VIRTUAL_ENV"))}
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    r = _run(["bash", "-euo", "pipefail", "-c", script], env=env, cwd=checkout)
+    assert "OK" in r.stdout, r.stdout
+    assert r.stdout.rstrip().endswith("userpkg init"), r.stdout   # the image's __init__
+    assert "Precompiling" not in r.stderr and "stale" not in r.stderr, r.stderr

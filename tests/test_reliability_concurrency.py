@@ -329,8 +329,9 @@ def _after_kill(p, what):
     if fresh:
         assert out["_stderr"] == "" and out["stats"]["loaded_instances"] > 0, (what, out)
     elif state is not None:
-        assert out["_stderr"] == ("Recompiling stale image for relmod: source relmod.py "
-                                  "changed\n"), (what, out["_stderr"])
+        assert out["_stderr"] == ("pkgimage: stale image for relmod: source relmod.py "
+                                  "changed; running from source (not rebuilt: "
+                                  "PKGIMAGE_AUTO=0)\n"), (what, out["_stderr"])
     else:
         assert out["_stderr"] == "", (what, out["_stderr"])
     return "valid" if fresh else ("older" if state is not None else "none")

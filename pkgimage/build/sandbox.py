@@ -302,8 +302,8 @@ def _methods_changed(before):
 
 def _context(modname):
     """The module and the pkgimage modules loaded when it closed (its dependencies)."""
-    from ..image.hook import IMPORTED
-    return {modname, *IMPORTED}
+    from ..image.hook import IMPORTED, MEMBERS
+    return {modname, *IMPORTED, *MEMBERS}
 
 
 def _snapshot_globals(module):
@@ -770,7 +770,8 @@ def run(module, workloads, checkpoint, allow_errors=False, timeout=600.0, meanwh
     them holds would stay held in the forked child: the workloads would hang until their
     time limit) or ``PKGIMAGE_SANDBOX=spawn``: then a fresh interpreter loads the checkpoint
     and runs them."""
-    mode = os.environ.get("PKGIMAGE_SANDBOX", "fork")
+    from ..settings import settings
+    mode = settings.sandbox
     if mode == "inprocess" or not hasattr(os, "fork"):
         result = run_inprocess(module, workloads, checkpoint, allow_errors, timeout)
         if meanwhile is not None:

@@ -38,7 +38,10 @@ def precompilation(module):
 
     def deco(fn):
         # PKGIMAGE_REPLAY: `pkgimage verify` collects the workloads to replay them
-        if name in (os.environ.get("PKGIMAGE_BUILDING"), os.environ.get("PKGIMAGE_REPLAY")):
+        # (a submodule's workloads are its package's: the package's image holds it)
+        from ..settings import settings
+        if any(name == b or name.startswith(b + ".")
+               for b in (settings.building, settings.replay) if b):
             REGISTRY.setdefault(name, []).append(fn)
         return fn
     return deco
@@ -87,4 +90,7 @@ def load_workload_files(module):
 
 
 def workloads_of(module):
-    return list(REGISTRY.get(module.__name__, []))
+    """The workloads of ``module`` and, for a package, of the submodules its image holds."""
+    name = module.__name__
+    return [fn for m, fns in REGISTRY.items() if m == name or m.startswith(name + ".")
+            for fn in fns]

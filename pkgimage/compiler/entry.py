@@ -7,10 +7,9 @@ served by package images never imports them (the warm path stays lean).
 
 from __future__ import annotations
 
-import os
-
 from .. import dispatch as D
 from ..compiler_lock import COMPILER_LOCK
+from ..settings import settings as _settings
 from .instances import INVALIDATION_LISTENERS
 
 # Native code installed by the image loader: (function, argtypes) -> (mi, NativeCode);
@@ -45,5 +44,5 @@ def _drop_entries(ci):
 
 INVALIDATION_LISTENERS.append(_drop_entries)
 
-if os.environ.get("PKGIMAGE_JIT", "1") != "0":
+if _settings.jit:
     D.set_entry_hook(entry_for)

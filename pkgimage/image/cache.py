@@ -1,8 +1,11 @@
 """Where images live: the cache folder, image paths, and the host CPU fingerprint.
 
 The cache folder is ``PKGIMAGE_CACHE`` or the user's cache directory (platformdirs).  An
-image is named by the module and a hash of its source path, so two checkouts of one module
-never share an image.
+image is named ``<module>-<path><runtime>.pkgi``: 12 hex digits of its source path's hash,
+so two checkouts of one module never share an image, then 8 of :func:`runtime_tag` (Python,
+venv, llvmlite, pkgimage and image format versions, machine and CPU), so several Pythons,
+venvs or machines sharing one cache folder each keep their own image warm instead of each
+overwriting the other's at every run.
 
 Trust model: an image is code, as a ``.pyc`` is -- whoever can write it can make every
 process that loads it run anything.  Images are therefore read only from the cache folder
@@ -17,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat as _stat
+import sys
 
 from ..errors import ImageError
 from .format import SUFFIX, atomic_write
@@ -27,7 +31,8 @@ class UntrustedImage(ImageError):
 
 
 def cache_dir():
-    d = os.environ.get("PKGIMAGE_CACHE")
+    from ..settings import settings
+    d = settings.cache
     if not d:
         import platformdirs
         d = platformdirs.user_cache_dir("pkgimage")
@@ -94,16 +99,46 @@ def ensure_cache_dir(folder=None):
     return folder
 
 
+_TAG: list = []
+
+
+def runtime_tag():
+    """8 hex digits naming what an image is only valid for (see the module doc): the image
+    header's runtime key, the environment (``sys.prefix``: another venv has other installed
+    packages) and the CPU.  Computed once per process."""
+    if not _TAG:
+        import json
+        from .format import runtime_key
+        key = dict(runtime_key(), prefix=os.path.realpath(sys.prefix), cpu=_cpuinfo_key())
+        _TAG.append(hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:8])
+    return _TAG[0]
+
+
+def path_hash(source_path):
+    """12 hex digits of the source path: the part of an image's name the boot finder
+    (``_pkgimage_boot.py``) computes too, without importing pkgimage."""
+    return hashlib.sha256(os.path.abspath(source_path).encode()).hexdigest()[:12]
+
+
 def image_path(modname, source_path):
-    h = hashlib.sha256(os.path.abspath(source_path).encode()).hexdigest()[:12]
-    return os.path.join(cache_dir(), f"{modname}-{h}{SUFFIX}")
+    return os.path.join(cache_dir(), f"{modname}-{path_hash(source_path)}{runtime_tag()}"
+                                     f"{SUFFIX}")
 
 
 def shared_lib_path(image_path_, build_id):
     return image_path_[:-len(SUFFIX)] + f"-{build_id[:16]}.so"
 
 
+_CPUINFO: list = []
+
+
 def _cpuinfo_key():
+    if not _CPUINFO:
+        _CPUINFO.append(_read_cpuinfo_key())
+    return _CPUINFO[0]
+
+
+def _read_cpuinfo_key():
     try:
         with open("/proc/cpuinfo") as f:
             lines = [ln for ln in f if ln.startswith(("model name", "flags", "Features",

@@ -40,7 +40,8 @@ def _module_source(name):
 def context_path(key):
     srcs = "|".join(f"{m}={_module_source(m)}" for m in key)
     h = hashlib.sha256(srcs.encode()).hexdigest()[:12]
-    return os.path.join(cache_dir(), f"ctx-{'+'.join(key)}-{h}{F.SUFFIX}")
+    from .cache import runtime_tag            # (one image per runtime, as modules' images)
+    return os.path.join(cache_dir(), f"ctx-{'+'.join(key)}-{h}{runtime_tag()}{F.SUFFIX}")
 
 
 def write_context_image(key, parts):

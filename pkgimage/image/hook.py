@@ -5,7 +5,10 @@ The finder (first on ``sys.meta_path``) lets CPython's path finder locate the so
 when it is a pkgimage module, wraps the loader: the module is filled from its image when the
 image is valid, and otherwise runs from source -- with one line on stderr saying why
 ("Recompiling stale image for X: source x.py changed") -- after which, unless
-``PKGIMAGE_AUTO=0``, its image is built in a separate process ("Precompiling X").  A damaged
+``PKGIMAGE_AUTO=0``, its image is built in a separate process ("Precompiling X"; when and
+how is ``build/auto.py``'s policy, not this module's).  A module of a marked package is
+restored with its package's image (``packages.py``) and only reaches this finder when it
+runs from source (``MemberLoader``).  A damaged
 image is one line too ("unusable image"), and its rebuild replaces it; an image or cache
 folder another user could write is refused ("refusing image", see ``cache.py``'s trust
 model) and nothing is built there; a cache folder that cannot be written (read-only, no
@@ -26,7 +29,9 @@ import sys
 import threading
 
 from ..errors import ImageError
+from ..settings import settings
 from .cache import image_path
+from .packages import package_owner
 
 _MARKER = re.compile(rb"^__pkgimage__\s*(:\s*\w+\s*)?=\s*True", re.M)
 _MARKED: dict = {}
@@ -98,7 +103,7 @@ def is_pkgimage_source(path):
 
 
 def building():
-    return os.environ.get("PKGIMAGE_BUILDING")
+    return settings.building
 
 
 def _say(msg):
@@ -108,6 +113,10 @@ def _say(msg):
 # set while the finder checks a source: ``marked`` imports ``ast`` lazily (``import pkgimage``
 # does not need it), and that import must not come back here
 _FINDING = threading.local()
+
+# Modules of the package being built that its build executed, in the order they finished
+# (``packages.py``: the package's image holds them).
+MEMBERS: list = []
 
 
 class ImageFinder:
@@ -122,6 +131,13 @@ class ImageFinder:
             return None
         _FINDING.on = True
         try:
+            if "." in name:
+                owner = package_owner(name)
+                if owner is not None:
+                    # Part of a marked package's image: restored with the package when its
+                    # image is loaded, so only reached when it runs from source.
+                    spec.loader = MemberLoader(name, spec.origin, spec.loader, owner)
+                    return spec
             mine = is_pkgimage_source(spec.origin)
         finally:
             _FINDING.on = False
@@ -129,6 +145,34 @@ class ImageFinder:
             return None
         spec.loader = ImageLoader(name, spec.origin, spec.loader)
         return spec
+
+
+class MemberLoader:
+    """A module of a marked package, run from source: recorded for the package's image
+    while the package is built, else run with its ``__init__()``, as the image would."""
+
+    def __init__(self, name, origin, source_loader, owner):
+        self.name = name
+        self.origin = origin
+        self.source_loader = source_loader
+        self.owner = owner
+
+    def create_module(self, spec):
+        return None
+
+    def get_code(self, fullname):
+        return self.source_loader.get_code(fullname)
+
+    def get_source(self, fullname):
+        return self.source_loader.get_source(fullname)
+
+    def exec_module(self, module):
+        if building() == self.owner:
+            exec_recorded(module, self.origin)
+            MEMBERS.append(module.__name__)
+            return
+        self.source_loader.exec_module(module)
+        run_init(module)
 
 
 class ImageLoader:
@@ -141,7 +185,13 @@ class ImageLoader:
         return None
 
     def get_code(self, fullname):
-        return self.source_loader.get_code(fullname)
+        code = self.source_loader.get_code(fullname)
+        if sys._getframe(1).f_globals.get("__name__") == "runpy":
+            # ``python -m`` runs it as __main__, not through exec_module: its __init__()
+            # runs at the end of its top level all the same.
+            from .initcall import adopt_main_code
+            adopt_main_code(code)
+        return code
 
     def get_source(self, fullname):
         return self.source_loader.get_source(fullname)
@@ -171,16 +221,15 @@ class ImageLoader:
             exec_recorded(module, self.origin)          # the build: no __init__
             return
         path = image_path(name, self.origin)
-        why = None
-        auto = os.environ.get("PKGIMAGE_AUTO", "1") != "0"
+        why = stale = None
+        auto = settings.auto
         if os.path.exists(path):
             try:
                 load_into(module, path, self.origin)
-                run_init(module)
+                run_inits(module)
                 return
             except StaleImage as e:
-                why = e.reason
-                _say(f"Recompiling stale image for {name}: {_one_line(e.reason)}")
+                why = stale = e.reason          # (said below: is it being recompiled?)
             except UntrustedImage as e:
                 why = str(e)
                 _say(f"pkgimage: refusing image for {name}: {_one_line(e)}; running from "
@@ -202,12 +251,21 @@ class ImageLoader:
                 if why is None:
                     _say(f"pkgimage: not building an image for {name}: {bad}; running from "
                          f"source")
+        if stale is not None:
+            from ..build.auto import will_build
+            if auto and (building() or will_build(path, self.origin)):
+                _say(f"Recompiling stale image for {name}: {_one_line(stale)}")
+            else:
+                _say(f"pkgimage: stale image for {name}: {_one_line(stale)}; running from "
+                     f"source" + ("" if auto else " (not rebuilt: PKGIMAGE_AUTO=0)"
+                                  if not settings.auto else ""))
         if building() and auto:
             # A dependency of the module being built: build its image first, then load it.
-            if build_in_subprocess(name, wait=True) == 0:
+            from ..build.auto import build_dependency
+            if build_dependency(name) == 0:
                 try:
                     load_into(module, path, self.origin)
-                    run_init(module)
+                    run_inits(module)
                     return
                 except ImageError as e:
                     _say(f"pkgimage: cannot load the image just built for {name}: {e}")
@@ -215,9 +273,8 @@ class ImageLoader:
         self.source_loader.exec_module(module)
         run_init(module)
         if not building() and auto:
-            if why is None:
-                _say(f"Precompiling {name}")
-            build_in_subprocess(name, wait=False)
+            from ..build.auto import after_source_run
+            after_source_run(name, path, self.origin, announce=why is None)
 
 
 def _one_line(msg):
@@ -279,27 +336,16 @@ def run_init(module):
         init()
 
 
-def _child_env():
-    env = dict(os.environ)
-    paths = [p for p in sys.path if p]
-    if paths:
-        env["PYTHONPATH"] = os.pathsep.join(paths)
-    env.pop("PKGIMAGE_BUILDING", None)
-    # An auto-build builds only what is not valid when it gets the build lock: several
-    # processes importing the module at once each start one, and only the first builds.
-    env["PKGIMAGE_BUILD_IF_STALE"] = "1"
-    return env
-
-
-def build_in_subprocess(name, wait=True):
-    """Build ``name``'s image in a fresh process (``python -m pkgimage build``)."""
-    import subprocess
-    cmd = [sys.executable, "-m", "pkgimage", "build", "--quiet", "--in-process", name]
-    if wait:
-        return subprocess.run(cmd, env=_child_env()).returncode
-    subprocess.Popen(cmd, env=_child_env(), stdout=subprocess.DEVNULL,
-                     stderr=subprocess.DEVNULL, start_new_session=True)
-    return None
+def run_inits(module):
+    """``__init__()`` of the modules an image restored: the package's submodules first (in
+    the order their top levels finished when it was built, as a run from source calls
+    them), then the module's."""
+    from .loader import LOADED
+    for name, _src in (LOADED.get(module.__name__) or {}).get("members", ()):
+        sub = sys.modules.get(name)
+        if sub is not None:
+            run_init(sub)
+    run_init(module)
 
 
 _FINDER = ImageFinder()
@@ -308,3 +354,7 @@ _FINDER = ImageFinder()
 def install():
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
+        # pkgimage modules already running without this hook (``python mod.py``, no boot
+        # hook) get their __init__() at the end of their top level all the same.
+        from .initcall import adopt_running_modules
+        adopt_running_modules()

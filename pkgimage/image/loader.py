@@ -36,7 +36,7 @@ from .. import types as T
 from ..compiler import instances as INS
 from ..errors import ImageError
 from . import format as F
-from .cache import UntrustedImage, check_trusted, host_cpu, untrusted_reason
+from .cache import UntrustedImage, check_trusted, untrusted_reason
 from .serialize import binding_from_ref, func_from_ref, loads_state, method_from_ref
 from .tables import method_index, table_digest
 
@@ -60,31 +60,23 @@ class StaleImage(ImageError):
 
 
 def check_stale(header, path, modname):
-    key = F.runtime_key()
-    for k in ("format", "pkgimage", "python", "llvmlite", "machine"):
-        if header.get(k) != key[k]:
-            raise StaleImage(path, modname, f"{k} differs (image {header.get(k)}, "
-                                            f"this process {key[k]})")
-    if header.get("module") != modname:
-        raise StaleImage(path, modname, f"image is for module {header.get('module')}")
-    for src, digest in header.get("sources", {}).items():
-        try:
-            now = F.source_digest(src, digest)
-        except OSError:
-            raise StaleImage(path, modname, f"source {os.path.basename(src)} is missing") from None
-        if now != digest:
-            raise StaleImage(path, modname, f"source {os.path.basename(src)} changed")
-    cpu, features = host_cpu()
-    if header.get("cpu") != cpu or header.get("features") != features:
-        raise StaleImage(path, modname, f"built for CPU {header.get('cpu')}, this is {cpu}")
-    for dep, build_id in header.get("deps", {}).items():
-        if dep not in sys.modules:
-            importlib.import_module(dep)
-        loaded = LOADED.get(dep)
-        if loaded is None:
-            raise StaleImage(path, modname, f"dependency {dep} is not loaded from an image")
-        if loaded["build_id"] != build_id:
-            raise StaleImage(path, modname, f"dependency {dep} was rebuilt")
+    """Raise StaleImage unless the image is fresh (``freshness.py``), its dependencies
+    being the images loaded in this process (imported now when they are not)."""
+    from .freshness import stale_reason
+    why = stale_reason(header, modname, _loaded_dependency)
+    if why is not None:
+        raise StaleImage(path, modname, why)
+
+
+def _loaded_dependency(dep, build_id):
+    if dep not in sys.modules:
+        importlib.import_module(dep)
+    loaded = LOADED.get(dep)
+    if loaded is None:
+        return f"dependency {dep} is not loaded from an image"
+    if loaded["build_id"] != build_id:
+        return f"dependency {dep} was rebuilt"
+    return None
 
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -199,8 +191,13 @@ def load_into(module, path, source_path):
     at worst a cycle that was already garbage then is never freed."""
     enabled = gc.isenabled()
     gc.disable()
+    created = []
     try:
-        _load_into(module, path, source_path)
+        _load_into(module, path, source_path, created)
+    except BaseException:
+        for name in created:          # a package's submodules: not left half-restored
+            sys.modules.pop(name, None)
+        raise
     finally:
         if enabled:
             gc.enable()
@@ -208,12 +205,32 @@ def load_into(module, path, source_path):
         gc.freeze()
 
 
-def _load_into(module, path, source_path):
+def _member_modules(header, path, modname):
+    """{name: (module, code)} of the package's submodules the image holds, created empty
+    and entered in ``sys.modules`` (the package's state refers to them)."""
+    out = {}
+    for name, src in header.get("members", ()):
+        if not (isinstance(name, str) and name.startswith(modname + ".")):
+            raise ImageError(f"{path}: member {name!r} is not a submodule of {modname}")
+        is_pkg = os.path.basename(src) == "__init__.py"
+        spec = importlib.util.spec_from_file_location(
+            name, src, submodule_search_locations=[os.path.dirname(src)] if is_pkg else None)
+        mod = importlib.util.module_from_spec(spec)
+        side = path[:-len(F.SUFFIX)] + f".{name}{F.SUFFIX}.code"
+        out[name] = (mod, module_code(path, name, src, header, side=side))
+    for name, (mod, _) in out.items():
+        sys.modules[name] = mod
+    return out
+
+
+def _load_into(module, path, source_path, created):
     modname = module.__name__
     header, sections = read_image(path, modname)
     code = module_code(path, modname, source_path, header)
     try:
-        state = loads_state(sections["module"], module, code)
+        members = _member_modules(header, path, modname)
+        created.extend(members)
+        state = loads_state(sections["module"], module, code, members)
         codeinfo = pickle.loads(sections["code"])
     except ImageError:
         raise
@@ -221,6 +238,12 @@ def _load_into(module, path, source_path):
         raise ImageError(f"{path}: cannot restore module {modname}: {e}") from None
     module.__dict__.update(state["globals"])
     restore_methods(modname, state["methods"])
+    for name, gl, records in state.get("members", ()):
+        sub = members[name][0]
+        sub.__dict__.update(gl)
+        restore_methods(name, records)
+        parent, _, child = name.rpartition(".")
+        setattr(sys.modules.get(parent, module), child, sub)
     if state.get("contexts"):
         from ..contexts import restore_module_state
         restore_module_state(modname, state["contexts"])
@@ -266,7 +289,7 @@ def sidecar_bytes(digest, code):
     return body + hashlib.sha256(body).digest()
 
 
-def module_code(path, modname, source_path, header):
+def module_code(path, modname, source_path, header, side=None):
     """The module's code object, from a marshalled sidecar of the image when its source hash
     matches (CPython's ``__pycache__`` may be disabled), else compiled and cached there.
 
@@ -278,7 +301,7 @@ def module_code(path, modname, source_path, header):
     layout (64 hex digits, then the code), is replaced silently."""
     import marshal
     digest = header["sources"].get(os.path.abspath(source_path), "")
-    side = path + ".code"
+    side = side or path + ".code"
     problem = None
     try:
         fd = os.open(side, os.O_RDONLY | _NOFOLLOW)

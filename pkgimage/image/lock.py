@@ -19,8 +19,8 @@ can outlive its process.  Here:
 
 :func:`locked_build` is what ``pkgimage.build.build_module`` runs under: when it had to wait
 and the image changed meanwhile and is fresh now, the build is skipped and the new image used.
-The freshness check (:func:`stale_reason`) and the import-free source finder
-(:func:`find_source`) are shared with ``pkgimage build``'s scheduler (``pkgimage/tools``).
+The freshness check (:func:`stale_reason`, on ``freshness.py``, which the loader uses too) and
+the import-free source finder (:func:`find_source`) are shared with ``pkgimage build``'s scheduler (``pkgimage/tools``).
 """
 
 from __future__ import annotations
@@ -253,7 +253,10 @@ def find_source(name, path=None):
 
 
 def image_of(name):
-    """(source path, image path) of module ``name``, or (None, None)."""
+    """(source path, image path) of the image that holds module ``name`` (a module of a
+    marked package is held by the package's image: ``packages.py``), or (None, None)."""
+    from .packages import image_unit
+    name = image_unit(name) or name
     src = find_source(name)
     return (src, image_path(name, src)) if src else (None, None)
 
@@ -264,6 +267,8 @@ def stale_reason(name, path=None, _seen=frozenset()):
     images are up to date themselves), else why not."""
     if name in _seen:
         return None                   # (a cycle is the import's to report)
+    from .packages import image_unit
+    name = image_unit(name) or name
     if path is None:
         _, path = image_of(name)
         if path is None:
@@ -281,22 +286,11 @@ def stale_reason(name, path=None, _seen=frozenset()):
         return "no image"
     except ImageError as e:
         return str(e)
-    key = F.runtime_key()
-    for k, v in key.items():
-        if header.get(k) != v:
-            return f"{k} differs (image {header.get(k)}, now {v})"
-    if header.get("module") != name:
-        return f"image is for module {header.get('module')}"
-    for src, digest in header.get("sources", {}).items():
-        try:
-            if F.source_digest(src, digest) != digest:
-                return f"source {os.path.basename(src)} changed"
-        except OSError:
-            return f"source {os.path.basename(src)} is missing"
     lib = header.get("shared_lib")
     if lib and not os.path.exists(os.path.join(os.path.dirname(path), lib["file"])):
-        return f"shared library {lib['file']} is missing"
-    for dep, build_id in header.get("deps", {}).items():
+        return f"shared library {lib['file']} is missing"      # (loads would JIT-link)
+
+    def on_disk(dep, build_id):
         _, dpath = image_of(dep)
         try:
             dh = F.read_header(dpath) if dpath else None
@@ -306,18 +300,15 @@ def stale_reason(name, path=None, _seen=frozenset()):
             return f"dependency {dep} has no image"
         if dh.get("build_id") != build_id:
             return f"dependency {dep} was rebuilt"
-        # A dependency whose own image is stale (its source was edited) will be rebuilt: this
-        # image, compiled against the old one, is stale already.  Without this, a dependent's
-        # auto-build that ran before the dependency's found itself "fresh" and kept the old
-        # dependency code, and a second round of builds was needed.
+        # A dependency whose own image is stale (its source was edited) will be rebuilt:
+        # this image, compiled against the old one, is stale already.  Without this, a
+        # dependent's auto-build that ran before the dependency's found itself "fresh" and
+        # kept the old dependency code, and a second round of builds was needed.
         why = stale_reason(dep, dpath, _seen | {name})
-        if why is not None:
-            return f"dependency {dep} is stale ({why})"
-    from .cache import host_cpu
-    cpu, features = host_cpu()
-    if header.get("cpu") != cpu or header.get("features") != features:
-        return f"built for CPU {header.get('cpu')}, this is {cpu}"
-    return None
+        return None if why is None else f"dependency {dep} is stale ({why})"
+
+    from .freshness import stale_reason as header_stale_reason
+    return header_stale_reason(header, name, on_disk)
 
 
 def _signature(path):
@@ -342,13 +333,14 @@ def locked_build(name, build):
         print(f"pkgimage: waiting for {_owner_str(owner)}, which is building {name}",
               file=sys.stderr, flush=True)
 
-    timeout = os.environ.get("PKGIMAGE_LOCK_TIMEOUT")
+    from ..settings import settings
+    timeout = settings.lock_timeout
     # An auto-build (the import hook sets PKGIMAGE_BUILD_IF_STALE) skips an image that is
     # valid when it holds the lock, even one written before it started: of 8 processes
     # importing a module at once, the builders that start after the first one finished
     # would otherwise build it again.
-    if_stale = os.environ.get("PKGIMAGE_BUILD_IF_STALE") == "1"
-    with image_lock(path, timeout=float(timeout) if timeout else None, on_wait=say):
+    if_stale = settings.build_if_stale
+    with image_lock(path, timeout=timeout, on_wait=say):
         if (if_stale or _signature(path) != before) and stale_reason(name, path) is None:
             return path, []            # written by another process since we started
         return build()

@@ -142,15 +142,40 @@ def _ctx():
     return ctx
 
 
+def _code_index(code):
+    codes = {}
+    stack = [code]
+    while stack:
+        c = stack.pop()
+        codes.setdefault((c.co_qualname, c.co_firstlineno), c)
+        stack.extend(k for k in c.co_consts if isinstance(k, pytypes.CodeType))
+    return codes
+
+
 class LoadContext:
-    def __init__(self, module, code):
+    """The module being filled and its code objects; ``members``: {name: (module, code)} of
+    the package's submodules the same image holds (``packages.py``)."""
+
+    def __init__(self, module, code, members=None):
         self.module = module
-        self.codes = {}
-        stack = [code]
-        while stack:
-            c = stack.pop()
-            self.codes.setdefault((c.co_qualname, c.co_firstlineno), c)
-            stack.extend(k for k in c.co_consts if isinstance(k, pytypes.CodeType))
+        self.code = code
+        self.codes = _code_index(code)
+        self._members = dict(members or {})
+        self._member_codes = {}
+        self.statements = set()          # (member, first line) of statements run here
+
+    def flags_of(self, member):
+        """The compiler flags (``from __future__`` imports) of the module's code."""
+        return self.code.co_flags if member is None else self._members[member][1].co_flags
+
+    def of(self, member):
+        """(module, code index) of ``member`` (None: the image's own module)."""
+        if member is None:
+            return self.module, self.codes
+        mod, code = self._members[member]
+        if member not in self._member_codes:
+            self._member_codes[member] = _code_index(code)
+        return mod, self._member_codes[member]
 
     def __enter__(self):
         _LOADING.ctx = self
@@ -161,38 +186,57 @@ class LoadContext:
 
 
 def _rebuild_function(qualname, firstlineno, name, defaults, kwdefaults, closure, annotations,
-                      fdict):
-    ctx = _ctx()
-    code = ctx.codes.get((qualname, firstlineno))
+                      fdict, member=None):
+    module, codes = _ctx().of(member)
+    code = codes.get((qualname, firstlineno))
     if code is None:
         raise ImageError(f"function {qualname} (line {firstlineno}) is not in the module's "
                          f"code: the source changed")
     cells = tuple(pytypes.CellType(v) for v in closure) if closure is not None else None
-    fn = pytypes.FunctionType(code, ctx.module.__dict__, name, defaults, cells)
+    fn = pytypes.FunctionType(code, module.__dict__, name, defaults, cells)
     fn.__qualname__ = qualname
     fn.__kwdefaults__ = kwdefaults
     fn.__annotations__ = annotations
-    fn.__module__ = ctx.module.__name__
+    fn.__module__ = module.__name__
     if fdict:
         fn.__dict__.update(fdict)
     return fn
 
 
-def _rebuild_class(name, qualname, bases, ns):
+def _rebuild_class(name, qualname, bases, ns, member=None):
     ns = dict(ns)
     ns["__qualname__"] = qualname
-    ns["__module__"] = _ctx().module.__name__
+    ns["__module__"] = _ctx().of(member)[0].__name__
     return type(name, bases, ns)
 
 
-def _rebuild_pktype(kind, name, qualname, parent, fields, loc, ns, params=()):
+def _run_statement(name, first, last, reads, member=None):
+    """The object a top-level statement defines, by running that statement (its lines of
+    the module's source) in the module's namespace, with the globals it reads
+    (``statements.py``)."""
+    from .statements import statement_code
+    ctx = _ctx()
+    module, _ = ctx.of(member)
+    if (member, first) not in ctx.statements:
+        module.__dict__.update(reads)
+        code = statement_code(module.__file__, first, last, ctx.flags_of(member))
+        exec(code, module.__dict__)
+        ctx.statements.add((member, first))
+    try:
+        return module.__dict__[name]
+    except KeyError:
+        raise ImageError(f"{module.__file__}:{first}: the statement no longer defines "
+                         f"{name!r}: the source changed") from None
+
+
+def _rebuild_pktype(kind, name, qualname, parent, fields, loc, ns, params=(), member=None):
     from .. import typedefs
     if not params:
         return typedefs.restore(kind, name, qualname, _ctx().module.__name__, parent, fields,
                                 loc, ns)
     body = dict(ns)
     body["__qualname__"] = qualname
-    body["__module__"] = _ctx().module.__name__
+    body["__module__"] = _ctx().of(member)[0].__name__
     if kind == "struct":
         body["__annotations__"] = dict(fields)
     if params:
@@ -249,9 +293,13 @@ def _class_namespace(cls, skip=()):
 
 
 class ImagePickler(pickle.Pickler):
-    def __init__(self, file, modname):
+    """``members``: the package's submodules kept in the same image, whose objects are
+    written by definition too (their rebuilders get the member's name as a last argument)."""
+
+    def __init__(self, file, modname, members=()):
         super().__init__(file, protocol=PROTOCOL)
         self.modname = modname
+        self.members = frozenset(members)
         self._sets = {}          # id(set) -> (persistent id, the set): one id per object
 
     def persistent_id(self, obj):
@@ -266,27 +314,34 @@ class ImagePickler(pickle.Pickler):
             hit = self._sets[id(obj)] = (pid, obj)
         return hit[0]
 
+    def _own(self, module):
+        """() when ``module`` is the image's module, (name,) when it is a member, else None:
+        the extra arguments of the rebuilders."""
+        if module == self.modname:
+            return ()
+        return (module,) if module in self.members else None
+
     def reducer_override(self, obj):
-        mod = self.modname
         if isinstance(obj, pytypes.ModuleType):
             return (importlib.import_module, (obj.__name__,))
         if isinstance(obj, D.GenericFunction):
             if getattr(obj, "constructs", None) is not None:
                 from ..constructors import constructor
                 return (constructor, (obj.constructs,))
-            if obj.module == mod:
+            if self._own(obj.module) is not None:
                 return (_own_function, (obj.name, obj.module, obj.qualname))
             return (func_from_ref, (func_ref(obj),))
         if isinstance(obj, T.UnionAll):
             tn = T.typename_of(obj)
-            if tn is not None and tn.wrapper is obj and tn.module == mod:
+            own = None if tn is None or tn.wrapper is not obj else self._own(tn.module)
+            if own is not None:
                 # This module's parametric type: by definition, with its type variables.
                 body = tn.primary
                 fields = tuple(getattr(body, "__pk_fields__", ()))
                 ns = _class_namespace(body, skip={n for n, _ in fields})
                 return (_rebuild_pktype, (body.__pk_kind__, tn.name, tn.qualname,
                                           body.__pk_super__, fields, tuple(body.__pk_loc__),
-                                          ns, tuple(tn.vars)))
+                                          ns, tuple(tn.vars)) + own)
             return NotImplemented
         if isinstance(obj, T.PkType) and obj.__pk_params__ and \
                 isinstance(obj.__pk_typename__.wrapper, T.UnionAll) and \
@@ -296,30 +351,92 @@ class ImagePickler(pickle.Pickler):
             # same object here and in the struct that uses it.
             return (_apply_type, (obj.__pk_typename__.wrapper, obj.__pk_params__))
         if isinstance(obj, T.PkType):
-            own = getattr(obj, "__pk_module__", None) == mod and obj.__pk_kind__ in \
-                ("abstract", "struct")
-            if not own:
+            own = self._own(getattr(obj, "__pk_module__", None)) \
+                if obj.__pk_kind__ in ("abstract", "struct") else None
+            if own is None:
                 return (T.type_from_ref, (T.type_ref(obj),))
             fields = tuple(getattr(obj, "__pk_fields__", ()))
             ns = _class_namespace(obj, skip={n for n, _ in fields})
             return (_rebuild_pktype, (obj.__pk_kind__, obj.__name__, obj.__qualname__,
-                                      obj.__pk_super__, fields, tuple(obj.__pk_loc__), ns))
+                                      obj.__pk_super__, fields, tuple(obj.__pk_loc__), ns)
+                    + (((), *own) if own else ()))
         if isinstance(obj, pytypes.FunctionType):
-            if obj.__module__ != mod:
+            own = self._own(obj.__module__)
+            if own is None:
                 return NotImplemented      # pickle's own by-reference save (module.qualname)
+            if obj.__code__.co_filename != self._file(own):
+                # A wrapper made elsewhere that calls itself this module's (functools.wraps):
+                # its code is not in the module's; the decorated definition is run again.
+                return self._by_statement(obj, own, "function")
             closure = None
             if obj.__closure__ is not None:
                 closure = tuple(c.cell_contents for c in obj.__closure__)
             fdict = dict(obj.__dict__) if obj.__dict__ else None
             return (_rebuild_function, (obj.__qualname__, obj.__code__.co_firstlineno,
                                         obj.__name__, obj.__defaults__, obj.__kwdefaults__,
-                                        closure, dict(obj.__annotations__), fdict))
+                                        closure, dict(obj.__annotations__), fdict) + own)
         if isinstance(obj, type) and not isinstance(obj, T.PkType):
-            if obj.__module__ == mod:
+            own = self._own(obj.__module__)
+            if own is not None:
+                if not self._plain_class(obj, own):
+                    return self._by_statement(obj, own, "class")
                 return (_rebuild_class, (obj.__name__, obj.__qualname__, obj.__bases__,
-                                         _class_namespace(obj)))
+                                         _class_namespace(obj)) + own)
             return NotImplemented
+        # Another object this module defines by name (an lru_cache function, a TypeVar):
+        # pickle would save it as ``module.name``, which cannot be looked up while the module
+        # is being restored.
+        try:
+            modname = obj.__module__
+        except Exception:
+            return NotImplemented
+        own = self._own(modname) if isinstance(modname, str) else None
+        if own is not None:
+            name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+            if isinstance(name, str) and sys.modules[modname].__dict__.get(name) is obj:
+                return self._by_statement(obj, own, type(obj).__name__)
         return NotImplemented
+
+    def _file(self, own):
+        return sys.modules[own[0] if own else self.modname].__file__
+
+    def _plain_class(self, cls, own):
+        """Can ``cls`` be rebuilt as ``type(name, bases, namespace)``?  Not when a metaclass
+        builds it (Enum, ABC, Protocol), when code was generated for it (dataclass,
+        NamedTuple) or when it holds descriptors (property, classmethod, staticmethod)."""
+        if type(cls) is not type:
+            return False
+        d = cls.__dict__
+        if "__dataclass_fields__" in d or "_fields" in d:
+            return False
+        path = self._file(own)
+        for v in d.values():
+            if isinstance(v, (property, classmethod, staticmethod)) or \
+                    type(v).__name__ == "cached_property":
+                return False
+            if isinstance(v, pytypes.FunctionType) and (
+                    v.__code__.co_filename != path or "__class__" in v.__code__.co_freevars):
+                return False          # (``super()``: a cell holding the class itself)
+        return True
+
+    def _by_statement(self, obj, own, what):
+        from .statements import StatementError, find_statement
+        modname = own[0] if own else self.modname
+        module = sys.modules[modname]
+        name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", "?")
+        try:
+            if module.__dict__.get(name) is not obj:
+                raise StatementError("it is not a global of the module under its own name "
+                                     "(defined inside a function or another class?)")
+            first, last, reads = find_statement(module.__file__, name)
+        except StatementError as e:
+            raise BuildError(
+                f"module {modname}: {what} {name} cannot be stored in a package image: {e}; "
+                f"define it at the top level of the module, or in a plain module (without "
+                f"`__pkgimage__`) that this one imports") from None
+        gl = module.__dict__
+        reads = {n: gl[n] for n in sorted(reads) if n in gl and n != name}
+        return (_run_statement, (name, first, last, reads) + own)
 
 
 class ImageUnpickler(pickle.Unpickler):
@@ -348,17 +465,19 @@ def _sort_key(x):
     return (t.__name__, repr(x))
 
 
-def dumps_state(modname, state):
+def dumps_state(modname, state, members=()):
     buf = io.BytesIO()
-    ImagePickler(buf, modname).dump(state)
+    ImagePickler(buf, modname, members).dump(state)
     return buf.getvalue()
 
 
-def check_globals(modname, gl):
+def check_globals(modname, gl, members=()):
     """Raise BuildError naming the first global that cannot live in an image."""
     for name, value in gl.items():
         try:
-            dumps_state(modname, value)
+            dumps_state(modname, value, members)
+        except BuildError:
+            raise                        # names the construct and what to do already
         except Exception as e:
             what = type(value).__name__
             raise BuildError(
@@ -367,8 +486,8 @@ def check_globals(modname, gl):
                 f"runs at every load") from None
 
 
-def loads_state(data, module, code):
-    with LoadContext(module, code):
+def loads_state(data, module, code, members=None):
+    with LoadContext(module, code, members):
         return ImageUnpickler(io.BytesIO(data)).load()
 
 

@@ -36,14 +36,17 @@ def _mentions(t, own_types):
 
 
 def owned_instances(modname):
-    """The valid, concrete CodeInstances this module's image keeps (see the module doc)."""
+    """The valid, concrete CodeInstances this module's image keeps (see the module doc); a
+    package's image keeps those of the submodules it holds too (``packages.py``)."""
+    from .hook import MEMBERS
+    mods = {modname, *MEMBERS}
     own_types = {t for t in T.USER_TYPES.values()
-                 if getattr(t, "__pk_module__", None) == modname or
-                 (isinstance(t, T.UnionAll) and T.typename_of(t).module == modname)}
+                 if getattr(t, "__pk_module__", None) in mods or
+                 (isinstance(t, T.UnionAll) and T.typename_of(t).module in mods)}
     roots = []
     for f in D.FUNCTIONS.values():
         for ci in INS.code_instances(inferred_here=True, concrete=True, methods=f.methods):
-            if ci.mi.method.module == modname or \
+            if ci.mi.method.module in mods or \
                     any(_mentions(t, own_types) for t in ci.mi.spec_types):
                 roots.append(ci)
     owned, seen, stack = [], set(), list(roots)
@@ -178,7 +181,8 @@ def _table_digests(owned):
 def link_shared(objects, out_path):
     """Link object code into one shared library with the system C compiler, if there is one."""
     cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc") or shutil.which("clang")
-    if cc is None or os.environ.get("PKGIMAGE_NO_SHARED") == "1":
+    from ..settings import settings
+    if cc is None or settings.no_shared:
         return None
     with tempfile.TemporaryDirectory() as d:
         paths = []
@@ -198,20 +202,34 @@ def link_shared(objects, out_path):
     return data
 
 
-def module_state_bytes(module):
-    """The pickled closed module (globals and methods); BuildError names what cannot be kept."""
+def _method_records(methods):
+    return [(m.function, m.sig, m.pyfunc, m.file, m.line, m.argnames, m.context, m.boundscheck)
+            for m in methods if m.context is None]
+
+
+def module_state_bytes(module, members=()):
+    """The pickled closed module (globals and methods) and, for a package, those of the
+    submodules ``members`` its image holds, in one pickle (they refer to each other's
+    objects); BuildError names what cannot be kept."""
+    import sys
     modname = module.__name__
     gl = module_globals(module)
-    check_globals(modname, gl)
+    check_globals(modname, gl, members)
     methods = own_methods(modname)
     from ..contexts import module_state as context_state
     state = {"globals": gl,
-             "methods": [(m.function, m.sig, m.pyfunc, m.file, m.line, m.argnames, m.context,
-                          m.boundscheck)
-                         for m in methods if m.context is None],
+             "methods": _method_records(methods),
              "contexts": context_state(modname)}
+    if members:
+        state["members"] = []
+        for name in members:
+            mgl = module_globals(sys.modules[name])
+            check_globals(name, mgl, [modname, *members])
+            mmethods = own_methods(name)
+            methods = methods + mmethods
+            state["members"].append((name, mgl, _method_records(mmethods)))
     try:
-        return dumps_state(modname, state), len(methods)
+        return dumps_state(modname, state, members), len(methods)
     except BuildError:
         raise
     except Exception as e:
@@ -291,14 +309,16 @@ def _check_unchanged_since_import(mod, path):
 
 
 def write_image(module, deps, path=None, module_bytes=None, nmethods=None, extra_parts=(),
-                owned=None, sources=None, own_part=None):
+                owned=None, sources=None, own_part=None, members=()):
     """Serialise the closed ``module`` (already executed) into its image; returns the path.
 
     ``module_bytes``: the module state captured at the close (the default captures it now);
     ``extra_parts``: (records, object, consts) compiled elsewhere, e.g. by a sandboxed
     workload, merged into the same image and the same shared library; ``owned``: the
     instances this process contributes (default: all it owns now); ``own_part``: those
-    already compiled (``compile_owned(owned)``, done while the workloads ran)."""
+    already compiled (``compile_owned(owned)``, done while the workloads ran); ``members``:
+    the package's submodules held by the image, in the order they finished (their state is
+    in ``module_bytes``)."""
     modname = module.__name__
     src = os.path.abspath(module.__file__)
     path = path or image_path(modname, src)
@@ -310,7 +330,8 @@ def write_image(module, deps, path=None, module_bytes=None, nmethods=None, extra
         sources = image_sources(modname, src, deps)
     header, data = encode_image(
         modname, deps, module_bytes, nmethods, [own_part] + list(extra_parts), sources,
-        shared_lib=lambda objects, build_id: _linked(objects, shared_lib_path(path, build_id)))
+        shared_lib=lambda objects, build_id: _linked(objects, shared_lib_path(path, build_id)),
+        members=members)
     F.atomic_write(path, data)
     remove_old_shared_libs(path, header["shared_lib"])
     return path
@@ -344,7 +365,8 @@ def _linked(objects, so_path):
     return None if data is None else (os.path.basename(so_path), data)
 
 
-def encode_image(modname, deps, module_bytes, nmethods, parts, sources, shared_lib=None):
+def encode_image(modname, deps, module_bytes, nmethods, parts, sources, shared_lib=None,
+                 members=()):
     """(header, bytes) of the image of a closed module: its state, the parts of its code
     ((records, object, consts) each), and where its content came from.  ``shared_lib(objects,
     build_id)`` links the objects into a shared library beside the image and returns its
@@ -381,6 +403,9 @@ def encode_image(modname, deps, module_bytes, nmethods, parts, sources, shared_l
                    "object": sum(len(o) for o in objects)},
         "shared_lib": None,
     })
+    if members:
+        import sys
+        header["members"] = [[n, os.path.abspath(sys.modules[n].__file__)] for n in members]
     so = shared_lib(objects, build_id) if shared_lib is not None else None
     if so is not None:
         header["shared_lib"] = {"file": so[0], "sha256": F.sha256(so[1])}

@@ -29,18 +29,10 @@ class ToolError(Exception):
 
 
 def child_env(**extra):
-    """The environment of a fresh pkgimage process: this one's, with ``sys.path`` (made
-    absolute) on ``PYTHONPATH`` so that it finds the same modules from any working folder."""
-    env = dict(os.environ)
-    paths = []
-    for p in sys.path:
-        p = os.path.abspath(p or os.getcwd())
-        if p not in paths and os.path.exists(p):
-            paths.append(p)
-    if paths:
-        env["PYTHONPATH"] = os.pathsep.join(paths)
-    env.pop("PKGIMAGE_BUILDING", None)
-    env.pop("PKGIMAGE_REPLAY", None)
+    """The environment of a fresh pkgimage process (``build/child.py``), with ``extra``
+    environment variables (None unsets)."""
+    from ..build.child import environment
+    env = environment()
     for k, v in extra.items():
         if v is None:
             env.pop(k, None)

@@ -23,6 +23,8 @@ import time
 
 from ..image import format as F
 from ..image.lock import image_of, stale_reason
+from ..build.child import command as child_command
+from ..build.child import read_result
 from . import ToolError, child_env, human_size
 from .deps import plan
 
@@ -44,6 +46,7 @@ class Job:
         self.stderr = ""
         self.result = None           # the file the build child writes its result to
         self.returncode = None
+        self.error = None            # the failure the child reported (its result)
         self.size = self.instances = None
         self.warnings = False
 
@@ -68,24 +71,8 @@ class Job:
 
 
 def _result_of(job):
-    """The structured result a build child wrote (``PKGIMAGE_BUILD_RESULT``)."""
-    import json
-    try:
-        with open(job.result) as f:
-            return json.load(f)
-    except (OSError, ValueError, TypeError):
-        return {}
-
-
-def child_command(name, allow_workload_errors=False, workload_timeout=None, workload_file=None):
-    cmd = [sys.executable, "-m", "pkgimage", "build", "--in-process", "--quiet", name]
-    if allow_workload_errors:
-        cmd.append("--allow-workload-errors")
-    if workload_timeout is not None:
-        cmd += ["--workload-timeout", str(workload_timeout)]
-    for wf in workload_file or ():
-        cmd += ["--workload-file", os.path.abspath(wf)]
-    return cmd
+    """The structured result the build child wrote (``build/child.py``)."""
+    return read_result(job.result)
 
 
 class Display:
@@ -216,6 +203,12 @@ def build(modules, jobs=None, force=False, quiet=False, allow_workload_errors=Fa
     for wf in workload_file or ():
         if not os.path.isfile(wf):
             raise ToolError(f"workload file {wf} not found")
+    forced_why = "--force"
+    if workload_file and not force:
+        # The workload file adds code to the images of the modules named: an up-to-date
+        # image does not hold it yet, so those are built again.
+        from .deps import unit_of
+        force, forced_why = {unit_of(m) or m for m in modules}, "--workload-file"
     all_jobs = [Job(m, graph[m]) for m in order]
     by_name = {j.name: j for j in all_jobs}
     env = child_env()
@@ -240,7 +233,7 @@ def build(modules, jobs=None, force=False, quiet=False, allow_workload_errors=Fa
                         if not all(d.status in DONE_OK for d in deps):
                             continue
                         forced = force is True or (force and j.name in force)
-                        why = "--force" if forced else stale_reason(j.name, j.path)
+                        why = forced_why if forced else stale_reason(j.name, j.path)
                         if why is None:
                             j.status = FRESH
                             j.read_image_info()
@@ -284,7 +277,8 @@ def build(modules, jobs=None, force=False, quiet=False, allow_workload_errors=Fa
                         sys.stdout.flush()
                     j.out.close()
                     j.err.close()
-                    if rc == 0 and not os.path.exists(j.result):
+                    outcome = _result_of(j)
+                    if rc == 0 and not outcome:
                         # Exit status 0 without the child's result: something ended the
                         # process early (a workload's os._exit, in the in-process sandbox).
                         rc = j.returncode = 1
@@ -293,12 +287,13 @@ def build(modules, jobs=None, force=False, quiet=False, allow_workload_errors=Fa
                                      f"os._exit or sys.exit in the in-process sandbox?)\n")
                     if rc == 0:
                         j.status = BUILT
-                        j.warnings = _result_of(j).get("workload_failures", 0) > 0
+                        j.warnings = outcome.get("workload_failures", 0) > 0
                         j.read_image_info()
                     else:
                         j.status = FAILED
+                        j.error = outcome.get("error")
                         lines = [ln for ln in j.stderr.strip().splitlines() if ln.strip()]
-                        j.reason = lines[-1] if lines else f"exit status {rc}"
+                        j.reason = j.error or (lines[-1] if lines else f"exit status {rc}")
                     disp.event(j)
                 disp.refresh()
     except KeyboardInterrupt:
@@ -325,13 +320,15 @@ def build(modules, jobs=None, force=False, quiet=False, allow_workload_errors=Fa
         summary(all_jobs, use_rich)
     for j in all_jobs:
         if j.status == FAILED:
-            print(f"pkgimage: building {j.name} failed (exit status {j.returncode}):",
-                  file=sys.stderr)
+            # The child's own output first (what the module printed), then its error, once.
             text = j.stderr.rstrip() if debug else condense(j.stderr)
             lines = text.splitlines()
             if len(lines) > 60:
                 text = "\n".join(["  ..."] + lines[-60:])
-            print(text, file=sys.stderr)
+            if text.strip():
+                print(text, file=sys.stderr)
+            print(f"pkgimage: building {j.name} failed: "
+                  f"{j.error or f'exit status {j.returncode}'}", file=sys.stderr)
         elif j.stderr.strip():
             # A built module's stderr: its own output, the workloads' code left out or not
             # kept (and why).  It is the user's to see, quiet or not.

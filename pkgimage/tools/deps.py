@@ -133,11 +133,19 @@ def workload_files(src):
 
 
 def direct_deps(name):
-    """{pkgimage module: hard?} that module ``name`` depends on (see the module doc)."""
+    """{image unit: hard?} that the image of ``name`` (an image unit: ``image/packages.py``)
+    depends on (see the module doc).  A package's image holds the submodules its build
+    imports, so their imports are the package's, and an import of one of them (``from .
+    import x`` in a submodule) is no dependency at all."""
     src = source_of(name)
     found = {}
     seen = set()
     todo = [(src, name, os.path.basename(src) == "__init__.py", True)]
+    if os.path.basename(src) == "__init__.py":
+        from ..image.packages import marked_members
+        for m in marked_members(name, src):
+            todo.append((source_of(m), m, os.path.basename(source_of(m)) == "__init__.py",
+                         True))
     todo += [(wf, "", False, False) for wf in workload_files(src)]
     while todo:
         path, modname, is_pkg, hard = todo.pop()
@@ -151,17 +159,34 @@ def direct_deps(name):
             isrc = source_of(imp)
             if isrc is None:
                 continue
-            if is_pkgimage_source(isrc):
-                found[imp] = found.get(imp, False) or h
+            unit = unit_of(imp)
+            if unit == name:
+                todo.append((isrc, imp, os.path.basename(isrc) == "__init__.py", h))
+            elif unit is not None:
+                found[unit] = found.get(unit, False) or h
             elif is_user_source(isrc):
                 todo.append((isrc, imp, os.path.basename(isrc) == "__init__.py", h))
     return found
+
+
+_UNITS: dict = {}
+
+
+def unit_of(name):
+    """The image unit holding module ``name`` (``image/packages.py``), or None."""
+    if name not in _UNITS:
+        from ..image.packages import image_unit
+        src = source_of(name)
+        _UNITS[name] = image_unit(name, src) if src else None
+    return _UNITS[name]
 
 
 def check_module(name):
     src = source_of(name)
     if src is None:
         raise ToolError(f"no module named {name!r} (searched the working folder and PYTHONPATH)")
+    if unit_of(name) not in (None, name):
+        return src                               # built as its package (unit_of)
     if not is_pkgimage_source(src):
         raise ToolError(f"{name} ({src}) is not a pkgimage module: it has no "
                         f"`__pkgimage__ = True` at its top level")
@@ -187,6 +212,7 @@ def plan(modules):
     their pkgimage dependencies; ToolError on unknown modules or a cycle of hard imports."""
     for m in modules:
         check_module(m)
+    modules = [unit_of(m) for m in modules]
     found, todo = {}, list(dict.fromkeys(modules))
     while todo:
         m = todo.pop()

@@ -55,8 +55,9 @@ def collect_workloads(module):
     """The workload functions of ``module`` (loaded from its image), in registration order."""
     from ..build import workloads as W
     name = module.__name__
-    old = os.environ.get("PKGIMAGE_REPLAY")
-    os.environ["PKGIMAGE_REPLAY"] = name
+    from ..settings import settings
+    old = settings.replay
+    settings.set(replay=name)
     W.REGISTRY.pop(name, None)
     try:
         src = module.__file__
@@ -75,10 +76,7 @@ def collect_workloads(module):
         W.load_workload_files(module)
         return list(W.REGISTRY.get(name, []))
     finally:
-        if old is None:
-            os.environ.pop("PKGIMAGE_REPLAY", None)
-        else:
-            os.environ["PKGIMAGE_REPLAY"] = old
+        settings.set(replay=old)
 
 
 def replay(modules):

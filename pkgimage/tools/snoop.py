@@ -37,7 +37,8 @@ def load_workload_file(path, modname):
     its ``@pk.precompilation`` for ``modname`` registers."""
     if not os.path.isfile(path):
         raise SystemExit(f"pkgimage: workload file {path} not found")
-    os.environ["PKGIMAGE_BUILDING"] = modname
+    from ..settings import settings
+    settings.set(building=modname)
     name = f"_pkgimage_workload_file_{len(sys.modules)}"
     mod = pytypes.ModuleType(name)
     mod.__file__ = path

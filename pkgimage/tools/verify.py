@@ -197,7 +197,8 @@ def _run_replay(order, env, cwd, timeout=None):
     a workload left behind would keep a pipe open), and kill whatever it left running."""
     import signal
     from types import SimpleNamespace
-    timeout = timeout or float(os.environ.get("PKGIMAGE_WORKLOAD_TIMEOUT", 600))
+    from ..settings import settings
+    timeout = timeout or settings.workload_timeout
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         p = subprocess.Popen([sys.executable, "-m", "pkgimage.tools.replay", *order], env=env,
                              cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
