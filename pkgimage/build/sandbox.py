@@ -240,6 +240,15 @@ def accept_parts(modname, parts, redo, existed, checkpoint_symbols, context, own
                              for r in p[0]}
             if not ps:
                 del parts[key]
+    if redo:
+        # Code inferred here may call, natively, instances that an accepted part also
+        # defines under symbols of its own (a constructor both compiled): mixing them left
+        # calls to symbols no part defined ("called natively but owned by no image", the
+        # context images of examples/ring_context).  When anything must be inferred again,
+        # everything is -- the exact path, as before the sandbox's code was trusted.
+        redo |= {(r["method"][0], r["spec"], not r["inline_only"])
+                 for ps in parts.values() for p in ps for r in p[0]}
+        parts = {}
     accepted = {r["symbol"] for ps in parts.values() for p in ps for r in p[0]}
     STATS.update(accepted=len(accepted), reinferred=len(redo))
     if redo:

@@ -114,6 +114,9 @@ class _Scope:
         programs do not rebind (pkgimage's own, the standard numeric ones)."""
         if isinstance(module, str) and module.split(".")[0] not in _UNWATCHED:
             self.bound[(module, name)] = value
+            if module == self.modname:
+                from .instances import MODULE_GLOBALS
+                MODULE_GLOBALS[module] = self.globals
 
     def lookup(self, name):
         if name in self.sparams:

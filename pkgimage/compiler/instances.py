@@ -256,11 +256,21 @@ def same_binding(now, then):
         return False
 
 
-def binding_holds(entry):
+# Globals dicts of modules whose code was lowered, by name: a module executed without being
+# entered in ``sys.modules`` (``exec`` into a namespace) still has its bindings checked.
+MODULE_GLOBALS: dict = {}
+
+
+def module_globals(mod):
     import sys
-    mod, name, value = entry
     m = sys.modules.get(mod)
     d = getattr(m, "__dict__", None)
+    return d if d is not None else MODULE_GLOBALS.get(mod)
+
+
+def binding_holds(entry):
+    mod, name, value = entry
+    d = module_globals(mod)
     return d is not None and name in d and same_binding(d[name], value)
 
 

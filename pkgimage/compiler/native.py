@@ -139,8 +139,12 @@ def resolve_const(ref):
     if kind == "spec":
         return _spec_from_ref(ref[1])
     if kind == "moddict":
-        import sys
-        return sys.modules[ref[1]].__dict__
+        from .instances import module_globals
+        d = module_globals(ref[1])
+        if d is None:
+            raise E.CompileError(f"module {ref[1]} (whose globals compiled code reads) is "
+                                 f"not loaded")
+        return d
     raise E.CompileError(f"internal: unknown constant reference {ref!r}")
 
 
