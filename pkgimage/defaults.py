@@ -18,13 +18,9 @@ from .errors import CompileError
 from .srcloc import function_location
 
 
-def _takes_constant(v):
-    from .compiler.instances import is_value
-    return is_value(v)
-
-
 def add_default_methods(function, fn, names, sig, module, boundscheck):
     """The shorter methods of ``fn`` (already added with all its parameters)."""
+    from .compiler.instances import is_value
     from .dispatch import Method, insert_method
     defaults = fn.__defaults__
     file, line = function_location(fn)
@@ -32,7 +28,7 @@ def add_default_methods(function, fn, names, sig, module, boundscheck):
         raise CompileError(f"method {fn.__name__}: default parameter values together with "
                            f"*{names[-1]} are not supported", file, line, 0, "defaults")
     for d, pname in zip(defaults, names[len(names) - len(defaults):]):
-        if not _takes_constant(d):
+        if not is_value(d):
             raise CompileError(f"method {fn.__name__}: the default value of {pname!r} is a "
                                f"{type(d).__name__}; defaults must be immutable values "
                                f"(numbers, strings, None, tuples, structs)", file, line, 0,

@@ -67,22 +67,9 @@ def marked(data):
                     isinstance(value, ast.Constant) and value.value is True:
                 return True
     return False
-    import ast
-    try:
-        tree = ast.parse(data)
-    except (SyntaxError, ValueError):
-        return False
-    for node in tree.body:
-        if isinstance(node, ast.Assign):
-            targets, value = node.targets, node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            targets, value = [node.target], node.value
-        else:
-            continue
-        if any(isinstance(t, ast.Name) and t.id == "__pkgimage__" for t in targets) and \
-                isinstance(value, ast.Constant) and value.value is True:
-            return True
-    return False
+
+# (``_pkgimage_boot.marked`` is a copy: the boot finder runs before pkgimage can be imported
+# and must work without it; tests/test_warm_path.py checks that both agree on the same cases)
 
 # pkgimage modules imported in this process, in order (the build records them as deps)
 IMPORTED: list = []
