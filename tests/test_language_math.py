@@ -112,3 +112,40 @@ def test_every_math_name_mapped_is_a_base_generic_function():
         assert getattr(pk.base, name) is f and isinstance(f, pk.dispatch.GenericFunction)
     # math.pow has its own function: ``**`` keeps Python's operator semantics
     assert pk.base.math_pow is not pk.base.pow
+
+
+def test_math_calls_load_from_an_image_without_compiling(tmp_path):
+    import textwrap
+    from imagetools import Project
+    proj = Project(tmp_path)
+    proj.write("math1", "__pkgimage__ = True\n" + textwrap.dedent("""
+        import math
+        from math import sqrt
+        import pkgimage as pk
+
+        @pk.generic
+        def black_scholes_d1(s: float, k: float, t: float, r: float, v: float):
+            return (math.log(s / k) + (r + 0.5 * v * v) * t) / (v * sqrt(t))
+
+        @pk.generic
+        def cdf(x: float):
+            return 0.5 * math.erfc(-x / sqrt(2.0))
+
+        pk.precompile(black_scholes_d1, (pk.Float64,) * 5)
+        pk.precompile(cdf, (pk.Float64,))
+        """))
+    assert proj.build("math1").returncode == 0
+    out = proj.run_json("""
+import math1
+with Tripwire() as tw:
+    res = [math1.black_scholes_d1(100.0, 95.0, 0.5, 0.01, 0.2), math1.cdf(0.3)]
+try:
+    math1.cdf(float("nan")); err = None
+except Exception as e:
+    err = type(e).__name__
+done({"res": res, "compiles": tw.total, "stats": stats()})
+""")
+    import math
+    d1 = (math.log(100.0 / 95.0) + (0.01 + 0.5 * 0.2 * 0.2) * 0.5) / (0.2 * math.sqrt(0.5))
+    assert out["res"] == [d1, 0.5 * math.erfc(-0.3 / math.sqrt(2.0))], out
+    assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, out["stats"]

@@ -45,8 +45,9 @@ class BuildError(ImageError):
 def binding_ref(value):
     """A binding edge's value as the image stores it: generic functions, types and modules
     by name (the loader compares identity with what the name resolves to), immutable values
-    by value (compared as ``instances.same_binding`` does), and anything else as
-    unverifiable (the instance is then always recompiled after a load)."""
+    by value (compared as ``instances.same_binding`` does), objects pickled by reference
+    (``from math import sqrt``) by that reference, and anything else as unverifiable (the
+    instance is then always recompiled after a load)."""
     from ..compiler.instances import is_value
     if isinstance(value, D.GenericFunction):
         return ("func", func_ref(value))
@@ -54,13 +55,17 @@ def binding_ref(value):
         return ("type", T.type_ref(value))
     if isinstance(value, pytypes.ModuleType):
         return ("module", value.__name__)
-    if is_value(value):
+    try:
         # pickled on its own: a struct value names its class, which exists only once the
         # module's globals are restored (after the code section is read)
-        try:
-            return ("value", pickle.dumps(value, 4))
-        except Exception:
-            pass
+        data = pickle.dumps(value, 4)
+        if is_value(value):
+            return ("value", data)
+        if pickle.loads(data) is value:
+            # named by reference (``from math import sqrt``, a class): compared by identity
+            return ("value", data)
+    except Exception:
+        pass
     return ("unverifiable",)
 
 
