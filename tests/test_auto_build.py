@@ -4,6 +4,7 @@ after the source changes; a later success removes the record."""
 
 from __future__ import annotations
 
+import os
 import json
 import time
 
@@ -36,7 +37,9 @@ def test_failed_background_build_is_reported_once_and_not_retried(tmp_path):
     probe = "import autofail\ndone({'v': autofail.f(1)})"
     first = proj.run_json(probe, PKGIMAGE_AUTO="1")
     assert first["v"] == 2 and "Precompiling autofail" in first["_stderr"]
-    failed = lambda: [n for n in proj.files() if n.endswith(".pkgi.failed")]   # noqa: E731
+    # (not the temporary file an atomic write renames into place, which may still be there)
+    failed = lambda: [n for n in proj.files() if n.endswith(".pkgi.failed")   # noqa: E731
+                      and not os.path.basename(n).startswith(".tmp-")]
     assert _wait_for(failed), proj.files()
     log = proj.cache / failed()[0].replace(".failed", ".log")
     assert "LOCK" in log.read_text()
