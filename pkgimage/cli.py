@@ -34,6 +34,12 @@ def build_parser():
     b.add_argument("--workload-file", action="append", default=None, metavar="FILE",
                    help="also run the @pk.precompilation workloads of this file "
                         "(e.g. one written by `pkgimage snoop`)")
+    b.add_argument("--executor", default=None, metavar="dask://SCHEDULER",
+                   help="build on a Dask cluster (workers share the store tiers)")
+    b.add_argument("--shard", default=None, metavar="I/N",
+                   help="build the I-th of N shares; other shares' images come from the store")
+    b.add_argument("--shard-timeout", type=float, default=600, metavar="SECONDS",
+                   help="how long to wait for another shard's image before building it here")
 
     v = sub.add_parser("verify", parents=[common],
                        help="CI check: images are byte-reproducible and their workloads "
@@ -75,6 +81,9 @@ def build_parser():
     c = sub.add_parser("clean", parents=[common], help="remove images from the cache folder")
     c.add_argument("modules", nargs="*", metavar="MODULE")
 
+    from .tools.remote import add_parsers
+    STORE_COMMANDS.update(add_parsers(sub, common))
+
     sub.add_parser("install-hook", parents=[common],
                    help="install pkgimage-boot.pth so that the first import of a pkgimage "
                         "module already uses its image")
@@ -115,9 +124,12 @@ def cmd_build(args):
                 load_workload_file(wf, m)
             status |= main_build_one(m, quiet=args.quiet)
         return status
-    from .tools.build import build
     from .tools.clean import check_cache_writable
     check_cache_writable()
+    if args.executor or args.shard:
+        from .tools.cluster import cmd_build_distributed
+        return cmd_build_distributed(args)
+    from .tools.build import build
     status, _ = build(args.modules, jobs=args.jobs, force=args.force, quiet=args.quiet,
                       allow_workload_errors=args.allow_workload_errors,
                       workload_timeout=args.workload_timeout, workload_file=args.workload_file,
@@ -172,6 +184,8 @@ def cmd_install_hook(args):
     return 0
 
 
+STORE_COMMANDS: dict = {}          # push, pull, export, import, stats, explain, gc, keygen
+
 COMMANDS = {"build": cmd_build, "verify": cmd_verify, "show": cmd_show, "tree": cmd_tree,
             "invalidations": cmd_invalidations, "snoop": cmd_snoop, "clean": cmd_clean,
             "install-hook": cmd_install_hook}
@@ -189,7 +203,7 @@ def main(argv=None):
     debug = getattr(args, "debug", False) or os.environ.get("PKGIMAGE_DEBUG") == "1"
     from .tools import ToolError
     try:
-        return COMMANDS[args.command](args)
+        return {**COMMANDS, **STORE_COMMANDS}[args.command](args)
     except ToolError as e:
         if debug:
             raise

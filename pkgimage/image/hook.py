@@ -25,6 +25,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 from ..errors import ImageError
 from .cache import image_path
@@ -134,10 +135,12 @@ class ImageLoader(importlib.abc.Loader):
             return
         path = image_path(name, self.origin)
         why = None
+        untrusted = False
         auto = os.environ.get("PKGIMAGE_AUTO", "1") != "0"
         if os.path.exists(path):
             try:
                 load_into(module, path, self.origin)
+                _touch(path)
                 run_init(module)
                 return
             except StaleImage as e:
@@ -148,6 +151,7 @@ class ImageLoader(importlib.abc.Loader):
                 _say(f"pkgimage: refusing image for {name}: {_one_line(e)}; running from "
                      f"source")
                 auto = False             # an image written there would be refused too
+                untrusted = True
             except FileNotFoundError:
                 pass                     # removed since (pkgimage clean): as if never there
             except ImageError as e:
@@ -155,6 +159,14 @@ class ImageLoader(importlib.abc.Loader):
                 _say(f"pkgimage: unusable image for {name}: {_one_line(e)}; running from "
                      f"source")
             _reset(module)
+        if not untrusted and _from_store(name, self.origin):
+            try:
+                load_into(module, path, self.origin)
+                run_init(module)
+                return
+            except ImageError as e:
+                _say(f"pkgimage: cannot load the image fetched for {name}: {_one_line(e)}")
+                _reset(module)
         if auto:
             # No image will be written where it cannot be, or would not be trusted: say so
             # once instead of starting a build that fails behind the import's back.
@@ -180,6 +192,26 @@ class ImageLoader(importlib.abc.Loader):
             if why is None:
                 _say(f"Precompiling {name}")
             build_in_subprocess(name, wait=False)
+
+
+def _from_store(name, origin):
+    """Fetch ``name``'s image from the configured stores (``pkgimage/store``) before
+    building it here: True when one is now in the cache folder.  Without a store configured
+    this costs an environment look-up and no import."""
+    from ..store.config import remote_configured
+    if not remote_configured():
+        return False
+    from ..store.tiers import fetch_for_import
+    return fetch_for_import(name, origin)
+
+
+def _touch(path):
+    """Record the image's last use in its access time (``pkgimage gc`` evicts by it), the
+    modification time kept: file systems mounted ``relatime`` update it once a day only."""
+    try:
+        os.utime(path, ns=(time.time_ns(), os.stat(path).st_mtime_ns))
+    except OSError:
+        pass
 
 
 def _one_line(msg):
