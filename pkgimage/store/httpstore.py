@@ -44,7 +44,7 @@ class HTTPStore(Store):
 
     def _request(self, method, key, data=None, headers=None):
         url = key if key.startswith(("http://", "https://")) else \
-            self.base + quote(check_key(key) if key else "")
+            self.base + quote(check_key(key))
         req = urllib.request.Request(url, data=data, method=method,
                                      headers=dict(self.headers, **(headers or {})))
         try:
@@ -90,12 +90,19 @@ class HTTPStore(Store):
         return int(size)
 
     def _mkcols(self, key):
-        parts = key.split("/")[:-1]
+        """Make the collections above ``key``, the store's own base path included."""
+        p = urlparse(self.base)
+        root = f"{p.scheme}://{p.netloc}/"
+        base_parts = [x for x in p.path.split("/") if x]
+        parts = base_parts + key.split("/")[:-1]
         for i in range(1, len(parts) + 1):
             col = "/".join(parts[:i]) + "/"
-            status, _ = self._request("MKCOL", self.base + quote(col))
-            if status not in (200, 201, 405, 301):     # 405: exists already
-                raise self._error("MKCOL", col, status)
+            status, _ = self._request("MKCOL", root + quote(col))
+            if status in (200, 201, 301, 405):            # made, or there already
+                continue
+            if i <= len(base_parts) and status in (403, 409):
+                continue                   # above the store: not ours to make
+            raise self._error("MKCOL", col, status)
 
     def put_if_absent(self, key, data):
         for attempt in range(2):

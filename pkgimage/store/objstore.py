@@ -39,9 +39,14 @@ def open_object_store(url, timeout=2.0):
     except ImportError:
         return FsspecStore(url, timeout)
     from obstore.store import from_url
-    t = f"{max(timeout, 0.1):g}s"
+    import os
+    t = timedelta(max(timeout, 0.1))
+    # (client options given replace those read from the environment: keep AWS_ALLOW_HTTP)
+    options = {"timeout": t, "connect_timeout": t}
+    if os.environ.get("AWS_ALLOW_HTTP", "").lower() in ("1", "true", "yes"):
+        options["allow_http"] = True
     try:
-        store = from_url(url, client_options={"timeout": t, "connect_timeout": t},
+        store = from_url(url, client_options=options,
                          retry_config={"max_retries": 1, "retry_timeout": timedelta(timeout),
                                        "backoff": {"init_backoff": timedelta(0.05),
                                                    "max_backoff": timedelta(0.2),
