@@ -330,6 +330,8 @@ def cmd_build_distributed(args):
             return status
         if not args.executor.startswith(("dask://", "tcp://", "tls://")):
             raise ToolError(f"--executor {args.executor!r}: expected dask://HOST:PORT")
+        from ..store.tiers import Tiers
+        _check_store(Tiers())               # (before connecting: the cheaper mistake first)
         client = _client(args.executor)
         try:
             status, _ = build_on_cluster(args.modules, client, force=args.force,
