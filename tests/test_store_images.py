@@ -389,3 +389,15 @@ def test_configuration_from_pyproject_and_bad_configuration(built, tmp_path):
                        capture_output=True, text=True, cwd=proj)
     assert r.returncode == 2
     assert "unknown tier option 'fast'" in r.stderr and "pyproject.toml" in r.stderr
+
+
+def test_warm_path_touches_no_store_and_imports_no_backend(built):
+    """A valid local image loads without asking any store (even an unreachable one) and
+    without importing the store code or a backend library."""
+    r = built.run(PROBE.replace("done({", 'done({"mods": sorted(m for m in sys.modules if '
+                                "m.split('.')[0] in ('obstore', 'distributed', 'dask', "
+                                "'cryptography', 'fsspec') or m.startswith('pkgimage.store')), "),
+                  PKGIMAGE_REMOTE="http://127.0.0.1:9/never")
+    out = result(r)
+    assert out["from_image"] == ["app", "base"] and out["mods"] == [], out
+    assert "unreachable" not in r.stderr

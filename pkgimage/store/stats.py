@@ -30,26 +30,42 @@ def read():
         return {}
 
 
+_PENDING: dict = {}
+
+
 def record(tier, **counts):
-    """Add ``counts`` to ``tier``'s counters (under a lock: builds run in parallel)."""
+    """Add ``counts`` to ``tier``'s counters, in memory; :func:`flush` writes them (once per
+    fetch or command, and at exit: a counter is not worth a file write per event)."""
+    if not _PENDING:
+        import atexit
+        atexit.register(flush)
+    row = _PENDING.setdefault(tier, {})
+    for k, v in counts.items():
+        row[k] = row.get(k, 0) + v
+
+
+def flush():
+    """Add the pending counts to the file (under a lock: builds run in parallel).  Written
+    through a temporary and a rename, without fsync: counters may lose an update in a
+    power cut, never the file."""
+    if not _PENDING:
+        return
     import filelock
     from ..image.cache import ensure_cache_dir
-    from ..image.format import atomic_write
     p = path()
     try:
         ensure_cache_dir(os.path.dirname(p))
         with filelock.FileLock(p + ".lock", timeout=5):
             data = read()
-            row = data.setdefault(tier, {})
-            for k, v in counts.items():
-                row[k] = round(row.get(k, 0) + v, 3)
-            atomic_write(p, json.dumps(data, sort_keys=True, indent=1).encode())
+            for tier, counts in _PENDING.items():
+                row = data.setdefault(tier, {})
+                for k, v in counts.items():
+                    row[k] = round(row.get(k, 0) + v, 3)
+            tmp = f"{p}.{os.getpid()}.tmp"
+            with open(tmp, "w") as f:
+                json.dump(data, f, sort_keys=True, indent=1)
+            os.replace(tmp, p)
+        _PENDING.clear()
     except (OSError, filelock.Timeout):
         pass                 # statistics never fail an import
 
-
-def reset():
-    try:
-        os.unlink(path())
-    except OSError:
-        pass

@@ -320,6 +320,7 @@ def fetch_for_import(module, src):
             return _TIERS.fetch(module, src) is not None
         finally:
             _TIERS.deadline = None
+            stats.flush()
     except StoreError as e:
         _stderr(f"pkgimage: {_one_line(e)}; continuing without the store")
         return False
