@@ -401,3 +401,10 @@ def test_warm_path_touches_no_store_and_imports_no_backend(built):
     out = result(r)
     assert out["from_image"] == ["app", "base"] and out["mods"] == [], out
     assert "unreachable" not in r.stderr
+
+
+def test_size_limit_never_evicts_the_image_an_import_just_fetched(built):
+    url, _ = _file_store(built, "limit-import")
+    assert push(built, url).returncode == 0
+    out = result(fetch_run(built, url, machine(built, "tiny"), PKGIMAGE_MAX_CACHE_SIZE="1"))
+    assert out["total"] == PLAIN_TOTAL_100 and "app" in out["from_image"]

@@ -113,6 +113,8 @@ def main_build_one(name, quiet=False):
         traceback.print_exc()
         print(f"pkgimage: building {name} failed: {e}", file=sys.stderr)
         return 1
+    from ..store.evict import auto_gc
+    auto_gc()                      # the cache folder's size limit, when one is configured
     result = os.environ.get("PKGIMAGE_BUILD_RESULT")
     if result:
         import json

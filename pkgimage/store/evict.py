@@ -53,9 +53,10 @@ def usage(folder=None):
     return sorted(out)
 
 
-def gc(max_size, folder=None, dry_run=False):
+def gc(max_size, folder=None, dry_run=False, keep=()):
     """Remove least recently used images until the folder's images take at most
-    ``max_size`` bytes; (removed [(image, bytes)], bytes kept)."""
+    ``max_size`` bytes, never those named in ``keep`` (an image about to be loaded);
+    (removed [(image, bytes)], bytes kept)."""
     from ..image.cache import cache_dir
     folder = folder or cache_dir()
     rows = usage(folder)
@@ -64,6 +65,8 @@ def gc(max_size, folder=None, dry_run=False):
     for last, size, img, files in rows:
         if total <= max_size:
             break
+        if img in keep:
+            continue
         if not dry_run:
             for n in [f for f in files if f != img] + [img]:     # the image last
                 try:

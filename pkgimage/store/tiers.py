@@ -317,7 +317,11 @@ def fetch_for_import(module, src):
         _TIERS.deadline = time.monotonic() + 4 * _TIERS.settings.timeout
         try:
             stats.record("local", misses=1)
-            return _TIERS.fetch(module, src) is not None
+            path = _TIERS.fetch(module, src)
+            if path is not None and _TIERS.settings.max_cache_size is not None:
+                from .evict import gc
+                gc(_TIERS.settings.max_cache_size, keep={os.path.basename(path)})
+            return path is not None
         finally:
             _TIERS.deadline = None
             stats.flush()
