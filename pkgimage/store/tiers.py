@@ -173,9 +173,9 @@ class Tiers:
 
     # -- publishing -------------------------------------------------------------------------
 
-    def publish(self, module, to=None, build_seconds=None, _done=None):
-        """Publish ``module``'s local image and, first, its dependencies' to the tiers
-        ``to`` (default: every writable tier); [(module, tier url, created?)]."""
+    def publish(self, module, to=None, build_seconds=None, with_deps=True, _done=None):
+        """Publish ``module``'s local image and, first (``with_deps``), its dependencies'
+        to the tiers ``to`` (default: every writable tier); [(module, tier url, created?)]."""
         from ..image.loader import read_verified
         from ..image.lock import image_of, stale_reason
         targets = self.writable() if to is None else to
@@ -194,7 +194,7 @@ class Tiers:
                              f"`pkgimage build {module}` first")
         header, _ = read_verified(path)
         out = []
-        for dep in header.get("deps", {}):
+        for dep in header.get("deps", {}) if with_deps else ():
             out += self.publish(dep, to=targets, _done=done)
         blobs, files = {}, []
         for role, p in [("image", path)] + ([("shared_lib", os.path.join(

@@ -71,6 +71,7 @@ def build_task(name, env, force, image_name, *dep_results):
     os.close(fd)
     try:
         env = dict(env, PKGIMAGE_CACHE=cache, PKGIMAGE_BUILD_RESULT=result)
+        t_proc = time.monotonic()
         p = subprocess.run([sys.executable, "-m", "pkgimage.tools.cluster", name] +
                            (["--force"] if force else []), env=env, capture_output=True,
                            text=True, stdin=subprocess.DEVNULL)
@@ -82,7 +83,8 @@ def build_task(name, env, force, image_name, *dep_results):
     finally:
         os.unlink(result)
     out = {"module": name, "status": r.get("cluster_status", FAILED), "reason": r.get("reason"),
-           "stderr": p.stderr, "stdout": p.stdout, "time": time.monotonic() - t0}
+           "stderr": p.stderr, "stdout": p.stdout, "time": time.monotonic() - t0,
+           "phases": dict(r.get("phases", {}), process=time.monotonic() - t_proc)}
     if p.returncode != 0 or out["status"] == FAILED:
         lines = [ln for ln in p.stderr.strip().splitlines() if ln.strip()]
         out["status"] = FAILED
@@ -111,11 +113,18 @@ def worker_main(argv):
     t0 = time.monotonic()
     tiers = Tiers()
 
+    phases = {}
+
     def done(status, reason=None, rc=0):
-        atomic_write(result, json.dumps({"cluster_status": status, "reason": reason}).encode())
+        atomic_write(result, json.dumps({"cluster_status": status, "reason": reason,
+                                         "phases": phases}).encode())
         return rc
-    if not force and tiers.fetch(name) is not None:
-        return done(FRESH)
+    if not force:
+        got = tiers.fetch(name)
+        phases["fetch"] = time.monotonic() - t0
+        if got is not None:
+            return done(FRESH)
+    t1 = time.monotonic()
     os.environ["PKGIMAGE_BUILD_RESULT"] = result + ".build"
     try:
         rc = main_build_one(name, quiet=True)
@@ -125,12 +134,16 @@ def worker_main(argv):
             os.unlink(result + ".build")
         except OSError:
             pass
+    phases["build"] = time.monotonic() - t1
     if rc != 0:
         return done(FAILED, rc=rc)
+    t2 = time.monotonic()
     try:
-        tiers.publish(name, build_seconds=time.monotonic() - t0)
+        # (its dependencies were published by their own tasks, which this one waited for)
+        tiers.publish(name, build_seconds=t2 - t0, with_deps=False)
     except Exception as e:
         return done(FAILED, f"built, but publishing failed: {e}", rc=1)
+    phases["publish"] = time.monotonic() - t2
     return done(BUILT)
 
 
@@ -206,6 +219,7 @@ def build_on_cluster(modules, client, force=False, quiet=False, use_rich=None, d
                      f"{type(e).__name__}: {e}\n", "stdout": "", "time": 0.0}
             j.status, j.reason, j.stderr = r["status"], r["reason"], r.get("stderr", "")
             j.size, j.instances = r.get("size"), r.get("instances")
+            j.phases = r.get("phases", {})
             j.start = j.start or time.monotonic()
             j.end = j.start + r.get("time", 0.0)
             if r.get("stdout"):
