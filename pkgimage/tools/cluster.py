@@ -35,6 +35,15 @@ from .build import (BLOCKED, BUILDING, BUILT, FAILED, FRESH, WAITING, Display, J
 FETCHED = FRESH                  # shown as "up to date": the store had it
 
 
+class ClusterJob(Job):
+    """A module of a cluster build: a local build's job, with how long the task spent
+    fetching, building, publishing and in its process (seconds, from the worker)."""
+
+    def __init__(self, name, deps):
+        super().__init__(name, deps)
+        self.phases = {}
+
+
 # -- the worker side --------------------------------------------------------------------------
 
 def worker_key():
@@ -190,7 +199,7 @@ def build_on_cluster(modules, client, force=False, quiet=False, use_rich=None, d
         use_rich = sys.stdout.isatty()
     env = child_env()
     env.pop("PKGIMAGE_CACHE", None)
-    jobs = [Job(m, graph[m]) for m in order]
+    jobs = [ClusterJob(m, graph[m]) for m in order]
     by_name = {j.name: j for j in jobs}
     futures = {}
     for j in jobs:
