@@ -58,6 +58,12 @@ def build_parser():
     b.add_argument("--workload-file", action="append", default=None, metavar="FILE",
                    help="also run the @pk.precompilation workloads of this file "
                         "(e.g. one written by `pkgimage snoop`)")
+    b.add_argument("--executor", default=None, metavar="dask://SCHEDULER",
+                   help="build on a Dask cluster (workers share the store tiers)")
+    b.add_argument("--shard", default=None, metavar="I/N",
+                   help="build the I-th of N shares; other shares' images come from the store")
+    b.add_argument("--shard-timeout", type=float, default=600, metavar="SECONDS",
+                   help="how long to wait for another shard's image before building it here")
 
     v = sub.add_parser("verify", parents=[common],
                        help="CI check: images are byte-reproducible and their workloads "
@@ -98,6 +104,9 @@ def build_parser():
 
     c = sub.add_parser("clean", parents=[common], help="remove images from the cache folder")
     c.add_argument("modules", nargs="*", metavar="MODULE")
+
+    from .tools.remote import add_parsers
+    STORE_COMMANDS.update(add_parsers(sub, common))
 
     sub.add_parser("install-hook", parents=[common],
                    help="install pkgimage-boot.pth so that the first import of a pkgimage "
@@ -140,9 +149,12 @@ def cmd_build(args):
                 load_workload_file(wf, m)
             status |= main_build_one(m, quiet=args.quiet)
         return status
-    from .tools.build import build
     from .tools.clean import check_cache_writable
     check_cache_writable()
+    if args.executor or args.shard:
+        from .tools.cluster import cmd_build_distributed
+        return cmd_build_distributed(args)
+    from .tools.build import build
     status, _ = build(args.modules, jobs=args.jobs, force=args.force, quiet=args.quiet,
                       allow_workload_errors=args.allow_workload_errors,
                       workload_timeout=args.workload_timeout, workload_file=args.workload_file,
@@ -197,6 +209,8 @@ def cmd_install_hook(args):
     return 0
 
 
+STORE_COMMANDS: dict = {}          # push, pull, export, import, stats, explain, gc, keygen
+
 COMMANDS = {"build": cmd_build, "verify": cmd_verify, "show": cmd_show, "tree": cmd_tree,
             "invalidations": cmd_invalidations, "snoop": cmd_snoop, "clean": cmd_clean,
             "install-hook": cmd_install_hook}
@@ -221,7 +235,7 @@ def main(argv=None):
         settings.set(debug=True)         # (build children show their tracebacks too)
     from .tools import ToolError
     try:
-        return COMMANDS[args.command](args)
+        return {**COMMANDS, **STORE_COMMANDS}[args.command](args)
     except ToolError as e:
         if debug:
             raise

@@ -58,6 +58,20 @@ VARIABLES = (
     Variable("lock_timeout", "PKGIMAGE_LOCK_TIMEOUT", "seconds", None,
              "seconds to wait for another process's build of the same image (default: "
              "no limit)"),
+    # shared image stores (``pkgimage/store``; read by ``store/config.py``, which merges
+    # them over ``[tool.pkgimage]`` of pyproject.toml and says where a bad value came from)
+    Variable("remote", "PKGIMAGE_REMOTE", "str", None,
+             "the store tiers, nearest first: URL[#rw][,unsigned] separated by spaces or ;"),
+    Variable("remote_token", "PKGIMAGE_REMOTE_TOKEN", "str", None,
+             "a bearer token for HTTP(S)/WebDAV stores"),
+    Variable("trusted_keys", "PKGIMAGE_TRUSTED_KEYS", "str", None,
+             "public keys whose signed store entries are trusted (NAME:BASE64, space or ,)"),
+    Variable("signing_key", "PKGIMAGE_SIGNING_KEY", "str", None,
+             "the secret key file this machine signs published entries with"),
+    Variable("remote_timeout", "PKGIMAGE_REMOTE_TIMEOUT", "str", None,
+             "seconds a store request may take before the store is skipped"),
+    Variable("max_cache_size", "PKGIMAGE_MAX_CACHE_SIZE", "str", None,
+             "the cache folder's size limit (e.g. 2G), applied after builds and fetches"),
     # set by pkgimage for the processes it starts (not for users)
     Variable("building", "PKGIMAGE_BUILDING", "str", None,
              "the image unit this process is building"),
@@ -108,6 +122,12 @@ class Settings:
             raise AttributeError(f"no pkgimage setting {name!r}")
         return _parse(var, os.environ.get(var.env))
 
+    def raw(self, name, environ=None):
+        """The variable's text as set in ``environ`` (default: this process's), unparsed;
+        for settings parsed together with another source (``store/config.py``)."""
+        env = os.environ if environ is None else environ
+        return env.get(_BY_NAME[name].env)
+
     def env_name(self, name):
         return _BY_NAME[name].env
 
@@ -135,3 +155,18 @@ class Settings:
 
 
 settings = Settings()
+
+
+def find_pyproject(start=None):
+    """The ``pyproject.toml`` in folder ``start`` (default: the working directory) or the
+    nearest folder above it, or None: where ``[tool.pkgimage]`` settings are read from (the
+    store's tiers and keys, a package's workload files)."""
+    d = os.path.abspath(start or os.getcwd())
+    while True:
+        p = os.path.join(d, "pyproject.toml")
+        if os.path.isfile(p):
+            return p
+        up = os.path.dirname(d)
+        if up == d:
+            return None
+        d = up

@@ -184,6 +184,8 @@ def main_build_one(name, quiet=False):
     path, failures = outcome
     from .auto import clear_failure
     clear_failure(path)
+    from ..store.evict import auto_gc
+    auto_gc()                      # the cache folder's size limit, when one is configured
     if result:
         _write_result(result, {"module": name, "ok": True, "image": path,
                                "workload_failures": len(failures)})

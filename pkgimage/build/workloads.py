@@ -47,24 +47,13 @@ def precompilation(module):
     return deco
 
 
-def _find_pyproject(path):
-    d = os.path.dirname(os.path.abspath(path))
-    while True:
-        p = os.path.join(d, "pyproject.toml")
-        if os.path.exists(p):
-            return p
-        parent = os.path.dirname(d)
-        if parent == d:
-            return None
-        d = parent
-
-
 def workload_paths(src, modname=None):
     """The workload files ``[tool.pkgimage] workloads`` of the ``pyproject.toml`` above
     ``src`` lists: for module ``modname`` when the table is keyed by module, all of them when
     ``modname`` is None.  (Shared by the build and ``pkgimage build``'s dependency scan.)"""
     import tomllib
-    pp = _find_pyproject(src)
+    from ..settings import find_pyproject
+    pp = find_pyproject(os.path.dirname(os.path.abspath(src)))
     if pp is None:
         return []
     with open(pp, "rb") as f:

@@ -27,6 +27,7 @@ import os
 import re
 import sys
 import threading
+import time
 
 from ..errors import ImageError
 from ..settings import settings
@@ -209,10 +210,12 @@ class ImageLoader:
             return
         path = image_path(name, self.origin)
         why = stale = None
+        untrusted = False
         auto = settings.auto
         if os.path.exists(path):
             try:
                 load_into(module, path, self.origin)
+                _touch(path)
                 run_inits(module)
                 return
             except StaleImage as e:
@@ -222,6 +225,7 @@ class ImageLoader:
                 _say(f"pkgimage: refusing image for {name}: {_one_line(e)}; running from "
                      f"source")
                 auto = False             # an image written there would be refused too
+                untrusted = True
             except FileNotFoundError:
                 pass                     # removed since (pkgimage clean): as if never there
             except ImageError as e:
@@ -229,6 +233,9 @@ class ImageLoader:
                 _say(f"pkgimage: unusable image for {name}: {_one_line(e)}; running from "
                      f"source")
             _reset(module)
+        if not untrusted and _from_store(name, self.origin):
+            if self._load_new(module, path, "fetched"):
+                return
         if auto:
             # No image will be written where it cannot be, or would not be trusted: say so
             # once instead of starting a build that fails behind the import's back.
@@ -249,19 +256,47 @@ class ImageLoader:
         if building() and auto:
             # A dependency of the module being built: build its image first, then load it.
             from ..build.auto import build_dependency
-            if build_dependency(name) == 0:
-                try:
-                    load_into(module, path, self.origin)
-                    run_inits(module)
-                    return
-                except ImageError as e:
-                    _say(f"pkgimage: cannot load the image just built for {name}: {e}")
-                    _reset(module)
+            if build_dependency(name) == 0 and self._load_new(module, path, "just built"):
+                return
         self.source_loader.exec_module(module)
         run_init(module)
         if not building() and auto:
             from ..build.auto import after_source_run
             after_source_run(name, path, self.origin, announce=why is None)
+
+    def _load_new(self, module, path, how):
+        """Load the image just fetched or built for ``module``; False (said, and the module
+        reset) when even that one cannot be used."""
+        from .loader import load_into
+        try:
+            load_into(module, path, self.origin)
+            run_inits(module)
+            return True
+        except ImageError as e:
+            _say(f"pkgimage: cannot load the image {how} for {module.__name__}: "
+                 f"{_one_line(e)}")
+            _reset(module)
+            return False
+
+
+def _from_store(name, origin):
+    """Fetch ``name``'s image from the configured stores (``pkgimage/store``) before
+    building it here: True when one is now in the cache folder.  Without a store configured
+    this costs an environment look-up and no import."""
+    from ..store.config import remote_configured
+    if not remote_configured():
+        return False
+    from ..store.tiers import fetch_for_import
+    return fetch_for_import(name, origin)
+
+
+def _touch(path):
+    """Record the image's last use in its access time (``pkgimage gc`` evicts by it), the
+    modification time kept: file systems mounted ``relatime`` update it once a day only."""
+    try:
+        os.utime(path, ns=(time.time_ns(), os.stat(path).st_mtime_ns))
+    except OSError:
+        pass
 
 
 def _one_line(msg):

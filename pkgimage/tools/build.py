@@ -188,11 +188,17 @@ def summary(jobs, use_rich, file=None):
 
 
 def build(modules, jobs=None, force=False, quiet=False, allow_workload_errors=False,
-          workload_timeout=None, workload_file=None, use_rich=None, debug=False):
+          workload_timeout=None, workload_file=None, use_rich=None, debug=False,
+          executor=None):
     """Build ``modules`` and their dependencies; returns (exit status, [Job]).
 
     ``force``: True rebuilds every module of the plan, a set of names only those;
-    ``workload_file``: a list of workload files every build child executes."""
+    ``workload_file``: a list of workload files every build child executes;
+    ``executor``: a ``distributed.Client`` to build on its cluster (``cluster.py``)."""
+    if executor is not None:
+        from .cluster import build_on_cluster
+        return build_on_cluster(modules, executor, force=force, quiet=quiet,
+                                use_rich=use_rich, debug=debug)
     order, graph = plan(modules)
     if jobs is None or jobs < 1:
         jobs = os.cpu_count() or 1
