@@ -939,6 +939,10 @@ def typeof(v):
     t = _PY_TO_PK.get(type(v))
     if t is not None:
         return t
+    if type(v) in _ARRAY_TYPES:
+        t = _ARRAY_TYPES[type(v)].get((v.dtype, v.ndim))
+        if t is not None:
+            return t                                # an ndarray of a kind seen before
     if type(v) is tuple:
         return tuple_type(*(typeof(x) for x in v))
     if isinstance(v, BoxedVector):
@@ -950,15 +954,26 @@ def typeof(v):
     if t is not None:
         return t
     if isinstance(v, np.ndarray):
-        el = _DTYPE_TO_PRIM.get(v.dtype)
-        if el is None and v.dtype.fields is not None:
-            el = getattr(type(v), "__pk_eltype__", None)
-        if el is not None and v.ndim >= 1 and v.dtype.isnative:
-            return array_of(el, v.ndim)
-        return PyObject
+        t = _array_typeof(v, np)
+        _ARRAY_TYPES.setdefault(type(v), {})[(v.dtype, v.ndim)] = t
+        return t
     if isinstance(v, np.generic):
         # NumPy scalar classes that alias a listed dtype (``np.longlong`` is int64 on Linux).
         return _DTYPE_TO_PRIM.get(v.dtype, PyObject)
+    return PyObject
+
+
+# ndarray class -> {(dtype, ndim): type}: an array's type is decided by these three, and a
+# call with an array argument asks for it each time (dispatch by type, ``_call_slow``)
+_ARRAY_TYPES: dict = {}
+
+
+def _array_typeof(v, np):
+    el = _DTYPE_TO_PRIM.get(v.dtype)
+    if el is None and v.dtype.fields is not None:
+        el = getattr(type(v), "__pk_eltype__", None)     # an array of structs
+    if el is not None and v.ndim >= 1 and v.dtype.isnative:
+        return array_of(el, v.ndim)
     return PyObject
 
 

@@ -377,6 +377,30 @@ def test_numpy_arrays_dispatch_on_their_dtype_on_every_call():
             f(np.zeros(2, dtype=np.float32))
 
 
+def test_array_calls_cached_by_type_move_to_a_method_added_later():
+    """A call with an array is cached by its argument types (an array's class does not
+    decide its type): adding a more specific method, or calling with another dtype or rank,
+    must not reuse the cached entry."""
+    @pk.generic
+    def f(x: pk.Array, n: Int64):
+        return 1
+
+    a = np.zeros((2, 2))
+    for _ in range(3):
+        assert f(a, 1) == 1
+        assert f(np.zeros(3, dtype=np.int64), 1) == 1
+
+    @pk.generic
+    def f(x: pk.Matrix[Float64], n: Int64):
+        return 2
+
+    for _ in range(3):
+        assert f(a, 1) == 2
+        assert f(np.zeros((2, 2), dtype=np.int32), 1) == 1
+        assert f(np.zeros(3), 1) == 1
+        assert f(np.zeros((1, 1, 1)), 1) == 1
+
+
 def test_adding_a_method_to_another_function_leaves_results_unchanged():
     @pk.generic
     def f(x: Real):

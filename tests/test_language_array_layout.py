@@ -148,3 +148,37 @@ def test_recursion_on_a_borrowed_array_keeps_reference_counts_exact(mod):
         del out
     assert sys.getrefcount(a) == before
     assert np.array_equal(a, np.sort(a))
+
+
+NEW_ARRAYS = """
+import numpy as np
+import pkgimage as pk
+
+@pk.generic
+def made(u: pk.Matrix[pk.Float64], n: int):
+    return (np.zeros_like(u), np.ones_like(u), np.empty_like(u).shape, np.ones((n, 3)),
+            np.ones(n, dtype=np.int64), np.zeros((n, 2), dtype=np.int32),
+            np.ones_like(u, dtype=np.float32), np.zeros(n), np.ones(n, dtype=np.bool_))
+"""
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "reversed", "transposed"])
+@pytest.mark.parametrize("n", [0, 1, 5])
+def test_arrays_made_in_compiled_code_equal_numpys_in_values_dtype_and_layout(load_module,
+                                                                             layout, n):
+    """``np.zeros_like``/``ones_like``/``ones`` are made empty by NumPy and filled in native
+    code: each must equal NumPy's own array -- values, dtype, shape and memory order --
+    whatever the layout of the prototype and for empty arrays."""
+    m = load_module(NEW_ARRAYS)
+    u = _layouts(np.arange(12.0).reshape(3, 4) - 5.0)[layout]
+    got = m.made(u, n)
+    want = (np.zeros_like(u), np.ones_like(u), np.empty_like(u).shape, np.ones((n, 3)),
+            np.ones(n, dtype=np.int64), np.zeros((n, 2), dtype=np.int32),
+            np.ones_like(u, dtype=np.float32), np.zeros(n), np.ones(n, dtype=np.bool_))
+    assert got[2] == want[2]
+    for g, w in zip(got[:2] + got[3:], want[:2] + want[3:]):
+        assert g.dtype == w.dtype and g.shape == w.shape
+        assert np.array_equal(g, w)
+        assert g.flags["C_CONTIGUOUS"] == w.flags["C_CONTIGUOUS"]
+        assert g.flags["F_CONTIGUOUS"] == w.flags["F_CONTIGUOUS"]
+        assert g.flags["OWNDATA"] and g.flags["WRITEABLE"]

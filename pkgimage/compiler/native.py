@@ -136,6 +136,10 @@ def resolve_const(ref):
         return intrinsics.REGISTRY[ref[1]]
     if kind == "helper":
         return HELPERS[ref[1]]
+    if kind == "numpy":
+        return getattr(T.np, ref[1])
+    if kind == "dtype":
+        return T.type_from_ref(ref[1]).__pk_dtype__
     if kind == "spec":
         return _spec_from_ref(ref[1])
     if kind == "moddict":
