@@ -19,7 +19,7 @@ from .errors import (AmbiguityError, BoundsError, CompileError, DivideError, Err
 _LAZY = {}
 for _mod, _names in {
     ".types": ("AbstractFloat", "Any", "Array", "Bool", "Bottom", "Float32", "Float64", "Int8",
-               "Int16", "Int32", "Int64", "Integer", "Matrix", "Nothing", "Number",
+               "Int16", "Int32", "Int64", "Integer", "List", "Matrix", "Nothing", "Number",
                "PyObject", "Real", "Signed", "Tuple", "TypeVar", "UInt8", "UInt16", "UInt32",
                "UInt64", "Union", "UnionAll", "Unsigned", "Vararg", "Vector", "isa",
                "isconcrete", "issubtype", "typeintersect", "typeof"),

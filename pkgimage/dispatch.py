@@ -269,7 +269,13 @@ class GenericFunction:
         entry = self._pycache.get(key)
         if entry is not None:
             return entry(*args)
-        method = self.dispatch(argtypes)
+        try:
+            method = self.dispatch(argtypes)
+        except MethodError:
+            adapted = self._empty_lists_as_declared(args, argtypes)
+            if adapted is None:
+                raise
+            return _entry(self, *adapted)(*args)        # (not cached: see below)
         entry = _entry(self, method, argtypes)
         # Cache by Python class only when the class alone decides the pkgimage type, and
         # only when no method was defined meanwhile (say by the entry hook), which may have
@@ -294,6 +300,32 @@ class GenericFunction:
                 else:
                     self._pycache[tuple(map(type, args))] = entry
         return entry(*args)
+
+    def _empty_lists_as_declared(self, args, argtypes):
+        """An empty Python list has no element type of its own (``List[Any]``): passed where
+        a method declares ``List[Int64]``, it is one.  (method, argument types) of the first
+        method that applies so, or None.  Such calls are not cached by type: a non-empty
+        ``List[Any]`` must not reach the code compiled for ``List[Int64]``."""
+        empty = [i for i, a in enumerate(args) if type(a) is list and not a]
+        if not empty:
+            return None
+        for m in self.methods:
+            _, params = T.sig_params(T.as_sigtype(m.sig))
+            if len(params) != len(args):
+                continue
+            want = list(argtypes)
+            for i in empty:
+                p = params[i]
+                if T.is_list(p) and T.isconcrete(p):
+                    want[i] = p
+            want = tuple(want)
+            if want == argtypes:
+                continue
+            try:
+                return self.dispatch(want), want
+            except MethodError:
+                continue
+        return None
 
     def invoke_entry(self, argtypes):
         """The callable a call with these (concrete) argument types runs."""

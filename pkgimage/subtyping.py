@@ -437,6 +437,11 @@ def intersect(a, b):
         return a
     if subtype(b, a):
         return b
+    if isinstance(b, UnionAll) and isinstance(a, T.PkType) and a.__pk_kind__ == "union":
+        # each member against the closed UnionAll (``Union[Float64, Int64]`` and ``List``)
+        return T.make_union([intersect(m, b) for m in a.__pk_members__])
+    if isinstance(a, UnionAll) and isinstance(b, T.PkType) and b.__pk_kind__ == "union":
+        return T.make_union([intersect(a, m) for m in b.__pk_members__])
     if isinstance(a, UnionAll) or isinstance(b, UnionAll) or isinstance(a, TypeVar) or \
             isinstance(b, TypeVar):
         return _intersect_vars(a, b)
@@ -683,11 +688,32 @@ def _intersect_vars(a, b):
             r = T.rewrap_unionall(T.tuple_type(*ps), kept)
             if subtype(r, a) and subtype(r, b):
                 return r
+        if _unrelated(ra, rb):
+            return T.Bottom    # (``Real`` and ``List[T] where T``: no value is both)
         return wa          # over-approximation, as Julia's typeintersect may give
     r = intersect(ra, rb)
     if r is not T.Bottom and T.isconcrete(r) and not (subtype(r, a) and subtype(r, b)):
         return T.Bottom    # a concrete candidate must itself be in both (the diagonal rule)
     return r
+
+
+def _typenames_up(t):
+    """The type families of ``t`` and of its supertypes, up to ``Any``."""
+    out = []
+    while isinstance(t, T.PkType):
+        out.append(t.__pk_typename__)
+        t = t.__pk_super__
+    return out
+
+
+def _unrelated(a, b):
+    """Two DataTypes (variables allowed) neither of whose families is above the other's:
+    with single inheritance no value has both types."""
+    for t in (a, b):
+        if not isinstance(t, T.PkType) or t.__pk_kind__ in ("union", "tuple", "pending"):
+            return False
+    return a.__pk_typename__ not in _typenames_up(b) and \
+        b.__pk_typename__ not in _typenames_up(a)
 
 
 def intersect_sig(a, b):

@@ -588,6 +588,59 @@ def vector_of(eltype):
     return array_of(eltype, 1)
 
 
+def _make_list_type(params):
+    (el,) = params
+    if not (isinstance(el, TypeVar) or is_type(el)) or el.__pk_kind__ == "pending":
+        raise TypeError(f"List element type must be a pkgimage type, got {el!r}")
+    return _new_type(f"List[{_pname(el)}]", "list", Any, typename=LIST_NAME, params=(el,),
+                     __pk_eltype__=el)
+
+
+# ``List[T]``: a Python ``list`` whose elements are all of type ``T`` (Julia's growable
+# ``Vector{T}``).  Compiled code holds the list object itself, so a list passed in from
+# Python is the caller's list (changes are seen there, as plain Python leaves them) and one
+# made in compiled code reaches Python as an ordinary list.  Elements stay Python objects
+# (boxed); reading one checks its class, so a list changed behind compiled code's back
+# raises TypeError instead of being misread.
+LIST_NAME = TypeName("List", __name__, (), make=_make_list_type)
+
+
+def list_of(eltype):
+    if not isinstance(eltype, (PkType, TypeVar, UnionAll)) or \
+            getattr(eltype, "__pk_kind__", None) == "pending":
+        raise TypeError(f"List element type must be a pkgimage type, got {eltype!r}")
+    return LIST_NAME.apply((eltype,))
+
+
+def is_list(t):
+    return isinstance(t, PkType) and t.__pk_kind__ == "list"
+
+
+# A list from Python gets the union of its elements' types, up to this many members (then
+# ``Any``, as inference widens), and ``Any`` when empty.
+MAX_LIST_UNION = 3
+
+
+def _list_typeof(v):
+    # The classes first (a C loop, 20 ns per element): when they decide the types (int,
+    # float, bool, structs) no element is looked at from Python.
+    classes = set(map(type, v))
+    if len(classes) <= MAX_LIST_UNION:
+        decided = [_PY_TO_PK.get(c) for c in classes]
+        if None not in decided:
+            if not decided:
+                return list_of(Any)
+            return list_of(decided[0] if len(decided) == 1 else make_union(decided))
+    ts = set()
+    for x in v:
+        ts.add(typeof(x))
+        if len(ts) > MAX_LIST_UNION:
+            return list_of(Any)
+    if not ts:
+        return list_of(Any)
+    return list_of(ts.pop() if len(ts) == 1 else make_union(ts))
+
+
 def is_array(t):
     return isinstance(t, PkType) and t.__pk_kind__ == "array"
 
@@ -846,7 +899,7 @@ def isconcrete(t) -> bool:
     k = t.__pk_kind__
     if k in ("primitive", "struct", "pyobject", "nothing"):
         return not t.__pk_params__ or not has_free_vars(t)
-    if k == "array":
+    if k in ("array", "list"):
         return not has_free_vars(t)
     if k == "tuple":
         return all(not isinstance(p, Vararg) and isconcrete(p) for p in t.__pk_params__)
@@ -945,6 +998,8 @@ def typeof(v):
             return t                                # an ndarray of a kind seen before
     if type(v) is tuple:
         return tuple_type(*(typeof(x) for x in v))
+    if type(v) is list:
+        return _list_typeof(v)
     if isinstance(v, BoxedVector):
         return vector_of(v.eltype)
     np = _numpy_if_imported()
@@ -1058,10 +1113,14 @@ _T_vec = TypeVar("T")
 Vector = UnionAll(_T_vec, ARRAY_NAME.apply((_T_vec, 1)), name="Vector")
 _T_mat = TypeVar("T")
 Matrix = UnionAll(_T_mat, ARRAY_NAME.apply((_T_mat, 2)), name="Matrix")
+_T_list = TypeVar("T")
+List = UnionAll(_T_list, LIST_NAME.apply((_T_list,)), name="List")
+LIST_NAME.wrapper = List
+LIST_NAME.vars = (_T_list,)
 
 
 _BUILTIN_BY_NAME = {t.__pk_name__: t for t in BUILTIN_ABSTRACT + PRIMITIVES + (Nothing, PyObject)}
-_BUILTIN_BY_NAME.update({"Vector": Vector, "Matrix": Matrix, "Array": Array})
+_BUILTIN_BY_NAME.update({"Vector": Vector, "Matrix": Matrix, "Array": Array, "List": List})
 USER_TYPES: dict = {}      # (module, qualname) -> user type (or parametric wrapper), latest
 
 
@@ -1101,6 +1160,8 @@ def _ref(t, scope):
         return ("tuple",) + tuple(_ref(p, scope) for p in t.__pk_params__)
     if tn is ARRAY_NAME:
         return ("array", _ref(t.__pk_eltype__, scope), _ref(t.__pk_ndim__, scope))
+    if tn is LIST_NAME:
+        return ("list", _ref(t.__pk_eltype__, scope))
     if t.__pk_params__:
         return ("apply", tn.module, tn.qualname) + tuple(
             _ref(p, scope) for p in t.__pk_params__)
@@ -1136,6 +1197,8 @@ def _from_ref(ref, scope):
         return tuple_type(*(_from_ref(r, scope) for r in ref[1:]))
     if kind == "array":
         return array_of(_from_ref(ref[1], scope), _from_ref(ref[2], scope))
+    if kind == "list":
+        return list_of(_from_ref(ref[1], scope))
     if kind == "apply":
         wrapper = _user_type(ref[1], ref[2])
         return typename_of(wrapper).apply(tuple(_from_ref(r, scope) for r in ref[3:]))
@@ -1173,7 +1236,8 @@ def from_annotation(ann):
 
     Accepts pkgimage types and TypeVars; ``int``/``float``/``bool``/``None``; a
     ``typing.TypeVar`` (also Python 3.12's ``def f[T: Real](x: T)``), whose bound must be a
-    pkgimage type; ``tuple[int, float]`` and ``tuple[int, ...]``."""
+    pkgimage type; ``tuple[int, float]`` and ``tuple[int, ...]``; ``list`` and
+    ``list[float]`` (``List``)."""
     if isinstance(ann, (TypeVar, UnionAll)) or (isinstance(ann, PkType) and
                                                 ann.__pk_kind__ != "pending"):
         return ann
@@ -1185,6 +1249,8 @@ def from_annotation(ann):
         return _PY_ANNOTATION[ann]
     if ann is tuple or ann is TupleC:
         return AnyTuple
+    if ann is list:
+        return List
     import typing
     if isinstance(ann, typing.TypeVar):
         v = _TYPING_VARS.get(ann)
@@ -1201,6 +1267,8 @@ def from_annotation(ann):
         if args == ((),):
             return tuple_type()
         return tuple_type(*(from_annotation(a) for a in args))
+    if origin is list and args is not None and len(args) == 1:
+        return list_of(from_annotation(args[0]))        # ``list[float]``
     raise TypeError(f"{ann!r} is not a pkgimage type")
 
 
@@ -1259,6 +1327,8 @@ def ref_repr(ref, short=False):
         return "Union[" + ", ".join(r(x) for x in ref[1:]) + "]"
     if k == "tuple":
         return "Tuple[" + ", ".join(r(x) for x in ref[1:]) + "]" if len(ref) > 1 else "Tuple[]"
+    if k == "list":
+        return f"List[{r(ref[1])}]"
     if k == "array":
         n = ref[2][1] if ref[2][0] == "int" else None
         return _array_name(_Named(r(ref[1])), n if n is not None else _Named(r(ref[2])))

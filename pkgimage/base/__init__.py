@@ -749,6 +749,7 @@ def register_in_frontend(special, base, math_funcs):
     special["typeof"] = T.typeof
     special["constructor"] = constructor
     base.update({n: globals()[n] for n in _NAMES})
+    base.update(lists.FUNCTIONS)
     mathlib.register_in_frontend(base, math_funcs)
 
 from .rational import Rational  # noqa: E402  (defined with the functions above)
@@ -756,3 +757,7 @@ from . import mathlib  # noqa: E402  (math.sqrt and friends, on the functions ab
 
 globals().update(mathlib.FUNCTIONS)        # pk.base.sqrt, ... (extended like pk.base.add)
 __all__ += list(mathlib.FUNCTIONS)
+from . import lists  # noqa: E402  (List methods on the functions above)
+
+globals().update(lists.FUNCTIONS)          # pk.base.append, pk.base.contains, ...
+__all__ += list(lists.FUNCTIONS)

@@ -229,7 +229,10 @@ def _compute_inline_size(ci):
         elif isinstance(info, INF.TupleElem):
             size += 1
         elif isinstance(v, Intrinsic):
-            if info.dynamic or v.name not in EMITTERS or \
+            if listgen.native(v.name, info):
+                if listgen.owned_result(v.name, info.argtypes):
+                    return None         # (inlined code drops results' ownership)
+            elif info.dynamic or v.name not in EMITTERS or \
                     any(is_boxed(t) for t in info.argtypes) or \
                     (v.name == "tuple_get" and len(set(info.argtypes[0].__pk_params__)) > 1):
                 return None
@@ -936,6 +939,13 @@ class FunctionGen(_Emitter):
     def gen_intrinsic(self, v, info):
         argtypes = info.argtypes
         emit = EMITTERS.get(v.name)
+        if listgen.native(v.name, info):
+            # lists are boxed: these emitters take them as they are
+            args = [self.load_var(a, t) for a, t in zip(v.args, argtypes)]
+            rt = T.list_of(T.Any) if v.name == "list_new" else \
+                intrinsics.REGISTRY[v.name].rule(argtypes, v.params)
+            return emit(self, args, argtypes, v.params), rt, \
+                listgen.owned_result(v.name, argtypes)
         if info.dynamic or emit is None or any(is_boxed(t) for t in argtypes) or \
                 (v.name == "tuple_get" and len(set(argtypes[0].__pk_params__)) > 1):
             return self.gen_intrinsic_py(v, info)
@@ -1657,6 +1667,10 @@ EMITTERS = {
     "new": _new, "typeof": _typeof,
     **MATH_EMITTERS,
 }
+
+from . import listgen  # noqa: E402  (its emitters use the helpers above)
+
+EMITTERS.update(listgen.EMITTERS)
 
 
 # ---------------------------------------------------------------------------------------------

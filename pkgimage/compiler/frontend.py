@@ -35,7 +35,14 @@ _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
 _CMPOPS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt",
            ast.GtE: "ge"}
 _BUILTIN_FUNCS = {len: "len", abs: "abs", min: "min", max: "max", int: "int_",
-                  float: "float_", bool: "truth"}
+                  float: "float_", bool: "truth", sum: "sum_", sorted: "sorted_"}
+
+# ``x.name(args)`` on a value: a call of the base function of that name with ``x`` first
+# (``v.append(1.0)`` is ``append(v, 1.0)``, Julia's ``push!(v, 1.0)``); a package extends
+# these functions for its own types.  The ones that store into a list say how (``list_note``).
+METHOD_CALLS = {"append": "elem", "insert": "elem", "extend": "each", "pop": None,
+                "clear": None, "reverse": None, "sort": None, "copy": None, "index": None,
+                "count": None, "remove": None}
 
 # Modules whose globals compiled code reads without binding edges: nobody rebinds
 # ``math.sqrt`` or ``np.zeros``, and a check per call of each would cost for nothing.
@@ -159,6 +166,7 @@ class Lowerer:
         self.vararg = fdef.args.vararg.arg if fdef.args.vararg is not None else None
         self.nvararg = (nargs - len(self.args)) if self.vararg and nargs is not None else 0
         self.locals = set(self.args) | _assigned_names(fdef)
+        self.list_sites = _list_sites(fdef)      # local name -> allocation sites it holds
         if self.vararg:
             self.locals.add(self.vararg)
         self.blocks = [Block(0)]
@@ -296,8 +304,20 @@ class Lowerer:
     def s_AnnAssign(self, s):
         if s.value is None:
             return
-        v = self.expr(s.value)
         ok, ann = self.resolve_static(s.annotation)
+        if ok and isinstance(s.value, ast.List):
+            try:
+                lt = T.from_annotation(ann)
+            except TypeError:
+                lt = None
+            if T.is_list(lt) and T.isconcrete(lt):
+                # ``v: list[float] = []``: the element type is the annotation's
+                elts = tuple(self.expr(e) for e in s.value.elts)
+                v = self.emit(Intrinsic("list_new", elts, ("typed", lt.__pk_eltype__)),
+                              s.value)
+                self.assign_to(s.target, v, s)
+                return
+        v = self.expr(s.value)
         if ok and isinstance(ann, T.PkType) and ann.__pk_kind__ == "primitive":
             v = self.emit(Call(SPECIAL["constructor"](ann), (v,)), s)
         self.assign_to(s.target, v, s)
@@ -333,6 +353,7 @@ class Lowerer:
                 self.call_base("setview", [view, v], s)
                 return
             idx = [self.expr(e) for e in elts]
+            self.note_store(t.value, v, "elem", s)
             self.call_base("setitem", [obj, *idx, v], s)
         elif isinstance(t, (ast.Tuple, ast.List)):
             # ``a, b = b, a``: the value is evaluated once, checked for its length (a tuple's
@@ -445,29 +466,35 @@ class Lowerer:
 
     def loop_body(self, s, head, done):
         self.loops.append((head, done))
-        self.stmts(s.body)
+        self.body_of(s)
         self.terminate(Goto(head.id))
         self.loops.pop()
         self.cur = done
 
     def for_vector(self, s, it):
         vec = self.emit(Use(self.expr(it)), it)      # the vector iterated, even if rebound
-        n = self.call_base("len", [vec], it)
         counter = self.tmp()
         self.emit(Const(0), it, dst=counter)
         one = self.emit(Const(1), it)
         head, body, done = self.new_block(), self.new_block(), self.new_block()
         self.goto(head)
+        # the length at each step, as Python's list iterator reads it (a list the body
+        # appends to is iterated to its new end; an array's length folds to a constant)
+        n = self.call_base("len", [vec], it)
         c = self.call_base("lt", [counter, n], it)
         self.terminate(Branch(c, body.id, done.id, (s.lineno, s.col_offset + 1)))
         self.cur = body
         self.emit(Use(self.call_base("getitem", [vec, counter], it)), s, dst=s.target.id)
         self.emit(Use(self.call_base("add", [counter, one], it)), it, dst=counter)
-        self.loops.append((head, done))
-        self.stmts(s.body)
-        self.terminate(Goto(head.id))
-        self.loops.pop()
-        self.cur = done
+        self.loop_body(s, head, done)
+
+    def body_of(self, s):
+        """A loop's body: its statements, or what a comprehension generates (``pk_body``)."""
+        gen = getattr(s, "pk_body", None)
+        if gen is not None:
+            gen()
+        else:
+            self.stmts(s.body)
 
     def s_Break(self, s):
         if not self.loops:
@@ -562,6 +589,9 @@ class Lowerer:
         return result
 
     def _cmp(self, op, a, b, node):
+        if isinstance(op, (ast.In, ast.NotIn)):
+            c = self.call_base("contains", [b, a], node)
+            return c if isinstance(op, ast.In) else self.emit(Intrinsic("not_bool", (c,)), node)
         name = _CMPOPS.get(type(op))
         if name is None:
             self.unsupported(node, f"comparison {type(op).__name__}")
@@ -641,6 +671,64 @@ class Lowerer:
                 vals.append(self.call_base("to_index", [self.expr(e)], e))
         return self.emit(Intrinsic("arr_view", (obj, *vals), tuple(spec)), node)
 
+    def e_List(self, node):
+        """``[a, b]``, ``[]``: a new list whose element type is its site's (``listintr``)."""
+        if any(isinstance(e, ast.Starred) for e in node.elts):
+            self.unsupported(node, "starred expression in a list")
+        elts = tuple(self.expr(e) for e in node.elts)
+        return self.emit(Intrinsic("list_new", elts, _site(node)), node)
+
+    def e_ListComp(self, node):
+        """``[e for x in xs if c ...]``: a new list, the loops, and an append per element,
+        the loop variables local to the comprehension as in Python 3."""
+        lst = self.emit(Intrinsic("list_new", (), _site(node)), node)
+        saved = {}
+        for g in node.generators:
+            if g.is_async:
+                self.unsupported(g, "async comprehension")
+            for n in ast.walk(g.target):
+                if isinstance(n, ast.Name) and n.id not in saved:
+                    saved[n.id] = n.id in self.locals
+                    self.locals.add(n.id)
+        # comprehension variables shadow locals of the same name (renamed apart)
+        renames = {name: f"{name}#lc{node.lineno}.{node.col_offset}" for name in saved}
+        first_iter = node.generators[0].iter         # evaluated in the enclosing scope
+        node = _Renamer(renames).visit(_deepcopy(node))
+        node.generators[0].iter = first_iter
+        for new in renames.values():
+            self.locals.add(new)
+
+        def loop(k):
+            if k == len(node.generators):
+                x = self.expr(node.elt)
+                self.emit(Intrinsic("list_note", (x,), ("elem", _site(node))), node)
+                self.call_base("append", [lst, x], node)
+                return
+            g = node.generators[k]
+            fake = ast.For(target=g.target, iter=g.iter, body=[], orelse=[])
+            ast.copy_location(fake, g.iter)
+            fake.pk_body = lambda: inner(g, k)       # the body is generated, not statements
+            self.s_For(fake)
+
+        def inner(g, k):
+            for cond in g.ifs:
+                c = self.cond(cond)
+                yes, no = self.new_block(), self.new_block()
+                self.terminate(Branch(c, yes.id, no.id))
+                self.cur = no
+                self.terminate(Goto(self.loops[-1][0].id))      # next element
+                self.cur = yes
+            loop(k + 1)
+
+        loop(0)
+        return lst
+
+    def note_store(self, target, value, how, node):
+        """Before a store into the list a local holds: widen its sites' element type."""
+        if isinstance(target, ast.Name) and target.id in self.list_sites:
+            for site in sorted(self.list_sites[target.id]):
+                self.emit(Intrinsic("list_note", (value,), (how, site)), node)
+
     def e_Tuple(self, node):
         if any(isinstance(e, ast.Starred) for e in node.elts):
             self.unsupported(node, "starred expression in a tuple")
@@ -706,6 +794,9 @@ class Lowerer:
     def e_Call(self, node):
         if any(isinstance(a, ast.Starred) for a in node.args):
             self.unsupported(node, "*args in a call")
+        if isinstance(node.func, ast.Attribute) and \
+                not self.resolve_static(node.func.value)[0]:
+            return self.method_call(node)
         ok, callee = self.resolve_static(node.func)
         if not ok:
             self.unsupported(node, "call of a local value (only global functions and types "
@@ -760,6 +851,20 @@ class Lowerer:
         self.unsupported(node, f"call of {getattr(callee, '__name__', type(callee).__name__)}"
                                f" (not a generic function)")
 
+    def method_call(self, node):
+        """``x.name(args)`` on a value: the base function ``name`` (``METHOD_CALLS``)."""
+        name = node.func.attr
+        if name not in METHOD_CALLS:
+            self.unsupported(node, f"method call .{name}() (not a method compiled code knows)")
+        if node.keywords:
+            self.unsupported(node, f"keyword arguments of .{name}()")
+        obj = self.expr(node.func.value)
+        args = [self.expr(a) for a in node.args]
+        how = METHOD_CALLS[name]
+        if how is not None and args:
+            self.note_store(node.func.value, args[-1], how, node)
+        return self.call_base(name, [obj, *args], node)
+
     def numpy_call(self, name, node):
         """``np.zeros(n)``, ``np.zeros((n, m), dtype=np.int64)``, ``np.zeros_like(A)``,
         ``np.arange(a, b)``, ``np.copy(A)``: arrays NumPy makes and owns."""
@@ -795,6 +900,58 @@ class Lowerer:
         self.terminate(Raise(ErrorMsg(tuple(parts)), (node.lineno, node.col_offset + 1)))
         self.cur = self.new_block()
         return self.emit(Const(None), node)
+
+
+def _site(node):
+    """A list literal's or comprehension's allocation site (``listintr``)."""
+    return ("site", node.lineno, node.col_offset)
+
+
+def _list_literal(v):
+    """The list literal an assigned value makes its list from (``[...]``, a comprehension,
+    ``[0.0] * n``), or None."""
+    if isinstance(v, (ast.List, ast.ListComp)):
+        return v
+    if isinstance(v, ast.BinOp) and isinstance(v.op, ast.Mult):
+        return _list_literal(v.left) or _list_literal(v.right)
+    return None
+
+
+def _list_sites(fdef):
+    """Local name -> the allocation sites of the lists assigned to it (``v = []``,
+    ``v = [0.0] * n``): stores into ``v`` widen those sites' element types."""
+    sites = {}
+    for node in ast.walk(fdef):
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        lit = _list_literal(value)
+        if lit is None:
+            continue
+        for t in targets:
+            if isinstance(t, ast.Name):
+                sites.setdefault(t.id, set()).add(_site(lit))
+    return sites
+
+
+class _Renamer(ast.NodeTransformer):
+    """Renames local names (a comprehension's variables, kept apart from the method's)."""
+
+    def __init__(self, names):
+        self.names = names
+
+    def visit_Name(self, node):
+        if node.id in self.names:
+            return ast.copy_location(ast.Name(self.names[node.id], node.ctx), node)
+        return node
+
+
+def _deepcopy(node):
+    import copy
+    return copy.deepcopy(node)
 
 
 def _guard_unassigned(blocks, srcvars):

@@ -24,7 +24,7 @@ from .. import dispatch as D
 from .. import types as T
 from ..compiler_lock import COMPILER_LOCK
 from ..errors import AmbiguityError, CompileError, MethodError
-from . import frontend, intrinsics
+from . import frontend, intrinsics, listintr
 from .instances import (REBINDING_LISTENERS, CodeInstance, Edge, intersecting, method_instance,
                         register_edges)
 from .slots import split_slots
@@ -32,6 +32,7 @@ from .ir import Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic, Raise,
 
 MAX_UNION = 4
 MAX_CYCLE_ITERATIONS = 8
+MAX_SITE_ROUNDS = 8
 MAX_DYNAMIC_CANDIDATES = 3
 
 
@@ -133,7 +134,8 @@ class InferenceState:
     CodeInstance being filled, where the abstract interpreter is, the reads of variables no
     definition reaches yet, and its place in a recursion cycle."""
 
-    __slots__ = ("mi", "ci", "recursed", "head", "provisional", "misses", "current_block")
+    __slots__ = ("mi", "ci", "recursed", "head", "provisional", "misses", "current_block",
+                 "sites", "sites_changed")
 
     def __init__(self, mi):
         self.mi = mi
@@ -143,6 +145,8 @@ class InferenceState:
         self.provisional = []     # CodeInstances of cycle members waiting for this head
         self.misses = {}          # block -> (variable, loc) read before any definition
         self.current_block = 0
+        self.sites = {}           # list allocation site -> element type so far (listintr)
+        self.sites_changed = False
 
 
 class InferenceSession:
@@ -207,18 +211,28 @@ def _infer_frame(session, mi):
     session.active[mi] = frame
     try:
         guess = T.Bottom
-        for it in range(MAX_CYCLE_ITERATIONS + 1):
+        it = rounds = 0
+        while True:
             for p in frame.provisional:
                 session.provisional.pop(p.mi, None)
             frame.provisional = []
             frame.recursed = False
+            frame.sites_changed = False
             ci = CodeInstance(mi, ir_of(mi), D.world_counter())
             ci.rettype = guess
             frame.ci = ci
             _run(frame)
-            if not frame.recursed or ci.rettype is guess:
+            if frame.sites_changed:
+                # A list site's element type grew: infer again with it (a handful of rounds
+                # at most; then every site holds Any, which nothing widens).
+                rounds += 1
+                if rounds > MAX_SITE_ROUNDS:
+                    frame.sites = {k: T.Any for k in frame.sites}
+                continue
+            if not frame.recursed or ci.rettype is guess or it >= MAX_CYCLE_ITERATIONS:
                 break
             guess = ci.rettype if it < MAX_CYCLE_ITERATIONS - 1 else T.Any
+            it += 1
     finally:
         session.stack.pop()
         del session.active[mi]
@@ -447,8 +461,41 @@ def _eval_tuple_const_index(sv, v, argtypes, st):
     return ps[j], TupleElem(t, j)
 
 
+def _eval_list_site(sv, v, argtypes, st):
+    """``list_new`` (a site's list: the element type stored into it so far) and
+    ``list_note`` (a store into a site's list: widen the site, and infer again if it grew)."""
+    if v.name == "list_new":
+        kind, *where = v.params
+        if kind == "typed":
+            el = where[0]
+            bad = [t for t in argtypes if not (el is T.Any or T.issubtype(t, el))]
+            if bad:
+                raise CompileError(f"a {bad[0]} cannot be an element of a {T.list_of(el)}",
+                                   sv.ci.ir.filename, st.loc[0], st.loc[1], "List")
+            return T.list_of(el), IntrinsicCall(v.name, argtypes, v.params, False)
+        el = sv.sites.get(v.params)
+        for t in argtypes:
+            el = join(el, t)
+        sv.sites[v.params] = el
+        return T.list_of(el if el is not None else T.Bottom), \
+            IntrinsicCall(v.name, argtypes, v.params, False)
+    how, site = v.params
+    t = argtypes[0]
+    if how == "each":
+        t = listintr._elements_of(t) if T.isconcrete(t) else T.Any
+        t = T.Any if t is None else t
+    old = sv.sites.get(site)
+    new = join(old, t)
+    if new is not old and t is not T.Bottom:
+        sv.sites[site] = new
+        sv.sites_changed = True
+    return T.Nothing, IntrinsicCall(v.name, argtypes, v.params, False)
+
+
 def _eval_intrinsic(sv, v, argtypes, st):
     fn = intrinsics.REGISTRY[v.name]
+    if v.name in ("list_new", "list_note"):
+        return _eval_list_site(sv, v, argtypes, st)
     if v.name == "tuple":
         rt = T.tuple_type(*argtypes)
         return rt, IntrinsicCall(v.name, argtypes, v.params, not T.isconcrete(rt))

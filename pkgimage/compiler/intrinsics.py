@@ -466,7 +466,11 @@ def arr_size(v):
 
 def _view_rule(ts, params):
     """``A[1:-1, :, 3]``: ``params`` describe each subscript: ('i',) an index (one Int64
-    argument), ('s', lo?, hi?, step?) a slice (an Int64 argument for each part given)."""
+    argument), ('s', lo?, hi?, step?) a slice (an Int64 argument for each part given).
+    On a list, ``v[lo:hi:step]`` is a new list (Python's slicing; ``listintr``)."""
+    if ts and T.is_list(ts[0]) and T.isconcrete(ts[0]):
+        ok = len(params) == 1 and params[0][0] == "s" and all(t is T.Int64 for t in ts[1:])
+        return ts[0] if ok else None
     if not ts or not is_arr(ts[0]) or not T.isbits(ts[0].__pk_eltype__):
         return None
     if not all(t is T.Int64 for t in ts[1:]) or len(params) > ts[0].__pk_ndim__:
@@ -487,7 +491,7 @@ def arr_view(spec, v, *vals):
             hi = int(vals.pop(0)) if p[2] else None
             st = int(vals.pop(0)) if p[3] else None
             key.append(slice(lo, hi, st))
-    return v[tuple(key)]
+    return v[key[0]] if type(v) is list else v[tuple(key)]
 
 
 def _np_new_rule(ts, params):
@@ -726,3 +730,11 @@ def _rounding(name):
 for _n in ("floor", "ceil", "trunc"):
     # rounding to a float of the same type (``int_`` of it then gives Python's int result)
     _def(f"round_{_n}", _unary(is_float))(_rounding(_n))
+
+
+# -- lists (``listintr.py``) -------------------------------------------------------------------
+
+from . import listintr  # noqa: E402  (registers its intrinsics here)
+
+SPEC_PARAMS |= listintr.SPEC
+intr.__dict__.update(REGISTRY)

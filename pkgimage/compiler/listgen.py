@@ -1,0 +1,133 @@
+"""Native code of the hot ``List[T]`` intrinsics (``listintr.py``): length, element read and
+write, append, and making a list.  The others run their Python implementation (a list
+method call costs what it costs in Python anyway).
+
+A list is the ``PyListObject`` itself.  Where the interpreter's layout is known (the same
+condition as inline reference counting, ``codegen.REFCOUNT``: CPython 3.11-3.13, 64-bit,
+not a debug or free-threaded build) its size and item array are read in place --
+``ob_size`` at byte 16, ``ob_item`` at 24 (``native()``); elsewhere every list intrinsic
+runs its Python implementation.  An element read checks
+the element's class for ``Float64`` and ``Int64`` (the hot cases) before reading its value,
+so a list Python code changed behind compiled code's back raises ``TypeError`` instead of
+being misread; other element types are converted by the checked ``unbox``.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+
+from .. import types as T
+from .codegen import F64, I32, I64, I8, OBJ, OBJP, REFCOUNT, is_boxed, is_managed
+
+_SIZE, _ITEMS = 2, 3            # PyListObject fields, in 8-byte words
+
+
+def _word(g, obj, k, ty):
+    b = g.b
+    return b.load(b.gep(b.bitcast(obj, ty.as_pointer()), [I64(k)]))
+
+
+def list_length(g, v):
+    return _word(g, v, _SIZE, I64)
+
+
+def _slot(g, v, i, message):
+    """Address of element ``i`` (negative counts from the end), or IndexError(message)."""
+    b = g.b
+    n = list_length(g, v)
+    j = b.select(b.icmp_signed("<", i, I64(0)), b.add(i, n), i)
+    with b.if_then(b.icmp_unsigned(">=", j, n), likely=False):
+        g.set_error("IndexError", message)
+        b.branch(g.err_block)
+    return b.gep(_word(g, v, _ITEMS, OBJP), [j])
+
+
+def _type_error_unless(g, obj, t):
+    b = g.b
+    cls = _word(g, obj, 1, OBJ)
+    want = g.obj_const(("pytype", T.type_ref(t)))
+    with b.if_then(b.icmp_unsigned("!=", cls, want), likely=False):
+        g.set_error("TypeError", f"a list element compiled code reads as {t} is no longer "
+                                 f"one (the list was changed by Python code)")
+        b.branch(g.err_block)
+
+
+def _emit_len(g, a, ts, p):
+    return list_length(g, a[0])
+
+
+def _emit_get(g, a, ts, p):
+    b = g.b
+    el = ts[0].__pk_eltype__
+    item = b.load(_slot(g, a[0], a[1], "list index out of range"))
+    if is_boxed(el):
+        g.incref(item)                    # owned: the list may drop it before we do
+        return item
+    if el is T.Float64 and REFCOUNT is not None:
+        _type_error_unless(g, item, el)
+        return _word(g, item, 2, F64)     # PyFloatObject.ob_fval
+    if el is T.Int64:
+        _type_error_unless(g, item, el)
+    val = g.unbox(item, el)
+    if is_managed(el):
+        g.incref_value(val, el)
+    return val
+
+
+def _emit_set(g, a, ts, p):
+    b = g.b
+    ptr = _slot(g, a[0], a[1], "list assignment index out of range")
+    new = _boxed(g, a[2], ts[2])
+    old = b.load(ptr)
+    b.store(new, ptr)
+    g.decref(old)
+    return I8(0)
+
+
+def _emit_append(g, a, ts, p):
+    b = g.b
+    x = _boxed(g, a[1], ts[1])
+    r = b.call(g.capi("PyList_Append", I32, [OBJ, OBJ]), [a[0], x])
+    g.decref(x)
+    g.check(b.icmp_signed("<", r, I32(0)))
+    return I8(0)
+
+
+def _emit_new(g, a, ts, p):
+    b = g.b
+    lst = g.check_null(b.call(g.capi("PyList_New", OBJ, [I64]), [I64(len(a))]))
+    for i, (x, t) in enumerate(zip(a, ts)):
+        b.call(g.capi("PyList_SetItem", I32, [OBJ, I64, OBJ]),      # steals the reference
+               [lst, I64(i), _boxed(g, x, t)])
+    return lst
+
+
+def _emit_note(g, a, ts, p):
+    return I8(0)                          # (for inference only)
+
+
+def _boxed(g, x, t):
+    """A new reference to a Python object for ``x`` (native value of type ``t``)."""
+    if is_boxed(t):
+        g.incref(x)
+        return x
+    return g.box(x, t)
+
+
+# name -> emitter; an emitter here takes list arguments as they are (boxed)
+EMITTERS = {"list_len": _emit_len, "list_get": _emit_get, "list_set": _emit_set,
+            "list_append": _emit_append, "list_new": _emit_new, "list_note": _emit_note}
+OWNED = {"list_new"}                    # results that are new references
+
+
+def native(name, info):
+    """Is this list intrinsic call generated here (else it runs as Python)?"""
+    return name in EMITTERS and REFCOUNT is not None and not info.dynamic
+
+
+def owned_result(name, argtypes):
+    """Does the emitter's result hold a new reference (``list_get`` of a boxed or managed
+    element type)?"""
+    if name in OWNED:
+        return True
+    return name == "list_get" and is_managed(argtypes[0].__pk_eltype__)
