@@ -1177,6 +1177,12 @@ def _egal(g, a, ts, p):
     return g.b.zext(_egal_values(g, a[0], a[1], ts[0], ts[1]), I8)
 
 
+def _isa(g, a, ts, p):
+    """``isinstance(x, T)`` of a value whose type is known here (boxed ones, a Union, test
+    the object at run time through the Python implementation)."""
+    return I8(1 if T.issubtype(ts[0], p[0]) else 0)
+
+
 def convert_value(g, x, src, dst, checked):
     """Primitive conversion; ``checked`` raises InexactError for integer targets that cannot
     hold the value exactly (Julia's ``convert``), otherwise integers wrap (``promote``)."""
@@ -1656,7 +1662,7 @@ EMITTERS = {
     "sqrt": _float_call("llvm.sqrt"),
     "abs_float": _float_call("llvm.fabs"),
     "eq": _cmp("eq"), "ne": _cmp("ne"), "lt": _cmp("lt"), "le": _cmp("le"), "gt": _cmp("gt"),
-    "ge": _cmp("ge"), "truth": _truth, "not_bool": _not, "egal": _egal,
+    "ge": _cmp("ge"), "truth": _truth, "not_bool": _not, "egal": _egal, "isa": _isa,
     "convert": _convert, "promote": _promote, "to_float": _to_float, "trunc": _trunc,
     "arr_len": _arr_len, "arr_get": _arr_get, "arr_set": _arr_set, "np_new": _np_new,
     "to_eltype": _to_eltype,

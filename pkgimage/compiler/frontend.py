@@ -173,6 +173,7 @@ class Lowerer:
         self.cur = self.blocks[0]
         self.ntmp = 0
         self.loops = []        # (continue target, break target)
+        self.break_to = None   # the next loop's break target, when it has an ``else``
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -385,8 +386,6 @@ class Lowerer:
         self.cur = join
 
     def s_While(self, s):
-        if s.orelse:
-            self.unsupported(s, "while-else")
         head, body, done = self.new_block(), self.new_block(), self.new_block()
         self.goto(head)
         if isinstance(s.test, ast.Constant) and s.test.value and \
@@ -398,25 +397,49 @@ class Lowerer:
         else:
             c = self.cond(s.test)
             self.terminate(Branch(c, body.id, done.id, (s.lineno, s.col_offset + 1)))
-        self.loops.append((head, done))
+        after = self.new_block() if s.orelse else done
+        self.loops.append((head, after))
         self.cur = body
         self.stmts(s.body)
         self.terminate(Goto(head.id))
         self.loops.pop()
         self.cur = done
+        self.loop_else(s, after)
+
+    def loop_else(self, s, after):
+        """``for/while ... else``: the ``else`` runs when the loop ends without ``break``
+        (``break`` jumps to ``after``, past it)."""
+        if s.orelse:
+            self.stmts(s.orelse)
+            self.goto(after)
 
     def s_For(self, s):
-        if s.orelse:
-            self.unsupported(s, "for-else")
         if not isinstance(s.target, ast.Name):
-            self.unsupported(s.target, "for loop target " + type(s.target).__name__)
+            # ``for i, x in enumerate(v)``, ``for a, (b, c) in pairs``: a fresh variable,
+            # unpacked at the top of each iteration
+            tmp = f"for#{s.lineno}.{s.col_offset}"
+            self.locals.add(tmp)
+            target = s.target
+            new = ast.For(target=ast.copy_location(ast.Name(tmp, ast.Store()), target),
+                          iter=s.iter, body=s.body, orelse=s.orelse)
+            ast.copy_location(new, s)
+            new.pk_body, new.pk_unpack = getattr(s, "pk_body", None), target
+            s = new
         it = s.iter
+        after = self.new_block() if s.orelse else None
+        self.break_to = after
         if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and \
                 it.func.id == "range" and it.func.id not in self.locals and \
                 self.scope.lookup("range")[1] is range:
             self.for_range(s, it)
+        elif isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and \
+                it.func.id in ("enumerate", "zip") and it.func.id not in self.locals and \
+                self.scope.lookup(it.func.id)[1] is getattr(builtins, it.func.id):
+            self.for_zip(s, it)
         else:
             self.for_vector(s, it)
+        if after is not None:
+            self.loop_else(s, after)
 
     def for_range(self, s, it):
         if it.keywords or not 1 <= len(it.args) <= 3:
@@ -465,7 +488,8 @@ class Lowerer:
         self.loop_body(s, head, done)
 
     def loop_body(self, s, head, done):
-        self.loops.append((head, done))
+        after, self.break_to = self.break_to, None
+        self.loops.append((head, after or done))
         self.body_of(s)
         self.terminate(Goto(head.id))
         self.loops.pop()
@@ -488,8 +512,40 @@ class Lowerer:
         self.emit(Use(self.call_base("add", [counter, one], it)), it, dst=counter)
         self.loop_body(s, head, done)
 
+    def for_zip(self, s, it):
+        """``for i, x in enumerate(v[, start])`` and ``for a, b in zip(u, w, ...)``: one
+        counter over the sequences (each evaluated once), to the end of the shortest."""
+        name = it.func.id
+        if it.keywords or (name == "enumerate" and not 1 <= len(it.args) <= 2) or \
+                (name == "zip" and not it.args):
+            self.unsupported(it, f"{name}() with these arguments")
+        seqs = [self.emit(Use(self.expr(a)), a) for a in it.args[:1 if name == "enumerate"
+                                                                else None]]
+        start = self.expr(it.args[1]) if name == "enumerate" and len(it.args) == 2 else \
+            self.emit(Const(0), it)
+        counter = self.tmp()
+        self.emit(Const(0), it, dst=counter)
+        one = self.emit(Const(1), it)
+        head, body, done = self.new_block(), self.new_block(), self.new_block()
+        self.goto(head)
+        for q in seqs:
+            nxt = self.new_block()
+            c = self.call_base("lt", [counter, self.call_base("len", [q], it)], it)
+            self.terminate(Branch(c, nxt.id, done.id, (s.lineno, s.col_offset + 1)))
+            self.cur = nxt
+        items = [self.call_base("getitem", [q, counter], it) for q in seqs]
+        if name == "enumerate":
+            items.insert(0, self.call_base("add", [start, counter], it))
+        self.emit(Intrinsic("tuple", tuple(items)), s, dst=s.target.id)
+        self.emit(Use(self.call_base("add", [counter, one], it)), it, dst=counter)
+        self.loop_body(s, head, done)
+
     def body_of(self, s):
-        """A loop's body: its statements, or what a comprehension generates (``pk_body``)."""
+        """A loop's body: its statements, or what a comprehension generates (``pk_body``),
+        after the unpacking of a tuple target (``pk_unpack``)."""
+        target = getattr(s, "pk_unpack", None)
+        if target is not None:
+            self.assign_to(target, s.target.id, s)
         gen = getattr(s, "pk_body", None)
         if gen is not None:
             gen()
@@ -589,6 +645,16 @@ class Lowerer:
         return result
 
     def _cmp(self, op, a, b, node):
+        if isinstance(op, (ast.Is, ast.IsNot)):
+            # ``x is None`` (Julia's ``x === nothing``); other identities are not values
+            # compiled code can observe
+            if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and
+                    isinstance(node.comparators[0], ast.Constant) and
+                    node.comparators[0].value is None):
+                self.unsupported(node, f"comparison {type(op).__name__} other than "
+                                       f"'is None' / 'is not None'")
+            c = self.emit(Intrinsic("isa", (a,), (T.Nothing,)), node)
+            return c if isinstance(op, ast.Is) else self.emit(Intrinsic("not_bool", (c,)), node)
         if isinstance(op, (ast.In, ast.NotIn)):
             c = self.call_base("contains", [b, a], node)
             return c if isinstance(op, ast.In) else self.emit(Intrinsic("not_bool", (c,)), node)
@@ -804,6 +870,10 @@ class Lowerer:
         np_name = _numpy_name(callee)
         if np_name is not None:
             return self.numpy_call(np_name, node)
+        if callee is print:
+            return self.print_call(node)
+        if callee is isinstance:
+            return self.isinstance_call(node)
         if node.keywords:
             self.unsupported(node, "keyword arguments")
         if isinstance(callee, T.PkType) and callee.__pk_kind__ == "array" and \
@@ -850,6 +920,93 @@ class Lowerer:
             return self.call_base(name, [self.expr(a) for a in node.args], node)
         self.unsupported(node, f"call of {getattr(callee, '__name__', type(callee).__name__)}"
                                f" (not a generic function)")
+
+    def isinstance_call(self, node):
+        """``isinstance(x, T)``: a type test decided when compiling wherever ``x``'s type is
+        known.  ``T`` is a compile-time class or tuple of them: Python's ``int`` (which
+        ``True`` is an instance of), ``float``, ``bool``, ``list``, ``tuple``, ``None``'s
+        type, or a pkgimage type."""
+        if node.keywords or len(node.args) != 2:
+            self.unsupported(node, "isinstance() with these arguments")
+        spec = node.args[1]
+        found = [self.resolve_static(e) for e in
+                 (spec.elts if isinstance(spec, ast.Tuple) else [spec])]
+        ok = all(f[0] for f in found)
+        classes = [f[1] for f in found]
+        if ok and len(classes) == 1 and type(classes[0]) is tuple:
+            classes = list(classes[0])
+        types = []
+        for c in classes:
+            t = _ISINSTANCE.get(c) if ok and _hashable(c) else None
+            if t is None and ok:
+                try:
+                    t = T.from_annotation(c)
+                except TypeError:
+                    t = None
+            if t is None:
+                self.unsupported(node.args[1], "isinstance() of something other than a "
+                                               "compile-time class or pkgimage type")
+            types.append(t)
+        x = self.expr(node.args[0])
+        return self.emit(Intrinsic("isa", (x,), (T.make_union(types),)), node)
+
+    def print_call(self, node):
+        """``print(a, f"x = {x:.3f}", sep=", ", end="", file=sys.stderr, flush=True)``:
+        Python's own ``print`` on the values, through the *current* ``sys.stdout`` (so
+        ``redirect_stdout`` and pytest's capture see it).  f-string arguments are formatted
+        there too (``format`` with the literal spec), strings being no values here yet."""
+        items, vals = [], []
+        for a in node.args:
+            if isinstance(a, ast.Starred):
+                self.unsupported(a, "*args in print()")
+            if isinstance(a, ast.JoinedStr):
+                items.append(("f", self._fstring_parts(a, vals)))
+            elif isinstance(a, ast.Constant) and isinstance(a.value, str):
+                items.append(("s", a.value))
+            else:
+                items.append(("v",))
+                vals.append(self.expr(a))
+        opts = {"sep": " ", "end": "\n", "file": None, "flush": False}
+        for kw in node.keywords:
+            if kw.arg in ("sep", "end"):
+                if not (isinstance(kw.value, ast.Constant) and
+                        isinstance(kw.value.value, (str, type(None)))):
+                    self.unsupported(kw.value, f"print({kw.arg}=...) other than a string "
+                                               f"literal")
+                opts[kw.arg] = kw.value.value if kw.value.value is not None else opts[kw.arg]
+            elif kw.arg == "file":
+                ok, f = self.resolve_static(kw.value)
+                import sys
+                if not ok or not (isinstance(kw.value, ast.Attribute) and
+                                  kw.value.attr in ("stdout", "stderr") and
+                                  f is getattr(sys, kw.value.attr)):
+                    self.unsupported(kw.value, "print(file=...) other than sys.stdout or "
+                                               "sys.stderr")
+                opts["file"] = kw.value.attr
+            elif kw.arg == "flush":
+                if not (isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, bool)):
+                    self.unsupported(kw.value, "print(flush=...) other than True or False")
+                opts["flush"] = kw.value.value
+            else:
+                self.unsupported(kw, f"keyword argument {kw.arg!r} of print()")
+        spec = (tuple(items), opts["sep"], opts["end"], opts["file"], opts["flush"])
+        return self.emit(Intrinsic("py_print", tuple(vals), spec), node)
+
+    def _fstring_parts(self, node, vals):
+        parts = []
+        for v in node.values:
+            if isinstance(v, ast.Constant):
+                parts.append(("s", str(v.value)))
+                continue
+            spec = ""
+            if v.format_spec is not None:
+                if not all(isinstance(p, ast.Constant) for p in v.format_spec.values):
+                    self.unsupported(v.format_spec, "a computed format spec")
+                spec = "".join(str(p.value) for p in v.format_spec.values)
+            conv = {-1: "", 115: "s", 114: "r", 97: "a"}[v.conversion]
+            parts.append(("v", conv, spec))
+            vals.append(self.expr(v.value))
+        return tuple(parts)
 
     def method_call(self, node):
         """``x.name(args)`` on a value: the base function ``name`` (``METHOD_CALLS``)."""
@@ -1043,6 +1200,10 @@ def _guard_unassigned(blocks, srcvars):
             b.stmts = out
         blocks[0].stmts[:0] = [Assign(flag[v], Const(False), (0, 0)) for v in flagged]
 
+
+# Python classes as ``isinstance`` sees them (``isinstance(True, int)`` holds)
+_ISINSTANCE = {int: T.make_union((T.Int64, T.Bool)), float: T.Float64, bool: T.Bool,
+               type(None): T.Nothing}
 
 _NUMPY_FUNCS = ("zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like", "arange",
                 "copy")

@@ -23,7 +23,7 @@ from ..errors import BoundsError, DivideError, ErrorException, InexactError
 
 # Intrinsics whose compile-time parameters are a spec (strings, flags, an element type)
 # rather than types; their Python implementation takes the spec as its first argument.
-SPEC_PARAMS = {"arr_view", "np_new", "unpack_check"}
+SPEC_PARAMS = {"arr_view", "np_new", "unpack_check", "py_print"}
 
 
 class IntrinsicFn:
@@ -730,6 +730,52 @@ def _rounding(name):
 for _n in ("floor", "ceil", "trunc"):
     # rounding to a float of the same type (``int_`` of it then gives Python's int result)
     _def(f"round_{_n}", _unary(is_float))(_rounding(_n))
+
+
+# -- type tests ----------------------------------------------------------------------------------
+
+def _isa_rule(ts, params):
+    return T.Bool if len(ts) == 1 else None
+
+
+@_def("isa", _isa_rule)
+def isa(t, x):
+    """``isinstance(x, T)``, ``x is None`` (``params``: the type; its Python implementation
+    takes it first, as the other intrinsics with type parameters)."""
+    return T.isa(x, t)
+
+
+# -- printing ----------------------------------------------------------------------------------
+
+def _print_rule(ts, params):
+    return T.Nothing
+
+
+@_def("py_print", _print_rule)
+def py_print(spec, *vals):
+    """``print(...)`` (``frontend.print_call``): ``spec`` is (items, sep, end, file, flush),
+    an item a value ("v",), a string literal ("s", text) or an f-string ("f", parts)."""
+    import sys
+    items, sep, end, file, flush = spec
+    vals = iter(vals)
+    out = []
+    for it in items:
+        if it[0] == "v":
+            out.append(next(vals))
+        elif it[0] == "s":
+            out.append(it[1])
+        else:
+            text = []
+            for p in it[1]:
+                if p[0] == "s":
+                    text.append(p[1])
+                else:
+                    x = next(vals)
+                    x = {"": x, "s": str(x), "r": repr(x), "a": ascii(x)}[p[1]] if p[1] else x
+                    text.append(format(x, p[2]))
+            out.append("".join(text))
+    print(*out, sep=sep, end=end, file=getattr(sys, file) if file else None, flush=flush)
+    return None
 
 
 # -- lists (``listintr.py``) -------------------------------------------------------------------

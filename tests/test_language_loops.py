@@ -1,0 +1,92 @@
+"""Loops and tests as Python programmers write them: ``for/while ... else``, ``enumerate``
+and ``zip`` with tuple targets, nested unpacking in ``for`` targets, ``isinstance`` and
+``is None``.  Each program runs compiled and as plain Python (the same bodies) and must give
+the same answer, values and types."""
+
+import pytest
+
+import pkgimage as pk
+
+SOURCE = '''
+import pkgimage as pk
+from pkgimage import Float64, Int64, List, Real
+
+
+@pk.generic
+def loops(v: List[Float64], n: int):
+    out = []
+    for i, x in enumerate(v):
+        out.append(i * x)
+    for i, x in enumerate(v, 10):
+        out.append(i + x)
+    for a, b in zip(v, out):
+        out.append(a - b)
+    for k in range(n):
+        if k == 3:
+            break
+    else:
+        out.append(-1.0)
+    j = 0
+    while j < n:
+        j += 1
+        if j > 4:
+            break
+    else:
+        out.append(-3.0)
+    for p, (q, r) in [(1, (2, 3.0)), (4, (5, 6.0))]:
+        out.append(p + q + r)
+    return out
+
+
+@pk.generic
+def first_index(v: List[Int64], x: int):
+    for i, y in enumerate(v):
+        if y == x:
+            break
+    else:
+        return -1
+    return i
+
+
+@pk.generic
+def dot(u: List[Float64], w: List[Float64]):
+    s = 0.0
+    for a, b in zip(u, w):
+        s += a * b
+    return s
+
+
+@pk.generic
+def kinds(x: Real, c: bool):
+    y = x if c else None
+    z = x if c else 2.5
+    return (isinstance(x, int), isinstance(x, float), isinstance(x, (int, float)),
+            isinstance(c, int), y is None, y is not None, isinstance(z, float),
+            isinstance(x, pk.Integer), isinstance([x], list))
+'''
+
+CASES = [("loops", ([1.0, 2.0, 3.0], 2)), ("loops", ([0.5], 7)), ("loops", ([], 0)),
+         ("first_index", ([4, 5, 6], 5)), ("first_index", ([4, 5, 6], 7)),
+         ("dot", ([1.0, 2.0, 3.0], [4.0, 5.0])), ("kinds", (1, True)), ("kinds", (1, False)),
+         ("kinds", (2.5, True)), ("kinds", (2.5, False)), ("kinds", (True, True))]
+
+
+@pytest.fixture(scope="module")
+def mod(tmp_path_factory):
+    import importlib.util
+    import sys
+    path = tmp_path_factory.mktemp("loops") / "loop_programs.py"
+    path.write_text(SOURCE)
+    spec = importlib.util.spec_from_file_location("loop_programs", path)
+    m = importlib.util.module_from_spec(spec)
+    sys.modules["loop_programs"] = m
+    spec.loader.exec_module(m)
+    return m
+
+
+@pytest.mark.parametrize("name,args", CASES, ids=[f"{n}{a}" for n, a in CASES])
+def test_loop_programs_give_plain_pythons_answer(mod, name, args):
+    fn = getattr(mod, name)
+    got, want = fn(*args), fn.methods[0].pyfunc(*args)
+    assert got == want and [type(x) for x in got] == [type(x) for x in want] \
+        if isinstance(want, (list, tuple)) else (got == want and type(got) is type(want))
