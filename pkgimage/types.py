@@ -210,6 +210,11 @@ Nothing = _new_type("Nothing", "nothing", Any)
 # Any Python object that is not one of ours: dispatch can still select ``::Any`` methods for it.
 PyObject = _new_type("PyObject", "pyobject", Any)
 
+# ``str``: compiled code holds the Python string object itself (CPython's representation,
+# so strings cross to and from Python for nothing, and every operation is Python's own:
+# ``compiler/strintr.py``).
+String = _new_type("String", "string", Any, __pk_pytype__=str)
+
 _DTYPE_TO_PRIM = {}           # NumPy dtype -> primitive, filled by _register_numpy
 
 
@@ -897,7 +902,7 @@ def isconcrete(t) -> bool:
     if not isinstance(t, PkType):
         return False
     k = t.__pk_kind__
-    if k in ("primitive", "struct", "pyobject", "nothing"):
+    if k in ("primitive", "struct", "pyobject", "nothing", "string"):
         return not t.__pk_params__ or not has_free_vars(t)
     if k in ("array", "list"):
         return not has_free_vars(t)
@@ -968,8 +973,8 @@ def sig_repr(name, sig):
 # Values
 
 
-_PY_TO_PK = {int: Int64, float: Float64, bool: Bool, type(None): Nothing}
-_PY_ANNOTATION = {int: Int64, float: Float64, bool: Bool, type(None): Nothing}
+_PY_TO_PK = {int: Int64, float: Float64, bool: Bool, type(None): Nothing, str: String}
+_PY_ANNOTATION = {int: Int64, float: Float64, bool: Bool, type(None): Nothing, str: String}
 _NUMPY_REGISTERED = False
 
 
@@ -1119,7 +1124,8 @@ LIST_NAME.wrapper = List
 LIST_NAME.vars = (_T_list,)
 
 
-_BUILTIN_BY_NAME = {t.__pk_name__: t for t in BUILTIN_ABSTRACT + PRIMITIVES + (Nothing, PyObject)}
+_BUILTIN_BY_NAME = {t.__pk_name__: t for t in BUILTIN_ABSTRACT + PRIMITIVES +
+                    (Nothing, PyObject, String)}
 _BUILTIN_BY_NAME.update({"Vector": Vector, "Matrix": Matrix, "Array": Array, "List": List})
 USER_TYPES: dict = {}      # (module, qualname) -> user type (or parametric wrapper), latest
 

@@ -32,3 +32,16 @@ def load_module():
     yield load
     for name in created:
         sys.modules.pop(name, None)
+
+
+def import_source(folder, modname, text):
+    """Write ``text`` to ``folder/modname.py`` and import it as ``modname`` (a real file, so
+    compiled code finds its source; for module-scoped fixtures of test programs)."""
+    import importlib.util
+    path = folder / f"{modname}.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location(modname, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[modname] = mod
+    spec.loader.exec_module(mod)
+    return mod

@@ -162,15 +162,8 @@ def add_float(v: List[Int64]):
 
 @pytest.fixture(scope="module")
 def progs(tmp_path_factory):
-    import importlib.util
-    import sys
-    path = tmp_path_factory.mktemp("lists") / "list_programs.py"
-    path.write_text(PROGRAMS)
-    spec = importlib.util.spec_from_file_location("list_programs", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["list_programs"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    from conftest import import_source
+    return import_source(tmp_path_factory.mktemp("lists"), "list_programs", PROGRAMS)
 
 
 def _plain(fn):

@@ -73,15 +73,8 @@ CASES = [("loops", ([1.0, 2.0, 3.0], 2)), ("loops", ([0.5], 7)), ("loops", ([], 
 
 @pytest.fixture(scope="module")
 def mod(tmp_path_factory):
-    import importlib.util
-    import sys
-    path = tmp_path_factory.mktemp("loops") / "loop_programs.py"
-    path.write_text(SOURCE)
-    spec = importlib.util.spec_from_file_location("loop_programs", path)
-    m = importlib.util.module_from_spec(spec)
-    sys.modules["loop_programs"] = m
-    spec.loader.exec_module(m)
-    return m
+    from conftest import import_source
+    return import_source(tmp_path_factory.mktemp("loops"), "loop_programs", SOURCE)
 
 
 @pytest.mark.parametrize("name,args", CASES, ids=[f"{n}{a}" for n, a in CASES])

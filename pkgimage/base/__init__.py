@@ -750,6 +750,7 @@ def register_in_frontend(special, base, math_funcs):
     special["constructor"] = constructor
     base.update({n: globals()[n] for n in _NAMES})
     base.update(lists.FUNCTIONS)
+    base.update(strings.FUNCTIONS)
     mathlib.register_in_frontend(base, math_funcs)
 
 from .rational import Rational  # noqa: E402  (defined with the functions above)
@@ -761,3 +762,7 @@ from . import lists  # noqa: E402  (List methods on the functions above)
 
 globals().update(lists.FUNCTIONS)          # pk.base.append, pk.base.contains, ...
 __all__ += list(lists.FUNCTIONS)
+from . import strings  # noqa: E402  (String methods on the functions above)
+
+globals().update(strings.FUNCTIONS)        # pk.base.split, pk.base.str_, ...
+__all__ += list(strings.FUNCTIONS)

@@ -888,6 +888,8 @@ class FunctionGen(_Emitter):
                                                for n, _ in t.__pk_fields__])
         if t.__pk_kind__ == "tuple" and not is_managed(t):
             return ir.Constant.literal_struct([self.gen_const(x) for x in value])
+        if t is T.String:
+            return self.obj_const(("str", value))      # (borrowed from the constant slot)
         self.loc_error(f"constant {value!r} cannot be compiled")
 
     def gen_call(self, v, info):

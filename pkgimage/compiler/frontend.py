@@ -35,14 +35,22 @@ _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
 _CMPOPS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt",
            ast.GtE: "ge"}
 _BUILTIN_FUNCS = {len: "len", abs: "abs", min: "min", max: "max", int: "int_",
-                  float: "float_", bool: "truth", sum: "sum_", sorted: "sorted_"}
+                  float: "float_", bool: "truth", sum: "sum_", sorted: "sorted_", str: "str_",
+                  repr: "repr_", ord: "ord_", chr: "chr_"}
 
 # ``x.name(args)`` on a value: a call of the base function of that name with ``x`` first
 # (``v.append(1.0)`` is ``append(v, 1.0)``, Julia's ``push!(v, 1.0)``); a package extends
 # these functions for its own types.  The ones that store into a list say how (``list_note``).
 METHOD_CALLS = {"append": "elem", "insert": "elem", "extend": "each", "pop": None,
                 "clear": None, "reverse": None, "sort": None, "copy": None, "index": None,
-                "count": None, "remove": None}
+                "count": None, "remove": None,
+                # ``str`` methods (``compiler/strintr.py``)
+                **{n: None for n in ("strip", "lstrip", "rstrip", "upper", "lower", "title",
+                                     "capitalize", "swapcase", "casefold", "replace", "zfill",
+                                     "ljust", "rjust", "center", "startswith", "endswith",
+                                     "isdigit", "isalpha", "isspace", "isalnum", "isupper",
+                                     "islower", "isnumeric", "isdecimal", "find", "rfind",
+                                     "rindex", "split", "rsplit", "splitlines", "join")}}
 
 # Modules whose globals compiled code reads without binding edges: nobody rebinds
 # ``math.sqrt`` or ``np.zeros``, and a check per call of each would cost for nothing.
@@ -572,7 +580,7 @@ class Lowerer:
 
     def e_Constant(self, node):
         v = node.value
-        if isinstance(v, bool) or v is None or isinstance(v, float):
+        if isinstance(v, bool) or v is None or isinstance(v, (float, str)):
             return self.emit(Const(v), node)
         if isinstance(v, int):
             if not -2**63 <= v < 2**63:
@@ -589,7 +597,7 @@ class Lowerer:
         return self.const_value(val, node)
 
     def const_value(self, val, node):
-        if isinstance(val, (bool, int, float)) or val is None:
+        if isinstance(val, (bool, int, float, str)) or val is None:
             return self.e_Constant(ast.copy_location(ast.Constant(val), node))
         import numpy as np
         if isinstance(val, np.generic) and T.typeof(val) is not T.PyObject:
@@ -795,6 +803,12 @@ class Lowerer:
             for site in sorted(self.list_sites[target.id]):
                 self.emit(Intrinsic("list_note", (value,), (how, site)), node)
 
+    def e_JoinedStr(self, node):
+        """An f-string: Python's ``format`` of each value with its literal spec."""
+        vals = []
+        parts = self._fstring_parts(node, vals)
+        return self.emit(Intrinsic("str_format", tuple(vals), parts), node)
+
     def e_Tuple(self, node):
         if any(isinstance(e, ast.Starred) for e in node.elts):
             self.unsupported(node, "starred expression in a tuple")
@@ -860,9 +874,10 @@ class Lowerer:
     def e_Call(self, node):
         if any(isinstance(a, ast.Starred) for a in node.args):
             self.unsupported(node, "*args in a call")
-        if isinstance(node.func, ast.Attribute) and \
-                not self.resolve_static(node.func.value)[0]:
-            return self.method_call(node)
+        if isinstance(node.func, ast.Attribute):
+            okb, base = self.resolve_static(node.func.value)
+            if not okb or type(base) in (str, int, float, bool, tuple):
+                return self.method_call(node)        # (``SEP.join(words)``: a constant's)
         ok, callee = self.resolve_static(node.func)
         if not ok:
             self.unsupported(node, "call of a local value (only global functions and types "

@@ -467,8 +467,8 @@ def arr_size(v):
 def _view_rule(ts, params):
     """``A[1:-1, :, 3]``: ``params`` describe each subscript: ('i',) an index (one Int64
     argument), ('s', lo?, hi?, step?) a slice (an Int64 argument for each part given).
-    On a list, ``v[lo:hi:step]`` is a new list (Python's slicing; ``listintr``)."""
-    if ts and T.is_list(ts[0]) and T.isconcrete(ts[0]):
+    On a list or a string, ``v[lo:hi:step]`` is a new one (Python's slicing)."""
+    if ts and ((T.is_list(ts[0]) and T.isconcrete(ts[0])) or ts[0] is T.String):
         ok = len(params) == 1 and params[0][0] == "s" and all(t is T.Int64 for t in ts[1:])
         return ts[0] if ok else None
     if not ts or not is_arr(ts[0]) or not T.isbits(ts[0].__pk_eltype__):
@@ -491,7 +491,7 @@ def arr_view(spec, v, *vals):
             hi = int(vals.pop(0)) if p[2] else None
             st = int(vals.pop(0)) if p[3] else None
             key.append(slice(lo, hi, st))
-    return v[key[0]] if type(v) is list else v[tuple(key)]
+    return v[key[0]] if type(v) in (list, str) else v[tuple(key)]
 
 
 def _np_new_rule(ts, params):
@@ -757,6 +757,7 @@ def py_print(spec, *vals):
     an item a value ("v",), a string literal ("s", text) or an f-string ("f", parts)."""
     import sys
     items, sep, end, file, flush = spec
+    from .strintr import format_parts
     vals = iter(vals)
     out = []
     for it in items:
@@ -765,22 +766,14 @@ def py_print(spec, *vals):
         elif it[0] == "s":
             out.append(it[1])
         else:
-            text = []
-            for p in it[1]:
-                if p[0] == "s":
-                    text.append(p[1])
-                else:
-                    x = next(vals)
-                    x = {"": x, "s": str(x), "r": repr(x), "a": ascii(x)}[p[1]] if p[1] else x
-                    text.append(format(x, p[2]))
-            out.append("".join(text))
+            out.append(format_parts(it[1], vals))
     print(*out, sep=sep, end=end, file=getattr(sys, file) if file else None, flush=flush)
     return None
 
 
 # -- lists (``listintr.py``) -------------------------------------------------------------------
 
-from . import listintr  # noqa: E402  (registers its intrinsics here)
+from . import listintr, strintr  # noqa: E402  (register their intrinsics here)
 
-SPEC_PARAMS |= listintr.SPEC
+SPEC_PARAMS |= listintr.SPEC | strintr.SPEC
 intr.__dict__.update(REGISTRY)
