@@ -627,23 +627,50 @@ MAX_LIST_UNION = 3
 
 
 def _list_typeof(v):
+    return list_of(_elements_type(v))
+
+
+def _elements_type(v):
+    """The union of the types of the elements of ``v`` (``Any`` when empty or varied)."""
     # The classes first (a C loop, 20 ns per element): when they decide the types (int,
-    # float, bool, structs) no element is looked at from Python.
+    # float, bool, str, structs) no element is looked at from Python.
     classes = set(map(type, v))
     if len(classes) <= MAX_LIST_UNION:
         decided = [_PY_TO_PK.get(c) for c in classes]
         if None not in decided:
             if not decided:
-                return list_of(Any)
-            return list_of(decided[0] if len(decided) == 1 else make_union(decided))
+                return Any
+            return decided[0] if len(decided) == 1 else make_union(decided)
     ts = set()
     for x in v:
         ts.add(typeof(x))
         if len(ts) > MAX_LIST_UNION:
-            return list_of(Any)
+            return Any
     if not ts:
-        return list_of(Any)
-    return list_of(ts.pop() if len(ts) == 1 else make_union(ts))
+        return Any
+    return ts.pop() if len(ts) == 1 else make_union(ts)
+
+
+def _make_dict_type(params):
+    k, v = params
+    for p in params:
+        if not (isinstance(p, TypeVar) or is_type(p)) or p.__pk_kind__ == "pending":
+            raise TypeError(f"Dict key and value types must be pkgimage types, got {p!r}")
+    return _new_type(f"Dict[{_pname(k)}, {_pname(v)}]", "dict", Any, typename=DICT_NAME,
+                     params=(k, v), __pk_keytype__=k, __pk_valtype__=v)
+
+
+# ``Dict[K, V]``: a Python ``dict`` (as ``List[T]`` is a list: the object itself, its
+# operations Python's own; ``compiler/dictintr.py``).
+DICT_NAME = TypeName("Dict", __name__, (), make=_make_dict_type)
+
+
+def dict_of(k, v):
+    return DICT_NAME.apply((k, v))
+
+
+def is_dict(t):
+    return isinstance(t, PkType) and t.__pk_kind__ == "dict"
 
 
 def is_array(t):
@@ -904,7 +931,7 @@ def isconcrete(t) -> bool:
     k = t.__pk_kind__
     if k in ("primitive", "struct", "pyobject", "nothing", "string"):
         return not t.__pk_params__ or not has_free_vars(t)
-    if k in ("array", "list"):
+    if k in ("array", "list", "dict"):
         return not has_free_vars(t)
     if k == "tuple":
         return all(not isinstance(p, Vararg) and isconcrete(p) for p in t.__pk_params__)
@@ -1005,6 +1032,8 @@ def typeof(v):
         return tuple_type(*(typeof(x) for x in v))
     if type(v) is list:
         return _list_typeof(v)
+    if type(v) is dict:
+        return dict_of(_elements_type(v), _elements_type(v.values()))
     if isinstance(v, BoxedVector):
         return vector_of(v.eltype)
     np = _numpy_if_imported()
@@ -1122,11 +1151,16 @@ _T_list = TypeVar("T")
 List = UnionAll(_T_list, LIST_NAME.apply((_T_list,)), name="List")
 LIST_NAME.wrapper = List
 LIST_NAME.vars = (_T_list,)
+_K_dict, _V_dict = TypeVar("K"), TypeVar("V")
+Dict = UnionAll(_K_dict, UnionAll(_V_dict, DICT_NAME.apply((_K_dict, _V_dict))), name="Dict")
+DICT_NAME.wrapper = Dict
+DICT_NAME.vars = (_K_dict, _V_dict)
 
 
 _BUILTIN_BY_NAME = {t.__pk_name__: t for t in BUILTIN_ABSTRACT + PRIMITIVES +
                     (Nothing, PyObject, String)}
-_BUILTIN_BY_NAME.update({"Vector": Vector, "Matrix": Matrix, "Array": Array, "List": List})
+_BUILTIN_BY_NAME.update({"Vector": Vector, "Matrix": Matrix, "Array": Array, "List": List,
+                         "Dict": Dict})
 USER_TYPES: dict = {}      # (module, qualname) -> user type (or parametric wrapper), latest
 
 
@@ -1168,6 +1202,8 @@ def _ref(t, scope):
         return ("array", _ref(t.__pk_eltype__, scope), _ref(t.__pk_ndim__, scope))
     if tn is LIST_NAME:
         return ("list", _ref(t.__pk_eltype__, scope))
+    if tn is DICT_NAME:
+        return ("dict", _ref(t.__pk_keytype__, scope), _ref(t.__pk_valtype__, scope))
     if t.__pk_params__:
         return ("apply", tn.module, tn.qualname) + tuple(
             _ref(p, scope) for p in t.__pk_params__)
@@ -1205,6 +1241,8 @@ def _from_ref(ref, scope):
         return array_of(_from_ref(ref[1], scope), _from_ref(ref[2], scope))
     if kind == "list":
         return list_of(_from_ref(ref[1], scope))
+    if kind == "dict":
+        return dict_of(_from_ref(ref[1], scope), _from_ref(ref[2], scope))
     if kind == "apply":
         wrapper = _user_type(ref[1], ref[2])
         return typename_of(wrapper).apply(tuple(_from_ref(r, scope) for r in ref[3:]))
@@ -1257,6 +1295,8 @@ def from_annotation(ann):
         return AnyTuple
     if ann is list:
         return List
+    if ann is dict:
+        return Dict
     import typing
     if isinstance(ann, typing.TypeVar):
         v = _TYPING_VARS.get(ann)
@@ -1275,6 +1315,8 @@ def from_annotation(ann):
         return tuple_type(*(from_annotation(a) for a in args))
     if origin is list and args is not None and len(args) == 1:
         return list_of(from_annotation(args[0]))        # ``list[float]``
+    if origin is dict and args is not None and len(args) == 2:
+        return dict_of(from_annotation(args[0]), from_annotation(args[1]))
     raise TypeError(f"{ann!r} is not a pkgimage type")
 
 
@@ -1335,6 +1377,8 @@ def ref_repr(ref, short=False):
         return "Tuple[" + ", ".join(r(x) for x in ref[1:]) + "]" if len(ref) > 1 else "Tuple[]"
     if k == "list":
         return f"List[{r(ref[1])}]"
+    if k == "dict":
+        return f"Dict[{r(ref[1])}, {r(ref[2])}]"
     if k == "array":
         n = ref[2][1] if ref[2][0] == "int" else None
         return _array_name(_Named(r(ref[1])), n if n is not None else _Named(r(ref[2])))

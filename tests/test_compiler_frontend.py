@@ -573,7 +573,7 @@ UNSUPPORTED = [
     ("def g():\n    return 1\nreturn 1", "FunctionDef", 0),
     ("class A:\n    pass\nreturn 1", "ClassDef", 0),
     ("a, *b = x, x\nreturn a", "starred assignment target", 0),
-    ("return {1: x}", "Dict", 0),
+    ("return {**x}", "** in a dict literal", 0),
     ("return {x}", "Set", 0),
     ("return {i for i in range(3)}", "SetComp", 0),
     ("y = 1\nreturn b'abc' * y", "bytes literal", 1),

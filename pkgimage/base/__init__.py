@@ -751,6 +751,7 @@ def register_in_frontend(special, base, math_funcs):
     base.update({n: globals()[n] for n in _NAMES})
     base.update(lists.FUNCTIONS)
     base.update(strings.FUNCTIONS)
+    base.update(dicts.FUNCTIONS)
     mathlib.register_in_frontend(base, math_funcs)
 
 from .rational import Rational  # noqa: E402  (defined with the functions above)
@@ -766,3 +767,7 @@ from . import strings  # noqa: E402  (String methods on the functions above)
 
 globals().update(strings.FUNCTIONS)        # pk.base.split, pk.base.str_, ...
 __all__ += list(strings.FUNCTIONS)
+from . import dicts  # noqa: E402  (Dict methods on the functions above)
+
+globals().update(dicts.FUNCTIONS)          # pk.base.get, pk.base.items, ...
+__all__ += list(dicts.FUNCTIONS)

@@ -227,6 +227,8 @@ def _compute_inline_size(ci):
                 return None
             size += 1
         elif isinstance(info, INF.TupleElem):
+            if is_boxed(info.argtype):
+                return None
             size += 1
         elif isinstance(v, Intrinsic):
             if listgen.native(v.name, info):
@@ -855,7 +857,10 @@ class FunctionGen(_Emitter):
         if isinstance(v, Call):
             if isinstance(info, INF.TupleElem):
                 tv = self.load_var(v.args[0], info.argtype)
-                return b.extract_value(tv, info.index), info.argtype.__pk_params__[info.index], False
+                pt = info.argtype.__pk_params__[info.index]
+                if is_boxed(info.argtype):
+                    return self._boxed_tuple_item(tv, info.index, pt)
+                return b.extract_value(tv, info.index), pt, False
             return self.gen_call(v, info)
         if isinstance(v, Intrinsic):
             return self.gen_intrinsic(v, info)
@@ -873,6 +878,20 @@ class FunctionGen(_Emitter):
                                                 [obj, self.obj_const(("str", v.name))]))
             return r, T.Any, True
         self.loc_error(f"internal: cannot generate {v!r}", st.loc)
+
+    def _boxed_tuple_item(self, tup, k, t):
+        """Item ``k`` (of type ``t``) of a tuple held as a Python tuple, as a value that
+        owns its references (the tuple may go before it does)."""
+        item = self.check_null(self.b.call(self.capi("PyTuple_GetItem", OBJ, [OBJ, I64]),
+                                           [tup, I64(k)]))
+        if is_boxed(t):
+            self.incref(item)
+            return item, t, True
+        val = self.unbox(item, t)
+        if is_managed(t):
+            self.incref_value(val, t)
+            return val, t, True
+        return val, t, False
 
     def gen_const(self, value):
         t = T.typeof(value)

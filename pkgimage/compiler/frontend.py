@@ -42,6 +42,9 @@ _BUILTIN_FUNCS = {len: "len", abs: "abs", min: "min", max: "max", int: "int_",
 # (``v.append(1.0)`` is ``append(v, 1.0)``, Julia's ``push!(v, 1.0)``); a package extends
 # these functions for its own types.  The ones that store into a list say how (``list_note``).
 METHOD_CALLS = {"append": "elem", "insert": "elem", "extend": "each", "pop": None,
+                # ``dict`` methods (``compiler/dictintr.py``)
+                "get": None, "setdefault": "kv", "keys": None, "values": None, "items": None,
+                "update": "dict",
                 "clear": None, "reverse": None, "sort": None, "copy": None, "index": None,
                 "count": None, "remove": None,
                 # ``str`` methods (``compiler/strintr.py``)
@@ -345,6 +348,7 @@ class Lowerer:
             idx = self.index_list(t)
             cur = self.call_base("getitem", [obj, *idx], s)
             v = self.call_base(op, [cur, self.expr(s.value)], s)
+            self.note_store(t.value, v, "elem", s, key=idx[0] if len(idx) == 1 else None)
             self.call_base("setitem", [obj, *idx, v], s)
         else:
             self.unsupported(s, "augmented assignment to " + type(t).__name__)
@@ -362,7 +366,7 @@ class Lowerer:
                 self.call_base("setview", [view, v], s)
                 return
             idx = [self.expr(e) for e in elts]
-            self.note_store(t.value, v, "elem", s)
+            self.note_store(t.value, v, "elem", s, key=idx[0] if len(idx) == 1 else None)
             self.call_base("setitem", [obj, *idx, v], s)
         elif isinstance(t, (ast.Tuple, ast.List)):
             # ``a, b = b, a``: the value is evaluated once, checked for its length (a tuple's
@@ -504,7 +508,8 @@ class Lowerer:
         self.cur = done
 
     def for_vector(self, s, it):
-        vec = self.emit(Use(self.expr(it)), it)      # the vector iterated, even if rebound
+        # the sequence iterated, even if rebound: ``iterable`` is a dict's keys, else itself
+        vec = self.emit(Use(self.call_base("iterable", [self.expr(it)], it)), it)
         counter = self.tmp()
         self.emit(Const(0), it, dst=counter)
         one = self.emit(Const(1), it)
@@ -527,8 +532,8 @@ class Lowerer:
         if it.keywords or (name == "enumerate" and not 1 <= len(it.args) <= 2) or \
                 (name == "zip" and not it.args):
             self.unsupported(it, f"{name}() with these arguments")
-        seqs = [self.emit(Use(self.expr(a)), a) for a in it.args[:1 if name == "enumerate"
-                                                                else None]]
+        seqs = [self.emit(Use(self.call_base("iterable", [self.expr(a)], a)), a)
+                for a in it.args[:1 if name == "enumerate" else None]]
         start = self.expr(it.args[1]) if name == "enumerate" and len(it.args) == 2 else \
             self.emit(Const(0), it)
         counter = self.tmp()
@@ -753,9 +758,14 @@ class Lowerer:
         return self.emit(Intrinsic("list_new", elts, _site(node)), node)
 
     def e_ListComp(self, node):
-        """``[e for x in xs if c ...]``: a new list, the loops, and an append per element,
-        the loop variables local to the comprehension as in Python 3."""
-        lst = self.emit(Intrinsic("list_new", (), _site(node)), node)
+        return self.comprehension(node, "list_new")
+
+    def comprehension(self, node, make):
+        """``[e for x in xs if c ...]``, ``{k: v for ...}``: a new list (dict), the loops,
+        and an append (a store) per element, the loop variables local to the comprehension
+        as in Python 3."""
+        site = _site(node)
+        lst = self.emit(Intrinsic(make, (), site), node)
         saved = {}
         for g in node.generators:
             if g.is_async:
@@ -774,8 +784,14 @@ class Lowerer:
 
         def loop(k):
             if k == len(node.generators):
+                if make == "dict_new":
+                    key, x = self.expr(node.key), self.expr(node.value)
+                    self.emit(Intrinsic("list_note", (key,), ("elem", (site, "k"))), node)
+                    self.emit(Intrinsic("list_note", (x,), ("elem", (site, "v"))), node)
+                    self.call_base("setitem", [lst, key, x], node)
+                    return
                 x = self.expr(node.elt)
-                self.emit(Intrinsic("list_note", (x,), ("elem", _site(node))), node)
+                self.emit(Intrinsic("list_note", (x,), ("elem", site)), node)
                 self.call_base("append", [lst, x], node)
                 return
             g = node.generators[k]
@@ -797,11 +813,36 @@ class Lowerer:
         loop(0)
         return lst
 
-    def note_store(self, target, value, how, node):
-        """Before a store into the list a local holds: widen its sites' element type."""
-        if isinstance(target, ast.Name) and target.id in self.list_sites:
-            for site in sorted(self.list_sites[target.id]):
-                self.emit(Intrinsic("list_note", (value,), (how, site)), node)
+    def note_store(self, target, value, how, node, key=None):
+        """Before a store into the list or dict a local holds: widen its sites' element
+        (key and value) types.  ``how``: "elem" (``value`` is stored), "each" (its
+        elements are), "kv" (``key`` and ``value``), "dict" (a dict's keys and values)."""
+        if not (isinstance(target, ast.Name) and target.id in self.list_sites):
+            return
+        for site in sorted(self.list_sites[target.id]):
+            if site[0] == "dsite":
+                if how == "dict":
+                    notes = [(value, "keys", (site, "k")), (value, "values", (site, "v"))]
+                elif key is not None:
+                    notes = [(key, "elem", (site, "k")), (value, "elem", (site, "v"))]
+                else:
+                    notes = []
+            else:
+                notes = [(value, how, site)] if how in ("elem", "each") else []
+            for var, h, where in notes:
+                self.emit(Intrinsic("list_note", (var,), (h, where)), node)
+
+    def e_Dict(self, node):
+        """``{k: v, ...}``, ``{}``: a new dict whose key and value types are its site's."""
+        if any(k is None for k in node.keys):
+            self.unsupported(node, "** in a dict literal")
+        kvs = []
+        for k, v in zip(node.keys, node.values):
+            kvs += [self.expr(k), self.expr(v)]
+        return self.emit(Intrinsic("dict_new", tuple(kvs), _site(node)), node)
+
+    def e_DictComp(self, node):
+        return self.comprehension(node, "dict_new")
 
     def e_JoinedStr(self, node):
         """An f-string: Python's ``format`` of each value with its literal spec."""
@@ -889,6 +930,20 @@ class Lowerer:
             return self.print_call(node)
         if callee is isinstance:
             return self.isinstance_call(node)
+        if callee in (list, dict) and not node.keywords and len(node.args) <= 1:
+            # ``list(xs)`` is ``[x for x in xs]`` (a new site), ``list()`` is ``[]``;
+            # ``dict()`` is ``{}``, ``dict(d)`` a copy
+            if callee is dict:
+                if not node.args:
+                    return self.e_Dict(ast.copy_location(ast.Dict([], []), node))
+                return self.call_base("copy", [self.expr(node.args[0])], node)
+            if not node.args:
+                return self.e_List(ast.copy_location(ast.List([], ast.Load()), node))
+            name = f"list#{node.lineno}.{node.col_offset}"
+            comp = ast.ListComp(ast.Name(name, ast.Load()),
+                                [ast.comprehension(ast.Name(name, ast.Store()), node.args[0],
+                                                   [], 0)])
+            return self.e_ListComp(ast.fix_missing_locations(ast.copy_location(comp, node)))
         if node.keywords:
             self.unsupported(node, "keyword arguments")
         if isinstance(callee, T.PkType) and callee.__pk_kind__ == "array" and \
@@ -1034,7 +1089,8 @@ class Lowerer:
         args = [self.expr(a) for a in node.args]
         how = METHOD_CALLS[name]
         if how is not None and args:
-            self.note_store(node.func.value, args[-1], how, node)
+            self.note_store(node.func.value, args[-1], how, node,
+                            key=args[0] if how == "kv" and len(args) == 2 else None)
         return self.call_base(name, [obj, *args], node)
 
     def numpy_call(self, name, node):
@@ -1075,14 +1131,15 @@ class Lowerer:
 
 
 def _site(node):
-    """A list literal's or comprehension's allocation site (``listintr``)."""
-    return ("site", node.lineno, node.col_offset)
+    """A list or dict literal's or comprehension's allocation site (``listintr``)."""
+    kind = "dsite" if isinstance(node, (ast.Dict, ast.DictComp)) else "site"
+    return (kind, node.lineno, node.col_offset)
 
 
 def _list_literal(v):
     """The list literal an assigned value makes its list from (``[...]``, a comprehension,
     ``[0.0] * n``), or None."""
-    if isinstance(v, (ast.List, ast.ListComp)):
+    if isinstance(v, (ast.List, ast.ListComp, ast.Dict, ast.DictComp)):
         return v
     if isinstance(v, ast.BinOp) and isinstance(v.op, ast.Mult):
         return _list_literal(v.left) or _list_literal(v.right)

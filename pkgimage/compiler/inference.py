@@ -464,6 +464,16 @@ def _eval_tuple_const_index(sv, v, argtypes, st):
 def _eval_list_site(sv, v, argtypes, st):
     """``list_new`` (a site's list: the element type stored into it so far) and
     ``list_note`` (a store into a site's list: widen the site, and infer again if it grew)."""
+    if v.name == "dict_new":
+        k, val = sv.sites.get((v.params, "k")), sv.sites.get((v.params, "v"))
+        for i, t in enumerate(argtypes):
+            if i % 2 == 0:
+                k = join(k, t)
+            else:
+                val = join(val, t)
+        sv.sites[(v.params, "k")], sv.sites[(v.params, "v")] = k, val
+        return T.dict_of(k if k is not None else T.Bottom, val if val is not None else
+                         T.Bottom), IntrinsicCall(v.name, argtypes, v.params, False)
     if v.name == "list_new":
         kind, *where = v.params
         if kind == "typed":
@@ -484,6 +494,9 @@ def _eval_list_site(sv, v, argtypes, st):
     if how == "each":
         t = listintr._elements_of(t) if T.isconcrete(t) else T.Any
         t = T.Any if t is None else t
+    elif how in ("keys", "values"):
+        t = (t.__pk_keytype__ if how == "keys" else t.__pk_valtype__) \
+            if T.is_dict(t) and T.isconcrete(t) else T.Any
     old = sv.sites.get(site)
     new = join(old, t)
     if new is not old and t is not T.Bottom:
@@ -494,7 +507,7 @@ def _eval_list_site(sv, v, argtypes, st):
 
 def _eval_intrinsic(sv, v, argtypes, st):
     fn = intrinsics.REGISTRY[v.name]
-    if v.name in ("list_new", "list_note"):
+    if v.name in ("list_new", "list_note", "dict_new"):
         return _eval_list_site(sv, v, argtypes, st)
     if v.name == "tuple":
         rt = T.tuple_type(*argtypes)

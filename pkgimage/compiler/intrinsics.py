@@ -773,7 +773,7 @@ def py_print(spec, *vals):
 
 # -- lists (``listintr.py``) -------------------------------------------------------------------
 
-from . import listintr, strintr  # noqa: E402  (register their intrinsics here)
+from . import dictintr, listintr, strintr  # noqa: E402  (register their intrinsics here)
 
-SPEC_PARAMS |= listintr.SPEC | strintr.SPEC
+SPEC_PARAMS |= listintr.SPEC | strintr.SPEC | dictintr.SPEC
 intr.__dict__.update(REGISTRY)
