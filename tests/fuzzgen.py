@@ -103,7 +103,10 @@ FEATURES = {"tuples": True, "parametric": True, "diagonal": True, "varargs": Tru
             "runtime_rebind": True,
             # ``/`` by an integer expression that may be zero (``1.0 / 0`` raises
             # ZeroDivisionError in compiled code as in Python, issue 13)
-            "float_zero_division": True}
+            "float_zero_division": True,
+            # list and dict comprehensions with sum/len/max, str()/f-strings measured by len
+            # (issue 13's containers and strings, compared with plain Python's answers)
+            "containers": True}
 TV = "T"                      # the module-level TypeVar (bound Real) of every module
 MATS = ["Mat[Float64]", "Mat[Int64]"]
 TUPS = ["(Int64,Int64)", "(Int64,Float64)", "(Float64,Int64)", "(Float64,Float64)",
@@ -624,7 +627,7 @@ class Body:
         if d > 0:
             opts += ["bin"] * 4 + ["div", "mod", "un", "minmax", "pow", "conv", "call", "call",
                                    "field", "ifexp", "andor"]
-        opts += ["tupidx", "tupidx", "len", "matel", "matel"]
+        opts += ["tupidx", "tupidx", "len", "matel", "matel", "container"]
         for _ in range(8):
             try:
                 return getattr(self, "i_" + self.rng.choice(opts))(d)
@@ -774,7 +777,7 @@ class Body:
         if d > 0:
             opts += ["bin"] * 4 + ["div", "div", "fmod", "un", "minmax", "conv", "call", "call",
                                    "field", "ifexp"]
-        opts += ["tupidx", "tupidx", "matel", "matel"]
+        opts += ["tupidx", "tupidx", "matel", "matel", "container"]
         for _ in range(8):
             try:
                 return getattr(self, "f_" + self.rng.choice(opts))(d)
@@ -1063,6 +1066,41 @@ class Body:
         return Ex(f"({v.name}[{self.wrap(self.e_int(d - 1), 50).code} % len({v.name})] "
                   f"if len({v.name}) > 0 else {self.e_exact(INT, 0).code})",
                   {INT}, IFACE)
+
+    def i_container(self, d):
+        """An int from a list or dict comprehension or a string (``containers``)."""
+        if not FEATURES["containers"] or d <= 0:
+            raise Fail
+        a = self.wrap(self.e_int(d - 1), 2 ** 20)
+        k = self.rng.randint(0, 4)
+        r = self.rng.random()
+        if r < 0.3:
+            return Ex(f"sum([qc * {a.code} for qc in range({k})])", {INT},
+                      k * k * a.bound + 1)
+        if r < 0.45:
+            return Ex(f"len([qc for qc in range({k}) if qc % 2 == {self.rng.randint(0, 1)}])",
+                      {INT}, k)
+        if r < 0.6 and k > 0:
+            return Ex(f"{self.rng.choice(['max', 'min'])}([{a.code} - qc for qc in "
+                      f"range({k})])", {INT}, a.bound + k)
+        if r < 0.75:
+            return Ex(f"len({{qc % 3: {a.code} for qc in range({k})}})", {INT}, 3)
+        if r < 0.9:
+            return Ex(f"len(str({a.code}))", {INT}, 30)
+        return Ex(f"int(str({a.code}))", {INT}, a.bound)
+
+    def f_container(self, d):
+        """A float from a list comprehension or an f-string (``containers``)."""
+        if not FEATURES["containers"] or d <= 0:
+            raise Fail
+        a = self.wrap(self.e_float(d - 1), 2 ** 20)
+        k = self.rng.randint(1, 4)
+        if self.chance(0.6):
+            return Ex(f"sum([{a.code} * qc for qc in range({k})])", {FLT},
+                      k * k * a.bound + 1)
+        if "f'" in a.code:                 # (no f-string inside another before Python 3.12)
+            return Ex(f"float(len(str({a.code})))", {FLT}, 60)
+        return Ex(f"float(len(f'{{{a.code}:.3f}}'))", {FLT}, 60)
 
     def i_len(self, d):
         vs = [v for v in self.vars(lambda v: len(v.tset) == 1)
