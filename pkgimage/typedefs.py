@@ -167,9 +167,24 @@ def abstract(cls):
         raise TypeError(f"{fmt_loc(loc)}: abstract type {cls.__name__} cannot have fields")
     params = _type_params(cls, parent, (), loc, "abstract type")
     if params:
-        return _parametric(cls, "abstract", parent, (), params, loc,
-                           lambda fts: {"__slots__": ()})
-    return _finish(cls, "abstract", parent, loc, {"__slots__": ()})
+        return _with_methods(cls, _parametric(cls, "abstract", parent, (), params, loc,
+                                              lambda fts: {"__slots__": ()}))
+    return _with_methods(cls, _finish(cls, "abstract", parent, loc, {"__slots__": ()}))
+
+
+def _with_methods(cls, t):
+    """``t`` with the methods written in ``cls``'s body made methods of generic functions
+    (``structmethods.py``)."""
+    from . import structmethods
+    methods = structmethods.class_methods(cls)
+    if methods:
+        if isinstance(t, T.UnionAll):
+            tn = T.typename_of(t)
+            classes = [cls] + list(tn.cache.values())
+            structmethods.install(t, t, methods, cls.__module__, classes)
+        else:
+            structmethods.install(t, t, methods, cls.__module__)
+    return t
 
 
 _FIELD_KINDS = ("primitive", "struct", "tuple", "typevar")
@@ -244,10 +259,11 @@ def struct(cls):
                             f"struct fields have none")
     params = _type_params(cls, parent, fields, loc, "struct")
     if params:
-        return _parametric(cls, "struct", parent, fields, params, loc, _struct_attrs)
+        return _with_methods(cls, _parametric(cls, "struct", parent, fields, params, loc,
+                                              _struct_attrs))
     st = _finish(cls, "struct", parent, loc, _struct_attrs(fields))
     T.register_pytype(st, st)
-    return st
+    return _with_methods(cls, st)
 
 
 def _construct_unionall(wrapper, args, kwargs):

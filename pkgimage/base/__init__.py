@@ -771,3 +771,8 @@ from . import dicts  # noqa: E402  (Dict methods on the functions above)
 
 globals().update(dicts.FUNCTIONS)          # pk.base.get, pk.base.items, ...
 __all__ += list(dicts.FUNCTIONS)
+
+# ``x.name(...)`` in compiled code calls the base function ``name`` for these names whatever
+# ``x`` is (a struct method of that name extends it: ``structmethods.py``)
+METHOD_NAMES = frozenset(lists.METHOD_NAMES) | frozenset(strings.METHODS) | \
+    frozenset(("get", "setdefault", "keys", "values", "items", "update"))

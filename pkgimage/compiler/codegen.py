@@ -34,8 +34,8 @@ from .. import types as T
 from ..errors import CompileError
 from . import inference as INF
 from . import intrinsics
-from .ir import (Branch, Call, Const, GetField, Goto, Intrinsic, Raise, Return, Use, expr_uses,
-                 term_uses)
+from .ir import (Branch, Call, Const, GetField, Goto, Intrinsic, MethodRef, Raise, Return, Use,
+                 expr_uses, term_uses)
 
 I1 = ir.IntType(1)
 I8 = ir.IntType(8)
@@ -932,7 +932,12 @@ class FunctionGen(_Emitter):
             return None, T.Bottom, False
         # run-time dispatch through the generic function object
         args = [self.load_var(a, T.Any) for a in v.args]
-        fobj = self.obj_const(("func", v.func.module, v.func.qualname))
+        if isinstance(info.function, MethodRef):
+            # ``x.name(...)`` on a value of unknown type: Python's attribute call
+            name = self.obj_const(("str", info.function.name))
+            return self.check_null(self.vectorcall(self.obj_const(("helper", "call_method")),
+                                                   [args[0], name] + args[1:])), T.Any, True
+        fobj = self.obj_const(("func", info.function.module, info.function.qualname))
         return self.check_null(self.vectorcall(fobj, args)), T.Any, True
 
     def inline(self, callee, args):

@@ -23,7 +23,7 @@ from .. import types as T
 from ..errors import CompileError
 from . import intrinsics
 from .ir import (Assign, Block, Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic,
-                 IRFunction, Raise, Return, Use, expr_uses, term_uses)
+                 IRFunction, MethodRef, Raise, Return, Use, expr_uses, term_uses)
 
 # Filled by pkgimage.base at import (kept as a table so this module does not import base).
 BASE: dict = {}
@@ -38,22 +38,15 @@ _BUILTIN_FUNCS = {len: "len", abs: "abs", min: "min", max: "max", int: "int_",
                   float: "float_", bool: "truth", sum: "sum_", sorted: "sorted_", str: "str_",
                   repr: "repr_", ord: "ord_", chr: "chr_"}
 
-# ``x.name(args)`` on a value: a call of the base function of that name with ``x`` first
-# (``v.append(1.0)`` is ``append(v, 1.0)``, Julia's ``push!(v, 1.0)``); a package extends
-# these functions for its own types.  The ones that store into a list say how (``list_note``).
-METHOD_CALLS = {"append": "elem", "insert": "elem", "extend": "each", "pop": None,
-                # ``dict`` methods (``compiler/dictintr.py``)
-                "get": None, "setdefault": "kv", "keys": None, "values": None, "items": None,
-                "update": "dict",
-                "clear": None, "reverse": None, "sort": None, "copy": None, "index": None,
-                "count": None, "remove": None,
-                # ``str`` methods (``compiler/strintr.py``)
-                **{n: None for n in ("strip", "lstrip", "rstrip", "upper", "lower", "title",
-                                     "capitalize", "swapcase", "casefold", "replace", "zfill",
-                                     "ljust", "rjust", "center", "startswith", "endswith",
-                                     "isdigit", "isalpha", "isspace", "isalnum", "isupper",
-                                     "islower", "isnumeric", "isdecimal", "find", "rfind",
-                                     "rindex", "split", "rsplit", "splitlines", "join")}}
+# ``x.name(args)`` on a value: for the base library's method names (``base.METHOD_NAMES``:
+# the list, dict and str methods, filled in by ``register_in_frontend``) a call of the base
+# function of that name with ``x`` first (``v.append(1.0)`` is ``append(v, 1.0)``, Julia's
+# ``push!(v, 1.0)``); for any other name, the method ``x``'s struct class defines
+# (``ir.MethodRef``, resolved by inference).  The ones that store into a list or dict say
+# how (``list_note``).
+METHOD_NAMES: set = set()
+METHOD_STORES = {"append": "elem", "insert": "elem", "extend": "each", "setdefault": "kv",
+                 "update": "dict"}
 
 # Modules whose globals compiled code reads without binding edges: nobody rebinds
 # ``math.sqrt`` or ``np.zeros``, and a check per call of each would cost for nothing.
@@ -1079,15 +1072,16 @@ class Lowerer:
         return tuple(parts)
 
     def method_call(self, node):
-        """``x.name(args)`` on a value: the base function ``name`` (``METHOD_CALLS``)."""
+        """``x.name(args)`` on a value: the base function ``name`` (``METHOD_NAMES``), or
+        the method ``x``'s class body defines (resolved by inference)."""
         name = node.func.attr
-        if name not in METHOD_CALLS:
-            self.unsupported(node, f"method call .{name}() (not a method compiled code knows)")
         if node.keywords:
             self.unsupported(node, f"keyword arguments of .{name}()")
         obj = self.expr(node.func.value)
         args = [self.expr(a) for a in node.args]
-        how = METHOD_CALLS[name]
+        if name not in METHOD_NAMES:
+            return self.emit(Call(MethodRef(name), (obj, *args)), node)
+        how = METHOD_STORES.get(name)
         if how is not None and args:
             self.note_store(node.func.value, args[-1], how, node,
                             key=args[0] if how == "kv" and len(args) == 2 else None)
@@ -1344,4 +1338,5 @@ def lower(method, sparams=(), nargs=None):
 from .. import base as _base, contexts as _contexts  # noqa: E402
 
 _base.register_in_frontend(SPECIAL, BASE, MATH_FUNCS)
+METHOD_NAMES.update(_base.METHOD_NAMES)
 _contexts.register_in_frontend(SPECIAL)

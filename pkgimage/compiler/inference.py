@@ -21,6 +21,7 @@ Results go into a :class:`CodeInstance`; the IR itself is never modified.
 from __future__ import annotations
 
 from .. import dispatch as D
+from .. import structmethods
 from .. import types as T
 from ..compiler_lock import COMPILER_LOCK
 from ..errors import AmbiguityError, CompileError, MethodError
@@ -28,7 +29,8 @@ from . import frontend, intrinsics, listintr
 from .instances import (REBINDING_LISTENERS, CodeInstance, Edge, intersecting, method_instance,
                         register_edges)
 from .slots import split_slots
-from .ir import Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic, Raise, Return, Use
+from .ir import (Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic, MethodRef, Raise,
+                 Return, Use)
 
 MAX_UNION = 4
 MAX_CYCLE_ITERATIONS = 8
@@ -379,6 +381,15 @@ def _add_edge(ci, seen, edge):
 
 
 def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
+    if isinstance(func, MethodRef):
+        # ``x.name(...)``: the generic function the class of ``x``'s type binds ``name`` to
+        f = structmethods.resolve(argtypes[0], func.name)
+        if f is None:
+            if T.isconcrete(argtypes[0]):
+                raise CompileError(f"type {argtypes[0]} has no method {func.name!r}",
+                                   sv.ci.ir.filename, st.loc[0], st.loc[1], "method call")
+            return T.Any, DynamicCall(func, argtypes)      # looked up at run time
+        func = f
     if v is not None and len(argtypes) == 2 and argtypes[1] is T.Int64 and \
             func is frontend.BASE.get("getitem") and argtypes[0].__pk_kind__ == "tuple" and \
             T.isconcrete(argtypes[0]):

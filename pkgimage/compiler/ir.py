@@ -38,6 +38,19 @@ class Call:
 
 
 @dataclass(frozen=True)
+class MethodRef:
+    """The callee of ``x.name(...)`` where ``name`` is a method a class body defines: which
+    generic function it is depends on ``x``'s type, so inference resolves it
+    (``structmethods.resolve``); a value of unknown type calls it through Python."""
+    name: str
+    module = ""
+
+    @property
+    def qualname(self):
+        return "." + self.name
+
+
+@dataclass(frozen=True)
 class Intrinsic:
     """A primitive operation (see ``intrinsics.py``); ``params`` are compile-time types."""
     name: str

@@ -89,10 +89,16 @@ def _check_bindings(module):
     return True if check_bindings(module) else None
 
 
+def _call_method(obj, name, *args):
+    """``x.name(...)`` in compiled code on a value whose type was not known there."""
+    return getattr(obj, name)(*args)
+
+
 HELPERS = {"raise_error": _raise_error, "bounds_error": _bounds_error,
            "inexact_error": _inexact_error, "getfield": _getfield,
            "bounds_error_nd": _bounds_error_nd, "tuple_bounds_error": _tuple_bounds_error,
-           "array_view": _array_view, "check_bindings": _check_bindings}
+           "array_view": _array_view, "check_bindings": _check_bindings,
+           "call_method": _call_method}
 
 
 def _spec_from_ref(r):

@@ -1,0 +1,105 @@
+"""Methods written in a ``@pk.struct`` or ``@pk.abstract`` class body, as Julia has them.
+
+``def norm(self): ...`` inside ``class Point`` is a method ``norm(self::Point)`` of the
+generic function ``norm`` of the struct's module; ``p.norm()`` (in compiled code and from
+Python) is ``norm(p)``, and a method of an abstract parent is inherited by dispatch.  Python's
+operator dunders map to the base library's functions (``__add__`` is a method of
+``pkgimage.base.add``, ``__len__`` of ``len``, ``__eq__`` of ``eq``), so ``a + b`` dispatches
+to compiled code from Python too, and a method named like one of the base library's method
+functions (``count``, ``get``, ``append``) extends that function, which is what ``x.count(y)``
+calls in compiled code whatever ``x`` is.
+
+The class keeps, under each name, a descriptor (:class:`MethodOf`) that binds the instance
+to the generic function, so ``Point.norm`` is the function and ``p.norm`` a bound call of it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types as pytypes
+
+# operator dunder -> the base function it is a method of (argument order kept)
+DUNDERS = {"__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__": "truediv",
+           "__floordiv__": "floordiv", "__mod__": "mod", "__pow__": "pow", "__neg__": "neg",
+           "__abs__": "abs", "__eq__": "eq", "__ne__": "ne", "__lt__": "lt", "__le__": "le",
+           "__gt__": "gt", "__ge__": "ge", "__len__": "len", "__getitem__": "getitem",
+           "__contains__": "contains", "__bool__": "truth"}
+
+# left to Python (they are about the object as Python sees it, not about its value)
+PYTHON_ONLY = {"__repr__", "__str__", "__format__", "__hash__", "__reduce__", "__reduce_ex__",
+               "__init_subclass__", "__class_getitem__", "__getattr__", "__getattribute__",
+               "__setattr__", "__delattr__", "__dir__", "__sizeof__", "__copy__",
+               "__deepcopy__"}
+
+
+class MethodOf:
+    """A class attribute standing for a generic function: read on an instance it is the
+    function with the instance bound first (``p.norm()`` is ``norm(p)``)."""
+
+    __slots__ = ("function",)
+
+    def __init__(self, function):
+        self.function = function
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self.function
+        return pytypes.MethodType(self.function, obj)
+
+    def __reduce__(self):
+        return (MethodOf, (self.function,))
+
+
+def class_methods(cls):
+    """The plain functions of ``cls``'s body that become methods: (name, function)."""
+    return [(name, v) for name, v in cls.__dict__.items()
+            if isinstance(v, pytypes.FunctionType) and name not in PYTHON_ONLY]
+
+
+def install(t, selftype, methods, module, classes=None):
+    """Add each of ``methods`` to its generic function with its first parameter typed
+    ``selftype``, and put a :class:`MethodOf` in its place on ``t`` (and on ``classes``: a
+    parametric type's declaring class and the instantiations made so far)."""
+    from . import base
+    from . import dispatch as D
+    for name, fn in methods:
+        if name in DUNDERS:
+            target = getattr(base, DUNDERS[name])
+        elif name in base.METHOD_NAMES:
+            target = getattr(base, name)
+        elif name.startswith("__") and name.endswith("__"):
+            from .errors import CompileError
+            code = fn.__code__
+            raise CompileError(f"struct method {name} of {t} has no meaning in compiled code "
+                               f"(operators: {', '.join(sorted(DUNDERS))})",
+                               code.co_filename, code.co_firstlineno, 0, "struct method")
+        else:
+            target = D.get_function(name, module)
+        params = list(inspect.signature(fn).parameters)
+        if not params:
+            from .errors import CompileError
+            code = fn.__code__
+            raise CompileError(f"method {name} of {t} takes no self parameter",
+                               code.co_filename, code.co_firstlineno, 0, "struct method")
+        anns = dict(fn.__annotations__)
+        for p, a in list(anns.items()):
+            if isinstance(a, str) and a.strip("'\"") == t.__name__:
+                anns[p] = selftype          # (the class's own name: not yet a global)
+        anns[params[0]] = selftype
+        fn.__annotations__ = anns
+        target.method(fn)
+        for c in classes or (t,):
+            type.__setattr__(c, name, MethodOf(target))
+
+
+def resolve(t, name):
+    """The generic function ``x.name(...)`` calls for a value of type ``t`` (a struct or an
+    abstract type whose class body defines it, or a union of such that agree), else None."""
+    from . import types as T
+    if isinstance(t, T.PkType) and t.__pk_kind__ == "union":
+        fs = {resolve(m, name) for m in t.__pk_members__}
+        return fs.pop() if len(fs) == 1 else None
+    if not isinstance(t, T.PkType) or t.__pk_kind__ not in ("struct", "abstract"):
+        return None
+    d = inspect.getattr_static(t, name, None)
+    return d.function if isinstance(d, MethodOf) else None

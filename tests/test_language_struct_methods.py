@@ -1,0 +1,115 @@
+"""Methods written in a ``@pk.struct``/``@pk.abstract`` class body are methods of generic
+functions with ``self`` typed as the class (Julia's ``norm(p::Point)``): ``p.norm()`` calls
+it in compiled code and from Python, a method of an abstract parent is inherited by
+dispatch, operator dunders are methods of the base functions (``a + b`` works from Python and
+compiled code alike), and the whole lot goes into package images."""
+
+import textwrap
+
+import pytest
+
+import pkgimage as pk
+
+SOURCE = '''
+import pkgimage as pk
+
+
+@pk.abstract
+class Shape:
+    def describe(self):
+        return self.area() * 2.0
+
+
+@pk.struct
+class Circle(Shape):
+    r: float
+
+    def area(self):
+        return 3.0 * self.r * self.r
+
+    def scaled(self, k: float):
+        return Circle(self.r * k)
+
+    def __add__(self, other: "Circle"):
+        return Circle(self.r + other.r)
+
+    def __lt__(self, other: "Circle"):
+        return self.r < other.r
+
+    def __len__(self):
+        return 1
+
+    def count(self, x: float):
+        return 7
+
+
+@pk.struct
+class Sq(Shape):
+    s: float
+
+    def area(self):
+        return self.s * self.s
+
+
+@pk.generic
+def total(c: Circle, q: Sq, flag: bool):
+    x = c if flag else q
+    big = c.scaled(2.0) + c
+    return (c.area() + q.area() + c.describe() + q.describe() + x.area() + big.r, c < big,
+            len(c), c.count(1.0))
+
+
+@pk.generic
+def missing(c: Circle):
+    return c.perimeter()
+'''
+
+
+@pytest.fixture(scope="module")
+def mod(tmp_path_factory):
+    from conftest import import_source
+    return import_source(tmp_path_factory.mktemp("methods"), "method_programs", SOURCE)
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_struct_methods_compile_and_give_plain_pythons_answer(mod, flag):
+    c, q = mod.Circle(1.0), mod.Sq(2.0)
+    assert mod.total(c, q, flag) == mod.total.methods[0].pyfunc(c, q, flag)
+    assert mod.total(c, q, flag) == (27.0 if flag else 28.0, True, 1, 7)
+
+
+def test_methods_and_operators_work_from_python_by_dispatch(mod):
+    c = mod.Circle(1.0)
+    assert (c + c).r == 2.0 and c < mod.Circle(2.0) and not mod.Circle(3.0) < c
+    assert c.area() == 3.0 and mod.Circle.area(c) == 3.0 and c.describe() == 6.0
+    assert len(c) == 1 and mod.Sq(3.0).describe() == 18.0
+    # ``area`` is one generic function with a method per class, as Julia's
+    assert len(pk.methods(mod.Circle.area)) == 2
+    assert pk.base.add.dispatch((mod.Circle, mod.Circle)).pyfunc.__name__ == "__add__"
+
+
+def test_a_method_no_class_defines_is_a_located_compile_error(mod):
+    with pytest.raises(pk.CompileError, match="has no method 'perimeter'"):
+        mod.missing(mod.Circle(1.0))
+
+
+def test_struct_methods_load_from_an_image_without_compiling(tmp_path):
+    from imagetools import Project
+    proj = Project(tmp_path)
+    proj.write("meth1", "__pkgimage__ = True\n" + textwrap.dedent(SOURCE) + textwrap.dedent("""
+        @pk.precompilation(__name__)
+        def _workload():
+            total(Circle(1.0), Sq(2.0), True)
+            total(Circle(1.0), Sq(2.0), False)
+            Circle(1.0) + Circle(2.0)
+        """))
+    assert proj.build("meth1").returncode == 0
+    out = proj.run_json("""
+import meth1
+with Tripwire() as tw:
+    res = [meth1.total(meth1.Circle(2.0), meth1.Sq(1.0), True),
+           (meth1.Circle(1.0) + meth1.Circle(0.5)).r, meth1.Circle(2.0).area()]
+done({"res": res, "compiles": tw.total, "stats": stats()})
+""")
+    assert out["res"] == [[12.0 + 1.0 + 24.0 + 2.0 + 12.0 + 6.0, True, 1, 7], 1.5, 12.0], out
+    assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, out["stats"]
