@@ -18,7 +18,7 @@ from .errors import (AmbiguityError, BoundsError, CompileError, DivideError, Err
 # public name -> (module relative to this package, attribute there; None: the module itself)
 _LAZY = {}
 for _mod, _names in {
-    ".types": ("AbstractFloat", "Any", "Array", "Bool", "Bottom", "Dict", "Float32", "Float64", "Int8",
+    ".types": ("AbstractFloat", "Any", "Array", "Bool", "Bottom", "Dict", "Function", "Float32", "Float64", "Int8",
                "Int16", "Int32", "Int64", "Integer", "List", "Matrix", "Nothing", "Number",
                "PyObject", "Real", "Signed", "String", "Tuple", "TypeVar", "UInt8", "UInt16", "UInt32",
                "UInt64", "Union", "UnionAll", "Unsigned", "Vararg", "Vector", "isa",

@@ -190,6 +190,7 @@ class GenericFunction:
     # ``_pycache`` in a slot: the call path reads it at the same speed even once something
     # (``vars(f)``, ``functools.wraps(f)``) has turned the instance's attributes into a dict.
     __slots__ = ("_pycache", "__dict__", "__weakref__")
+    __pk_generic__ = True       # (``types.typeof``: a value with a type of its own)
 
     def __init__(self, name, module, qualname=None, doc=None):
         self.name = name

@@ -210,6 +210,22 @@ Nothing = _new_type("Nothing", "nothing", Any)
 # Any Python object that is not one of ours: dispatch can still select ``::Any`` methods for it.
 PyObject = _new_type("PyObject", "pyobject", Any)
 
+# Julia's ``Function``: every generic function has a type of its own below it
+# (``function_type``), so a method taking a function is specialised per function passed.
+Function = _new_type("Function", "abstract", Any)
+_FUNCTION_TYPES: dict = {}        # (module, qualname) -> its type
+
+
+def function_type(f):
+    """``typeof(f)`` of a generic function: a singleton type (Julia's ``typeof(sin)``)."""
+    key = (f.module, f.qualname)
+    t = _FUNCTION_TYPES.get(key)
+    if t is None or t.__pk_function__ is not f:
+        t = _new_type(f"typeof({f.qualname})", "function", Function, __pk_function__=f)
+        _FUNCTION_TYPES[key] = t
+    return t
+
+
 # ``str``: compiled code holds the Python string object itself (CPython's representation,
 # so strings cross to and from Python for nothing, and every operation is Python's own:
 # ``compiler/strintr.py``).
@@ -929,7 +945,7 @@ def isconcrete(t) -> bool:
     if not isinstance(t, PkType):
         return False
     k = t.__pk_kind__
-    if k in ("primitive", "struct", "pyobject", "nothing", "string"):
+    if k in ("primitive", "struct", "pyobject", "nothing", "string", "function"):
         return not t.__pk_params__ or not has_free_vars(t)
     if k in ("array", "list", "dict"):
         return not has_free_vars(t)
@@ -1034,6 +1050,8 @@ def typeof(v):
         return _list_typeof(v)
     if type(v) is dict:
         return dict_of(_elements_type(v), _elements_type(v.values()))
+    if getattr(type(v), "__pk_generic__", False) and getattr(v, "context", None) is None:
+        return function_type(v)
     if isinstance(v, BoxedVector):
         return vector_of(v.eltype)
     np = _numpy_if_imported()
@@ -1158,7 +1176,7 @@ DICT_NAME.vars = (_K_dict, _V_dict)
 
 
 _BUILTIN_BY_NAME = {t.__pk_name__: t for t in BUILTIN_ABSTRACT + PRIMITIVES +
-                    (Nothing, PyObject, String)}
+                    (Nothing, PyObject, String, Function)}
 _BUILTIN_BY_NAME.update({"Vector": Vector, "Matrix": Matrix, "Array": Array, "List": List,
                          "Dict": Dict})
 USER_TYPES: dict = {}      # (module, qualname) -> user type (or parametric wrapper), latest
@@ -1202,6 +1220,9 @@ def _ref(t, scope):
         return ("array", _ref(t.__pk_eltype__, scope), _ref(t.__pk_ndim__, scope))
     if tn is LIST_NAME:
         return ("list", _ref(t.__pk_eltype__, scope))
+    if t.__pk_kind__ == "function":
+        f = t.__pk_function__
+        return ("function", f.module, f.qualname)
     if tn is DICT_NAME:
         return ("dict", _ref(t.__pk_keytype__, scope), _ref(t.__pk_valtype__, scope))
     if t.__pk_params__:
@@ -1241,6 +1262,15 @@ def _from_ref(ref, scope):
         return array_of(_from_ref(ref[1], scope), _from_ref(ref[2], scope))
     if kind == "list":
         return list_of(_from_ref(ref[1], scope))
+    if kind == "function":
+        from .dispatch import FUNCTIONS
+        f = FUNCTIONS.get((ref[1], ref[2]))
+        if f is None:
+            import importlib
+            importlib.import_module(ref[1])
+            from .dispatch import lookup_function
+            f = lookup_function(ref[1], ref[2])
+        return function_type(f)
     if kind == "dict":
         return dict_of(_from_ref(ref[1], scope), _from_ref(ref[2], scope))
     if kind == "apply":
@@ -1377,6 +1407,8 @@ def ref_repr(ref, short=False):
         return "Tuple[" + ", ".join(r(x) for x in ref[1:]) + "]" if len(ref) > 1 else "Tuple[]"
     if k == "list":
         return f"List[{r(ref[1])}]"
+    if k == "function":
+        return f"typeof({ref[2]})"
     if k == "dict":
         return f"Dict[{r(ref[1])}, {r(ref[2])}]"
     if k == "array":

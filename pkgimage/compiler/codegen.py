@@ -35,7 +35,7 @@ from ..errors import CompileError
 from . import inference as INF
 from . import intrinsics
 from .ir import (Branch, Call, Const, GetField, Goto, Intrinsic, MethodRef, Raise, Return, Use,
-                 expr_uses, term_uses)
+                 ValueCallee, expr_uses, term_uses)
 
 I1 = ir.IntType(1)
 I8 = ir.IntType(8)
@@ -841,7 +841,11 @@ class FunctionGen(_Emitter):
                 parts.append(self.obj_const(("str", p)))
             else:
                 parts.append(self.load_var(p.var, T.Any))
-        self.call_helper(("helper", "raise_error"), parts)
+        if msg.exc:
+            self.call_helper(("helper", "raise_python"), [self.obj_const(("exc", msg.exc))] +
+                             parts)
+        else:
+            self.call_helper(("helper", "raise_error"), parts)
 
     # -- statements --------------------------------------------------------------------------
 
@@ -909,13 +913,15 @@ class FunctionGen(_Emitter):
             return ir.Constant.literal_struct([self.gen_const(x) for x in value])
         if t is T.String:
             return self.obj_const(("str", value))      # (borrowed from the constant slot)
+        if t.__pk_kind__ == "function":
+            return self.obj_const(("func", value.module, value.qualname))
         self.loc_error(f"constant {value!r} cannot be compiled")
 
     def gen_call(self, v, info):
         b = self.b
         if isinstance(info, INF.StaticCall):
             callee = info.mi.cache
-            args = [self.load_var(a, t) for a, t in zip(v.args, info.mi.spec_types)]
+            args = [self.load_var(a, t) for a, t in zip(_call_args(v), info.mi.spec_types)]
             if inline_size(callee) is not None:
                 return self.inline(callee, args), callee.rettype, False
             rt = callee.rettype
@@ -932,6 +938,9 @@ class FunctionGen(_Emitter):
             return None, T.Bottom, False
         # run-time dispatch through the generic function object
         args = [self.load_var(a, T.Any) for a in v.args]
+        if isinstance(info.function, ValueCallee):
+            # a value that is no generic function known here: Python calls it
+            return self.check_null(self.vectorcall(args[0], args[1:])), T.Any, True
         if isinstance(info.function, MethodRef):
             # ``x.name(...)`` on a value of unknown type: Python's attribute call
             name = self.obj_const(("str", info.function.name))
@@ -958,7 +967,7 @@ class FunctionGen(_Emitter):
             elif isinstance(v, Intrinsic):
                 val = EMITTERS[v.name](self, [env[a] for a in v.args], info.argtypes, v.params)
             else:
-                val = self.inline(info.mi.cache, [env[a] for a in v.args])
+                val = self.inline(info.mi.cache, [env[a] for a in _call_args(v)])
             env[st.dst] = val
         return env[blk.term.var]
 
@@ -1706,6 +1715,11 @@ EMITTERS.update(listgen.EMITTERS)
 
 
 # ---------------------------------------------------------------------------------------------
+
+
+def _call_args(v):
+    """The arguments a call passes (a call of a value has the value first)."""
+    return v.args[1:] if isinstance(v.func, ValueCallee) else v.args
 
 
 def _spec_ref(params):

@@ -23,7 +23,8 @@ from .. import types as T
 from ..errors import CompileError
 from . import intrinsics
 from .ir import (Assign, Block, Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic,
-                 IRFunction, MethodRef, Raise, Return, Use, expr_uses, term_uses)
+                 IRFunction, MethodRef, CALL_VALUE, Raise, Return, Use, expr_uses,
+                 term_uses)
 
 # Filled by pkgimage.base at import (kept as a table so this module does not import base).
 BASE: dict = {}
@@ -597,6 +598,8 @@ class Lowerer:
     def const_value(self, val, node):
         if isinstance(val, (bool, int, float, str)) or val is None:
             return self.e_Constant(ast.copy_location(ast.Constant(val), node))
+        if T.typeof(val).__pk_kind__ == "function":
+            return self.emit(Const(val), node)          # a generic function as a value
         import numpy as np
         if isinstance(val, np.generic) and T.typeof(val) is not T.PyObject:
             return self.emit(Const(val), node)
@@ -914,8 +917,12 @@ class Lowerer:
                 return self.method_call(node)        # (``SEP.join(words)``: a constant's)
         ok, callee = self.resolve_static(node.func)
         if not ok:
-            self.unsupported(node, "call of a local value (only global functions and types "
-                                   "can be called)")
+            # ``f(x)`` with ``f`` a value (a function passed in): the value is called
+            if node.keywords:
+                self.unsupported(node, "keyword arguments in a call of a value")
+            fv = self.expr(node.func)
+            return self.emit(Call(CALL_VALUE, (fv, *(self.expr(a) for a in node.args))),
+                             node)
         np_name = _numpy_name(callee)
         if np_name is not None:
             return self.numpy_call(np_name, node)
@@ -923,6 +930,9 @@ class Lowerer:
             return self.print_call(node)
         if callee is isinstance:
             return self.isinstance_call(node)
+        rewritten = self.higher_order(callee, node)
+        if rewritten is not None:
+            return rewritten
         if callee in (list, dict) and not node.keywords and len(node.args) <= 1:
             # ``list(xs)`` is ``[x for x in xs]`` (a new site), ``list()`` is ``[]``;
             # ``dict()`` is ``{}``, ``dict(d)`` a copy
@@ -983,6 +993,90 @@ class Lowerer:
             return self.call_base(name, [self.expr(a) for a in node.args], node)
         self.unsupported(node, f"call of {getattr(callee, '__name__', type(callee).__name__)}"
                                f" (not a generic function)")
+
+    def higher_order(self, callee, node):
+        """``map``/``filter`` (as list comprehensions: lists, not iterators),
+        ``functools.reduce`` (a loop), ``sorted``/``min``/``max`` with ``key=`` and
+        ``reverse=`` (Python's own, calling the key function), ``any``/``all``; None for other
+        callees."""
+        import functools
+        args = node.args
+
+        def comp(elt, gens):
+            return self.e_ListComp(ast.fix_missing_locations(ast.copy_location(
+                ast.ListComp(elt, gens), node)))
+
+        def name(k, ctx=ast.Load):
+            return ast.Name(f"hof#{node.lineno}.{node.col_offset}.{k}", ctx())
+        if callee is map and len(args) >= 2 and not node.keywords:
+            xs = [name(i) for i in range(len(args) - 1)]
+            target = ast.Tuple([name(i, ast.Store) for i in range(len(xs))], ast.Store()) \
+                if len(xs) > 1 else name(0, ast.Store)
+            it = args[1] if len(xs) == 1 else ast.Call(ast.Name("zip", ast.Load()),
+                                                       list(args[1:]), [])
+            return comp(ast.Call(args[0], xs, []), [ast.comprehension(target, it, [], 0)])
+        if callee is filter and len(args) == 2 and not node.keywords:
+            test = name(0) if isinstance(args[0], ast.Constant) and args[0].value is None \
+                else ast.Call(args[0], [name(0)], [])
+            return comp(name(0), [ast.comprehension(name(0, ast.Store), args[1], [test], 0)])
+        if callee is functools.reduce and 2 <= len(args) <= 3 and not node.keywords:
+            return self.reduce_call(node)
+        if callee in (sorted, min, max) and node.keywords and len(args) == 1:
+            opts = {kw.arg: kw.value for kw in node.keywords}
+            if set(opts) - {"key", "reverse"} or (callee is not sorted and "reverse" in opts):
+                self.unsupported(node, f"keyword arguments {sorted(opts)} of "
+                                       f"{callee.__name__}()")
+            key = self.expr(opts["key"]) if "key" in opts else self.emit(Const(None), node)
+            rev = self.expr(opts["reverse"]) if "reverse" in opts else \
+                self.emit(Const(False), node)
+            v = self.expr(args[0])
+            extra = [rev] if callee is sorted else []
+            return self.emit(Intrinsic(f"list_{callee.__name__}_key", (v, key, *extra)), node)
+        if callee in (any, all) and len(args) == 1 and not node.keywords:
+            return self.emit(Intrinsic(f"list_{callee.__name__}",
+                                       (self.call_base("iterable", [self.expr(args[0])],
+                                                       node),)), node)
+        return None
+
+    def reduce_call(self, node):
+        """``reduce(f, xs, init)``: ``acc = init; for x in xs: acc = f(acc, x)``; without
+        ``init`` the first element starts it (Python's TypeError when there is none)."""
+        f, xs = self.expr(node.args[0]), self.call_base("iterable", [self.expr(node.args[1])],
+                                                         node)
+        acc, k = self.tmp(), self.tmp()
+        n = self.call_base("len", [xs], node)
+        if len(node.args) == 3:
+            self.emit(Use(self.expr(node.args[2])), node, dst=acc)
+            self.emit(Const(0), node, dst=k)
+        else:
+            zero = self.emit(Const(0), node)
+            empty = self.call_base("le", [n, zero], node)
+            bad, ok = self.new_block(), self.new_block()
+            self.terminate(Branch(empty, bad.id, ok.id))
+            self.cur = bad
+            self.terminate(Raise(ErrorMsg(("reduce() of empty iterable with no initial value",),
+                                          "TypeError"), (node.lineno, node.col_offset + 1)))
+            self.cur = ok
+            self.emit(Use(self.call_base("getitem", [xs, zero], node)), node, dst=acc)
+            self.emit(Const(1), node, dst=k)
+        one = self.emit(Const(1), node)
+        head, body, done = self.new_block(), self.new_block(), self.new_block()
+        self.goto(head)
+        c = self.call_base("lt", [k, self.call_base("len", [xs], node)], node)
+        self.terminate(Branch(c, body.id, done.id))
+        self.cur = body
+        x = self.call_base("getitem", [xs, k], node)
+        self.emit(Use(self.emit(Call(CALL_VALUE, (f, acc, x)), node)), node, dst=acc)
+        self.emit(Use(self.call_base("add", [k, one], node)), node, dst=k)
+        self.terminate(Goto(head.id))
+        self.cur = done
+        return self.emit(Use(acc), node)
+
+    def e_GeneratorExp(self, node):
+        """``(f(x) for x in xs)``: made a list at once (``sum``, ``min``, ``any`` and the
+        other consumers give the same results; a generator that never ends does not)."""
+        return self.e_ListComp(ast.copy_location(ast.ListComp(node.elt, node.generators),
+                                                 node))
 
     def isinstance_call(self, node):
         """``isinstance(x, T)``: a type test decided when compiling wherever ``x``'s type is
@@ -1248,8 +1342,8 @@ def _guard_unassigned(blocks, srcvars):
         rest = Block(len(blocks), b.stmts[k:], b.term)
         blocks.append(rest)
         b.stmts = b.stmts[:k]
-        msg = ErrorMsg((f"UnboundLocalError: cannot access local variable '{var}' where it "
-                        f"is not associated with a value",))
+        msg = ErrorMsg((f"cannot access local variable '{var}' where it is not associated "
+                        f"with a value",), "UnboundLocalError")
         if maybe:
             err = Block(len(blocks), [], Raise(msg, loc))
             blocks.append(err)

@@ -30,7 +30,7 @@ from .instances import (REBINDING_LISTENERS, CodeInstance, Edge, intersecting, m
                         register_edges)
 from .slots import split_slots
 from .ir import (Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic, MethodRef, Raise,
-                 Return, Use)
+                 Return, Use, ValueCallee)
 
 MAX_UNION = 4
 MAX_CYCLE_ITERATIONS = 8
@@ -381,6 +381,17 @@ def _add_edge(ci, seen, edge):
 
 
 def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
+    if isinstance(func, ValueCallee):
+        # ``f(x)`` with ``f`` a value: a generic function's own type names it (a direct
+        # call, Julia's specialisation on function arguments); anything else is called
+        # through Python
+        ft = argtypes[0]
+        if isinstance(ft, T.PkType) and ft.__pk_kind__ == "function":
+            return _eval_call(sv, ft.__pk_function__, argtypes[1:], seen_edges, None, st)
+        if T.isconcrete(ft) and ft.__pk_kind__ != "pyobject":
+            raise CompileError(f"a value of type {ft} is not callable", sv.ci.ir.filename,
+                               st.loc[0], st.loc[1], "call of a value")
+        return T.Any, DynamicCall(func, argtypes)
     if isinstance(func, MethodRef):
         # ``x.name(...)``: the generic function the class of ``x``'s type binds ``name`` to
         f = structmethods.resolve(argtypes[0], func.name)

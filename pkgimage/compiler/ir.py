@@ -51,6 +51,20 @@ class MethodRef:
 
 
 @dataclass(frozen=True)
+class ValueCallee:
+    """The callee of ``f(...)`` where ``f`` is a value (a parameter, a local): the call's
+    first argument is the value called.  Inference resolves a generic function's own type
+    (``typeof(f)``) to a call of that function on the other arguments; any other callable
+    is called through Python."""
+    name = "(call)"
+    module = ""
+    qualname = "(call)"
+
+
+CALL_VALUE = ValueCallee()
+
+
+@dataclass(frozen=True)
 class Intrinsic:
     """A primitive operation (see ``intrinsics.py``); ``params`` are compile-time types."""
     name: str
@@ -67,8 +81,10 @@ class GetField:
 @dataclass(frozen=True)
 class ErrorMsg:
     """``pk.error(...)``: raise ErrorException with a message made of these parts (a part is
-    a str constant or a variable name wrapped in Use)."""
+    a str constant or a variable name wrapped in Use); with ``exc``, the Python exception of
+    that name (``TypeError``: errors the compiler raises where Python raises them)."""
     parts: tuple
+    exc: str = ""
 
 
 # -- statements and terminators ---------------------------------------------------------------

@@ -183,6 +183,28 @@ def list_repeat(a, n):
     return a * n
 
 
+def _keyed_rule(name):
+    def rule(ts, params):
+        if not ts or not _list(ts[0]) or len(ts) != (3 if name == "sorted" else 2):
+            return None
+        return ts[0] if name == "sorted" else _el(ts[0])
+    return rule
+
+
+_def("list_sorted_key", _keyed_rule("sorted"))(
+    lambda v, key, rev: sorted(v, key=key, reverse=rev))
+_def("list_min_key", _keyed_rule("min"))(lambda v, key: min(v, key=key))
+_def("list_max_key", _keyed_rule("max"))(lambda v, key: max(v, key=key))
+
+
+def _anyall_rule(ts, params):
+    return T.Bool if len(ts) == 1 else None
+
+
+_def("list_any", _anyall_rule)(any)
+_def("list_all", _anyall_rule)(all)
+
+
 def _contains_rule(ts, params):
     return T.Bool if len(ts) == 2 and _list(ts[0]) else None
 

@@ -33,6 +33,10 @@ def _raise_error(*parts):
     raise E.ErrorException("".join(str(p) for p in parts))
 
 
+def _raise_python(exc, *parts):
+    raise exc("".join(str(p) for p in parts))
+
+
 def _bounds_error(arr, i):
     raise E.BoundsError(f"BoundsError: attempt to access {len(arr)}-element {T.typeof(arr)} "
                         f"at index [{i}]")
@@ -94,7 +98,8 @@ def _call_method(obj, name, *args):
     return getattr(obj, name)(*args)
 
 
-HELPERS = {"raise_error": _raise_error, "bounds_error": _bounds_error,
+HELPERS = {"raise_error": _raise_error, "raise_python": _raise_python,
+           "bounds_error": _bounds_error,
            "inexact_error": _inexact_error, "getfield": _getfield,
            "bounds_error_nd": _bounds_error_nd, "tuple_bounds_error": _tuple_bounds_error,
            "array_view": _array_view, "check_bindings": _check_bindings,

@@ -154,7 +154,7 @@ def split_slots(f: IRFunction) -> IRFunction:
         elif isinstance(t, Raise):
             parts = tuple(Use(rn(b.id, "term", p.var)) if isinstance(p, Use) else p
                           for p in t.value.parts)
-            t = replace(t, value=ErrorMsg(parts))
+            t = replace(t, value=ErrorMsg(parts, t.value.exc))
         blocks.append(replace(b, stmts=stmts, term=t))
     return IRFunction(f.name, f.argnames, blocks, f.filename, f.firstline, f.bindings,
                       reads=f.reads)

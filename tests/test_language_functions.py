@@ -1,0 +1,149 @@
+"""Functions as values (Julia: each generic function has a type of its own): a generic
+function passed as an argument, stored in a local, returned, and called -- the method taking
+it is specialised per function passed, so the call is direct -- plus plain Python callables
+(called through Python), ``map``/``filter`` (lists), generator expressions, ``sorted``/
+``min``/``max`` with ``key=``, ``functools.reduce``, ``any``/``all``.  Each program runs
+compiled and as plain Python and must give the same answer and errors."""
+
+import textwrap
+
+import pytest
+
+import pkgimage as pk
+
+SOURCE = '''
+import functools
+import pkgimage as pk
+from pkgimage import Float64, Int64, List
+
+
+@pk.generic
+def double(x):
+    return 2 * x
+
+
+@pk.generic
+def square(x):
+    return x * x
+
+
+@pk.generic
+def is_even(x):
+    return x % 2 == 0
+
+
+@pk.generic
+def neg(x):
+    return -x
+
+
+@pk.generic
+def add2(a, b):
+    return a + b
+
+
+@pk.generic
+def apply(f, x):
+    return f(x)
+
+
+@pk.generic
+def twice(f, x):
+    return f(f(x))
+
+
+@pk.generic
+def pick(n: int):
+    return square if n > 2 else double
+
+
+@pk.generic
+def composed(n: int):
+    g = square if n > 2 else double
+    h = pick(n)
+    return apply(double, n), twice(square, n), apply(g, n), h(n), apply(h, 2.5)
+
+
+@pk.generic
+def hof(v: List[Int64]):
+    return (list(map(double, v)), list(filter(is_even, v)), sum(x * x for x in v),
+            functools.reduce(add2, v, 0), sorted(v, key=neg), sorted(v, reverse=True),
+            max(v, key=neg), min(v, key=square), any(x > 3 for x in v),
+            all(x > 0 for x in v), [y for y in map(add2, v, v)], list(filter(None, v)))
+
+
+@pk.generic
+def fold(v: List[Int64]):
+    return functools.reduce(add2, v)
+'''
+
+
+@pytest.fixture(scope="module")
+def mod(tmp_path_factory):
+    from conftest import import_source
+    return import_source(tmp_path_factory.mktemp("funcs"), "function_programs", SOURCE)
+
+
+CASES = [("composed", (3,)), ("composed", (1,)), ("hof", ([3, 1, 4, 1, 5, 0],)),
+         ("hof", ([2],)), ("fold", ([1, 2, 3],))]
+
+
+@pytest.mark.parametrize("name,args", CASES, ids=[f"{n}{a}" for n, a in CASES])
+def test_function_values_give_plain_pythons_answer(mod, name, args):
+    fn = getattr(mod, name)
+    got, want = fn(*args), fn.methods[0].pyfunc(*args)
+    assert got == want
+    assert [type(x) for x in got] == [type(x) for x in want] if isinstance(got, tuple) \
+        else type(got) is type(want)
+
+
+def test_a_method_taking_a_function_is_specialised_per_function(mod):
+    assert mod.apply(mod.double, 3) == 6 and mod.apply(mod.square, 3) == 9
+    assert pk.typeof(mod.double) is not pk.typeof(mod.square)
+    assert pk.issubtype(pk.typeof(mod.double), pk.Function)
+    from pkgimage.compiler.instances import method_instance
+    m = mod.apply.methods[0]
+    for f in (mod.double, mod.square):
+        mi = method_instance(m, (pk.typeof(f), pk.Int64))
+        assert mi.cache is not None and mi.cache.rettype is pk.Int64
+
+
+def test_plain_python_callables_are_called_through_python(mod):
+    assert mod.apply(lambda x: x + 1, 4) == 5
+    assert mod.twice(str.upper, "ab") == "AB"
+
+
+def test_reduce_of_nothing_is_pythons_type_error(mod):
+    with pytest.raises(TypeError, match="reduce\\(\\) of empty iterable"):
+        mod.fold([])
+
+
+def test_calling_a_number_is_a_located_compile_error(load_module):
+    m = load_module("""
+import pkgimage as pk
+@pk.generic
+def f(x: int):
+    return x(1)
+""")
+    with pytest.raises(pk.CompileError, match="a value of type Int64 is not callable"):
+        m.f(3)
+
+
+def test_function_values_load_from_an_image_without_compiling(tmp_path):
+    from imagetools import Project
+    proj = Project(tmp_path)
+    proj.write("funcs1", "__pkgimage__ = True\n" + textwrap.dedent(SOURCE) + textwrap.dedent("""
+        @pk.precompilation(__name__)
+        def _workload():
+            composed(3)
+            hof([3, 1, 4])
+        """))
+    assert proj.build("funcs1").returncode == 0
+    out = proj.run_json("""
+import funcs1
+with Tripwire() as tw:
+    res = [funcs1.composed(3), funcs1.hof([5, 2, 7])]
+done({"res": res, "compiles": tw.total, "stats": stats()})
+""")
+    assert out["res"][0] == [6, 81, 9, 9, 6.25], out
+    assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, out["stats"]
