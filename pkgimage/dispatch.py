@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import types as pytypes
 
 from . import types as T
 from .compiler_lock import COMPILER_LOCK
@@ -485,6 +486,9 @@ def add_method(function, fn, sig=None, source=None, context=None, module=None,
     m = Method(function, fsig, fn, module or fn.__module__, file, line, names, source=source,
                context=context, boundscheck=boundscheck)
     insert_method(function, m)
+    if any(isinstance(c, pytypes.CodeType) for c in fn.__code__.co_consts):
+        from .lambdas import define_lambdas      # (the method's lambdas: functions too)
+        define_lambdas(fn, module or fn.__module__)
     if fn.__defaults__ and sig is None:
         from .defaults import add_default_methods      # (it needs the compiler's IR)
         add_default_methods(function, fn, names, fsig, module or fn.__module__, boundscheck)

@@ -569,7 +569,7 @@ UNSUPPORTED = [
     # (body, construct named in the message, line offset of the construct inside the body)
     ("try:\n    return x\nexcept Exception:\n    return 0", "Try", 0),
     ("with x:\n    return 1", "With", 0),
-    ("g = lambda y: y\nreturn 1", "Lambda", 0),
+    ("g = lambda y: y + x\nreturn 1", "lambda reading the local variable 'x'", 0),
     ("def g():\n    return 1\nreturn 1", "FunctionDef", 0),
     ("class A:\n    pass\nreturn 1", "ClassDef", 0),
     ("a, *b = x, x\nreturn a", "starred assignment target", 0),
@@ -648,7 +648,7 @@ def test_unsupported_construct_is_a_located_compile_error(load_module, body, con
 
 @pytest.mark.parametrize("body,construct", [
     ("return {x}", "Set"),
-    ("g = lambda y: y\nreturn 1", "Lambda"),
+    ("g = lambda y: y + x\nreturn 1", "lambda reading the local variable 'x'"),
     ("return G", "global 'G'"),
 ])
 def test_unsupported_construct_is_reported_by_precompile(load_module, body, construct):

@@ -164,7 +164,8 @@ def located(e, filename, first, last):
 # "dispatch": that, success, or a MethodError at the call (or Python's AttributeError for a
 # method called on a value whose type compiled code does not know, as Python raises it).
 CATALOG = [
-    ("t_ = lambda q: q", 0, "compile"),
+    ("t_ = lambda q: q", 0, "static"),
+    ("t_ = lambda q, *r: q", 0, "compile"),
     ("with {x}:\n    pass", 0, "compile"),
     ("with {x} as w_, {x}:\n    t_ = 1", 0, "compile"),
     ("try:\n    t_ = 1\nexcept Exception:\n    pass", 0, "compile"),

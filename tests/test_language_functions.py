@@ -75,6 +75,20 @@ def hof(v: List[Int64]):
 @pk.generic
 def fold(v: List[Int64]):
     return functools.reduce(add2, v)
+
+
+K = 10
+
+
+@pk.generic
+def lambdas(v: List[Int64]):
+    a = sorted(v, key=lambda x: -x)
+    b = list(map(lambda x: x * K, v))
+    c = functools.reduce(lambda p, q: p + q, v, 0)
+    sq = lambda x: x * x
+    d = apply(sq, 3), apply(lambda y: y + 0.5, 2), twice(lambda y: y * 2, 5)
+    e = [(lambda t: t[1])((1, 2)), max(v, key=lambda x: (x % 3, x))]
+    return a, b, c, d, e
 '''
 
 
@@ -84,7 +98,8 @@ def mod(tmp_path_factory):
     return import_source(tmp_path_factory.mktemp("funcs"), "function_programs", SOURCE)
 
 
-CASES = [("composed", (3,)), ("composed", (1,)), ("hof", ([3, 1, 4, 1, 5, 0],)),
+CASES = [("lambdas", ([3, 1, 2, 8],)),
+         ("composed", (3,)), ("composed", (1,)), ("hof", ([3, 1, 4, 1, 5, 0],)),
          ("hof", ([2],)), ("fold", ([1, 2, 3],))]
 
 
@@ -118,6 +133,19 @@ def test_reduce_of_nothing_is_pythons_type_error(mod):
         mod.fold([])
 
 
+def test_a_lambda_reading_a_local_is_a_clear_compile_error(load_module):
+    m = load_module("""
+import pkgimage as pk
+@pk.generic
+def f(x: int):
+    k = 2
+    g = lambda y: y * k
+    return g(x)
+""")
+    with pytest.raises(pk.CompileError, match="lambda reading the local variable 'k'"):
+        m.f(3)
+
+
 def test_calling_a_number_is_a_located_compile_error(load_module):
     m = load_module("""
 import pkgimage as pk
@@ -137,13 +165,15 @@ def test_function_values_load_from_an_image_without_compiling(tmp_path):
         def _workload():
             composed(3)
             hof([3, 1, 4])
+            lambdas([3, 1, 4])
         """))
     assert proj.build("funcs1").returncode == 0
     out = proj.run_json("""
 import funcs1
 with Tripwire() as tw:
-    res = [funcs1.composed(3), funcs1.hof([5, 2, 7])]
+    res = [funcs1.composed(3), funcs1.hof([5, 2, 7]), funcs1.lambdas([5, 2, 7])]
 done({"res": res, "compiles": tw.total, "stats": stats()})
 """)
     assert out["res"][0] == [6, 81, 9, 9, 6.25], out
+    assert out["res"][2] == [[7, 5, 2], [50, 20, 70], 14, [9, 2.5, 20], [2, 5]], out
     assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, out["stats"]

@@ -82,10 +82,15 @@ def _index_file(filename):
         idx = {}
         if tree is not None:
             for node in ast.walk(tree):
+                if isinstance(node, ast.Lambda):
+                    idx.setdefault(("lambdas", node.lineno), []).append(node)
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     first = min([node.lineno] + [d.lineno for d in node.decorator_list])
                     idx.setdefault(first, node)
                     idx.setdefault(node.lineno, node)
+    for k, v in idx.items():
+        if isinstance(k, tuple):
+            v.sort(key=lambda n: n.col_offset)      # (a line's lambdas, left to right)
     _SOURCES[filename] = idx
     return idx
 
@@ -94,6 +99,8 @@ def find_def(method):
     """The ``ast.FunctionDef`` of a method, or raise CompileError saying why it is missing."""
     fn = method.pyfunc
     code = fn.__code__
+    if code.co_name == "<lambda>":
+        return _lambda_def(method)
     node = _index_file(code.co_filename).get(code.co_firstlineno)
     if node is None:
         raise CompileError(f"the source of method {method.sigstr()} is not available (code "
@@ -147,6 +154,48 @@ class _Scope:
             self.reads.append((builtins.__dict__, name, val))
             return True, val
         return False, None
+
+
+# -- lambdas ----------------------------------------------------------------------------------
+#
+# ``lambda p: p[1]`` in a method body is a generic function of its own (a value whose type
+# names it, as every function's), with one method on ``Any`` arguments whose body is the
+# lambda's expression.  The method's Python function is made from the lambda's own code object
+# (nested in the enclosing function's), so images restore it like any function; its source is
+# the lambda found again by line and column (kept in the function's name).
+
+def lambda_function(outer, node, filename, fdef):
+    """The generic function of the lambda ``node`` in method ``outer`` (``lambdas.py``)."""
+    from .. import dispatch as D
+    from ..lambdas import define_lambdas, lambda_codes, qualname_of
+    same_line = sorted((n for n in ast.walk(fdef) if isinstance(n, ast.Lambda) and
+                        n.lineno == node.lineno), key=lambda n: n.col_offset)
+    rank = [n.col_offset for n in same_line].index(node.col_offset)
+    for line, r, code in lambda_codes(outer.pyfunc.__code__):
+        if line == node.lineno and r == rank:
+            key = (outer.module, qualname_of(code, line, r))
+            if key not in D.FUNCTIONS or not D.FUNCTIONS[key].methods:
+                define_lambdas(outer.pyfunc, outer.module)
+            f = D.FUNCTIONS.get(key)
+            if f is not None and f.methods:
+                return f
+    raise CompileError("the lambda's code was not found in its function's (the source "
+                       "changed?)", filename, node.lineno, node.col_offset + 1, "Lambda")
+
+
+def _lambda_def(method):
+    """A ``FunctionDef`` equivalent to the lambda a lambda function's method was made from
+    (found by its line and rank, ``lambdas.py``)."""
+    line, rank = method.function.qualname.rsplit("@", 1)[1].split("#")
+    filename = method.pyfunc.__code__.co_filename
+    nodes = _index_file(filename).get(("lambdas", int(line)), [])
+    if int(rank) >= len(nodes):
+        raise CompileError("the source of a lambda is not available", filename, int(line), 0,
+                           "source")
+    node = nodes[int(rank)]
+    fdef = ast.FunctionDef(name="<lambda>", args=node.args, body=[ast.Return(node.body)],
+                           decorator_list=[], returns=None, type_comment=None, type_params=[])
+    return ast.fix_missing_locations(ast.copy_location(fdef, node))
 
 
 def _assigned_names(fdef):
@@ -845,6 +894,21 @@ class Lowerer:
         vals = []
         parts = self._fstring_parts(node, vals)
         return self.emit(Intrinsic("str_format", tuple(vals), parts), node)
+
+    def e_Lambda(self, node):
+        """``lambda x: ...``: a function value (``lambda_function``).  It may read globals;
+        a lambda reading the enclosing function's locals (a closure) is not supported yet."""
+        a = node.args
+        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults:
+            self.unsupported(node, "lambda with *args, keywords or defaults")
+        params = {x.arg for x in a.args}
+        for n in ast.walk(node.body):
+            if isinstance(n, ast.Name) and n.id not in params and n.id in self.locals:
+                self.unsupported(n, f"lambda reading the local variable {n.id!r} of the "
+                                    f"enclosing function (closures are not supported yet: "
+                                    f"pass it as an argument)")
+        f = lambda_function(self.method, node, self.filename, self.fdef)
+        return self.emit(Const(f), node)
 
     def e_Tuple(self, node):
         if any(isinstance(e, ast.Starred) for e in node.elts):
