@@ -102,6 +102,22 @@ def _emit_new(g, a, ts, p):
     return lst
 
 
+def _emit_unpack_check(g, a, ts, p):
+    """``a, b, c = v``: a tuple's length was checked when compiling; a list's is compared
+    here, and a mismatch raises Python's ValueError (its message made by the Python
+    implementation, which only then runs)."""
+    t = ts[0]
+    if not T.is_list(t):
+        return I8(0)
+    b = g.b
+    n = list_length(g, a[0])
+    with b.if_then(b.icmp_signed("!=", n, I64(p[0])), likely=False):
+        from .codegen import _spec_ref
+        g.call_helper(("intrinsic", "unpack_check"), [g.obj_const(("spec", _spec_ref(p))),
+                                                      a[0]])
+    return I8(0)
+
+
 def _emit_note(g, a, ts, p):
     return I8(0)                          # (for inference only)
 
@@ -116,7 +132,8 @@ def _boxed(g, x, t):
 
 # name -> emitter; an emitter here takes list arguments as they are (boxed)
 EMITTERS = {"list_len": _emit_len, "list_get": _emit_get, "list_set": _emit_set,
-            "list_append": _emit_append, "list_new": _emit_new, "list_note": _emit_note}
+            "list_append": _emit_append, "list_new": _emit_new, "list_note": _emit_note,
+            "unpack_check": _emit_unpack_check}
 OWNED = {"list_new"}                    # results that are new references
 
 
