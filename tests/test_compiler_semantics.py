@@ -578,3 +578,46 @@ def test_missing_field_on_an_abstract_value_is_a_pkgimage_error():
 @pk.generic
 def class_of_element(v):
     return v[0].__class__
+
+
+UNION_SPLIT = """
+import pkgimage as pk
+from pkgimage import Real
+
+
+@pk.struct
+class P:
+    x: float
+
+
+@pk.generic
+def describe(p: P):
+    return p.x * 2.0
+
+
+@pk.generic
+def describe(s: str):
+    return float(len(s))
+
+
+@pk.generic
+def split_calls(a: Real, c: int):
+    s = 0
+    for i in range(c):
+        s += a * i
+    t = None if c > 5 else 2.5
+    u = P(1.5) if c > 3 else "four"
+    v = (1 if c % 2 else 2.0) + 1
+    return s, t is None, s * 2, describe(u), v
+"""
+
+
+@pytest.mark.parametrize("args", [(2, 3), (2.5, 0), (1, 7), (True, 4), (0.5, 6)])
+def test_calls_on_small_unions_are_split_and_give_pythons_answer(load_module, args):
+    """A call whose arguments are unions of types told apart by their Python class (an int
+    or a float sum, a struct or a string) is one static call per combination, chosen at run
+    time (Julia's union splitting); the answers are plain Python's."""
+    m = load_module(UNION_SPLIT)
+    assert m.split_calls(*args) == m.split_calls.methods[0].pyfunc(*args)
+    typed = pk.code_typed(m.split_calls, tuple(pk.typeof(a) for a in args))
+    assert "split " in str(typed)

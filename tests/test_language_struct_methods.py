@@ -102,6 +102,7 @@ def test_struct_methods_load_from_an_image_without_compiling(tmp_path):
             total(Circle(1.0), Sq(2.0), True)
             total(Circle(1.0), Sq(2.0), False)
             Circle(1.0) + Circle(2.0)
+            Circle(1.0).area()
         """))
     assert proj.build("meth1").returncode == 0
     out = proj.run_json("""

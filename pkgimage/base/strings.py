@@ -13,8 +13,8 @@ from .. import dispatch as D
 from ..compiler.intrinsics import intr
 from ..compiler.strintr import METHODS
 from ..types import Any, Integer, String
-from . import (add, contains, count, eq, float_, ge, getitem, gt, index, int_, le, lt, mul,
-               ne, to_index, truth)
+from . import (add, contains, count, eq, float_, ge, getitem, gt, index, int_, le, lt, mod,
+               mul, ne, to_index, truth)
 from . import len as len_
 from .mathlib import _add
 
@@ -70,6 +70,11 @@ def _(s: String, n: Integer):
 @mul.method
 def _(n: Integer, s: String):
     return intr.str_repeat(s, to_index(n))
+
+
+@mod.method
+def _(s: String, x: Any):
+    return intr.str_percent(s, x)
 
 
 @contains.method

@@ -47,7 +47,7 @@ def _direct(ci):
 
 def touched_modules(ci, memo=None):
     """Names of the modules ``ci`` depends on (see the module doc), transitively."""
-    from ..compiler.inference import StaticCall
+    from ..compiler.inference import static_calls
     if memo is None:
         memo = {}
     hit = memo.get(id(ci))
@@ -56,8 +56,9 @@ def touched_modules(ci, memo=None):
     memo[id(ci)] = set()          # cycles: the cycle's members add themselves below
     out = _direct(ci)
     for info in ci.stmt_info.values():
-        if isinstance(info, StaticCall) and info.mi.cache is not None:
-            out |= touched_modules(info.mi.cache, memo)
+        for call in static_calls(info):
+            if call.mi.cache is not None:
+                out |= touched_modules(call.mi.cache, memo)
     memo[id(ci)] = out
     return out
 

@@ -936,6 +936,8 @@ class FunctionGen(_Emitter):
             self.set_error(info.exc.__name__, info.message)
             b.branch(self.err_block)
             return None, T.Bottom, False
+        if isinstance(info, INF.SplitCall):
+            return self.gen_split_call(v, info)
         # run-time dispatch through the generic function object
         args = [self.load_var(a, T.Any) for a in v.args]
         if isinstance(info.function, ValueCallee):
@@ -948,6 +950,57 @@ class FunctionGen(_Emitter):
                                                    [args[0], name] + args[1:])), T.Any, True
         fobj = self.obj_const(("func", info.function.module, info.function.qualname))
         return self.check_null(self.vectorcall(fobj, args)), T.Any, True
+
+    def gen_split_call(self, v, info):
+        """Union splitting (``inference.SplitCall``): test the Python classes of the union
+        arguments, make the static call of the matching combination, box its result; a value
+        of no combination (none should come) is dispatched dynamically."""
+        b = self.b
+        out = self.alloca(OBJ)
+        done = self.fn.append_basic_block("split.done")
+        names = _call_args(v)
+        for combo, mi in info.combos:
+            test = ir.Constant(I1, 1)
+            for var, want, have in zip(names, combo, info.argtypes):
+                if have is want:
+                    continue
+                obj = self.load_var(var, T.Any)
+                test = b.and_(test, self._is_exactly(obj, want))
+            nxt = self.fn.append_basic_block("split.next")
+            this = self.fn.append_basic_block("split.call")
+            b.cbranch(test, this, nxt)
+            b.position_at_end(this)
+            val, rt, owned = self.gen_call(v, INF.StaticCall(mi, combo))
+            if rt is T.Bottom:
+                b.position_at_end(nxt)
+                continue
+            if is_boxed(rt):
+                if not owned:
+                    self.incref(val)
+                boxed = val
+            else:
+                boxed = self.box(val, rt)
+                if owned:
+                    self.decref_value(val, rt)
+            b.store(boxed, out)
+            b.branch(done)
+            b.position_at_end(nxt)
+        args = [self.load_var(a, T.Any) for a in names]
+        fobj = self.obj_const(("func", info.function.module, info.function.qualname))
+        b.store(self.check_null(self.vectorcall(fobj, args)), out)
+        b.branch(done)
+        b.position_at_end(done)
+        return b.load(out), T.Any, True
+
+    def _is_exactly(self, obj, t):
+        """Is the boxed value ``obj`` of the splittable type ``t`` (its class, exactly)?"""
+        b = self.b
+        if t is T.Nothing:
+            return b.icmp_unsigned("==", obj, self.obj_const(("none",)))
+        cls = b.load(b.gep(b.bitcast(obj, OBJP), [I64(1)]))         # Py_TYPE(obj)
+        want = self.obj_const(("type", T.type_ref(t))) if t.__pk_kind__ == "struct" else \
+            self.obj_const(("pytype", T.type_ref(t)))
+        return b.icmp_unsigned("==", cls, want)
 
     def inline(self, callee, args):
         """Generate a small callee's single block here, on native argument values."""
@@ -1806,8 +1859,9 @@ def _binding_closure(ci):
         seen.add(id(c))
         out.append(c)
         for info in c.stmt_info.values():
-            if isinstance(info, INF.StaticCall) and info.mi.cache is not None:
-                stack.append(info.mi.cache)
+            for call in INF.static_calls(info):
+                if call.mi.cache is not None:
+                    stack.append(call.mi.cache)
         stack.extend(mi.cache for mi in c.callees if mi.cache is not None)
     return out
 

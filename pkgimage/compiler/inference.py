@@ -54,6 +54,27 @@ class DynamicCall:
         self.function, self.argtypes = function, argtypes
 
 
+class SplitCall:
+    """A call whose arguments include small unions of types told apart by their Python
+    class (Julia's union splitting): one static call per combination of member types
+    (``combos``: (argument types, MethodInstance)), chosen at run time by the classes of the
+    boxed arguments; any other value goes through dynamic dispatch."""
+    __slots__ = ("function", "argtypes", "combos")
+
+    def __init__(self, function, argtypes, combos):
+        self.function, self.argtypes, self.combos = function, argtypes, combos
+
+
+def static_calls(info):
+    """The static calls a statement makes (a split call, one per combination of types): what
+    the scans of an instance's callees (native code, images, ownership) walk."""
+    if isinstance(info, StaticCall):
+        yield info
+    elif isinstance(info, SplitCall):
+        for combo, mi in info.combos:
+            yield StaticCall(mi, combo)
+
+
 class ThrowingCall:
     __slots__ = ("function", "argtypes", "message", "exc")
 
@@ -420,6 +441,9 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
         if mi not in sv.ci.callees:
             sv.ci.callees.append(mi)
         return callee.rettype, StaticCall(mi, argtypes)
+    split = _split_call(sv, func, argtypes, seen_edges)
+    if split is not None:
+        return split
     n = len(argtypes)
     cands = [m for m in func.methods if T.sig_accepts(m.sig, n) and
              T.sig_intersect(argtypes, m.sig)]
@@ -450,6 +474,52 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
         if rt is None or rt is T.Bottom:
             rt = T.Any
     return rt, DynamicCall(func, argtypes)
+
+
+MAX_SPLIT = 4          # combinations of union members a call is split into, at most
+
+
+def splittable(t):
+    """A concrete type whose values a run-time test of their Python class tells apart
+    (``codegen`` makes the test): primitives, ``None``, strings, structs."""
+    return T.isconcrete(t) and t.__pk_kind__ in ("primitive", "nothing", "string", "struct")
+
+
+def _split_call(sv, func, argtypes, seen_edges):
+    """Union splitting: (return type, SplitCall) when every argument is concrete or a union
+    of splittable members and there are at most MAX_SPLIT combinations, each with a method
+    (one without stays dynamic, and so does the whole call); else None."""
+    import itertools
+    choices = []
+    for t in argtypes:
+        if T.isconcrete(t):
+            choices.append((t,))
+        elif isinstance(t, T.PkType) and t.__pk_kind__ == "union" and \
+                all(splittable(m) for m in t.__pk_members__):
+            choices.append(tuple(t.__pk_members__))
+        else:
+            return None
+    combos = list(itertools.product(*choices))
+    if len(combos) > MAX_SPLIT:
+        return None
+    found = []
+    for combo in combos:
+        try:
+            m = func.dispatch(combo)
+        except (AmbiguityError, MethodError):
+            return None
+        found.append((combo, m))
+    rt = None
+    out = []
+    for combo, m in found:
+        mi = method_instance(m, combo)
+        callee = typeinf(mi)
+        _add_edge(sv.ci, seen_edges, Edge("static", func, combo, m))
+        if mi not in sv.ci.callees:
+            sv.ci.callees.append(mi)
+        rt = join(rt, callee.rettype)
+        out.append((combo, mi))
+    return (rt if rt is not None else T.Bottom), SplitCall(func, argtypes, tuple(out))
 
 
 class TupleElem:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .. import types as T
 from . import codegen, instances
-from .inference import DynamicCall, FieldRef, IntrinsicCall, StaticCall, ThrowingCall, TupleElem
+from .inference import (DynamicCall, FieldRef, IntrinsicCall, SplitCall, StaticCall, ThrowingCall,
+                        TupleElem)
 from .ir import format_expr, format_term
 from .pipeline import compile_instance
 
@@ -28,6 +29,8 @@ def _describe(info):
         return f"invoke {info.mi!r}"
     if isinstance(info, DynamicCall):
         return f"dynamic {T.sig_repr(info.function.name, info.argtypes)}"
+    if isinstance(info, SplitCall):
+        return "split " + ", ".join(repr(mi) for _, mi in info.combos)
     if isinstance(info, ThrowingCall):
         return f"throws {info.exc.__name__}"
     if isinstance(info, IntrinsicCall):

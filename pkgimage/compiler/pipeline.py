@@ -15,7 +15,7 @@ from .. import types as T
 from ..compiler_lock import COMPILER_LOCK
 from ..errors import AmbiguityError, MethodError
 from . import codegen
-from .inference import StaticCall, typeinf
+from .inference import static_calls, typeinf
 from .instances import NativeCode, method_instance
 
 
@@ -23,10 +23,15 @@ _GENERATIONS: dict = {}
 STATS = {"batches": 0, "compiled": 0}
 
 
+def _calls(ci):
+    for info in ci.stmt_info.values():
+        yield from static_calls(info)
+
+
 def _static_callees(ci):
     """Callees that need native code of their own (small ones are generated inline)."""
-    for info in ci.stmt_info.values():
-        if isinstance(info, StaticCall) and info.mi.cache is not None:
+    for info in _calls(ci):
+        if info.mi.cache is not None:
             callee = info.mi.cache
             if codegen.inline_size(callee) is None:
                 yield callee

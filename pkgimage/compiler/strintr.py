@@ -73,6 +73,9 @@ _def("str_get", _table_rule({(S, I)}, T.String))(lambda s, i: s[i])
 _def("str_concat", _table_rule({(S, S)}, T.String))(lambda a, b: a + b)
 _def("str_repeat", _table_rule({(S, I)}, T.String))(lambda s, n: s * n)
 _def("str_contains", _table_rule({(S, S)}, T.Bool))(lambda s, sub: sub in s)
+# ``"%.3f" % x``, ``"%d, %s" % (a, b)``: Python's printf-style formatting
+_def("str_percent", lambda ts, params: T.String if len(ts) == 2 and ts[0] is T.String
+     else None)(lambda s, x: s % x)
 for _op, _fn in (("eq", lambda a, b: a == b), ("ne", lambda a, b: a != b),
                  ("lt", lambda a, b: a < b), ("le", lambda a, b: a <= b),
                  ("gt", lambda a, b: a > b), ("ge", lambda a, b: a >= b)):

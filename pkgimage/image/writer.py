@@ -50,7 +50,7 @@ def owned_instances(modname):
                     any(_mentions(t, own_types) for t in ci.mi.spec_types):
                 roots.append(ci)
     owned, seen, stack = [], set(), list(roots)
-    from ..compiler.inference import StaticCall
+    from ..compiler.inference import static_calls
     while stack:
         ci = stack.pop()
         if id(ci) in seen or ci.image:
@@ -58,18 +58,19 @@ def owned_instances(modname):
         seen.add(id(ci))
         owned.append(ci)
         for info in ci.stmt_info.values():
-            if isinstance(info, StaticCall) and info.mi.cache is not None:
-                stack.append(info.mi.cache)
+            for call in static_calls(info):
+                if call.mi.cache is not None:
+                    stack.append(call.mi.cache)
     return owned
 
 
 def _static_callees(ci):
-    from ..compiler.inference import StaticCall
+    from ..compiler.inference import static_calls
     out = []
     for info in ci.stmt_info.values():
-        if isinstance(info, StaticCall) and info.mi.cache is not None and info.mi not in \
-                [c.mi for c in out]:
-            out.append(info.mi.cache)
+        for call in static_calls(info):
+            if call.mi.cache is not None and call.mi not in [c.mi for c in out]:
+                out.append(call.mi.cache)
     return out
 
 
