@@ -18,7 +18,7 @@ def _plain_source(path):
         "from pkgimage import List, Tuple, Float64, Int64", "")
 
 
-@pytest.mark.parametrize("name,args", [("nbody_game", ["2000"])])
+@pytest.mark.parametrize("name,args", [("nbody_game", ["2000"]), ("spectral_norm", ["30"])])
 def test_published_program_prints_what_plain_python_prints(tmp_path, name, args):
     path = PROGRAMS / f"{name}.py"
     plain = tmp_path / f"{name}_plain.py"
