@@ -1045,7 +1045,13 @@ def typeof(v):
         if t is not None:
             return t                                # an ndarray of a kind seen before
     if type(v) is tuple:
-        return tuple_type(*(typeof(x) for x in v))
+        classes = tuple(map(type, v))
+        t = _TUPLE_TYPES.get(classes)
+        if t is None:
+            t = tuple_type(*(typeof(x) for x in v))
+            if all(c in _PY_TO_PK for c in classes):
+                _TUPLE_TYPES[classes] = t           # (the classes decide the type)
+        return t
     if type(v) is list:
         return _list_typeof(v)
     if type(v) is dict:
@@ -1069,6 +1075,9 @@ def typeof(v):
         return _DTYPE_TO_PRIM.get(v.dtype, PyObject)
     return PyObject
 
+
+# the classes of a tuple's elements -> its type, when those classes decide it
+_TUPLE_TYPES: dict = {}
 
 # ndarray class -> {(dtype, ndim): type}: an array's type is decided by these three, and a
 # call with an array argument asks for it each time (dispatch by type, ``_call_slow``)

@@ -1027,6 +1027,19 @@ class FunctionGen(_Emitter):
     def gen_intrinsic(self, v, info):
         argtypes = info.argtypes
         emit = EMITTERS.get(v.name)
+        if v.name == "tuple" and info.dynamic:
+            # a tuple of values of abstract types: a Python tuple, made here
+            b = self.b
+            tup = self.check_null(b.call(self.capi("PyTuple_New", OBJ, [I64]),
+                                         [I64(len(v.args))]))
+            for i, (a, t) in enumerate(zip(v.args, argtypes)):
+                x = self.load_var(a, t)
+                if is_boxed(t):
+                    self.incref(x)
+                else:
+                    x = self.box(x, t)
+                b.call(self.capi("PyTuple_SetItem", I32, [OBJ, I64, OBJ]), [tup, I64(i), x])
+            return tup, T.Any, True
         if listgen.native(v.name, info):
             # lists are boxed: these emitters take them as they are
             args = [self.load_var(a, t) for a, t in zip(v.args, argtypes)]

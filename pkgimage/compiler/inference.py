@@ -424,7 +424,8 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
         func = f
     if v is not None and len(argtypes) == 2 and argtypes[1] is T.Int64 and \
             func is frontend.BASE.get("getitem") and argtypes[0].__pk_kind__ == "tuple" and \
-            T.isconcrete(argtypes[0]):
+            not any(isinstance(p, T.Vararg) for p in argtypes[0].__pk_params__):
+        # (a tuple of known length, its elements of any types: ``for a, b in zip(u, v)``)
         r = _eval_tuple_const_index(sv, v, argtypes, st)
         if r is not None:
             return r
@@ -604,12 +605,15 @@ def _eval_intrinsic(sv, v, argtypes, st):
     if v.name == "tuple":
         rt = T.tuple_type(*argtypes)
         return rt, IntrinsicCall(v.name, argtypes, v.params, not T.isconcrete(rt))
-    if v.name == "unpack_check" and all(T.isconcrete(t) for t in argtypes) and \
-            fn.rule(argtypes, v.params) is None:
+    if v.name == "unpack_check" and argtypes[0].__pk_kind__ == "tuple" and \
+            not any(isinstance(p, T.Vararg) for p in argtypes[0].__pk_params__):
+        # a tuple's length is its type's, whatever its elements' types
         n = len(argtypes[0].__pk_params__)
-        raise CompileError(f"cannot unpack a {argtypes[0]} ({n} values) into "
-                           f"{v.params[0]} targets", sv.ci.ir.filename, st.loc[0], st.loc[1],
-                           "Assign")
+        if n != v.params[0]:
+            raise CompileError(f"cannot unpack a {argtypes[0]} ({n} values) into "
+                               f"{v.params[0]} targets", sv.ci.ir.filename, st.loc[0],
+                               st.loc[1], "Assign")
+        return T.Nothing, IntrinsicCall(v.name, argtypes, v.params, False)
     if all(T.isconcrete(t) for t in argtypes):
         rt = fn.rule(argtypes, v.params)
         if rt is None:
