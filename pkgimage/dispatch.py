@@ -219,7 +219,10 @@ class GenericFunction:
     # lookups are inside ``try``, and a miss calls ``_miss`` after leaving ``except``: what
     # the entry or dispatch raises (a KeyError too) propagates as is, with no chained context.
 
-    def __call__(self, a=_NOARG, b=_NOARG, c=_NOARG, /, *rest):
+    def __call__(self, a=_NOARG, b=_NOARG, c=_NOARG, /, *rest, **kw):
+        if kw:
+            from .keywords import call
+            return call(self, tuple(x for x in (a, b, c) if x is not _NOARG) + rest, kw)
         if c is _NOARG:
             if b is not _NOARG:
                 try:

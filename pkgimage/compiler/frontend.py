@@ -1012,7 +1012,7 @@ class Lowerer:
                                                    [], 0)])
             return self.e_ListComp(ast.fix_missing_locations(ast.copy_location(comp, node)))
         if node.keywords:
-            self.unsupported(node, "keyword arguments")
+            return self.keyword_call(callee, node)
         if isinstance(callee, T.PkType) and callee.__pk_kind__ == "array" and \
                 T.isconcrete(callee):
             # ``Vector[Float64](n)``, ``Matrix[Int64](n, m)``: zeros, as NumPy makes them.
@@ -1057,6 +1057,26 @@ class Lowerer:
             return self.call_base(name, [self.expr(a) for a in node.args], node)
         self.unsupported(node, f"call of {getattr(callee, '__name__', type(callee).__name__)}"
                                f" (not a generic function)")
+
+    def keyword_call(self, callee, node):
+        """``f(a, tol=1e-6)`` of a generic function: made positional when compiling
+        (``keywords.bind``: the methods' parameter names and defaults), a direct call."""
+        from ..dispatch import GenericFunction
+        from ..keywords import bind
+        callee = self.in_context(callee)
+        if not isinstance(callee, GenericFunction) or \
+                any(kw.arg is None for kw in node.keywords):
+            self.unsupported(node, "keyword arguments")
+        args = [self.expr(a) for a in node.args]
+        kws = {kw.arg: self.expr(kw.value) for kw in node.keywords}
+        try:
+            plan = bind(callee, len(args), tuple(kws))
+        except TypeError as e:
+            self.error(node, str(e), "keyword arguments")
+        for kind, x in plan:
+            args.append(kws[x] if kind == "kw" else
+                        self.const_value(x, node))
+        return self.emit(Call(callee, tuple(args)), node)
 
     def higher_order(self, callee, node):
         """``map``/``filter`` (as list comprehensions: lists, not iterators),

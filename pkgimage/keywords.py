@@ -1,0 +1,57 @@
+"""Keyword arguments in calls of generic functions: ``solve(a, b, tol=1e-6)``.
+
+Dispatch is on positional arguments only, as in Julia, so a call with keywords is first made
+positional: each keyword names a parameter, and the methods that have one of that name (and
+enough parameters) must agree on its position; a parameter left out between the given ones
+takes the default value its method declares (``def solve(a, b, maxiter=50, tol=1e-8)``).  The
+frontend does this when compiling (the call then compiles to a direct call), dispatch does it
+for calls from Python.
+"""
+
+from __future__ import annotations
+
+_NO_DEFAULT = object()
+
+
+def bind(function, npos, names):
+    """For a call of ``function`` with ``npos`` positional arguments and keywords ``names``:
+    what each following position gets, in order -- ("kw", name) or ("default", value).
+    Raises TypeError saying why when the keywords cannot be placed."""
+    fname = getattr(function, "name", "?")
+    plans = set()
+    for m in function.methods:
+        argnames = tuple(m.argnames)
+        fn = m.pyfunc
+        if fn is not None and fn.__code__.co_flags & 0x04:      # *args: positions vary
+            continue
+        if not all(n in argnames[npos:] for n in names):
+            continue
+        last = max(argnames.index(n) for n in names)
+        defaults = dict(zip(argnames[len(argnames) - len(fn.__defaults__ or ()):],
+                            fn.__defaults__ or ())) if fn is not None else {}
+        plan = []
+        for i in range(npos, last + 1):
+            n = argnames[i]
+            if n in names:
+                plan.append(("kw", n))
+            elif n in defaults:
+                plan.append(("default", defaults[n]))
+            else:
+                plan = None
+                break
+        if plan is not None:
+            plans.add(tuple(plan))
+    if not plans:
+        raise TypeError(f"{fname}() has no method with parameters named "
+                        f"{', '.join(map(repr, names))} after {npos} positional argument"
+                        f"{'s' if npos != 1 else ''}")
+    if len(plans) > 1:
+        raise TypeError(f"{fname}(): the methods place the keyword arguments "
+                        f"{', '.join(map(repr, names))} differently; pass them by position")
+    return plans.pop()
+
+
+def call(function, args, kwargs):
+    """``function(*args, **kwargs)`` made positional (``bind``), then dispatched."""
+    plan = bind(function, len(args), tuple(kwargs))
+    return function(*args, *(kwargs[x] if k == "kw" else x for k, x in plan))
