@@ -759,6 +759,8 @@ from . import mathlib  # noqa: E402  (math.sqrt and friends, on the functions ab
 
 globals().update(mathlib.FUNCTIONS)        # pk.base.sqrt, ... (extended like pk.base.add)
 __all__ += list(mathlib.FUNCTIONS)
+globals().update(mathlib.PY_FUNCTIONS)     # pk.base.gamma, pk.base.random_random, ...
+__all__ += list(mathlib.PY_FUNCTIONS)
 from . import lists  # noqa: E402  (List methods on the functions above)
 
 globals().update(lists.FUNCTIONS)          # pk.base.append, pk.base.contains, ...

@@ -89,6 +89,47 @@ def _define():
 FUNCTIONS = _define()
 
 
+def _define_python_ones():
+    """``math.gamma``, ``math.hypot``, ``math.gcd`` and the others CPython computes itself,
+    and ``random.random`` & co.: base functions whose methods call CPython's own code
+    (``intrinsics.PYMATH``, ``intrinsics.RANDOM``), on the types it takes, and on any real
+    number converted to Float64 first where it takes floats."""
+    import random
+    from ..compiler.intrinsics import PYMATH, RANDOM
+    from ..types import Int64, Integer
+    float_ = D.get_function("float_", MODULE)
+    out, py = {}, {}
+    for name, (args, _) in PYMATH.items():
+        fname = BASE_NAME.get(name, name if name != "log" else "log")
+        f = out[fname] = D.get_function(fname, MODULE)
+        impl = getattr(math, name)
+        _add(f, args, [("intrinsic", f"pymath_{name}")], lambda *a, _py=impl: _py(*a))
+        if all(t is Float64 for t in args):
+            _add(f, (Real,) * len(args), [("each", float_), ("call", f)],
+                 lambda *a, _py=impl: _py(*a))
+        elif all(t is Int64 for t in args):
+            pass
+        py[impl] = fname
+    for name, (n, rule) in RANDOM.items():
+        fname = f"random_{name}"
+        f = out[fname] = D.get_function(fname, MODULE)
+        sigs = {"random": [()], "uniform": [(Real, Real)], "gauss": [(Real, Real)],
+                "normalvariate": [(Real, Real)], "expovariate": [(Real,)],
+                "randint": [(Int64, Int64)], "randrange": [(Int64,), (Int64, Int64),
+                                                           (Int64, Int64, Int64)],
+                "seed": [(), (Integer,)], "choice": [(_ListAny,)],
+                "shuffle": [(_ListAny,)]}[name]
+        for sig in sigs:
+            _add(f, sig, [("intrinsic", fname)], lambda *a, _n=name: getattr(random, _n)(*a))
+        py[getattr(random, name)] = fname
+    return out, py
+
+
+from ..types import List as _ListAny  # noqa: E402
+
+PY_FUNCTIONS, _PY_NAMES = _define_python_ones()
+
+
 def register_in_frontend(base, math_funcs):
     """Name the functions to the frontend (called by it when it is first imported, through
     ``base.register_in_frontend``: this module does not import the frontend, so that loading
@@ -96,3 +137,5 @@ def register_in_frontend(base, math_funcs):
     sqrt`` name the same object: calls of it are calls of the base function."""
     base.update(FUNCTIONS)
     math_funcs.update({getattr(math, n): BASE_NAME.get(n, n) for n in NAMES})
+    base.update(PY_FUNCTIONS)
+    math_funcs.update(_PY_NAMES)

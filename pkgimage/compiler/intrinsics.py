@@ -771,6 +771,66 @@ def py_print(spec, *vals):
     return None
 
 
+# -- math functions CPython computes itself (not the C library's): its own code is called --------
+#
+# name -> (argument types, result type); ``math.gamma``, ``math.hypot``, ``math.gcd`` ... give
+# CPython's results bit for bit and its errors because they *are* CPython's.
+
+def _pymath_table():
+    F, I = T.Float64, T.Int64
+    return {"gamma": ((F,), F), "lgamma": ((F,), F), "hypot": ((F, F), F),
+            "degrees": ((F,), F), "radians": ((F,), F), "ldexp": ((F, I), F),
+            "frexp": ((F,), T.tuple_type(F, I)), "modf": ((F,), T.tuple_type(F, F)),
+            "log": ((F, F), F), "dist": None,
+            "gcd": ((I, I), I), "lcm": ((I, I), I), "isqrt": ((I,), I),
+            "comb": ((I, I), I), "perm": ((I, I), I), "factorial": ((I,), I)}
+
+
+PYMATH = {n: v for n, v in _pymath_table().items() if v is not None and hasattr(math, n)}
+for _name, (_args, _res) in PYMATH.items():
+    _def(f"pymath_{_name}", lambda ts, params, _a=_args, _r=_res: _r if tuple(ts) == _a
+         else None)(getattr(math, _name))
+
+
+# -- random numbers: Python's own ``random`` module ------------------------------------------------
+#
+# Compiled code draws from the same generator as plain Python (``random``'s module-level
+# instance): seeded runs give exactly plain Python's numbers, ``random.seed`` from Python
+# or from compiled code seeds both, a forked child gets a fresh stream (CPython reseeds it).
+
+def _random_table():
+    F, I, R = T.Float64, T.Int64, T.Real
+    return {"random": (0, lambda ts: F if not ts else None),
+            "uniform": (2, lambda ts: F if len(ts) == 2 and all(T.issubtype(t, R) for t in ts)
+                        else None),
+            "gauss": (2, lambda ts: F if len(ts) == 2 and all(T.issubtype(t, R) for t in ts)
+                      else None),
+            "normalvariate": (2, lambda ts: F if len(ts) == 2 else None),
+            "expovariate": (1, lambda ts: F if len(ts) == 1 else None),
+            "randint": (2, lambda ts: I if ts == (I, I) else None),
+            "randrange": (2, lambda ts: I if ts in ((I,), (I, I), (I, I, I)) else None),
+            "seed": (1, lambda ts: T.Nothing if len(ts) <= 1 else None),
+            "choice": (1, lambda ts: ts[0].__pk_eltype__ if len(ts) == 1 and T.is_list(ts[0])
+                       else None),
+            "shuffle": (1, lambda ts: T.Nothing if len(ts) == 1 and T.is_list(ts[0])
+                        else None)}
+
+
+RANDOM = _random_table()
+
+
+def _random_impl(name):
+    import random as _random
+
+    def impl(*args):
+        return getattr(_random, name)(*args)
+    return impl
+
+
+for _name, (_n, _rule) in RANDOM.items():
+    _def(f"random_{_name}", lambda ts, params, _r=_rule: _r(tuple(ts)))(_random_impl(_name))
+
+
 # -- lists (``listintr.py``) -------------------------------------------------------------------
 
 from . import dictintr, listintr, strintr  # noqa: E402  (register their intrinsics here)
