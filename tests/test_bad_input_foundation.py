@@ -42,7 +42,7 @@ def test_unannotated_parameters_mean_any(load_module):
     assert mod.f("anything", 2) == 1
 
 
-@pytest.mark.parametrize("annotation", ["'Int64'", "list[int]", "3", "str"])
+@pytest.mark.parametrize("annotation", ["'Int64'", "set[int]", "3", "bytes"])
 def test_method_annotation_that_is_not_a_pkgimage_type(load_module, annotation):
     msg = definition_error(load_module, f"""
         import pkgimage as pk
@@ -81,7 +81,7 @@ def test_bad_annotation_on_explicit_method_of_existing_function(load_module):
 
 
         @h.method
-        def _(x: str):
+        def _(x: bytes):
             return 1
     """)
     assert_located(msg, 6)
@@ -96,7 +96,7 @@ def test_bad_annotation_adds_no_method_and_no_world(load_module):
     before = pk.world_counter()
     with pytest.raises(TypeError):
         @mod.k.method
-        def _(x: str):
+        def _(x: bytes):
             return 1
     assert pk.methods(mod.k) == []
     assert pk.world_counter() == before
@@ -243,7 +243,7 @@ def test_error_points_at_this_test_file_and_line():
     line = inspect.currentframe().f_lineno + 2
     with pytest.raises(TypeError) as info:
         @pk.generic
-        def bad(x: str):
+        def bad(x: bytes):
             return x
     assert f"{__file__}:{line}" in str(info.value)
     assert "bad" in str(info.value)

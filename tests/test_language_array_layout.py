@@ -182,3 +182,38 @@ def test_arrays_made_in_compiled_code_equal_numpys_in_values_dtype_and_layout(lo
         assert g.flags["C_CONTIGUOUS"] == w.flags["C_CONTIGUOUS"]
         assert g.flags["F_CONTIGUOUS"] == w.flags["F_CONTIGUOUS"]
         assert g.flags["OWNDATA"] and g.flags["WRITEABLE"]
+
+
+NUMPY_OPS = """
+import numpy as np
+import pkgimage as pk
+from pkgimage import Matrix, Vector, Float64, Int64
+
+
+@pk.generic
+def whole(A: Matrix[Float64], v: Vector[Float64], w: Vector[Int64]):
+    B = A + A * 2.0
+    C = np.sqrt(B) - 1.0
+    s = np.sum(A) + A.sum() + A.mean() + np.max(A) + A.min()
+    d = np.dot(v, v) + np.linalg.norm(v)
+    M = np.dot(A, A.T)
+    i = np.argmax(v) + w.argmin() + w.sum()
+    return s, d, i, C, M, np.cumsum(w), B / 2, (w * 2).sum(), np.abs(-v), A.copy()
+"""
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "transposed"])
+def test_numpy_whole_array_operations_are_numpys(load_module, layout):
+    """Reductions, element-wise functions, ``np.dot`` and operators between arrays and
+    numbers in compiled code are NumPy's own operations: the same values, shapes and dtypes
+    (a scalar comes back as the Python number of that value)."""
+    m = load_module(NUMPY_OPS)
+    A = _layouts(np.arange(6.0).reshape(2, 3) - 2.0)[layout][:, :2]
+    v, w = np.array([3.0, 4.0]), np.array([5, 1, 7])
+    got, want = m.whole(A, v, w), m.whole.methods[0].pyfunc(A, v, w)
+    for g, x in zip(got, want):
+        if isinstance(x, np.ndarray):
+            assert isinstance(g, np.ndarray) and g.dtype == x.dtype and \
+                np.array_equal(g, x, equal_nan=True)
+        else:
+            assert g == x

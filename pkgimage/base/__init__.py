@@ -752,6 +752,7 @@ def register_in_frontend(special, base, math_funcs):
     base.update(lists.FUNCTIONS)
     base.update(strings.FUNCTIONS)
     base.update(dicts.FUNCTIONS)
+    base.update(arraysnp.FUNCTIONS)
     mathlib.register_in_frontend(base, math_funcs)
 
 from .rational import Rational  # noqa: E402  (defined with the functions above)
@@ -773,6 +774,10 @@ from . import dicts  # noqa: E402  (Dict methods on the functions above)
 
 globals().update(dicts.FUNCTIONS)          # pk.base.get, pk.base.items, ...
 __all__ += list(dicts.FUNCTIONS)
+from . import arraysnp  # noqa: E402  (NumPy's whole-array operations)
+
+globals().update(arraysnp.FUNCTIONS)       # pk.base.np_sum, ...
+__all__ += list(arraysnp.FUNCTIONS)
 
 # ``x.name(...)`` in compiled code calls the base function ``name`` for these names whatever
 # ``x`` is (a struct method of that name extends it: ``structmethods.py``)

@@ -990,6 +990,10 @@ class Lowerer:
         np_name = _numpy_name(callee)
         if np_name is not None:
             return self.numpy_call(np_name, node)
+        np_op = _numpy_operation(callee)
+        if np_op is not None and not node.keywords:
+            # ``np.sum(A)``, ``np.sqrt(A)``, ``np.dot(a, b)``, ``np.linalg.norm(v)``
+            return self.call_base(f"np_{np_op}", [self.expr(a) for a in node.args], node)
         if callee is print:
             return self.print_call(node)
         if callee is isinstance:
@@ -1471,6 +1475,19 @@ def _numpy_name(callee):
         if getattr(np, name, None) is callee:
             return name
     return None
+
+
+def _numpy_operation(callee):
+    """The name of NumPy's whole-array operation ``callee`` is (``npintr``), or None."""
+    import sys
+    np = sys.modules.get("numpy")
+    if np is None or not _hashable(callee):
+        return None
+    from .npintr import FUNCTIONS
+    for name in FUNCTIONS:
+        if getattr(np, name, None) is callee:
+            return name
+    return "norm" if callee is np.linalg.norm else None
 
 
 def _dtype_type(d):

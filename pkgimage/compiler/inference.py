@@ -25,7 +25,7 @@ from .. import structmethods
 from .. import types as T
 from ..compiler_lock import COMPILER_LOCK
 from ..errors import AmbiguityError, CompileError, MethodError
-from . import frontend, intrinsics, listintr
+from . import frontend, intrinsics, listintr, npintr
 from .instances import (REBINDING_LISTENERS, CodeInstance, Edge, intersecting, method_instance,
                         register_edges)
 from .slots import split_slots
@@ -416,6 +416,8 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
     if isinstance(func, MethodRef):
         # ``x.name(...)``: the generic function the class of ``x``'s type binds ``name`` to
         f = structmethods.resolve(argtypes[0], func.name)
+        if f is None and T.is_array(argtypes[0]) and func.name in npintr.METHODS:
+            f = frontend.BASE[f"np_{func.name}"]          # ``A.sum()`` is ``np.sum(A)``
         if f is None:
             if T.isconcrete(argtypes[0]):
                 raise CompileError(f"type {argtypes[0]} has no method {func.name!r}",
@@ -627,7 +629,8 @@ def _eval_intrinsic(sv, v, argtypes, st):
     return T.Any, IntrinsicCall(v.name, argtypes, v.params, True)
 
 
-_ARRAY_ATTRS = {"shape": "arr_shape", "ndim": "arr_ndim", "size": "arr_size"}
+_ARRAY_ATTRS = {"shape": "arr_shape", "ndim": "arr_ndim", "size": "arr_size",
+                "T": "np_transpose"}
 
 
 def _eval_getfield(sv, v, t, st):
