@@ -203,7 +203,6 @@ def test_a_list_passed_in_is_the_callers_list_changed_in_place(progs):
 
 
 def test_list_element_types_follow_what_is_stored(progs):
-    from pkgimage.compiler.introspect import code_typed  # noqa: F401  (exists)
     assert pk.typeof(progs.halves(3)) is pk.List[pk.Float64]
     assert [type(x) for x in progs.mixed(5)] == [int, float, int]
 

@@ -582,7 +582,7 @@ class Lowerer:
         counter = self.tmp()
         self.emit(Const(0), it, dst=counter)
         one = self.emit(Const(1), it)
-        head, body, done = self.new_block(), self.new_block(), self.new_block()
+        head, done = self.new_block(), self.new_block()
         self.goto(head)
         for q in seqs:
             nxt = self.new_block()

@@ -14,8 +14,6 @@ being misread; other element types are converted by the checked ``unbox``.
 
 from __future__ import annotations
 
-from llvmlite import ir
-
 from .. import types as T
 from .codegen import F64, I32, I64, I8, OBJ, OBJP, REFCOUNT, is_boxed, is_managed
 
