@@ -342,6 +342,7 @@ class _Emitter:
     def __init__(self, mg, owner_sym):
         self.mg = mg
         self.sym = owner_sym
+        self.pybuf = None       # the function's one Py_buffer (``unbox_array`` releases it)
 
     def obj_const(self, ref):
         g = self.mg.const_slot(self.sym, ref)
@@ -579,7 +580,12 @@ class _Emitter:
         whose data or strides are not whole, aligned elements (``np.frombuffer`` at an odd
         offset, a packed record's field) cannot be addressed so and is refused."""
         b = self.b
-        view = self.alloca(PYBUF)
+        if self.pybuf is None:
+            # One buffer for every array unboxed in the function (each is released before the
+            # next is taken): an alloca per array, each escaping into PyObject_GetBuffer, made
+            # LLVM's code generation superlinear in their number (a sum of 1,000 arrays).
+            self.pybuf = self.alloca(PYBUF)
+        view = self.pybuf
         vp = b.bitcast(view, OBJ)
         getbuf = self.capi("PyObject_GetBuffer", I32, [OBJ, OBJ, I32])
         r = b.call(getbuf, [obj, vp, I32(PyBUF_STRIDES | 1)])
@@ -664,6 +670,43 @@ class FunctionGen(_Emitter):
         b.position_at_end(self.err_block)
         self.cleanup()
         b.ret(I32(1))
+
+    def _dead_temporaries(self, blk):
+        """{statement index: compiler temporaries holding references whose last use it is}:
+        a temporary (``%k``) defined and used only in this block, not by its terminator.
+        Releasing it there, not at the function's exit, keeps a long chain of calls
+        returning arrays (``x + x + ... + x``) from holding every intermediate until the
+        end -- thousands of values live at once made LLVM's code generation superlinear."""
+        where, last, defs = {}, {}, {}
+        for blk2 in self.ir.blocks:
+            for st in blk2.stmts:
+                defs[st.dst] = defs.get(st.dst, 0) + 1
+                where.setdefault(st.dst, blk2.id)
+        outside = set(term_uses(blk.term))
+        for blk2 in self.ir.blocks:
+            if blk2 is blk:
+                continue
+            for st in blk2.stmts:
+                outside.update(expr_uses(st.value))
+            outside.update(term_uses(blk2.term))
+        for i, st in enumerate(blk.stmts):
+            for u in expr_uses(st.value):
+                last[u] = i
+        out = {}
+        for var, i in last.items():
+            if var.startswith("%") and defs.get(var) == 1 and where.get(var) == blk.id and \
+                    var not in outside and var in self.slots and var not in self.ssa and \
+                    is_managed(self.var_type(var)):
+                out.setdefault(i, []).append(var)
+        return out
+
+    def _release(self, var):
+        """Drop the references a temporary's slot holds and empty it (the exit's cleanup
+        then finds nothing there)."""
+        slot = self.slots[var]
+        t = self.var_type(var)
+        self.decref_value(self.b.load(slot), t)
+        self.b.store(ir.Constant(slot.type.pointee, None), slot)
 
     def _ssa_candidates(self):
         """Variables kept as LLVM values instead of stack slots: defined once, holding no
@@ -781,6 +824,7 @@ class FunctionGen(_Emitter):
 
     def gen_block(self, blk):
         b = self.b
+        release = self._dead_temporaries(blk)
         for i, st in enumerate(blk.stmts):
             key = (blk.id, i)
             info = self.ci.stmt_info.get(key)
@@ -794,6 +838,8 @@ class FunctionGen(_Emitter):
                     b.unreachable()
                 return
             self.store_var(st.dst, v, vt, owned)
+            for var in release.get(i, ()):
+                self._release(var)
         term = blk.term
         if isinstance(term, Goto):
             b.branch(self.blocks[term.target])

@@ -23,6 +23,12 @@ from .native import fill_const_slots, make_pycfunction  # noqa: E402
 
 # -- the JIT ----------------------------------------------------------------------------------
 
+# A function with more basic blocks than this (before optimisation; compiled functions have
+# a few hundred at most) is not optimised and is emitted without machine-level passes:
+# both are superlinear in a function's size (a sum of 1,000 arrays took hours at level 3).
+LARGE_FUNCTION_BLOCKS = 2000
+
+
 class Jit:
     def __init__(self):
         llvm.initialize_native_target()
@@ -33,6 +39,11 @@ class Jit:
         self.features = llvm.get_host_cpu_features().flatten()
         self.tm = target.create_target_machine(cpu=self.cpu, features=self.features, opt=3,
                                                reloc="pic", codemodel="default")
+        # for modules with a huge function (``emit_object``, LARGE_FUNCTION_BLOCKS): LLVM's
+        # machine-level passes are superlinear in a function's size (a sum of 200 arrays:
+        # 8 s at opt=3, 0.4 s at opt=0)
+        self.tm_large = target.create_target_machine(cpu=self.cpu, features=self.features,
+                                                     opt=0, reloc="pic", codemodel="default")
         self.triple = triple
         self.lljit = llvm.create_lljit_compiler(self.tm)
         self.addresses: dict = {}     # symbol -> address, every native symbol linked so far
@@ -41,8 +52,8 @@ class Jit:
         self._nlib = 0
         self.lock = threading.RLock()
 
-    def optimize(self, mod):
-        pto = llvm.create_pipeline_tuning_options(speed_level=3)
+    def optimize(self, mod, level=3):
+        pto = llvm.create_pipeline_tuning_options(speed_level=level)
         pto.loop_vectorization = True
         pto.slp_vectorization = True
         pb = llvm.create_pass_builder(self.tm, pto)
@@ -54,9 +65,10 @@ class Jit:
         ir_module.data_layout = str(self.tm.target_data)
         mod = llvm.parse_assembly(str(ir_module))
         mod.verify()
+        huge = any(sum(1 for _ in f.blocks) > LARGE_FUNCTION_BLOCKS for f in mod.functions)
         if optimize:
-            self.optimize(mod)
-        return self.tm.emit_object(mod)
+            self.optimize(mod, 0 if huge else 3)
+        return (self.tm_large if huge else self.tm).emit_object(mod)
 
     def link(self, obj, exports, imports, const_slots):
         # ``obj``: object bytes, or a list of them linked as one library (an image's parts).
