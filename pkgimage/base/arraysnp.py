@@ -11,7 +11,7 @@ from ..compiler.intrinsics import REGISTRY
 from ..types import Array, Real
 from . import add, mul, neg, sub, truediv
 from .lists import copy
-from .mathlib import _add
+from .synth import add_synth as _add
 
 MODULE = "pkgimage.base"
 

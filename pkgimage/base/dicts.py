@@ -10,11 +10,12 @@ shared with lists).  Each does the dict operation through an intrinsic
 from __future__ import annotations
 
 from .. import dispatch as D
-from ..compiler.intrinsics import intr
+from ..compiler.intrinsics import REGISTRY, intr
 from ..types import Any, Dict, TypeVar
 from . import contains, eq, error, getitem, ne, setitem, truth
 from . import len as len_
 from .lists import clear, copy, pop
+from .synth import add_synth
 from ..types import typeof
 
 MODULE = "pkgimage.base"
@@ -29,24 +30,9 @@ def _(x: Any):
     return x
 
 
-@iterable.method
-def _(d: Dict):
-    return intr.dict_keys(d)          # (a snapshot of the keys: see the README)
-
-
-@len_.method
-def _(d: Dict):
-    return intr.dict_len(d)
-
-
 @truth.method
 def _(d: Dict):
     return intr.dict_len(d) != 0
-
-
-@getitem.method
-def _(d: Dict, k: Any):
-    return intr.dict_getitem(d, k)      # (any key: 1.0 finds the key 1, as in Python)
 
 
 @setitem.method
@@ -61,39 +47,9 @@ def _(d: Dict, k: Any, v: Any):
           f"from Python keeps the key and value types its items had at the call")
 
 
-@contains.method
-def _(d: Dict, k: Any):
-    return intr.dict_contains(d, k)
-
-
-@eq.method
-def _(a: Dict, b: Dict):
-    return intr.dict_eq(a, b)
-
-
 @ne.method
 def _(a: Dict, b: Dict):
     return not intr.dict_eq(a, b)
-
-
-@get.method
-def _(d: Dict, k: Any):
-    return intr.dict_get(d, k)
-
-
-@get.method
-def _(d: Dict, k: Any, default: Any):
-    return intr.dict_get(d, k, default)
-
-
-@pop.method
-def _(d: Dict, k: Any):
-    return intr.dict_pop(d, k)
-
-
-@pop.method
-def _(d: Dict, k: Any, default: Any):
-    return intr.dict_pop(d, k, default)
 
 
 @setdefault.method
@@ -101,33 +57,16 @@ def _(d: Dict[K, V], k: K, v: V):
     return intr.dict_setdefault(d, k, v)
 
 
-@keys.method
-def _(d: Dict):
-    return intr.dict_keys(d)
-
-
-@values.method
-def _(d: Dict):
-    return intr.dict_values(d)
-
-
-@items.method
-def _(d: Dict):
-    return intr.dict_items(d)
-
-
-@clear.method
-def _(d: Dict):
-    intr.dict_clear(d)
-    return None
-
-
-@copy.method
-def _(d: Dict):
-    return intr.dict_copy(d)
-
-
-@update.method
-def _(d: Dict, other: Dict):
-    intr.dict_update(d, other)
-    return None
+# Methods whose body is the intrinsic alone (``synth.py``): (function, signature, intrinsic);
+# ``iterable(d)`` is a snapshot of the keys (see the README), ``d[k]`` takes a key of any type
+# (1.0 finds the key 1, as in Python)
+_SIMPLE = ((iterable, (Dict,), "dict_keys"), (len_, (Dict,), "dict_len"),
+           (getitem, (Dict, Any), "dict_getitem"), (contains, (Dict, Any), "dict_contains"),
+           (eq, (Dict, Dict), "dict_eq"), (get, (Dict, Any), "dict_get"),
+           (get, (Dict, Any, Any), "dict_get"), (pop, (Dict, Any), "dict_pop"),
+           (pop, (Dict, Any, Any), "dict_pop"), (keys, (Dict,), "dict_keys"),
+           (values, (Dict,), "dict_values"), (items, (Dict,), "dict_items"),
+           (clear, (Dict,), "dict_clear"), (copy, (Dict,), "dict_copy"),
+           (update, (Dict, Dict), "dict_update"))
+for _f, _sig, _name in _SIMPLE:
+    add_synth(_f, _sig, [("intrinsic", _name)], REGISTRY[_name].impl)

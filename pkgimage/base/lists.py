@@ -10,10 +10,11 @@ an intrinsic (``compiler/listintr.py``), so results and errors are Python's.
 from __future__ import annotations
 
 from .. import dispatch as D
-from ..compiler.intrinsics import intr
+from ..compiler.intrinsics import REGISTRY, intr
 from ..types import Any, Integer, List, TypeVar, Vector, typeof
 from . import add, eq, error, getitem, mul, ne, setitem, to_index, truth
 from . import len as len_, max as max_, min as min_
+from .synth import add_synth
 
 MODULE = "pkgimage.base"
 
@@ -27,11 +28,6 @@ append, insert, extend, pop, clear, reverse, sort, copy, index, count, remove = 
     (FUNCTIONS[n] for n in METHOD_NAMES)
 contains, sorted_, sum_ = FUNCTIONS["contains"], FUNCTIONS["sorted_"], FUNCTIONS["sum_"]
 T = TypeVar("T")
-
-
-@len_.method
-def _(v: List):
-    return intr.list_len(v)
 
 
 @getitem.method
@@ -55,34 +51,14 @@ def _(v: List):
     return intr.list_len(v) != 0
 
 
-@eq.method
-def _(a: List, b: List):
-    return intr.list_eq(a, b)
-
-
 @ne.method
 def _(a: List, b: List):
     return not intr.list_eq(a, b)
 
 
-@add.method
-def _(a: List, b: List):
-    return intr.list_concat(a, b)
-
-
 @mul.method
 def _(a: List, n: Integer):
     return intr.list_repeat(a, to_index(n))
-
-
-@min_.method
-def _(v: List):
-    return intr.list_min(v)
-
-
-@max_.method
-def _(v: List):
-    return intr.list_max(v)
 
 
 @append.method
@@ -131,64 +107,22 @@ def _(v: List, w: Any):
 
 
 @pop.method
-def _(v: List):
-    return intr.list_pop(v)
-
-
-@pop.method
 def _(v: List, i: Integer):
     return intr.list_pop(v, to_index(i))
 
 
-@clear.method
-def _(v: List):
-    intr.list_clear(v)
-    return None
 
 
-@reverse.method
-def _(v: List):
-    intr.list_reverse(v)
-    return None
 
 
-@sort.method
-def _(v: List):
-    intr.list_sort(v)
-    return None
-
-
-@copy.method
-def _(v: List):
-    return intr.list_copy(v)
-
-
-@index.method
-def _(v: List, x: Any):
-    return intr.list_index(v, x)
-
-
-@count.method
-def _(v: List, x: Any):
-    return intr.list_count(v, x)
-
-
-@remove.method
-def _(v: List, x: Any):
-    intr.list_remove(v, x)
-    return None
-
-
-@contains.method
-def _(v: List, x: Any):
-    return intr.list_contains(v, x)
-
-
-@sorted_.method
-def _(v: List):
-    return intr.list_sorted(v)
-
-
-@sum_.method
-def _(v: List):
-    return intr.list_sum(v)
+# Methods whose body is the intrinsic alone (``synth.py``): (function, signature, intrinsic)
+_SIMPLE = ((len_, (List,), "list_len"), (min_, (List,), "list_min"),
+           (max_, (List,), "list_max"), (eq, (List, List), "list_eq"),
+           (add, (List, List), "list_concat"), (pop, (List,), "list_pop"),
+           (copy, (List,), "list_copy"), (index, (List, Any), "list_index"),
+           (count, (List, Any), "list_count"), (contains, (List, Any), "list_contains"),
+           (sorted_, (List,), "list_sorted"), (sum_, (List,), "list_sum"),
+           (clear, (List,), "list_clear"), (reverse, (List,), "list_reverse"),
+           (sort, (List,), "list_sort"), (remove, (List, Any), "list_remove"))
+for _f, _sig, _name in _SIMPLE:
+    add_synth(_f, _sig, [("intrinsic", _name)], REGISTRY[_name].impl)

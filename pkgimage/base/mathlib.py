@@ -15,6 +15,7 @@ import math
 
 from .. import dispatch as D
 from ..compiler.intrinsics import LIBM1, LIBM2
+from .synth import add_synth as _add
 from ..types import Bool, Float64, Real
 
 MODULE = "pkgimage.base"
@@ -22,42 +23,6 @@ MODULE = "pkgimage.base"
 _BOOL_TESTS = ("isnan", "isinf", "isfinite")
 _ROUNDING = ("floor", "ceil", "trunc")
 NAMES = tuple(LIBM1) + LIBM2 + _BOOL_TESTS + _ROUNDING + ("fabs",)
-
-
-def _chain(fname, steps, nargs, pyimpl):
-    """A method whose IR applies ``steps`` (("intrinsic"|"call", target) in order, each to
-    the previous results) to its arguments; ``pyimpl`` is its body run as Python."""
-    names = tuple(f"x{i}" for i in range(nargs))
-
-    def synth(method, sparams=()):
-        from ..compiler import ir as IR      # (when something compiles: not at an image load)
-        loc = (method.line, 0)
-        stmts, cur = [], names
-        for i, (kind, target) in enumerate(steps):
-            dst = f"%s{i}"
-            if kind == "intrinsic":
-                value = IR.Intrinsic(target, tuple(cur), ())
-            elif kind == "each":          # the same call on each argument separately
-                for j, v in enumerate(cur):
-                    stmts.append(IR.Assign(f"%e{i}_{j}", IR.Call(target, (v,)), loc))
-                cur = tuple(f"%e{i}_{j}" for j in range(len(cur)))
-                continue
-            else:
-                value = IR.Call(target, tuple(cur))
-            stmts.append(IR.Assign(dst, value, loc))
-            cur = (dst,)
-        return IR.IRFunction(fname, names, [IR.Block(0, stmts, IR.Return(cur[0]))],
-                             method.file, method.line)
-
-    pyimpl.__pk_synth_ir__ = synth
-    return pyimpl
-
-
-def _add(f, sig, steps, pyimpl):
-    file, line = __file__, 1
-    fn = _chain(f.name, steps, len(sig), pyimpl)
-    D.insert_method(f, D.Method(f, sig, fn, MODULE, file, line,
-                                tuple(f"x{i}" for i in range(len(sig)))))
 
 
 # ``math.pow`` is not ``**`` (``0.0 ** -1.0`` raises ZeroDivisionError, ``math.pow(0.0, -1.0)``
@@ -94,8 +59,7 @@ def _define_python_ones():
     and ``random.random`` & co.: base functions whose methods call CPython's own code
     (``intrinsics.PYMATH``, ``intrinsics.RANDOM``), on the types it takes, and on any real
     number converted to Float64 first where it takes floats."""
-    import random
-    from ..compiler.intrinsics import PYMATH, RANDOM
+    from ..compiler.intrinsics import PYMATH, RANDOM, REGISTRY
     from ..types import Int64, Integer
     float_ = D.get_function("float_", MODULE)
     out, py = {}, {}
@@ -120,8 +84,8 @@ def _define_python_ones():
                 "seed": [(), (Integer,)], "choice": [(_ListAny,)],
                 "shuffle": [(_ListAny,)]}[name]
         for sig in sigs:
-            _add(f, sig, [("intrinsic", fname)], lambda *a, _n=name: getattr(random, _n)(*a))
-        py[getattr(random, name)] = fname
+            _add(f, sig, [("intrinsic", fname)], REGISTRY[fname].impl)
+        py[("random", name)] = fname          # (``random`` imported when the frontend is)
     return out, py
 
 
@@ -138,4 +102,6 @@ def register_in_frontend(base, math_funcs):
     base.update(FUNCTIONS)
     math_funcs.update({getattr(math, n): BASE_NAME.get(n, n) for n in NAMES})
     base.update(PY_FUNCTIONS)
-    math_funcs.update(_PY_NAMES)
+    import random
+    math_funcs.update({(getattr(random, k[1]) if isinstance(k, tuple) else k): v
+                       for k, v in _PY_NAMES.items()})

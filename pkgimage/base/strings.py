@@ -16,7 +16,7 @@ from ..types import Any, Integer, String
 from . import (add, contains, count, eq, float_, ge, getitem, gt, index, int_, le, lt, mod,
                mul, ne, to_index, truth)
 from . import len as len_
-from .mathlib import _add
+from .synth import add_synth as _add
 
 MODULE = "pkgimage.base"
 

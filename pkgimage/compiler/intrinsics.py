@@ -820,10 +820,9 @@ RANDOM = _random_table()
 
 
 def _random_impl(name):
-    import random as _random
-
     def impl(*args):
-        return getattr(_random, name)(*args)
+        import random                 # (not at ``import pkgimage.base``: an image load)
+        return getattr(random, name)(*args)
     return impl
 
 
