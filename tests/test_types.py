@@ -338,3 +338,16 @@ print(before, type(x[2]).__name__, pk.typeof(np.int8(3)), pk.typeof(np.float32(1
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["False", "int8", "Int8", "Float32", "Vector[Int64]", "Int64",
                                 "True"]
+
+
+def test_abstract_types_and_unions_do_not_meet_unrelated_parametric_families():
+    """``Real`` and ``Vector`` share no value (single inheritance), nor do a union of
+    numbers and ``List``: the intersection was the left side, which let inference run a
+    ``List`` method body on a ``Float64`` (a CompileError on valid code, found by the fuzzer)."""
+    from pkgimage.types import typeintersect
+    U = pk.Union[Int64, Float64]
+    assert typeintersect(Real, Vector) is pk.Bottom
+    assert typeintersect(Real, pk.List) is pk.Bottom
+    assert typeintersect(U, pk.List) is pk.Bottom
+    assert typeintersect(pk.Union[Float64, pk.List[Int64]], pk.List) is pk.List[Int64]
+    assert typeintersect(Any, pk.List) is pk.List
