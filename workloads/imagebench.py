@@ -143,9 +143,13 @@ class Workdir:
     def env(self, src: Path, cache: Path, child: bool = False, numba_cache=None) -> dict:
         """The environment of a timed process: the module's folder first on ``PYTHONPATH``
         (``workloads/`` too for ``-m imagebench`` children; the repo root last, for an
-        interpreter without the editable install), its own cache folder, no auto-build."""
+        interpreter without the editable install), its own cache folder, no auto-build.
+        Bytecode caching is on whatever the parent's environment says: a user's process
+        reads pkgimage's and the standard library's ``.pyc`` files, and without them the
+        timed processes compiled pkgimage's own modules from source every time."""
         env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("PKGIMAGE_", "NUMBA_")) and k != "PYTHONPATH"}
+               if not k.startswith(("PKGIMAGE_", "NUMBA_"))
+               and k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
         pp = [str(src)] + ([str(HERE)] if child else []) + [str(ROOT)]
         env.update(PYTHONPATH=os.pathsep.join(pp), PKGIMAGE_CACHE=str(cache),
                    PKGIMAGE_AUTO="0", NUMBA_CACHE_DIR=str(numba_cache or self.numba_cache))
