@@ -18,22 +18,28 @@ The boot finder (``_pkgimage_boot.py``) runs before pkgimage can be imported and
 
 from __future__ import annotations
 
-import math
 import os
-from dataclasses import dataclass
 
 
 class SettingsError(ValueError):
     """An environment variable with a value that makes no sense (the message names it)."""
 
 
-@dataclass(frozen=True)
 class Variable:
-    name: str            # the attribute of ``settings``
-    env: str             # the environment variable
-    kind: str            # "flag_on" (on unless "0"), "flag" (on when "1"), "str", "seconds"
-    default: object
-    doc: str
+    """One variable of the table (a plain class, not a dataclass: ``import pkgimage``
+    imports this module, and ``dataclasses`` brought ``inspect`` along, about 10 ms)."""
+
+    __slots__ = ("name", "env", "kind", "default", "doc")
+
+    def __init__(self, name, env, kind, default, doc):
+        self.name = name            # the attribute of ``settings``
+        self.env = env              # the environment variable
+        self.kind = kind            # "flag_on" (on unless "0"), "flag" (on when "1"), "str", "seconds"
+        self.default = default
+        self.doc = doc
+
+    def __repr__(self):
+        return f"Variable({self.name!r}, {self.env!r}, {self.kind!r}, {self.default!r})"
 
 
 VARIABLES = (
@@ -101,8 +107,8 @@ def _parse(var, raw):
         try:
             x = float(raw)
         except ValueError:
-            x = math.nan
-        if not math.isfinite(x) or x <= 0:
+            x = float("nan")
+        if not (0 < x < float("inf")):
             raise SettingsError(f"{var.env}={raw!r}: expected a number of seconds greater "
                                 f"than 0 ({var.doc})")
         return x

@@ -45,10 +45,25 @@ def test_import_pkgimage_imports_only_the_exceptions_and_the_import_hook(tmp_pat
     """, tmp_path)
     # the hook and what it needs to decide: settings, which package owns a module, the
     # __init__ of modules already running without the hook
+    # (the cache folder's and the image format's modules come with the first pkgimage
+    # module imported, not with the hook)
     assert set(out) <= {"pkgimage", "pkgimage.errors", "pkgimage.image",
-                        "pkgimage.image.hook", "pkgimage.image.cache",
-                        "pkgimage.image.format", "pkgimage.settings",
+                        "pkgimage.image.hook", "pkgimage.settings",
                         "pkgimage.image.packages", "pkgimage.image.initcall"}, out
+
+
+def test_import_pkgimage_imports_no_heavy_standard_module(tmp_path):
+    # dataclasses (and inspect with it) came with the settings table, struct and the image
+    # format with the hook: each a few ms of a process that may never load an image
+    out = _python("""
+        import json, sys
+        before = set(sys.modules)
+        import pkgimage
+        print(json.dumps(sorted(set(sys.modules) - before)))
+    """, tmp_path)
+    heavy = {"dataclasses", "inspect", "ast", "pickle", "struct", "platform", "glob", "ctypes",
+             "typing", "pathlib", "tempfile"}
+    assert not heavy & set(out), sorted(heavy & set(out))
 
 
 def test_public_names_resolve_lazily_and_behave_as_before(tmp_path):
@@ -201,6 +216,22 @@ def test_objects_of_a_load_are_frozen_out_of_the_collector(warm):
         done({"before": before, "after": gc.get_freeze_count()})
     """)
     assert out["before"] == 0 and out["after"] > 1000
+
+
+def test_records_of_one_part_share_one_table_of_digests(warm):
+    # The method-table digests are one dict per part of the image: written once, not once
+    # per record (copied per record, DemoPkg N=1000's image was 14 MB and its load spent
+    # half a second unpickling them).
+    out = warm.run_json("""
+        import pickle
+        from pkgimage.image import loader
+        header, sections = loader.read_verified(%r)
+        recs = pickle.loads(sections["code"])["records"]
+        tables = {id(r["tables"]) for r in recs}
+        done({"records": len(recs), "tables": len(tables),
+              "size": len(pickle.dumps(recs[0]["tables"]))})
+    """ % (str(warm.image("warmmod")),))
+    assert out["records"] > 1 and out["tables"] == 1, out
 
 
 # -- fingerprint mismatch: the full per-edge check, exact ------------------------------------

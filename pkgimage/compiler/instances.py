@@ -289,10 +289,20 @@ def _check_bindings(module):
         return 0
     world = None
     count = 0
+    # (each instance's bindings by name, made once: a search of ``ci.bindings`` per name was
+    # quadratic -- DemoPkg's ``f`` reads 1,001 globals, and the first call after an image
+    # load, which always checks, spent tens of ms here)
+    by_name = {}
+
+    def binding(ci, name):
+        d = by_name.get(id(ci))
+        if d is None:
+            d = by_name[id(ci)] = {b[1]: b for b in reversed(ci.bindings)}
+        return d[name]
+
     for name, cis in list(names.items()):
         live = [ci for ci in cis if ci.valid]
-        stale = [ci for ci in live
-                 if not binding_holds(next(b for b in ci.bindings if b[1] == name))]
+        stale = [ci for ci in live if not binding_holds(binding(ci, name))]
         if stale:
             if world is None:              # a rebinding is a new world, as in Julia 1.12
                 D.WORLD.age += 1

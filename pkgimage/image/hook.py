@@ -31,7 +31,6 @@ import time
 
 from ..errors import ImageError
 from ..settings import settings
-from .cache import image_path
 from .packages import package_owner
 
 _MARKER = re.compile(rb"^__pkgimage__\s*(:\s*\w+\s*)?=\s*True", re.M)
@@ -201,7 +200,9 @@ class ImageLoader:
             load_context_images()
 
     def _exec_module(self, module):
-        from .cache import UntrustedImage, folder_untrusted
+        # (imported here, not with the hook: ``import pkgimage`` installs the hook, and a
+        # process that never imports a pkgimage module needs neither)
+        from .cache import UntrustedImage, folder_untrusted, image_path
         from .loader import StaleImage, load_into
         name = module.__name__
         IMPORTED.append(name)
