@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from . import dispatch as D
 from . import types as T
+from .typedefs import new_unchecked
 
 _CTORS: dict = {}
 
@@ -83,8 +84,6 @@ def _default_sigs(ftypes):
 
 
 def _add_default_constructors(f, t):
-    from .typedefs import new_unchecked
-
     fields = t.__pk_fields__
     names, sig, wide = _default_sigs(tuple(ft for _, ft in fields))
     file, line = t.__pk_loc__

@@ -338,30 +338,58 @@ def module_code(path, modname, source_path, header, side=None):
 
 # -- validation -------------------------------------------------------------------------------
 
-_MEMO: dict = {}      # reference -> resolved object, for one install_code call
+
+class _Memo:
+    """What one ``install_code`` (or ``validate_records``) call resolved, by reference.
+
+    The writer makes equal references one object (``writer.code_section``) and unpickling
+    keeps them shared, so a reference that recurs across an image's records -- a method, its
+    function, a tuple of argument types -- is the same object each time: it is found here by
+    its id, without hashing its nested tuples again (a copy of it is resolved again, to the
+    same answer).  Each entry holds its reference, so that no id is reused meanwhile."""
+
+    __slots__ = ("types", "type", "method", "func", "held", "active")
+
+    def __init__(self):
+        self.clear()
+
+    def clear(self):
+        self.types: dict = {}        # id(refs) -> (refs, tuple of types)
+        self.type: dict = {}         # id(ref) -> (ref, type)
+        self.method: dict = {}       # id(ref) -> (ref, Method or None)
+        self.func: dict = {}         # id(ref) -> (ref, GenericFunction)
+        self.held: dict = {}         # id(tables) -> (tables, {id(fref): (fref, digest holds)})
+        self.active = False
+
+
+_MEMO = _Memo()
 
 
 def _resolve_types(refs):
-    hit = _MEMO.get(("types", refs))
-    if hit is None:
-        hit = _MEMO[("types", refs)] = tuple(T.type_from_ref(r) for r in refs)
-    return hit
+    hit = _MEMO.types.get(id(refs))
+    if hit is not None and hit[0] is refs:
+        return hit[1]
+    value = tuple(T.type_from_ref(r) for r in refs)
+    _MEMO.types[id(refs)] = (refs, value)
+    return value
 
 
 def _type(ref):
-    hit = _MEMO.get(("type", ref))
-    if hit is None:
-        hit = _MEMO[("type", ref)] = T.type_from_ref(ref)
-    return hit
+    hit = _MEMO.type.get(id(ref))
+    if hit is not None and hit[0] is ref:
+        return hit[1]
+    value = T.type_from_ref(ref)
+    _MEMO.type[id(ref)] = (ref, value)
+    return value
 
 
 def _method(ref):
     """The method ``ref`` names now, or None.  Found by its key in its function's method
     index (``tables.method_index``: the key ``method_ref`` wrote, so no signature is
     resolved or compared), else by ``method_from_ref``'s resolution and comparison."""
-    key = ("method", ref)
-    if key in _MEMO:
-        return _MEMO[key]
+    hit = _MEMO.method.get(id(ref))
+    if hit is not None and hit[0] is ref:
+        return hit[1]
     _import_defining_module(ref[2])
     m = None
     if ref[0][0] in ("func", "ctor"):
@@ -373,7 +401,7 @@ def _method(ref):
             m = method_index(f).get((ref[1], ref[2]))
     if m is None:
         m = method_from_ref(ref)
-    _MEMO[key] = m
+    _MEMO.method[id(ref)] = (ref, m)
     return m
 
 
@@ -398,33 +426,44 @@ _NOT_MODULES: set = set()
 
 def _tables_hold(record):
     """Does every edge of ``record`` go to a function whose method table has the digest the
-    image recorded for it (``tables.py``)?  Then every edge holds and none is checked."""
+    image recorded for it (``tables.py``)?  Then every edge holds and none is checked.
+    Each function is compared once per load (its answer kept per table of digests: the
+    records of one part of an image share theirs)."""
     tables = record.get("tables")
     if not tables:
         return False
+    per = _MEMO.held.get(id(tables))
+    if per is None or per[0] is not tables:
+        per = _MEMO.held[id(tables)] = (tables, {})
+    held = per[1]
     for e in record["edges"]:
         fref = e[1]
-        want = tables.get(fref)
-        if want is None:
-            return False
-        key = ("table", fref, want)
-        ok = _MEMO.get(key)
-        if ok is None:
-            try:
-                ok = _MEMO[key] = table_digest(_func(fref)) == want
-            except (LookupError, ImportError, AttributeError, KeyError):
-                ok = _MEMO[key] = False
-        if not ok:
+        hit = held.get(id(fref))
+        if hit is None or hit[0] is not fref:
+            hit = held[id(fref)] = (fref, _table_holds(tables, fref))
+        if not hit[1]:
             return False
     return True
 
 
+def _table_holds(tables, fref):
+    """Is the method table of the function ``fref`` names the one ``tables`` recorded?"""
+    want = tables.get(fref)
+    if want is None:
+        return False
+    try:
+        return table_digest(_func(fref)) == want
+    except (LookupError, ImportError, AttributeError, KeyError):
+        return False
+
+
 def _func(ref):
-    key = ("func", ref)
-    hit = _MEMO.get(key)
-    if hit is None:
-        hit = _MEMO[key] = func_from_ref(ref)
-    return hit
+    hit = _MEMO.func.get(id(ref))
+    if hit is not None and hit[0] is ref:
+        return hit[1]
+    value = func_from_ref(ref)
+    _MEMO.func[id(ref)] = (ref, value)
+    return value
 
 
 def _edge_from_record(rec):
@@ -481,6 +520,7 @@ def install_code(modname, header, codeinfo, objects, path):
     from ..compiler_lock import COMPILER_LOCK
     with COMPILER_LOCK:
         _MEMO.clear()
+        _MEMO.active = True
         try:
             _install_code(modname, header, codeinfo, objects, path)
         finally:
@@ -496,7 +536,8 @@ def validate_records(records, callee_ok=None):
     check of cached code, for images at load and for the sandbox's instances at a build."""
     from ..compiler_lock import COMPILER_LOCK
     with COMPILER_LOCK:
-        outer = bool(_MEMO)
+        outer = _MEMO.active
+        _MEMO.active = True
         try:
             return _validate_records(records, callee_ok or _callee_valid)
         finally:

@@ -31,6 +31,8 @@ import types as pytypes
 
 from .. import dispatch as D
 from .. import types as T
+from .. import typedefs
+from ..constructors import constructor
 from ..errors import ImageError
 
 PROTOCOL = 5
@@ -100,7 +102,6 @@ def func_ref(f):
 
 def func_from_ref(ref):
     if ref[0] == "ctor":
-        from ..constructors import constructor
         return constructor(T.type_from_ref(ref[1]))
     if ref[0] == "view":
         from ..contexts import view_for
@@ -235,7 +236,6 @@ def _run_statement(name, first, last, reads, member=None):
 
 
 def _rebuild_pktype(kind, name, qualname, parent, fields, loc, ns, params=(), member=None):
-    from .. import typedefs
     if not params:
         return typedefs.restore(kind, name, qualname, _ctx().module.__name__, parent, fields,
                                 loc, ns)
@@ -282,7 +282,6 @@ _GENERATED_STRUCT_ATTRS = {"__setattr__", "__delattr__", "__eq__", "__hash__", "
 
 
 def _class_namespace(cls, skip=()):
-    from .. import typedefs
     out = {}
     for k, v in cls.__dict__.items():
         if k.startswith("__pk_") or k in skip or k in ("__dict__", "__weakref__"):
@@ -331,7 +330,6 @@ class ImagePickler(pickle.Pickler):
             return (importlib.import_module, (obj.__name__,))
         if isinstance(obj, D.GenericFunction):
             if getattr(obj, "constructs", None) is not None:
-                from ..constructors import constructor
                 return (constructor, (obj.constructs,))
             if self._own(obj.module) is not None:
                 return (_own_function, (obj.name, obj.module, obj.qualname))

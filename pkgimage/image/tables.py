@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import hashlib
 
+from .. import types as T
+
 _CACHE_ATTR = "_pk_table_fingerprint"
 
 
@@ -57,7 +59,6 @@ def _table(f):
     hit = f.__dict__.get(_CACHE_ATTR)
     if hit is not None and hit.methods == methods:
         return hit
-    from .. import types as T
     index = None
     if getattr(f, "context", None) is None and all(m.context is None for m in methods):
         index = {(_sig_ref(m.sig, T), m.module): m for m in methods}
