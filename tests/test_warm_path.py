@@ -132,6 +132,14 @@ MARKER_CASES = [
     (b"import os\n" + b"x = 1\n" * 20000 + b"__pkgimage__ = True\n", True),
     (b"s = '''\n__pkgimage__ = True\n'''\n", False),
     (b"__pkgimage__ = False\n", False),
+    # (confirmed by compiling the prefix: a continued line, a comment, another statement)
+    (b"y = \\\n__pkgimage__ = True\n", False),
+    (b"# a comment ending in a backslash \\\n__pkgimage__ = True\n", True),
+    (b"__pkgimage__ = True; import os\n", True),
+    (b"__pkgimage__ = Truely\n", False),
+    (b"__pkgimage__ = True.real\n", False),
+    (b"if X:\n__pkgimage__ = True\n", False),
+    (b"__pkgimage__ = True", True),
 ]
 
 
@@ -139,6 +147,19 @@ MARKER_CASES = [
 def test_marker_is_confirmed_on_the_code_up_to_its_line(src, expected):
     from pkgimage.image.hook import marked
     assert marked(src) is expected
+
+
+def test_the_marker_check_imports_no_parser(tmp_path):
+    # ``ast`` cost every process that imports a pkgimage module several ms
+    out = _python("""
+        import json, sys
+        from pkgimage.image.hook import marked
+        import _pkgimage_boot
+        r = [marked(b"import os\\n__pkgimage__ = True\\n"),
+             _pkgimage_boot.marked(b"import os\\n__pkgimage__ = True\\n")]
+        print(json.dumps([r, "ast" in sys.modules]))
+    """, tmp_path)
+    assert out == [[True, True], False]
 
 
 @pytest.mark.parametrize("src,expected", MARKER_CASES)
