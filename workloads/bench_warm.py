@@ -102,6 +102,93 @@ print(json.dumps({"without_s": without, "with_s": with_, "frozen": frozen,
 """ % (COMPILER,)
 
 
+# Child: where the CPU time of the DemoPkg image process goes, phase by phase (the floor of
+# the process: what each part of a load costs once nothing is left to defer).  CPU time
+# (``process_time``), so that other jobs on the machine do not inflate it; the first line
+# reads what the interpreter's own start cost before any of this code ran.
+CHILD_PHASES = r"""
+import time
+T = time.process_time
+start = T()
+import gc, json, sys
+t0 = T()
+import pkgimage
+t1 = T()
+from pkgimage.image import loader
+t2 = T()
+spent = {}
+def wrap(name):
+    inner = getattr(loader, name)
+    def timed(*a, **k):
+        t = T()
+        try:
+            return inner(*a, **k)
+        finally:
+            spent[name] = spent.get(name, 0.0) + T() - t
+    setattr(loader, name, timed)
+for name in ("read_image", "module_code", "loads_state", "restore_methods", "install_code",
+             "_validate_records", "_link", "load_into"):
+    wrap(name)
+t3 = T()
+import DemoPkg
+t4 = T()
+r = DemoPkg.f(5)
+t5 = T()
+assert r.x == 5
+n = %d
+gc.disable()
+c0 = T()
+classes = [type(f"C{i}", (object,), {"__slots__": ("x",)}) for i in range(n + 1)]
+c1 = T()
+print(json.dumps({"startup": start, "import pkgimage": t1 - t0, "loader modules": t2 - t1,
+                  "import DemoPkg": t4 - t3, "first call": t5 - t4, "classes": c1 - c0,
+                  "types": n + 1, "instances": loader.STATS["loaded_instances"], **spent}))
+""" % (N_DEMO,)
+
+# (phase, what it does, the key in the child's output or how to compute it)
+PHASES = (
+    ("interpreter start (site, .pth files)", "startup"),
+    ("import pkgimage", "import pkgimage"),
+    ("the loader's modules (types, dispatch, instances, serialize, ...)", "loader modules"),
+    ("read + verify the image (trust, checksums, staleness)", "read_image"),
+    ("module code (marshalled sidecar)", "module_code"),
+    ("module state: types, functions, globals, default constructors", "loads_state"),
+    ("methods inserted", "restore_methods"),
+    ("instances validated (fingerprints, edges, bindings, callees)", "_validate_records"),
+    ("native code linked (dlopen, symbols, constant slots)", "_link"),
+    ("instances installed (CodeInstances, edges, backedges, entries)", "install"),
+    ("rest of the import (finder, image path, __init__, gc.freeze)", "rest"),
+    ("first call f(5) (entry, bindings check)", "first call"),
+)
+
+
+def _phase_rows(runs):
+    """Rows of the DemoPkg image process's CPU time by phase (median over runs)."""
+    def value(run, key):
+        if key == "install":
+            return run["install_code"] - run["_validate_records"] - run.get("_link", 0.0)
+        if key == "rest":
+            return run["import DemoPkg"] - sum(run.get(k, 0.0) for k in (
+                "read_image", "module_code", "loads_state", "restore_methods", "install_code"))
+        return run.get(key, 0.0)
+    rows = []
+    total = [sum(value(r, k) for _, k in PHASES) for r in runs]
+    for what, key in PHASES:
+        xs = [value(r, key) * 1e3 for r in runs]
+        note = ""
+        if key == "loads_state":
+            per = statistics.median(r["classes"] / r["types"] for r in runs) * 1e6
+            note = (f"{runs[0]['types']} struct types; CPython alone takes {per:.1f} us to "
+                    f"create one bare class with __slots__ here")
+        elif key == "_validate_records":
+            note = f"{runs[0]['instances']} cached instances"
+        rows.append(benchlib.figure_row("floor: CPU by phase", N_DEMO, what,
+                                        benchlib.summary(xs), "ms", note=note))
+    rows.append(benchlib.figure_row("floor: CPU by phase", N_DEMO, "total (process CPU)",
+                                    benchlib.summary([t * 1e3 for t in total]), "ms"))
+    return rows
+
+
 def _child(w, src, cache, code):
     p = subprocess.run([sys.executable, "-c", code], env=w.env(src, cache), cwd=w.path,
                        capture_output=True, text=True, timeout=ib.TIMEOUT)
@@ -200,6 +287,9 @@ def _run(w, quick):
             fig, N_DEMO, "numba cache=True warm: import + f(5)",
             benchlib.summary_of(timed["numba warm"], 1e3), "ms", r, "image / numba warm",
             "image <= 0.2x numba warm", r <= 0.2))
+
+    runs = [_child(w, demo_src, demo_cache, CHILD_PHASES) for _ in range(reps)]
+    rows += _phase_rows(runs)
 
     gcr = _child(w, demo_src, demo_cache, CHILD_GC)
     rows.append(benchlib.figure_row(
