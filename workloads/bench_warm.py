@@ -10,7 +10,14 @@ interleaved repeat by repeat (5 repeats; 3 with ``--quick``), each run once unti
   image, import only: the top level defining 1,001 types and their methods), and at most 0.2x
   numba ``cache=True`` warm on the same functions (``imagebench.demopkg_numba_source``);
 * the same image process, checked for the modules it imported: no frontend, IR, inference,
-  codegen, JIT or llvmlite.
+  codegen, JIT or llvmlite;
+* **floor: CPU by phase**: where the CPU time of that process goes (``process_time`` in the
+  child, so that other jobs do not inflate it; 5 runs, 3 with ``--quick``): the
+  interpreter's own start, ``import pkgimage``, the loader's modules, reading and verifying
+  the image, the module's code, its state (types, functions, default constructors), methods,
+  validating, linking and installing the instances, the rest of the import, the first call;
+  beside what CPython alone takes to create one bare class with ``__slots__`` (the least a
+  struct type can cost).  Where a target is not met, this is the profile of what is left.
 
 In-process figures (fresh child processes, ``import pkgimage`` and the loader imported first,
 untimed; then ``import MOD`` timed):
@@ -19,8 +26,10 @@ untimed; then ``import MOD`` timed):
   methods, N + 1 cached instances with the base library's ``add``); the instance cost is the
   time in ``loader.install_code`` (validation, linking, installing) per instance; target
   <= 5 us, and a 10,000-instance image imported in under 100 ms (whole ``import MOD``);
-  ``pkgimage.base`` is imported before the timing, as ``import pkgimage`` and the loader
-  are: fixed costs of the first image that uses the base library;
+  ``pkgimage.base`` and the native-code modules (``compiler.entry``, ``compiler.native``
+  with ctypes) are imported before the timing, as ``import pkgimage`` and the loader are:
+  fixed costs of the first image that uses the base library or has code (the whole
+  ``import MOD`` row and the whole-process rows include them);
 * **types + methods**: DemoPkg N without its precompile directive (N+1 struct types, N+1
   constructor methods, ``f``, no instance); the cost is the whole ``import MOD`` per type or
   method restored (the default constructors each struct gets are made on the side and not
@@ -58,7 +67,8 @@ COMPILER = ("pkgimage.compiler.frontend", "pkgimage.compiler.ir",
 CHILD_LOAD = r"""
 import json, sys, time
 import pkgimage
-import pkgimage.base            # (fixed costs, once per process: the base library's methods)
+import pkgimage.base            # (fixed costs, once per process: the base library's methods,
+import pkgimage.compiler.entry  #  and the native-code modules every load with code imports)
 from pkgimage.image import loader
 spent = []
 inner = loader.install_code

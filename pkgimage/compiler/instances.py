@@ -300,9 +300,17 @@ def _check_bindings(module):
             d = by_name[id(ci)] = {b[1]: b for b in reversed(ci.bindings)}
         return d[name]
 
+    # (every binding indexed under ``module`` reads a global of ``module``: its dict is
+    # looked up once, not once per binding)
+    mod_globals = module_globals(module)
+
+    def holds(entry):
+        g = mod_globals
+        return g is not None and entry[1] in g and same_binding(g[entry[1]], entry[2])
+
     for name, cis in list(names.items()):
         live = [ci for ci in cis if ci.valid]
-        stale = [ci for ci in live if not binding_holds(binding(ci, name))]
+        stale = [ci for ci in live if not holds(binding(ci, name))]
         if stale:
             if world is None:              # a rebinding is a new world, as in Julia 1.12
                 D.WORLD.age += 1
