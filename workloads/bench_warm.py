@@ -56,7 +56,7 @@ import benchlib
 import imagebench as ib
 
 NAME = "warm"
-PLOT_COLS = 2
+PLOT_COLS = 3
 
 N_DEMO = 1000
 COMPILER = ("pkgimage.compiler.frontend", "pkgimage.compiler.ir",
@@ -402,6 +402,17 @@ def plot(rows, axes):
     ax.set_xlabel("wall ms, whole process (median; bars: min-max)")
     ax.set_title(f"fresh process (DemoPkg N={N_DEMO})", fontsize=10)
     ax.grid(True, axis="x", alpha=0.3)
+    ax = axes[2]
+    phases = [r for r in rows if r["figure"] == "floor: CPU by phase"
+              and not r["impl"].startswith("total")]
+    if phases:
+        ax.barh(range(len(phases)), [r["median"] for r in phases], color="tab:purple")
+        ax.set_yticks(range(len(phases)), [r["impl"].split(" (")[0] for r in phases],
+                      fontsize=6)
+        ax.invert_yaxis()
+        ax.set_xlabel("CPU ms (median)")
+        ax.set_title(f"where the image process's CPU goes (N={N_DEMO})", fontsize=10)
+        ax.grid(True, axis="x", alpha=0.3)
 
 
 def summary(rows):
