@@ -11,6 +11,7 @@ primitive, one taking any ``Real`` there (it converts exactly first).
 from __future__ import annotations
 
 from . import dispatch as D
+from . import inits
 from . import types as T
 
 _CTORS: dict = {}
@@ -31,7 +32,9 @@ def constructor(t):
     f.constructs = t
     _CTORS[t] = f
     D.FUNCTIONS[(module, f.qualname)] = f
-    if t.__pk_kind__ == "struct":
+    if inits.has_inner_constructor(t):
+        inits.add_inner_constructor(f, t)       # its ``__init__``: the only constructor
+    elif t.__pk_kind__ == "struct":
         _add_default_constructors(f, t)
     return f
 

@@ -115,6 +115,20 @@ class Method:
         return method_sort_key(self) < method_sort_key(other)
 
 
+def made_by_definition(m):
+    """Is ``m`` made by another definition, and so made again whenever that definition is
+    (restored from an image, replayed)?  Default constructors and the shorter methods of
+    default parameter values (``__pk_synth_ir__``), a struct's inner constructor made from
+    its ``__init__`` (``__pk_init__``)."""
+    return hasattr(m.pyfunc, "__pk_synth_ir__") or hasattr(m.pyfunc, "__pk_init__")
+
+
+def source_function(m):
+    """The Python function whose parameters and body ``m`` has: its ``pyfunc``, or for an
+    inner constructor the struct's ``__init__`` (whose parameters after ``self`` it has)."""
+    return getattr(m.pyfunc, "__pk_init__", m.pyfunc)
+
+
 def method_sort_key(m):
     ps = m.params
     return (m.function.module, m.function.qualname, len(ps),

@@ -29,7 +29,8 @@ DUNDERS = {"__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__": 
 PYTHON_ONLY = {"__repr__", "__str__", "__format__", "__hash__", "__reduce__", "__reduce_ex__",
                "__init_subclass__", "__class_getitem__", "__getattr__", "__getattribute__",
                "__setattr__", "__delattr__", "__dir__", "__sizeof__", "__copy__",
-               "__deepcopy__"}
+               "__deepcopy__",
+               "__init__"}                 # (the struct's inner constructor: ``inits.py``)
 
 
 class MethodOf:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+from . import inits
 from . import types as T
 from .errors import InexactError
 from .srcloc import caller_location, fmt_loc
@@ -111,6 +112,7 @@ def restore(kind, name, qualname, module, parent, fields, loc, ns):
     t = _make_type(ns, name, module, qualname, kind, parent, tuple(loc), extra)
     if kind == "struct":
         T.register_pytype(t, t)
+        _with_inner_constructor(t)
     return t
 
 
@@ -235,20 +237,18 @@ def struct(cls):
     """Declare an immutable struct; fields come from the class annotations, in order.  Fields
     typed with TypeVars make a parametric struct (``Point[T]``)."""
     loc = caller_location()
-    if "__init__" in cls.__dict__ or "__new__" in cls.__dict__:
-        # A struct is built by its constructors, which never run a Python ``__init__``:
-        # taking the class with one would silently skip its checks and normalisation.
+    if "__new__" in cls.__dict__:
+        # A struct is built by its constructors, which never run a Python ``__new__``:
+        # taking the class with one would silently skip what it does.
         from .errors import CompileError
-        init = cls.__dict__.get("__init__") or cls.__dict__.get("__new__")
-        code = getattr(init, "__code__", None)
+        new = cls.__dict__["__new__"]
+        code = getattr(getattr(new, "__func__", new), "__code__", None)
         raise CompileError(
-            f"struct {cls.__name__} defines {'__init__' if '__init__' in cls.__dict__ else '__new__'}"
-            f", which its constructors would not run (inner constructors are not supported "
-            f"yet); validate or normalise in a constructor method instead, e.g. "
-            f"@pk.generic def {cls.__name__}(...) -> {cls.__name__}(...) with other argument "
-            f"types, or in a function that builds it",
+            f"struct {cls.__name__} defines __new__, which its constructors would not run; "
+            f"define __init__ (the struct's inner constructor) or constructor methods "
+            f"(@pk.generic def {cls.__name__}(...)) instead",
             code.co_filename if code else loc[0], code.co_firstlineno if code else loc[1], 0,
-            "struct __init__")
+            "struct __new__")
     parent = _decl_parent(cls, "struct", loc)
     anns = cls.__dict__.get("__annotations__", {})
     fields = tuple((n, _field_type(cls, n, a, loc)) for n, a in anns.items())
@@ -263,7 +263,18 @@ def struct(cls):
                                               _struct_attrs))
     st = _finish(cls, "struct", parent, loc, _struct_attrs(fields))
     T.register_pytype(st, st)
-    return _with_methods(cls, st)
+    if "__init__" in cls.__dict__:
+        inits.check(st, loc)            # (errors at the definition, with the line)
+    return _with_inner_constructor(_with_methods(cls, st))
+
+
+def _with_inner_constructor(t):
+    """A struct with an ``__init__`` has its constructor made now: it is the only way to
+    build one (``inits.py``), from Python too."""
+    if inits.has_inner_constructor(t):
+        from .constructors import constructor
+        constructor(t)
+    return t
 
 
 def _construct_unionall(wrapper, args, kwargs):
@@ -314,8 +325,8 @@ def _convert_field(cls, fname, ftype, v):
 
 def _construct(cls, *args, **kwargs):
     user = cls.__dict__.get("__pk_user_ctor__")
-    if user is not None and not kwargs:
-        return user(*args)          # constructor methods were added: dispatch among them
+    if user is not None and (not kwargs or "__init__" in cls.__dict__):
+        return user(*args, **kwargs)    # constructor methods were added: dispatch among them
     fields = cls.__pk_fields__
     if kwargs:
         args = _bind_kwargs(cls, args, kwargs)

@@ -567,7 +567,7 @@ BODY_LINE = HEADER.count("\n") + 1      # the first body line
 
 UNSUPPORTED = [
     # (body, construct named in the message, line offset of the construct inside the body)
-    ("try:\n    return x\nexcept Exception:\n    return 0", "Try", 0),
+    ("try:\n    y = x\nexcept* Exception:\n    y = 0\nreturn y", "TryStar", 0),
     ("with x:\n    return 1", "With", 0),
     ("g = lambda y: y + x\nreturn 1", "lambda reading the local variable 'x'", 0),
     ("def g():\n    return 1\nreturn 1", "FunctionDef", 0),
@@ -598,8 +598,7 @@ UNSUPPORTED = [
     ("import os\nreturn 1", "Import", 0),
     ("global G\nreturn 1", "Global", 0),
     ("del x\nreturn 1", "Delete", 0),
-    ("assert x\nreturn x", "Assert", 0),
-    ("raise ValueError('no')", "Raise", 0),
+    ("class E(Exception):\n    pass\nraise E", "ClassDef", 0),
     ("yield x", "Yield", 0),
     ("return x is x", "comparison Is other than 'is None'", 0),
     ("return x & 1", "operator BitAnd", 0),

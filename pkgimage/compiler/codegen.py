@@ -661,12 +661,16 @@ class FunctionGen(_Emitter):
             if name not in borrowed:
                 self.store_var(name, arg, t, owned=False)
         b.branch(self.blocks[0])
+        exit_err = self.err_block
         for blk, llb in zip(self.ir.blocks, self.blocks):
             b.position_at_end(llb)
+            # (an error in a ``try`` goes to its handler block, which takes the exception)
+            self.err_block = self.blocks[blk.handler] if blk.handler >= 0 else exit_err
             if blk.id in ci.reached:
                 self.gen_block(blk)
             else:
                 b.unreachable()
+        self.err_block = exit_err
         b.position_at_end(self.err_block)
         self.cleanup()
         b.ret(I32(1))
@@ -887,7 +891,9 @@ class FunctionGen(_Emitter):
                 parts.append(self.obj_const(("str", p)))
             else:
                 parts.append(self.load_var(p.var, T.Any))
-        if msg.exc:
+        if msg.obj:
+            self.call_helper(("helper", "raise_object"), parts)
+        elif msg.exc:
             self.call_helper(("helper", "raise_python"), [self.obj_const(("exc", msg.exc))] +
                              parts)
         else:
@@ -961,6 +967,8 @@ class FunctionGen(_Emitter):
             return self.obj_const(("str", value))      # (borrowed from the constant slot)
         if t.__pk_kind__ == "function":
             return self.obj_const(("func", value.module, value.qualname))
+        if isinstance(value, type) and issubclass(value, BaseException):
+            return self.obj_const(("pyattr", value.__module__, value.__qualname__))
         self.loc_error(f"constant {value!r} cannot be compiled")
 
     def gen_call(self, v, info):
@@ -1824,6 +1832,28 @@ EMITTERS = {
 from . import listgen  # noqa: E402  (its emitters use the helpers above)
 
 EMITTERS.update(listgen.EMITTERS)
+
+
+def _exc_fetch(g, a, ts, p):
+    """The exception being raised, taken out of the error indicator (a new reference):
+    ``PyErr_GetRaisedException`` from 3.12; before, the fetched triple normalised and the
+    traceback attached to the value, which is what 3.12 keeps."""
+    b = g.b
+    if sys.version_info >= (3, 12):
+        return b.call(g.capi("PyErr_GetRaisedException", OBJ, []), [])
+    slots = [g.alloca(OBJ) for _ in range(3)]
+    b.call(g.capi("PyErr_Fetch", VOID, [OBJP] * 3), slots)
+    b.call(g.capi("PyErr_NormalizeException", VOID, [OBJP] * 3), slots)
+    t, v, tb = (b.load(x) for x in slots)
+    with b.if_then(b.icmp_unsigned("!=", tb, ir.Constant(OBJ, None))):
+        b.call(g.capi("PyException_SetTraceback", I32, [OBJ, OBJ]), [v, tb])
+    g.decref(t)
+    g.decref(tb)
+    return v
+
+
+EMITTERS["exc_fetch"] = _exc_fetch
+OWNED_RESULTS.add("exc_fetch")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -98,12 +98,18 @@ def _index_file(filename):
 def find_def(method):
     """The ``ast.FunctionDef`` of a method, or raise CompileError saying why it is missing."""
     fn = method.pyfunc
-    code = fn.__code__
-    if code.co_name == "<lambda>":
+    if fn.__code__.co_name == "<lambda>":
         return _lambda_def(method)
+    return function_def(fn, f"method {method.sigstr()}")
+
+
+def function_def(fn, what):
+    """The ``ast.FunctionDef`` of the Python function ``fn`` (``what`` names it in the
+    error raised when its source is not available)."""
+    code = fn.__code__
     node = _index_file(code.co_filename).get(code.co_firstlineno)
     if node is None:
-        raise CompileError(f"the source of method {method.sigstr()} is not available (code "
+        raise CompileError(f"the source of {what} is not available (code "
                            f"created with exec needs pk.register_source(filename, text))",
                            code.co_filename, code.co_firstlineno, 0, "source")
     return node
@@ -171,11 +177,12 @@ def lambda_function(outer, node, filename, fdef):
     same_line = sorted((n for n in ast.walk(fdef) if isinstance(n, ast.Lambda) and
                         n.lineno == node.lineno), key=lambda n: n.col_offset)
     rank = [n.col_offset for n in same_line].index(node.col_offset)
-    for line, r, code in lambda_codes(outer.pyfunc.__code__):
+    src = D.source_function(outer)
+    for line, r, code in lambda_codes(src.__code__):
         if line == node.lineno and r == rank:
             key = (outer.module, qualname_of(code, line, r))
             if key not in D.FUNCTIONS or not D.FUNCTIONS[key].methods:
-                define_lambdas(outer.pyfunc, outer.module)
+                define_lambdas(src, outer.module)
             f = D.FUNCTIONS.get(key)
             if f is not None and f.methods:
                 return f
@@ -203,19 +210,26 @@ def _assigned_names(fdef):
     for node in ast.walk(fdef):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
     return names
 
 
 class Lowerer:
-    def __init__(self, method, fdef, sparams=(), nargs=None):
+    def __init__(self, method, fdef, sparams=(), nargs=None, source=None, init_struct=None):
         self.method = method
         self.fdef = fdef
-        self.filename = method.pyfunc.__code__.co_filename
+        source = source or method.pyfunc          # the Python function the body is from
+        self.filename = source.__code__.co_filename
         env = {}
         for v, val in zip(method.sparam_vars, sparams):
             if val is not None:
                 env[v.name] = val
-        self.scope = _Scope(method.pyfunc, env)
+        self.scope = _Scope(source, env)
+        # an inner constructor (a struct's ``__init__``, ``initlower.py``): (struct, name of
+        # its self parameter); every return goes to the block that builds the struct
+        self.init_struct = init_struct
+        self.init_exit = None
         self.args = tuple(a.arg for a in fdef.args.args)
         self.vararg = fdef.args.vararg.arg if fdef.args.vararg is not None else None
         self.nvararg = (nargs - len(self.args)) if self.vararg and nargs is not None else 0
@@ -226,7 +240,13 @@ class Lowerer:
         self.blocks = [Block(0)]
         self.cur = self.blocks[0]
         self.ntmp = 0
-        self.loops = []        # (continue target, break target)
+        self.loops = []        # (continue target, break target, finally depth)
+        # exceptions (``s_Try``): the handler block of the innermost ``try`` being lowered
+        # (-1: none), the ``finally`` bodies around the statement being lowered (each with
+        # the handler outside it), the exceptions of the ``except`` clauses being lowered
+        self.handler = -1
+        self.finally_stack = []
+        self.active_exc = []
         self.break_to = None   # the next loop's break target, when it has an ``else``
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -245,7 +265,7 @@ class Lowerer:
         return f"%{self.ntmp}"
 
     def new_block(self):
-        b = Block(len(self.blocks))
+        b = Block(len(self.blocks), handler=self.handler)
         self.blocks.append(b)
         return b
 
@@ -306,17 +326,49 @@ class Lowerer:
                 and isinstance(body[0].value.value, str):
             body = body[1:]        # docstring
         self.stmts(body)
+        if self.init_struct is not None:
+            self.finish_init()
         if self.cur.term is None:
             none = self.emit(Const(None), self.fdef)
             self.terminate(Return(none))
         for b in self.blocks:       # blocks left open by break/continue bookkeeping
             if b.term is None:
                 b.term = Return(self._none_in(b))
-        _guard_unassigned(self.blocks, self.locals - set(self.args) - {self.vararg})
+        _guard_unassigned(self.blocks, self.locals - set(self.args) - {self.vararg},
+                          self._unassigned_message)
         bindings = tuple((m, n, v) for (m, n), v in sorted(self.scope.bound.items(),
                                                           key=lambda kv: kv[0]))
         return IRFunction(self.method.function.name, irargs, self.blocks, self.filename,
                           self.fdef.lineno, bindings, reads=tuple(self.scope.reads))
+
+    def goto_init_exit(self, node):
+        if self.init_exit is None:
+            self.init_exit = self.new_block()
+        self.terminate(Goto(self.init_exit.id, (node.lineno, node.col_offset + 1)))
+
+    def finish_init(self):
+        """The end of an inner constructor: Julia's ``new`` of the fields' locals, each
+        converted to its field's type (a number exactly, as the default constructor does)."""
+        from .initlower import field_local
+        if self.cur.term is None:
+            self.goto_init_exit(self.fdef)
+        self.cur = self.init_exit
+        st, selfname = self.init_struct
+        vals = []
+        for fname, ft in st.__pk_fields__:
+            v = field_local(selfname, fname)
+            if ft.__pk_kind__ == "primitive":
+                v = self.emit(Call(SPECIAL["constructor"](ft), (v,)), self.fdef)
+            vals.append(v)
+        built = self.emit(Intrinsic("new", tuple(vals), (st,)), self.fdef)
+        self.terminate(Return(built))
+
+    def _unassigned_message(self, var):
+        if self.init_struct is not None and var.startswith(self.init_struct[1] + "."):
+            field = var.split(".", 1)[1]
+            return ErrorMsg((f"{self.init_struct[0].__pk_name__}.__init__ did not set field "
+                             f"{field!r}",), "AttributeError")
+        return None
 
     def _none_in(self, b):
         dst = self.tmp()
@@ -348,8 +400,132 @@ class Lowerer:
         self.expr(s.value)
 
     def s_Return(self, s):
+        if self.init_struct is not None:
+            self.run_finally(0)
+            self.goto_init_exit(s)
+            return
         v = self.expr(s.value) if s.value is not None else self.emit(Const(None), s)
+        if self.finally_stack:
+            v = self.emit(Use(v), s)      # (the value as it was before ``finally`` runs)
+            self.run_finally(0)
         self.terminate(Return(v, (s.lineno, s.col_offset + 1)))
+
+    # -- exceptions ----------------------------------------------------------------------------
+    #
+    # A block inside ``try`` names its handler (``Block.handler``); codegen sends every error
+    # raised there to it instead of the function's exit.  The handler takes the exception
+    # (``exc_fetch``), tests the ``except`` clauses in order (``exc_match``, Python's
+    # ``isinstance``) and raises it again when none matches.  ``finally`` bodies are lowered
+    # once per way out, as CPython compiles them: on the normal path, on the exceptional path
+    # (then the exception is raised again), and before each ``return``/``break``/``continue``
+    # that leaves them.
+
+    def s_Try(self, s):
+        if getattr(s, "finalbody", None):
+            self.try_finally(s)
+        else:
+            self.try_except(s, s.body, s.handlers, s.orelse)
+
+    s_TryStar = None        # (``except*``: unsupported, reported by ``stmt``)
+
+    def try_except(self, s, body, handlers, orelse):
+        outer = self.handler
+        after = self.new_block()
+        hblk = self.new_block()
+        self.handler = hblk.id
+        self.goto(self.new_block())
+        self.stmts(body)
+        self.handler = outer
+        if self.cur.term is None:
+            self.goto(self.new_block())          # ``else``: outside the ``try``
+            self.stmts(orelse)
+            self.terminate(Goto(after.id))
+        self.cur = hblk
+        exc = self.emit(Intrinsic("exc_fetch", ()), s)
+        self.active_exc.append(exc)
+        for h in handlers:
+            if h.type is None:
+                self.except_body(h, exc, after)
+                break
+            m = self.emit(Intrinsic("exc_match", (exc, self.expr(h.type))), h)
+            yes, no = self.new_block(), self.new_block()
+            self.terminate(Branch(m, yes.id, no.id, (h.lineno, h.col_offset + 1)))
+            self.cur = yes
+            self.except_body(h, exc, after)
+            self.cur = no
+        else:
+            self.terminate(Raise(ErrorMsg((Use(exc),), obj=True), (s.lineno, s.col_offset + 1)))
+        self.active_exc.pop()
+        self.cur = after
+
+    def except_body(self, h, exc, after):
+        if h.name:
+            self.emit(Use(exc), h, dst=h.name)
+        self.stmts(h.body)
+        self.terminate(Goto(after.id))
+
+    def try_finally(self, s):
+        outer = self.handler
+        after = self.new_block()
+        fexc = self.new_block()                  # the exceptional way out
+        self.handler = fexc.id
+        self.goto(self.new_block())
+        self.finally_stack.append((s.finalbody, outer))
+        if s.handlers:
+            self.try_except(s, s.body, s.handlers, s.orelse)
+        else:
+            self.stmts(s.body)
+        self.finally_stack.pop()
+        self.handler = outer
+        if self.cur.term is None:
+            self.goto(self.new_block())
+            self.stmts(s.finalbody)
+            self.terminate(Goto(after.id))
+        self.cur = fexc
+        exc = self.emit(Intrinsic("exc_fetch", ()), s)
+        self.stmts(s.finalbody)
+        self.terminate(Raise(ErrorMsg((Use(exc),), obj=True), (s.lineno, s.col_offset + 1)))
+        self.cur = after
+
+    def run_finally(self, depth):
+        """Lower the ``finally`` bodies entered since ``finally_stack`` had ``depth`` entries,
+        innermost first, each outside its own ``try`` (before a ``return``, ``break`` or
+        ``continue`` leaves them)."""
+        saved, handler = self.finally_stack, self.handler
+        for k in range(len(saved) - 1, depth - 1, -1):
+            body, outside = saved[k]
+            self.finally_stack = saved[:k]
+            self.handler = outside
+            self.goto(self.new_block())
+            self.stmts(body)
+        self.finally_stack, self.handler = saved, handler
+
+    def s_Assert(self, s):
+        """``assert test, msg``: Python's ``AssertionError`` (made by Python) when the test
+        fails; the message is evaluated only then."""
+        c = self.cond(s.test)
+        ok, bad = self.new_block(), self.new_block()
+        loc = (s.lineno, s.col_offset + 1)
+        self.terminate(Branch(c, ok.id, bad.id, loc))
+        self.cur = bad
+        args = (self.expr(s.msg),) if s.msg is not None else ()
+        e = self.emit(Call(CALL_VALUE, (self.const_value(AssertionError, s), *args)), s)
+        self.terminate(Raise(ErrorMsg((Use(e),), obj=True), loc))
+        self.cur = ok
+
+    def s_Raise(self, s):
+        loc = (s.lineno, s.col_offset + 1)
+        if s.exc is None:
+            if not self.active_exc:
+                self.terminate(Raise(ErrorMsg(("No active exception to reraise",),
+                                              "RuntimeError"), loc))
+                return
+            self.terminate(Raise(ErrorMsg((Use(self.active_exc[-1]),), obj=True), loc))
+            return
+        parts = [Use(self.expr(s.exc))]
+        if s.cause is not None:
+            parts.append(Use(self.expr(s.cause)))
+        self.terminate(Raise(ErrorMsg(tuple(parts), obj=True), loc))
 
     def s_Assign(self, s):
         v = self.expr(s.value)
@@ -453,7 +629,7 @@ class Lowerer:
             c = self.cond(s.test)
             self.terminate(Branch(c, body.id, done.id, (s.lineno, s.col_offset + 1)))
         after = self.new_block() if s.orelse else done
-        self.loops.append((head, after))
+        self.loops.append((head, after, len(self.finally_stack)))
         self.cur = body
         self.stmts(s.body)
         self.terminate(Goto(head.id))
@@ -544,7 +720,7 @@ class Lowerer:
 
     def loop_body(self, s, head, done):
         after, self.break_to = self.break_to, None
-        self.loops.append((head, after or done))
+        self.loops.append((head, after or done, len(self.finally_stack)))
         self.body_of(s)
         self.terminate(Goto(head.id))
         self.loops.pop()
@@ -611,11 +787,13 @@ class Lowerer:
     def s_Break(self, s):
         if not self.loops:
             self.error(s, "'break' outside loop", "break")
+        self.run_finally(self.loops[-1][2])
         self.terminate(Goto(self.loops[-1][1].id))
 
     def s_Continue(self, s):
         if not self.loops:
             self.error(s, "'continue' not properly in loop", "continue")
+        self.run_finally(self.loops[-1][2])
         self.terminate(Goto(self.loops[-1][0].id))
 
     # -- expressions -------------------------------------------------------------------------
@@ -655,6 +833,11 @@ class Lowerer:
         if type(T.typeof(val)).__name__ == "PkType" and T.typeof(val).__pk_kind__ == "struct":
             return self.emit(Const(val), node)
         if type(val) is tuple and _constant_tuple(T.typeof(val)):
+            return self.emit(Const(val), node)
+        if _exception_class(val):
+            if "<locals>" in val.__qualname__:
+                self.unsupported(node, f"exception class {val.__qualname__} defined in a "
+                                       f"function (compiled code names classes of modules)")
             return self.emit(Const(val), node)
         if T.is_pktype(val):
             self.unsupported(node, f"type {val} used as a value")
@@ -1054,6 +1237,13 @@ class Lowerer:
             return self.emit(Intrinsic("typeof", (self.expr(node.args[0]),)), node)
         if callee is range:
             self.unsupported(node, "range() outside a for loop header")
+        if _exception_class(callee):
+            # ``ValueError(msg)``: the exception made by Python (compiled code raises it)
+            if node.keywords:
+                self.unsupported(node, "keyword arguments in a call of an exception class")
+            cls = self.const_value(callee, node.func)
+            return self.emit(Call(CALL_VALUE, (cls, *(self.expr(a) for a in node.args))),
+                             node)
         name = _BUILTIN_FUNCS.get(callee) if _hashable(callee) else None
         if name is None and _hashable(callee):
             name = MATH_FUNCS.get(callee)
@@ -1359,7 +1549,7 @@ def _deepcopy(node):
     return copy.deepcopy(node)
 
 
-def _guard_unassigned(blocks, srcvars):
+def _guard_unassigned(blocks, srcvars, message=None):
     """Python raises ``UnboundLocalError`` when a local is read on a path that never assigned
     it; native code would read an uninitialised slot.  Find the reads of source locals that
     are not definitely assigned (a must-analysis over the CFG) and guard them: a read no path
@@ -1368,11 +1558,16 @@ def _guard_unassigned(blocks, srcvars):
     reading on every path, which is nearly all code, gets no flags and no tests."""
     if not srcvars:
         return
-    succ = {b.id: IRFunction.successors(None, b) for b in blocks}
+    # (an exception leaves a block in a ``try`` for its handler after any statement: what
+    # it surely assigned there is what it had on entry)
+    succ = {b.id: IRFunction.successors(None, b) + ((b.handler,) if b.handler >= 0 else ())
+            for b in blocks}
     preds = {b.id: [] for b in blocks}
     for b in blocks:
-        for s in succ[b.id]:
-            preds[s].append(b.id)
+        for s in IRFunction.successors(None, b):
+            preds[s].append((b.id, False))
+        if b.handler >= 0:
+            preds[b.handler].append((b.id, True))
     reach, stack = {0}, [0]
     while stack:
         for s in succ[stack.pop()]:
@@ -1381,22 +1576,28 @@ def _guard_unassigned(blocks, srcvars):
                 stack.append(s)
     order = sorted(reach)
     defs = {b.id: {st.dst for st in b.stmts if st.dst in srcvars} for b in blocks}
-    must_out, may_out = {}, {}
+    must_in_of, must_out, may_out = {}, {}, {}
+
+    def must_from(p, exc):
+        return (must_in_of if exc else must_out).get(p)
+
     changed = True
     while changed:
         changed = False
         for bid in order:
-            ps = [p for p in preds[bid] if p in reach]
+            ps = [(p, exc) for p, exc in preds[bid] if p in reach]
             if bid == 0:
                 must_in, may_in = frozenset(), frozenset()
             else:
-                known = [must_out[p] for p in ps if p in must_out]
+                known = [must_from(p, exc) for p, exc in ps if must_from(p, exc) is not None]
                 must_in = frozenset.intersection(*known) if known else None
-                may_in = frozenset().union(*(may_out.get(p, frozenset()) for p in ps))
+                may_in = frozenset().union(*(may_out.get(p, frozenset()) for p, _ in ps))
             if must_in is None:
                 continue
             mo, yo = must_in | defs[bid], may_in | defs[bid]
-            if must_out.get(bid) != mo or may_out.get(bid) != yo:
+            if must_out.get(bid) != mo or may_out.get(bid) != yo or \
+                    must_in_of.get(bid) != must_in:
+                must_in_of[bid] = must_in
                 must_out[bid], may_out[bid] = mo, yo
                 changed = True
     guards = []                  # (block id, position, var, maybe assigned?, loc)
@@ -1405,9 +1606,9 @@ def _guard_unassigned(blocks, srcvars):
         if bid == 0:
             must, may = set(), set()
         else:
-            ps = [p for p in preds[bid] if p in reach]
-            must = set(frozenset.intersection(*(must_out[p] for p in ps)))
-            may = set().union(*(may_out[p] for p in ps))
+            ps = [(p, exc) for p, exc in preds[bid] if p in reach]
+            must = set(frozenset.intersection(*(must_from(p, exc) for p, exc in ps)))
+            may = set().union(*(may_out[p] for p, _ in ps))
         for k, st in enumerate(b.stmts):
             for u in expr_uses(st.value):
                 if u in srcvars and u not in must:
@@ -1427,13 +1628,14 @@ def _guard_unassigned(blocks, srcvars):
     # Split guarded blocks from the last guard backwards, so earlier positions stay valid.
     for bid, k, var, maybe, loc in sorted(guards, key=lambda g: (g[0], -g[1])):
         b = blocks[bid]
-        rest = Block(len(blocks), b.stmts[k:], b.term)
+        rest = Block(len(blocks), b.stmts[k:], b.term, b.handler)
         blocks.append(rest)
         b.stmts = b.stmts[:k]
-        msg = ErrorMsg((f"cannot access local variable '{var}' where it is not associated "
-                        f"with a value",), "UnboundLocalError")
+        msg = (message and message(var)) or ErrorMsg(
+            (f"cannot access local variable '{var}' where it is not associated with a value",),
+            "UnboundLocalError")
         if maybe:
-            err = Block(len(blocks), [], Raise(msg, loc))
+            err = Block(len(blocks), [], Raise(msg, loc), b.handler)
             blocks.append(err)
             b.term = Branch(flag[var], rest.id, err.id, loc)
         else:
@@ -1503,6 +1705,10 @@ def _dtype_type(d):
         return None
 
 
+def _exception_class(x):
+    return isinstance(x, type) and issubclass(x, BaseException)
+
+
 def _hashable(x):
     try:
         hash(x)
@@ -1517,6 +1723,16 @@ def lower(method, sparams=(), nargs=None):
     synth = getattr(method.pyfunc, "__pk_synth_ir__", None)
     if synth is not None:
         return synth(method, sparams)
+    init = getattr(method.pyfunc, "__pk_init__", None)
+    if init is not None:
+        # a struct's ``__init__``: its inner constructor (``initlower.py``)
+        from .initlower import constructor_def
+        st = method.function.constructs
+        fdef, selfname = constructor_def(function_def(init, f"{st.__pk_name__}.__init__"),
+                                         [n for n, _ in st.__pk_fields__], st.__pk_name__,
+                                         init.__code__.co_filename)
+        return Lowerer(method, fdef, sparams, nargs, source=init,
+                       init_struct=(st, selfname)).lower()
     fdef = find_def(method)
     try:
         return Lowerer(method, fdef, sparams, nargs).lower()

@@ -308,6 +308,9 @@ def _run(sv):
         sv.current_block = bid
         sv.misses.pop(bid, None)          # (re)computed from this block's newest state
         env = dict(state[bid])
+        # in a ``try``: the handler can be entered after any statement, with any of the
+        # types the block's variables had along the way
+        henv = dict(env) if block.handler >= 0 else None
         dead = False
         for i, st in enumerate(block.stmts):
             t, info = _eval(sv, st, env, seen_edges)
@@ -319,6 +322,13 @@ def _run(sv):
                 break
             env[st.dst] = t
             vartypes[st.dst] = join(vartypes.get(st.dst), t)
+            if henv is not None:
+                henv[st.dst] = join(henv.get(st.dst), t)
+        if henv is not None:
+            new = _join_env(state[block.handler], henv)
+            if new is not None:
+                state[block.handler] = new
+                work.add(block.handler)
         if dead:
             continue
         term = block.term

@@ -832,7 +832,7 @@ for _name, (_n, _rule) in RANDOM.items():
 
 # -- lists (``listintr.py``) -------------------------------------------------------------------
 
-from . import dictintr, listintr, npintr, strintr  # noqa: E402  (register their intrinsics)
+from . import dictintr, excintr, listintr, npintr, strintr  # noqa: E402  (register their intrinsics)
 
 SPEC_PARAMS |= listintr.SPEC | strintr.SPEC | dictintr.SPEC
 intr.__dict__.update(REGISTRY)

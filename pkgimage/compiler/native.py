@@ -8,6 +8,8 @@ entry wrappers become builtin-function objects.
 
 from __future__ import annotations
 
+import sys
+
 import ctypes
 
 from .. import dispatch as D
@@ -35,6 +37,17 @@ def _raise_error(*parts):
 
 def _raise_python(exc, *parts):
     raise exc("".join(str(p) for p in parts))
+
+
+_NO_CAUSE = object()
+
+
+def _raise_object(exc, cause=_NO_CAUSE):
+    """``raise exc`` / ``raise exc from cause`` in compiled code: Python raises it (a class
+    is instantiated, anything else is Python's TypeError)."""
+    if cause is _NO_CAUSE:
+        raise exc
+    raise exc from cause
 
 
 def _bounds_error(arr, i):
@@ -99,6 +112,7 @@ def _call_method(obj, name, *args):
 
 
 HELPERS = {"raise_error": _raise_error, "raise_python": _raise_python,
+           "raise_object": _raise_object,
            "bounds_error": _bounds_error,
            "inexact_error": _inexact_error, "getfield": _getfield,
            "bounds_error_nd": _bounds_error_nd, "tuple_bounds_error": _tuple_bounds_error,
@@ -153,6 +167,13 @@ def resolve_const(ref):
         return T.type_from_ref(ref[1]).__pk_dtype__
     if kind == "spec":
         return _spec_from_ref(ref[1])
+    if kind == "pyattr":
+        # a class of a module (an exception class compiled code raises or catches)
+        import importlib
+        obj = sys.modules.get(ref[1]) or importlib.import_module(ref[1])
+        for part in ref[2].split("."):
+            obj = getattr(obj, part)
+        return obj
     if kind == "moddict":
         from .instances import module_globals
         d = module_globals(ref[1])

@@ -504,11 +504,11 @@ def module_globals(module):
 
 
 def own_methods(modname):
-    """Methods the module defined (synthesised default constructors excepted), in order."""
+    """Methods the module defined (those its definitions make again excepted), in order."""
     out = []
     for f in list(D.FUNCTIONS.values()):
         for m in f.methods:
-            if m.module == modname and not hasattr(m.pyfunc, "__pk_synth_ir__") \
+            if m.module == modname and not D.made_by_definition(m) \
                     and f.module != "pkgimage.contexts.views":
                 out.append(m)
     out.sort(key=lambda m: (m.primary_world))
