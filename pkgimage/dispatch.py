@@ -573,7 +573,7 @@ def generic(fn=None, *, source=None, boundscheck=True):
         raise TypeError(f"@pk.generic: boundscheck must be True or False, got {boundscheck!r}")
     existing = fn.__globals__.get(fn.__name__)
     if T.is_pktype(existing) and T.unwrap_unionall(existing)[1].__pk_kind__ in \
-            ("struct", "primitive"):
+            ("struct", "mutable", "primitive"):
         # ``@pk.generic def DemoType1(d: AbstractDemoType)``: a constructor method, as in Julia.
         from .constructors import constructor
         add_method(constructor(existing), fn, source=source)

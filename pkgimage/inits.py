@@ -20,7 +20,8 @@ from . import types as T
 
 
 def has_inner_constructor(t):
-    return T.is_pktype(t) and t.__pk_kind__ == "struct" and "__init__" in t.__dict__
+    return T.is_pktype(t) and t.__pk_kind__ in ("struct", "mutable") and \
+        "__init__" in t.__dict__
 
 
 def check(t, loc):

@@ -100,7 +100,7 @@ def resolve(t, name):
     if isinstance(t, T.PkType) and t.__pk_kind__ == "union":
         fs = {resolve(m, name) for m in t.__pk_members__}
         return fs.pop() if len(fs) == 1 else None
-    if not isinstance(t, T.PkType) or t.__pk_kind__ not in ("struct", "abstract"):
+    if not isinstance(t, T.PkType) or t.__pk_kind__ not in ("struct", "mutable", "abstract"):
         return None
     d = inspect.getattr_static(t, name, None)
     return d.function if isinstance(d, MethodOf) else None

@@ -104,15 +104,20 @@ def restore(kind, name, qualname, module, parent, fields, loc, ns):
     ``@pk.abstract``/``@pk.struct`` made it at the build, in one class creation: the build
     checked the declaration already, and its fields are types (no annotation to evaluate, no
     caller frame to look up, no intermediate class for the decorator to rebuild)."""
+    extra = _struct_attrs(tuple(fields)) if kind == "struct" else {"__slots__": ()}
+    return restore_made(ns, name, qualname, module, kind, parent, loc, extra)
+
+
+def restore_made(ns, name, qualname, module, kind, parent, loc, extra):
     ns = {k: v for k, v in ns.items()
           if k not in ("__dict__", "__weakref__", "__annotations__", "__orig_bases__",
                        "__type_params__", "__parameters__")}
     ns["__module__"] = module
-    extra = _struct_attrs(tuple(fields)) if kind == "struct" else {"__slots__": ()}
     t = _make_type(ns, name, module, qualname, kind, parent, tuple(loc), extra)
-    if kind == "struct":
+    if kind in ("struct", "mutable"):
         T.register_pytype(t, t)
-        _with_inner_constructor(t)
+    if kind == "struct":
+        _with_inner_constructor(t)      # (a mutable struct's: once its fields are set)
     return t
 
 
@@ -233,22 +238,27 @@ def _struct_attrs(fields):
     }
 
 
+def refuse_new(cls, loc):
+    """A struct is built by its constructors, which never run a Python ``__new__``: taking
+    the class with one would silently skip what it does."""
+    if "__new__" not in cls.__dict__:
+        return
+    from .errors import CompileError
+    new = cls.__dict__["__new__"]
+    code = getattr(getattr(new, "__func__", new), "__code__", None)
+    raise CompileError(
+        f"struct {cls.__name__} defines __new__, which its constructors would not run; "
+        f"define __init__ (the struct's inner constructor) or constructor methods "
+        f"(@pk.generic def {cls.__name__}(...)) instead",
+        code.co_filename if code else loc[0], code.co_firstlineno if code else loc[1], 0,
+        "struct __new__")
+
+
 def struct(cls):
     """Declare an immutable struct; fields come from the class annotations, in order.  Fields
     typed with TypeVars make a parametric struct (``Point[T]``)."""
     loc = caller_location()
-    if "__new__" in cls.__dict__:
-        # A struct is built by its constructors, which never run a Python ``__new__``:
-        # taking the class with one would silently skip what it does.
-        from .errors import CompileError
-        new = cls.__dict__["__new__"]
-        code = getattr(getattr(new, "__func__", new), "__code__", None)
-        raise CompileError(
-            f"struct {cls.__name__} defines __new__, which its constructors would not run; "
-            f"define __init__ (the struct's inner constructor) or constructor methods "
-            f"(@pk.generic def {cls.__name__}(...)) instead",
-            code.co_filename if code else loc[0], code.co_firstlineno if code else loc[1], 0,
-            "struct __new__")
+    refuse_new(cls, loc)
     parent = _decl_parent(cls, "struct", loc)
     anns = cls.__dict__.get("__annotations__", {})
     fields = tuple((n, _field_type(cls, n, a, loc)) for n, a in anns.items())
@@ -263,9 +273,14 @@ def struct(cls):
                                               _struct_attrs))
     st = _finish(cls, "struct", parent, loc, _struct_attrs(fields))
     T.register_pytype(st, st)
+    return finish_struct(cls, st, loc)
+
+
+def finish_struct(cls, t, loc):
+    """The methods of a (mutable) struct's class body, and its inner constructor."""
     if "__init__" in cls.__dict__:
-        inits.check(st, loc)            # (errors at the definition, with the line)
-    return _with_inner_constructor(_with_methods(cls, st))
+        inits.check(t, loc)            # (errors at the definition, with the line)
+    return _with_inner_constructor(_with_methods(cls, t))
 
 
 def _with_inner_constructor(t):

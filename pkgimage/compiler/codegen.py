@@ -923,6 +923,9 @@ class FunctionGen(_Emitter):
         if isinstance(v, GetField):
             if isinstance(info, INF.IntrinsicCall):        # ``A.shape`` and the like
                 return self.gen_intrinsic(Intrinsic(info.name, (v.var,)), info)
+            if info.index >= 0 and info.argtype.__pk_kind__ == "mutable":
+                return self.mutable_field(self.load_var(v.var, info.argtype), info.argtype,
+                                          info.index)
             if info.index >= 0:
                 sv = self.load_var(v.var, info.argtype)
                 return b.extract_value(sv, info.index), info.argtype.__pk_fields__[info.index][1], False
@@ -940,6 +943,49 @@ class FunctionGen(_Emitter):
         owns its references (the tuple may go before it does)."""
         item = self.check_null(self.b.call(self.capi("PyTuple_GetItem", OBJ, [OBJ, I64]),
                                            [tup, I64(k)]))
+        return self._owned_item(item, t)
+
+    def field_slot(self, obj, t, k):
+        """The address of mutable struct ``t``'s field ``k`` in the object ``obj``."""
+        from ..mutables import slot_offsets
+        off = slot_offsets(t)[k]
+        return self.b.bitcast(self.b.gep(self.b.bitcast(obj, ir.IntType(8).as_pointer()),
+                                         [I64(off)]), OBJP)
+
+    def mutable_field(self, obj, t, k):
+        """Field ``k`` of mutable struct ``obj``, read in place (``mutables.py``); a field
+        never set (an object Python made without its constructor) is AttributeError."""
+        fname, ft = t.__pk_fields__[k]
+        item = self.b.load(self.field_slot(obj, t, k))
+        with self.b.if_then(self.b.icmp_unsigned("==", item, ir.Constant(OBJ, None)),
+                            likely=False):
+            self.set_error("AttributeError", f"field {fname} of {t.__pk_name__} is not set")
+            self.b.branch(self.err_block)
+        return self._owned_item(item, ft)
+
+    def gen_setfield(self, v, info):
+        """``obj.f = x`` on a mutable struct: ``x`` converted to the field's type, boxed,
+        stored in the slot; the old value released."""
+        t, vt = info.argtypes
+        k = [n for n, _ in t.__pk_fields__].index(v.params[0])
+        ft = t.__pk_fields__[k][1]
+        obj = self.load_var(v.args[0], t)
+        x, xt = self.load_var(v.args[1], vt), vt
+        if ft.__pk_kind__ == "primitive" and vt is not ft:
+            x, xt = convert_value(self, x, vt, ft, True), ft
+        if is_boxed(xt):
+            self.incref(x)
+        else:
+            x = self.box(x, xt)
+        slot = self.field_slot(obj, t, k)
+        old = self.b.load(slot)
+        self.b.store(x, slot)
+        self.decref(old)
+        return I8(0), T.Nothing, False
+
+    def _owned_item(self, item, t):
+        """A value of type ``t`` from a borrowed object ``item`` (an element of a container
+        that may go before the value does): it owns its references."""
         if is_boxed(t):
             self.incref(item)
             return item, t, True
@@ -1052,8 +1098,8 @@ class FunctionGen(_Emitter):
         if t is T.Nothing:
             return b.icmp_unsigned("==", obj, self.obj_const(("none",)))
         cls = b.load(b.gep(b.bitcast(obj, OBJP), [I64(1)]))         # Py_TYPE(obj)
-        want = self.obj_const(("type", T.type_ref(t))) if t.__pk_kind__ == "struct" else \
-            self.obj_const(("pytype", T.type_ref(t)))
+        ref = "type" if t.__pk_kind__ in ("struct", "mutable") else "pytype"
+        want = self.obj_const((ref, T.type_ref(t)))
         return b.icmp_unsigned("==", cls, want)
 
     def inline(self, callee, args):
@@ -1068,7 +1114,10 @@ class FunctionGen(_Emitter):
             elif isinstance(v, Use):
                 val = env[v.var]
             elif isinstance(v, GetField):
-                val = self.b.extract_value(env[v.var], info.index)
+                if info.argtype.__pk_kind__ == "mutable":
+                    val = self.mutable_field(env[v.var], info.argtype, info.index)[0]
+                else:
+                    val = self.b.extract_value(env[v.var], info.index)
             elif isinstance(info, INF.TupleElem):
                 val = self.b.extract_value(env[v.args[0]], info.index)
             elif isinstance(v, Intrinsic):
@@ -1094,6 +1143,9 @@ class FunctionGen(_Emitter):
                     x = self.box(x, t)
                 b.call(self.capi("PyTuple_SetItem", I32, [OBJ, I64, OBJ]), [tup, I64(i), x])
             return tup, T.Any, True
+        if v.name == "setfield" and not info.dynamic and \
+                info.argtypes[0].__pk_kind__ == "mutable":
+            return self.gen_setfield(v, info)
         if listgen.native(v.name, info):
             # lists are boxed: these emitters take them as they are
             args = [self.load_var(a, t) for a, t in zip(v.args, argtypes)]
@@ -1853,6 +1905,21 @@ def _exc_fetch(g, a, ts, p):
 
 
 EMITTERS["exc_fetch"] = _exc_fetch
+
+
+def _new_mutable(g, a, ts, p):
+    """A mutable struct: each field boxed, the object made by the type's boxer (a new
+    reference)."""
+    fields = [g.box(x, t) if not is_boxed(t) else x for x, t in zip(a, ts)]
+    out = g.vectorcall(g.obj_const(("boxer", T.type_ref(p[0]))), fields)
+    for f, t in zip(fields, ts):
+        if not is_boxed(t):
+            g.decref(f)
+    return g.check_null(out)
+
+
+EMITTERS["new_mutable"] = _new_mutable
+OWNED_RESULTS.add("new_mutable")
 OWNED_RESULTS.add("exc_fetch")
 
 

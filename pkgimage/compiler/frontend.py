@@ -360,7 +360,7 @@ class Lowerer:
             if ft.__pk_kind__ == "primitive":
                 v = self.emit(Call(SPECIAL["constructor"](ft), (v,)), self.fdef)
             vals.append(v)
-        built = self.emit(Intrinsic("new", tuple(vals), (st,)), self.fdef)
+        built = self.emit(Intrinsic(intrinsics.new_name(st), tuple(vals), (st,)), self.fdef)
         self.terminate(Return(built))
 
     def _unassigned_message(self, var):
@@ -569,6 +569,11 @@ class Lowerer:
             v = self.call_base(op, [cur, self.expr(s.value)], s)
             self.note_store(t.value, v, "elem", s, key=idx[0] if len(idx) == 1 else None)
             self.call_base("setitem", [obj, *idx, v], s)
+        elif isinstance(t, ast.Attribute):
+            obj = self.expr(t.value)
+            cur = self.emit(GetField(obj, t.attr), t)
+            v = self.call_base(op, [cur, self.expr(s.value)], s)
+            self.emit(Intrinsic("setfield", (obj, v), (t.attr,)), s)
         else:
             self.unsupported(s, "augmented assignment to " + type(t).__name__)
 
@@ -597,6 +602,9 @@ class Lowerer:
             for i, e in enumerate(t.elts):
                 k = self.emit(Const(i), e)
                 self.assign_to(e, self.call_base("getitem", [src, k], e), s)
+        elif isinstance(t, ast.Attribute):
+            # ``node.left = x``: a mutable struct's field (``fieldintr.py``)
+            self.emit(Intrinsic("setfield", (self.expr(t.value), v), (t.attr,)), s)
         else:
             self.unsupported(t, "assignment to " + type(t).__name__)
 
@@ -887,14 +895,15 @@ class Lowerer:
 
     def _cmp(self, op, a, b, node):
         if isinstance(op, (ast.Is, ast.IsNot)):
-            # ``x is None`` (Julia's ``x === nothing``); other identities are not values
-            # compiled code can observe
-            if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and
-                    isinstance(node.comparators[0], ast.Constant) and
-                    node.comparators[0].value is None):
-                self.unsupported(node, f"comparison {type(op).__name__} other than "
-                                       f"'is None' / 'is not None'")
-            c = self.emit(Intrinsic("isa", (a,), (T.Nothing,)), node)
+            # ``x is None`` is Julia's ``x === nothing``; ``a is b`` is ``a === b``: the same
+            # object for values with identity (mutable structs, lists), equal bits for the
+            # others (whose identity Python does not define either)
+            if isinstance(node, ast.Compare) and len(node.ops) == 1 and \
+                    isinstance(node.comparators[0], ast.Constant) and \
+                    node.comparators[0].value is None:
+                c = self.emit(Intrinsic("isa", (a,), (T.Nothing,)), node)
+            else:
+                c = self.emit(Intrinsic("egal", (a, b)), node)
             return c if isinstance(op, ast.Is) else self.emit(Intrinsic("not_bool", (c,)), node)
         if isinstance(op, (ast.In, ast.NotIn)):
             c = self.call_base("contains", [b, a], node)
@@ -984,6 +993,25 @@ class Lowerer:
             self.unsupported(node, "starred expression in a list")
         elts = tuple(self.expr(e) for e in node.elts)
         return self.emit(Intrinsic("list_new", elts, _site(node)), node)
+
+    def call_args(self, f, node):
+        """The arguments of a call of generic function ``f``.  An empty list literal where
+        every method of ``f`` taking that many arguments declares one concrete ``List[T]``
+        (``Acc(0.0, 0, [])`` with a ``list[float]`` field) is a ``List[T]``, as an annotated
+        ``v: list[float] = []`` is (and as ``dispatch`` takes an empty list from Python)."""
+        out = []
+        for i, a in enumerate(node.args):
+            if isinstance(a, ast.List) and not a.elts:
+                declared = {T.sig_params(T.as_sigtype(m.sig))[1][i] for m in f.methods
+                            if len(m.params) == len(node.args) and not m.isva}
+                if len(declared) == 1:
+                    (lt,) = declared
+                    if T.is_list(lt) and T.isconcrete(lt):
+                        out.append(self.emit(Intrinsic("list_new", (), ("typed",
+                                                                        lt.__pk_eltype__)), a))
+                        continue
+            out.append(self.expr(a))
+        return tuple(out)
 
     def e_ListComp(self, node):
         return self.comprehension(node, "list_new")
@@ -1210,7 +1238,7 @@ class Lowerer:
         from ..dispatch import GenericFunction
         callee = self.in_context(callee)
         if isinstance(callee, GenericFunction):
-            return self.emit(Call(callee, tuple(self.expr(a) for a in node.args)), node)
+            return self.emit(Call(callee, self.call_args(callee, node)), node)
         if isinstance(callee, intrinsics.IntrinsicFn):
             params = []
             for a in node.args[:callee.nparams]:
@@ -1225,9 +1253,9 @@ class Lowerer:
             ctor = SPECIAL["constructor"](callee)
             return self.emit(Call(ctor, tuple(self.expr(a) for a in node.args)), node)
         if isinstance(callee, T.PkType):
-            if callee.__pk_kind__ in ("struct", "primitive"):
+            if callee.__pk_kind__ in ("struct", "mutable", "primitive"):
                 ctor = SPECIAL["constructor"](callee)
-                return self.emit(Call(ctor, tuple(self.expr(a) for a in node.args)), node)
+                return self.emit(Call(ctor, self.call_args(ctor, node)), node)
             self.unsupported(node, f"call of type {callee}")
         if callee is SPECIAL.get("error"):
             return self.error_call(node)

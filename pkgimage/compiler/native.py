@@ -62,7 +62,7 @@ def _inexact_error(t, v):
 def _getfield(obj, name):
     """Field ``name`` of a value whose type inference could not know (Julia's getfield)."""
     t = T.typeof(obj)
-    if t.__pk_kind__ == "struct" and any(n == name for n, _ in t.__pk_fields__):
+    if t.__pk_kind__ in ("struct", "mutable") and any(n == name for n, _ in t.__pk_fields__):
         return getattr(obj, name)
     raise E.ErrorException(f"type {t} has no field {name}")
 

@@ -257,6 +257,17 @@ def _rebuild_pktype(kind, name, qualname, parent, fields, loc, ns, params=(), me
     return t
 
 
+def _rebuild_mutable(name, qualname, parent, names, loc, ns, member=None):
+    from .. import mutables
+    return mutables.restore(name, qualname, _ctx().of(member)[0].__name__, parent, names, loc,
+                            ns)
+
+
+def _set_mutable_fields(t, fields):
+    from .. import mutables
+    mutables.set_fields(t, fields)
+
+
 def _apply_type(wrapper, params):
     return wrapper[tuple(params)]
 
@@ -276,18 +287,18 @@ def _import_attr(module, qualname):
     return obj
 
 
-_GENERATED_STRUCT_ATTRS = {"__setattr__", "__delattr__", "__eq__", "__hash__", "__repr__",
-                           "__reduce__", "__match_args__", "__slots__", "__module__",
+_GENERATORS = ("pkgimage.typedefs", "pkgimage.mutables")     # (modules making struct attrs)
+_GENERATED_STRUCT_ATTRS = {"__setstate__", "__setattr__", "__delattr__", "__eq__", "__hash__",
+                           "__repr__", "__reduce__", "__match_args__", "__slots__", "__module__",
                            "__qualname__", "__dict__", "__weakref__", "__annotations__"}
 
 
 def _class_namespace(cls, skip=()):
-    from .. import typedefs
     out = {}
     for k, v in cls.__dict__.items():
         if k.startswith("__pk_") or k in skip or k in ("__dict__", "__weakref__"):
             continue
-        if k in _GENERATED_STRUCT_ATTRS and (getattr(v, "__module__", None) == typedefs.__name__
+        if k in _GENERATED_STRUCT_ATTRS and (getattr(v, "__module__", None) in _GENERATORS
                                              or k in ("__slots__", "__module__", "__qualname__",
                                                       "__match_args__", "__annotations__")):
             continue
@@ -295,6 +306,15 @@ def _class_namespace(cls, skip=()):
             continue
         out[k] = v
     return out
+
+
+def _compose(t):
+    """A union, list or dict type rebuilt from its parts (pickled as objects)."""
+    if t.__pk_kind__ == "union":
+        return (T.make_union, (list(t.__pk_members__),))
+    if t.__pk_kind__ == "list":
+        return (T.list_of, (t.__pk_eltype__,))
+    return (T.dict_of, (t.__pk_keytype__, t.__pk_valtype__))
 
 
 class ImagePickler(pickle.Pickler):
@@ -357,10 +377,20 @@ class ImagePickler(pickle.Pickler):
             return (_apply_type, (obj.__pk_typename__.wrapper, obj.__pk_params__))
         if isinstance(obj, T.PkType):
             own = self._own(getattr(obj, "__pk_module__", None)) \
-                if obj.__pk_kind__ in ("abstract", "struct") else None
+                if obj.__pk_kind__ in ("abstract", "struct", "mutable") else None
             if own is None:
+                if obj.__pk_kind__ in ("union", "list", "dict") and self._names_own(obj):
+                    # (by its parts: a mutable struct's field ``Optional["Node"]`` names
+                    # the struct being restored, which no reference can look up yet)
+                    return _compose(obj)
                 return (T.type_from_ref, (T.type_ref(obj),))
             fields = tuple(getattr(obj, "__pk_fields__", ()))
+            if obj.__pk_kind__ == "mutable":
+                # the fields' types after the type itself (pickle's state): they may name it
+                ns = _class_namespace(obj, skip={n for n, _ in fields})
+                return (_rebuild_mutable, (obj.__name__, obj.__qualname__, obj.__pk_super__,
+                                           tuple(n for n, _ in fields), tuple(obj.__pk_loc__),
+                                           ns) + own, fields, None, None, _set_mutable_fields)
             ns = _class_namespace(obj, skip={n for n, _ in fields})
             return (_rebuild_pktype, (obj.__pk_kind__, obj.__name__, obj.__qualname__,
                                       obj.__pk_super__, fields, tuple(obj.__pk_loc__), ns)
@@ -401,6 +431,13 @@ class ImagePickler(pickle.Pickler):
             if isinstance(name, str) and sys.modules[modname].__dict__.get(name) is obj:
                 return self._by_statement(obj, own, type(obj).__name__)
         return NotImplemented
+
+    def _names_own(self, t):
+        """Does type ``t`` mention a struct type of the module being written?"""
+        if t.__pk_kind__ in ("struct", "mutable", "abstract"):
+            return self._own(getattr(t, "__pk_module__", None)) is not None
+        parts = t.__pk_members__ if t.__pk_kind__ == "union" else t.__pk_params__
+        return any(isinstance(p, T.PkType) and self._names_own(p) for p in parts)
 
     def _file(self, own):
         return sys.modules[own[0] if own else self.modname].__file__
