@@ -178,6 +178,9 @@ def set_entry_hook(hook):
 
 
 def _interpreted_entry(function, method, argtypes):
+    if hasattr(method.pyfunc, "__pk_captures__"):
+        from .lambdas import run_python
+        return run_python(method.pyfunc)
     return method.pyfunc
 
 

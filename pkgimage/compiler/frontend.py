@@ -100,7 +100,20 @@ def find_def(method):
     fn = method.pyfunc
     if fn.__code__.co_name == "<lambda>":
         return _lambda_def(method)
-    return function_def(fn, f"method {method.sigstr()}")
+    fdef = function_def(fn, f"method {method.sigstr()}")
+    free = fn.__code__.co_freevars if hasattr(fn, "__pk_captures__") else ()
+    return _with_captures(fdef, free) if free else fdef
+
+
+def _with_captures(fdef, free):
+    """A closure's definition with the variables it captures as its first parameters."""
+    import copy
+    new = copy.copy(fdef)
+    a = fdef.args
+    new.args = ast.arguments(posonlyargs=[], args=[ast.arg(v) for v in free] + list(a.args),
+                             vararg=a.vararg, kwonlyargs=a.kwonlyargs,
+                             kw_defaults=a.kw_defaults, kwarg=a.kwarg, defaults=a.defaults)
+    return new
 
 
 def function_def(fn, what):
@@ -170,16 +183,22 @@ class _Scope:
 # (nested in the enclosing function's), so images restore it like any function; its source is
 # the lambda found again by line and column (kept in the function's name).
 
-def lambda_function(outer, node, filename, fdef):
-    """The generic function of the lambda ``node`` in method ``outer`` (``lambdas.py``)."""
+def lambda_function(outer, node, filename, fdef, closure_of=None):
+    """The generic function of the lambda ``node`` in method ``outer`` (``lambdas.py``);
+    ``closure_of[0]`` is set to the variables it captures (its first parameters)."""
+    closure_of = closure_of if closure_of is not None else [()]
     from .. import dispatch as D
     from ..lambdas import define_lambdas, lambda_codes, qualname_of
-    same_line = sorted((n for n in ast.walk(fdef) if isinstance(n, ast.Lambda) and
-                        n.lineno == node.lineno), key=lambda n: n.col_offset)
-    rank = [n.col_offset for n in same_line].index(node.col_offset)
+    if isinstance(node, ast.FunctionDef):
+        rank = -1                                   # a nested ``def``
+    else:
+        same_line = sorted((n for n in ast.walk(fdef) if isinstance(n, ast.Lambda) and
+                            n.lineno == node.lineno), key=lambda n: n.col_offset)
+        rank = [n.col_offset for n in same_line].index(node.col_offset)
     src = D.source_function(outer)
     for line, r, code in lambda_codes(src.__code__):
-        if line == node.lineno and r == rank:
+        if line == node.lineno and r == rank and (rank >= 0 or code.co_name == node.name):
+            closure_of[0] = code.co_freevars
             key = (outer.module, qualname_of(code, line, r))
             if key not in D.FUNCTIONS or not D.FUNCTIONS[key].methods:
                 define_lambdas(src, outer.module)
@@ -202,7 +221,9 @@ def _lambda_def(method):
     node = nodes[int(rank)]
     fdef = ast.FunctionDef(name="<lambda>", args=node.args, body=[ast.Return(node.body)],
                            decorator_list=[], returns=None, type_comment=None, type_params=[])
-    return ast.fix_missing_locations(ast.copy_location(fdef, node))
+    fdef = ast.fix_missing_locations(ast.copy_location(fdef, node))
+    free = method.pyfunc.__code__.co_freevars        # (a closure's captures: first)
+    return _with_captures(fdef, free) if free else fdef
 
 
 def _assigned_names(fdef):
@@ -211,6 +232,8 @@ def _assigned_names(fdef):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
         elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.FunctionDef) and node is not fdef:
             names.add(node.name)
     return names
 
@@ -1106,20 +1129,82 @@ class Lowerer:
         parts = self._fstring_parts(node, vals)
         return self.emit(Intrinsic("str_format", tuple(vals), parts), node)
 
+    def inline_lambda(self, lam, args, node):
+        """``(lambda x: e)(a)`` -- what ``map``/``filter`` with a lambda become: ``e`` with
+        ``x`` bound to ``a``, evaluated here (the lambda runs now, so it sees the enclosing
+        locals exactly as Python's would)."""
+        vals = [self.expr(a) for a in args]
+        renames = {p.arg: f"{p.arg}#lam{lam.lineno}.{lam.col_offset}" for p in lam.args.args}
+        for (old, new), v in zip(renames.items(), vals):
+            self.locals.add(new)
+            self.emit(Use(v), node, dst=new)
+        body = _Renamer(renames).visit(_deepcopy(lam.body))
+        return self.expr(body)
+
     def e_Lambda(self, node):
         """``lambda x: ...``: a function value (``lambda_function``).  It may read globals;
-        a lambda reading the enclosing function's locals (a closure) is not supported yet."""
-        a = node.args
-        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults:
+        one reading the enclosing function's locals is a closure (``closure_value``)."""
+        if not _simple_lambda(node):
             self.unsupported(node, "lambda with *args, keywords or defaults")
-        params = {x.arg for x in a.args}
-        for n in ast.walk(node.body):
-            if isinstance(n, ast.Name) and n.id not in params and n.id in self.locals:
-                self.unsupported(n, f"lambda reading the local variable {n.id!r} of the "
-                                    f"enclosing function (closures are not supported yet: "
-                                    f"pass it as an argument)")
-        f = lambda_function(self.method, node, self.filename, self.fdef)
+        free = [()]
+        f = lambda_function(self.method, node, self.filename, self.fdef, free)
+        if free[0]:
+            return self.closure_value(f, free[0], node)
         return self.emit(Const(f), node)
+
+    def s_FunctionDef(self, s):
+        """A nested ``def``: a function value bound to its name (a closure when it reads
+        the enclosing function's variables), as a lambda is."""
+        a = s.args
+        if s.decorator_list or a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or \
+                a.defaults:
+            self.unsupported(s, "nested def with decorators, *args, keywords or defaults")
+        free = [()]
+        f = lambda_function(self.method, s, self.filename, self.fdef, free)
+        v = self.closure_value(f, free[0], s) if free[0] else self.emit(Const(f), s)
+        self.emit(Use(v), s, dst=s.name)
+
+    def closure_value(self, f, names, node):
+        """A lambda (or nested ``def``) reading enclosing locals: the function with the
+        captured values bound first (``lambdas.py`` gives it those as its first
+        parameters).  Captured by value, which is Python's answer only when the variable
+        never changes once the closure exists: assigned once, before, outside any loop (or
+        a parameter never reassigned); anything else is refused, since Python would read
+        the variable's value when the closure runs."""
+        for name in names:
+            why = self.capture_problem(name, node) if name in self.locals else None
+            if why:
+                self.error(node, f"closure over the local variable {name!r}, which {why}: "
+                                 f"Python reads its value when the closure runs, compiled "
+                                 f"closures capture it when made (pass it as an argument)",
+                           "closure")
+        vals = [self.name_load(ast.copy_location(ast.Name(n, ast.Load()), node))
+                for n in names]
+        return self.emit(Intrinsic("closure", (self.emit(Const(f), node), *vals)), node)
+
+    def capture_problem(self, name, node):
+        stores = []
+        loops = []
+        for n in ast.walk(self.fdef):
+            if isinstance(n, (ast.For, ast.While, ast.comprehension, ast.ListComp,
+                              ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                loops.append(n)
+            if (isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)) or \
+                    (isinstance(n, (ast.FunctionDef, ast.ExceptHandler)) and
+                     getattr(n, "name", None) == name and n is not self.fdef):
+                stores.append(n)
+        is_param = name in self.args or name == self.vararg
+        if is_param and not stores:
+            return None
+        if is_param or len(stores) != 1:
+            return "is assigned more than once"
+        st = stores[0]
+        if (st.lineno, st.col_offset) >= (node.lineno, node.col_offset):
+            return "is assigned after the closure is made"
+        for lp in loops:
+            if any(x is st for x in ast.walk(lp)) and lp is not st:
+                return "is assigned in a loop"
+        return None
 
     def e_Tuple(self, node):
         if any(isinstance(e, ast.Starred) for e in node.elts):
@@ -1186,6 +1271,9 @@ class Lowerer:
     def e_Call(self, node):
         if any(isinstance(a, ast.Starred) for a in node.args):
             self.unsupported(node, "*args in a call")
+        if isinstance(node.func, ast.Lambda) and not node.keywords and \
+                _simple_lambda(node.func) and len(node.func.args.args) == len(node.args):
+            return self.inline_lambda(node.func, node.args, node)
         if isinstance(node.func, ast.Attribute):
             okb, base = self.resolve_static(node.func.value)
             if not okb or type(base) in (str, int, float, bool, tuple):
@@ -1731,6 +1819,11 @@ def _dtype_type(d):
         return T._DTYPE_TO_PRIM.get(np.dtype(d)) if T._numpy_if_imported() else None
     except TypeError:
         return None
+
+
+def _simple_lambda(lam):
+    a = lam.args
+    return not (a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults)
 
 
 def _exception_class(x):

@@ -152,9 +152,18 @@ def _code_index(code):
     stack = [code]
     while stack:
         c = stack.pop()
-        codes.setdefault((c.co_qualname, c.co_firstlineno), c)
+        codes.setdefault(code_key(c), c)
         stack.extend(k for k in c.co_consts if isinstance(k, pytypes.CodeType))
     return codes
+
+
+def code_key(c):
+    """How an image names a function's code in its module's: (qualified name, first line,
+    first column of its code on that line).  Two lambdas on one line share the first two
+    (and one may be a closure, the other not)."""
+    col = min((p[2] for p in c.co_positions()
+               if p[0] == c.co_firstlineno and p[2] is not None and p[2] > 0), default=0)
+    return c.co_qualname, c.co_firstlineno, col
 
 
 class LoadContext:
@@ -190,10 +199,11 @@ class LoadContext:
         _LOADING.ctx = None
 
 
-def _rebuild_function(qualname, firstlineno, name, defaults, kwdefaults, closure, annotations,
-                      fdict, member=None):
+def _rebuild_function(key, name, defaults, kwdefaults, closure, annotations, fdict,
+                      member=None):
     module, codes = _ctx().of(member)
-    code = codes.get((qualname, firstlineno))
+    code = codes.get(tuple(key))
+    qualname, firstlineno = key[0], key[1]
     if code is None:
         raise ImageError(f"function {qualname} (line {firstlineno}) is not in the module's "
                          f"code: the source changed")
@@ -407,8 +417,10 @@ class ImagePickler(pickle.Pickler):
             if obj.__closure__ is not None:
                 closure = tuple(c.cell_contents for c in obj.__closure__)
             fdict = dict(obj.__dict__) if obj.__dict__ else None
-            return (_rebuild_function, (obj.__qualname__, obj.__code__.co_firstlineno,
-                                        obj.__name__, obj.__defaults__, obj.__kwdefaults__,
+            key = code_key(obj.__code__)
+            if key[0] != obj.__qualname__:
+                key = (obj.__qualname__,) + key[1:]
+            return (_rebuild_function, (key, obj.__name__, obj.__defaults__, obj.__kwdefaults__,
                                         closure, dict(obj.__annotations__), fdict) + own)
         if isinstance(obj, type) and not isinstance(obj, T.PkType):
             own = self._own(obj.__module__)
