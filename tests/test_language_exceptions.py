@@ -272,3 +272,18 @@ done({"res": res, "compiles": tw.total, "stats": stats()})
     assert out["res"] == [216, [f"f{i}" for i in range(7)], True,
                           ["wrapped", "Negative", True]], out
     assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, out["stats"]
+
+
+def test_the_traceback_names_the_users_file_and_line(mod):
+    """Native code has no frames: the raise adds one at the user's ``raise``."""
+    import traceback
+    with pytest.raises(ValueError) as info:
+        mod.wrap(-3)
+    cause = info.value.__cause__
+    frames = traceback.extract_tb(cause.__traceback__)
+    last = frames[-1]
+    assert last.filename == mod.__file__ and last.name == "check"
+    assert last.line == 'raise Negative(f"negative {x}")'
+    frames = traceback.extract_tb(info.value.__traceback__)
+    assert (frames[-1].filename, frames[-1].name) == (mod.__file__, "wrap")
+    assert frames[-1].line == 'raise ValueError("wrapped") from e'

@@ -862,7 +862,7 @@ class FunctionGen(_Emitter):
         elif isinstance(term, Return):
             self.gen_return(term)
         elif isinstance(term, Raise):
-            self.gen_raise(term.value)
+            self.gen_raise(term.value, term.loc)
         else:
             b.unreachable()
 
@@ -884,18 +884,21 @@ class FunctionGen(_Emitter):
         self.cleanup()
         self.b.ret(I32(0))
 
-    def gen_raise(self, msg):
+    def gen_raise(self, msg, loc=(0, 0)):
         parts = []
         for p in msg.parts:
             if isinstance(p, str):
                 parts.append(self.obj_const(("str", p)))
             else:
                 parts.append(self.load_var(p.var, T.Any))
+        # (the source location: the traceback gets a frame at the user's file:line)
+        where = [self.obj_const(("str", self.ir.filename)), self.obj_const(("str", self.ir.name)),
+                 self.gen_const_boxed(loc[0])]
         if msg.obj:
-            self.call_helper(("helper", "raise_object"), parts)
+            self.call_helper(("helper", "raise_object"), where + parts)
         elif msg.exc:
-            self.call_helper(("helper", "raise_python"), [self.obj_const(("exc", msg.exc))] +
-                             parts)
+            self.call_helper(("helper", "raise_python"), where +
+                             [self.obj_const(("exc", msg.exc))] + parts)
         else:
             self.call_helper(("helper", "raise_error"), parts)
 
@@ -994,6 +997,10 @@ class FunctionGen(_Emitter):
             self.incref_value(val, t)
             return val, t, True
         return val, t, False
+
+    def gen_const_boxed(self, n):
+        """The Python int ``n`` (a borrowed reference from a constant slot)."""
+        return self.obj_const(("int", int(n)))
 
     def gen_const(self, value):
         t = T.typeof(value)

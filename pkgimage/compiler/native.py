@@ -31,23 +31,40 @@ _PyCFunction_NewEx.restype = ctypes.py_object
 
 # -- Python objects native code refers to ------------------------------------------------------
 
+_NO_CAUSE = object()
+
+
 def _raise_error(*parts):
     raise E.ErrorException("".join(str(p) for p in parts))
 
 
-def _raise_python(exc, *parts):
-    raise exc("".join(str(p) for p in parts))
+_RAISE_CODE: dict = {}
 
 
-_NO_CAUSE = object()
+def _raise_at(filename, name, line, exc, cause):
+    """Raise ``exc`` from a frame that stands for compiled code's ``raise`` at
+    ``filename:line`` in function ``name``, so that the traceback names the user's line
+    (native code has no frame of its own).  The code objects are made once per place."""
+    key = (filename, name, line, cause is _NO_CAUSE)
+    code = _RAISE_CODE.get(key)
+    if code is None:
+        src = "\n" * max(line - 1, 0) + ("raise _e" if cause is _NO_CAUSE else
+                                          "raise _e from _c")
+        code = _RAISE_CODE[key] = compile(src, filename, "exec").replace(co_name=name)
+    try:
+        exec(code, {"_e": exc, "_c": cause})
+    finally:
+        exc = cause = None          # (no cycle through this frame)
 
 
-def _raise_object(exc, cause=_NO_CAUSE):
+def _raise_python(filename, name, line, exc, *parts):
+    _raise_at(filename, name, line, exc("".join(str(p) for p in parts)), _NO_CAUSE)
+
+
+def _raise_object(filename, name, line, exc, cause=_NO_CAUSE):
     """``raise exc`` / ``raise exc from cause`` in compiled code: Python raises it (a class
     is instantiated, anything else is Python's TypeError)."""
-    if cause is _NO_CAUSE:
-        raise exc
-    raise exc from cause
+    _raise_at(filename, name, line, exc, cause)
 
 
 def _bounds_error(arr, i):
@@ -146,7 +163,7 @@ def resolve_const(ref):
         import builtins
         exc = getattr(E, ref[1], None)
         return exc if exc is not None else getattr(builtins, ref[1])
-    if kind == "str":
+    if kind in ("str", "int"):
         return ref[1]
     if kind == "none":
         return None
