@@ -558,7 +558,7 @@ class Lowerer:
     def s_AnnAssign(self, s):
         if s.value is None:
             return
-        ok, ann = self.resolve_static(s.annotation)
+        ok, ann = self.resolve_annotation(s.annotation)
         if ok and isinstance(s.value, ast.List):
             try:
                 lt = T.from_annotation(ann)
@@ -1210,6 +1210,22 @@ class Lowerer:
         if any(isinstance(e, ast.Starred) for e in node.elts):
             self.unsupported(node, "starred expression in a tuple")
         return self.emit(Intrinsic("tuple", tuple(self.expr(e) for e in node.elts)), node)
+
+    def resolve_annotation(self, node):
+        """(ok, value) of a local variable's annotation: a name, or a subscripted one
+        (``list[Shape]``, ``dict[str, int]``) evaluated in the method's globals."""
+        if isinstance(node, ast.Subscript):
+            names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            if not names & self.locals:
+                try:
+                    expr = ast.fix_missing_locations(ast.Expression(node))
+                    return True, eval(compile(expr, self.filename, "eval"), self.scope.globals)
+                except Exception:
+                    return False, None
+        try:
+            return self.resolve_static(node)
+        except CompileError:
+            return False, None
 
     def resolve_static(self, node):
         """Resolve ``Name`` / ``a.b.c`` to a compile-time value when it is not local."""
