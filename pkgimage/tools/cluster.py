@@ -88,6 +88,7 @@ def build_task(name, env, force, image_name, *dep_results):
         return {"module": name, "status": BLOCKED, "reason": f"dependency {bad[0]} failed",
                 "time": 0.0, "stderr": "", "stdout": "", "stamps": stamps}
     cache = _worker_cache()
+    _record_host_cpu(cache)
     env = dict(env, PKGIMAGE_CACHE=cache)
     argv = [name] + (["--force"] if force else [])
     tmp = tempfile.mkdtemp(prefix="pkgimage-task-")
@@ -146,6 +147,29 @@ def build_task(name, env, force, image_name, *dep_results):
     return out
 
 
+def _record_host_cpu(cache):
+    """Make sure the task's cache folder knows this machine's CPU before the build process
+    looks its image up in the store (the key names the CPU).  Otherwise that lookup learns
+    it through llvmlite's binding, imported then in the build process before the module
+    closes -- and an image records the installed packages loaded at its close, so the
+    first module built in an empty worker cache differed from a local build's image.  Here
+    it is learnt in the worker's own process (``worker_key`` did already, in the worker's
+    default cache folder) and the record copied."""
+    from ..image.cache import _cpuinfo_key, cache_dir, host_cpu
+    name = f"host-{_cpuinfo_key()}.json"
+    if os.path.exists(os.path.join(cache, name)):
+        return
+    host_cpu()
+    try:
+        with open(os.path.join(cache_dir(), name), "rb") as f:
+            data = f.read()
+        from ..image.format import atomic_write
+        os.makedirs(cache, exist_ok=True)
+        atomic_write(os.path.join(cache, name), data)
+    except OSError:
+        pass
+
+
 def _read_text(path):
     try:
         with open(path, errors="replace") as f:
@@ -164,12 +188,17 @@ def _worker_address():
 
 # -- the worker's build server ----------------------------------------------------------------
 
-# What a build process imports before it runs the module: loaded once by the server, so a
-# forked build starts with them (about a second of CPU per task, most of it the compiler and
-# NumPy, plus the interpreter's start and exit).
+# What the server imports once, so that a forked build starts with it: pkgimage's own modules
+# that a build uses, and the standard library modules they import -- nothing else.  An image
+# records the source files of the installed packages loaded when its module closes
+# (``image.writer.image_sources``), so preloading, say, llvmlite's binding or NumPy, which a
+# fresh build imports only when it first compiles, would record them in the images of
+# modules that compile nothing before their close and make those images differ from a local
+# build's (a test compares them byte for byte).  The compiler's code generator and NumPy are
+# therefore imported by the child when it needs them, as in a fresh process.
 _PRELOAD = ("pkgimage", "pkgimage.build", "pkgimage.build.sandbox", "pkgimage.image.lock",
-            "pkgimage.image.loader", "pkgimage.image.writer", "pkgimage.compiler.codegen",
-            "pkgimage.compiler.jit", "pkgimage.store.tiers", "pkgimage.store.signing",
+            "pkgimage.image.loader", "pkgimage.image.writer", "pkgimage.compiler.inference",
+            "pkgimage.compiler.frontend", "pkgimage.store.tiers", "pkgimage.store.signing",
             "pkgimage.tools.cluster")
 
 
