@@ -529,6 +529,7 @@ def build_on_cluster(modules, client, force=False, quiet=False, use_rich=None, d
             # first: a task ends after theirs).
             if j.status in (BUILT, FRESH):
                 _fetch_here(tiers, j)
+            j.stamps["fetched_here"] = time.time()
             disp.event(j)
             started()
             disp.refresh()
