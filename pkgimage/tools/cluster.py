@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 
 from ..settings import settings
@@ -222,30 +223,28 @@ class BuildServer:
     its stdout when a child ends.  The server exits when its stdin closes (the worker
     ended)."""
 
-    _servers = {}
-    _lock = None
+    _servers = {}                    # environment's hash -> server, least recently used first
+    _lock = threading.Lock()
+    KEEP = 3                         # servers a worker keeps (builds from several clients)
 
     @classmethod
     def of(cls, env):
         """The running server for ``env`` (started now if needed), or None without fork."""
         import hashlib
-        import threading
         if not hasattr(os, "fork") or sys.platform == "win32":
             return None
-        if cls._lock is None:
-            cls._lock = threading.Lock()
         key = hashlib.sha256(repr(sorted(env.items())).encode()).hexdigest()
         with cls._lock:
-            s = cls._servers.get(key)
-            if s is not None and s.alive():
-                return s
-            for old in list(cls._servers.values()):      # another build's environment
-                old.close()
-            cls._servers.clear()
-            try:
-                s = cls._servers[key] = cls(env)
-            except OSError:
-                return None
+            s = cls._servers.pop(key, None)
+            if s is None or not s.alive():
+                try:
+                    s = cls(env)
+                except OSError:
+                    return None
+            cls._servers[key] = s
+            while len(cls._servers) > cls.KEEP:
+                # (closing only ends its input: it exits once its running builds end)
+                cls._servers.pop(next(iter(cls._servers))).close()
             return s
 
     def __init__(self, env):
@@ -305,10 +304,6 @@ class BuildServer:
             self.proc.stdin.close()
         except OSError:
             pass
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
 
 
 def serve():
