@@ -1150,6 +1150,9 @@ class FunctionGen(_Emitter):
                     x = self.box(x, t)
                 b.call(self.capi("PyTuple_SetItem", I32, [OBJ, I64, OBJ]), [tup, I64(i), x])
             return tup, T.Any, True
+        if v.name == "typeassert" and (T.issubtype(argtypes[0], v.params[0]) or
+                                       T.isconcrete(argtypes[0])):
+            return self.load_var(v.args[0], argtypes[0]), argtypes[0], False   # (nothing to check)
         if v.name == "setfield" and not info.dynamic and \
                 info.argtypes[0].__pk_kind__ == "mutable":
             return self.gen_setfield(v, info)

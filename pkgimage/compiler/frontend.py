@@ -253,6 +253,7 @@ class Lowerer:
         # its self parameter); every return goes to the block that builds the struct
         self.init_struct = init_struct
         self.init_exit = None
+        self.declared_return = None       # (set by ``lower``: the ``-> T`` annotation)
         self.args = tuple(a.arg for a in fdef.args.args)
         self.vararg = fdef.args.vararg.arg if fdef.args.vararg is not None else None
         self.nvararg = (nargs - len(self.args)) if self.vararg and nargs is not None else 0
@@ -344,6 +345,7 @@ class Lowerer:
             extra = tuple(f"{self.vararg}#{i}" for i in range(self.nvararg))
             irargs = self.args + extra
             self.emit(Intrinsic("tuple", extra), self.fdef, dst=self.vararg)
+        self.declared_return = self.return_annotation()
         body = self.fdef.body
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                 and isinstance(body[0].value.value, str):
@@ -363,6 +365,24 @@ class Lowerer:
                                                           key=lambda kv: kv[0]))
         return IRFunction(self.method.function.name, irargs, self.blocks, self.filename,
                           self.fdef.lineno, bindings, reads=tuple(self.scope.reads))
+
+    def return_annotation(self):
+        """``def f(...) -> float``: the declared return type, when it is a concrete type.
+        A value whose type inference cannot tell (a field of an abstract type's value, a
+        dynamic call) is checked against it when returned (``typeassert``), so callers --
+        and recursive calls -- get the declared type; a value of another known type is
+        returned as it is, as Python would (``-> float`` returning an int)."""
+        node = self.fdef.returns
+        if node is None or self.init_struct is not None:
+            return None
+        ok, ann = self.resolve_annotation(node)
+        if not ok:
+            return None
+        try:
+            t = T.from_annotation(ann)
+        except TypeError:
+            return None
+        return t if isinstance(t, T.PkType) and T.isconcrete(t) else None
 
     def goto_init_exit(self, node):
         if self.init_exit is None:
@@ -428,6 +448,8 @@ class Lowerer:
             self.goto_init_exit(s)
             return
         v = self.expr(s.value) if s.value is not None else self.emit(Const(None), s)
+        if self.declared_return is not None:
+            v = self.emit(Intrinsic("typeassert", (v,), (self.declared_return,)), s)
         if self.finally_stack:
             v = self.emit(Use(v), s)      # (the value as it was before ``finally`` runs)
             self.run_finally(0)

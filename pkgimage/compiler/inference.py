@@ -616,6 +616,9 @@ def _eval_intrinsic(sv, v, argtypes, st):
         return _eval_list_site(sv, v, argtypes, st)
     if v.name == "setfield" and T.isconcrete(argtypes[0]):
         _check_setfield(sv, v, argtypes, st)
+    if v.name == "typeassert" and not T.isconcrete(argtypes[0]):
+        # checked at run time (Python's isa), then known to be of the declared type
+        return fn.rule(argtypes, v.params), IntrinsicCall(v.name, argtypes, v.params, True)
     if v.name == "tuple":
         rt = T.tuple_type(*argtypes)
         return rt, IntrinsicCall(v.name, argtypes, v.params, not T.isconcrete(rt))
