@@ -24,6 +24,7 @@ for _mod, _names in {
                "UInt64", "Union", "UnionAll", "Unsigned", "Vararg", "Vector", "isa",
                "isconcrete", "issubtype", "typeintersect", "typeof"),
     ".typedefs": ("Generic", "abstract", "struct"),
+    ".mutables": ("mutable",),
     ".dispatch": ("GenericFunction", "Method", "detect_ambiguities", "function", "generic",
                   "methods", "which", "world_counter"),
     ".constructors": ("constructor",),

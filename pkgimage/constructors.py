@@ -11,6 +11,7 @@ primitive, one taking any ``Real`` there (it converts exactly first).
 from __future__ import annotations
 
 from . import dispatch as D
+from . import inits
 from . import types as T
 from .typedefs import new_unchecked
 
@@ -25,14 +26,16 @@ def constructor(t):
         return f
     if isinstance(t, T.UnionAll) and T.unwrap_unionall(t)[1].__pk_kind__ == "struct":
         return _outer_constructor(t)
-    if not T.is_pktype(t) or t.__pk_kind__ not in ("struct", "primitive"):
+    if not T.is_pktype(t) or t.__pk_kind__ not in ("struct", "mutable", "primitive"):
         raise TypeError(f"{t!r} has no constructor (only structs and primitive types have one)")
     module = getattr(t, "__pk_module__", "pkgimage.types")
     f = D.GenericFunction(t.__pk_name__, module, f"{t.__pk_name__}.<constructor>")
     f.constructs = t
     _CTORS[t] = f
     D.FUNCTIONS[(module, f.qualname)] = f
-    if t.__pk_kind__ == "struct":
+    if inits.has_inner_constructor(t):
+        inits.add_inner_constructor(f, t)       # its ``__init__``: the only constructor
+    elif t.__pk_kind__ in ("struct", "mutable"):
         _add_default_constructors(f, t)
     return f
 
@@ -52,7 +55,9 @@ def _synth_ir(method, convert):
             args.append(dst)
         else:
             args.append(name)
-    stmts.append(IR.Assign("%new", IR.Intrinsic("new", tuple(args), (t,)), (method.line, 1)))
+    from .compiler.intrinsics import new_name
+    stmts.append(IR.Assign("%new", IR.Intrinsic(new_name(t), tuple(args), (t,)),
+                           (method.line, 1)))
     block = IR.Block(0, stmts, IR.Return("%new"))
     return IR.IRFunction(t.__pk_name__, names, [block], method.file, method.line)
 
@@ -138,7 +143,7 @@ def has_user_methods(t):
 
 def _note_user_constructor(function, method, replaced):
     t = getattr(function, "constructs", None)
-    if t is not None and t.__pk_kind__ == "struct" and \
+    if t is not None and t.__pk_kind__ in ("struct", "mutable") and \
             not hasattr(method.pyfunc, "__pk_synth_ir__"):
         type.__setattr__(t, "__pk_user_ctor__", function)
 

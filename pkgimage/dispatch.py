@@ -115,6 +115,20 @@ class Method:
         return method_sort_key(self) < method_sort_key(other)
 
 
+def made_by_definition(m):
+    """Is ``m`` made by another definition, and so made again whenever that definition is
+    (restored from an image, replayed)?  Default constructors and the shorter methods of
+    default parameter values (``__pk_synth_ir__``), a struct's inner constructor made from
+    its ``__init__`` (``__pk_init__``)."""
+    return hasattr(m.pyfunc, "__pk_synth_ir__") or hasattr(m.pyfunc, "__pk_init__")
+
+
+def source_function(m):
+    """The Python function whose parameters and body ``m`` has: its ``pyfunc``, or for an
+    inner constructor the struct's ``__init__`` (whose parameters after ``self`` it has)."""
+    return getattr(m.pyfunc, "__pk_init__", m.pyfunc)
+
+
 def method_sort_key(m):
     ps = m.params
     return (m.function.module, m.function.qualname, len(ps),
@@ -164,6 +178,9 @@ def set_entry_hook(hook):
 
 
 def _interpreted_entry(function, method, argtypes):
+    if hasattr(method.pyfunc, "__pk_captures__"):
+        from .lambdas import run_python
+        return run_python(method.pyfunc)
     return method.pyfunc
 
 
@@ -277,10 +294,16 @@ class GenericFunction:
         try:
             method = self.dispatch(argtypes)
         except MethodError:
-            adapted = self._empty_lists_as_declared(args, argtypes)
+            adapted = self._lists_as_declared(args, argtypes)
             if adapted is None:
                 raise
-            return _entry(self, *adapted)(*args)        # (not cached: see below)
+            entry = _entry(self, *adapted)
+            if not any(type(a) is list and not a for a in args):
+                # (cached by the lists' own types: every list of those fits as well)
+                with COMPILER_LOCK:
+                    if WORLD.age == world:
+                        self._pycache[key] = entry
+            return entry(*args)
         entry = _entry(self, method, argtypes)
         # Cache by Python class only when the class alone decides the pkgimage type, and
         # only when no method was defined meanwhile (say by the entry hook), which may have
@@ -306,12 +329,15 @@ class GenericFunction:
                     self._pycache[tuple(map(type, args))] = entry
         return entry(*args)
 
-    def _empty_lists_as_declared(self, args, argtypes):
-        """An empty Python list has no element type of its own (``List[Any]``): passed where
-        a method declares ``List[Int64]``, it is one.  (method, argument types) of the first
-        method that applies so, or None.  Such calls are not cached by type: a non-empty
-        ``List[Any]`` must not reach the code compiled for ``List[Int64]``."""
-        empty = [i for i, a in enumerate(args) if type(a) is list and not a]
+    def _lists_as_declared(self, args, argtypes):
+        """A Python list's type is its elements' (``[Sphere(...), Plane(...)]`` is a
+        ``List[Union[Plane, Sphere]]``, ``[]`` a ``List[Any]``): passed where a method
+        declares ``List[Shape]`` and its elements fit, it is one, as Python means it.
+        (method, argument types) of the first method that applies so, or None.  A call
+        with an empty list is not cached by type: a non-empty ``List[Any]`` must not reach
+        the code compiled for ``List[Int64]``."""
+        empty = [i for i, a in enumerate(args) if type(a) is list and
+                 (not a or T.isconcrete(argtypes[i]))]
         if not empty:
             return None
         for m in self.methods:
@@ -321,7 +347,8 @@ class GenericFunction:
             want = list(argtypes)
             for i in empty:
                 p = params[i]
-                if T.is_list(p) and T.isconcrete(p):
+                if T.is_list(p) and T.isconcrete(p) and \
+                        (not args[i] or T.issubtype(argtypes[i].__pk_eltype__, p.__pk_eltype__)):
                     want[i] = p
             want = tuple(want)
             if want == argtypes:
@@ -559,7 +586,7 @@ def generic(fn=None, *, source=None, boundscheck=True):
         raise TypeError(f"@pk.generic: boundscheck must be True or False, got {boundscheck!r}")
     existing = fn.__globals__.get(fn.__name__)
     if T.is_pktype(existing) and T.unwrap_unionall(existing)[1].__pk_kind__ in \
-            ("struct", "primitive"):
+            ("struct", "mutable", "primitive"):
         # ``@pk.generic def DemoType1(d: AbstractDemoType)``: a constructor method, as in Julia.
         from .constructors import constructor
         add_method(constructor(existing), fn, source=source)

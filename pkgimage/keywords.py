@@ -17,11 +17,12 @@ def bind(function, npos, names):
     """For a call of ``function`` with ``npos`` positional arguments and keywords ``names``:
     what each following position gets, in order -- ("kw", name) or ("default", value).
     Raises TypeError saying why when the keywords cannot be placed."""
+    from .dispatch import source_function
     fname = getattr(function, "name", "?")
     plans = set()
     for m in function.methods:
         argnames = tuple(m.argnames)
-        fn = m.pyfunc
+        fn = source_function(m) if m.pyfunc is not None else None
         if fn is not None and fn.__code__.co_flags & 0x04:      # *args: positions vary
             continue
         if not all(n in argnames[npos:] for n in names):

@@ -19,7 +19,7 @@ import types as pytypes
 
 def lambda_codes(code):
     """(line, rank on that line, code object) of the lambdas nested in ``code``, in the
-    order they appear in the source."""
+    order they appear in the source; a nested ``def`` has rank -1."""
     out, seen = [], {}
 
     def walk(c):
@@ -29,30 +29,54 @@ def lambda_codes(code):
                     rank = seen.get(k.co_firstlineno, 0)
                     seen[k.co_firstlineno] = rank + 1
                     out.append((k.co_firstlineno, rank, k))
+                elif not k.co_name.startswith("<") and k.co_flags & 0x02:    # (a function:
+                    # CO_NEWLOCALS; not a class body)
+                    out.append((k.co_firstlineno, -1, k))
                 walk(k)
     walk(code)
     return out
 
 
 def qualname_of(code, line, rank):
+    if rank < 0:
+        return code.co_qualname                  # a nested ``def``: its own name
     return f"{code.co_qualname}@{line}#{rank}"
 
 
 def define_lambdas(fn, module):
-    """Make the generic function of each lambda in ``fn`` that has none yet; lambdas that read
-    the enclosing function's locals (closures) are left to the frontend to refuse."""
+    """Make the generic function of each lambda in ``fn`` that has none yet.
+
+    A lambda reading variables of the enclosing function (a closure: ``code.co_freevars``)
+    gets them as its first parameters; the closure value compiled code makes is the function
+    with the captured values bound (``frontend.closure_value``).  Its Python function keeps
+    placeholder cells (``PKGIMAGE_JIT=0`` runs it with the captured values put in cells:
+    ``run_python``)."""
     from . import dispatch as D
     from . import types as T
     for line, rank, code in lambda_codes(fn.__code__):
-        if code.co_freevars:
-            continue
         qualname = qualname_of(code, line, rank)
         f = D.get_function(qualname, module)
         if f.methods:
             continue
-        f.name = "<lambda>"
-        pyfunc = pytypes.FunctionType(code, fn.__globals__, "<lambda>")
+        f.name = code.co_name
+        free = code.co_freevars
+        cells = tuple(pytypes.CellType(None) for _ in free) if free else None
+        pyfunc = pytypes.FunctionType(code, fn.__globals__, code.co_name, None, cells)
         pyfunc.__qualname__ = code.co_qualname
+        if free:
+            pyfunc.__pk_captures__ = len(free)
         n = code.co_argcount
-        D.insert_method(f, D.Method(f, (T.Any,) * n, pyfunc, module, code.co_filename, line,
-                                    tuple(code.co_varnames[:n])))
+        D.insert_method(f, D.Method(f, (T.Any,) * (len(free) + n), pyfunc, module,
+                                    code.co_filename, line, free + tuple(code.co_varnames[:n])))
+
+
+def run_python(pyfunc):
+    """What a closure lambda's method runs as Python: its code with the captured values
+    (the first arguments) in its cells."""
+    k = pyfunc.__pk_captures__
+
+    def run(*args):
+        cells = tuple(pytypes.CellType(v) for v in args[:k])
+        return pytypes.FunctionType(pyfunc.__code__, pyfunc.__globals__, pyfunc.__name__,
+                                    None, cells)(*args[k:])
+    return run

@@ -91,6 +91,8 @@ VARIABLES = (
              "skip the build when the image is valid once the build lock is held"),
     Variable("auto_log", "PKGIMAGE_AUTO_LOG", "str", None,
              "a background build's log (its failure is recorded beside the image)"),
+    Variable("build_trace", "PKGIMAGE_BUILD_TRACE", "str", None,
+             "where a cluster build writes each task's timestamps (JSON; the benchmark)"),
 )
 
 _BY_NAME = {v.name: v for v in VARIABLES}

@@ -29,7 +29,8 @@ DUNDERS = {"__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__": 
 PYTHON_ONLY = {"__repr__", "__str__", "__format__", "__hash__", "__reduce__", "__reduce_ex__",
                "__init_subclass__", "__class_getitem__", "__getattr__", "__getattribute__",
                "__setattr__", "__delattr__", "__dir__", "__sizeof__", "__copy__",
-               "__deepcopy__"}
+               "__deepcopy__",
+               "__init__"}                 # (the struct's inner constructor: ``inits.py``)
 
 
 class MethodOf:
@@ -99,7 +100,7 @@ def resolve(t, name):
     if isinstance(t, T.PkType) and t.__pk_kind__ == "union":
         fs = {resolve(m, name) for m in t.__pk_members__}
         return fs.pop() if len(fs) == 1 else None
-    if not isinstance(t, T.PkType) or t.__pk_kind__ not in ("struct", "abstract"):
+    if not isinstance(t, T.PkType) or t.__pk_kind__ not in ("struct", "mutable", "abstract"):
         return None
     d = inspect.getattr_static(t, name, None)
     return d.function if isinstance(d, MethodOf) else None

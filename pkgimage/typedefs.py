@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+from . import inits
 from . import types as T
 from .errors import InexactError
 from .srcloc import caller_location, fmt_loc
@@ -103,14 +104,20 @@ def restore(kind, name, qualname, module, parent, fields, loc, ns):
     ``@pk.abstract``/``@pk.struct`` made it at the build, in one class creation: the build
     checked the declaration already, and its fields are types (no annotation to evaluate, no
     caller frame to look up, no intermediate class for the decorator to rebuild)."""
+    extra = _struct_attrs(tuple(fields)) if kind == "struct" else {"__slots__": ()}
+    return restore_made(ns, name, qualname, module, kind, parent, loc, extra)
+
+
+def restore_made(ns, name, qualname, module, kind, parent, loc, extra):
     ns = {k: v for k, v in ns.items()
           if k not in ("__dict__", "__weakref__", "__annotations__", "__orig_bases__",
                        "__type_params__", "__parameters__")}
     ns["__module__"] = module
-    extra = _struct_attrs(tuple(fields)) if kind == "struct" else {"__slots__": ()}
     t = _make_type(ns, name, module, qualname, kind, parent, tuple(loc), extra)
-    if kind == "struct":
+    if kind in ("struct", "mutable"):
         T.register_pytype(t, t)
+    if kind == "struct":
+        _with_inner_constructor(t)      # (a mutable struct's: once its fields are set)
     return t
 
 
@@ -231,24 +238,27 @@ def _struct_attrs(fields):
     }
 
 
+def refuse_new(cls, loc):
+    """A struct is built by its constructors, which never run a Python ``__new__``: taking
+    the class with one would silently skip what it does."""
+    if "__new__" not in cls.__dict__:
+        return
+    from .errors import CompileError
+    new = cls.__dict__["__new__"]
+    code = getattr(getattr(new, "__func__", new), "__code__", None)
+    raise CompileError(
+        f"struct {cls.__name__} defines __new__, which its constructors would not run; "
+        f"define __init__ (the struct's inner constructor) or constructor methods "
+        f"(@pk.generic def {cls.__name__}(...)) instead",
+        code.co_filename if code else loc[0], code.co_firstlineno if code else loc[1], 0,
+        "struct __new__")
+
+
 def struct(cls):
     """Declare an immutable struct; fields come from the class annotations, in order.  Fields
     typed with TypeVars make a parametric struct (``Point[T]``)."""
     loc = caller_location()
-    if "__init__" in cls.__dict__ or "__new__" in cls.__dict__:
-        # A struct is built by its constructors, which never run a Python ``__init__``:
-        # taking the class with one would silently skip its checks and normalisation.
-        from .errors import CompileError
-        init = cls.__dict__.get("__init__") or cls.__dict__.get("__new__")
-        code = getattr(init, "__code__", None)
-        raise CompileError(
-            f"struct {cls.__name__} defines {'__init__' if '__init__' in cls.__dict__ else '__new__'}"
-            f", which its constructors would not run (inner constructors are not supported "
-            f"yet); validate or normalise in a constructor method instead, e.g. "
-            f"@pk.generic def {cls.__name__}(...) -> {cls.__name__}(...) with other argument "
-            f"types, or in a function that builds it",
-            code.co_filename if code else loc[0], code.co_firstlineno if code else loc[1], 0,
-            "struct __init__")
+    refuse_new(cls, loc)
     parent = _decl_parent(cls, "struct", loc)
     anns = cls.__dict__.get("__annotations__", {})
     fields = tuple((n, _field_type(cls, n, a, loc)) for n, a in anns.items())
@@ -263,7 +273,23 @@ def struct(cls):
                                               _struct_attrs))
     st = _finish(cls, "struct", parent, loc, _struct_attrs(fields))
     T.register_pytype(st, st)
-    return _with_methods(cls, st)
+    return finish_struct(cls, st, loc)
+
+
+def finish_struct(cls, t, loc):
+    """The methods of a (mutable) struct's class body, and its inner constructor."""
+    if "__init__" in cls.__dict__:
+        inits.check(t, loc)            # (errors at the definition, with the line)
+    return _with_inner_constructor(_with_methods(cls, t))
+
+
+def _with_inner_constructor(t):
+    """A struct with an ``__init__`` has its constructor made now: it is the only way to
+    build one (``inits.py``), from Python too."""
+    if inits.has_inner_constructor(t):
+        from .constructors import constructor
+        constructor(t)
+    return t
 
 
 def _construct_unionall(wrapper, args, kwargs):
@@ -314,8 +340,8 @@ def _convert_field(cls, fname, ftype, v):
 
 def _construct(cls, *args, **kwargs):
     user = cls.__dict__.get("__pk_user_ctor__")
-    if user is not None and not kwargs:
-        return user(*args)          # constructor methods were added: dispatch among them
+    if user is not None and (not kwargs or "__init__" in cls.__dict__):
+        return user(*args, **kwargs)    # constructor methods were added: dispatch among them
     fields = cls.__pk_fields__
     if kwargs:
         args = _bind_kwargs(cls, args, kwargs)

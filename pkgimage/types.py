@@ -85,7 +85,7 @@ class PkType(type):
             if len(args) != 1 or kwargs:
                 raise TypeError(f"{cls.__pk_name__}(value) takes exactly one argument")
             return convert(cls, args[0])
-        if kind == "struct":
+        if kind in ("struct", "mutable"):
             return cls.__pk_construct__(*args, **kwargs)
         if kind == "array":
             return make_array(cls, args, kwargs)
@@ -945,7 +945,7 @@ def isconcrete(t) -> bool:
     if not isinstance(t, PkType):
         return False
     k = t.__pk_kind__
-    if k in ("primitive", "struct", "pyobject", "nothing", "string", "function"):
+    if k in ("primitive", "struct", "mutable", "pyobject", "nothing", "string", "function"):
         return not t.__pk_params__ or not has_free_vars(t)
     if k in ("array", "list", "dict"):
         return not has_free_vars(t)
@@ -1125,6 +1125,9 @@ def convert(t, v):
             return tuple(convert(p, x) for p, x in zip(t.__pk_params__, v))
         if isa(v, t):
             return v
+        if type(v) is list and is_list(t) and isconcrete(t) and \
+                all(isa(x, t.__pk_eltype__) for x in v):
+            return v          # (an empty list, or one whose elements all fit: the list itself)
         raise TypeError(f"cannot convert a value of type {typeof(v)} to {t}")
     src = typeof(v)
     if src.__pk_kind__ != "primitive":
@@ -1320,7 +1323,7 @@ def from_annotation(ann):
     Accepts pkgimage types and TypeVars; ``int``/``float``/``bool``/``None``; a
     ``typing.TypeVar`` (also Python 3.12's ``def f[T: Real](x: T)``), whose bound must be a
     pkgimage type; ``tuple[int, float]`` and ``tuple[int, ...]``; ``list`` and
-    ``list[float]`` (``List``)."""
+    ``list[float]`` (``List``); ``typing.Union``/``Optional`` and ``X | Y`` (``Union``)."""
     if isinstance(ann, (TypeVar, UnionAll)) or (isinstance(ann, PkType) and
                                                 ann.__pk_kind__ != "pending"):
         return ann
@@ -1356,6 +1359,10 @@ def from_annotation(ann):
         return list_of(from_annotation(args[0]))        # ``list[float]``
     if origin is dict and args is not None and len(args) == 2:
         return dict_of(from_annotation(args[0]), from_annotation(args[1]))
+    import types as pytypes
+    if (origin is typing.Union or isinstance(ann, pytypes.UnionType)) and args:
+        # ``Optional[Node]``, ``int | None``: Julia's ``Union{Node, Nothing}``
+        return make_union([from_annotation(a) for a in args])
     raise TypeError(f"{ann!r} is not a pkgimage type")
 
 

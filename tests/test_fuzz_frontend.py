@@ -168,8 +168,11 @@ CATALOG = [
     ("t_ = lambda q, *r: q", 0, "compile"),
     ("with {x}:\n    pass", 0, "compile"),
     ("with {x} as w_, {x}:\n    t_ = 1", 0, "compile"),
-    ("try:\n    t_ = 1\nexcept Exception:\n    pass", 0, "compile"),
-    ("try:\n    t_ = 1\nfinally:\n    pass", 0, "compile"),
+    ("try:\n    t_ = 1\nexcept Exception:\n    pass", 0, "static"),
+    ("try:\n    t_ = 1\nfinally:\n    pass", 0, "static"),
+    ("try:\n    t_ = {x}\nexcept (ValueError, KeyError) as e_:\n    raise\nelse:\n    pass",
+     0, "static"),
+    ("try:\n    t_ = 1\nexcept {x}:\n    pass", 0, "static"),
     ("try:\n    t_ = 1\nexcept* ValueError:\n    pass", 0, "compile"),
     ("yield {x}", 0, "compile"),
     ("t_ = (yield)", 0, "compile"),
@@ -212,7 +215,9 @@ CATALOG = [
     ("t_ = 'abc'.upper()", 0, "static"),
     ("t_ = 'abc'.encode()", 0, "compile"),
     ("t_ = {x}.real.conjugate()", 0, "static"),
-    ("def g_():\n    return 1", 0, "compile"),
+    ("def g_():\n    return 1", 0, "static"),
+    ("def g_(q):\n    return q + {x}\nt_ = g_(1)", 0, "dispatch"),
+    ("@staticmethod\ndef g_():\n    return 1", 1, "compile"),
     ("async def g_():\n    return 1", 0, "compile"),
     ("class C_:\n    pass", 0, "compile"),
     ("@pk.generic\ndef g_(q):\n    return q", 1, "compile"),       # (a def's line)
@@ -244,9 +249,10 @@ CATALOG = [
     ("import os", 0, "compile"),
     ("from os import path", 0, "compile"),
     ("del {x}", 0, "compile"),
-    ("assert {x}", 0, "compile"),
-    ("raise ValueError", 0, "compile"),
-    ("raise", 0, "compile"),
+    ("assert {x}", 0, "static"),
+    ("raise ValueError", 0, "static"),
+    ("raise", 0, "static"),
+    ("raise {x} from {x}", 0, "static"),
     ("match {x}:\n    case 1:\n        pass", 0, "compile"),
     ("for q_ in range(2):\n    pass\nelse:\n    pass", 0, "static"),
     ("while False:\n    pass\nelse:\n    pass", 0, "static"),
@@ -263,15 +269,15 @@ CATALOG = [
     ("t_ = ~{x}", 0, "compile"),
     ("t_ = {x} @ {x}", 0, "compile"),
     ("t_ = {x} is None", 0, "static"),
-    ("t_ = {x} is not {x}", 0, "compile"),
+    ("t_ = {x} is not {x}", 0, "static"),
     ("t_ = {x} in {x}", 0, "dispatch"),
     ("t_ = {x} not in {x}", 0, "dispatch"),
     ("t_ = 1 < {x} in {x}", 0, "dispatch"),
     ("{x} |= 1", 0, "compile"),
     ("{x} <<= 2", 0, "compile"),
     ("{x} @= {x}", 0, "compile"),
-    ("{x}.y_ = 1", 0, "compile"),
-    ("{x}.y_ += 1", 0, "compile"),
+    ("{x}.y_ = 1", 0, "dispatch"),
+    ("{x}.y_ += 1", 0, "dispatch"),
     ("t_ = Int64", 0, "compile"),
     ("t_ = Real(1)", 0, "compile"),
     ("t_ = Any(1)", 0, "compile"),
@@ -854,7 +860,9 @@ from pkgimage import Int64
 @pk.generic
 def fsp(x: Int64):
     y = x
-    return (lambda: y)()  # FUZZMARK
+    f = (lambda: y)  # FUZZMARK
+    y = 2
+    return f()
 """, 0),
     ("""
 import pkgimage as pk

@@ -11,14 +11,18 @@ PROGRAMS = Path(__file__).parent / "programs"
 
 
 def _plain_source(path):
-    """The program without pkgimage: its decorators made no-ops (plain Python's answer)."""
+    """The program without pkgimage: its decorators made plain Python's (functions as they
+    are, structs as frozen dataclasses, mutable structs as dataclasses with identity)."""
     return path.read_text().replace(
         "import pkgimage as pk",
-        "import types\npk = types.SimpleNamespace(generic=lambda f: f)").replace(
-        "from pkgimage import List, Tuple, Float64, Int64", "")
+        "import dataclasses, types\n"
+        "pk = types.SimpleNamespace(generic=lambda f: f, abstract=lambda c: c,\n"
+        "    struct=dataclasses.dataclass(frozen=True), mutable=dataclasses.dataclass(eq=False))"
+    ).replace("from pkgimage import List, Tuple, Float64, Int64", "")
 
 
-@pytest.mark.parametrize("name,args", [("nbody_game", ["2000"]), ("spectral_norm", ["30"])])
+@pytest.mark.parametrize("name,args", [("nbody_game", ["2000"]), ("spectral_norm", ["30"]),
+                                       ("binary_trees", ["8"]), ("raytrace", ["30"])])
 def test_published_program_prints_what_plain_python_prints(tmp_path, name, args):
     path = PROGRAMS / f"{name}.py"
     plain = tmp_path / f"{name}_plain.py"

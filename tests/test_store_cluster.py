@@ -165,3 +165,153 @@ def test_a_shard_builds_what_another_shard_never_published(proj):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "base did not come within 1s: building it here" in r.stdout
     assert "[shard 2/2] built app" in r.stdout and published(proj) == ["app", "base"]
+
+
+# -- the worker's build server: each module still in a process of its own --------------------
+
+LEAKY = '''
+__pkgimage__ = True
+import os
+import pkgimage as pk
+from pkgimage import Int64
+
+# State a build must not carry to the next module's build on the same worker.
+pk._leaked_by = "leaky"
+os.environ["LEAKED_BY"] = "leaky"
+# (a module's globals go into its image: no open file may stay among them)
+open(os.path.join(os.environ["PID_DIR"], "leaky"), "w").write(str(os.getpid()))
+
+@pk.generic
+def one(x: Int64):
+    return x + 1
+'''
+
+CLEAN = '''
+__pkgimage__ = True
+import os
+import pkgimage as pk
+from pkgimage import Int64
+import leaky
+
+if hasattr(pk, "_leaked_by") or "LEAKED_BY" in os.environ:
+    raise RuntimeError("state of leaky's build leaked into clean's")
+open(os.path.join(os.environ["PID_DIR"], "clean"), "w").write(str(os.getpid()))
+
+@pk.generic
+def two(x: Int64):
+    return leaky.one(x) + 1
+'''
+
+CRASHY = '''
+__pkgimage__ = True
+import os
+import signal
+import pkgimage as pk
+
+if pk.generating_output():
+    os.kill(os.getpid(), signal.SIGKILL)      # the build process dies mid-task
+'''
+
+AFTER = '''
+__pkgimage__ = True
+import pkgimage as pk
+from pkgimage import Int64
+
+@pk.generic
+def three(x: Int64):
+    return x + 3
+'''
+
+ONE_WORKER = '''
+import json
+import sys
+from distributed import Client, LocalCluster
+from pkgimage.tools.build import build
+if __name__ == "__main__":
+    out = {}
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None, env={"PKGIMAGE_CACHE": sys.argv[1]}) as c, \\
+            Client(c) as client:
+        for modules in (["clean", "crashy"], ["after"]):
+            rc, jobs = build(modules, executor=client, use_rich=False, quiet=True)
+            out.update({j.name: [j.status, j.reason, j.process] for j in jobs})
+        pids = client.run(lambda: __import__("pkgimage.tools.cluster", fromlist=["x"])
+                          .BuildServer._servers and
+                          [s.proc.pid for s in __import__("pkgimage.tools.cluster",
+                           fromlist=["x"]).BuildServer._servers.values()])
+    print(json.dumps({"jobs": out, "servers": list(pids.values())[0]}))
+'''
+
+
+def test_forked_builds_on_one_worker_are_isolated_and_a_crash_names_its_module(proj):
+    """One worker builds every module: each in its own child of the worker's build server
+    (so leaky's module state, environment and process are not clean's), a child killed
+    mid-build is reported with its module's name, and the server serves the next build."""
+    for name, text in (("leaky", LEAKY), ("clean", CLEAN), ("crashy", CRASHY),
+                       ("after", AFTER)):
+        proj.write(name, text)
+    pid_dir = proj.root / "pids"
+    pid_dir.mkdir()
+    script = proj.root / "one_worker.py"
+    script.write_text(ONE_WORKER)
+    r = subprocess.run([sys.executable, str(script), str(proj.root / "workers-cache")],
+                       env=proj.env(PID_DIR=str(pid_dir), **proj.signed), capture_output=True,
+                       text=True, timeout=600, cwd=proj.root)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    jobs = out["jobs"]
+    for name in ("leaky", "clean", "after"):
+        assert jobs[name][0] == "built" and jobs[name][2] == "fork", (name, jobs)
+    status, reason, how = jobs["crashy"]
+    assert status == "failed" and how == "fork", jobs
+    assert "build process of crashy died from signal SIGKILL" in reason, reason
+    pids = {n: int((pid_dir / n).read_text()) for n in ("leaky", "clean")}
+    assert pids["leaky"] != pids["clean"]                # a process per module
+    assert len(out["servers"]) == 1 and out["servers"][0] not in pids.values()
+    assert published(proj) == ["after", "base", "clean", "leaky"] or \
+        set(published(proj)) >= {"after", "clean", "leaky"}
+
+
+OWN_CACHE_CLUSTER = LOCAL_CLUSTER.replace(
+    'env={"PKGIMAGE_CACHE": sys.argv[1]}', 'env={"PKGIMAGE_CACHE": ""}')
+
+
+def test_a_cluster_built_image_is_the_image_a_local_build_makes(proj):
+    """What the build server preloads changes nothing in what is built, nor does a worker
+    whose cache folder is its own empty one (the CPU record is there before the task looks
+    the store up): the image and shared library a worker makes are byte for byte the ones
+    ``pkgimage build`` writes locally."""
+    script = proj.root / "cluster_build.py"
+    script.write_text(OWN_CACHE_CLUSTER)
+    r = subprocess.run([sys.executable, str(script), "-"],
+                       env=proj.env(XDG_CACHE_HOME=str(proj.root / "xdg"), **proj.signed),
+                       capture_output=True, text=True, timeout=600, cwd=proj.root)
+    assert r.returncode == 0, r.stdout + r.stderr
+    local = proj.root / "local-cache"
+    proj.build("app", PKGIMAGE_CACHE=str(local))
+    for name in ("base", "app"):
+        mine = sorted(local.glob(f"{name}-*.pkgi")) + sorted(local.glob(f"{name}-*.so"))
+        assert len(mine) == 2, mine
+        for f in mine:
+            theirs = proj.cache / f.name                     # fetched by the client
+            assert theirs.exists() and theirs.read_bytes() == f.read_bytes(), f.name
+
+
+def test_publishing_a_just_built_image_does_not_walk_its_dependencies_again(proj,
+                                                                           monkeypatch):
+    """A cluster task publishes the image it has just written: the freshness check (a walk
+    of the dependency graph, once per path) is skipped; other publishers still check."""
+    proj.build("app")
+    monkeypatch.setenv("PKGIMAGE_CACHE", str(proj.cache))
+    monkeypatch.setenv("PKGIMAGE_SIGNING_KEY", proj.signed["PKGIMAGE_SIGNING_KEY"])
+    monkeypatch.setenv("PKGIMAGE_REMOTE", proj.signed["PKGIMAGE_REMOTE"])
+    monkeypatch.syspath_prepend(str(proj.src))
+    import pkgimage.image.lock as lock
+    from pkgimage.store.tiers import Tiers
+    walked = []
+    real = lock.stale_reason
+    monkeypatch.setattr(lock, "stale_reason", lambda *a: walked.append(a[0]) or real(*a))
+    out = Tiers().publish("app", with_deps=False, just_built=True)
+    assert [(m, c) for m, _, c in out] == [("app", True)] and walked == []
+    Tiers().publish("base", with_deps=False)
+    assert walked[:1] == ["base"]

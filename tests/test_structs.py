@@ -252,16 +252,16 @@ def test_types_defined_inside_a_function_join_the_hierarchy():
     assert not issubtype(Dog, AbstractFloat)
 
 
-def test_a_struct_with_an_init_is_refused_at_definition_never_silently_ignored(load_module):
-    """Constructors build a struct from its fields and never run a Python ``__init__``: a
-    class whose ``__init__`` normalises its input would compute wrong answers if taken."""
-    with pytest.raises(pk.CompileError, match=r"st_init\.py:7:0: struct Unit defines __init__"):
+def test_a_struct_with_new_is_refused_at_definition_never_silently_ignored(load_module):
+    """Constructors never run a Python ``__new__``: a class with one is refused at its
+    definition (``__init__`` is the inner constructor: tests/test_language_inner_constructors.py)."""
+    with pytest.raises(pk.CompileError, match=r"st_new\.py:7:0: struct Unit defines __new__"):
         load_module("""
 import pkgimage as pk
 
 @pk.struct
 class Unit:
     x: pk.Float64
-    def __init__(self, x):
-        self.x = x / abs(x)
-""", filename="/virtual/st_init.py")
+    def __new__(cls, x):
+        return object.__new__(cls)
+""", filename="/virtual/st_new.py")

@@ -661,12 +661,16 @@ class FunctionGen(_Emitter):
             if name not in borrowed:
                 self.store_var(name, arg, t, owned=False)
         b.branch(self.blocks[0])
+        exit_err = self.err_block
         for blk, llb in zip(self.ir.blocks, self.blocks):
             b.position_at_end(llb)
+            # (an error in a ``try`` goes to its handler block, which takes the exception)
+            self.err_block = self.blocks[blk.handler] if blk.handler >= 0 else exit_err
             if blk.id in ci.reached:
                 self.gen_block(blk)
             else:
                 b.unreachable()
+        self.err_block = exit_err
         b.position_at_end(self.err_block)
         self.cleanup()
         b.ret(I32(1))
@@ -858,7 +862,7 @@ class FunctionGen(_Emitter):
         elif isinstance(term, Return):
             self.gen_return(term)
         elif isinstance(term, Raise):
-            self.gen_raise(term.value)
+            self.gen_raise(term.value, term.loc)
         else:
             b.unreachable()
 
@@ -880,16 +884,21 @@ class FunctionGen(_Emitter):
         self.cleanup()
         self.b.ret(I32(0))
 
-    def gen_raise(self, msg):
+    def gen_raise(self, msg, loc=(0, 0)):
         parts = []
         for p in msg.parts:
             if isinstance(p, str):
                 parts.append(self.obj_const(("str", p)))
             else:
                 parts.append(self.load_var(p.var, T.Any))
-        if msg.exc:
-            self.call_helper(("helper", "raise_python"), [self.obj_const(("exc", msg.exc))] +
-                             parts)
+        # (the source location: the traceback gets a frame at the user's file:line)
+        where = [self.obj_const(("str", self.ir.filename)), self.obj_const(("str", self.ir.name)),
+                 self.gen_const_boxed(loc[0])]
+        if msg.obj:
+            self.call_helper(("helper", "raise_object"), where + parts)
+        elif msg.exc:
+            self.call_helper(("helper", "raise_python"), where +
+                             [self.obj_const(("exc", msg.exc))] + parts)
         else:
             self.call_helper(("helper", "raise_error"), parts)
 
@@ -917,6 +926,9 @@ class FunctionGen(_Emitter):
         if isinstance(v, GetField):
             if isinstance(info, INF.IntrinsicCall):        # ``A.shape`` and the like
                 return self.gen_intrinsic(Intrinsic(info.name, (v.var,)), info)
+            if info.index >= 0 and info.argtype.__pk_kind__ == "mutable":
+                return self.mutable_field(self.load_var(v.var, info.argtype), info.argtype,
+                                          info.index)
             if info.index >= 0:
                 sv = self.load_var(v.var, info.argtype)
                 return b.extract_value(sv, info.index), info.argtype.__pk_fields__[info.index][1], False
@@ -934,6 +946,49 @@ class FunctionGen(_Emitter):
         owns its references (the tuple may go before it does)."""
         item = self.check_null(self.b.call(self.capi("PyTuple_GetItem", OBJ, [OBJ, I64]),
                                            [tup, I64(k)]))
+        return self._owned_item(item, t)
+
+    def field_slot(self, obj, t, k):
+        """The address of mutable struct ``t``'s field ``k`` in the object ``obj``."""
+        from ..mutables import slot_offsets
+        off = slot_offsets(t)[k]
+        return self.b.bitcast(self.b.gep(self.b.bitcast(obj, ir.IntType(8).as_pointer()),
+                                         [I64(off)]), OBJP)
+
+    def mutable_field(self, obj, t, k):
+        """Field ``k`` of mutable struct ``obj``, read in place (``mutables.py``); a field
+        never set (an object Python made without its constructor) is AttributeError."""
+        fname, ft = t.__pk_fields__[k]
+        item = self.b.load(self.field_slot(obj, t, k))
+        with self.b.if_then(self.b.icmp_unsigned("==", item, ir.Constant(OBJ, None)),
+                            likely=False):
+            self.set_error("AttributeError", f"field {fname} of {t.__pk_name__} is not set")
+            self.b.branch(self.err_block)
+        return self._owned_item(item, ft)
+
+    def gen_setfield(self, v, info):
+        """``obj.f = x`` on a mutable struct: ``x`` converted to the field's type, boxed,
+        stored in the slot; the old value released."""
+        t, vt = info.argtypes
+        k = [n for n, _ in t.__pk_fields__].index(v.params[0])
+        ft = t.__pk_fields__[k][1]
+        obj = self.load_var(v.args[0], t)
+        x, xt = self.load_var(v.args[1], vt), vt
+        if ft.__pk_kind__ == "primitive" and vt is not ft:
+            x, xt = convert_value(self, x, vt, ft, True), ft
+        if is_boxed(xt):
+            self.incref(x)
+        else:
+            x = self.box(x, xt)
+        slot = self.field_slot(obj, t, k)
+        old = self.b.load(slot)
+        self.b.store(x, slot)
+        self.decref(old)
+        return I8(0), T.Nothing, False
+
+    def _owned_item(self, item, t):
+        """A value of type ``t`` from a borrowed object ``item`` (an element of a container
+        that may go before the value does): it owns its references."""
         if is_boxed(t):
             self.incref(item)
             return item, t, True
@@ -942,6 +997,10 @@ class FunctionGen(_Emitter):
             self.incref_value(val, t)
             return val, t, True
         return val, t, False
+
+    def gen_const_boxed(self, n):
+        """The Python int ``n`` (a borrowed reference from a constant slot)."""
+        return self.obj_const(("int", int(n)))
 
     def gen_const(self, value):
         t = T.typeof(value)
@@ -961,6 +1020,8 @@ class FunctionGen(_Emitter):
             return self.obj_const(("str", value))      # (borrowed from the constant slot)
         if t.__pk_kind__ == "function":
             return self.obj_const(("func", value.module, value.qualname))
+        if isinstance(value, type) and issubclass(value, BaseException):
+            return self.obj_const(("pyattr", value.__module__, value.__qualname__))
         self.loc_error(f"constant {value!r} cannot be compiled")
 
     def gen_call(self, v, info):
@@ -1044,8 +1105,8 @@ class FunctionGen(_Emitter):
         if t is T.Nothing:
             return b.icmp_unsigned("==", obj, self.obj_const(("none",)))
         cls = b.load(b.gep(b.bitcast(obj, OBJP), [I64(1)]))         # Py_TYPE(obj)
-        want = self.obj_const(("type", T.type_ref(t))) if t.__pk_kind__ == "struct" else \
-            self.obj_const(("pytype", T.type_ref(t)))
+        ref = "type" if t.__pk_kind__ in ("struct", "mutable") else "pytype"
+        want = self.obj_const((ref, T.type_ref(t)))
         return b.icmp_unsigned("==", cls, want)
 
     def inline(self, callee, args):
@@ -1060,7 +1121,10 @@ class FunctionGen(_Emitter):
             elif isinstance(v, Use):
                 val = env[v.var]
             elif isinstance(v, GetField):
-                val = self.b.extract_value(env[v.var], info.index)
+                if info.argtype.__pk_kind__ == "mutable":
+                    val = self.mutable_field(env[v.var], info.argtype, info.index)[0]
+                else:
+                    val = self.b.extract_value(env[v.var], info.index)
             elif isinstance(info, INF.TupleElem):
                 val = self.b.extract_value(env[v.args[0]], info.index)
             elif isinstance(v, Intrinsic):
@@ -1086,6 +1150,12 @@ class FunctionGen(_Emitter):
                     x = self.box(x, t)
                 b.call(self.capi("PyTuple_SetItem", I32, [OBJ, I64, OBJ]), [tup, I64(i), x])
             return tup, T.Any, True
+        if v.name == "typeassert" and (T.issubtype(argtypes[0], v.params[0]) or
+                                       T.isconcrete(argtypes[0])):
+            return self.load_var(v.args[0], argtypes[0]), argtypes[0], False   # (nothing to check)
+        if v.name == "setfield" and not info.dynamic and \
+                info.argtypes[0].__pk_kind__ == "mutable":
+            return self.gen_setfield(v, info)
         if listgen.native(v.name, info):
             # lists are boxed: these emitters take them as they are
             args = [self.load_var(a, t) for a, t in zip(v.args, argtypes)]
@@ -1824,6 +1894,43 @@ EMITTERS = {
 from . import listgen  # noqa: E402  (its emitters use the helpers above)
 
 EMITTERS.update(listgen.EMITTERS)
+
+
+def _exc_fetch(g, a, ts, p):
+    """The exception being raised, taken out of the error indicator (a new reference):
+    ``PyErr_GetRaisedException`` from 3.12; before, the fetched triple normalised and the
+    traceback attached to the value, which is what 3.12 keeps."""
+    b = g.b
+    if sys.version_info >= (3, 12):
+        return b.call(g.capi("PyErr_GetRaisedException", OBJ, []), [])
+    slots = [g.alloca(OBJ) for _ in range(3)]
+    b.call(g.capi("PyErr_Fetch", VOID, [OBJP] * 3), slots)
+    b.call(g.capi("PyErr_NormalizeException", VOID, [OBJP] * 3), slots)
+    t, v, tb = (b.load(x) for x in slots)
+    with b.if_then(b.icmp_unsigned("!=", tb, ir.Constant(OBJ, None))):
+        b.call(g.capi("PyException_SetTraceback", I32, [OBJ, OBJ]), [v, tb])
+    g.decref(t)
+    g.decref(tb)
+    return v
+
+
+EMITTERS["exc_fetch"] = _exc_fetch
+
+
+def _new_mutable(g, a, ts, p):
+    """A mutable struct: each field boxed, the object made by the type's boxer (a new
+    reference)."""
+    fields = [g.box(x, t) if not is_boxed(t) else x for x, t in zip(a, ts)]
+    out = g.vectorcall(g.obj_const(("boxer", T.type_ref(p[0]))), fields)
+    for f, t in zip(fields, ts):
+        if not is_boxed(t):
+            g.decref(f)
+    return g.check_null(out)
+
+
+EMITTERS["new_mutable"] = _new_mutable
+OWNED_RESULTS.add("new_mutable")
+OWNED_RESULTS.add("exc_fetch")
 
 
 # ---------------------------------------------------------------------------------------------

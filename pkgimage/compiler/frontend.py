@@ -98,12 +98,31 @@ def _index_file(filename):
 def find_def(method):
     """The ``ast.FunctionDef`` of a method, or raise CompileError saying why it is missing."""
     fn = method.pyfunc
-    code = fn.__code__
-    if code.co_name == "<lambda>":
+    if fn.__code__.co_name == "<lambda>":
         return _lambda_def(method)
+    fdef = function_def(fn, f"method {method.sigstr()}")
+    free = fn.__code__.co_freevars if hasattr(fn, "__pk_captures__") else ()
+    return _with_captures(fdef, free) if free else fdef
+
+
+def _with_captures(fdef, free):
+    """A closure's definition with the variables it captures as its first parameters."""
+    import copy
+    new = copy.copy(fdef)
+    a = fdef.args
+    new.args = ast.arguments(posonlyargs=[], args=[ast.arg(v) for v in free] + list(a.args),
+                             vararg=a.vararg, kwonlyargs=a.kwonlyargs,
+                             kw_defaults=a.kw_defaults, kwarg=a.kwarg, defaults=a.defaults)
+    return new
+
+
+def function_def(fn, what):
+    """The ``ast.FunctionDef`` of the Python function ``fn`` (``what`` names it in the
+    error raised when its source is not available)."""
+    code = fn.__code__
     node = _index_file(code.co_filename).get(code.co_firstlineno)
     if node is None:
-        raise CompileError(f"the source of method {method.sigstr()} is not available (code "
+        raise CompileError(f"the source of {what} is not available (code "
                            f"created with exec needs pk.register_source(filename, text))",
                            code.co_filename, code.co_firstlineno, 0, "source")
     return node
@@ -164,18 +183,25 @@ class _Scope:
 # (nested in the enclosing function's), so images restore it like any function; its source is
 # the lambda found again by line and column (kept in the function's name).
 
-def lambda_function(outer, node, filename, fdef):
-    """The generic function of the lambda ``node`` in method ``outer`` (``lambdas.py``)."""
+def lambda_function(outer, node, filename, fdef, closure_of=None):
+    """The generic function of the lambda ``node`` in method ``outer`` (``lambdas.py``);
+    ``closure_of[0]`` is set to the variables it captures (its first parameters)."""
+    closure_of = closure_of if closure_of is not None else [()]
     from .. import dispatch as D
     from ..lambdas import define_lambdas, lambda_codes, qualname_of
-    same_line = sorted((n for n in ast.walk(fdef) if isinstance(n, ast.Lambda) and
-                        n.lineno == node.lineno), key=lambda n: n.col_offset)
-    rank = [n.col_offset for n in same_line].index(node.col_offset)
-    for line, r, code in lambda_codes(outer.pyfunc.__code__):
-        if line == node.lineno and r == rank:
+    if isinstance(node, ast.FunctionDef):
+        rank = -1                                   # a nested ``def``
+    else:
+        same_line = sorted((n for n in ast.walk(fdef) if isinstance(n, ast.Lambda) and
+                            n.lineno == node.lineno), key=lambda n: n.col_offset)
+        rank = [n.col_offset for n in same_line].index(node.col_offset)
+    src = D.source_function(outer)
+    for line, r, code in lambda_codes(src.__code__):
+        if line == node.lineno and r == rank and (rank >= 0 or code.co_name == node.name):
+            closure_of[0] = code.co_freevars
             key = (outer.module, qualname_of(code, line, r))
             if key not in D.FUNCTIONS or not D.FUNCTIONS[key].methods:
-                define_lambdas(outer.pyfunc, outer.module)
+                define_lambdas(src, outer.module)
             f = D.FUNCTIONS.get(key)
             if f is not None and f.methods:
                 return f
@@ -195,7 +221,9 @@ def _lambda_def(method):
     node = nodes[int(rank)]
     fdef = ast.FunctionDef(name="<lambda>", args=node.args, body=[ast.Return(node.body)],
                            decorator_list=[], returns=None, type_comment=None, type_params=[])
-    return ast.fix_missing_locations(ast.copy_location(fdef, node))
+    fdef = ast.fix_missing_locations(ast.copy_location(fdef, node))
+    free = method.pyfunc.__code__.co_freevars        # (a closure's captures: first)
+    return _with_captures(fdef, free) if free else fdef
 
 
 def _assigned_names(fdef):
@@ -203,19 +231,29 @@ def _assigned_names(fdef):
     for node in ast.walk(fdef):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.FunctionDef) and node is not fdef:
+            names.add(node.name)
     return names
 
 
 class Lowerer:
-    def __init__(self, method, fdef, sparams=(), nargs=None):
+    def __init__(self, method, fdef, sparams=(), nargs=None, source=None, init_struct=None):
         self.method = method
         self.fdef = fdef
-        self.filename = method.pyfunc.__code__.co_filename
+        source = source or method.pyfunc          # the Python function the body is from
+        self.filename = source.__code__.co_filename
         env = {}
         for v, val in zip(method.sparam_vars, sparams):
             if val is not None:
                 env[v.name] = val
-        self.scope = _Scope(method.pyfunc, env)
+        self.scope = _Scope(source, env)
+        # an inner constructor (a struct's ``__init__``, ``initlower.py``): (struct, name of
+        # its self parameter); every return goes to the block that builds the struct
+        self.init_struct = init_struct
+        self.init_exit = None
+        self.declared_return = None       # (set by ``lower``: the ``-> T`` annotation)
         self.args = tuple(a.arg for a in fdef.args.args)
         self.vararg = fdef.args.vararg.arg if fdef.args.vararg is not None else None
         self.nvararg = (nargs - len(self.args)) if self.vararg and nargs is not None else 0
@@ -226,7 +264,13 @@ class Lowerer:
         self.blocks = [Block(0)]
         self.cur = self.blocks[0]
         self.ntmp = 0
-        self.loops = []        # (continue target, break target)
+        self.loops = []        # (continue target, break target, finally depth)
+        # exceptions (``s_Try``): the handler block of the innermost ``try`` being lowered
+        # (-1: none), the ``finally`` bodies around the statement being lowered (each with
+        # the handler outside it), the exceptions of the ``except`` clauses being lowered
+        self.handler = -1
+        self.finally_stack = []
+        self.active_exc = []
         self.break_to = None   # the next loop's break target, when it has an ``else``
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -245,7 +289,7 @@ class Lowerer:
         return f"%{self.ntmp}"
 
     def new_block(self):
-        b = Block(len(self.blocks))
+        b = Block(len(self.blocks), handler=self.handler)
         self.blocks.append(b)
         return b
 
@@ -301,22 +345,73 @@ class Lowerer:
             extra = tuple(f"{self.vararg}#{i}" for i in range(self.nvararg))
             irargs = self.args + extra
             self.emit(Intrinsic("tuple", extra), self.fdef, dst=self.vararg)
+        self.declared_return = self.return_annotation()
         body = self.fdef.body
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                 and isinstance(body[0].value.value, str):
             body = body[1:]        # docstring
         self.stmts(body)
+        if self.init_struct is not None:
+            self.finish_init()
         if self.cur.term is None:
             none = self.emit(Const(None), self.fdef)
             self.terminate(Return(none))
         for b in self.blocks:       # blocks left open by break/continue bookkeeping
             if b.term is None:
                 b.term = Return(self._none_in(b))
-        _guard_unassigned(self.blocks, self.locals - set(self.args) - {self.vararg})
+        _guard_unassigned(self.blocks, self.locals - set(self.args) - {self.vararg},
+                          self._unassigned_message)
         bindings = tuple((m, n, v) for (m, n), v in sorted(self.scope.bound.items(),
                                                           key=lambda kv: kv[0]))
         return IRFunction(self.method.function.name, irargs, self.blocks, self.filename,
                           self.fdef.lineno, bindings, reads=tuple(self.scope.reads))
+
+    def return_annotation(self):
+        """``def f(...) -> float``: the declared return type, when it is a concrete type.
+        A value whose type inference cannot tell (a field of an abstract type's value, a
+        dynamic call) is checked against it when returned (``typeassert``), so callers --
+        and recursive calls -- get the declared type; a value of another known type is
+        returned as it is, as Python would (``-> float`` returning an int)."""
+        node = self.fdef.returns
+        if node is None or self.init_struct is not None:
+            return None
+        ok, ann = self.resolve_annotation(node)
+        if not ok:
+            return None
+        try:
+            t = T.from_annotation(ann)
+        except TypeError:
+            return None
+        return t if isinstance(t, T.PkType) and T.isconcrete(t) else None
+
+    def goto_init_exit(self, node):
+        if self.init_exit is None:
+            self.init_exit = self.new_block()
+        self.terminate(Goto(self.init_exit.id, (node.lineno, node.col_offset + 1)))
+
+    def finish_init(self):
+        """The end of an inner constructor: Julia's ``new`` of the fields' locals, each
+        converted to its field's type (a number exactly, as the default constructor does)."""
+        from .initlower import field_local
+        if self.cur.term is None:
+            self.goto_init_exit(self.fdef)
+        self.cur = self.init_exit
+        st, selfname = self.init_struct
+        vals = []
+        for fname, ft in st.__pk_fields__:
+            v = field_local(selfname, fname)
+            if ft.__pk_kind__ == "primitive":
+                v = self.emit(Call(SPECIAL["constructor"](ft), (v,)), self.fdef)
+            vals.append(v)
+        built = self.emit(Intrinsic(intrinsics.new_name(st), tuple(vals), (st,)), self.fdef)
+        self.terminate(Return(built))
+
+    def _unassigned_message(self, var):
+        if self.init_struct is not None and var.startswith(self.init_struct[1] + "."):
+            field = var.split(".", 1)[1]
+            return ErrorMsg((f"{self.init_struct[0].__pk_name__}.__init__ did not set field "
+                             f"{field!r}",), "AttributeError")
+        return None
 
     def _none_in(self, b):
         dst = self.tmp()
@@ -348,8 +443,134 @@ class Lowerer:
         self.expr(s.value)
 
     def s_Return(self, s):
+        if self.init_struct is not None:
+            self.run_finally(0)
+            self.goto_init_exit(s)
+            return
         v = self.expr(s.value) if s.value is not None else self.emit(Const(None), s)
+        if self.declared_return is not None:
+            v = self.emit(Intrinsic("typeassert", (v,), (self.declared_return,)), s)
+        if self.finally_stack:
+            v = self.emit(Use(v), s)      # (the value as it was before ``finally`` runs)
+            self.run_finally(0)
         self.terminate(Return(v, (s.lineno, s.col_offset + 1)))
+
+    # -- exceptions ----------------------------------------------------------------------------
+    #
+    # A block inside ``try`` names its handler (``Block.handler``); codegen sends every error
+    # raised there to it instead of the function's exit.  The handler takes the exception
+    # (``exc_fetch``), tests the ``except`` clauses in order (``exc_match``, Python's
+    # ``isinstance``) and raises it again when none matches.  ``finally`` bodies are lowered
+    # once per way out, as CPython compiles them: on the normal path, on the exceptional path
+    # (then the exception is raised again), and before each ``return``/``break``/``continue``
+    # that leaves them.
+
+    def s_Try(self, s):
+        if getattr(s, "finalbody", None):
+            self.try_finally(s)
+        else:
+            self.try_except(s, s.body, s.handlers, s.orelse)
+
+    s_TryStar = None        # (``except*``: unsupported, reported by ``stmt``)
+
+    def try_except(self, s, body, handlers, orelse):
+        outer = self.handler
+        after = self.new_block()
+        hblk = self.new_block()
+        self.handler = hblk.id
+        self.goto(self.new_block())
+        self.stmts(body)
+        self.handler = outer
+        if self.cur.term is None:
+            self.goto(self.new_block())          # ``else``: outside the ``try``
+            self.stmts(orelse)
+            self.terminate(Goto(after.id))
+        self.cur = hblk
+        exc = self.emit(Intrinsic("exc_fetch", ()), s)
+        self.active_exc.append(exc)
+        for h in handlers:
+            if h.type is None:
+                self.except_body(h, exc, after)
+                break
+            m = self.emit(Intrinsic("exc_match", (exc, self.expr(h.type))), h)
+            yes, no = self.new_block(), self.new_block()
+            self.terminate(Branch(m, yes.id, no.id, (h.lineno, h.col_offset + 1)))
+            self.cur = yes
+            self.except_body(h, exc, after)
+            self.cur = no
+        else:
+            self.terminate(Raise(ErrorMsg((Use(exc),), obj=True), (s.lineno, s.col_offset + 1)))
+        self.active_exc.pop()
+        self.cur = after
+
+    def except_body(self, h, exc, after):
+        if h.name:
+            self.emit(Use(exc), h, dst=h.name)
+        self.stmts(h.body)
+        self.terminate(Goto(after.id))
+
+    def try_finally(self, s):
+        outer = self.handler
+        after = self.new_block()
+        fexc = self.new_block()                  # the exceptional way out
+        self.handler = fexc.id
+        self.goto(self.new_block())
+        self.finally_stack.append((s.finalbody, outer))
+        if s.handlers:
+            self.try_except(s, s.body, s.handlers, s.orelse)
+        else:
+            self.stmts(s.body)
+        self.finally_stack.pop()
+        self.handler = outer
+        if self.cur.term is None:
+            self.goto(self.new_block())
+            self.stmts(s.finalbody)
+            self.terminate(Goto(after.id))
+        self.cur = fexc
+        exc = self.emit(Intrinsic("exc_fetch", ()), s)
+        self.stmts(s.finalbody)
+        self.terminate(Raise(ErrorMsg((Use(exc),), obj=True), (s.lineno, s.col_offset + 1)))
+        self.cur = after
+
+    def run_finally(self, depth):
+        """Lower the ``finally`` bodies entered since ``finally_stack`` had ``depth`` entries,
+        innermost first, each outside its own ``try`` (before a ``return``, ``break`` or
+        ``continue`` leaves them)."""
+        saved, handler = self.finally_stack, self.handler
+        for k in range(len(saved) - 1, depth - 1, -1):
+            body, outside = saved[k]
+            self.finally_stack = saved[:k]
+            self.handler = outside
+            self.goto(self.new_block())
+            self.stmts(body)
+        self.finally_stack, self.handler = saved, handler
+
+    def s_Assert(self, s):
+        """``assert test, msg``: Python's ``AssertionError`` (made by Python) when the test
+        fails; the message is evaluated only then."""
+        c = self.cond(s.test)
+        ok, bad = self.new_block(), self.new_block()
+        loc = (s.lineno, s.col_offset + 1)
+        self.terminate(Branch(c, ok.id, bad.id, loc))
+        self.cur = bad
+        args = (self.expr(s.msg),) if s.msg is not None else ()
+        e = self.emit(Call(CALL_VALUE, (self.const_value(AssertionError, s), *args)), s)
+        self.terminate(Raise(ErrorMsg((Use(e),), obj=True), loc))
+        self.cur = ok
+
+    def s_Raise(self, s):
+        loc = (s.lineno, s.col_offset + 1)
+        if s.exc is None:
+            if not self.active_exc:
+                self.terminate(Raise(ErrorMsg(("No active exception to reraise",),
+                                              "RuntimeError"), loc))
+                return
+            self.terminate(Raise(ErrorMsg((Use(self.active_exc[-1]),), obj=True), loc))
+            return
+        parts = [Use(self.expr(s.exc))]
+        if s.cause is not None:
+            parts.append(Use(self.expr(s.cause)))
+        self.terminate(Raise(ErrorMsg(tuple(parts), obj=True), loc))
 
     def s_Assign(self, s):
         v = self.expr(s.value)
@@ -359,7 +580,7 @@ class Lowerer:
     def s_AnnAssign(self, s):
         if s.value is None:
             return
-        ok, ann = self.resolve_static(s.annotation)
+        ok, ann = self.resolve_annotation(s.annotation)
         if ok and isinstance(s.value, ast.List):
             try:
                 lt = T.from_annotation(ann)
@@ -393,6 +614,11 @@ class Lowerer:
             v = self.call_base(op, [cur, self.expr(s.value)], s)
             self.note_store(t.value, v, "elem", s, key=idx[0] if len(idx) == 1 else None)
             self.call_base("setitem", [obj, *idx, v], s)
+        elif isinstance(t, ast.Attribute):
+            obj = self.expr(t.value)
+            cur = self.emit(GetField(obj, t.attr), t)
+            v = self.call_base(op, [cur, self.expr(s.value)], s)
+            self.emit(Intrinsic("setfield", (obj, v), (t.attr,)), s)
         else:
             self.unsupported(s, "augmented assignment to " + type(t).__name__)
 
@@ -421,6 +647,9 @@ class Lowerer:
             for i, e in enumerate(t.elts):
                 k = self.emit(Const(i), e)
                 self.assign_to(e, self.call_base("getitem", [src, k], e), s)
+        elif isinstance(t, ast.Attribute):
+            # ``node.left = x``: a mutable struct's field (``fieldintr.py``)
+            self.emit(Intrinsic("setfield", (self.expr(t.value), v), (t.attr,)), s)
         else:
             self.unsupported(t, "assignment to " + type(t).__name__)
 
@@ -453,7 +682,7 @@ class Lowerer:
             c = self.cond(s.test)
             self.terminate(Branch(c, body.id, done.id, (s.lineno, s.col_offset + 1)))
         after = self.new_block() if s.orelse else done
-        self.loops.append((head, after))
+        self.loops.append((head, after, len(self.finally_stack)))
         self.cur = body
         self.stmts(s.body)
         self.terminate(Goto(head.id))
@@ -544,7 +773,7 @@ class Lowerer:
 
     def loop_body(self, s, head, done):
         after, self.break_to = self.break_to, None
-        self.loops.append((head, after or done))
+        self.loops.append((head, after or done, len(self.finally_stack)))
         self.body_of(s)
         self.terminate(Goto(head.id))
         self.loops.pop()
@@ -611,11 +840,13 @@ class Lowerer:
     def s_Break(self, s):
         if not self.loops:
             self.error(s, "'break' outside loop", "break")
+        self.run_finally(self.loops[-1][2])
         self.terminate(Goto(self.loops[-1][1].id))
 
     def s_Continue(self, s):
         if not self.loops:
             self.error(s, "'continue' not properly in loop", "continue")
+        self.run_finally(self.loops[-1][2])
         self.terminate(Goto(self.loops[-1][0].id))
 
     # -- expressions -------------------------------------------------------------------------
@@ -655,6 +886,11 @@ class Lowerer:
         if type(T.typeof(val)).__name__ == "PkType" and T.typeof(val).__pk_kind__ == "struct":
             return self.emit(Const(val), node)
         if type(val) is tuple and _constant_tuple(T.typeof(val)):
+            return self.emit(Const(val), node)
+        if _exception_class(val):
+            if "<locals>" in val.__qualname__:
+                self.unsupported(node, f"exception class {val.__qualname__} defined in a "
+                                       f"function (compiled code names classes of modules)")
             return self.emit(Const(val), node)
         if T.is_pktype(val):
             self.unsupported(node, f"type {val} used as a value")
@@ -704,14 +940,15 @@ class Lowerer:
 
     def _cmp(self, op, a, b, node):
         if isinstance(op, (ast.Is, ast.IsNot)):
-            # ``x is None`` (Julia's ``x === nothing``); other identities are not values
-            # compiled code can observe
-            if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and
-                    isinstance(node.comparators[0], ast.Constant) and
-                    node.comparators[0].value is None):
-                self.unsupported(node, f"comparison {type(op).__name__} other than "
-                                       f"'is None' / 'is not None'")
-            c = self.emit(Intrinsic("isa", (a,), (T.Nothing,)), node)
+            # ``x is None`` is Julia's ``x === nothing``; ``a is b`` is ``a === b``: the same
+            # object for values with identity (mutable structs, lists), equal bits for the
+            # others (whose identity Python does not define either)
+            if isinstance(node, ast.Compare) and len(node.ops) == 1 and \
+                    isinstance(node.comparators[0], ast.Constant) and \
+                    node.comparators[0].value is None:
+                c = self.emit(Intrinsic("isa", (a,), (T.Nothing,)), node)
+            else:
+                c = self.emit(Intrinsic("egal", (a, b)), node)
             return c if isinstance(op, ast.Is) else self.emit(Intrinsic("not_bool", (c,)), node)
         if isinstance(op, (ast.In, ast.NotIn)):
             c = self.call_base("contains", [b, a], node)
@@ -801,6 +1038,25 @@ class Lowerer:
             self.unsupported(node, "starred expression in a list")
         elts = tuple(self.expr(e) for e in node.elts)
         return self.emit(Intrinsic("list_new", elts, _site(node)), node)
+
+    def call_args(self, f, node):
+        """The arguments of a call of generic function ``f``.  An empty list literal where
+        every method of ``f`` taking that many arguments declares one concrete ``List[T]``
+        (``Acc(0.0, 0, [])`` with a ``list[float]`` field) is a ``List[T]``, as an annotated
+        ``v: list[float] = []`` is (and as ``dispatch`` takes an empty list from Python)."""
+        out = []
+        for i, a in enumerate(node.args):
+            if isinstance(a, ast.List) and not a.elts:
+                declared = {T.sig_params(T.as_sigtype(m.sig))[1][i] for m in f.methods
+                            if len(m.params) == len(node.args) and not m.isva}
+                if len(declared) == 1:
+                    (lt,) = declared
+                    if T.is_list(lt) and T.isconcrete(lt):
+                        out.append(self.emit(Intrinsic("list_new", (), ("typed",
+                                                                        lt.__pk_eltype__)), a))
+                        continue
+            out.append(self.expr(a))
+        return tuple(out)
 
     def e_ListComp(self, node):
         return self.comprehension(node, "list_new")
@@ -895,25 +1151,103 @@ class Lowerer:
         parts = self._fstring_parts(node, vals)
         return self.emit(Intrinsic("str_format", tuple(vals), parts), node)
 
+    def inline_lambda(self, lam, args, node):
+        """``(lambda x: e)(a)`` -- what ``map``/``filter`` with a lambda become: ``e`` with
+        ``x`` bound to ``a``, evaluated here (the lambda runs now, so it sees the enclosing
+        locals exactly as Python's would)."""
+        vals = [self.expr(a) for a in args]
+        renames = {p.arg: f"{p.arg}#lam{lam.lineno}.{lam.col_offset}" for p in lam.args.args}
+        for (old, new), v in zip(renames.items(), vals):
+            self.locals.add(new)
+            self.emit(Use(v), node, dst=new)
+        body = _Renamer(renames).visit(_deepcopy(lam.body))
+        return self.expr(body)
+
     def e_Lambda(self, node):
         """``lambda x: ...``: a function value (``lambda_function``).  It may read globals;
-        a lambda reading the enclosing function's locals (a closure) is not supported yet."""
-        a = node.args
-        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults:
+        one reading the enclosing function's locals is a closure (``closure_value``)."""
+        if not _simple_lambda(node):
             self.unsupported(node, "lambda with *args, keywords or defaults")
-        params = {x.arg for x in a.args}
-        for n in ast.walk(node.body):
-            if isinstance(n, ast.Name) and n.id not in params and n.id in self.locals:
-                self.unsupported(n, f"lambda reading the local variable {n.id!r} of the "
-                                    f"enclosing function (closures are not supported yet: "
-                                    f"pass it as an argument)")
-        f = lambda_function(self.method, node, self.filename, self.fdef)
+        free = [()]
+        f = lambda_function(self.method, node, self.filename, self.fdef, free)
+        if free[0]:
+            return self.closure_value(f, free[0], node)
         return self.emit(Const(f), node)
+
+    def s_FunctionDef(self, s):
+        """A nested ``def``: a function value bound to its name (a closure when it reads
+        the enclosing function's variables), as a lambda is."""
+        a = s.args
+        if s.decorator_list or a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or \
+                a.defaults:
+            self.unsupported(s, "nested def with decorators, *args, keywords or defaults")
+        free = [()]
+        f = lambda_function(self.method, s, self.filename, self.fdef, free)
+        v = self.closure_value(f, free[0], s) if free[0] else self.emit(Const(f), s)
+        self.emit(Use(v), s, dst=s.name)
+
+    def closure_value(self, f, names, node):
+        """A lambda (or nested ``def``) reading enclosing locals: the function with the
+        captured values bound first (``lambdas.py`` gives it those as its first
+        parameters).  Captured by value, which is Python's answer only when the variable
+        never changes once the closure exists: assigned once, before, outside any loop (or
+        a parameter never reassigned); anything else is refused, since Python would read
+        the variable's value when the closure runs."""
+        for name in names:
+            why = self.capture_problem(name, node) if name in self.locals else None
+            if why:
+                self.error(node, f"closure over the local variable {name!r}, which {why}: "
+                                 f"Python reads its value when the closure runs, compiled "
+                                 f"closures capture it when made (pass it as an argument)",
+                           "closure")
+        vals = [self.name_load(ast.copy_location(ast.Name(n, ast.Load()), node))
+                for n in names]
+        return self.emit(Intrinsic("closure", (self.emit(Const(f), node), *vals)), node)
+
+    def capture_problem(self, name, node):
+        stores = []
+        loops = []
+        for n in ast.walk(self.fdef):
+            if isinstance(n, (ast.For, ast.While, ast.comprehension, ast.ListComp,
+                              ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                loops.append(n)
+            if (isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)) or \
+                    (isinstance(n, (ast.FunctionDef, ast.ExceptHandler)) and
+                     getattr(n, "name", None) == name and n is not self.fdef):
+                stores.append(n)
+        is_param = name in self.args or name == self.vararg
+        if is_param and not stores:
+            return None
+        if is_param or len(stores) != 1:
+            return "is assigned more than once"
+        st = stores[0]
+        if (st.lineno, st.col_offset) >= (node.lineno, node.col_offset):
+            return "is assigned after the closure is made"
+        for lp in loops:
+            if any(x is st for x in ast.walk(lp)) and lp is not st:
+                return "is assigned in a loop"
+        return None
 
     def e_Tuple(self, node):
         if any(isinstance(e, ast.Starred) for e in node.elts):
             self.unsupported(node, "starred expression in a tuple")
         return self.emit(Intrinsic("tuple", tuple(self.expr(e) for e in node.elts)), node)
+
+    def resolve_annotation(self, node):
+        """(ok, value) of a local variable's annotation: a name, or a subscripted one
+        (``list[Shape]``, ``dict[str, int]``) evaluated in the method's globals."""
+        if isinstance(node, ast.Subscript):
+            names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            if not names & self.locals:
+                try:
+                    expr = ast.fix_missing_locations(ast.Expression(node))
+                    return True, eval(compile(expr, self.filename, "eval"), self.scope.globals)
+                except Exception:
+                    return False, None
+        try:
+            return self.resolve_static(node)
+        except CompileError:
+            return False, None
 
     def resolve_static(self, node):
         """Resolve ``Name`` / ``a.b.c`` to a compile-time value when it is not local."""
@@ -975,6 +1309,9 @@ class Lowerer:
     def e_Call(self, node):
         if any(isinstance(a, ast.Starred) for a in node.args):
             self.unsupported(node, "*args in a call")
+        if isinstance(node.func, ast.Lambda) and not node.keywords and \
+                _simple_lambda(node.func) and len(node.func.args.args) == len(node.args):
+            return self.inline_lambda(node.func, node.args, node)
         if isinstance(node.func, ast.Attribute):
             okb, base = self.resolve_static(node.func.value)
             if not okb or type(base) in (str, int, float, bool, tuple):
@@ -1027,7 +1364,7 @@ class Lowerer:
         from ..dispatch import GenericFunction
         callee = self.in_context(callee)
         if isinstance(callee, GenericFunction):
-            return self.emit(Call(callee, tuple(self.expr(a) for a in node.args)), node)
+            return self.emit(Call(callee, self.call_args(callee, node)), node)
         if isinstance(callee, intrinsics.IntrinsicFn):
             params = []
             for a in node.args[:callee.nparams]:
@@ -1042,9 +1379,9 @@ class Lowerer:
             ctor = SPECIAL["constructor"](callee)
             return self.emit(Call(ctor, tuple(self.expr(a) for a in node.args)), node)
         if isinstance(callee, T.PkType):
-            if callee.__pk_kind__ in ("struct", "primitive"):
+            if callee.__pk_kind__ in ("struct", "mutable", "primitive"):
                 ctor = SPECIAL["constructor"](callee)
-                return self.emit(Call(ctor, tuple(self.expr(a) for a in node.args)), node)
+                return self.emit(Call(ctor, self.call_args(ctor, node)), node)
             self.unsupported(node, f"call of type {callee}")
         if callee is SPECIAL.get("error"):
             return self.error_call(node)
@@ -1054,6 +1391,13 @@ class Lowerer:
             return self.emit(Intrinsic("typeof", (self.expr(node.args[0]),)), node)
         if callee is range:
             self.unsupported(node, "range() outside a for loop header")
+        if _exception_class(callee):
+            # ``ValueError(msg)``: the exception made by Python (compiled code raises it)
+            if node.keywords:
+                self.unsupported(node, "keyword arguments in a call of an exception class")
+            cls = self.const_value(callee, node.func)
+            return self.emit(Call(CALL_VALUE, (cls, *(self.expr(a) for a in node.args))),
+                             node)
         name = _BUILTIN_FUNCS.get(callee) if _hashable(callee) else None
         if name is None and _hashable(callee):
             name = MATH_FUNCS.get(callee)
@@ -1359,7 +1703,7 @@ def _deepcopy(node):
     return copy.deepcopy(node)
 
 
-def _guard_unassigned(blocks, srcvars):
+def _guard_unassigned(blocks, srcvars, message=None):
     """Python raises ``UnboundLocalError`` when a local is read on a path that never assigned
     it; native code would read an uninitialised slot.  Find the reads of source locals that
     are not definitely assigned (a must-analysis over the CFG) and guard them: a read no path
@@ -1368,11 +1712,16 @@ def _guard_unassigned(blocks, srcvars):
     reading on every path, which is nearly all code, gets no flags and no tests."""
     if not srcvars:
         return
-    succ = {b.id: IRFunction.successors(None, b) for b in blocks}
+    # (an exception leaves a block in a ``try`` for its handler after any statement: what
+    # it surely assigned there is what it had on entry)
+    succ = {b.id: IRFunction.successors(None, b) + ((b.handler,) if b.handler >= 0 else ())
+            for b in blocks}
     preds = {b.id: [] for b in blocks}
     for b in blocks:
-        for s in succ[b.id]:
-            preds[s].append(b.id)
+        for s in IRFunction.successors(None, b):
+            preds[s].append((b.id, False))
+        if b.handler >= 0:
+            preds[b.handler].append((b.id, True))
     reach, stack = {0}, [0]
     while stack:
         for s in succ[stack.pop()]:
@@ -1381,22 +1730,28 @@ def _guard_unassigned(blocks, srcvars):
                 stack.append(s)
     order = sorted(reach)
     defs = {b.id: {st.dst for st in b.stmts if st.dst in srcvars} for b in blocks}
-    must_out, may_out = {}, {}
+    must_in_of, must_out, may_out = {}, {}, {}
+
+    def must_from(p, exc):
+        return (must_in_of if exc else must_out).get(p)
+
     changed = True
     while changed:
         changed = False
         for bid in order:
-            ps = [p for p in preds[bid] if p in reach]
+            ps = [(p, exc) for p, exc in preds[bid] if p in reach]
             if bid == 0:
                 must_in, may_in = frozenset(), frozenset()
             else:
-                known = [must_out[p] for p in ps if p in must_out]
+                known = [must_from(p, exc) for p, exc in ps if must_from(p, exc) is not None]
                 must_in = frozenset.intersection(*known) if known else None
-                may_in = frozenset().union(*(may_out.get(p, frozenset()) for p in ps))
+                may_in = frozenset().union(*(may_out.get(p, frozenset()) for p, _ in ps))
             if must_in is None:
                 continue
             mo, yo = must_in | defs[bid], may_in | defs[bid]
-            if must_out.get(bid) != mo or may_out.get(bid) != yo:
+            if must_out.get(bid) != mo or may_out.get(bid) != yo or \
+                    must_in_of.get(bid) != must_in:
+                must_in_of[bid] = must_in
                 must_out[bid], may_out[bid] = mo, yo
                 changed = True
     guards = []                  # (block id, position, var, maybe assigned?, loc)
@@ -1405,9 +1760,9 @@ def _guard_unassigned(blocks, srcvars):
         if bid == 0:
             must, may = set(), set()
         else:
-            ps = [p for p in preds[bid] if p in reach]
-            must = set(frozenset.intersection(*(must_out[p] for p in ps)))
-            may = set().union(*(may_out[p] for p in ps))
+            ps = [(p, exc) for p, exc in preds[bid] if p in reach]
+            must = set(frozenset.intersection(*(must_from(p, exc) for p, exc in ps)))
+            may = set().union(*(may_out[p] for p, _ in ps))
         for k, st in enumerate(b.stmts):
             for u in expr_uses(st.value):
                 if u in srcvars and u not in must:
@@ -1427,13 +1782,14 @@ def _guard_unassigned(blocks, srcvars):
     # Split guarded blocks from the last guard backwards, so earlier positions stay valid.
     for bid, k, var, maybe, loc in sorted(guards, key=lambda g: (g[0], -g[1])):
         b = blocks[bid]
-        rest = Block(len(blocks), b.stmts[k:], b.term)
+        rest = Block(len(blocks), b.stmts[k:], b.term, b.handler)
         blocks.append(rest)
         b.stmts = b.stmts[:k]
-        msg = ErrorMsg((f"cannot access local variable '{var}' where it is not associated "
-                        f"with a value",), "UnboundLocalError")
+        msg = (message and message(var)) or ErrorMsg(
+            (f"cannot access local variable '{var}' where it is not associated with a value",),
+            "UnboundLocalError")
         if maybe:
-            err = Block(len(blocks), [], Raise(msg, loc))
+            err = Block(len(blocks), [], Raise(msg, loc), b.handler)
             blocks.append(err)
             b.term = Branch(flag[var], rest.id, err.id, loc)
         else:
@@ -1503,6 +1859,15 @@ def _dtype_type(d):
         return None
 
 
+def _simple_lambda(lam):
+    a = lam.args
+    return not (a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults)
+
+
+def _exception_class(x):
+    return isinstance(x, type) and issubclass(x, BaseException)
+
+
 def _hashable(x):
     try:
         hash(x)
@@ -1517,6 +1882,16 @@ def lower(method, sparams=(), nargs=None):
     synth = getattr(method.pyfunc, "__pk_synth_ir__", None)
     if synth is not None:
         return synth(method, sparams)
+    init = getattr(method.pyfunc, "__pk_init__", None)
+    if init is not None:
+        # a struct's ``__init__``: its inner constructor (``initlower.py``)
+        from .initlower import constructor_def
+        st = method.function.constructs
+        fdef, selfname = constructor_def(function_def(init, f"{st.__pk_name__}.__init__"),
+                                         [n for n, _ in st.__pk_fields__], st.__pk_name__,
+                                         init.__code__.co_filename)
+        return Lowerer(method, fdef, sparams, nargs, source=init,
+                       init_struct=(st, selfname)).lower()
     fdef = find_def(method)
     try:
         return Lowerer(method, fdef, sparams, nargs).lower()

@@ -308,6 +308,9 @@ def _run(sv):
         sv.current_block = bid
         sv.misses.pop(bid, None)          # (re)computed from this block's newest state
         env = dict(state[bid])
+        # in a ``try``: the handler can be entered after any statement, with any of the
+        # types the block's variables had along the way
+        henv = dict(env) if block.handler >= 0 else None
         dead = False
         for i, st in enumerate(block.stmts):
             t, info = _eval(sv, st, env, seen_edges)
@@ -319,6 +322,13 @@ def _run(sv):
                 break
             env[st.dst] = t
             vartypes[st.dst] = join(vartypes.get(st.dst), t)
+            if henv is not None:
+                henv[st.dst] = join(henv.get(st.dst), t)
+        if henv is not None:
+            new = _join_env(state[block.handler], henv)
+            if new is not None:
+                state[block.handler] = new
+                work.add(block.handler)
         if dead:
             continue
         term = block.term
@@ -604,6 +614,11 @@ def _eval_intrinsic(sv, v, argtypes, st):
     fn = intrinsics.REGISTRY[v.name]
     if v.name in ("list_new", "list_note", "dict_new"):
         return _eval_list_site(sv, v, argtypes, st)
+    if v.name == "setfield" and T.isconcrete(argtypes[0]):
+        _check_setfield(sv, v, argtypes, st)
+    if v.name == "typeassert" and not T.isconcrete(argtypes[0]):
+        # checked at run time (Python's isa), then known to be of the declared type
+        return fn.rule(argtypes, v.params), IntrinsicCall(v.name, argtypes, v.params, True)
     if v.name == "tuple":
         rt = T.tuple_type(*argtypes)
         return rt, IntrinsicCall(v.name, argtypes, v.params, not T.isconcrete(rt))
@@ -629,6 +644,25 @@ def _eval_intrinsic(sv, v, argtypes, st):
     return T.Any, IntrinsicCall(v.name, argtypes, v.params, True)
 
 
+def _check_setfield(sv, v, argtypes, st):
+    """``obj.f = x`` on a value of a known type: say why it cannot be done."""
+    from .fieldintr import accepts
+    t, vt, name = argtypes[0], argtypes[1], v.params[0]
+    why = None
+    if t.__pk_kind__ == "struct":
+        why = f"{t} is an immutable struct: its fields cannot be assigned (declare it " \
+              f"@pk.mutable, or build a new value)"
+    elif t.__pk_kind__ != "mutable":
+        why = f"a value of type {t} has no assignable field {name!r}"
+    elif name not in dict(t.__pk_fields__):
+        why = f"type {t} has no field {name!r}"
+    elif T.isconcrete(vt) and not accepts(dict(t.__pk_fields__)[name], vt):
+        why = f"field {name} of {t} has type {dict(t.__pk_fields__)[name]}; a {vt} cannot " \
+              f"be stored in it"
+    if why is not None:
+        raise CompileError(why, sv.ci.ir.filename, st.loc[0], st.loc[1], "Attribute")
+
+
 _ARRAY_ATTRS = {"shape": "arr_shape", "ndim": "arr_ndim", "size": "arr_size",
                 "T": "np_transpose"}
 
@@ -637,7 +671,7 @@ def _eval_getfield(sv, v, t, st):
     if t.__pk_kind__ == "array" and v.name in _ARRAY_ATTRS and intrinsics.is_arr(t):
         name = _ARRAY_ATTRS[v.name]
         return intrinsics.REGISTRY[name].rule((t,), ()), IntrinsicCall(name, (t,), (), False)
-    if t.__pk_kind__ == "struct":
+    if t.__pk_kind__ in ("struct", "mutable"):
         for i, (n, ft) in enumerate(t.__pk_fields__):
             if n == v.name:
                 return ft, FieldRef(t, i, n)
@@ -645,7 +679,7 @@ def _eval_getfield(sv, v, t, st):
                            st.loc[1], "Attribute")
     if T.isconcrete(t) or (t.__pk_kind__ == "union" and not any(
             not T.isconcrete(m) or
-            (m.__pk_kind__ == "struct" and v.name in dict(m.__pk_fields__))
+            (m.__pk_kind__ in ("struct", "mutable") and v.name in dict(m.__pk_fields__))
             for m in t.__pk_members__)):
         # A union none of whose members has the field (``(x if c else 1.5).p``) is as
         # certain an error as one concrete type: it used to compile to a run-time getattr

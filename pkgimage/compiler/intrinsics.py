@@ -646,6 +646,25 @@ def _new_impl(t, *args):
 REGISTRY["new"] = IntrinsicFn("new", _new_rule, _new_impl, nparams=1)
 
 
+def _new_mutable_rule(ts, params):
+    if len(params) != 1 or params[0].__pk_kind__ != "mutable":
+        return None
+    st = params[0]
+    fts = tuple(ft for _, ft in st.__pk_fields__)
+    # (a field of an abstract or union type takes any of its subtypes, boxed as it comes)
+    ok = len(ts) == len(fts) and all(T.issubtype(t, ft) for t, ft in zip(ts, fts))
+    return st if ok else None
+
+
+# ``new`` of a mutable struct: a new object (boxed), its fields set (``mutables.py``)
+REGISTRY["new_mutable"] = IntrinsicFn("new_mutable", _new_mutable_rule, _new_impl, nparams=1)
+
+
+def new_name(t):
+    """The intrinsic that builds a value of struct type ``t`` from its fields."""
+    return "new_mutable" if t.__pk_kind__ == "mutable" else "new"
+
+
 def _to_eltype_rule(ts, params):
     if len(ts) == 2 and is_arr(ts[0]):
         el = ts[0].__pk_eltype__
@@ -832,7 +851,7 @@ for _name, (_n, _rule) in RANDOM.items():
 
 # -- lists (``listintr.py``) -------------------------------------------------------------------
 
-from . import dictintr, listintr, npintr, strintr  # noqa: E402  (register their intrinsics)
+from . import closureintr, dictintr, excintr, fieldintr, listintr, npintr, strintr  # noqa: E402,F401  (register their intrinsics)
 
-SPEC_PARAMS |= listintr.SPEC | strintr.SPEC | dictintr.SPEC
+SPEC_PARAMS |= listintr.SPEC | strintr.SPEC | dictintr.SPEC | fieldintr.SPEC
 intr.__dict__.update(REGISTRY)

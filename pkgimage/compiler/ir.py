@@ -85,6 +85,9 @@ class ErrorMsg:
     that name (``TypeError``: errors the compiler raises where Python raises them)."""
     parts: tuple
     exc: str = ""
+    # ``raise x`` / ``raise x from y``: ``parts`` are the exception (an instance or a class)
+    # and, with ``from``, its cause, raised as Python raises them
+    obj: bool = False
 
 
 # -- statements and terminators ---------------------------------------------------------------
@@ -128,6 +131,9 @@ class Block:
     id: int
     stmts: list = field(default_factory=list)
     term: object = None
+    # the block an exception raised here goes to (an ``except``/``finally`` of a ``try``
+    # around it: the handler starts by taking the exception, ``exc_fetch``); -1: the caller
+    handler: int = -1
 
 
 @dataclass
@@ -181,7 +187,7 @@ class IRFunction:
     def dump(self):
         lines = [f"IR {self.name}({', '.join(self.argnames)})"]
         for b in self.blocks:
-            lines.append(f" #{b.id}:")
+            lines.append(f" #{b.id}:" + (f" (except #{b.handler})" if b.handler >= 0 else ""))
             for s in b.stmts:
                 lines.append(f"    {s.dst} = {s.value}")
             lines.append(f"    {b.term}")
@@ -207,6 +213,8 @@ def format_expr(v):
     if isinstance(v, GetField):
         return f"{v.var}.{v.name}"
     if isinstance(v, ErrorMsg):
+        if v.obj:
+            return " from ".join(p.var for p in v.parts)
         return "error(" + ", ".join(repr(p) if isinstance(p, str) else p.var
                                     for p in v.parts) + ")"
     return repr(v)

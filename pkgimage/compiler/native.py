@@ -8,6 +8,8 @@ entry wrappers become builtin-function objects.
 
 from __future__ import annotations
 
+import sys
+
 import ctypes
 
 from .. import dispatch as D
@@ -29,12 +31,40 @@ _PyCFunction_NewEx.restype = ctypes.py_object
 
 # -- Python objects native code refers to ------------------------------------------------------
 
+_NO_CAUSE = object()
+
+
 def _raise_error(*parts):
     raise E.ErrorException("".join(str(p) for p in parts))
 
 
-def _raise_python(exc, *parts):
-    raise exc("".join(str(p) for p in parts))
+_RAISE_CODE: dict = {}
+
+
+def _raise_at(filename, name, line, exc, cause):
+    """Raise ``exc`` from a frame that stands for compiled code's ``raise`` at
+    ``filename:line`` in function ``name``, so that the traceback names the user's line
+    (native code has no frame of its own).  The code objects are made once per place."""
+    key = (filename, name, line, cause is _NO_CAUSE)
+    code = _RAISE_CODE.get(key)
+    if code is None:
+        src = "\n" * max(line - 1, 0) + ("raise _e" if cause is _NO_CAUSE else
+                                          "raise _e from _c")
+        code = _RAISE_CODE[key] = compile(src, filename, "exec").replace(co_name=name)
+    try:
+        exec(code, {"_e": exc, "_c": cause})
+    finally:
+        exc = cause = None          # (no cycle through this frame)
+
+
+def _raise_python(filename, name, line, exc, *parts):
+    _raise_at(filename, name, line, exc("".join(str(p) for p in parts)), _NO_CAUSE)
+
+
+def _raise_object(filename, name, line, exc, cause=_NO_CAUSE):
+    """``raise exc`` / ``raise exc from cause`` in compiled code: Python raises it (a class
+    is instantiated, anything else is Python's TypeError)."""
+    _raise_at(filename, name, line, exc, cause)
 
 
 def _bounds_error(arr, i):
@@ -49,7 +79,7 @@ def _inexact_error(t, v):
 def _getfield(obj, name):
     """Field ``name`` of a value whose type inference could not know (Julia's getfield)."""
     t = T.typeof(obj)
-    if t.__pk_kind__ == "struct" and any(n == name for n, _ in t.__pk_fields__):
+    if t.__pk_kind__ in ("struct", "mutable") and any(n == name for n, _ in t.__pk_fields__):
         return getattr(obj, name)
     raise E.ErrorException(f"type {t} has no field {name}")
 
@@ -99,6 +129,7 @@ def _call_method(obj, name, *args):
 
 
 HELPERS = {"raise_error": _raise_error, "raise_python": _raise_python,
+           "raise_object": _raise_object,
            "bounds_error": _bounds_error,
            "inexact_error": _inexact_error, "getfield": _getfield,
            "bounds_error_nd": _bounds_error_nd, "tuple_bounds_error": _tuple_bounds_error,
@@ -132,7 +163,7 @@ def resolve_const(ref):
         import builtins
         exc = getattr(E, ref[1], None)
         return exc if exc is not None else getattr(builtins, ref[1])
-    if kind == "str":
+    if kind in ("str", "int"):
         return ref[1]
     if kind == "none":
         return None
@@ -153,6 +184,13 @@ def resolve_const(ref):
         return T.type_from_ref(ref[1]).__pk_dtype__
     if kind == "spec":
         return _spec_from_ref(ref[1])
+    if kind == "pyattr":
+        # a class of a module (an exception class compiled code raises or catches)
+        import importlib
+        obj = sys.modules.get(ref[1]) or importlib.import_module(ref[1])
+        for part in ref[2].split("."):
+            obj = getattr(obj, part)
+        return obj
     if kind == "moddict":
         from .instances import module_globals
         d = module_globals(ref[1])

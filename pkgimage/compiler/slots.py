@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .ir import (Branch, Call, ErrorMsg, GetField, Intrinsic, IRFunction, Raise, Return, Use,
+from .ir import (Branch, Call, GetField, Intrinsic, IRFunction, Raise, Return, Use,
                  expr_uses, term_uses)
 
 
@@ -52,22 +52,25 @@ def split_slots(f: IRFunction) -> IRFunction:
             stmt_def[(b.id, i)] = uf.add()
             def_var.append(st.dst)
 
-    preds = {b.id: [] for b in f.blocks}
-    for b in f.blocks:
-        for s in f.successors(b):
-            preds[s].append(b.id)
-
-    # Reaching definitions, per block entry: var -> frozenset(def ids).
+    # Reaching definitions, per block entry: var -> frozenset(def ids).  An exception can
+    # leave a block after any of its statements: what reaches its handler is every
+    # definition reaching the block or made in it.
     ins = {0: {a: frozenset((d,)) for a, d in arg_def.items()}}
-    outs = {}
     work = [0]
     while work:
         bid = work.pop()
+        blk = f.blocks[bid]
         cur = dict(ins[bid])
-        for i, st in enumerate(f.blocks[bid].stmts):
+        edges = []
+        if blk.handler >= 0:
+            anywhere = dict(cur)
+            for i, st in enumerate(blk.stmts):
+                anywhere[st.dst] = anywhere.get(st.dst, frozenset()) | {stmt_def[(bid, i)]}
+            edges.append((blk.handler, anywhere))
+        for i, st in enumerate(blk.stmts):
             cur[st.dst] = frozenset((stmt_def[(bid, i)],))
-        outs[bid] = cur
-        for s in f.successors(f.blocks[bid]):
+        edges.extend((s, cur) for s in f.successors(blk))
+        for s, cur in edges:
             old = ins.get(s)
             if old is None:
                 ins[s] = dict(cur)
@@ -154,7 +157,7 @@ def split_slots(f: IRFunction) -> IRFunction:
         elif isinstance(t, Raise):
             parts = tuple(Use(rn(b.id, "term", p.var)) if isinstance(p, Use) else p
                           for p in t.value.parts)
-            t = replace(t, value=ErrorMsg(parts, t.value.exc))
+            t = replace(t, value=replace(t.value, parts=parts))
         blocks.append(replace(b, stmts=stmts, term=t))
     return IRFunction(f.name, f.argnames, blocks, f.filename, f.firstline, f.bindings,
                       reads=f.reads)

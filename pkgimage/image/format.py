@@ -35,7 +35,7 @@ import sys
 from ..errors import ImageError
 
 MAGIC = b"PKGIMG\x00\x01"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 SUFFIX = ".pkgi"
 
 

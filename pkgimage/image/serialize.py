@@ -153,9 +153,18 @@ def _code_index(code):
     stack = [code]
     while stack:
         c = stack.pop()
-        codes.setdefault((c.co_qualname, c.co_firstlineno), c)
+        codes.setdefault(code_key(c), c)
         stack.extend(k for k in c.co_consts if isinstance(k, pytypes.CodeType))
     return codes
+
+
+def code_key(c):
+    """How an image names a function's code in its module's: (qualified name, first line,
+    first column of its code on that line).  Two lambdas on one line share the first two
+    (and one may be a closure, the other not)."""
+    col = min((p[2] for p in c.co_positions()
+               if p[0] == c.co_firstlineno and p[2] is not None and p[2] > 0), default=0)
+    return c.co_qualname, c.co_firstlineno, col
 
 
 class LoadContext:
@@ -191,10 +200,11 @@ class LoadContext:
         _LOADING.ctx = None
 
 
-def _rebuild_function(qualname, firstlineno, name, defaults, kwdefaults, closure, annotations,
-                      fdict, member=None):
+def _rebuild_function(key, name, defaults, kwdefaults, closure, annotations, fdict,
+                      member=None):
     module, codes = _ctx().of(member)
-    code = codes.get((qualname, firstlineno))
+    code = codes.get(tuple(key))
+    qualname, firstlineno = key[0], key[1]
     if code is None:
         raise ImageError(f"function {qualname} (line {firstlineno}) is not in the module's "
                          f"code: the source changed")
@@ -257,6 +267,17 @@ def _rebuild_pktype(kind, name, qualname, parent, fields, loc, ns, params=(), me
     return t
 
 
+def _rebuild_mutable(name, qualname, parent, names, loc, ns, member=None):
+    from .. import mutables
+    return mutables.restore(name, qualname, _ctx().of(member)[0].__name__, parent, names, loc,
+                            ns)
+
+
+def _set_mutable_fields(t, fields):
+    from .. import mutables
+    mutables.set_fields(t, fields)
+
+
 def _apply_type(wrapper, params):
     return wrapper[tuple(params)]
 
@@ -276,8 +297,9 @@ def _import_attr(module, qualname):
     return obj
 
 
-_GENERATED_STRUCT_ATTRS = {"__setattr__", "__delattr__", "__eq__", "__hash__", "__repr__",
-                           "__reduce__", "__match_args__", "__slots__", "__module__",
+_GENERATORS = ("pkgimage.typedefs", "pkgimage.mutables")     # (modules making struct attrs)
+_GENERATED_STRUCT_ATTRS = {"__setstate__", "__setattr__", "__delattr__", "__eq__", "__hash__",
+                           "__repr__", "__reduce__", "__match_args__", "__slots__", "__module__",
                            "__qualname__", "__dict__", "__weakref__", "__annotations__"}
 
 
@@ -286,7 +308,7 @@ def _class_namespace(cls, skip=()):
     for k, v in cls.__dict__.items():
         if k.startswith("__pk_") or k in skip or k in ("__dict__", "__weakref__"):
             continue
-        if k in _GENERATED_STRUCT_ATTRS and (getattr(v, "__module__", None) == typedefs.__name__
+        if k in _GENERATED_STRUCT_ATTRS and (getattr(v, "__module__", None) in _GENERATORS
                                              or k in ("__slots__", "__module__", "__qualname__",
                                                       "__match_args__", "__annotations__")):
             continue
@@ -294,6 +316,15 @@ def _class_namespace(cls, skip=()):
             continue
         out[k] = v
     return out
+
+
+def _compose(t):
+    """A union, list or dict type rebuilt from its parts (pickled as objects)."""
+    if t.__pk_kind__ == "union":
+        return (T.make_union, (list(t.__pk_members__),))
+    if t.__pk_kind__ == "list":
+        return (T.list_of, (t.__pk_eltype__,))
+    return (T.dict_of, (t.__pk_keytype__, t.__pk_valtype__))
 
 
 class ImagePickler(pickle.Pickler):
@@ -355,10 +386,20 @@ class ImagePickler(pickle.Pickler):
             return (_apply_type, (obj.__pk_typename__.wrapper, obj.__pk_params__))
         if isinstance(obj, T.PkType):
             own = self._own(getattr(obj, "__pk_module__", None)) \
-                if obj.__pk_kind__ in ("abstract", "struct") else None
+                if obj.__pk_kind__ in ("abstract", "struct", "mutable") else None
             if own is None:
+                if obj.__pk_kind__ in ("union", "list", "dict") and self._names_own(obj):
+                    # (by its parts: a mutable struct's field ``Optional["Node"]`` names
+                    # the struct being restored, which no reference can look up yet)
+                    return _compose(obj)
                 return (T.type_from_ref, (T.type_ref(obj),))
             fields = tuple(getattr(obj, "__pk_fields__", ()))
+            if obj.__pk_kind__ == "mutable":
+                # the fields' types after the type itself (pickle's state): they may name it
+                ns = _class_namespace(obj, skip={n for n, _ in fields})
+                return (_rebuild_mutable, (obj.__name__, obj.__qualname__, obj.__pk_super__,
+                                           tuple(n for n, _ in fields), tuple(obj.__pk_loc__),
+                                           ns) + own, fields, None, None, _set_mutable_fields)
             ns = _class_namespace(obj, skip={n for n, _ in fields})
             return (_rebuild_pktype, (obj.__pk_kind__, obj.__name__, obj.__qualname__,
                                       obj.__pk_super__, fields, tuple(obj.__pk_loc__), ns)
@@ -375,8 +416,10 @@ class ImagePickler(pickle.Pickler):
             if obj.__closure__ is not None:
                 closure = tuple(c.cell_contents for c in obj.__closure__)
             fdict = dict(obj.__dict__) if obj.__dict__ else None
-            return (_rebuild_function, (obj.__qualname__, obj.__code__.co_firstlineno,
-                                        obj.__name__, obj.__defaults__, obj.__kwdefaults__,
+            key = code_key(obj.__code__)
+            if key[0] != obj.__qualname__:
+                key = (obj.__qualname__,) + key[1:]
+            return (_rebuild_function, (key, obj.__name__, obj.__defaults__, obj.__kwdefaults__,
                                         closure, dict(obj.__annotations__), fdict) + own)
         if isinstance(obj, type) and not isinstance(obj, T.PkType):
             own = self._own(obj.__module__)
@@ -399,6 +442,13 @@ class ImagePickler(pickle.Pickler):
             if isinstance(name, str) and sys.modules[modname].__dict__.get(name) is obj:
                 return self._by_statement(obj, own, type(obj).__name__)
         return NotImplemented
+
+    def _names_own(self, t):
+        """Does type ``t`` mention a struct type of the module being written?"""
+        if t.__pk_kind__ in ("struct", "mutable", "abstract"):
+            return self._own(getattr(t, "__pk_module__", None)) is not None
+        parts = t.__pk_members__ if t.__pk_kind__ == "union" else t.__pk_params__
+        return any(isinstance(p, T.PkType) and self._names_own(p) for p in parts)
 
     def _file(self, own):
         return sys.modules[own[0] if own else self.modname].__file__
@@ -502,11 +552,11 @@ def module_globals(module):
 
 
 def own_methods(modname):
-    """Methods the module defined (synthesised default constructors excepted), in order."""
+    """Methods the module defined (those its definitions make again excepted), in order."""
     out = []
     for f in list(D.FUNCTIONS.values()):
         for m in f.methods:
-            if m.module == modname and not hasattr(m.pyfunc, "__pk_synth_ir__") \
+            if m.module == modname and not D.made_by_definition(m) \
                     and f.module != "pkgimage.contexts.views":
                 out.append(m)
     out.sort(key=lambda m: (m.primary_world))

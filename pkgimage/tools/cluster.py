@@ -2,17 +2,21 @@
 spread over machines that share only the store tiers.
 
 **Dask.**  The plan (``deps.plan``) becomes a graph of tasks, one per module, each depending
-on its dependencies' tasks, so Dask runs them in dependency order on any free worker.  A task
-runs on the worker what a local ``-j`` build runs in a child process -- ``python -m pkgimage
-build --in-process MODULE`` -- in the worker's own cache folder (its ``PKGIMAGE_CACHE``, else a
-folder in the worker's local directory), with the client's store tiers: the build's import
-hook fetches the dependencies' images from the store, and the task publishes the new image
-(blobs, then the signed index entry).  A module whose image is already in the store is
-fetched, not built ("up to date").  The client shows the same progress as ``-j`` and at the
-end fetches the images into its own cache folder.  Before anything runs, every worker's
-runtime key (Python, llvmlite, pkgimage, image format, machine, CPU and features) is compared
-with the client's; a worker that differs is refused (one line saying what differs) and gets
-no task -- its images would never load here.
+on its dependencies' tasks, all submitted at once, so Dask runs them in dependency order on
+any free worker with no round trip to the client between a module and the next.  A task runs
+what a local ``-j`` build runs in a child process -- one module's build in a process of its
+own -- in the worker's own cache folder (its ``PKGIMAGE_CACHE``, else a folder in the
+worker's local directory), with the client's store tiers: the build's import hook fetches
+the dependencies' images from the store, and the task publishes the new image (blobs, then
+the signed index entry).  That process is forked from the worker's build server
+(:class:`BuildServer`), which has pkgimage and the compiler imported: a fresh interpreter
+per task spent more on starting, importing and exiting than many modules take to build.  A
+module whose image is already in the store is fetched, not built ("up to date").  The client
+shows the same progress as ``-j`` and fetches each image into its own cache folder as soon
+as its task is done.  Before anything runs, every worker's runtime key (Python, llvmlite,
+pkgimage, image format, machine, CPU and features) is compared with the client's; a worker
+that differs is refused (one line saying what differs) and gets no task -- its images would
+never load here.
 
 **Shards.**  ``--shard I/N`` builds the modules of the plan whose position is I modulo N
 and publishes them; every other module is fetched from the store, waiting (up to
@@ -26,6 +30,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 
 from ..settings import settings
@@ -43,6 +48,8 @@ class ClusterJob(Job):
     def __init__(self, name, deps):
         super().__init__(name, deps)
         self.phases = {}
+        self.stamps = {}             # wall-clock times: submitted, task start .. received
+        self.process = None          # "fork" (from the worker's build server) or "spawn"
 
 
 # -- the worker side --------------------------------------------------------------------------
@@ -67,38 +74,68 @@ def _worker_cache():
 
 
 def build_task(name, env, force, image_name, *dep_results):
-    """Build (or fetch) one module's image on a worker and publish it, in one fresh process
-    (as a local ``-j`` build runs each module); a result dict."""
+    """Build (or fetch) one module's image on a worker and publish it, in a process of its
+    own (as a local ``-j`` build runs each module); a result dict.
+
+    The process is forked from the worker's build server (:class:`BuildServer`), which has
+    pkgimage, llvmlite and the compiler imported already; without a server (no ``fork``,
+    or it cannot start), a fresh ``python -m pkgimage.tools.cluster`` as before."""
     import json
     import tempfile
     t0 = time.monotonic()
+    stamps = {"task": time.time()}
     bad = [r["module"] for r in dep_results if r["status"] not in (BUILT, FRESH)]
     if bad:
         return {"module": name, "status": BLOCKED, "reason": f"dependency {bad[0]} failed",
-                "time": 0.0, "stderr": "", "stdout": ""}
+                "time": 0.0, "stderr": "", "stdout": "", "stamps": stamps}
     cache = _worker_cache()
-    fd, result = tempfile.mkstemp(prefix="pkgimage-task-", suffix=".json")
-    os.close(fd)
+    _record_host_cpu(cache)
+    env = dict(env, PKGIMAGE_CACHE=cache)
+    argv = [name] + (["--force"] if force else [])
+    tmp = tempfile.mkdtemp(prefix="pkgimage-task-")
+    result = os.path.join(tmp, "result.json")
+    how = "fork"
     try:
-        env = dict(env, PKGIMAGE_CACHE=cache, PKGIMAGE_BUILD_RESULT=result)
         t_proc = time.monotonic()
-        p = subprocess.run([sys.executable, "-m", "pkgimage.tools.cluster", name] +
-                           (["--force"] if force else []), env=env, capture_output=True,
-                           text=True, stdin=subprocess.DEVNULL)
+        stamps["spawn"] = time.time()
+        server = BuildServer.of(env)
+        rc = None if server is None else server.run(argv, dict(env, PKGIMAGE_BUILD_RESULT=result),
+                                                    os.path.join(tmp, "out"),
+                                                    os.path.join(tmp, "err"))
+        if rc is None:                  # no server (or it died before the fork): a process
+            how = "spawn"
+            with open(os.path.join(tmp, "out"), "w") as o, \
+                    open(os.path.join(tmp, "err"), "w") as e:
+                rc = subprocess.run([sys.executable, "-m", "pkgimage.tools.cluster"] + argv,
+                                    env=dict(env, PKGIMAGE_BUILD_RESULT=result), stdout=o,
+                                    stderr=e, stdin=subprocess.DEVNULL).returncode
+        stamps["exited"] = time.time()
+        stdout, stderr = (_read_text(os.path.join(tmp, f)) for f in ("out", "err"))
         try:
             with open(result) as f:
                 r = json.load(f)
         except (OSError, ValueError):
             r = {}
     finally:
-        os.unlink(result)
+        import shutil
+        shutil.rmtree(tmp, ignore_errors=True)
     out = {"module": name, "status": r.get("cluster_status", FAILED), "reason": r.get("reason"),
-           "stderr": p.stderr, "stdout": p.stdout, "time": time.monotonic() - t0,
-           "phases": dict(r.get("phases", {}), process=time.monotonic() - t_proc)}
-    if p.returncode != 0 or out["status"] == FAILED:
-        lines = [ln for ln in p.stderr.strip().splitlines() if ln.strip()]
+           "stderr": stderr, "stdout": stdout, "time": time.monotonic() - t0, "process": how,
+           "phases": dict(r.get("phases", {}), process=time.monotonic() - t_proc),
+           "stamps": dict(stamps, **r.get("stamps", {}))}
+    if rc != 0 or out["status"] == FAILED:
+        lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
         out["status"] = FAILED
-        out["reason"] = out["reason"] or (lines[-1] if lines else f"exit status {p.returncode}")
+        if rc is not None and rc < 0:
+            import signal
+            try:
+                sig = signal.Signals(-rc).name
+            except ValueError:
+                sig = str(-rc)
+            out["reason"] = (f"the build process of {name} died from signal {sig} on worker "
+                             f"{_worker_address()}")
+        else:
+            out["reason"] = out["reason"] or (lines[-1] if lines else f"exit status {rc}")
     else:
         from ..image import format as F
         try:
@@ -107,7 +144,244 @@ def build_task(name, env, force, image_name, *dep_results):
             out["size"] = os.path.getsize(path)
         except Exception:
             pass
+    out["stamps"]["end"] = time.time()
     return out
+
+
+def _record_host_cpu(cache):
+    """Make sure the task's cache folder knows this machine's CPU before the build process
+    looks its image up in the store (the key names the CPU).  Otherwise that lookup learns
+    it through llvmlite's binding, imported then in the build process before the module
+    closes -- and an image records the installed packages loaded at its close, so the
+    first module built in an empty worker cache differed from a local build's image.  Here
+    it is learnt in the worker's own process (``worker_key`` did already, in the worker's
+    default cache folder) and the record copied."""
+    from ..image.cache import _cpuinfo_key, cache_dir, host_cpu
+    name = f"host-{_cpuinfo_key()}.json"
+    if os.path.exists(os.path.join(cache, name)):
+        return
+    host_cpu()
+    try:
+        with open(os.path.join(cache_dir(), name), "rb") as f:
+            data = f.read()
+        from ..image.format import atomic_write
+        os.makedirs(cache, exist_ok=True)
+        atomic_write(os.path.join(cache, name), data)
+    except OSError:
+        pass
+
+
+def _read_text(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def _worker_address():
+    try:
+        from distributed import get_worker
+        return get_worker().address
+    except (ImportError, ValueError):
+        return "(not a Dask worker)"
+
+
+# -- the worker's build server ----------------------------------------------------------------
+
+# What the server imports once, so that a forked build starts with it: pkgimage's own modules
+# that a build uses, and the standard library modules they import -- nothing else.  An image
+# records the source files of the installed packages loaded when its module closes
+# (``image.writer.image_sources``), so preloading, say, llvmlite's binding or NumPy, which a
+# fresh build imports only when it first compiles, would record them in the images of
+# modules that compile nothing before their close and make those images differ from a local
+# build's (a test compares them byte for byte).  The compiler's code generator and NumPy are
+# therefore imported by the child when it needs them, as in a fresh process.
+_PRELOAD = ("pkgimage", "pkgimage.build", "pkgimage.build.sandbox", "pkgimage.image.lock",
+            "pkgimage.image.loader", "pkgimage.image.writer", "pkgimage.compiler.inference",
+            "pkgimage.compiler.frontend", "pkgimage.store.tiers", "pkgimage.store.signing",
+            "pkgimage.tools.cluster")
+
+
+class BuildServer:
+    """A process per worker (and per build environment) that forks one child per task.
+
+    Why: a task used to start ``python -m pkgimage.tools.cluster``, paying the interpreter's
+    start, about a second of imports and the interpreter's exit for every module -- on the
+    critical path of each task.  The server imports all of that once and forks a child per
+    task, the way multiprocessing's forkserver does, so each module is still built in a
+    process of its own, isolated as in a local ``-j`` build: the server never imports or
+    runs a user's module, and a child's changes (module state, ``os.environ``, a crash) die
+    with the child.  Why a separate process and not a fork of the worker: the Dask worker
+    runs threads (its event loop, the task thread), which a fork would leave in an undefined
+    state; the server is single-threaded.
+
+    The server is started with the task's environment (the client's, with the worker's cache
+    folder) and only serves tasks with exactly that environment (``of``): what ``import
+    pkgimage`` sets up from the environment is then what a fresh process would have.  The
+    protocol is JSON lines: requests on the server's stdin, ``{"id", "pid", "status"}`` on
+    its stdout when a child ends.  The server exits when its stdin closes (the worker
+    ended)."""
+
+    _servers = {}                    # environment's hash -> server, least recently used first
+    _lock = threading.Lock()
+    KEEP = 3                         # servers a worker keeps (builds from several clients)
+
+    @classmethod
+    def of(cls, env):
+        """The running server for ``env`` (started now if needed), or None without fork."""
+        import hashlib
+        if not hasattr(os, "fork") or sys.platform == "win32":
+            return None
+        key = hashlib.sha256(repr(sorted(env.items())).encode()).hexdigest()
+        with cls._lock:
+            s = cls._servers.pop(key, None)
+            if s is None or not s.alive():
+                try:
+                    s = cls(env)
+                except OSError:
+                    return None
+            cls._servers[key] = s
+            while len(cls._servers) > cls.KEEP:
+                # (closing only ends its input: it exits once its running builds end)
+                cls._servers.pop(next(iter(cls._servers))).close()
+            return s
+
+    def __init__(self, env):
+        import itertools
+        import threading
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pkgimage.tools.cluster", "--serve"], env=env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        self.ids = itertools.count()
+        self.waiting = {}                    # id -> [threading.Event, exit status]
+        self.wlock = threading.Lock()
+        self.reader = threading.Thread(target=self._read, daemon=True,
+                                       name="pkgimage-build-server")
+        self.reader.start()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def _read(self):
+        import json
+        for line in self.proc.stdout:
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            w = self.waiting.pop(msg.get("id"), None)
+            if w is not None:
+                w[1] = msg.get("status")
+                w[0].set()
+        for w in list(self.waiting.values()):    # the server ended: nobody will answer
+            w[0].set()
+        self.waiting.clear()
+
+    def run(self, argv, env, stdout, stderr):
+        """Run ``worker_main(argv)`` in a child forked from the server, with ``env`` as its
+        environment and its output in the files ``stdout`` and ``stderr``; its exit status
+        (negative: killed by that signal), or None when the server could not run it."""
+        import json
+        import threading
+        i = next(self.ids)
+        w = self.waiting[i] = [threading.Event(), None]
+        req = json.dumps({"id": i, "argv": argv, "env": env, "cwd": os.getcwd(),
+                          "stdout": stdout, "stderr": stderr}) + "\n"
+        try:
+            with self.wlock:
+                self.proc.stdin.write(req.encode())
+                self.proc.stdin.flush()
+        except (OSError, ValueError):
+            self.waiting.pop(i, None)
+            return None
+        w[0].wait()
+        return w[1]
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+
+
+def serve():
+    """The build server's loop (``python -m pkgimage.tools.cluster --serve``)."""
+    import importlib
+    import json
+    import select
+    for m in _PRELOAD:
+        importlib.import_module(m)
+    inp, out = sys.stdin.fileno(), sys.stdout.fileno()
+    sys.stdout.flush()
+    children = {}                            # pid -> request id
+    buf = b""
+    eof = False
+    while not eof or children:
+        if not eof:
+            ready, _, _ = select.select([inp], [], [], 0.02 if children else 1.0)
+            if ready:
+                chunk = os.read(inp, 65536)
+                eof = not chunk
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    req = json.loads(line)
+                    pid = os.fork()
+                    if pid == 0:
+                        _child(req)                  # never returns
+                    children[pid] = req["id"]
+        else:
+            time.sleep(0.02)
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                children.clear()
+                break
+            if pid == 0:
+                break
+            rid = children.pop(pid, None)
+            if rid is not None:
+                msg = json.dumps({"id": rid, "pid": pid,
+                                  "status": os.waitstatus_to_exitcode(status)}) + "\n"
+                try:
+                    os.write(out, msg.encode())
+                except OSError:
+                    pass
+    return 0
+
+
+def _child(req):
+    """In the forked child: the task's environment, folder and output files, then the task;
+    ``os._exit`` (the server's state is not this child's to tear down)."""
+    rc = 1
+    try:
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        for fd, path in ((1, req["stdout"]), (2, req["stderr"])):
+            f = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(f, fd)
+            os.close(f)
+        os.setsid()
+        os.environ.clear()
+        os.environ.update(req["env"])
+        os.chdir(req["cwd"])
+        rc = worker_main(req["argv"])
+    except SystemExit as e:
+        rc = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except BaseException:
+        import traceback
+        traceback.print_exc()
+        rc = 1
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(rc if isinstance(rc, int) else 1)
 
 
 def worker_main(argv):
@@ -118,20 +392,24 @@ def worker_main(argv):
     from ..build import main_build_one
     from ..image.format import atomic_write
     from ..store.tiers import Tiers
+    stamps = {"main": time.time()}
     name, force = argv[0], "--force" in argv[1:]
     result = settings.build_result
     t0 = time.monotonic()
     tiers = Tiers()
+    stamps["tiers"] = time.time()
 
     phases = {}
 
     def done(status, reason=None, rc=0):
+        stamps["done"] = time.time()
         atomic_write(result, json.dumps({"cluster_status": status, "reason": reason,
-                                         "phases": phases}).encode())
+                                         "phases": phases, "stamps": stamps}).encode())
         return rc
     if not force:
         got = tiers.fetch(name)
         phases["fetch"] = time.monotonic() - t0
+        stamps["fetched"] = time.time()
         if got is not None:
             return done(FRESH)
     t1 = time.monotonic()
@@ -145,12 +423,13 @@ def worker_main(argv):
         except OSError:
             pass
     phases["build"] = time.monotonic() - t1
+    stamps["built"] = time.time()
     if rc != 0:
         return done(FAILED, rc=rc)
     t2 = time.monotonic()
     try:
         # (its dependencies were published by their own tasks, which this one waited for)
-        tiers.publish(name, build_seconds=t2 - t0, with_deps=False)
+        tiers.publish(name, build_seconds=t2 - t0, with_deps=False, just_built=True)
     except Exception as e:
         return done(FAILED, f"built, but publishing failed: {e}", rc=1)
     phases["publish"] = time.monotonic() - t2
@@ -200,9 +479,13 @@ def build_on_cluster(modules, client, force=False, quiet=False, use_rich=None, d
         use_rich = sys.stdout.isatty()
     env = child_env()
     env.pop("PKGIMAGE_CACHE", None)
+    # Each worker's build server imports pkgimage and the compiler while the tasks are being
+    # submitted, not on the first task's critical path (started, not waited for).
+    client.run(start_build_server, env, workers=workers, on_error="ignore")
     jobs = [ClusterJob(m, graph[m]) for m in order]
     by_name = {j.name: j for j in jobs}
     futures = {}
+    submitted = time.time()
     for j in jobs:
         deps = [futures[d] for d in sorted(j.deps)]
         forced = force is True or (force and j.name in force)
@@ -230,21 +513,42 @@ def build_on_cluster(modules, client, force=False, quiet=False, use_rich=None, d
             j.status, j.reason, j.stderr = r["status"], r["reason"], r.get("stderr", "")
             j.size, j.instances = r.get("size"), r.get("instances")
             j.phases = r.get("phases", {})
+            j.stamps = dict(r.get("stamps", {}), submitted=submitted, received=time.time())
+            j.process = r.get("process")
             j.start = j.start or time.monotonic()
             j.end = j.start + r.get("time", 0.0)
             if r.get("stdout"):
                 sys.stdout.write(r["stdout"])
+            # The image into this machine's cache folder too, as after a local build: now,
+            # while the workers build the rest, not all at the end (its dependencies came
+            # first: a task ends after theirs).
+            if j.status in (BUILT, FRESH):
+                _fetch_here(tiers, j)
+            j.stamps["fetched_here"] = time.time()
             disp.event(j)
             started()
             disp.refresh()
-    # The images in this machine's cache folder too, as after a local build.
-    for j in jobs:
-        if j.status in (BUILT, FRESH) and tiers.fetch(j.name) is None:
-            from ..image.lock import stale_reason
-            if stale_reason(j.name, j.path) is not None:
-                j.status, j.reason = FAILED, "built on the cluster, but not fetched here"
-        j.read_image_info()
+    t_done = time.time()
+    if settings.build_trace:
+        # Where the time went (``workloads/bench_store.py``): wall-clock stamps of the
+        # client and of each task, from the worker and from inside its build process.
+        import json
+        with open(settings.build_trace, "w") as f:
+            json.dump({"client": {"submitted": submitted, "done": t_done},
+                       "jobs": {j.name: dict(j.stamps, process=j.process) for j in jobs}}, f)
     return _finish(jobs, quiet, use_rich, debug)
+
+
+def _fetch_here(tiers, job):
+    from ..image.lock import stale_reason
+    if tiers.fetch(job.name) is None and stale_reason(job.name, job.path) is not None:
+        job.status, job.reason = FAILED, "built on the cluster, but not fetched here"
+    job.read_image_info()
+
+
+def start_build_server(env):
+    """On a worker (``client.run``): start its build server for ``env`` if none runs."""
+    BuildServer.of(dict(env, PKGIMAGE_CACHE=_worker_cache()))
 
 
 def _finish(jobs, quiet, use_rich, debug):
@@ -369,4 +673,4 @@ def cmd_build_distributed(args):
 
 
 if __name__ == "__main__":
-    sys.exit(worker_main(sys.argv[1:]))
+    sys.exit(serve() if sys.argv[1:] == ["--serve"] else worker_main(sys.argv[1:]))

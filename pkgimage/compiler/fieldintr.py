@@ -1,0 +1,42 @@
+"""Intrinsics of mutable structs' fields (``mutables.py``).
+
+``obj.f = v`` is ``setfield{("f",)}(obj, v)``: for a mutable struct whose field ``f`` can
+take ``v``'s type (the same type, a subtype, or a number converted exactly as constructors
+convert), codegen stores into the field's slot in place; on a value whose type is not known
+until run time, Python's ``setattr`` does it (the struct's ``__setattr__`` converts, an
+immutable struct raises its error).  Reading a field is ``GetField`` (inference's
+``FieldRef``), as for immutable structs.
+"""
+
+from __future__ import annotations
+
+from .. import types as T
+from .intrinsics import _def
+
+SPEC = {"setfield"}
+
+
+def field_type(t, name):
+    """The type of mutable struct ``t``'s field ``name`` (None when it has none)."""
+    if not T.is_pktype(t) or t.__pk_kind__ != "mutable":
+        return None
+    return dict(t.__pk_fields__).get(name)
+
+
+def accepts(ft, vt):
+    """Can a value of type ``vt`` be stored in a field of type ``ft``?"""
+    if ft.__pk_kind__ == "primitive" and vt.__pk_kind__ == "primitive":
+        return True                      # (converted, exactly for integer fields)
+    return T.issubtype(vt, ft)
+
+
+def _setfield_rule(ts, params):
+    if len(ts) != 2 or len(params) != 1:
+        return None
+    ft = field_type(ts[0], params[0])
+    return T.Nothing if ft is not None and accepts(ft, ts[1]) else None
+
+
+@_def("setfield", _setfield_rule)
+def setfield(spec, obj, value):
+    setattr(obj, spec[0], value)

@@ -1,0 +1,142 @@
+"""Closures in compiled code: lambdas and nested ``def``s reading the enclosing function's
+variables, as values (returned to Python, stored, passed to ``sorted``) and called in place
+(``map``/``filter`` with a lambda run inline), differentially against plain Python; a
+capture whose value Python would read later than compiled code does (a variable assigned in
+a loop, twice, or after the closure) is a located compile error, never a different answer."""
+
+import textwrap
+
+import pytest
+
+import pkgimage as pk
+
+SOURCE = '''
+import pkgimage as pk
+
+
+@pk.generic
+def scale_all(xs: list[float], k: float):
+    return list(map(lambda x: x * k, xs))
+
+
+@pk.generic
+def keep(xs: list[int], lo: int):
+    return list(filter(lambda x: x >= lo, xs))
+
+
+@pk.generic
+def by_distance(ps: list[float], c: float):
+    return sorted(ps, key=lambda p: abs(p - c))
+
+
+@pk.generic
+def twice(n: int):
+    m = n * 2
+    f = lambda x: x + m
+    return f(1) + f(2)
+
+
+@pk.generic
+def make_adder(n: int):
+    return lambda x: x + n
+
+
+@pk.generic
+def nested(xs: list[float], k: float):
+    def sq(x):
+        return x * x
+
+    def shifted(x):
+        return sq(x) + k
+    total = 0.0
+    for x in xs:
+        total += shifted(x)
+    return total, sorted(xs, key=shifted), max(xs, key=shifted)
+
+
+@pk.generic
+def apply(f, x):
+    return f(x)
+
+
+@pk.generic
+def through_apply(k: float):
+    return apply(lambda y: y * k, 2.0) + apply(lambda y: y + 1.0, 2.0)
+'''
+
+
+@pytest.fixture(scope="module")
+def mod(tmp_path_factory):
+    from conftest import import_source
+    return import_source(tmp_path_factory.mktemp("closures"), "closure_programs", SOURCE)
+
+
+def plain(mod, name):
+    return getattr(mod, name).methods[0].pyfunc
+
+
+CASES = [("scale_all", ([1.0, 2.5], 3.0)), ("keep", ([1, 5, 3, 7], 4)),
+         ("by_distance", ([1.0, 5.0, 2.5, -3.0], 2.0)), ("twice", (5,)),
+         ("nested", ([3.0, -1.0, 2.0], 0.5)), ("through_apply", (4.0,))]
+
+
+@pytest.mark.parametrize("name, args", CASES, ids=[c[0] for c in CASES])
+def test_closures_give_plain_pythons_answers(mod, name, args):
+    assert getattr(mod, name)(*args) == plain(mod, name)(*args)
+
+
+def test_a_closure_returned_to_python_is_callable_there(mod):
+    add10 = mod.make_adder(10)
+    assert add10(5) == 15 and sorted([3, 1, 2], key=mod.make_adder(-1)) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("body, why", [
+    ("fs = []\nfor i in range(3):\n    fs.append(lambda x: x + i)\nreturn fs", "assigned in a loop"),
+    ("k = 1\nk = 2\nreturn lambda x: x + k", "assigned more than once"),
+    ("f = lambda x: x + k\nk = 2\nreturn f", "assigned after the closure is made"),
+    ("n = n + 1\nreturn lambda x: x + n", "assigned more than once"),
+])
+def test_captures_python_would_read_later_are_located_errors(load_module, body, why):
+    src = "import pkgimage as pk\n\n@pk.generic\ndef f(n: int):\n" + \
+        textwrap.indent(body, "    ") + "\n"
+    m = load_module(src, filename="/virtual/closures.py")
+    with pytest.raises(pk.CompileError, match=rf"closures\.py:\d+:\d+: closure over the "
+                                              rf"local variable '\w+', which is {why}"):
+        m.f(3)
+
+
+def test_python_mode_runs_closures_as_python(tmp_path):
+    import os
+    import subprocess
+    import sys
+    (tmp_path / "clo_py.py").write_text(textwrap.dedent(SOURCE))
+    code = ("import clo_py as m\n"
+            "print(m.twice(5), m.make_adder(3)(4), m.nested([3.0, -1.0], 1.0))\n")
+    env = dict(os.environ, PKGIMAGE_JIT="0", PYTHONPATH=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "23 7 (12.0, [-1.0, 3.0], 3.0)"
+
+
+def test_closures_load_from_an_image_without_compiling(tmp_path):
+    from imagetools import Project
+    proj = Project(tmp_path)
+    proj.write("clo1", "__pkgimage__ = True\n" + textwrap.dedent(SOURCE) + textwrap.dedent("""
+        @pk.precompilation(__name__)
+        def _workload():
+            twice(2)
+            nested([1.0, 2.0], 1.0)
+            make_adder(1)(2)
+            scale_all([1.0], 2.0)
+        """))
+    assert proj.build("clo1").returncode == 0
+    out = proj.run_json("""
+import clo1
+with Tripwire() as tw:
+    res = [clo1.twice(4), clo1.nested([2.0, -3.0], 1.0), clo1.make_adder(5)(6),
+           clo1.scale_all([1.0, 2.0], 4.0)]
+done({"res": res, "compiles": tw.total, "stats": stats()})
+""")
+    assert out["res"] == [19, [15.0, [2.0, -3.0], -3.0], 11, [4.0, 8.0]], out
+    assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, out["stats"]
