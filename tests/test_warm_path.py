@@ -413,3 +413,25 @@ def test_table_digest_names_the_methods_and_changes_with_them():
     k = pk.function("td_k", module="tdmod")
     k.method(third["td_f"])
     assert table_digest(k) != d1          # the same signature, from another module
+
+
+def test_code_index_finds_each_function_as_a_full_index_would():
+    # The loader's index of a module's code objects computes the column of a code object's
+    # key only for the candidates a lookup names (scanning the module code's positions took
+    # tens of ms); it must answer as a dict of every code object's full key (first kept).
+    import types
+    from pkgimage.image.serialize import _code_index, code_key
+    src = ("def f(x):\n    return x\n"
+           "g = (lambda a: a + 1), (lambda b: lambda c: b * c)\n"
+           "class K:\n    def m(self):\n        return [y for y in range(3)]\n")
+    code = compile(src, "<mod>", "exec")
+    full, stack = {}, [code]
+    while stack:
+        c = stack.pop()
+        full.setdefault(code_key(c), c)
+        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    index = _code_index(code)
+    assert len(full) >= 7
+    for key, c in full.items():
+        assert index.get(key) is c and index.get(list(key)) is c
+    assert index.get(("f", 1, 99)) is None and index.get(("nothing", 1, 0)) is None
