@@ -1205,19 +1205,26 @@ class Lowerer:
         return self.emit(Intrinsic("closure", (self.emit(Const(f), node), *vals)), node)
 
     def capture_problem(self, name, node):
-        stores = []
-        loops = []
+        """Why capturing ``name`` by value when the closure is made could differ from
+        Python reading it when the closure runs, or None: a store of it after the closure
+        (by position in the source), or one inside a loop around the closure (the next
+        iteration rebinds it while the closure lives)."""
+        stores, around = [], []
         for n in ast.walk(self.fdef):
             if isinstance(n, (ast.For, ast.While, ast.comprehension, ast.ListComp,
-                              ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-                loops.append(n)
+                              ast.SetComp, ast.DictComp, ast.GeneratorExp)) and \
+                    any(x is node for x in ast.walk(n)):
+                around.append(n)
             if (isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)) or \
                     (isinstance(n, (ast.FunctionDef, ast.ExceptHandler)) and
                      getattr(n, "name", None) == name and n is not self.fdef):
                 stores.append(n)
-        is_param = name in self.args or name == self.vararg
-        if is_param and not stores:
-            return None
+        if any((st.lineno, st.col_offset) >= (node.lineno, node.col_offset) for st in stores):
+            return "is assigned after the closure is made"
+        for lp in around:
+            if any(any(x is st for x in ast.walk(lp)) for st in stores):
+                return "is assigned in a loop around the closure"
+        return None
         if is_param or len(stores) != 1:
             return "is assigned more than once"
         st = stores[0]
@@ -1687,7 +1694,10 @@ def _list_sites(fdef):
 
 
 class _Renamer(ast.NodeTransformer):
-    """Renames local names (a comprehension's variables, kept apart from the method's)."""
+    """Renames local names (a comprehension's variables, an inlined lambda's parameters,
+    kept apart from the method's) -- not inside a lambda or ``def`` whose own parameters
+    shadow them (``(lambda q: q * 3 - (lambda q: q)(2))(5)``: the inner ``q`` is the inner
+    lambda's)."""
 
     def __init__(self, names):
         self.names = names
@@ -1696,6 +1706,24 @@ class _Renamer(ast.NodeTransformer):
         if node.id in self.names:
             return ast.copy_location(ast.Name(self.names[node.id], node.ctx), node)
         return node
+
+    def _shadowed(self, node, args):
+        bound = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+        bound |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+        if not bound & set(self.names):
+            return self.generic_visit(node)
+        saved = self.names
+        self.names = {k: v for k, v in saved.items() if k not in bound}
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.names = saved
+
+    def visit_Lambda(self, node):
+        return self._shadowed(node, node.args)
+
+    def visit_FunctionDef(self, node):
+        return self._shadowed(node, node.args)
 
 
 def _deepcopy(node):
