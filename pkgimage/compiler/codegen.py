@@ -1105,8 +1105,12 @@ class FunctionGen(_Emitter):
         if t is T.Nothing:
             return b.icmp_unsigned("==", obj, self.obj_const(("none",)))
         cls = b.load(b.gep(b.bitcast(obj, OBJP), [I64(1)]))         # Py_TYPE(obj)
-        ref = "type" if t.__pk_kind__ in ("struct", "mutable") else "pytype"
-        want = self.obj_const((ref, T.type_ref(t)))
+        cls = T.value_class(t)
+        if cls is not t:                   # (a struct whose values are a Python class's)
+            want = self.obj_const(("pyattr", cls.__module__, cls.__qualname__))
+        else:
+            ref = "type" if t.__pk_kind__ in ("struct", "mutable") else "pytype"
+            want = self.obj_const((ref, T.type_ref(t)))
         return b.icmp_unsigned("==", cls, want)
 
     def inline(self, callee, args):

@@ -859,8 +859,8 @@ class Lowerer:
 
     def e_Constant(self, node):
         v = node.value
-        if isinstance(v, bool) or v is None or isinstance(v, (float, str)):
-            return self.emit(Const(v), node)
+        if isinstance(v, bool) or v is None or isinstance(v, (float, str, complex)):
+            return self.emit(Const(v), node)            # (``1j``: Complex[Float64])
         if isinstance(v, int):
             if not -2**63 <= v < 2**63:
                 self.error(node, f"integer literal {v} does not fit in Int64", "Constant")

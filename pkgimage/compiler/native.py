@@ -145,6 +145,8 @@ _BOXERS: dict = {}
 
 def _boxer(t):
     b = _BOXERS.get(t)
+    if b is None and T.value_class(t) is not t:
+        b = _BOXERS[t] = T.value_class(t)          # (``complex(re, im)``)
     if b is None:
         from ..typedefs import new_unchecked
 
