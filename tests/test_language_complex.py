@@ -147,3 +147,16 @@ done({"res": res, "compiles": tw.total, "stats": stats()})
 """)
     assert out["res"] == [14791, repr(3j / (1.0 - 2j))], out
     assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, out["stats"]
+
+
+def test_a_union_of_complex_and_float_is_split_by_class(load_module):
+    """Union splitting tests a value's class: Python's complex for Complex[Float64] (the
+    check once read the struct's own class, and a slip there broke every split call)."""
+    m = load_module("""
+import pkgimage as pk
+@pk.generic
+def f(flag: bool, x: float):
+    z = (1j * x) if flag else x
+    return abs(z * z + 1)
+""")
+    assert m.f(True, 2.0) == abs((2j) * (2j) + 1) and m.f(False, 2.0) == 5.0

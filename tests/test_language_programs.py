@@ -22,7 +22,8 @@ def _plain_source(path):
 
 
 @pytest.mark.parametrize("name,args", [("nbody_game", ["2000"]), ("spectral_norm", ["30"]),
-                                       ("binary_trees", ["8"]), ("raytrace", ["30"])])
+                                       ("binary_trees", ["8"]), ("raytrace", ["30"]),
+                                       ("mandelbrot", ["2"])])
 def test_published_program_prints_what_plain_python_prints(tmp_path, name, args):
     path = PROGRAMS / f"{name}.py"
     plain = tmp_path / f"{name}_plain.py"

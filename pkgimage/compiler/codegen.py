@@ -1105,9 +1105,9 @@ class FunctionGen(_Emitter):
         if t is T.Nothing:
             return b.icmp_unsigned("==", obj, self.obj_const(("none",)))
         cls = b.load(b.gep(b.bitcast(obj, OBJP), [I64(1)]))         # Py_TYPE(obj)
-        cls = T.value_class(t)
-        if cls is not t:                   # (a struct whose values are a Python class's)
-            want = self.obj_const(("pyattr", cls.__module__, cls.__qualname__))
+        vcls = T.value_class(t)
+        if vcls is not t:                  # (a struct whose values are a Python class's)
+            want = self.obj_const(("pyattr", vcls.__module__, vcls.__qualname__))
         else:
             ref = "type" if t.__pk_kind__ in ("struct", "mutable") else "pytype"
             want = self.obj_const((ref, T.type_ref(t)))
