@@ -579,7 +579,7 @@ UNSUPPORTED = [
     ("return {i for i in range(3)}", "SetComp", 0),
     ("y = 1\nreturn b'abc' * y", "bytes literal", 1),
     ("return b'abc'", "bytes literal", 0),
-    ("return 1j", "complex literal", 0),
+    ("return ...", "ellipsis literal", 0),
     ("x[1:2] += x\nreturn x", "augmented assignment to a slice", 0),
     ("return abs(x=x)", "keyword arguments", 0),
     ("return (1).bit_length()", "type Int64 has no method 'bit_length'", 0),

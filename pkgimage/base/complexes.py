@@ -7,7 +7,7 @@ its ``real``/``imag`` attributes, which are the struct's fields).  The arithmeti
 own algorithms, so results are Python's bit for bit: the product and quotient of
 ``complexobject.c`` (``_Py_c_prod``, ``_Py_c_quot`` with its scaling, ``ZeroDivisionError``),
 integral powers up to 100 by repeated squaring (``c_powi``), a real operand taken as
-``complex(x, 0.0)`` first (so ``-0.0`` signs come out as Python's).  ``abs`` is ``hypot``;
+``complex(x, 0.0)`` first (so ``-0.0`` signs come out as Python's).  ``abs`` is ``_Py_c_abs`` (libm's hypot);
 ``cmath``'s functions and non-integral powers are CPython's own, called on the boxed values.
 """
 
@@ -22,7 +22,6 @@ from ..compiler.intrinsics import REGISTRY, IntrinsicFn, intr
 from ..typedefs import struct
 from ..types import Float64, Int64, Number, Real
 from . import MODULE, abs, add, eq, mul, ne, neg, pow, sub, truediv
-from .mathlib import PY_FUNCTIONS
 
 
 @struct
@@ -41,7 +40,6 @@ T.set_value_class(C, complex)            # and its values cross as Python's comp
 Complex = C
 
 complex_ = D.get_function("complex_", MODULE)
-hypot = PY_FUNCTIONS["hypot"]
 
 
 @complex_.method
@@ -108,7 +106,7 @@ def _(a: ComplexF64, b: ComplexF64):
 
 @abs.method
 def _(a: ComplexF64):
-    return hypot(a.real, a.imag)
+    return intr.c_abs(a.real, a.imag)
 
 
 def _mixed(op):

@@ -494,14 +494,15 @@ MAX_SPLIT = 4          # combinations of union members a call is split into, at 
 
 def splittable(t):
     """A concrete type whose values a run-time test of their Python class tells apart
-    (``codegen`` makes the test): primitives, ``None``, strings, structs."""
-    return T.isconcrete(t) and t.__pk_kind__ in ("primitive", "nothing", "string", "struct")
+    (``codegen`` makes the test): primitives, ``None``, strings, structs, mutable structs."""
+    return T.isconcrete(t) and t.__pk_kind__ in ("primitive", "nothing", "string", "struct",
+                                                 "mutable")
 
 
 def _split_call(sv, func, argtypes, seen_edges):
     """Union splitting: (return type, SplitCall) when every argument is concrete or a union
-    of splittable members and there are at most MAX_SPLIT combinations, each with a method
-    (one without stays dynamic, and so does the whole call); else None."""
+    of splittable members and there are at most MAX_SPLIT combinations, one at least with a
+    method (those without are dispatched at run time, and raise MethodError); else None."""
     import itertools
     choices = []
     for t in argtypes:
@@ -520,8 +521,16 @@ def _split_call(sv, func, argtypes, seen_edges):
         try:
             m = func.dispatch(combo)
         except (AmbiguityError, MethodError):
-            return None
+            # No method for this combination (``check(node.left)`` with ``Nothing`` among
+            # the left's types): codegen's fallback dispatches it at run time, which raises
+            # MethodError -- and an edge makes a method added for it later invalidate this
+            # code, whose result type did not include that method's.
+            _add_edge(sv.ci, seen_edges, Edge("throws", func, combo,
+                                           candidates=intersecting(func, combo)))
+            continue
         found.append((combo, m))
+    if not found:
+        return None
     rt = None
     out = []
     for combo, m in found:
@@ -616,6 +625,9 @@ def _eval_intrinsic(sv, v, argtypes, st):
         return _eval_list_site(sv, v, argtypes, st)
     if v.name == "setfield" and T.isconcrete(argtypes[0]):
         _check_setfield(sv, v, argtypes, st)
+    if v.name == "isa" and not T.isconcrete(argtypes[0]):
+        # a Bool whatever the value (tested at run time: ``codegen.gen_isa``)
+        return T.Bool, IntrinsicCall(v.name, argtypes, v.params, True)
     if v.name == "typeassert" and not T.isconcrete(argtypes[0]):
         # checked at run time (Python's isa), then known to be of the declared type
         return fn.rule(argtypes, v.params), IntrinsicCall(v.name, argtypes, v.params, True)

@@ -721,6 +721,13 @@ for _n in list(LIBM1) + list(LIBM2):
     _def(f"m_{_n}", _f64_rule(1 if _n in LIBM1 else 2))(_math_impl(_n))
 
 
+@_def("c_abs", _f64_rule(2))
+def c_abs(re, im):
+    """``abs(complex(re, im))``: CPython's ``_Py_c_abs`` (libm's hypot, an infinite part
+    wins over a NaN, OverflowError when finite parts give an infinite result)."""
+    return abs(complex(re, im))
+
+
 def _float_pred(ts, params):
     return T.Bool if len(ts) == 1 and is_float(ts[0]) else None
 
