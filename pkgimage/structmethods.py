@@ -75,7 +75,10 @@ def install(t, selftype, methods, module, classes=None):
                                f"(operators: {', '.join(sorted(DUNDERS))})",
                                code.co_filename, code.co_firstlineno, 0, "struct method")
         else:
-            target = D.get_function(name, module)
+            # A method its parent class declares (``Shape.area``) is overridden as Python
+            # overrides it: a method of the parent's generic function, wherever the subclass
+            # is defined; any other name is a function of the class's module.
+            target = _inherited(t, name) or D.get_function(name, module)
         params = list(inspect.signature(fn).parameters)
         if not params:
             from .errors import CompileError
@@ -91,6 +94,15 @@ def install(t, selftype, methods, module, classes=None):
         target.method(fn)
         for c in classes or (t,):
             type.__setattr__(c, name, MethodOf(target))
+
+
+def _inherited(t, name):
+    """The generic function a parent class of ``t`` binds ``name`` to, or None."""
+    for base in type.mro(t)[1:]:
+        d = base.__dict__.get(name)
+        if isinstance(d, MethodOf):
+            return d.function
+    return None
 
 
 def resolve(t, name):

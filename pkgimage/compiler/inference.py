@@ -466,6 +466,7 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
         return T.Bottom, ThrowingCall(func, argtypes, msg, MethodError)
     _add_edge(sv.ci, seen_edges, Edge("dynamic", func, argtypes, candidates=cands))
     rt = T.Any
+    fast = []
     if len(cands) <= MAX_DYNAMIC_CANDIDATES and T.Any not in argtypes:
         rt = None
         for m in cands:
@@ -480,12 +481,25 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
                 break
             sci = typeinf(sub)
             if all(T.isconcrete(t) for t in spec):
-                pass
+                if all(splittable(t) for t in spec):
+                    fast.append((tuple(spec), sub))
             else:
                 sci.needs_native = False
             rt = join(rt, sci.rettype)
         if rt is None or rt is T.Bottom:
             rt = T.Any
+            fast = []
+    if fast:
+        # World splitting: a value whose class is one of the candidates' concrete types
+        # takes a static call to its method (a Sphere's ``intersect`` on a Shape); any other
+        # value -- a subtype defined later, one whose class is not its type's own -- is
+        # dispatched at run time.  The result type is the candidates' join (inferred for
+        # their whole signatures, abstract ones too), and the dynamic edge above makes a
+        # new method invalidate this code.
+        for _, sub in fast:
+            if sub not in sv.ci.callees:
+                sv.ci.callees.append(sub)
+        return rt, SplitCall(func, argtypes, tuple(fast))
     return rt, DynamicCall(func, argtypes)
 
 
