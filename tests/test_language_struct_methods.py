@@ -162,3 +162,36 @@ class Blob(Shape):
     assert m.total([m2.Tri(3), m2.Tri(1)]) == 40 and type(m.total([m2.Tri(1)])) is int
     with pytest.raises(NotImplementedError, match="area"):
         m.total([m.Sq(1.0), m2.Blob(1.0)])
+
+
+def test_properties_of_structs_are_methods_read_as_attributes(load_module):
+    m = load_module("""
+import math
+import pkgimage as pk
+@pk.abstract
+class Shape:
+    @property
+    def double_area(self):
+        return 2.0 * self.area
+@pk.struct
+class Sq(Shape):
+    s: float
+    @property
+    def area(self):
+        return self.s * self.s
+@pk.mutable
+class Acc:
+    n: int
+    @property
+    def half(self):
+        return self.n / 2
+@pk.generic
+def f(q: Sq, a: Acc):
+    a.n += 3
+    return q.area + q.double_area + a.half
+""")
+    q, a = m.Sq(3.0), m.Acc(1)
+    assert m.f(q, a) == 9.0 + 18.0 + 2.0 and a.n == 4
+    assert q.area == 9.0 and q.double_area == 18.0 and a.half == 2.0
+    with pytest.raises(AttributeError):
+        q.area = 1.0

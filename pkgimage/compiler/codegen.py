@@ -926,6 +926,11 @@ class FunctionGen(_Emitter):
         if isinstance(v, GetField):
             if isinstance(info, INF.IntrinsicCall):        # ``A.shape`` and the like
                 return self.gen_intrinsic(Intrinsic(info.name, (v.var,)), info)
+            if isinstance(info, (INF.StaticCall, INF.SplitCall, INF.DynamicCall,
+                                 INF.ThrowingCall)):
+                # a property: the call of its function on the value
+                return self.gen_call(Call(info.function if not isinstance(
+                    info, INF.StaticCall) else info.mi.method.function, (v.var,)), info)
             if info.index >= 0 and info.argtype.__pk_kind__ == "mutable":
                 return self.mutable_field(self.load_var(v.var, info.argtype), info.argtype,
                                           info.index)

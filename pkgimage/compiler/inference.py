@@ -400,7 +400,8 @@ def _eval(sv, st, env, seen_edges):
         return _eval_intrinsic(sv, v, argtypes, st)
     if isinstance(v, GetField):
         t = _use(sv, v.var, env, st.loc)
-        return (T.Bottom, Plain((t,))) if t is T.Bottom else _eval_getfield(sv, v, t, st)
+        return (T.Bottom, Plain((t,))) if t is T.Bottom else \
+            _eval_getfield(sv, v, t, st, seen_edges)
     raise CompileError(f"internal: unknown IR expression {v!r}", sv.ci.ir.filename, *st.loc)
 
 
@@ -693,10 +694,16 @@ _ARRAY_ATTRS = {"shape": "arr_shape", "ndim": "arr_ndim", "size": "arr_size",
                 "T": "np_transpose"}
 
 
-def _eval_getfield(sv, v, t, st):
+def _eval_getfield(sv, v, t, st, seen_edges=None):
     if t.__pk_kind__ == "array" and v.name in _ARRAY_ATTRS and intrinsics.is_arr(t):
         name = _ARRAY_ATTRS[v.name]
         return intrinsics.REGISTRY[name].rule((t,), ()), IntrinsicCall(name, (t,), (), False)
+    prop = structmethods.property_function(t, v.name)
+    if prop is not None and (t.__pk_kind__ == "abstract" or
+                             v.name not in dict(getattr(t, "__pk_fields__", ()))):
+        # ``p.norm`` with ``@property def norm(self)``: the call ``norm(p)``
+        return _eval_call(sv, prop, (t,), seen_edges if seen_edges is not None else set(),
+                          None, st)
     if t.__pk_kind__ in ("struct", "mutable"):
         for i, (n, ft) in enumerate(t.__pk_fields__):
             if n == v.name:

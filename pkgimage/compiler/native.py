@@ -81,6 +81,9 @@ def _getfield(obj, name):
     t = T.typeof(obj)
     if t.__pk_kind__ in ("struct", "mutable") and any(n == name for n, _ in t.__pk_fields__):
         return getattr(obj, name)
+    from ..structmethods import property_function
+    if property_function(t, name) is not None:
+        return getattr(obj, name)                 # (a property: its function's call)
     raise E.ErrorException(f"type {t} has no field {name}")
 
 
