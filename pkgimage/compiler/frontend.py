@@ -254,7 +254,8 @@ class Lowerer:
         self.init_struct = init_struct
         self.init_exit = None
         self.declared_return = None       # (set by ``lower``: the ``-> T`` annotation)
-        self.args = tuple(a.arg for a in fdef.args.args)
+        # (keyword-only parameters follow the positional ones: ``dispatch.signature_of``)
+        self.args = tuple(a.arg for a in fdef.args.args + fdef.args.kwonlyargs)
         self.vararg = fdef.args.vararg.arg if fdef.args.vararg is not None else None
         self.nvararg = (nargs - len(self.args)) if self.vararg and nargs is not None else 0
         self.locals = set(self.args) | _assigned_names(fdef)
@@ -336,8 +337,8 @@ class Lowerer:
             # body and returned its value (found by tests/test_fuzz_frontend.py).
             self.unsupported(self.fdef, "async def")
         a = self.fdef.args
-        if a.kwarg or a.kwonlyargs or a.posonlyargs:
-            self.unsupported(self.fdef, "keyword parameters")
+        if a.kwarg or a.posonlyargs:
+            self.unsupported(self.fdef, "**kwargs or positional-only parameters")
         # (default values are the shorter methods ``defaults.py`` adds; the body is the same)
         irargs = self.args
         if self.vararg:
