@@ -109,7 +109,8 @@ FEATURES = {"tuples": True, "parametric": True, "diagonal": True, "varargs": Tru
             "containers": True,
             # issue 14: try/except/else/finally around integer divisions that may be by
             # zero (ZeroDivisionError caught, finally run on every way out), lambdas called
-            # in place, map() with a lambda reading locals, closures made once and called
+            # in place, map() with a lambda reading locals, closures made once and called,
+            # a @pk.mutable struct per module made and updated in place
             "functional": True}
 TV = "T"                      # the module-level TypeVar (bound Real) of every module
 MATS = ["Mat[Float64]", "Mat[Int64]"]
@@ -464,6 +465,9 @@ class Program:
         if k in self.hmods:
             lines.append(f"import {self.helpername()} as hlp")
         lines.append("")
+        if FEATURES["functional"]:
+            # a mutable struct the bodies may make and update (``st_mutable``)
+            lines += ["@pk.mutable", f"class MB{k}:", "    v: Int64", "    w: Float64", ""]
         if self.late.get(k):
             lines += ["def __init__():",
                       f"    global {', '.join(c[0] for c in self.late[k])}"]
@@ -1129,6 +1133,23 @@ class Body:
         self.declare(Var(name, {INT}, max(a.bound, c.bound) + 1))
         self.declare(Var(cnt, {INT}, 1, assignable=False))
 
+    def st_mutable(self, d):
+        """A mutable struct made, its fields updated in place (``+=``, an Int64 into the
+        Float64 field: converted), read back (``functional``)."""
+        if not FEATURES["functional"]:
+            raise Fail
+        a = self.wrap(self.e_int(self.depth()), 2 ** 20)
+        b = self.wrap(self.e_float(self.depth()), 2 ** 20)
+        c = self.wrap(self.e_int(self.depth()), 2 ** 20)
+        box, iv, fv = self.fresh("t"), self.fresh("t"), self.fresh("t")
+        self.emit(f"{box} = MB{self.k}({a.code}, {b.code})")
+        self.emit(f"{box}.v += {c.code}")
+        self.emit(f"{box}.w = {box}.w * 0.5 + {box}.v")
+        self.emit(f"{iv} = {box}.v")
+        self.emit(f"{fv} = {box}.w")
+        self.declare(Var(iv, {INT}, a.bound + c.bound))
+        self.declare(Var(fv, {FLT}, b.bound + a.bound + c.bound))
+
     def st_closure(self, d):
         """A closure over a variable assigned once just before, outside loops, made once and
         called (``functional``)."""
@@ -1445,7 +1466,7 @@ class Body:
                 len(v.tset) == 1 and is_mat(next(iter(v.tset))) for v in self.vars()):
             kinds += ["matloop"] * 4 + ["matview", "matnew"]
         if FEATURES["functional"]:
-            kinds += ["try", "closure"]
+            kinds += ["try", "closure", "mutable"]
         if self.chance(0.012):
             kinds = ["error"]
         for _ in range(6):
