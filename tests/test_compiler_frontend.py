@@ -555,6 +555,7 @@ import pkgimage as pk
 from pkgimage import *
 import math
 G = [1, 2]
+SETG = {1, 2}
 S = "text"
 @pk.struct
 class P:
@@ -584,7 +585,7 @@ UNSUPPORTED = [
     ("return abs(x=x)", "keyword arguments", 0),
     ("return (1).bit_length()", "type Int64 has no method 'bit_length'", 0),
     ("return (1)(x)", "a value of type Int64 is not callable", 0),
-    ("return G", "global 'G' of type list", 0),
+    ("return SETG", "global 'SETG' of type set", 0),
     ("return S.encode()", "type String has no method 'encode'", 0),
     ("return math", "global 'math' of type module", 0),
     ("return math.fsum(x)", "call of fsum", 0),
@@ -648,7 +649,7 @@ def test_unsupported_construct_is_a_located_compile_error(load_module, body, con
 @pytest.mark.parametrize("body,construct", [
     ("return {x}", "Set"),
     ("g = lambda y: y + x\nx = 2\nreturn 1", "closure over the local variable 'x'"),
-    ("return G", "global 'G'"),
+    ("return SETG", "global 'SETG'"),
 ])
 def test_unsupported_construct_is_reported_by_precompile(load_module, body, construct):
     mod = _module_for(load_module, body)

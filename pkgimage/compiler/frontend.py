@@ -874,6 +874,13 @@ class Lowerer:
         ok, val = self.scope.lookup(node.id)
         if not ok:
             self.error(node, f"name {node.id!r} is not defined", "Name")
+        if _mutable_object(val) and node.id in self.scope.globals and \
+                self.scope.globals[node.id] is val and isinstance(self.scope.modname, str):
+            # a module global holding a list, dict, array or mutable struct: that very
+            # object, read and written in place as Python does (rebinding the global
+            # invalidates this code through its binding edge, as for any global read)
+            return self.emit(Intrinsic("global_ref", (), (self.scope.modname, node.id,
+                                                          T.typeof(val))), node)
         return self.const_value(val, node)
 
     def const_value(self, val, node):
@@ -1280,6 +1287,8 @@ class Lowerer:
                     self.scope.note(base.__name__, node.attr, val)     # ``m0.K`` is a binding too
                     self.scope.reads.append((base.__dict__, node.attr, val))
                 return True, val
+            if _mutable_object(base) and isinstance(node.value, ast.Name):
+                return False, None     # (``P.x``, ``A.shape`` of a global object: a value)
             if isinstance(base, T.PkType):
                 self.unsupported(node, "attribute of a type")
             if type(T.typeof(base)).__name__ == "PkType" and \
@@ -1295,6 +1304,8 @@ class Lowerer:
                                    f"{type(base).__name__}")
         if isinstance(node, ast.Subscript):
             ok, base = self.resolve_static(node.value)
+            if ok and _mutable_object(base):
+                return False, None             # (``G[i]`` of a global list: a value)
             if not ok or not (isinstance(base, T.UnionAll) or base is T.Union or
                               base is T.Tuple or base is T.Vararg or
                               getattr(base, "__pk_type_constructor__", False)):
@@ -1322,7 +1333,8 @@ class Lowerer:
             return self.inline_lambda(node.func, node.args, node)
         if isinstance(node.func, ast.Attribute):
             okb, base = self.resolve_static(node.func.value)
-            if not okb or type(base) in (str, int, float, bool, tuple):
+            if not okb or type(base) in (str, int, float, bool, tuple) or \
+                    (_mutable_object(base) and isinstance(node.func.value, ast.Name)):
                 return self.method_call(node)        # (``SEP.join(words)``: a constant's)
         ok, callee = self.resolve_static(node.func)
         if not ok:
@@ -1891,6 +1903,13 @@ def _dtype_type(d):
 def _simple_lambda(lam):
     a = lam.args
     return not (a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults)
+
+
+def _mutable_object(x):
+    if type(x) in (list, dict):
+        return True
+    t = T.typeof(x)
+    return t.__pk_kind__ in ("array", "mutable") and T.isconcrete(t)
 
 
 def _exception_class(x):

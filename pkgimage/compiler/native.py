@@ -196,6 +196,13 @@ def resolve_const(ref):
         for part in ref[2].split("."):
             obj = getattr(obj, part)
         return obj
+    if kind == "global":
+        from .instances import module_globals
+        d = module_globals(ref[1])
+        if d is None or ref[2] not in d:
+            raise E.CompileError(f"global {ref[1]}.{ref[2]} (an object compiled code reads "
+                                 f"in place) is not defined")
+        return d[ref[2]]
     if kind == "moddict":
         from .instances import module_globals
         d = module_globals(ref[1])
