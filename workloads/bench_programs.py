@@ -1,6 +1,7 @@
 """Whole programs written as Python programmers write them (``tests/programs``: the Benchmarks
 Game's n-body, spectral-norm and binary-trees, a ray tracer with classes, Julia's mandelperf on
-complex numbers), compiled by pkgimage, against plain CPython running the same source with the
+complex numbers, Monte Carlo pi and option pricing with Black-Scholes, k-means on NumPy
+arrays), compiled by pkgimage, against plain CPython running the same source with the
 decorators made plain Python's (functions as they are, structs as frozen dataclasses, mutable
 structs as dataclasses: ``tests/test_language_programs._plain_source``), and numba where it can
 run the program as written (mandelperf: ``@numba.njit`` on the same two functions).
@@ -32,7 +33,9 @@ CASES = [("nbody_game", "main", (100,), (200000,), (20000,), False),
          ("spectral_norm", "spectral", (10,), (250,), (80,), False),
          ("binary_trees", "run", (4,), (14,), (10,), True),
          ("raytrace", "render", (6, 3), (80, 40), (30, 15), True),
-         ("mandelbrot", "repeat", (1,), (40,), (5,), False)]
+         ("mandelbrot", "repeat", (1,), (40,), (5,), False),
+         ("monte_carlo", "run", (100,), (400000,), (40000,), False),
+         ("kmeans", "main", (40,), (40000,), (4000,), False)]
 
 CHILD = r'''
 import contextlib, io, json, runpy, sys, time

@@ -1698,7 +1698,7 @@ def _np_new(g, a, ts, p):
         g.decref(o)
     val = g.unbox_array(r, rt)              # holds ``r``'s reference: handed to the caller
     n = rt.__pk_ndim__
-    if name in ("zeros", "ones", "empty"):
+    if name in ("zeros", "ones", "empty", "full"):
         dims = [a[0]] if n == 1 and ts[0] is T.Int64 else \
             [b.extract_value(a[0], i) for i in range(n)]
     elif name in ("zeros_like", "ones_like", "empty_like", "copy"):
@@ -1712,7 +1712,7 @@ def _np_new(g, a, ts, p):
         for d in dims:
             total = b.mul(total, d)
         _fill_dense(g, val, rt, total, 0 if name == "zeros_like" else 1)
-    if name in ("zeros", "ones", "empty"):
+    if name in ("zeros", "ones", "empty", "full"):
         # C order; NumPy gives an empty array all-zero strides
         total = I64(1)
         for d in dims:

@@ -1850,8 +1850,8 @@ def _guard_unassigned(blocks, srcvars, message=None):
 _ISINSTANCE = {int: T.make_union((T.Int64, T.Bool)), float: T.Float64, bool: T.Bool,
                type(None): T.Nothing}
 
-_NUMPY_FUNCS = ("zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like", "arange",
-                "copy")
+_NUMPY_FUNCS = ("zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
+                "arange", "copy")
 
 
 def _constant_tuple(t):

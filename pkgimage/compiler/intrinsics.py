@@ -509,6 +509,17 @@ def _np_new_rule(ts, params):
                 all(p is T.Int64 for p in ts[0].__pk_params__):
             return T.array_of(el, len(ts[0].__pk_params__))
         return None
+    if name == "full":
+        # ``np.full(shape, value)``: the value's type unless a dtype is given, as NumPy
+        if len(ts) != 2 or not is_prim(ts[1]):
+            return None
+        el = el or (T.Float64 if is_float(ts[1]) else T.Bool if ts[1] is T.Bool else T.Int64)
+        if ts[0] is T.Int64:
+            return T.array_of(el, 1)
+        if ts[0].__pk_kind__ == "tuple" and ts[0].__pk_params__ and \
+                all(p is T.Int64 for p in ts[0].__pk_params__):
+            return T.array_of(el, len(ts[0].__pk_params__))
+        return None
     if name in ("zeros_like", "ones_like", "empty_like", "copy"):
         if len(ts) == 1 and is_arr(ts[0]) and ts[0].__pk_eltype__.__pk_kind__ == "primitive":
             return T.array_of(el or ts[0].__pk_eltype__, ts[0].__pk_ndim__)
