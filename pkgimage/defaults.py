@@ -22,8 +22,15 @@ def add_default_methods(function, fn, names, sig, module, boundscheck):
     """The shorter methods of ``fn`` (already added with all its parameters)."""
     from .compiler.instances import is_value
     from .dispatch import Method, insert_method
-    defaults = fn.__defaults__
+    from .dispatch import all_defaults
+    defaults = all_defaults(fn)
     file, line = function_location(fn)
+    code = fn.__code__
+    kwonly = code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount]
+    if any(n not in (fn.__kwdefaults__ or {}) for n in kwonly) and defaults:
+        raise CompileError(f"method {fn.__name__}: a keyword-only parameter without a default "
+                           f"after parameters with defaults is not supported", file, line, 0,
+                           "defaults")
     if fn.__code__.co_flags & 0x04:
         raise CompileError(f"method {fn.__name__}: default parameter values together with "
                            f"*{names[-1]} are not supported", file, line, 0, "defaults")

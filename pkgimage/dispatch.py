@@ -123,6 +123,15 @@ def made_by_definition(m):
     return hasattr(m.pyfunc, "__pk_synth_ir__") or hasattr(m.pyfunc, "__pk_init__")
 
 
+def all_defaults(fn):
+    """The default values of ``fn``'s trailing parameters, positional then keyword-only, as
+    one tuple (Julia's rule makes a shorter method per default)."""
+    kw = fn.__kwdefaults__ or {}
+    code = fn.__code__
+    kwonly = code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount]
+    return (fn.__defaults__ or ()) + tuple(kw[n] for n in kwonly if n in kw)
+
+
 def source_function(m):
     """The Python function whose parameters and body ``m`` has: its ``pyfunc``, or for an
     inner constructor the struct's ``__init__`` (whose parameters after ``self`` it has)."""
@@ -486,10 +495,15 @@ def signature_of(fn):
     loc = function_location(fn)
     code = fn.__code__
     flags = code.co_flags
-    if flags & 0x08 or code.co_kwonlyargcount:
-        raise TypeError(f"{fmt_loc(loc)}: method {fn.__name__}: **kwargs and keyword-only "
-                        f"parameters are not supported in generic function methods")
-    names = code.co_varnames[:code.co_argcount]
+    if flags & 0x08:
+        raise TypeError(f"{fmt_loc(loc)}: method {fn.__name__}: **kwargs parameters are not "
+                        f"supported in generic function methods")
+    if code.co_kwonlyargcount and flags & 0x04:
+        raise TypeError(f"{fmt_loc(loc)}: method {fn.__name__}: keyword-only parameters "
+                        f"together with *args are not supported")
+    # Keyword-only parameters (``*, tol=1e-8``) come after the positional ones: dispatch is
+    # on the positional arguments (a call names them: ``keywords.bind``), as Julia's.
+    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
     anns = getattr(fn, "__annotations__", {}) or {}
     params = [_resolve_annotation(fn, n, anns[n], loc) if n in anns else T.Any for n in names]
     if flags & 0x04:
@@ -519,7 +533,7 @@ def add_method(function, fn, sig=None, source=None, context=None, module=None,
     if any(isinstance(c, pytypes.CodeType) for c in fn.__code__.co_consts):
         from .lambdas import define_lambdas      # (the method's lambdas: functions too)
         define_lambdas(fn, module or fn.__module__)
-    if fn.__defaults__ and sig is None:
+    if (fn.__defaults__ or fn.__kwdefaults__) and sig is None:
         from .defaults import add_default_methods      # (it needs the compiler's IR)
         add_default_methods(function, fn, names, fsig, module or fn.__module__, boundscheck)
     return m

@@ -17,7 +17,7 @@ def bind(function, npos, names):
     """For a call of ``function`` with ``npos`` positional arguments and keywords ``names``:
     what each following position gets, in order -- ("kw", name) or ("default", value).
     Raises TypeError saying why when the keywords cannot be placed."""
-    from .dispatch import source_function
+    from .dispatch import all_defaults, source_function
     fname = getattr(function, "name", "?")
     plans = set()
     for m in function.methods:
@@ -28,8 +28,8 @@ def bind(function, npos, names):
         if not all(n in argnames[npos:] for n in names):
             continue
         last = max(argnames.index(n) for n in names)
-        defaults = dict(zip(argnames[len(argnames) - len(fn.__defaults__ or ()):],
-                            fn.__defaults__ or ())) if fn is not None else {}
+        dflt = all_defaults(fn) if fn is not None else ()
+        defaults = dict(zip(argnames[len(argnames) - len(dflt):], dflt)) if dflt else {}
         plan = []
         for i in range(npos, last + 1):
             n = argnames[i]

@@ -51,10 +51,42 @@ class MethodOf:
         return (MethodOf, (self.function,))
 
 
+class PropertyOf(MethodOf):
+    """``@property def norm(self)``: a generic function read as an attribute (``p.norm`` is
+    ``norm(p)``, in compiled code and from Python)."""
+
+    __slots__ = ()
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self.function
+        return self.function(obj)
+
+    def __set__(self, obj, value):
+        raise AttributeError(f"property {self.function.name} of {type(obj).__name__} cannot "
+                             f"be assigned")
+
+    def __reduce__(self):
+        return (PropertyOf, (self.function,))
+
+
 def class_methods(cls):
-    """The plain functions of ``cls``'s body that become methods: (name, function)."""
-    return [(name, v) for name, v in cls.__dict__.items()
-            if isinstance(v, pytypes.FunctionType) and name not in PYTHON_ONLY]
+    """The plain functions of ``cls``'s body that become methods, and the getters of its
+    properties: (name, function, is a property)."""
+    out = []
+    for name, v in cls.__dict__.items():
+        if isinstance(v, pytypes.FunctionType) and name not in PYTHON_ONLY:
+            out.append((name, v))
+        elif isinstance(v, property) and isinstance(v.fget, pytypes.FunctionType):
+            if v.fset is not None or v.fdel is not None:
+                from .errors import CompileError
+                code = v.fget.__code__
+                raise CompileError(f"property {name} of {cls.__name__} has a setter or a "
+                                   f"deleter, which a struct's property cannot have",
+                                   code.co_filename, code.co_firstlineno, 0, "property")
+            v.fget.__pk_property__ = True
+            out.append((name, v.fget))
+    return out
 
 
 def install(t, selftype, methods, module, classes=None):
@@ -75,7 +107,10 @@ def install(t, selftype, methods, module, classes=None):
                                f"(operators: {', '.join(sorted(DUNDERS))})",
                                code.co_filename, code.co_firstlineno, 0, "struct method")
         else:
-            target = D.get_function(name, module)
+            # A method its parent class declares (``Shape.area``) is overridden as Python
+            # overrides it: a method of the parent's generic function, wherever the subclass
+            # is defined; any other name is a function of the class's module.
+            target = _inherited(t, name) or D.get_function(name, module)
         params = list(inspect.signature(fn).parameters)
         if not params:
             from .errors import CompileError
@@ -89,8 +124,27 @@ def install(t, selftype, methods, module, classes=None):
         anns[params[0]] = selftype
         fn.__annotations__ = anns
         target.method(fn)
+        kind = PropertyOf if getattr(fn, "__pk_property__", False) else MethodOf
         for c in classes or (t,):
-            type.__setattr__(c, name, MethodOf(target))
+            type.__setattr__(c, name, kind(target))
+
+
+def _inherited(t, name):
+    """The generic function a parent class of ``t`` binds ``name`` to, or None."""
+    for base in type.mro(t)[1:]:
+        d = base.__dict__.get(name)
+        if isinstance(d, MethodOf):
+            return d.function
+    return None
+
+
+def property_function(t, name):
+    """The generic function of property ``name`` of struct ``t`` (or a parent), or None."""
+    from . import types as T
+    if not isinstance(t, T.PkType) or t.__pk_kind__ not in ("struct", "mutable", "abstract"):
+        return None
+    d = inspect.getattr_static(t, name, None)
+    return d.function if isinstance(d, PropertyOf) else None
 
 
 def resolve(t, name):

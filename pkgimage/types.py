@@ -1035,6 +1035,21 @@ def register_pytype(pytype, pktype):
     _PY_TO_PK[pytype] = pktype
 
 
+_VALUE_CLASS: dict = {}     # struct type -> the Python class of its values, when not its own
+
+
+def set_value_class(t, cls):
+    """Values of struct ``t`` are instances of ``cls`` (Python's ``complex`` for
+    ``Complex[Float64]``), which has the struct's fields as attributes."""
+    _VALUE_CLASS[t] = cls
+
+
+def value_class(t):
+    """The Python class of struct ``t``'s values: its own, or the one ``set_value_class``
+    named."""
+    return _VALUE_CLASS.get(t, t)
+
+
 def typeof(v):
     """The pkgimage type of a Python value (DESIGN.md's mapping)."""
     t = _PY_TO_PK.get(type(v))
@@ -1333,6 +1348,9 @@ def from_annotation(ann):
         return Nothing
     if _hashable(ann) and ann in _PY_ANNOTATION:
         return _PY_ANNOTATION[ann]
+    if ann is complex:
+        from . import base   # noqa: F401  (``Complex[Float64]`` is the base library's)
+        return _PY_TO_PK[complex]
     if ann is tuple or ann is TupleC:
         return AnyTuple
     if ann is list:

@@ -106,7 +106,12 @@ FEATURES = {"tuples": True, "parametric": True, "diagonal": True, "varargs": Tru
             "float_zero_division": True,
             # list and dict comprehensions with sum/len/max, str()/f-strings measured by len
             # (issue 13's containers and strings, compared with plain Python's answers)
-            "containers": True}
+            "containers": True,
+            # issue 14: try/except/else/finally around integer divisions that may be by
+            # zero (ZeroDivisionError caught, finally run on every way out), lambdas called
+            # in place, map() with a lambda reading locals, closures made once and called,
+            # a @pk.mutable struct per module made and updated in place
+            "functional": True}
 TV = "T"                      # the module-level TypeVar (bound Real) of every module
 MATS = ["Mat[Float64]", "Mat[Int64]"]
 TUPS = ["(Int64,Int64)", "(Int64,Float64)", "(Float64,Int64)", "(Float64,Float64)",
@@ -460,6 +465,9 @@ class Program:
         if k in self.hmods:
             lines.append(f"import {self.helpername()} as hlp")
         lines.append("")
+        if FEATURES["functional"]:
+            # a mutable struct the bodies may make and update (``st_mutable``)
+            lines += ["@pk.mutable", f"class MB{k}:", "    v: Int64", "    w: Float64", ""]
         if self.late.get(k):
             lines += ["def __init__():",
                       f"    global {', '.join(c[0] for c in self.late[k])}"]
@@ -627,7 +635,7 @@ class Body:
         if d > 0:
             opts += ["bin"] * 4 + ["div", "mod", "un", "minmax", "pow", "conv", "call", "call",
                                    "field", "ifexp", "andor"]
-        opts += ["tupidx", "tupidx", "len", "matel", "matel", "container"]
+        opts += ["tupidx", "tupidx", "len", "matel", "matel", "container", "lam"]
         for _ in range(8):
             try:
                 return getattr(self, "i_" + self.rng.choice(opts))(d)
@@ -1089,6 +1097,77 @@ class Body:
             return Ex(f"len(str({a.code}))", {INT}, 30)
         return Ex(f"int(str({a.code}))", {INT}, a.bound)
 
+    def i_lam(self, d):
+        """An int from a lambda called in place or ``map`` with a lambda reading a local
+        (``functional``)."""
+        if not FEATURES["functional"] or d <= 0:
+            raise Fail
+        a = self.wrap(self.e_int(d - 1), 2 ** 20)
+        vs = self.vars(lambda v: v.tset == {INT} and v.bound is not None and v.bound <= 2 ** 20)
+        if self.chance(0.5) or not vs:
+            return Ex(f"(lambda ql: ql * 3 - {a.code})({a.code})", {INT}, 4 * a.bound)
+        v = self.rng.choice(vs)
+        k = self.rng.randint(0, 4)
+        return Ex(f"sum(map(lambda qm: qm * {v.name} + {a.code}, range({k})))", {INT},
+                  k * (k * v.bound + a.bound) + 1)
+
+    def st_try(self, d):
+        """``try``/``except ZeroDivisionError``/``else``/``finally`` around an integer
+        division whose divisor may be zero; the ``finally`` counts into a fresh variable
+        (``functional``)."""
+        if not FEATURES["functional"]:
+            raise Fail
+        a = self.wrap(self.e_int(self.depth()), 2 ** 20)
+        z = self.wrap(self.e_int(self.depth()), 3)
+        c = self.wrap(self.e_int(self.depth()), 2 ** 20)
+        name, cnt = self.fresh("t"), self.fresh("t")
+        self.emit(f"{cnt} = 0")
+        self.emit("try:")
+        self.emit(f"    {name} = {a.code} // {z.code}")
+        self.emit("except ZeroDivisionError as qe:")
+        self.emit(f"    {name} = {c.code} + len(str(qe)) * 0")
+        self.emit("else:")
+        self.emit(f"    {name} += 1")
+        self.emit("finally:")
+        self.emit(f"    {cnt} += 1")
+        self.declare(Var(name, {INT}, max(a.bound, c.bound) + 1))
+        self.declare(Var(cnt, {INT}, 1, assignable=False))
+
+    def st_mutable(self, d):
+        """A mutable struct made, its fields updated in place (``+=``, an Int64 into the
+        Float64 field: converted), read back (``functional``)."""
+        if not FEATURES["functional"]:
+            raise Fail
+        a = self.wrap(self.e_int(self.depth()), 2 ** 20)
+        b = self.wrap(self.e_float(self.depth()), 2 ** 20)
+        c = self.wrap(self.e_int(self.depth()), 2 ** 20)
+        box, iv, fv = self.fresh("t"), self.fresh("t"), self.fresh("t")
+        self.emit(f"{box} = MB{self.k}({a.code}, {b.code})")
+        self.emit(f"{box}.v += {c.code}")
+        self.emit(f"{box}.w = {box}.w * 0.5 + {box}.v")
+        self.emit(f"{iv} = {box}.v")
+        self.emit(f"{fv} = {box}.w")
+        self.declare(Var(iv, {INT}, a.bound + c.bound))
+        self.declare(Var(fv, {FLT}, b.bound + a.bound + c.bound))
+
+    def st_closure(self, d):
+        """A closure over a variable assigned once just before, outside loops, made once and
+        called (``functional``)."""
+        if not FEATURES["functional"] or self.loops:
+            raise Fail
+        a = self.wrap(self.e_int(self.depth()), 2 ** 20)
+        b = self.wrap(self.e_int(self.depth()), 2 ** 20)
+        # (the captured variable's name is unique in the method: a later statement reusing
+        # a name of an ended scope would be a store after the closure, which is refused)
+        self.P.ncaptures = getattr(self.P, "ncaptures", 0) + 1
+        cap = f"qk{self.P.ncaptures}"
+        fn, name = self.fresh("t"), self.fresh("t")
+        self.emit(f"{cap} = {a.code}")
+        self.emit(f"{fn} = lambda qc: qc - {cap}")
+        self.emit(f"{name} = {fn}({b.code}) + {fn}(1)")
+        # (``cap`` is not declared: a declared name is reused once its scope ends)
+        self.declare(Var(name, {INT}, 2 * (a.bound + b.bound) + 2))
+
     def f_container(self, d):
         """A float from a list comprehension or an f-string (``containers``)."""
         if not FEATURES["containers"] or d <= 0:
@@ -1386,6 +1465,8 @@ class Body:
         if FEATURES["matrices"] and d > 0 and any(
                 len(v.tset) == 1 and is_mat(next(iter(v.tset))) for v in self.vars()):
             kinds += ["matloop"] * 4 + ["matview", "matnew"]
+        if FEATURES["functional"]:
+            kinds += ["try", "closure", "mutable"]
         if self.chance(0.012):
             kinds = ["error"]
         for _ in range(6):

@@ -583,6 +583,25 @@ def struct(cls):
     return base_cls
 
 
+def mutable(cls):
+    """``@pk.mutable``: fields assignable, converted as constructors convert; identity."""
+    decl = tuple(cls.__dict__.get("__annotations__", {}).items())
+
+    def __init__(self, *args):
+        if len(args) != len(decl):
+            raise TypeError(f"{cls.__name__} takes {len(decl)} arguments")
+        for (n, ft), v in zip(decl, args):
+            object.__setattr__(self, n, _convert(ft, v))
+
+    def __setattr__(self, name, v):
+        ft = dict(decl)[name]
+        object.__setattr__(self, name, _convert(ft, v))
+
+    return type(cls.__name__, (), {"__module__": cls.__module__, "__init__": __init__,
+                                   "__setattr__": __setattr__,
+                                   "__slots__": tuple(n for n, _ in decl)})
+
+
 def precompile(f, types):
     return True
 

@@ -113,7 +113,7 @@ def test_string_annotation_that_cannot_be_evaluated(load_module):
     assert "NoSuchType" in msg
 
 
-@pytest.mark.parametrize("params", ["**kw", "x, *, y"])   # (defaults: test_language_defaults.py)
+@pytest.mark.parametrize("params", ["**kw", "*xs, y"])   # (defaults: test_language_defaults.py)
 def test_unsupported_parameter_kinds(load_module, params):
     msg = definition_error(load_module, f"""
         import pkgimage as pk

@@ -245,3 +245,17 @@ def test_a_huge_function_compiles_without_llvms_superlinear_passes(load_module):
     finally:
         j.tm_large = large
     assert used
+
+
+def test_np_full_makes_numpys_array(load_module):
+    import numpy as np
+    m = load_module("""
+import numpy as np
+import pkgimage as pk
+@pk.generic
+def f(n: int):
+    return np.full(n, -1), np.full((n, 2), 1.5), np.full(n, 3, dtype=np.float64)
+""")
+    for got, want in zip(m.f(3), (np.full(3, -1), np.full((3, 2), 1.5),
+                                  np.full(3, 3, dtype=np.float64))):
+        assert got.dtype == want.dtype and got.shape == want.shape and (got == want).all()

@@ -85,16 +85,37 @@ def test_closures_give_plain_pythons_answers(mod, name, args):
     assert getattr(mod, name)(*args) == plain(mod, name)(*args)
 
 
+def test_captures_assigned_before_the_closure_take_the_last_value(load_module):
+    m = load_module("""
+import pkgimage as pk
+@pk.generic
+def f(n: int):
+    k = 1
+    k = k + n
+    n = n * 10
+    if n > 5:
+        j = 2
+    else:
+        j = 3
+    g = lambda x: x + k + n + j
+    return g(1)
+""")
+    assert m.f(3) == 1 + 4 + 30 + 2
+
+
 def test_a_closure_returned_to_python_is_callable_there(mod):
     add10 = mod.make_adder(10)
     assert add10(5) == 15 and sorted([3, 1, 2], key=mod.make_adder(-1)) == [1, 2, 3]
 
 
 @pytest.mark.parametrize("body, why", [
-    ("fs = []\nfor i in range(3):\n    fs.append(lambda x: x + i)\nreturn fs", "assigned in a loop"),
-    ("k = 1\nk = 2\nreturn lambda x: x + k", "assigned more than once"),
-    ("f = lambda x: x + k\nk = 2\nreturn f", "assigned after the closure is made"),
-    ("n = n + 1\nreturn lambda x: x + n", "assigned more than once"),
+    ("fs = []\nfor i in range(3):\n    fs.append(lambda x: x + i)\nreturn fs",
+     "assigned in a loop around the closure"),
+    ("k = 1\nfor i in range(3):\n    f = lambda x: x + k\n    k = i\nreturn f",
+     "assigned after the closure is made"),
+    ("k = 1\nf = lambda x: x + k\nk = 2\nreturn f", "assigned after the closure is made"),
+    ("k = 1\nwhile n > 0:\n    k = n\n    f = lambda x: x + k\n    n -= 1\nreturn f",
+     "assigned in a loop around the closure"),
 ])
 def test_captures_python_would_read_later_are_located_errors(load_module, body, why):
     src = "import pkgimage as pk\n\n@pk.generic\ndef f(n: int):\n" + \
@@ -140,3 +161,23 @@ done({"res": res, "compiles": tw.total, "stats": stats()})
 """)
     assert out["res"] == [19, [15.0, [2.0, -3.0], -3.0], 11, [4.0, 8.0]], out
     assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, out["stats"]
+
+
+def test_an_inner_lambdas_parameter_shadows_the_outer_ones(load_module):
+    """Found by the program fuzzer: inlining ``(lambda q: ...)(a)`` renamed ``q`` inside a
+    nested lambda binding its own ``q`` too (and a comprehension's variable inside a lambda
+    of the same parameter name): a wrong answer."""
+    src = """
+import pkgimage as pk
+@pk.generic
+def f(a: int):
+    return (lambda ql: ql * 3 - ((lambda ql: ql * 3 - a)(a) + 1))(((lambda ql: ql * 3 - a)(a) + 1))
+@pk.generic
+def g(xs: list[int]):
+    return [(lambda x: x * 2)(x + 1) for x in xs] + [(lambda x: x * 10)(5) for x in xs]
+"""
+    m = load_module(src)
+    plain = {}
+    exec(src.replace("@pk.generic\n", "").replace("import pkgimage as pk\n", ""), plain)
+    assert m.f(-2614) == plain["f"](-2614) == -10454
+    assert m.g([1, 2]) == plain["g"]([1, 2]) == [4, 6, 50, 50]

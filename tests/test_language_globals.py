@@ -198,3 +198,61 @@ done({"res": [res, res2], "compiles": tw.total, "stats": stats()})
 """)
     assert out["res"] == ["Pt(x=2.0, y=3.0)", "Pt(x=1.0, y=1.0)"], out
     assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, out
+
+
+def test_mutable_global_objects_are_read_and_written_in_place(load_module):
+    """A module global holding a list, dict, array or mutable struct is that very object in
+    compiled code: changes show in Python and the other way round; rebinding the global is
+    seen at the next call (binding invalidation)."""
+    src = """
+import numpy as np
+import pkgimage as pk
+G = [1, 2]
+A = np.zeros(3)
+D = {"a": 1}
+@pk.mutable
+class Box:
+    n: int
+B = Box(0)
+@pk.generic
+def f(x: int):
+    G.append(x)
+    A[0] += x
+    D["a"] += x
+    B.n += x
+    return len(G) + A[0] + D["a"] + B.n + A.shape[0]
+"""
+    m = load_module(src)
+    assert m.f(5) == 3 + 5.0 + 6 + 5 + 3
+    assert m.G == [1, 2, 5] and m.A[0] == 5.0 and m.D == {"a": 6} and m.B.n == 5
+    m.G.append(7)                       # in place from Python: seen by compiled code
+    assert m.f(1) == 5 + 6.0 + 7 + 6 + 3 and m.G == [1, 2, 5, 7, 1]
+    m.G = [10]                          # rebound: the next call reads the new list
+    assert m.f(2) == 2 + 8.0 + 9 + 8 + 3 and m.G == [10, 2]
+
+
+def test_code_reading_a_mutable_global_loads_from_an_image_without_compiling(tmp_path):
+    from imagetools import Project
+    proj = Project(tmp_path)
+    proj.write("mg1", """
+__pkgimage__ = True
+import pkgimage as pk
+G = [1.5]
+@pk.generic
+def push(x: float):
+    G.append(x)
+    return sum(G)
+@pk.precompilation(__name__)
+def _workload():
+    push(1.0)
+""")
+    assert proj.build("mg1").returncode == 0
+    out = proj.run_json("""
+import mg1
+with Tripwire() as tw:
+    res = [mg1.push(2.0), list(mg1.G)]
+done({"res": res, "compiles": tw.total, "stats": stats()})
+""")
+    # (the image holds the module as it closed: the workload's append is not in it)
+    assert out["res"] == [3.5, [1.5, 2.0]], out
+    assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, out["stats"]

@@ -53,3 +53,39 @@ def h(x: float):
 """)
     with pytest.raises(pk.CompileError, match="no method with parameters named 'z'"):
         m.h(1.0)
+
+
+def test_keyword_only_parameters_with_defaults(load_module):
+    """``def solve(a, b, *, tol=1e-8, maxiter=50)``: dispatch on the positional arguments, the
+    keyword-only ones given by name (or their defaults), from Python and compiled code, as
+    plain Python answers."""
+    src = """
+import pkgimage as pk
+@pk.generic
+def solve(a: float, b: float, *, tol: float = 1e-8, maxiter: int = 50):
+    x = a
+    for i in range(maxiter):
+        x = x - (x * x - b) / (2 * x)
+        if abs(x * x - b) < tol:
+            return x, i
+    return x, maxiter
+@pk.generic
+def use(b: float):
+    return solve(1.0, b, tol=1e-3), solve(1.0, b), solve(1.0, b, maxiter=2, tol=0.5)
+"""
+    m = load_module(src)
+    plain = {}
+    exec(src.replace("@pk.generic\n", "").replace("import pkgimage as pk\n", ""), plain)
+    for kw in ({}, {"tol": 1e-2}, {"maxiter": 3}, {"maxiter": 1, "tol": 10.0}):
+        assert m.solve(1.0, 2.0, **kw) == plain["solve"](1.0, 2.0, **kw)
+    assert m.use(2.0) == plain["use"](2.0)
+
+
+def test_a_keyword_only_parameter_without_default_after_defaults_is_refused(load_module):
+    with pytest.raises(pk.CompileError, match="keyword-only parameter without a default"):
+        load_module("""
+import pkgimage as pk
+@pk.generic
+def f(a, b=1, *, c):
+    return a + b + c
+""")

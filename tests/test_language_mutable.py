@@ -208,3 +208,33 @@ done({"res": res, "compiles": tw.total, "stats": stats()})
 """)
     assert out["res"] == [6, 6, 1.0, 4, [3.0, 4.0]], out
     assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, out["stats"]
+
+
+def test_a_split_call_missing_a_method_raises_and_a_new_one_invalidates(load_module):
+    """``val(n.nxt)`` with ``nxt: Optional[N]`` and ``val`` defined for ``N`` only: split
+    on the union, the ``None`` case dispatched at run time (MethodError, as Python would
+    fail); a method added for ``None`` later changes the call's result type, so the caller
+    is compiled again (a result unboxed as the old type would be a wrong answer)."""
+    m = load_module("""
+from typing import Optional
+import pkgimage as pk
+@pk.mutable
+class N:
+    v: int
+    nxt: Optional["N"]
+@pk.generic
+def val(n: N):
+    return n.v
+@pk.generic
+def nxt_val(n: N):
+    return val(n.nxt) * 2
+""")
+    assert m.nxt_val(m.N(1, m.N(21, None))) == 42
+    with pytest.raises(pk.MethodError):
+        m.nxt_val(m.N(1, None))
+
+    @m.val.method
+    def _(n: None):
+        return 2.25
+    assert m.nxt_val(m.N(1, None)) == 4.5
+    assert m.nxt_val(m.N(1, m.N(21, None))) == 42

@@ -16,13 +16,19 @@ def _plain_source(path):
     return path.read_text().replace(
         "import pkgimage as pk",
         "import dataclasses, types\n"
+        "class _Ann:\n"
+        "    def __getitem__(self, k):\n"
+        "        return None\n"
         "pk = types.SimpleNamespace(generic=lambda f: f, abstract=lambda c: c,\n"
-        "    struct=dataclasses.dataclass(frozen=True), mutable=dataclasses.dataclass(eq=False))"
+        "    struct=dataclasses.dataclass(frozen=True), mutable=dataclasses.dataclass(eq=False),\n"
+        "    Matrix=_Ann(), Vector=_Ann(), Float64=float, Int64=int)"
     ).replace("from pkgimage import List, Tuple, Float64, Int64", "")
 
 
 @pytest.mark.parametrize("name,args", [("nbody_game", ["2000"]), ("spectral_norm", ["30"]),
-                                       ("binary_trees", ["8"]), ("raytrace", ["30"])])
+                                       ("binary_trees", ["8"]), ("raytrace", ["30"]),
+                                       ("mandelbrot", ["2"]), ("monte_carlo", ["20000"]),
+                                       ("kmeans", ["2000"])])
 def test_published_program_prints_what_plain_python_prints(tmp_path, name, args):
     path = PROGRAMS / f"{name}.py"
     plain = tmp_path / f"{name}_plain.py"

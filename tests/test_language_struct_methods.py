@@ -114,3 +114,84 @@ done({"res": res, "compiles": tw.total, "stats": stats()})
 """)
     assert out["res"] == [[12.0 + 1.0 + 24.0 + 2.0 + 12.0 + 6.0, True, 1, 7], 1.5, 12.0], out
     assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, out["stats"]
+
+
+def test_calls_on_an_abstract_type_split_on_its_subtypes_and_stay_correct(load_module):
+    """``s.area()`` on a ``Shape``: a static call for each subtype with a method of its own
+    (world splitting), run-time dispatch for anything else; a subtype added later with a
+    method of another result type invalidates the caller, one without a method reaches the
+    abstract method (its NotImplementedError), as Python would."""
+    m = load_module("""
+import pkgimage as pk
+@pk.abstract
+class Shape:
+    def area(self) -> float:
+        raise NotImplementedError("area")
+@pk.struct
+class Sq(Shape):
+    s: float
+    def area(self):
+        return self.s * self.s
+@pk.struct
+class Ci(Shape):
+    r: float
+    def area(self):
+        return 3.0 * self.r * self.r
+@pk.generic
+def total(xs: list[Shape]):
+    t = 0
+    for x in xs:
+        t = t + x.area()
+    return t
+""")
+    assert m.total([m.Sq(2.0), m.Ci(1.0)]) == 7.0
+    m2 = load_module(f"""
+import pkgimage as pk
+from {m.__name__} import Shape
+@pk.struct
+class Tri(Shape):
+    n: int
+    def area(self):
+        return self.n * 10
+@pk.struct
+class Blob(Shape):
+    y: float
+""")
+    got = m.total([m.Sq(2.0), m2.Tri(3)])
+    assert got == 34.0 and type(got) is float
+    assert m.total([m2.Tri(3), m2.Tri(1)]) == 40 and type(m.total([m2.Tri(1)])) is int
+    with pytest.raises(NotImplementedError, match="area"):
+        m.total([m.Sq(1.0), m2.Blob(1.0)])
+
+
+def test_properties_of_structs_are_methods_read_as_attributes(load_module):
+    m = load_module("""
+import math
+import pkgimage as pk
+@pk.abstract
+class Shape:
+    @property
+    def double_area(self):
+        return 2.0 * self.area
+@pk.struct
+class Sq(Shape):
+    s: float
+    @property
+    def area(self):
+        return self.s * self.s
+@pk.mutable
+class Acc:
+    n: int
+    @property
+    def half(self):
+        return self.n / 2
+@pk.generic
+def f(q: Sq, a: Acc):
+    a.n += 3
+    return q.area + q.double_area + a.half
+""")
+    q, a = m.Sq(3.0), m.Acc(1)
+    assert m.f(q, a) == 9.0 + 18.0 + 2.0 and a.n == 4
+    assert q.area == 9.0 and q.double_area == 18.0 and a.half == 2.0
+    with pytest.raises(AttributeError):
+        q.area = 1.0

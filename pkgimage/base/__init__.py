@@ -753,6 +753,8 @@ def register_in_frontend(special, base, math_funcs):
     base.update(strings.FUNCTIONS)
     base.update(dicts.FUNCTIONS)
     base.update(arraysnp.FUNCTIONS)
+    base.update(complexes.FUNCTIONS)
+    math_funcs.update(complexes.PY_NAMES)       # ``complex(a, b)``, ``cmath.sqrt(z)``
     mathlib.register_in_frontend(base, math_funcs)
 
 from .rational import Rational  # noqa: E402  (defined with the functions above)
@@ -779,7 +781,14 @@ from . import arraysnp  # noqa: E402  (NumPy's whole-array operations)
 globals().update(arraysnp.FUNCTIONS)       # pk.base.np_sum, ...
 __all__ += list(arraysnp.FUNCTIONS)
 
+
 # ``x.name(...)`` in compiled code calls the base function ``name`` for these names whatever
 # ``x`` is (a struct method of that name extends it: ``structmethods.py``)
 METHOD_NAMES = frozenset(lists.METHOD_NAMES) | frozenset(strings.METHODS) | \
     frozenset(("get", "setdefault", "keys", "values", "items", "update"))
+
+from . import complexes  # noqa: E402  (Python's complex: Complex[Float64], cmath; its struct's
+from .complexes import Complex  # noqa: E402   methods need METHOD_NAMES above)
+
+globals().update(complexes.FUNCTIONS)      # pk.base.complex_, pk.base.cmath_sqrt, ...
+__all__ += list(complexes.FUNCTIONS) + ["Complex"]

@@ -926,6 +926,11 @@ class FunctionGen(_Emitter):
         if isinstance(v, GetField):
             if isinstance(info, INF.IntrinsicCall):        # ``A.shape`` and the like
                 return self.gen_intrinsic(Intrinsic(info.name, (v.var,)), info)
+            if isinstance(info, (INF.StaticCall, INF.SplitCall, INF.DynamicCall,
+                                 INF.ThrowingCall)):
+                # a property: the call of its function on the value
+                return self.gen_call(Call(info.function if not isinstance(
+                    info, INF.StaticCall) else info.mi.method.function, (v.var,)), info)
             if info.index >= 0 and info.argtype.__pk_kind__ == "mutable":
                 return self.mutable_field(self.load_var(v.var, info.argtype), info.argtype,
                                           info.index)
@@ -1060,10 +1065,17 @@ class FunctionGen(_Emitter):
 
     def gen_split_call(self, v, info):
         """Union splitting (``inference.SplitCall``): test the Python classes of the union
-        arguments, make the static call of the matching combination, box its result; a value
-        of no combination (none should come) is dispatched dynamically."""
+        arguments, make the static call of the matching combination; a value of no
+        combination (a combination without a method, which raises MethodError, or a value
+        whose class is not its type's own) is dispatched dynamically.  When every
+        combination returns one unboxed type, the result stays native (no box per call)."""
         b = self.b
-        out = self.alloca(OBJ)
+        rts = {mi.cache.rettype for _, mi in info.combos if mi.cache is not None}
+        native = len(rts) == 1 and len(info.combos) == sum(1 for _, mi in info.combos
+                                                           if mi.cache is not None)
+        rt0 = next(iter(rts)) if native else None
+        native = native and rt0 is not T.Bottom and not is_managed(rt0)
+        out = self.alloca(lltype(rt0) if native else OBJ)
         done = self.fn.append_basic_block("split.done")
         names = _call_args(v)
         for combo, mi in info.combos:
@@ -1081,22 +1093,30 @@ class FunctionGen(_Emitter):
             if rt is T.Bottom:
                 b.position_at_end(nxt)
                 continue
-            if is_boxed(rt):
+            if native:
+                b.store(val, out)
+            elif is_boxed(rt):
                 if not owned:
                     self.incref(val)
-                boxed = val
+                b.store(val, out)
             else:
-                boxed = self.box(val, rt)
+                b.store(self.box(val, rt), out)
                 if owned:
                     self.decref_value(val, rt)
-            b.store(boxed, out)
             b.branch(done)
             b.position_at_end(nxt)
         args = [self.load_var(a, T.Any) for a in names]
         fobj = self.obj_const(("func", info.function.module, info.function.qualname))
-        b.store(self.check_null(self.vectorcall(fobj, args)), out)
+        r = self.check_null(self.vectorcall(fobj, args))
+        if native:
+            b.store(self.unbox(r, rt0), out)
+            self.decref(r)
+        else:
+            b.store(r, out)
         b.branch(done)
         b.position_at_end(done)
+        if native:
+            return b.load(out), rt0, False
         return b.load(out), T.Any, True
 
     def _is_exactly(self, obj, t):
@@ -1105,8 +1125,12 @@ class FunctionGen(_Emitter):
         if t is T.Nothing:
             return b.icmp_unsigned("==", obj, self.obj_const(("none",)))
         cls = b.load(b.gep(b.bitcast(obj, OBJP), [I64(1)]))         # Py_TYPE(obj)
-        ref = "type" if t.__pk_kind__ in ("struct", "mutable") else "pytype"
-        want = self.obj_const((ref, T.type_ref(t)))
+        vcls = T.value_class(t)
+        if vcls is not t:                  # (a struct whose values are a Python class's)
+            want = self.obj_const(("pyattr", vcls.__module__, vcls.__qualname__))
+        else:
+            ref = "type" if t.__pk_kind__ in ("struct", "mutable") else "pytype"
+            want = self.obj_const((ref, T.type_ref(t)))
         return b.icmp_unsigned("==", cls, want)
 
     def inline(self, callee, args):
@@ -1153,6 +1177,19 @@ class FunctionGen(_Emitter):
         if v.name == "typeassert" and (T.issubtype(argtypes[0], v.params[0]) or
                                        T.isconcrete(argtypes[0])):
             return self.load_var(v.args[0], argtypes[0]), argtypes[0], False   # (nothing to check)
+        if v.name == "global_ref":
+            # (borrowed from its constant slot: the module global's object when installed)
+            return self.obj_const(("global", v.params[0], v.params[1])), T.Any, False
+        if v.name == "isa" and is_boxed(argtypes[0]) and \
+                v.params[0].__pk_kind__ in ("nothing", "struct", "mutable") and \
+                T.isconcrete(v.params[0]):
+            # ``x is None``, ``isinstance(x, Node)`` on a boxed value: its class, natively
+            # (no other class has values of these types)
+            obj = self.load_var(v.args[0], T.Any)
+            return self.b.zext(self._is_exactly(obj, v.params[0]), I8), T.Bool, False
+        if v.name == "new_mutable" and not info.dynamic:
+            args = [self.load_var(a, t) for a, t in zip(v.args, argtypes)]
+            return _new_mutable(self, args, argtypes, v.params), v.params[0], True
         if v.name == "setfield" and not info.dynamic and \
                 info.argtypes[0].__pk_kind__ == "mutable":
             return self.gen_setfield(v, info)
@@ -1661,7 +1698,7 @@ def _np_new(g, a, ts, p):
         g.decref(o)
     val = g.unbox_array(r, rt)              # holds ``r``'s reference: handed to the caller
     n = rt.__pk_ndim__
-    if name in ("zeros", "ones", "empty"):
+    if name in ("zeros", "ones", "empty", "full"):
         dims = [a[0]] if n == 1 and ts[0] is T.Int64 else \
             [b.extract_value(a[0], i) for i in range(n)]
     elif name in ("zeros_like", "ones_like", "empty_like", "copy"):
@@ -1675,7 +1712,7 @@ def _np_new(g, a, ts, p):
         for d in dims:
             total = b.mul(total, d)
         _fill_dense(g, val, rt, total, 0 if name == "zeros_like" else 1)
-    if name in ("zeros", "ones", "empty"):
+    if name in ("zeros", "ones", "empty", "full"):
         # C order; NumPy gives an empty array all-zero strides
         total = I64(1)
         for d in dims:
@@ -1918,17 +1955,41 @@ EMITTERS["exc_fetch"] = _exc_fetch
 
 
 def _new_mutable(g, a, ts, p):
-    """A mutable struct: each field boxed, the object made by the type's boxer (a new
-    reference)."""
-    fields = [g.box(x, t) if not is_boxed(t) else x for x, t in zip(a, ts)]
-    out = g.vectorcall(g.obj_const(("boxer", T.type_ref(p[0]))), fields)
-    for f, t in zip(fields, ts):
-        if not is_boxed(t):
-            g.decref(f)
-    return g.check_null(out)
+    """A mutable struct, made natively (a new reference): the object allocated as
+    ``object.__new__`` does (``PyType_GenericAlloc``: zeroed, tracked by the GC), each field
+    stored in its slot (boxed, a reference of its own)."""
+    t = p[0]
+    obj = g.check_null(g.b.call(g.capi("PyType_GenericAlloc", OBJ, [OBJ, I64]),
+                                [g.obj_const(("type", T.type_ref(t))), I64(0)]))
+    for k, (x, xt) in enumerate(zip(a, ts)):
+        if is_boxed(xt):
+            g.incref(x)
+        else:
+            x = g.box(x, xt)
+        g.b.store(x, g.field_slot(obj, t, k))
+    return obj
 
 
 EMITTERS["new_mutable"] = _new_mutable
+
+
+def _c_abs(g, a, ts, p):
+    """CPython's ``_Py_c_abs`` natively: infinities first, then libm's ``hypot``."""
+    b = g.b
+    re, im = a
+    fabs = g.mg.module.declare_intrinsic("llvm.fabs", [F64])
+    h = b.call(g.mg.capi("hypot", F64, [F64, F64]), [re, im])
+    finite_parts = b.not_(b.or_(b.or_(_isnan(b, re), _isinf(b, re)),
+                                b.or_(_isnan(b, im), _isinf(b, im))))
+    _math_error(g, b.and_(finite_parts, _isinf(b, h)), "OverflowError",
+                "absolute value too large")
+    nan = ir.Constant(F64, float("nan"))
+    special = b.select(_isinf(b, re), b.call(fabs, [re]),
+                       b.select(_isinf(b, im), b.call(fabs, [im]), nan))
+    return b.select(finite_parts, h, special)
+
+
+EMITTERS["c_abs"] = _c_abs
 OWNED_RESULTS.add("new_mutable")
 OWNED_RESULTS.add("exc_fetch")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from .. import types as T
 from .intrinsics import _def
 
-SPEC = {"setfield"}
+SPEC = {"setfield", "global_ref"}
 
 
 def field_type(t, name):
@@ -35,6 +35,14 @@ def _setfield_rule(ts, params):
         return None
     ft = field_type(ts[0], params[0])
     return T.Nothing if ft is not None and accepts(ft, ts[1]) else None
+
+
+@_def("global_ref", lambda ts, p: p[2] if not ts and len(p) == 3 else None)
+def global_ref(spec):
+    """The object a module global holds (``frontend.name_load``: lists, dicts, arrays and
+    mutable structs are read and written in place)."""
+    from .instances import module_globals
+    return module_globals(spec[0])[spec[1]]
 
 
 @_def("setfield", _setfield_rule)

@@ -254,7 +254,8 @@ class Lowerer:
         self.init_struct = init_struct
         self.init_exit = None
         self.declared_return = None       # (set by ``lower``: the ``-> T`` annotation)
-        self.args = tuple(a.arg for a in fdef.args.args)
+        # (keyword-only parameters follow the positional ones: ``dispatch.signature_of``)
+        self.args = tuple(a.arg for a in fdef.args.args + fdef.args.kwonlyargs)
         self.vararg = fdef.args.vararg.arg if fdef.args.vararg is not None else None
         self.nvararg = (nargs - len(self.args)) if self.vararg and nargs is not None else 0
         self.locals = set(self.args) | _assigned_names(fdef)
@@ -336,8 +337,8 @@ class Lowerer:
             # body and returned its value (found by tests/test_fuzz_frontend.py).
             self.unsupported(self.fdef, "async def")
         a = self.fdef.args
-        if a.kwarg or a.kwonlyargs or a.posonlyargs:
-            self.unsupported(self.fdef, "keyword parameters")
+        if a.kwarg or a.posonlyargs:
+            self.unsupported(self.fdef, "**kwargs or positional-only parameters")
         # (default values are the shorter methods ``defaults.py`` adds; the body is the same)
         irargs = self.args
         if self.vararg:
@@ -859,8 +860,8 @@ class Lowerer:
 
     def e_Constant(self, node):
         v = node.value
-        if isinstance(v, bool) or v is None or isinstance(v, (float, str)):
-            return self.emit(Const(v), node)
+        if isinstance(v, bool) or v is None or isinstance(v, (float, str, complex)):
+            return self.emit(Const(v), node)            # (``1j``: Complex[Float64])
         if isinstance(v, int):
             if not -2**63 <= v < 2**63:
                 self.error(node, f"integer literal {v} does not fit in Int64", "Constant")
@@ -873,6 +874,13 @@ class Lowerer:
         ok, val = self.scope.lookup(node.id)
         if not ok:
             self.error(node, f"name {node.id!r} is not defined", "Name")
+        if _mutable_object(val) and node.id in self.scope.globals and \
+                self.scope.globals[node.id] is val and isinstance(self.scope.modname, str):
+            # a module global holding a list, dict, array or mutable struct: that very
+            # object, read and written in place as Python does (rebinding the global
+            # invalidates this code through its binding edge, as for any global read)
+            return self.emit(Intrinsic("global_ref", (), (self.scope.modname, node.id,
+                                                          T.typeof(val))), node)
         return self.const_value(val, node)
 
     def const_value(self, val, node):
@@ -1205,19 +1213,26 @@ class Lowerer:
         return self.emit(Intrinsic("closure", (self.emit(Const(f), node), *vals)), node)
 
     def capture_problem(self, name, node):
-        stores = []
-        loops = []
+        """Why capturing ``name`` by value when the closure is made could differ from
+        Python reading it when the closure runs, or None: a store of it after the closure
+        (by position in the source), or one inside a loop around the closure (the next
+        iteration rebinds it while the closure lives)."""
+        stores, around = [], []
         for n in ast.walk(self.fdef):
             if isinstance(n, (ast.For, ast.While, ast.comprehension, ast.ListComp,
-                              ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-                loops.append(n)
+                              ast.SetComp, ast.DictComp, ast.GeneratorExp)) and \
+                    any(x is node for x in ast.walk(n)):
+                around.append(n)
             if (isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)) or \
                     (isinstance(n, (ast.FunctionDef, ast.ExceptHandler)) and
                      getattr(n, "name", None) == name and n is not self.fdef):
                 stores.append(n)
-        is_param = name in self.args or name == self.vararg
-        if is_param and not stores:
-            return None
+        if any((st.lineno, st.col_offset) >= (node.lineno, node.col_offset) for st in stores):
+            return "is assigned after the closure is made"
+        for lp in around:
+            if any(any(x is st for x in ast.walk(lp)) for st in stores):
+                return "is assigned in a loop around the closure"
+        return None
         if is_param or len(stores) != 1:
             return "is assigned more than once"
         st = stores[0]
@@ -1272,6 +1287,8 @@ class Lowerer:
                     self.scope.note(base.__name__, node.attr, val)     # ``m0.K`` is a binding too
                     self.scope.reads.append((base.__dict__, node.attr, val))
                 return True, val
+            if _mutable_object(base) and isinstance(node.value, ast.Name):
+                return False, None     # (``P.x``, ``A.shape`` of a global object: a value)
             if isinstance(base, T.PkType):
                 self.unsupported(node, "attribute of a type")
             if type(T.typeof(base)).__name__ == "PkType" and \
@@ -1287,6 +1304,8 @@ class Lowerer:
                                    f"{type(base).__name__}")
         if isinstance(node, ast.Subscript):
             ok, base = self.resolve_static(node.value)
+            if ok and _mutable_object(base):
+                return False, None             # (``G[i]`` of a global list: a value)
             if not ok or not (isinstance(base, T.UnionAll) or base is T.Union or
                               base is T.Tuple or base is T.Vararg or
                               getattr(base, "__pk_type_constructor__", False)):
@@ -1314,7 +1333,8 @@ class Lowerer:
             return self.inline_lambda(node.func, node.args, node)
         if isinstance(node.func, ast.Attribute):
             okb, base = self.resolve_static(node.func.value)
-            if not okb or type(base) in (str, int, float, bool, tuple):
+            if not okb or type(base) in (str, int, float, bool, tuple) or \
+                    (_mutable_object(base) and isinstance(node.func.value, ast.Name)):
                 return self.method_call(node)        # (``SEP.join(words)``: a constant's)
         ok, callee = self.resolve_static(node.func)
         if not ok:
@@ -1687,7 +1707,10 @@ def _list_sites(fdef):
 
 
 class _Renamer(ast.NodeTransformer):
-    """Renames local names (a comprehension's variables, kept apart from the method's)."""
+    """Renames local names (a comprehension's variables, an inlined lambda's parameters,
+    kept apart from the method's) -- not inside a lambda or ``def`` whose own parameters
+    shadow them (``(lambda q: q * 3 - (lambda q: q)(2))(5)``: the inner ``q`` is the inner
+    lambda's)."""
 
     def __init__(self, names):
         self.names = names
@@ -1696,6 +1719,24 @@ class _Renamer(ast.NodeTransformer):
         if node.id in self.names:
             return ast.copy_location(ast.Name(self.names[node.id], node.ctx), node)
         return node
+
+    def _shadowed(self, node, args):
+        bound = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+        bound |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+        if not bound & set(self.names):
+            return self.generic_visit(node)
+        saved = self.names
+        self.names = {k: v for k, v in saved.items() if k not in bound}
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.names = saved
+
+    def visit_Lambda(self, node):
+        return self._shadowed(node, node.args)
+
+    def visit_FunctionDef(self, node):
+        return self._shadowed(node, node.args)
 
 
 def _deepcopy(node):
@@ -1809,8 +1850,8 @@ def _guard_unassigned(blocks, srcvars, message=None):
 _ISINSTANCE = {int: T.make_union((T.Int64, T.Bool)), float: T.Float64, bool: T.Bool,
                type(None): T.Nothing}
 
-_NUMPY_FUNCS = ("zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like", "arange",
-                "copy")
+_NUMPY_FUNCS = ("zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
+                "arange", "copy")
 
 
 def _constant_tuple(t):
@@ -1862,6 +1903,13 @@ def _dtype_type(d):
 def _simple_lambda(lam):
     a = lam.args
     return not (a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults)
+
+
+def _mutable_object(x):
+    if type(x) in (list, dict):
+        return True
+    t = T.typeof(x)
+    return t.__pk_kind__ in ("array", "mutable") and T.isconcrete(t)
 
 
 def _exception_class(x):

@@ -400,7 +400,8 @@ def _eval(sv, st, env, seen_edges):
         return _eval_intrinsic(sv, v, argtypes, st)
     if isinstance(v, GetField):
         t = _use(sv, v.var, env, st.loc)
-        return (T.Bottom, Plain((t,))) if t is T.Bottom else _eval_getfield(sv, v, t, st)
+        return (T.Bottom, Plain((t,))) if t is T.Bottom else \
+            _eval_getfield(sv, v, t, st, seen_edges)
     raise CompileError(f"internal: unknown IR expression {v!r}", sv.ci.ir.filename, *st.loc)
 
 
@@ -466,6 +467,7 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
         return T.Bottom, ThrowingCall(func, argtypes, msg, MethodError)
     _add_edge(sv.ci, seen_edges, Edge("dynamic", func, argtypes, candidates=cands))
     rt = T.Any
+    fast = []
     if len(cands) <= MAX_DYNAMIC_CANDIDATES and T.Any not in argtypes:
         rt = None
         for m in cands:
@@ -480,12 +482,25 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
                 break
             sci = typeinf(sub)
             if all(T.isconcrete(t) for t in spec):
-                pass
+                if all(splittable(t) for t in spec):
+                    fast.append((tuple(spec), sub))
             else:
                 sci.needs_native = False
             rt = join(rt, sci.rettype)
         if rt is None or rt is T.Bottom:
             rt = T.Any
+            fast = []
+    if fast:
+        # World splitting: a value whose class is one of the candidates' concrete types
+        # takes a static call to its method (a Sphere's ``intersect`` on a Shape); any other
+        # value -- a subtype defined later, one whose class is not its type's own -- is
+        # dispatched at run time.  The result type is the candidates' join (inferred for
+        # their whole signatures, abstract ones too), and the dynamic edge above makes a
+        # new method invalidate this code.
+        for _, sub in fast:
+            if sub not in sv.ci.callees:
+                sv.ci.callees.append(sub)
+        return rt, SplitCall(func, argtypes, tuple(fast))
     return rt, DynamicCall(func, argtypes)
 
 
@@ -494,14 +509,15 @@ MAX_SPLIT = 4          # combinations of union members a call is split into, at 
 
 def splittable(t):
     """A concrete type whose values a run-time test of their Python class tells apart
-    (``codegen`` makes the test): primitives, ``None``, strings, structs."""
-    return T.isconcrete(t) and t.__pk_kind__ in ("primitive", "nothing", "string", "struct")
+    (``codegen`` makes the test): primitives, ``None``, strings, structs, mutable structs."""
+    return T.isconcrete(t) and t.__pk_kind__ in ("primitive", "nothing", "string", "struct",
+                                                 "mutable")
 
 
 def _split_call(sv, func, argtypes, seen_edges):
     """Union splitting: (return type, SplitCall) when every argument is concrete or a union
-    of splittable members and there are at most MAX_SPLIT combinations, each with a method
-    (one without stays dynamic, and so does the whole call); else None."""
+    of splittable members and there are at most MAX_SPLIT combinations, one at least with a
+    method (those without are dispatched at run time, and raise MethodError); else None."""
     import itertools
     choices = []
     for t in argtypes:
@@ -520,8 +536,16 @@ def _split_call(sv, func, argtypes, seen_edges):
         try:
             m = func.dispatch(combo)
         except (AmbiguityError, MethodError):
-            return None
+            # No method for this combination (``check(node.left)`` with ``Nothing`` among
+            # the left's types): codegen's fallback dispatches it at run time, which raises
+            # MethodError -- and an edge makes a method added for it later invalidate this
+            # code, whose result type did not include that method's.
+            _add_edge(sv.ci, seen_edges, Edge("throws", func, combo,
+                                           candidates=intersecting(func, combo)))
+            continue
         found.append((combo, m))
+    if not found:
+        return None
     rt = None
     out = []
     for combo, m in found:
@@ -616,6 +640,9 @@ def _eval_intrinsic(sv, v, argtypes, st):
         return _eval_list_site(sv, v, argtypes, st)
     if v.name == "setfield" and T.isconcrete(argtypes[0]):
         _check_setfield(sv, v, argtypes, st)
+    if v.name == "isa" and not T.isconcrete(argtypes[0]):
+        # a Bool whatever the value (tested at run time: ``codegen.gen_isa``)
+        return T.Bool, IntrinsicCall(v.name, argtypes, v.params, True)
     if v.name == "typeassert" and not T.isconcrete(argtypes[0]):
         # checked at run time (Python's isa), then known to be of the declared type
         return fn.rule(argtypes, v.params), IntrinsicCall(v.name, argtypes, v.params, True)
@@ -667,10 +694,16 @@ _ARRAY_ATTRS = {"shape": "arr_shape", "ndim": "arr_ndim", "size": "arr_size",
                 "T": "np_transpose"}
 
 
-def _eval_getfield(sv, v, t, st):
+def _eval_getfield(sv, v, t, st, seen_edges=None):
     if t.__pk_kind__ == "array" and v.name in _ARRAY_ATTRS and intrinsics.is_arr(t):
         name = _ARRAY_ATTRS[v.name]
         return intrinsics.REGISTRY[name].rule((t,), ()), IntrinsicCall(name, (t,), (), False)
+    prop = structmethods.property_function(t, v.name)
+    if prop is not None and (t.__pk_kind__ == "abstract" or
+                             v.name not in dict(getattr(t, "__pk_fields__", ()))):
+        # ``p.norm`` with ``@property def norm(self)``: the call ``norm(p)``
+        return _eval_call(sv, prop, (t,), seen_edges if seen_edges is not None else set(),
+                          None, st)
     if t.__pk_kind__ in ("struct", "mutable"):
         for i, (n, ft) in enumerate(t.__pk_fields__):
             if n == v.name:

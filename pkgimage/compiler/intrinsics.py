@@ -509,6 +509,17 @@ def _np_new_rule(ts, params):
                 all(p is T.Int64 for p in ts[0].__pk_params__):
             return T.array_of(el, len(ts[0].__pk_params__))
         return None
+    if name == "full":
+        # ``np.full(shape, value)``: the value's type unless a dtype is given, as NumPy
+        if len(ts) != 2 or not is_prim(ts[1]):
+            return None
+        el = el or (T.Float64 if is_float(ts[1]) else T.Bool if ts[1] is T.Bool else T.Int64)
+        if ts[0] is T.Int64:
+            return T.array_of(el, 1)
+        if ts[0].__pk_kind__ == "tuple" and ts[0].__pk_params__ and \
+                all(p is T.Int64 for p in ts[0].__pk_params__):
+            return T.array_of(el, len(ts[0].__pk_params__))
+        return None
     if name in ("zeros_like", "ones_like", "empty_like", "copy"):
         if len(ts) == 1 and is_arr(ts[0]) and ts[0].__pk_eltype__.__pk_kind__ == "primitive":
             return T.array_of(el or ts[0].__pk_eltype__, ts[0].__pk_ndim__)
@@ -719,6 +730,13 @@ def _math_impl(name):
 
 for _n in list(LIBM1) + list(LIBM2):
     _def(f"m_{_n}", _f64_rule(1 if _n in LIBM1 else 2))(_math_impl(_n))
+
+
+@_def("c_abs", _f64_rule(2))
+def c_abs(re, im):
+    """``abs(complex(re, im))``: CPython's ``_Py_c_abs`` (libm's hypot, an infinite part
+    wins over a NaN, OverflowError when finite parts give an infinite result)."""
+    return abs(complex(re, im))
 
 
 def _float_pred(ts, params):

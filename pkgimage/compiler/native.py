@@ -81,6 +81,9 @@ def _getfield(obj, name):
     t = T.typeof(obj)
     if t.__pk_kind__ in ("struct", "mutable") and any(n == name for n, _ in t.__pk_fields__):
         return getattr(obj, name)
+    from ..structmethods import property_function
+    if property_function(t, name) is not None:
+        return getattr(obj, name)                 # (a property: its function's call)
     raise E.ErrorException(f"type {t} has no field {name}")
 
 
@@ -145,6 +148,8 @@ _BOXERS: dict = {}
 
 def _boxer(t):
     b = _BOXERS.get(t)
+    if b is None and T.value_class(t) is not t:
+        b = _BOXERS[t] = T.value_class(t)          # (``complex(re, im)``)
     if b is None:
         from ..typedefs import new_unchecked
 
@@ -191,6 +196,13 @@ def resolve_const(ref):
         for part in ref[2].split("."):
             obj = getattr(obj, part)
         return obj
+    if kind == "global":
+        from .instances import module_globals
+        d = module_globals(ref[1])
+        if d is None or ref[2] not in d:
+            raise E.CompileError(f"global {ref[1]}.{ref[2]} (an object compiled code reads "
+                                 f"in place) is not defined")
+        return d[ref[2]]
     if kind == "moddict":
         from .instances import module_globals
         d = module_globals(ref[1])

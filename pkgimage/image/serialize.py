@@ -44,13 +44,19 @@ class BuildError(ImageError):
 
 # -- portable references to functions and methods --------------------------------------------
 
-def binding_ref(value):
+def binding_ref(value, module=None, name=None):
     """A binding edge's value as the image stores it: generic functions, types and modules
     by name (the loader compares identity with what the name resolves to), immutable values
     by value (compared as ``instances.same_binding`` does), objects pickled by reference
     (``from math import sqrt``) by that reference, and anything else as unverifiable (the
     instance is then always recompiled after a load)."""
-    from ..compiler.instances import is_value
+    from ..compiler.instances import is_value, module_globals
+    if module is not None and _in_place_object(value) and \
+            (module_globals(module) or {}).get(name) is value:
+        # a list, dict, array or mutable struct compiled code reads in place: the object the
+        # image restores for the global (holds if it still has the type the code was
+        # compiled for)
+        return ("global", module, name, T.type_ref(T.typeof(value)))
     if isinstance(value, D.GenericFunction):
         return ("func", func_ref(value))
     if T.is_pktype(value) or isinstance(value, T.UnionAll):
@@ -71,6 +77,12 @@ def binding_ref(value):
     return ("unverifiable",)
 
 
+def _in_place_object(v):
+    if type(v) in (list, dict):
+        return True
+    return T.typeof(v).__pk_kind__ in ("array", "mutable")
+
+
 def binding_from_ref(ref):
     """(ok, value) of a binding reference in this process."""
     kind = ref[0]
@@ -84,6 +96,10 @@ def binding_from_ref(ref):
             return True, importlib.import_module(ref[1])
         if kind == "value":
             return True, pickle.loads(ref[1])
+        if kind == "global":
+            from ..compiler.instances import module_globals
+            v = (module_globals(ref[1]) or {})[ref[2]]
+            return T.typeof(v) is T.type_from_ref(ref[3]), v
     except (LookupError, ImportError, AttributeError, pickle.UnpicklingError):
         pass
     return False, None

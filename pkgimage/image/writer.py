@@ -151,7 +151,8 @@ def compile_owned(owned, known_externals=(), entries=()):
             "inline_only": ci.symbol in inline_only,
             "wrapper": wrappers.get(ci.symbol),
             "edges": tuple(_edge_record(e) for e in ci.edges),
-            "bindings": tuple((mod, name, binding_ref(v)) for mod, name, v in ci.bindings),
+            "bindings": tuple((mod, name, binding_ref(v, mod, name))
+                              for mod, name, v in ci.bindings),
             "callees": tuple((_mref(c.mi.method), _types(c.mi.spec_types), c.symbol,
                               codegen.inline_size(c) is not None)
                              for c in _static_callees(ci)),

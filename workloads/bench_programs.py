@@ -1,0 +1,143 @@
+"""Whole programs written as Python programmers write them (``tests/programs``: the Benchmarks
+Game's n-body, spectral-norm and binary-trees, a ray tracer with classes, Julia's mandelperf on
+complex numbers, Monte Carlo pi and option pricing with Black-Scholes, k-means on NumPy
+arrays), compiled by pkgimage, against plain CPython running the same source with the
+decorators made plain Python's (functions as they are, structs as frozen dataclasses, mutable
+structs as dataclasses: ``tests/test_language_programs._plain_source``), and numba where it can
+run the program as written (mandelperf: ``@numba.njit`` on the same two functions).
+
+Each implementation runs in a fresh process: the program's entry is called once at a small
+size (pkgimage compiles then; the figure ``first call`` is that call), then timed at the
+benchmark size (best of 3 repeats, 1 with ``--quick``; output to a buffer).  Bytecode caching
+is on.  ``ratio to CPython`` is pkgimage's (or numba's) time over CPython's; target for the
+programs with classes (raytrace, binary_trees): at most 0.5x CPython ("far ahead").  The
+machine has 2 shared cores: absolute times are noisy, ratios less so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import benchlib
+
+NAME = "programs"
+HERE = Path(__file__).parent
+PROGRAMS = HERE.parent / "tests" / "programs"
+TARGET = "<= 0.5x CPython"
+# program, entry, (warm-up args), (benchmark args), (quick args), target applies
+CASES = [("nbody_game", "main", (100,), (200000,), (20000,), False),
+         ("spectral_norm", "spectral", (10,), (250,), (80,), False),
+         ("binary_trees", "run", (4,), (14,), (10,), True),
+         ("raytrace", "render", (6, 3), (80, 40), (30, 15), True),
+         ("mandelbrot", "repeat", (1,), (40,), (5,), False),
+         ("monte_carlo", "run", (100,), (400000,), (40000,), False),
+         ("kmeans", "main", (40,), (40000,), (4000,), False)]
+
+CHILD = r'''
+import contextlib, io, json, runpy, sys, time
+path, entry, warm, args, repeats, how = sys.argv[1:7]
+warm, args, repeats = json.loads(warm), json.loads(args), int(repeats)
+sys.path.insert(0, sys.argv[7])
+if how == "pkgimage":
+    g = runpy.run_path(path, run_name="bench_program")
+elif how == "cpython":
+    from test_language_programs import _plain_source
+    from pathlib import Path
+    g = {"__name__": "bench_program"}
+    exec(compile(_plain_source(Path(path)), path, "exec"), g)
+else:                                    # numba: the same functions under njit
+    import numba
+    from test_language_programs import _plain_source
+    from pathlib import Path
+    src = _plain_source(Path(path)).replace("@pk.generic", "@numba.njit")
+    g = {"__name__": "bench_program", "numba": numba}
+    exec(compile(src, path, "exec"), g)
+f = g[entry]
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    t0 = time.perf_counter(); f(*warm); first = time.perf_counter() - t0
+    best = None
+    for _ in range(repeats):
+        t0 = time.perf_counter(); r = f(*args); dt = time.perf_counter() - t0
+        best = dt if best is None else min(best, dt)
+print(json.dumps({"first": first, "best": best, "result": repr(r)[:200],
+                  "out": out.getvalue()[-2000:]}))
+'''
+
+
+def _child(path, entry, warm, args, repeats, how, cache):
+    env = dict(os.environ, PKGIMAGE_AUTO="0", PKGIMAGE_CACHE=str(cache),
+               PYTHONPATH=str(HERE.parent))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)       # (bytecode caching on, as users run)
+    p = subprocess.run([sys.executable, "-c", CHILD, str(path), entry, json.dumps(warm),
+                        json.dumps(args), str(repeats), how, str(HERE.parent / "tests")],
+                       capture_output=True, text=True, env=env, timeout=3600)
+    if p.returncode != 0:
+        return None, p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "failed"
+    return json.loads(p.stdout.strip().splitlines()[-1]), None
+
+
+def run(quick: bool):
+    import tempfile
+    rows = []
+    repeats = 1 if quick else 3
+    cache = Path(tempfile.mkdtemp(prefix="pkgimage-programs-"))
+    for name, entry, warm, args, qargs, oo in CASES:
+        size = qargs if quick else args
+        path = PROGRAMS / f"{name}.py"
+        got = {}
+        impls = ["cpython", "pkgimage"] + (["numba"] if name == "mandelbrot" else [])
+        for how in impls:
+            got[how] = _child(path, entry, warm, size, repeats, how, cache)
+        ref = got["cpython"][0]
+        n = "x".join(map(str, size))
+        for how in impls:
+            res, err = got[how]
+            if res is None:
+                rows.append(benchlib.figure_row(name, n, how, None, "s", note=f"failed: {err}"))
+                continue
+            same = ref is not None and res["result"] == ref["result"] and \
+                res["out"] == ref["out"]
+            ratio = res["best"] / ref["best"] if ref and how != "cpython" else None
+            s = {"median": res["best"], "min": res["best"], "max": res["best"]}
+            target = TARGET if oo and how == "pkgimage" else ""
+            met = (ratio <= 0.5) if target and ratio is not None else None
+            rows.append(benchlib.figure_row(
+                name, n, how, s, "s", ratio=None if ratio is None else round(ratio, 3),
+                vs="CPython" if ratio is not None else "", target=target, met=met,
+                note=(f"first call {res['first']:.2f} s; " if how != "cpython" else "") +
+                     ("same output" if same else "OUTPUT DIFFERS")))
+    return rows
+
+
+def summary(rows):
+    parts = []
+    for r in rows:
+        if r["impl"] != "cpython" and r["ratio"] is not None:
+            parts.append(f"{r['figure']} {r['impl']} {r['ratio']:.2f}x CPython")
+    return "; ".join(parts) + "."
+
+
+def plot(rows, ax):
+    names = sorted({r["figure"] for r in rows}, key=[c[0] for c in CASES].index)
+    impls = ["pkgimage", "numba"]
+    width = 0.4
+    for k, impl in enumerate(impls):
+        xs, ys = [], []
+        for i, nme in enumerate(names):
+            r = next((r for r in rows if r["figure"] == nme and r["impl"] == impl), None)
+            if r is not None and r["ratio"] is not None:
+                xs.append(i + k * width)
+                ys.append(r["ratio"])
+        ax.bar(xs, ys, width, label=impl)
+    ax.axhline(1.0, color="gray", lw=0.8)
+    ax.set_xticks([i + width / 2 for i in range(len(names))])
+    ax.set_xticklabels(names, fontsize=7)
+    ax.set_ylabel("time / CPython's (lower is faster)")
+    ax.set_yscale("log")
+    ax.legend(fontsize=7)
+    ax.set_title("whole programs, steady state, vs CPython", fontsize=10)
