@@ -6,6 +6,7 @@ Python does; packages extend the functions for their own types."""
 
 import math
 import struct
+import textwrap
 
 import pytest
 
@@ -199,3 +200,35 @@ def test_random_numbers_are_plain_pythons_stream(load_module):
     random.seed(3)
     a = m.monte_carlo.methods[0].pyfunc(10, 11)
     assert m.monte_carlo(10, 11) == a
+
+
+def test_random_calls_load_from_an_image_and_draw_pythons_stream(tmp_path):
+    """Compiled code calls ``random.random`` & co. themselves (constant slots naming them,
+    filled when an image's code is installed): a seeded draw after a load is Python's."""
+    from imagetools import Project
+    proj = Project(tmp_path)
+    proj.write("rnd1", "__pkgimage__ = True\n" + textwrap.dedent("""
+        import random
+        import pkgimage as pk
+
+        @pk.generic
+        def draws(n: int):
+            random.seed(n)
+            return [random.random() + random.randint(1, 6) for _ in range(n)]
+
+        @pk.precompilation(__name__)
+        def _workload():
+            draws(3)
+        """))
+    assert proj.build("rnd1").returncode == 0
+    out = proj.run_json("""
+import random
+import rnd1
+with Tripwire() as tw:
+    got = rnd1.draws(5)
+random.seed(5)
+want = [random.random() + random.randint(1, 6) for _ in range(5)]
+done({"same": got == want, "compiles": tw.total, "stats": stats()})
+""")
+    assert out["same"] and out["compiles"] == 0, out
+    assert out["stats"]["discarded_instances"] == 0, out["stats"]

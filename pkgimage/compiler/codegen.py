@@ -1209,6 +1209,13 @@ class FunctionGen(_Emitter):
 
     def gen_intrinsic_py(self, v, info):
         """Run an intrinsic's Python implementation on boxed arguments (abstract types)."""
+        if v.name.startswith("random_"):
+            # Python's ``random.random`` & co. themselves (bound methods of the module's
+            # generator, which ``random.seed`` reseeds in place), not through the
+            # intrinsic's Python wrapper: a call from native code costs what Python's does
+            fobj = self.obj_const(("pyattr", "random", v.name[len("random_"):]))
+            args = [self.load_var(a, T.Any) for a in v.args]
+            return self.check_null(self.vectorcall(fobj, args)), T.Any, True
         if v.name in intrinsics.SPEC_PARAMS:
             params = [self.obj_const(("spec", _spec_ref(v.params)))]
         else:
