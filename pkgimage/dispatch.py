@@ -345,16 +345,16 @@ class GenericFunction:
         (method, argument types) of the first method that applies so, or None.  A call
         with an empty list is not cached by type: a non-empty ``List[Any]`` must not reach
         the code compiled for ``List[Int64]``."""
-        empty = [i for i, a in enumerate(args) if type(a) is list and
+        lists = [i for i, a in enumerate(args) if type(a) is list and
                  (not a or T.isconcrete(argtypes[i]))]
-        if not empty:
+        if not lists:
             return None
         for m in self.methods:
             _, params = T.sig_params(T.as_sigtype(m.sig))
             if len(params) != len(args):
                 continue
             want = list(argtypes)
-            for i in empty:
+            for i in lists:
                 p = params[i]
                 if T.is_list(p) and T.isconcrete(p) and \
                         (not args[i] or T.issubtype(argtypes[i].__pk_eltype__, p.__pk_eltype__)):

@@ -20,22 +20,6 @@ def exc_fetch():
     raise RuntimeError("exc_fetch runs only in native code (it reads the error indicator)")
 
 
-def _typeassert_rule(ts, params):
-    t, declared = ts[0], params[0]
-    if T.issubtype(t, declared) or T.isconcrete(t):
-        return t
-    return declared
-
-
-@_def("typeassert", _typeassert_rule, nparams=1)
-def typeassert(declared, x):
-    """A value of a type inference could not tell, returned where ``-> T`` declares one."""
-    if not T.isa(x, declared):
-        raise TypeError(f"returned a value of type {T.typeof(x)} where the function "
-                        f"declares {declared}")
-    return x
-
-
 @_def("exc_match", lambda ts, p: T.Bool if len(ts) == 2 else None)
 def exc_match(exc, cls):
     if isinstance(cls, tuple):

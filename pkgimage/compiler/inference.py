@@ -694,20 +694,19 @@ _ARRAY_ATTRS = {"shape": "arr_shape", "ndim": "arr_ndim", "size": "arr_size",
                 "T": "np_transpose"}
 
 
-def _eval_getfield(sv, v, t, st, seen_edges=None):
+def _eval_getfield(sv, v, t, st, seen_edges):
     if t.__pk_kind__ == "array" and v.name in _ARRAY_ATTRS and intrinsics.is_arr(t):
         name = _ARRAY_ATTRS[v.name]
         return intrinsics.REGISTRY[name].rule((t,), ()), IntrinsicCall(name, (t,), (), False)
-    prop = structmethods.property_function(t, v.name)
-    if prop is not None and (t.__pk_kind__ == "abstract" or
-                             v.name not in dict(getattr(t, "__pk_fields__", ()))):
-        # ``p.norm`` with ``@property def norm(self)``: the call ``norm(p)``
-        return _eval_call(sv, prop, (t,), seen_edges if seen_edges is not None else set(),
-                          None, st)
     if t.__pk_kind__ in ("struct", "mutable"):
         for i, (n, ft) in enumerate(t.__pk_fields__):
             if n == v.name:
                 return ft, FieldRef(t, i, n)
+    prop = structmethods.property_function(t, v.name)
+    if prop is not None:
+        # ``p.norm`` with ``@property def norm(self)``: the call ``norm(p)``
+        return _eval_call(sv, prop, (t,), seen_edges, None, st)
+    if t.__pk_kind__ in ("struct", "mutable"):
         raise CompileError(f"type {t} has no field {v.name!r}", sv.ci.ir.filename, st.loc[0],
                            st.loc[1], "Attribute")
     if T.isconcrete(t) or (t.__pk_kind__ == "union" and not any(

@@ -494,32 +494,30 @@ def arr_view(spec, v, *vals):
     return v[key[0]] if type(v) in (list, str) else v[tuple(key)]
 
 
+def _shaped(shape, el):
+    """The array of ``el`` a shape argument of type ``shape`` makes (an Int64 or a tuple of
+    them), or None."""
+    if shape is T.Int64:
+        return T.array_of(el, 1)
+    if shape.__pk_kind__ == "tuple" and shape.__pk_params__ and \
+            all(p is T.Int64 for p in shape.__pk_params__):
+        return T.array_of(el, len(shape.__pk_params__))
+    return None
+
+
 def _np_new_rule(ts, params):
     """Arrays made in compiled code (``np.zeros(n)``, ``np.zeros((n, m), dtype)``,
     ``np.zeros_like(A)``, ``np.arange(a, b)``): ``params`` are (NumPy function name, element
     type or None for the default)."""
     name, el = params
     if name in ("zeros", "ones", "empty"):
-        if len(ts) != 1:
-            return None
-        el = el or T.Float64
-        if ts[0] is T.Int64:
-            return T.array_of(el, 1)
-        if ts[0].__pk_kind__ == "tuple" and ts[0].__pk_params__ and \
-                all(p is T.Int64 for p in ts[0].__pk_params__):
-            return T.array_of(el, len(ts[0].__pk_params__))
-        return None
+        return _shaped(ts[0], el or T.Float64) if len(ts) == 1 else None
     if name == "full":
         # ``np.full(shape, value)``: the value's type unless a dtype is given, as NumPy
         if len(ts) != 2 or not is_prim(ts[1]):
             return None
-        el = el or (T.Float64 if is_float(ts[1]) else T.Bool if ts[1] is T.Bool else T.Int64)
-        if ts[0] is T.Int64:
-            return T.array_of(el, 1)
-        if ts[0].__pk_kind__ == "tuple" and ts[0].__pk_params__ and \
-                all(p is T.Int64 for p in ts[0].__pk_params__):
-            return T.array_of(el, len(ts[0].__pk_params__))
-        return None
+        return _shaped(ts[0], el or (T.Float64 if is_float(ts[1]) else
+                                     T.Bool if ts[1] is T.Bool else T.Int64))
     if name in ("zeros_like", "ones_like", "empty_like", "copy"):
         if len(ts) == 1 and is_arr(ts[0]) and ts[0].__pk_eltype__.__pk_kind__ == "primitive":
             return T.array_of(el or ts[0].__pk_eltype__, ts[0].__pk_ndim__)
@@ -780,6 +778,22 @@ def isa(t, x):
     """``isinstance(x, T)``, ``x is None`` (``params``: the type; its Python implementation
     takes it first, as the other intrinsics with type parameters)."""
     return T.isa(x, t)
+
+
+def _typeassert_rule(ts, params):
+    t, declared = ts[0], params[0]
+    if T.issubtype(t, declared) or T.isconcrete(t):
+        return t
+    return declared
+
+
+@_def("typeassert", _typeassert_rule, nparams=1)
+def typeassert(declared, x):
+    """A value of a type inference could not tell, returned where ``-> T`` declares one."""
+    if not T.isa(x, declared):
+        raise TypeError(f"returned a value of type {T.typeof(x)} where the function "
+                        f"declares {declared}")
+    return x
 
 
 # -- printing ----------------------------------------------------------------------------------
