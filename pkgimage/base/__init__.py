@@ -754,6 +754,10 @@ def register_in_frontend(special, base, math_funcs):
     base.update(dicts.FUNCTIONS)
     base.update(arraysnp.FUNCTIONS)
     base.update(complexes.FUNCTIONS)
+    base.update(ranges.FUNCTIONS)
+    base.update(slices.FUNCTIONS)
+    base.update(bisects.FUNCTIONS)
+    math_funcs.update(bisects.PY_NAMES)          # ``bisect.bisect(a, x)``
     math_funcs.update(complexes.PY_NAMES)       # ``complex(a, b)``, ``cmath.sqrt(z)``
     mathlib.register_in_frontend(base, math_funcs)
 
@@ -792,3 +796,15 @@ from .complexes import Complex  # noqa: E402   methods need METHOD_NAMES above)
 
 globals().update(complexes.FUNCTIONS)      # pk.base.complex_, pk.base.cmath_sqrt, ...
 __all__ += list(complexes.FUNCTIONS) + ["Complex"]
+from . import ranges  # noqa: E402  (``range(...)`` as a value: Range)
+
+globals().update(ranges.FUNCTIONS)         # pk.base.range_
+__all__ += list(ranges.FUNCTIONS)
+from . import slices  # noqa: E402  (``x[lo:hi:step] = y``: setslice)
+
+globals().update(slices.FUNCTIONS)         # pk.base.setslice
+__all__ += list(slices.FUNCTIONS)
+from . import bisects  # noqa: E402  (Python's bisect module: bisect_right, insort_right, ...)
+
+globals().update(bisects.FUNCTIONS)        # pk.base.bisect_right, ...
+__all__ += list(bisects.FUNCTIONS)

@@ -1050,8 +1050,10 @@ class FunctionGen(_Emitter):
             return None, T.Bottom, False
         if isinstance(info, INF.SplitCall):
             return self.gen_split_call(v, info)
-        # run-time dispatch through the generic function object
-        args = [self.load_var(a, T.Any) for a in v.args]
+        # run-time dispatch through the generic function object (a call of a value that
+        # names a generic function passes the arguments after the value)
+        args = [self.load_var(a, T.Any) for a in
+                (v.args if isinstance(info.function, ValueCallee) else _call_args(v))]
         if isinstance(info.function, ValueCallee):
             # a value that is no generic function known here: Python calls it
             return self.check_null(self.vectorcall(args[0], args[1:])), T.Any, True

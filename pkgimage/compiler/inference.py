@@ -709,6 +709,9 @@ def _eval_getfield(sv, v, t, st, seen_edges):
     if t.__pk_kind__ in ("struct", "mutable"):
         raise CompileError(f"type {t} has no field {v.name!r}", sv.ci.ir.filename, st.loc[0],
                            st.loc[1], "Attribute")
+    if t.__pk_kind__ == "pyobject":
+        # (``Random.__next__`` of a global generator: Python's getattr at run time)
+        return T.Any, FieldRef(t, -1, v.name)
     if T.isconcrete(t) or (t.__pk_kind__ == "union" and not any(
             not T.isconcrete(m) or
             (m.__pk_kind__ in ("struct", "mutable") and v.name in dict(m.__pk_fields__))
