@@ -1027,6 +1027,8 @@ class FunctionGen(_Emitter):
             return self.obj_const(("func", value.module, value.qualname))
         if isinstance(value, type) and issubclass(value, BaseException):
             return self.obj_const(("pyattr", value.__module__, value.__qualname__))
+        if value is open:
+            return self.obj_const(("pyattr", "builtins", "open"))   # (called through Python)
         self.loc_error(f"constant {value!r} cannot be compiled")
 
     def gen_call(self, v, info):

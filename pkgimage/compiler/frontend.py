@@ -32,7 +32,7 @@ BASE: dict = {}
 SPECIAL: dict = {}
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
-           ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow"}
+           ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul"}
 _CMPOPS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt",
            ast.GtE: "ge"}
 _BUILTIN_FUNCS = {len: "len", abs: "abs", min: "min", max: "max", int: "int_",
@@ -1102,7 +1102,18 @@ class Lowerer:
                                                                         lt.__pk_eltype__)), a))
                         continue
             out.append(self.expr(a))
+            self.note_escape(a, node)
         return tuple(out)
+
+    def note_escape(self, arg, node):
+        """A local holding a site's list or dict passed to a call: if nothing in this
+        method stores into the site, the callee may store anything (``_widen_escaped``)."""
+        if not (isinstance(arg, ast.Name) and arg.id in self.list_sites):
+            return
+        for site in sorted(self.list_sites[arg.id]):
+            where = [(site, "k"), (site, "v")] if site[0] == "dsite" else [site]
+            for w in where:
+                self.emit(Intrinsic("list_note", (arg.id,), ("escape", w)), node)
 
     def e_ListComp(self, node):
         return self.comprehension(node, "list_new")
@@ -1388,7 +1399,8 @@ class Lowerer:
         np_op = _numpy_operation(callee)
         if np_op is not None and not node.keywords:
             # ``np.sum(A)``, ``np.sqrt(A)``, ``np.dot(a, b)``, ``np.linalg.norm(v)``
-            return self.call_base(f"np_{np_op}", [self.expr(a) for a in node.args], node)
+            return self.call_base(np_op[1:] if np_op[0] == "@" else f"np_{np_op}",
+                                  [self.expr(a) for a in node.args], node)
         if callee is print:
             return self.print_call(node)
         if callee is isinstance:
@@ -1447,6 +1459,12 @@ class Lowerer:
             if len(node.args) != 1:
                 self.error(node, "typeof takes one argument", "typeof")
             return self.emit(Intrinsic("typeof", (self.expr(node.args[0]),)), node)
+        if callee is open:
+            # ``f = open(path, "w")``: Python's file object, used through Python (``f.write``)
+            if node.keywords:
+                self.unsupported(node, "keyword arguments of open()")
+            return self.emit(Call(CALL_VALUE, (self.emit(Const(open), node.func),
+                                               *(self.expr(a) for a in node.args))), node)
         if callee is range:
             # ``r = range(2, n)``: a value (``base/ranges.py``); a ``for`` header's is a counter
             if node.keywords or not 1 <= len(node.args) <= 3:
@@ -1925,7 +1943,16 @@ def _numpy_operation(callee):
     for name in FUNCTIONS:
         if getattr(np, name, None) is callee:
             return name
-    return "norm" if callee is np.linalg.norm else None
+    if callee is np.linalg.norm:
+        return "norm"
+    from .npbuild import PATHS
+    for path, base_name in PATHS.items():
+        obj = np
+        for part in path.split("."):
+            obj = getattr(obj, part, None)
+        if obj is callee:
+            return base_name[3:] if base_name.startswith("np_") else "@" + base_name
+    return None
 
 
 def _dtype_type(d):
@@ -1996,6 +2023,6 @@ def lower(method, sparams=(), nargs=None):
 # package images (and calls their native code) never imports it.
 from .. import base as _base, contexts as _contexts  # noqa: E402
 
-_base.register_in_frontend(SPECIAL, BASE, MATH_FUNCS)
+_base.register_in_frontend(SPECIAL, BASE, MATH_FUNCS, _BUILTIN_FUNCS)
 METHOD_NAMES.update(_base.METHOD_NAMES)
 _contexts.register_in_frontend(SPECIAL)
