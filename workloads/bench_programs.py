@@ -35,7 +35,17 @@ CASES = [("nbody_game", "main", (100,), (200000,), (20000,), False),
          ("raytrace", "render", (6, 3), (80, 40), (30, 15), True),
          ("mandelbrot", "repeat", (1,), (40,), (5,), False),
          ("monte_carlo", "run", (100,), (400000,), (40000,), False),
-         ("kmeans", "main", (40,), (40000,), (4000,), False)]
+         ("kmeans", "main", (40,), (40000,), (4000,), False),
+         ("fannkuch_redux", "main", (5,), (10,), (9,), False),
+         ("fasta", "main", (100,), (250000,), (25000,), False),
+         ("k_nucleotide", "main", (1000,), (250000,), (25000,), False),
+         ("parse_integers", "parse_int", (10,), (1000000,), (100000,), False),
+         ("printfd", "printfd", (10,), (1000000,), (100000,), False),
+         ("randmatstat", "randmatstat", (10,), (10000,), (1000,), False)]
+# programs numba runs as written (``@numba.njit`` in place of ``@pk.generic``)
+# (fasta, k-nucleotide, parse_integers and printfd use generators, str methods, hex or
+# files numba's nopython mode does not type; randmatstat's matrix_power needs SciPy)
+NUMBA = ("mandelbrot", "fannkuch_redux")
 
 CHILD = r'''
 import contextlib, io, json, runpy, sys, time
@@ -86,11 +96,14 @@ def run(quick: bool):
     rows = []
     repeats = 1 if quick else 3
     cache = Path(tempfile.mkdtemp(prefix="pkgimage-programs-"))
+    only = [n for n in os.environ.get("PKGIMAGE_BENCH_PROGRAMS", "").split(",") if n]
     for name, entry, warm, args, qargs, oo in CASES:
+        if only and name not in only:
+            continue                      # (``PKGIMAGE_BENCH_PROGRAMS=fasta,printfd``)
         size = qargs if quick else args
         path = PROGRAMS / f"{name}.py"
         got = {}
-        impls = ["cpython", "pkgimage"] + (["numba"] if name == "mandelbrot" else [])
+        impls = ["cpython", "pkgimage"] + (["numba"] if name in NUMBA else [])
         for how in impls:
             got[how] = _child(path, entry, warm, size, repeats, how, cache)
         ref = got["cpython"][0]

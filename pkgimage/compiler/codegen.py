@@ -1202,6 +1202,7 @@ class FunctionGen(_Emitter):
             args = [self.load_var(a, t) for a, t in zip(v.args, argtypes)]
             rt = T.list_of(T.Any) if v.name == "list_new" else \
                 intrinsics.REGISTRY[v.name].rule(argtypes, v.params)
+            emit = listgen.emitter(v.name, argtypes)
             return emit(self, args, argtypes, v.params), rt, \
                 listgen.owned_result(v.name, argtypes)
         if info.dynamic or emit is None or any(is_boxed(t) for t in argtypes) or \

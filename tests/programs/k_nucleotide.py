@@ -68,7 +68,7 @@ def fasta_output(n):
     """The Benchmarks Game fasta program's output for ``n`` (made once per process)."""
     if n not in _INPUTS:
         import contextlib, io, os, runpy
-        here = [os.path.dirname(os.path.abspath(__file__))]
+        here = [os.path.dirname(os.path.abspath(__file__))] if "__file__" in globals() else []
         path = next(p for p in (os.path.join(d, "fasta.py") for d in here + [
             os.path.join(e, "tests", "programs") for e in sys.path]) if os.path.exists(p))
         fasta = runpy.run_path(path, run_name="fasta")
