@@ -1103,8 +1103,13 @@ class Body:
                       f"range({k})])", {INT}, a.bound + k)
         if r < 0.75:
             return Ex(f"len({{qc % 3: {a.code} for qc in range({k})}})", {INT}, 3)
-        if r < 0.9:
+        if r < 0.85:
             return Ex(f"len(str({a.code}))", {INT}, 30)
+        if r < 0.93:
+            # list slices with steps (negative too) of ``list(range(k))``: the sum of a slice
+            lo, hi = self.rng.randint(-k - 1, k + 1), self.rng.randint(-k - 1, k + 1)
+            st = self.rng.choice([-3, -2, -1, 1, 2, 3])
+            return Ex(f"sum(list(range({k}))[{lo}:{hi}:{st}])", {INT}, k * k + 1)
         return Ex(f"int(str({a.code}))", {INT}, a.bound)
 
     def i_lam(self, d):

@@ -1133,6 +1133,8 @@ class FunctionGen(_Emitter):
             return self.obj_const(("func", value.module, value.qualname))
         if isinstance(value, type) and issubclass(value, BaseException):
             return self.obj_const(("pyattr", value.__module__, value.__qualname__))
+        if value is open:
+            return self.obj_const(("pyattr", "builtins", "open"))   # (called through Python)
         self.loc_error(f"constant {value!r} cannot be compiled")
 
     def gen_call(self, v, info):
@@ -1156,8 +1158,10 @@ class FunctionGen(_Emitter):
             return None, T.Bottom, False
         if isinstance(info, INF.SplitCall):
             return self.gen_split_call(v, info)
-        # run-time dispatch through the generic function object
-        args = [self.load_var(a, T.Any) for a in v.args]
+        # run-time dispatch through the generic function object (a call of a value that
+        # names a generic function passes the arguments after the value)
+        args = [self.load_var(a, T.Any) for a in
+                (v.args if isinstance(info.function, ValueCallee) else _call_args(v))]
         if isinstance(info.function, ValueCallee):
             # a value that is no generic function known here: Python calls it
             return self.check_null(self.vectorcall(args[0], args[1:])), T.Any, True
@@ -1326,6 +1330,7 @@ class FunctionGen(_Emitter):
             args = [self.load_var(a, t) for a, t in zip(v.args, argtypes)]
             rt = T.list_of(T.Any) if v.name == "list_new" else \
                 intrinsics.REGISTRY[v.name].rule(argtypes, v.params)
+            emit = listgen.emitter(v.name, argtypes)
             return emit(self, args, argtypes, v.params), rt, \
                 listgen.owned_result(v.name, argtypes)
         if info.dynamic or emit is None or any(is_boxed(t) for t in argtypes) or \

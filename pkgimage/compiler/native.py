@@ -81,6 +81,8 @@ def _getfield(obj, name):
     t = T.typeof(obj)
     if t.__pk_kind__ in ("struct", "mutable") and any(n == name for n, _ in t.__pk_fields__):
         return getattr(obj, name)
+    if t.__pk_kind__ == "pyobject":
+        return getattr(obj, name)                 # (a Python object used through Python)
     from ..structmethods import property_function
     if property_function(t, name) is not None:
         return getattr(obj, name)                 # (a property: its function's call)
