@@ -1184,7 +1184,8 @@ class FunctionGen(_Emitter):
         native = len(rts) == 1 and len(info.combos) == sum(1 for _, mi in info.combos
                                                            if mi.cache is not None)
         rt0 = next(iter(rts)) if native else None
-        native = native and rt0 is not T.Bottom and not is_managed(rt0)
+        native = native and rt0 is not T.Bottom and not is_managed(rt0) and \
+            info.rettype is rt0            # (else the fallback may return another type)
         out = self.alloca(lltype(rt0) if native else OBJ)
         done = self.fn.append_basic_block("split.done")
         names = _call_args(v)

@@ -58,11 +58,14 @@ class SplitCall:
     """A call whose arguments include small unions of types told apart by their Python
     class (Julia's union splitting): one static call per combination of member types
     (``combos``: (argument types, MethodInstance)), chosen at run time by the classes of the
-    boxed arguments; any other value goes through dynamic dispatch."""
-    __slots__ = ("function", "argtypes", "combos")
+    boxed arguments; any other value goes through dynamic dispatch.  ``rettype`` is the
+    call's inferred type, which covers what that fallback may return: codegen keeps the
+    result unboxed only when it is the combinations' one concrete type."""
+    __slots__ = ("function", "argtypes", "combos", "rettype")
 
-    def __init__(self, function, argtypes, combos):
+    def __init__(self, function, argtypes, combos, rettype):
         self.function, self.argtypes, self.combos = function, argtypes, combos
+        self.rettype = rettype
 
 
 def static_calls(info):
@@ -503,8 +506,46 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
         for _, sub in fast:
             if sub not in sv.ci.callees:
                 sv.ci.callees.append(sub)
-        return rt, SplitCall(func, argtypes, tuple(fast))
+        return rt, SplitCall(func, argtypes, tuple(fast), rt)
+    guessed = _guess_any(sv, func, argtypes, seen_edges)
+    if guessed:
+        return T.Any, SplitCall(func, argtypes, guessed, T.Any)
     return rt, DynamicCall(func, argtypes)
+
+
+# What a value of unknown type most often is, when Python code hands compiled code one (the
+# result of a Python callable, an element of an untyped container): the types tried first.
+ANY_GUESSES = (T.Float64, T.Int64)
+
+
+def _guess_any(sv, func, argtypes, seen_edges):
+    """A call with one argument of type Any and the others concrete (``bisect(probs,
+    gR())`` where ``gR`` is a Python callable): static calls for the guesses the function
+    has methods for, tested by the value's class at run time, and dynamic dispatch for any
+    other value.  The result stays Any (the fallback may return anything), but the common
+    case costs a class test and a native call instead of a trip through Python's dispatch
+    (15 us).  The dynamic edge already recorded makes any new method for these arguments
+    invalidate the code; the static edges name the methods chosen."""
+    if sum(1 for t in argtypes if t is T.Any) != 1 or \
+            not all(t is T.Any or T.isconcrete(t) for t in argtypes):
+        return ()
+    k = argtypes.index(T.Any)
+    out = []
+    for g in ANY_GUESSES:
+        spec = argtypes[:k] + (g,) + argtypes[k + 1:]
+        try:
+            m = func.dispatch(spec)
+        except (AmbiguityError, MethodError):
+            continue
+        mi = method_instance(m, spec)
+        if any(p is None for p in mi.sparams):
+            continue
+        typeinf(mi)
+        _add_edge(sv.ci, seen_edges, Edge("static", func, spec, m))
+        if mi not in sv.ci.callees:
+            sv.ci.callees.append(mi)
+        out.append((spec, mi))
+    return tuple(out)
 
 
 MAX_SPLIT = 4          # combinations of union members a call is split into, at most
@@ -559,7 +600,8 @@ def _split_call(sv, func, argtypes, seen_edges):
             sv.ci.callees.append(mi)
         rt = join(rt, callee.rettype)
         out.append((combo, mi))
-    return (rt if rt is not None else T.Bottom), SplitCall(func, argtypes, tuple(out))
+    rt = rt if rt is not None else T.Bottom
+    return rt, SplitCall(func, argtypes, tuple(out), rt)
 
 
 class TupleElem:
