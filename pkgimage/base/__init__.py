@@ -754,6 +754,7 @@ def register_in_frontend(special, base, math_funcs):
     base.update(dicts.FUNCTIONS)
     base.update(arraysnp.FUNCTIONS)
     base.update(complexes.FUNCTIONS)
+    base.update(splat.FUNCTIONS)
     math_funcs.update(complexes.PY_NAMES)       # ``complex(a, b)``, ``cmath.sqrt(z)``
     mathlib.register_in_frontend(base, math_funcs)
 
@@ -792,3 +793,7 @@ from .complexes import Complex  # noqa: E402   methods need METHOD_NAMES above)
 
 globals().update(complexes.FUNCTIONS)      # pk.base.complex_, pk.base.cmath_sqrt, ...
 __all__ += list(complexes.FUNCTIONS) + ["Complex"]
+from . import splat  # noqa: E402  (``f(*t)``: the call on a tuple's elements)
+
+globals().update(splat.FUNCTIONS)          # pk.base.splat_call, pk.base.tuple_cat
+__all__ += list(splat.FUNCTIONS)

@@ -1327,7 +1327,7 @@ class Lowerer:
 
     def e_Call(self, node):
         if any(isinstance(a, ast.Starred) for a in node.args):
-            self.unsupported(node, "*args in a call")
+            return self.splat_call(node)
         if isinstance(node.func, ast.Lambda) and not node.keywords and \
                 _simple_lambda(node.func) and len(node.func.args.args) == len(node.args):
             return self.inline_lambda(node.func, node.args, node)
@@ -1425,6 +1425,43 @@ class Lowerer:
             return self.call_base(name, [self.expr(a) for a in node.args], node)
         self.unsupported(node, f"call of {getattr(callee, '__name__', type(callee).__name__)}"
                                f" (not a generic function)")
+
+    def splat_call(self, node):
+        """``f(a, *t, b)``: ``splat_call(f, tuple_cat(tuple_cat((a,), t), (b,)))`` (Julia's
+        ``Core._apply``; ``base/splat.py``), ``t`` a tuple of known length (inference checks
+        it).  ``f`` is a generic function, a struct (its constructor) or a value."""
+        from ..dispatch import GenericFunction
+        if node.keywords:
+            self.unsupported(node, "keyword arguments in a call with *args")
+        if isinstance(node.func, ast.Attribute):
+            self.unsupported(node, "*args in a method call")
+        ok, callee = self.resolve_static(node.func)
+        if ok:
+            callee = self.in_context(callee)
+            if isinstance(callee, T.PkType) and callee.__pk_kind__ in ("struct", "mutable"):
+                callee = SPECIAL["constructor"](callee)
+            if not isinstance(callee, GenericFunction):
+                self.unsupported(node, "*args in a call of "
+                                       f"{getattr(callee, '__name__', type(callee).__name__)}"
+                                       f" (not a generic function)")
+            fv = self.emit(Const(callee), node.func)
+        else:
+            fv = self.expr(node.func)
+        parts, plain = [], []
+        for a in node.args:
+            if isinstance(a, ast.Starred):
+                if plain:
+                    parts.append(self.emit(Intrinsic("tuple", tuple(plain)), node))
+                    plain = []
+                parts.append(self.expr(a.value))
+            else:
+                plain.append(self.expr(a))
+        if plain:
+            parts.append(self.emit(Intrinsic("tuple", tuple(plain)), node))
+        tup = parts[0]
+        for p in parts[1:]:
+            tup = self.emit(Call(BASE["tuple_cat"], (tup, p)), node)
+        return self.emit(Call(BASE["splat_call"], (fv, tup)), node)
 
     def keyword_call(self, callee, node):
         """``f(a, tol=1e-6)`` of a generic function: made positional when compiling

@@ -435,6 +435,8 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
                                    sv.ci.ir.filename, st.loc[0], st.loc[1], "method call")
             return T.Any, DynamicCall(func, argtypes)      # looked up at run time
         func = f
+    if st is not None and func in _splat_functions():
+        _check_splat(sv, func, argtypes, st)
     if v is not None and len(argtypes) == 2 and argtypes[1] is T.Int64 and \
             func is frontend.BASE.get("getitem") and argtypes[0].__pk_kind__ == "tuple" and \
             not any(isinstance(p, T.Vararg) for p in argtypes[0].__pk_params__):
@@ -502,6 +504,22 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
                 sv.ci.callees.append(sub)
         return rt, SplitCall(func, argtypes, tuple(fast))
     return rt, DynamicCall(func, argtypes)
+
+
+def _splat_functions():
+    return (frontend.BASE["splat_call"], frontend.BASE["tuple_cat"])
+
+
+def _check_splat(sv, func, argtypes, st):
+    """``f(*t)`` (``base/splat.py``): ``t`` must be a tuple of known length, else the call's
+    arguments are not known; a compile-time error where the call is."""
+    tuples = argtypes[1:] if func is frontend.BASE["splat_call"] else argtypes
+    for t in tuples:
+        if not (isinstance(t, T.PkType) and t.__pk_kind__ == "tuple" and not any(
+                isinstance(p, T.Vararg) for p in t.__pk_params__)):
+            raise CompileError(f"f(*x) needs x to be a tuple of known length; here it has "
+                               f"type {t}", sv.ci.ir.filename, st.loc[0], st.loc[1],
+                               "*args in a call")
 
 
 MAX_SPLIT = 4          # combinations of union members a call is split into, at most
