@@ -1978,6 +1978,8 @@ def _new_mutable(g, a, ts, p):
 
 
 EMITTERS["new_mutable"] = _new_mutable
+EMITTERS["alloc_mutable"] = _new_mutable        # (no field: ``mutinit.py``)
+OWNED_RESULTS.add("alloc_mutable")
 
 
 def _c_abs(g, a, ts, p):

@@ -16,6 +16,12 @@ from .intrinsics import _def
 SPEC = {"setfield", "global_ref"}
 
 
+@_def("alloc_mutable", lambda ts, p: p[0] if not ts and len(p) == 1 else None)
+def alloc_mutable(t):
+    """A mutable struct with no field set yet (``mutinit.py``: ``__init__`` sets them)."""
+    return object.__new__(t)
+
+
 def field_type(t, name):
     """The type of mutable struct ``t``'s field ``name`` (None when it has none)."""
     if not T.is_pktype(t) or t.__pk_kind__ != "mutable":

@@ -1290,6 +1290,14 @@ class Lowerer:
             if _mutable_object(base) and isinstance(node.value, ast.Name):
                 return False, None     # (``P.x``, ``A.shape`` of a global object: a value)
             if isinstance(base, T.PkType):
+                if node.attr == "__init__" and base.__pk_kind__ == "mutable":
+                    # ``Task.__init__(self, ...)``: the init function of the class whose
+                    # ``__init__`` that is (``mutinit.py``)
+                    from ..mutinit import init_function, init_owner
+                    owner = init_owner(base)
+                    if owner is None:
+                        self.error(node, f"{base.__pk_name__} has no __init__", "Attribute")
+                    return True, init_function(owner)
                 self.unsupported(node, "attribute of a type")
             if type(T.typeof(base)).__name__ == "PkType" and \
                     T.typeof(base).__pk_kind__ == "struct":
