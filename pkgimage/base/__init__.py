@@ -755,6 +755,7 @@ def register_in_frontend(special, base, math_funcs):
     base.update(arraysnp.FUNCTIONS)
     base.update(complexes.FUNCTIONS)
     base.update(splat.FUNCTIONS)
+    base.update(bits.FUNCTIONS)
     math_funcs.update(complexes.PY_NAMES)       # ``complex(a, b)``, ``cmath.sqrt(z)``
     mathlib.register_in_frontend(base, math_funcs)
 
@@ -797,3 +798,7 @@ from . import splat  # noqa: E402  (``f(*t)``: the call on a tuple's elements)
 
 globals().update(splat.FUNCTIONS)          # pk.base.splat_call, pk.base.tuple_cat
 __all__ += list(splat.FUNCTIONS)
+from . import bits  # noqa: E402  (``&``, ``|``, ``^`` of integers)
+
+globals().update(bits.FUNCTIONS)           # pk.base.and_, pk.base.or_, pk.base.xor
+__all__ += list(bits.FUNCTIONS)

@@ -312,8 +312,10 @@ def _run(sv):
         # types the block's variables had along the way
         henv = dict(env) if block.handler >= 0 else None
         dead = False
+        known = {}          # variables of this block holding a test decided by the types
         for i, st in enumerate(block.stmts):
             t, info = _eval(sv, st, env, seen_edges)
+            _note_known(known, st, env)
             ci.stmt_info[(bid, i)] = info
             ci.stmt_types[(bid, i)] = t
             if t is T.Bottom:
@@ -341,7 +343,10 @@ def _run(sv):
                     _use(sv, p.var, env, term.loc)
         elif isinstance(term, Branch):
             _use(sv, term.cond, env, term.loc)
-        for s in ir.successors(block):
+        succ = ir.successors(block)
+        if isinstance(term, Branch) and term.cond in known:
+            succ = [term.then if known[term.cond] else term.orelse]
+        for s in succ:
             new = _join_env(state[s], env)
             if new is not None:
                 state[s] = new
@@ -354,6 +359,30 @@ def _run(sv):
     ci.bindings = ir.bindings
     ci.rettype = ret if ret is not None else T.Bottom
     return ci
+
+
+def _note_known(known, st, env):
+    """``x is None`` (``isa(x, Nothing)``) and ``isinstance(x, C)`` whose answer the type
+    of ``x`` decides, and their negations: a branch on one only goes the way it must (the
+    other block is never run, so it is not inferred: ``pkt.kind`` behind ``if pkt is not
+    None`` in an instance where ``pkt`` is ``None``)."""
+    v = st.value
+    known.pop(st.dst, None)
+    if isinstance(v, Call) and v.func is frontend.BASE.get("truth") and v.args[0] in known:
+        known[st.dst] = known[v.args[0]]           # (``truth`` of a Bool is itself)
+        return
+    if not isinstance(v, Intrinsic):
+        return
+    if v.name == "isa" and len(v.args) == 1 and len(v.params) == 1:
+        xt, want = env.get(v.args[0]), v.params[0]
+        if xt is None or xt is T.Bottom or not T.is_type(want):
+            return
+        if T.issubtype(xt, want):
+            known[st.dst] = True
+        elif T.typeintersect(xt, want) is T.Bottom:
+            known[st.dst] = False
+    elif v.name == "not_bool" and v.args[0] in known:
+        known[st.dst] = not known[v.args[0]]
 
 
 def _join_env(old, env):
@@ -724,7 +753,7 @@ def _eval_getfield(sv, v, t, st, seen_edges):
     if prop is not None:
         # ``p.norm`` with ``@property def norm(self)``: the call ``norm(p)``
         return _eval_call(sv, prop, (t,), seen_edges, None, st)
-    if t.__pk_kind__ in ("struct", "mutable"):
+    if t.__pk_kind__ in ("struct", "mutable") and T.isconcrete(t):
         raise CompileError(f"type {t} has no field {v.name!r}", sv.ci.ir.filename, st.loc[0],
                            st.loc[1], "Attribute")
     if T.isconcrete(t) or (t.__pk_kind__ == "union" and not any(
