@@ -1,7 +1,8 @@
 """Whole programs written as Python programmers write them (``tests/programs``: the Benchmarks
 Game's n-body, spectral-norm and binary-trees, a ray tracer with classes, Julia's mandelperf on
 complex numbers, Monte Carlo pi and option pricing with Black-Scholes, k-means on NumPy
-arrays), compiled by pkgimage, against plain CPython running the same source with the
+arrays, the Richards task scheduler with classes and a mutable work area), compiled by
+pkgimage, against plain CPython running the same source with the
 decorators made plain Python's (functions as they are, structs as frozen dataclasses, mutable
 structs as dataclasses: ``tests/test_language_programs._plain_source``), and numba where it can
 run the program as written (mandelperf: ``@numba.njit`` on the same two functions).
@@ -10,7 +11,7 @@ Each implementation runs in a fresh process: the program's entry is called once 
 size (pkgimage compiles then; the figure ``first call`` is that call), then timed at the
 benchmark size (best of 3 repeats, 1 with ``--quick``; output to a buffer).  Bytecode caching
 is on.  ``ratio to CPython`` is pkgimage's (or numba's) time over CPython's; target for the
-programs with classes (raytrace, binary_trees): at most 0.5x CPython ("far ahead").  The
+programs with classes (raytrace, binary_trees, richards): at most 0.5x CPython ("far ahead").  The
 machine has 2 shared cores: absolute times are noisy, ratios less so.
 """
 
@@ -35,7 +36,8 @@ CASES = [("nbody_game", "main", (100,), (200000,), (20000,), False),
          ("raytrace", "render", (6, 3), (80, 40), (30, 15), True),
          ("mandelbrot", "repeat", (1,), (40,), (5,), False),
          ("monte_carlo", "run", (100,), (400000,), (40000,), False),
-         ("kmeans", "main", (40,), (40000,), (4000,), False)]
+         ("kmeans", "main", (40,), (40000,), (4000,), False),
+         ("richards", "main", (1,), (100,), (10,), True)]
 
 CHILD = r'''
 import contextlib, io, json, runpy, sys, time

@@ -497,6 +497,16 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
         msg = func._no_method_message(argtypes)
         return T.Bottom, ThrowingCall(func, argtypes, msg, MethodError)
     _add_edge(sv.ci, seen_edges, Edge("dynamic", func, argtypes, candidates=cands))
+    if len(cands) == 1 and _boxed_family_call(argtypes, cands[0]):
+        # One method takes every value of these types, all of them objects whose class
+        # says what they are (mutable structs of a class hierarchy, ``mutables.py``): the
+        # call of that method's instance for these very types (Julia's ``invoke`` of the
+        # only match; the dynamic edge above makes a new method invalidate it)
+        mi = method_instance(cands[0], tuple(argtypes))
+        callee = typeinf(mi)
+        if mi not in sv.ci.callees:
+            sv.ci.callees.append(mi)
+        return callee.rettype, StaticCall(mi, tuple(argtypes))
     rt = T.Any
     fast = []
     if len(cands) <= MAX_DYNAMIC_CANDIDATES and T.Any not in argtypes:
@@ -515,6 +525,8 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
             if all(T.isconcrete(t) for t in spec):
                 if all(splittable(t) for t in spec):
                     fast.append((tuple(spec), sub))
+            elif _family_split(spec, argtypes, m, cands):
+                fast.append((tuple(spec), sub))
             else:
                 sci.needs_native = False
             rt = join(rt, sci.rettype)
@@ -549,6 +561,39 @@ def _check_splat(sv, func, argtypes, st):
             raise CompileError(f"f(*x) needs x to be a tuple of known length; here it has "
                                f"type {t}", sv.ci.ir.filename, st.loc[0], st.loc[1],
                                "*args in a call")
+
+
+def _open_mutable(t):
+    return isinstance(t, T.PkType) and t.__pk_kind__ == "mutable" and not T.isconcrete(t)
+
+
+def _boxed_family_call(argtypes, m):
+    """Do ``argtypes`` (one at least a subclassed mutable struct, the others concrete or
+    such) all fall under method ``m``'s signature?"""
+    if not any(_open_mutable(t) for t in argtypes) or \
+            not all(T.isconcrete(t) or _open_mutable(t) for t in argtypes):
+        return False
+    return m.sig is not None and T.issubtype(T.tuple_type(*argtypes), m.sig)
+
+
+def _family_split(spec, argtypes, m, cands):
+    """A split combination whose receiver-like arguments are concrete (tested at run time)
+    and whose others are exactly the call's types (not tested): right when ``m`` is the
+    most specific method for all of ``spec`` (every other candidate that meets it is less
+    specific), as the override ``fn(self::DeviceTask, ...)`` is for a ``DeviceTask``."""
+    if len(spec) != len(argtypes) or T.Any in argtypes:
+        return False
+    if not all((T.isconcrete(s) and splittable(s)) or s is a for s, a in zip(spec, argtypes)):
+        return False
+    if all(s is a for s, a in zip(spec, argtypes)):
+        return False
+    st = T.tuple_type(*spec)
+    for m2 in cands:
+        if m2 is m:
+            continue
+        if T.sig_intersect(spec, m2.sig) is not None and not T.issubtype(m.sig, m2.sig):
+            return False
+    return True
 
 
 MAX_SPLIT = 4          # combinations of union members a call is split into, at most
