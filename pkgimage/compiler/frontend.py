@@ -746,6 +746,10 @@ class Lowerer:
         self.stmts(s.orelse)
         self.terminate(Goto(join.id))
         self.cur = join
+        if nt is not None and nt[1] and not s.orelse and s.body and \
+                isinstance(s.body[-1], (ast.Raise, ast.Return, ast.Continue, ast.Break)):
+            # ``if t is None: raise ...``: only the ``else`` way reaches what follows
+            self.narrow_not_none(nt[0], s.test)
 
     def s_While(self, s):
         head, body, done = self.new_block(), self.new_block(), self.new_block()
