@@ -110,7 +110,9 @@ FEATURES = {"tuples": True, "parametric": True, "diagonal": True, "varargs": Tru
             # issue 14: try/except/else/finally around integer divisions that may be by
             # zero (ZeroDivisionError caught, finally run on every way out), lambdas called
             # in place, map() with a lambda reading locals, closures made once and called,
-            # a @pk.mutable struct per module made and updated in place
+            # a @pk.mutable struct per module made and updated in place; accumulators that
+            # start as int 0 and turn float in a loop, and None-until-set variables (small
+            # unions of bits types, held unboxed in compiled code)
             "functional": True}
 TV = "T"                      # the module-level TypeVar (bound Real) of every module
 MATS = ["Mat[Float64]", "Mat[Int64]"]
@@ -590,6 +592,14 @@ class Body:
 
     def visible_names(self):
         return {v.name for v in self.vars()}
+
+    def fresh_names(self, n):
+        """``n`` different fresh names for one statement's variables (``fresh`` alone may
+        give the same dead name twice: ``box = MB(..); box = box.v`` broke the next line)."""
+        names = [self.fresh("t") for _ in range(n)]
+        if len(set(names)) < n:
+            raise Fail
+        return names
 
     def fresh(self, prefix):
         if self.dead and self.chance(0.3):
@@ -1093,8 +1103,13 @@ class Body:
                       f"range({k})])", {INT}, a.bound + k)
         if r < 0.75:
             return Ex(f"len({{qc % 3: {a.code} for qc in range({k})}})", {INT}, 3)
-        if r < 0.9:
+        if r < 0.85:
             return Ex(f"len(str({a.code}))", {INT}, 30)
+        if r < 0.93:
+            # list slices with steps (negative too) of ``list(range(k))``: the sum of a slice
+            lo, hi = self.rng.randint(-k - 1, k + 1), self.rng.randint(-k - 1, k + 1)
+            st = self.rng.choice([-3, -2, -1, 1, 2, 3])
+            return Ex(f"sum(list(range({k}))[{lo}:{hi}:{st}])", {INT}, k * k + 1)
         return Ex(f"int(str({a.code}))", {INT}, a.bound)
 
     def i_lam(self, d):
@@ -1120,7 +1135,7 @@ class Body:
         a = self.wrap(self.e_int(self.depth()), 2 ** 20)
         z = self.wrap(self.e_int(self.depth()), 3)
         c = self.wrap(self.e_int(self.depth()), 2 ** 20)
-        name, cnt = self.fresh("t"), self.fresh("t")
+        name, cnt = self.fresh_names(2)
         self.emit(f"{cnt} = 0")
         self.emit("try:")
         self.emit(f"    {name} = {a.code} // {z.code}")
@@ -1141,7 +1156,7 @@ class Body:
         a = self.wrap(self.e_int(self.depth()), 2 ** 20)
         b = self.wrap(self.e_float(self.depth()), 2 ** 20)
         c = self.wrap(self.e_int(self.depth()), 2 ** 20)
-        box, iv, fv = self.fresh("t"), self.fresh("t"), self.fresh("t")
+        box, iv, fv = self.fresh_names(3)
         self.emit(f"{box} = MB{self.k}({a.code}, {b.code})")
         self.emit(f"{box}.v += {c.code}")
         self.emit(f"{box}.w = {box}.w * 0.5 + {box}.v")
@@ -1149,6 +1164,26 @@ class Body:
         self.emit(f"{fv} = {box}.w")
         self.declare(Var(iv, {INT}, a.bound + c.bound))
         self.declare(Var(fv, {FLT}, b.bound + a.bound + c.bound))
+
+    def st_accum(self, d):
+        """An accumulator that starts as the int 0 and turns float once the loop runs
+        (``s = 0; for ...: s += x * 0.5``), and a variable that is None until a test in the
+        loop gives it the index: variables of small unions of bits types, which compiled
+        code holds unboxed (``functional``)."""
+        if not FEATURES["functional"]:
+            raise Fail
+        n = self.wrap(self.e_int(self.depth()), 6)
+        x = self.wrap(self.rng.choice([self.e_int, self.e_float])(self.depth()), 2 ** 20)
+        acc, last, i, got = self.fresh_names(4)
+        self.emit(f"{acc} = 0")
+        self.emit(f"{last} = None")
+        self.emit(f"for {i} in range({n.code}):")
+        self.emit(f"    {acc} += {x.code} * 0.5")
+        self.emit(f"    if {self.cond(self.depth())}:")
+        self.emit(f"        {last} = {i}")
+        self.emit(f"{got} = {last} if {last} is not None else -1")
+        self.declare(Var(acc, {INT, FLT}, 6 * 2 ** 19 + 1))
+        self.declare(Var(got, {INT}, 6, assignable=False))
 
     def st_closure(self, d):
         """A closure over a variable assigned once just before, outside loops, made once and
@@ -1161,7 +1196,7 @@ class Body:
         # a name of an ended scope would be a store after the closure, which is refused)
         self.P.ncaptures = getattr(self.P, "ncaptures", 0) + 1
         cap = f"qk{self.P.ncaptures}"
-        fn, name = self.fresh("t"), self.fresh("t")
+        fn, name = self.fresh_names(2)
         self.emit(f"{cap} = {a.code}")
         self.emit(f"{fn} = lambda qc: qc - {cap}")
         self.emit(f"{name} = {fn}({b.code}) + {fn}(1)")
@@ -1466,7 +1501,7 @@ class Body:
                 len(v.tset) == 1 and is_mat(next(iter(v.tset))) for v in self.vars()):
             kinds += ["matloop"] * 4 + ["matview", "matnew"]
         if FEATURES["functional"]:
-            kinds += ["try", "closure", "mutable"]
+            kinds += ["try", "closure", "mutable", "accum"]
         if self.chance(0.012):
             kinds = ["error"]
         for _ in range(6):

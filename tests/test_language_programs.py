@@ -28,7 +28,10 @@ def _plain_source(path):
 @pytest.mark.parametrize("name,args", [("nbody_game", ["2000"]), ("spectral_norm", ["30"]),
                                        ("binary_trees", ["8"]), ("raytrace", ["30"]),
                                        ("mandelbrot", ["2"]), ("monte_carlo", ["20000"]),
-                                       ("kmeans", ["2000"]), ("richards", ["3"])])
+                                       ("kmeans", ["2000"]), ("fannkuch_redux", ["7"]),
+                                       ("fasta", ["1000"]), ("k_nucleotide", ["2000"]),
+                                       ("parse_integers", ["1000"]), ("printfd", ["200"]),
+                                       ("randmatstat", ["200"]), ("richards", ["3"])])
 def test_published_program_prints_what_plain_python_prints(tmp_path, name, args):
     path = PROGRAMS / f"{name}.py"
     plain = tmp_path / f"{name}_plain.py"

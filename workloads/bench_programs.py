@@ -1,11 +1,14 @@
 """Whole programs written as Python programmers write them (``tests/programs``: the Benchmarks
-Game's n-body, spectral-norm and binary-trees, a ray tracer with classes, Julia's mandelperf on
-complex numbers, Monte Carlo pi and option pricing with Black-Scholes, k-means on NumPy
-arrays, the Richards task scheduler with classes and a mutable work area), compiled by
-pkgimage, against plain CPython running the same source with the
+Game's n-body, spectral-norm, binary-trees, fannkuch-redux, fasta and k-nucleotide, a ray
+tracer with classes, Julia's mandelperf on complex numbers and its parse_integers, printfd and
+randmatstat, Monte Carlo pi and option pricing with Black-Scholes, k-means on NumPy arrays,
+the Richards task scheduler with classes and a mutable work area; the random ones seed their
+generators in their entry), compiled by pkgimage, against plain CPython running the same
+source with the
 decorators made plain Python's (functions as they are, structs as frozen dataclasses, mutable
 structs as dataclasses: ``tests/test_language_programs._plain_source``), and numba where it can
-run the program as written (mandelperf: ``@numba.njit`` on the same two functions).
+run the program as written (mandelperf, fannkuch-redux: ``@numba.njit`` on the same
+functions).
 
 Each implementation runs in a fresh process: the program's entry is called once at a small
 size (pkgimage compiles then; the figure ``first call`` is that call), then timed at the
@@ -37,7 +40,17 @@ CASES = [("nbody_game", "main", (100,), (200000,), (20000,), False),
          ("mandelbrot", "repeat", (1,), (40,), (5,), False),
          ("monte_carlo", "run", (100,), (400000,), (40000,), False),
          ("kmeans", "main", (40,), (40000,), (4000,), False),
+         ("fannkuch_redux", "main", (5,), (10,), (9,), False),
+         ("fasta", "main", (100,), (250000,), (25000,), False),
+         ("k_nucleotide", "main", (1000,), (250000,), (25000,), False),
+         ("parse_integers", "run", (10,), (1000000,), (100000,), False),
+         ("printfd", "run", (10,), (1000000,), (100000,), False),
+         ("randmatstat", "run", (10,), (10000,), (1000,), False),
          ("richards", "main", (1,), (100,), (10,), True)]
+# programs numba runs as written (``@numba.njit`` in place of ``@pk.generic``)
+# (fasta, k-nucleotide, parse_integers and printfd use generators, str methods, hex or
+# files numba's nopython mode does not type; randmatstat's matrix_power needs SciPy)
+NUMBA = ("mandelbrot", "fannkuch_redux")
 
 CHILD = r'''
 import contextlib, io, json, runpy, sys, time
@@ -88,11 +101,14 @@ def run(quick: bool):
     rows = []
     repeats = 1 if quick else 3
     cache = Path(tempfile.mkdtemp(prefix="pkgimage-programs-"))
+    only = [n for n in os.environ.get("PKGIMAGE_BENCH_PROGRAMS", "").split(",") if n]
     for name, entry, warm, args, qargs, oo in CASES:
+        if only and name not in only:
+            continue                      # (``PKGIMAGE_BENCH_PROGRAMS=fasta,printfd``)
         size = qargs if quick else args
         path = PROGRAMS / f"{name}.py"
         got = {}
-        impls = ["cpython", "pkgimage"] + (["numba"] if name == "mandelbrot" else [])
+        impls = ["cpython", "pkgimage"] + (["numba"] if name in NUMBA else [])
         for how in impls:
             got[how] = _child(path, entry, warm, size, repeats, how, cache)
         ref = got["cpython"][0]

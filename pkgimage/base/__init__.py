@@ -740,7 +740,7 @@ def error(message):
     raise ErrorException(message)
 
 
-def register_in_frontend(special, base, math_funcs):
+def register_in_frontend(special, base, math_funcs, builtins_funcs):
     """Name the base library's special callees, operators and ``math`` functions to the
     frontend.  Called by the frontend when it is first imported (this module does not import
     it: a process that only loads package images uses the base library's functions, never
@@ -754,6 +754,13 @@ def register_in_frontend(special, base, math_funcs):
     base.update(dicts.FUNCTIONS)
     base.update(arraysnp.FUNCTIONS)
     base.update(complexes.FUNCTIONS)
+    base.update(ranges.FUNCTIONS)
+    base.update(slices.FUNCTIONS)
+    base.update(bisects.FUNCTIONS)
+    base.update(arraysbuild.FUNCTIONS)
+    base.update(strconv.FUNCTIONS)               # (``format`` only here: not a global)
+    builtins_funcs.update(strconv.BUILTINS)      # ``hex(n)``
+    math_funcs.update(bisects.PY_NAMES)          # ``bisect.bisect(a, x)``
     base.update(splat.FUNCTIONS)
     base.update(bits.FUNCTIONS)
     math_funcs.update(complexes.PY_NAMES)       # ``complex(a, b)``, ``cmath.sqrt(z)``
@@ -786,7 +793,7 @@ __all__ += list(arraysnp.FUNCTIONS)
 
 # ``x.name(...)`` in compiled code calls the base function ``name`` for these names whatever
 # ``x`` is (a struct method of that name extends it: ``structmethods.py``)
-METHOD_NAMES = frozenset(lists.METHOD_NAMES) | frozenset(strings.METHODS) | \
+METHOD_NAMES = frozenset(lists.METHOD_NAMES) | frozenset(strings.METHODS) | {"format"} | \
     frozenset(("get", "setdefault", "keys", "values", "items", "update"))
 
 from . import complexes  # noqa: E402  (Python's complex: Complex[Float64], cmath; its struct's
@@ -794,6 +801,26 @@ from .complexes import Complex  # noqa: E402   methods need METHOD_NAMES above)
 
 globals().update(complexes.FUNCTIONS)      # pk.base.complex_, pk.base.cmath_sqrt, ...
 __all__ += list(complexes.FUNCTIONS) + ["Complex"]
+from . import ranges  # noqa: E402  (``range(...)`` as a value: Range)
+
+globals().update(ranges.FUNCTIONS)         # pk.base.range_
+__all__ += list(ranges.FUNCTIONS)
+from . import slices  # noqa: E402  (``x[lo:hi:step] = y``: setslice)
+
+globals().update(slices.FUNCTIONS)         # pk.base.setslice
+__all__ += list(slices.FUNCTIONS)
+from . import bisects  # noqa: E402  (Python's bisect module: bisect_right, insort_right, ...)
+
+globals().update(bisects.FUNCTIONS)        # pk.base.bisect_right, ...
+__all__ += list(bisects.FUNCTIONS)
+from . import strconv  # noqa: E402  (hex, oct, bin, int(s, base), str.format)
+
+globals().update({n: f for n, f in strconv.FUNCTIONS.items() if n != "format"})
+__all__ += [n for n in strconv.FUNCTIONS if n != "format"]
+from . import arraysbuild  # noqa: E402  (np.random.randn, np.hstack, A @ B, np.trace, ...)
+
+globals().update(arraysbuild.FUNCTIONS)    # pk.base.matmul, pk.base.np_hstack, ...
+__all__ += list(arraysbuild.FUNCTIONS)
 from . import splat  # noqa: E402  (``f(*t)``: the call on a tuple's elements)
 
 globals().update(splat.FUNCTIONS)          # pk.base.splat_call, pk.base.tuple_cat

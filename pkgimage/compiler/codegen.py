@@ -34,6 +34,7 @@ from .. import types as T
 from ..errors import CompileError
 from . import inference as INF
 from . import intrinsics
+from . import unions as U
 from .ir import (Branch, Call, Const, GetField, Goto, Intrinsic, MethodRef, Raise, Return, Use,
                  ValueCallee, expr_uses, term_uses)
 
@@ -646,8 +647,16 @@ class FunctionGen(_Emitter):
         borrowed = self._borrowed_params()
         self.ssa |= set(borrowed)
         self.values = dict(borrowed)
+        # variables of small unions of bits types: {tag, bits}, unboxed (``unions.py``)
+        self.tagged = {var for var, t in ci.vartypes.items()
+                       if var not in self.ssa and t is not T.Bottom and U.bits_union(t)}
         for var, t in ci.vartypes.items():
             if t is T.Bottom or var in self.ssa:
+                continue
+            if var in self.tagged:
+                slot = b.alloca(U.TAGGED, name="v." + var.replace("%", "t"))
+                b.store(ir.Constant(U.TAGGED, None), slot)
+                self.slots[var] = slot
                 continue
             slot = b.alloca(lltype(t), name="v." + var.replace("%", "t"))
             self.slots[var] = slot
@@ -700,6 +709,7 @@ class FunctionGen(_Emitter):
         for var, i in last.items():
             if var.startswith("%") and defs.get(var) == 1 and where.get(var) == blk.id and \
                     var not in outside and var in self.slots and var not in self.ssa and \
+                    var not in self.tagged and \
                     is_managed(self.var_type(var)):
                 out.setdefault(i, []).append(var)
         return out
@@ -755,6 +765,8 @@ class FunctionGen(_Emitter):
     def load_var(self, var, want):
         """Value of ``var`` in the representation of type ``want`` (borrowed if boxed)."""
         st = self.var_type(var)
+        if var in self.tagged:
+            return self._load_tagged(var, st, want)
         v = self.values[var] if var in self.ssa else self.b.load(self.slots[var])
         if is_boxed(st) and not is_boxed(want):
             return self.unbox(v, want)
@@ -763,6 +775,87 @@ class FunctionGen(_Emitter):
             self.track_temp(boxed)       # released at exit, like any boxed variable
             return boxed
         return v
+
+    def _load_tagged(self, var, u, want):
+        """A tagged variable's value as a member type's native value (the caller knows the
+        member: a union split tested the tag) or boxed (borrowed, released at exit)."""
+        v = self.b.load(self.slots[var])
+        if U.is_member(u, want) and not is_boxed(want):
+            return U.from_payload(self.b, self.b.extract_value(v, 1), want, lltype(want))
+        boxed = self.box_tagged(v, u)
+        self.track_temp(boxed)
+        return boxed if is_boxed(want) else self.unbox(boxed, want)
+
+    def load_tagged(self, var):
+        """The raw ``{tag, bits}`` of a tagged variable (copied as it is by ``x = y``)."""
+        return self.b.load(self.slots[var])
+
+    def box_tagged(self, v, u):
+        """A new reference to the Python object for tagged value ``v`` of union ``u``."""
+        b = self.b
+        out = self.alloca(OBJ)
+        done = self.fn.append_basic_block("tagged.boxed")
+        unset = self.fn.append_basic_block("tagged.unset")
+        sw = b.switch(b.extract_value(v, 0), unset)
+        for k, m in enumerate(u.__pk_members__, 1):
+            blk = self.fn.append_basic_block(f"tagged.box{k}")
+            sw.add_case(I8(k), blk)
+            b.position_at_end(blk)
+            b.store(self.box(U.from_payload(b, b.extract_value(v, 1), m, lltype(m)), m), out)
+            b.branch(done)
+        b.position_at_end(unset)          # (the frontend's guards keep this from running)
+        self.set_error("NameError", "internal: a variable read before assignment")
+        b.branch(self.err_block)
+        b.position_at_end(done)
+        return b.load(out)
+
+    def unbox_tagged(self, obj, u):
+        """The tagged value of union ``u`` for the borrowed object ``obj``: its class tested
+        against each member's own; another class (an int subclass, a NumPy scalar) asks
+        Python which member its type is."""
+        b = self.b
+        out = self.alloca(U.TAGGED)
+        done = self.fn.append_basic_block("tagged.unboxed")
+
+        def put(k, m):
+            b.store(U.make(b, I8(k), U.to_payload(b, self.unbox(obj, m), m)), out)
+            b.branch(done)
+
+        for k, m in enumerate(u.__pk_members__, 1):
+            this = self.fn.append_basic_block(f"tagged.is{k}")
+            nxt = self.fn.append_basic_block(f"tagged.not{k}")
+            b.cbranch(self._is_exactly(obj, m), this, nxt)
+            b.position_at_end(this)
+            put(k, m)
+            b.position_at_end(nxt)
+        r = self.check_null(self.vectorcall(self.obj_const(("helper", "union_member")),
+                                            [self.obj_const(("type", T.type_ref(u))), obj]))
+        k = self.unbox(r, T.Int64)
+        self.decref(r)
+        bad = self.fn.append_basic_block("tagged.bad")
+        sw = b.switch(k, bad)
+        for i, m in enumerate(u.__pk_members__, 1):
+            blk = self.fn.append_basic_block(f"tagged.as{i}")
+            sw.add_case(I64(i), blk)
+            b.position_at_end(blk)
+            put(i, m)
+        b.position_at_end(bad)
+        b.unreachable()
+        b.position_at_end(done)
+        return b.load(out)
+
+    def _to_tagged(self, v, t, owned, u):
+        """Value ``v`` (representation of ``t``) as a tagged value of union ``u``."""
+        if U.bits_union(t) and v.type == U.TAGGED:
+            return U.retag(self.b, v, t, u)
+        if U.is_member(u, t) and not is_boxed(t):
+            return U.make(self.b, I8(U.tag_of(u, t)), U.to_payload(self.b, v, t))
+        if not is_boxed(t):
+            v, owned = self.box(v, t), True
+        tagged = self.unbox_tagged(v, u)
+        if owned:
+            self.decref(v)
+        return tagged
 
     def track_temp(self, obj):
         slot = self.entry_alloca(OBJ)
@@ -805,6 +898,11 @@ class FunctionGen(_Emitter):
         """Store value ``v`` whose representation is that of type ``t`` into ``var``'s slot;
         ``owned`` says whether ``v`` holds new references to hand over."""
         st = self.var_type(var)
+        if var in self.tagged:
+            self.b.store(self._to_tagged(v, t, owned, st), self.slots[var])
+            return
+        if U.bits_union(t) and v.type == U.TAGGED:       # (a tagged value going boxed)
+            v, owned = self.box_tagged(v, t), True
         if var in self.ssa:
             val, owned = self.convert_repr(v, t, st, owned)
             self.values[var] = val
@@ -849,7 +947,11 @@ class FunctionGen(_Emitter):
             b.branch(self.blocks[term.target])
         elif isinstance(term, Branch):
             ct = self.var_type(term.cond)
-            cv = self.values[term.cond] if term.cond in self.ssa else b.load(self.slots[term.cond])
+            if term.cond in self.tagged:
+                cv = self.load_var(term.cond, T.Any)
+            else:
+                cv = self.values[term.cond] if term.cond in self.ssa else \
+                    b.load(self.slots[term.cond])
             if is_boxed(ct):
                 r = b.call(self.capi("PyObject_IsTrue", I32, [OBJ]), [cv])
                 self.check(b.icmp_signed("<", r, I32(0)))
@@ -870,7 +972,9 @@ class FunctionGen(_Emitter):
         """The result is a new reference (for values holding references) for the caller."""
         rt = self.ci.rettype
         vt = self.var_type(term.var)
-        if is_boxed(rt):
+        if is_boxed(rt) and term.var in self.tagged:
+            v = self.box_tagged(self.load_tagged(term.var), vt)
+        elif is_boxed(rt):
             v = self.values[term.var] if term.var in self.ssa else self.b.load(self.slots[term.var])
             if is_boxed(vt):
                 self.incref(v)
@@ -912,6 +1016,8 @@ class FunctionGen(_Emitter):
             return self.gen_const(v.value), T.typeof(v.value), False
         if isinstance(v, Use):
             t = info.argtypes[0]
+            if v.var in self.tagged and U.bits_union(t):
+                return self.load_tagged(v.var), self.var_type(v.var), False
             return self.load_var(v.var, t), t, False
         if isinstance(v, Call):
             if isinstance(info, INF.TupleElem):
@@ -1027,6 +1133,8 @@ class FunctionGen(_Emitter):
             return self.obj_const(("func", value.module, value.qualname))
         if isinstance(value, type) and issubclass(value, BaseException):
             return self.obj_const(("pyattr", value.__module__, value.__qualname__))
+        if value is open:
+            return self.obj_const(("pyattr", "builtins", "open"))   # (called through Python)
         self.loc_error(f"constant {value!r} cannot be compiled")
 
     def gen_call(self, v, info):
@@ -1050,8 +1158,10 @@ class FunctionGen(_Emitter):
             return None, T.Bottom, False
         if isinstance(info, INF.SplitCall):
             return self.gen_split_call(v, info)
-        # run-time dispatch through the generic function object
-        args = [self.load_var(a, T.Any) for a in v.args]
+        # run-time dispatch through the generic function object (a call of a value that
+        # names a generic function passes the arguments after the value)
+        args = [self.load_var(a, T.Any) for a in
+                (v.args if isinstance(info.function, ValueCallee) else _call_args(v))]
         if isinstance(info.function, ValueCallee):
             # a value that is no generic function known here: Python calls it
             return self.check_null(self.vectorcall(args[0], args[1:])), T.Any, True
@@ -1083,6 +1193,11 @@ class FunctionGen(_Emitter):
             for var, want, have in zip(names, combo, info.argtypes):
                 if have is want:
                     continue
+                if var in self.tagged and U.is_member(self.var_type(var), want):
+                    tag = b.extract_value(self.load_tagged(var), 0)
+                    k = U.tag_of(self.var_type(var), want)
+                    test = b.and_(test, b.icmp_unsigned("==", tag, I8(k)))
+                    continue
                 obj = self.load_var(var, T.Any)
                 test = b.and_(test, self._is_exactly(obj, want))
             nxt = self.fn.append_basic_block("split.next")
@@ -1105,19 +1220,36 @@ class FunctionGen(_Emitter):
                     self.decref_value(val, rt)
             b.branch(done)
             b.position_at_end(nxt)
-        args = [self.load_var(a, T.Any) for a in names]
-        fobj = self.obj_const(("func", info.function.module, info.function.qualname))
-        r = self.check_null(self.vectorcall(fobj, args))
-        if native:
-            b.store(self.unbox(r, rt0), out)
-            self.decref(r)
+        if self._split_is_exhaustive(names, info):
+            b.unreachable()             # (every tag has its combination: no value is left)
         else:
-            b.store(r, out)
-        b.branch(done)
+            args = [self.load_var(a, T.Any) for a in names]
+            fobj = self.obj_const(("func", info.function.module, info.function.qualname))
+            r = self.check_null(self.vectorcall(fobj, args))
+            if native:
+                b.store(self.unbox(r, rt0), out)
+                self.decref(r)
+            else:
+                b.store(r, out)
+            b.branch(done)
         b.position_at_end(done)
         if native:
             return b.load(out), rt0, False
         return b.load(out), T.Any, True
+
+    def _split_is_exhaustive(self, names, info):
+        """Do the combinations cover every value the arguments can hold?  Only when each
+        argument of a union type is a tagged variable (its tag is one of its members, so
+        no value of another class can turn up) and every combination of members has its
+        method; a boxed argument may hold a value of a class no combination tests."""
+        need = 1
+        for var, have in zip(names, info.argtypes):
+            if T.isconcrete(have):
+                continue
+            if var not in self.tagged or self.var_type(var) is not have:
+                return False
+            need *= len(have.__pk_members__)
+        return len({combo for combo, mi in info.combos if mi.cache is not None}) == need
 
     def _is_exactly(self, obj, t):
         """Is the boxed value ``obj`` of the splittable type ``t`` (its class, exactly)?"""
@@ -1210,6 +1342,7 @@ class FunctionGen(_Emitter):
             args = [self.load_var(a, t) for a, t in zip(v.args, argtypes)]
             rt = T.list_of(T.Any) if v.name == "list_new" else \
                 intrinsics.REGISTRY[v.name].rule(argtypes, v.params)
+            emit = listgen.emitter(v.name, argtypes)
             return emit(self, args, argtypes, v.params), rt, \
                 listgen.owned_result(v.name, argtypes)
         if info.dynamic or emit is None or any(is_boxed(t) for t in argtypes) or \

@@ -32,8 +32,8 @@ BASE: dict = {}
 SPECIAL: dict = {}
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
-           ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow", ast.BitAnd: "and_",
-           ast.BitOr: "or_", ast.BitXor: "xor"}
+           ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul",
+           ast.BitAnd: "and_", ast.BitOr: "or_", ast.BitXor: "xor"}
 _CMPOPS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt",
            ast.GtE: "ge"}
 _BUILTIN_FUNCS = {len: "len", abs: "abs", min: "min", max: "max", int: "int_",
@@ -52,7 +52,7 @@ METHOD_STORES = {"append": "elem", "insert": "elem", "extend": "each", "setdefau
 
 # Modules whose globals compiled code reads without binding edges: nobody rebinds
 # ``math.sqrt`` or ``np.zeros``, and a check per call of each would cost for nothing.
-_UNWATCHED = frozenset({"pkgimage", "numpy", "math", "cmath", "builtins", "random", "sys",
+_UNWATCHED = frozenset({"pkgimage", "numpy", "math", "cmath", "builtins", "random", "sys", "bisect",
                         "operator", "functools", "itertools", "typing"})
 
 # ``math`` module functions -> base function names (filled by ``pkgimage.base.mathlib``).
@@ -684,6 +684,17 @@ class Lowerer:
         elif isinstance(t, ast.Subscript):
             obj = self.expr(t.value)
             elts = self._subscripts(t)
+            if len(elts) == 1 and isinstance(elts[0], ast.Slice):
+                # ``a[:k] = a[k-1::-1]``, ``w[1:-1] = 0.0``: ``setslice`` (``base/slices.py``:
+                # Python's assignment to a list slice, NumPy's to a basic slice), an absent
+                # part ``None``
+                e = elts[0]
+                parts = [self.emit(Const(None), e) if p is None else
+                         self.call_base("to_index", [self.expr(p)], e)
+                         for p in (e.lower, e.upper, e.step)]
+                self.note_store(t.value, v, "each", s)
+                self.call_base("setslice", [obj, *parts, v], s)
+                return
             if any(isinstance(e, ast.Slice) for e in elts):
                 # ``v[0, :] = u[0, :]``, ``w[1:-1] = 0.0``: copy into the view (NumPy's
                 # assignment to a basic slice).
@@ -1004,6 +1015,11 @@ class Lowerer:
             return self.emit(Const(val), node)
         if T.is_pktype(val):
             self.unsupported(node, f"type {val} used as a value")
+        name = (_BUILTIN_FUNCS.get(val) or MATH_FUNCS.get(val)) if _hashable(val) else None
+        if name is not None and name in BASE:
+            # ``bb = bisect.bisect``, ``key=len``: the base function compiled code calls
+            # for it, as a value (so a call of ``bb`` is a direct, typed call)
+            return self.emit(Const(BASE[name]), node)
         self.unsupported(node, f"global {getattr(node, 'id', '')!r} of type "
                                f"{type(val).__name__} used as a value")
 
@@ -1100,11 +1116,33 @@ class Lowerer:
         return result
 
     def e_Attribute(self, node):
+        bound = self.bound_method(node)
+        if bound is not None:
+            return bound
         ok, val = self.resolve_static(node)
         if ok:
             return self.const_value(val, node)
         obj = self.expr(node.value)
         return self.emit(GetField(obj, node.attr), node)
+
+    def bound_method(self, node):
+        """``jn = ''.join``: a string constant's method as a value is the base function of
+        that name with the string bound first (a closure, as Python's bound method holds
+        its receiver), so ``jn(words)`` is the typed call ``join('', words)``; None for any
+        other attribute."""
+        if node.attr not in METHOD_NAMES or node.attr not in BASE:
+            return None
+        recv = node.value
+        if isinstance(recv, ast.Constant):
+            ok, val = True, recv.value
+        elif isinstance(recv, ast.Name) and recv.id not in self.locals:
+            ok, val = self.scope.lookup(recv.id)
+        else:
+            return None
+        if not ok or type(val) is not str:
+            return None
+        return self.emit(Intrinsic("closure", (self.emit(Const(BASE[node.attr]), node),
+                                               self.const_value(val, recv))), node)
 
     def _subscripts(self, sub):
         sl = sub.slice
@@ -1166,7 +1204,18 @@ class Lowerer:
                                                                         lt.__pk_eltype__)), a))
                         continue
             out.append(self.expr(a))
+            self.note_escape(a, node)
         return tuple(out)
+
+    def note_escape(self, arg, node):
+        """A local holding a site's list or dict passed to a call: if nothing in this
+        method stores into the site, the callee may store anything (``_widen_escaped``)."""
+        if not (isinstance(arg, ast.Name) and arg.id in self.list_sites):
+            return
+        for site in sorted(self.list_sites[arg.id]):
+            where = [(site, "k"), (site, "v")] if site[0] == "dsite" else [site]
+            for w in where:
+                self.emit(Intrinsic("list_note", (arg.id,), ("escape", w)), node)
 
     def e_ListComp(self, node):
         return self.comprehension(node, "list_new")
@@ -1460,7 +1509,8 @@ class Lowerer:
         np_op = _numpy_operation(callee)
         if np_op is not None and not node.keywords:
             # ``np.sum(A)``, ``np.sqrt(A)``, ``np.dot(a, b)``, ``np.linalg.norm(v)``
-            return self.call_base(f"np_{np_op}", [self.expr(a) for a in node.args], node)
+            return self.call_base(np_op[1:] if np_op[0] == "@" else f"np_{np_op}",
+                                  [self.expr(a) for a in node.args], node)
         if callee is print:
             return self.print_call(node)
         if callee is isinstance:
@@ -1519,8 +1569,17 @@ class Lowerer:
             if len(node.args) != 1:
                 self.error(node, "typeof takes one argument", "typeof")
             return self.emit(Intrinsic("typeof", (self.expr(node.args[0]),)), node)
+        if callee is open:
+            # ``f = open(path, "w")``: Python's file object, used through Python (``f.write``)
+            if node.keywords:
+                self.unsupported(node, "keyword arguments of open()")
+            return self.emit(Call(CALL_VALUE, (self.emit(Const(open), node.func),
+                                               *(self.expr(a) for a in node.args))), node)
         if callee is range:
-            self.unsupported(node, "range() outside a for loop header")
+            # ``r = range(2, n)``: a value (``base/ranges.py``); a ``for`` header's is a counter
+            if node.keywords or not 1 <= len(node.args) <= 3:
+                self.error(node, "range() takes 1 to 3 positional arguments", "range")
+            return self.call_base("range_", [self.expr(a) for a in node.args], node)
         if _exception_class(callee):
             # ``ValueError(msg)``: the exception made by Python (compiled code raises it)
             if node.keywords:
@@ -2039,7 +2098,16 @@ def _numpy_operation(callee):
     for name in FUNCTIONS:
         if getattr(np, name, None) is callee:
             return name
-    return "norm" if callee is np.linalg.norm else None
+    if callee is np.linalg.norm:
+        return "norm"
+    from .npbuild import PATHS
+    for path, base_name in PATHS.items():
+        obj = np
+        for part in path.split("."):
+            obj = getattr(obj, part, None)
+        if obj is callee:
+            return base_name[3:] if base_name.startswith("np_") else "@" + base_name
+    return None
 
 
 def _dtype_type(d):
@@ -2061,8 +2129,8 @@ def _simple_lambda(lam):
 
 
 def _mutable_object(x):
-    if type(x) in (list, dict):
-        return True
+    if type(x) in (list, dict) or isinstance(x, pytypes.GeneratorType):
+        return True        # (a generator: a Python object used through Python, in place)
     t = T.typeof(x)
     return t.__pk_kind__ in ("array", "mutable") and T.isconcrete(t)
 
@@ -2110,6 +2178,6 @@ def lower(method, sparams=(), nargs=None):
 # package images (and calls their native code) never imports it.
 from .. import base as _base, contexts as _contexts  # noqa: E402
 
-_base.register_in_frontend(SPECIAL, BASE, MATH_FUNCS)
+_base.register_in_frontend(SPECIAL, BASE, MATH_FUNCS, _BUILTIN_FUNCS)
 METHOD_NAMES.update(_base.METHOD_NAMES)
 _contexts.register_in_frontend(SPECIAL)

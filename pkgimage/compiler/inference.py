@@ -158,7 +158,7 @@ class InferenceState:
     definition reaches yet, and its place in a recursion cycle."""
 
     __slots__ = ("mi", "ci", "recursed", "head", "provisional", "misses", "current_block",
-                 "sites", "sites_changed")
+                 "sites", "sites_changed", "escaped")
 
     def __init__(self, mi):
         self.mi = mi
@@ -170,6 +170,7 @@ class InferenceState:
         self.current_block = 0
         self.sites = {}           # list allocation site -> element type so far (listintr)
         self.sites_changed = False
+        self.escaped = set()      # sites passed to a call before anything was stored
 
 
 class InferenceSession:
@@ -245,6 +246,8 @@ def _infer_frame(session, mi):
             ci.rettype = guess
             frame.ci = ci
             _run(frame)
+            if not frame.sites_changed and _widen_escaped(frame):
+                continue
             if frame.sites_changed:
                 # A list site's element type grew: infer again with it (a handful of rounds
                 # at most; then every site holds Any, which nothing widens).
@@ -711,6 +714,9 @@ def _eval_list_site(sv, v, argtypes, st):
         return T.list_of(el if el is not None else T.Bottom), \
             IntrinsicCall(v.name, argtypes, v.params, False)
     how, site = v.params
+    if how == "escape":
+        sv.escaped.add(site)
+        return T.Nothing, IntrinsicCall(v.name, argtypes, v.params, False)
     t = argtypes[0]
     if how == "each":
         t = listintr._elements_of(t) if T.isconcrete(t) else T.Any
@@ -724,6 +730,17 @@ def _eval_list_site(sv, v, argtypes, st):
         sv.sites[site] = new
         sv.sites_changed = True
     return T.Nothing, IntrinsicCall(v.name, argtypes, v.params, False)
+
+
+def _widen_escaped(frame):
+    """``d = {}; fill(d)``: a site nothing in this method stores into, passed to another
+    function (which may store anything into it), holds Any; True if a site changed so."""
+    grew = False
+    for site in frame.escaped:
+        if frame.sites.get(site) in (None, T.Bottom):
+            frame.sites[site] = T.Any
+            grew = True
+    return grew
 
 
 def _eval_intrinsic(sv, v, argtypes, st):
@@ -801,6 +818,9 @@ def _eval_getfield(sv, v, t, st, seen_edges):
     if t.__pk_kind__ in ("struct", "mutable") and T.isconcrete(t):
         raise CompileError(f"type {t} has no field {v.name!r}", sv.ci.ir.filename, st.loc[0],
                            st.loc[1], "Attribute")
+    if t.__pk_kind__ == "pyobject":
+        # (``Random.__next__`` of a global generator: Python's getattr at run time)
+        return T.Any, FieldRef(t, -1, v.name)
     if T.isconcrete(t) or (t.__pk_kind__ == "union" and not any(
             not T.isconcrete(m) or
             (m.__pk_kind__ in ("struct", "mutable") and v.name in dict(m.__pk_fields__))

@@ -128,21 +128,73 @@ def _boxed(g, x, t):
     return g.box(x, t)
 
 
+def _slice_object(g, parts):
+    """A new ``slice(lo, hi, step)`` from (native value, type) pairs, None for an absent or
+    ``None`` part."""
+    b = g.b
+    boxed, owned = [], []
+    for x, t in parts:
+        if x is None or t is T.Nothing:
+            boxed.append(g.obj_const(("none",)))
+        else:
+            o = _boxed(g, x, t)
+            boxed.append(o)
+            owned.append(o)
+    sl = b.call(g.capi("PySlice_New", OBJ, [OBJ, OBJ, OBJ]), boxed)
+    for o in owned:
+        g.decref(o)
+    return g.check_null(sl)
+
+
+def _emit_getslice(g, a, ts, p):
+    """``v[lo:hi:step]`` of a list or string: CPython's own slicing (a new object)."""
+    vals = list(zip(a[1:], ts[1:]))
+    parts = [vals.pop(0) if given else (None, None) for given in p[0][1:]]
+    sl = _slice_object(g, parts)
+    r = g.b.call(g.capi("PyObject_GetItem", OBJ, [OBJ, OBJ]), [a[0], sl])
+    g.decref(sl)
+    return g.check_null(r)
+
+
+def _emit_setslice(g, a, ts, p):
+    """``v[lo:hi:step] = xs``: CPython's own slice assignment (its errors too)."""
+    b = g.b
+    sl = _slice_object(g, list(zip(a[1:4], ts[1:4])))
+    xs = _boxed(g, a[4], ts[4])
+    r = b.call(g.capi("PyObject_SetItem", I32, [OBJ, OBJ, OBJ]), [a[0], sl, xs])
+    g.decref(sl)
+    g.decref(xs)
+    g.check(b.icmp_signed("<", r, I32(0)))
+    return I8(0)
+
+
+def _is_seq_slice(name, argtypes):
+    return name == "arr_view" and argtypes and (argtypes[0] is T.String or
+                                                T.is_list(argtypes[0]))
+
+
+def emitter(name, argtypes):
+    """The emitter of a list (or string) intrinsic call here, by name and argument types
+    (``arr_view`` of a list or string is a slice, of an array a view: ``codegen``'s)."""
+    return _emit_getslice if _is_seq_slice(name, argtypes) else EMITTERS.get(name)
+
+
 # name -> emitter; an emitter here takes list arguments as they are (boxed)
 EMITTERS = {"list_len": _emit_len, "list_get": _emit_get, "list_set": _emit_set,
             "list_append": _emit_append, "list_new": _emit_new, "list_note": _emit_note,
-            "unpack_check": _emit_unpack_check}
+            "unpack_check": _emit_unpack_check, "list_setslice": _emit_setslice}
 OWNED = {"list_new"}                    # results that are new references
 
 
 def native(name, info):
     """Is this list intrinsic call generated here (else it runs as Python)?"""
-    return name in EMITTERS and REFCOUNT is not None and not info.dynamic
+    return (name in EMITTERS or _is_seq_slice(name, info.argtypes)) and \
+        REFCOUNT is not None and not info.dynamic
 
 
 def owned_result(name, argtypes):
     """Does the emitter's result hold a new reference (``list_get`` of a boxed or managed
     element type)?"""
-    if name in OWNED:
+    if name in OWNED or _is_seq_slice(name, argtypes):
         return True
     return name == "list_get" and is_managed(argtypes[0].__pk_eltype__)

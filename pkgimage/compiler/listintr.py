@@ -223,5 +223,21 @@ def list_eq(a, b):
     return a == b
 
 
+def _setslice_rule(ts, params):
+    """``v[lo:hi:step] = xs``: each part an Int64 or None (absent); ``xs`` a list, vector or
+    tuple whose elements fit (Python's own assignment does the rest, errors included)."""
+    if len(ts) != 5 or not _list(ts[0]) or \
+            not all(t is T.Int64 or t is T.Nothing for t in ts[1:4]):
+        return None
+    e = _elements_of(ts[4])
+    return T.Nothing if e is not None and _fits(e, _el(ts[0])) else None
+
+
+@_def("list_setslice", _setslice_rule)
+def list_setslice(v, lo, hi, step, xs):
+    v[lo:hi:step] = xs
+    return None
+
+
 # ``spec`` intrinsics: their Python implementation takes the spec first
 SPEC = {"list_new", "list_note"}

@@ -81,6 +81,8 @@ def _getfield(obj, name):
     t = T.typeof(obj)
     if t.__pk_kind__ in ("struct", "mutable") and any(n == name for n, _ in t.__pk_fields__):
         return getattr(obj, name)
+    if t.__pk_kind__ == "pyobject":
+        return getattr(obj, name)                 # (a Python object used through Python)
     from ..structmethods import property_function
     if property_function(t, name) is not None:
         return getattr(obj, name)                 # (a property: its function's call)
@@ -131,13 +133,23 @@ def _call_method(obj, name, *args):
     return getattr(obj, name)(*args)
 
 
+def _union_member(u, obj):
+    """Which member of the bits union ``u`` the object ``obj`` is a value of (1-based), for
+    an object whose class is not a member's own (an int subclass, a NumPy scalar)."""
+    t = T.typeof(obj)
+    for k, m in enumerate(u.__pk_members__, 1):
+        if T.issubtype(t, m):
+            return k
+    raise TypeError(f"internal: a value of type {t} where {u} was inferred")
+
+
 HELPERS = {"raise_error": _raise_error, "raise_python": _raise_python,
            "raise_object": _raise_object,
            "bounds_error": _bounds_error,
            "inexact_error": _inexact_error, "getfield": _getfield,
            "bounds_error_nd": _bounds_error_nd, "tuple_bounds_error": _tuple_bounds_error,
            "array_view": _array_view, "check_bindings": _check_bindings,
-           "call_method": _call_method}
+           "call_method": _call_method, "union_member": _union_member}
 
 
 def _spec_from_ref(r):

@@ -22,8 +22,9 @@ def _kind(t):
         return I
     if t is T.Bool:
         return B
-    if T.is_list(t) and t.__pk_eltype__ in (T.String, T.Bottom):
-        return "L"              # (a list nothing was stored into holds no non-string)
+    if T.is_list(t) and t.__pk_eltype__ in (T.String, T.Bottom, T.Any):
+        return "L"              # (a list nothing was stored into holds no non-string; one
+                                # of Any is checked by ``str.join`` itself, Python's error)
     return None
 
 
@@ -81,8 +82,11 @@ for _op, _fn in (("eq", lambda a, b: a == b), ("ne", lambda a, b: a != b),
                  ("gt", lambda a, b: a > b), ("ge", lambda a, b: a >= b)):
     _def(f"str_{_op}", _table_rule({(S, S)}, T.Bool))(_fn)
 
-# conversions: ``int(s)``, ``float(s)`` (Python's ValueError on bad input), ``ord``, ``chr``
-_def("str_int", _table_rule({(S,)}, T.Int64))(int)
+# conversions: ``int(s)``, ``int(s, 16)``, ``float(s)`` (Python's ValueError on bad input),
+# ``ord``, ``chr``, ``hex``/``oct``/``bin`` of an integer
+_def("str_int", _table_rule({(S,), (S, I)}, T.Int64))(int)
+for _f in (hex, oct, bin):
+    _def(f"str_{_f.__name__}", _table_rule({(I,)}, T.String))(_f)
 _def("str_float", _table_rule({(S,)}, T.Float64))(float)
 _def("str_ord", _table_rule({(S,)}, T.Int64))(ord)
 _def("str_chr", _table_rule({(I,)}, T.String))(chr)
@@ -119,6 +123,16 @@ def format_parts(parts, vals):
                 x = {"s": str, "r": repr, "a": ascii}[p[1]](x)
             out.append(format(x, p[2]))
     return "".join(out)
+
+
+def _format_method_rule(ts, params):
+    return T.String if ts and ts[0] is T.String else None
+
+
+@_def("str_format_method", _format_method_rule)
+def str_format_method(s, *args):
+    """``"{:d} {:d}".format(i, j)``: Python's own ``str.format`` (positional arguments)."""
+    return s.format(*args)
 
 
 SPEC = {"str_format"}

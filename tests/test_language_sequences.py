@@ -1,0 +1,266 @@
+"""Sequences as the published programs use them (fannkuch-redux, fasta, k-nucleotide,
+Julia's parse_integers, printfd and randmatstat): ``range`` as a value, slices with steps
+and slice assignment, ``bisect``, a string constant's bound method (``jn = ''.join``),
+builtins as values, an empty dict or list filled by a callee, ``hex``/``int(s, 16)``/
+``str.format``, a file object, and NumPy's ``randn``/``hstack``/``vstack``/``@``/``trace``/
+``matrix_power``/``std``.  Every program runs compiled and as plain Python (the same
+bodies) and must give the same answer, errors included."""
+
+import os
+
+import numpy as np
+import pytest
+
+import pkgimage as pk
+
+PROGRAMS = '''
+import bisect
+import os
+import random
+
+import numpy as np
+
+import pkgimage as pk
+from pkgimage import Float64, Int64, List
+
+
+@pk.generic
+def range_values(n: int):
+    r = range(2, n, 3)
+    out = [x for x in r]
+    return out, len(r), r[0] if r else -1, r[-1] if r else -1, 5 in r, list(range(n)), \\
+        range(n)
+
+
+@pk.generic
+def range_index(n: int, i: int):
+    return range(n)[i]
+
+
+@pk.generic
+def slices(v: List[Int64], lo: int, hi: int, st: int):
+    return v[lo:hi:st], v[::-1], v[lo:], v[:hi], v[::st]
+
+
+@pk.generic
+def str_slices(s: str, lo: int, hi: int, st: int):
+    return s[lo:hi:st], s[::-1], s[-3:]
+
+
+@pk.generic
+def flip(v: List[Int64], k: int):
+    w = v[:]
+    w[:k + 1] = w[k::-1]
+    return w
+
+
+@pk.generic
+def resize(v: List[Int64], lo: int, hi: int):
+    w = v[:]
+    w[lo:hi] = [0, 0, 0]
+    return w
+
+
+@pk.generic
+def extended(v: List[Int64], st: int):
+    w = v[:]
+    w[::st] = [9, 9]
+    return w
+
+
+@pk.generic
+def array_slice_store(n: int):
+    a = np.zeros(n)
+    a[1:-1] = 2.0
+    a[::3] = 5.0
+    b = np.arange(n) * 1.0
+    a[n // 2:] = b[:n - n // 2]
+    return float(a.sum())
+
+
+@pk.generic
+def bisects(p: List[Float64], x: float):
+    bb = bisect.bisect
+    v = [1, 3, 3, 5]
+    bisect.insort(v, 4)
+    return bb(p, x), bisect.bisect_left(p, x), bisect.bisect_right(p, x, 1), \\
+        bisect.bisect(p, x, 0, 2), v
+
+
+@pk.generic
+def bisect_bad_lo(p: List[Float64]):
+    return bisect.bisect(p, 0.5, -1)
+
+
+@pk.generic
+def bound_join(words: List[str]):
+    jn = ''.join
+    sp = ', '.join
+    return jn(words), sp(words)
+
+
+@pk.generic
+def fill(d, k):
+    d[k] = d.get(k, 0) + 1
+    return None
+
+
+@pk.generic
+def filled_by_callee(words: List[str]):
+    d = {}
+    for w in words:
+        fill(d, w)
+    return sorted(d.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)
+
+
+def _draws():
+    while True:
+        yield 0.2
+        yield 0.7
+
+
+DRAWS = _draws()
+
+
+@pk.generic
+def call_value_of_any(p: List[Float64]):
+    bb = bisect.bisect
+    g = DRAWS.__next__
+    return bb(p, g()) * 10 + bb(p, g())
+
+
+@pk.generic
+def conversions(n: int):
+    s = hex(n)
+    return s, oct(n), bin(n), int(s, 16), int("777", 8), "{:d} {:d}".format(n, n + 1), \\
+        "{} and {!r}".format("a", "b"), "{:.3f}".format(n / 7)
+
+
+@pk.generic
+def bad_int(s: str):
+    return int(s, 16)
+
+
+@pk.generic
+def write_lines(path: str, n: int):
+    f = open(path, "w")
+    for i in range(1, n):
+        f.write("{:d} {:d}\\n".format(i, i + 1))
+    f.close()
+
+
+@pk.generic
+def randmat(t: int):
+    v = np.zeros(t)
+    for i in range(t):
+        a = np.random.randn(3, 3)
+        b = np.random.randn(3, 3)
+        P = np.hstack((a, b))
+        Q = np.vstack((a, b))
+        v[i] = np.trace(np.linalg.matrix_power(P.T @ P, 2)) + np.trace(Q.T @ Q)
+    return np.std(v) / np.mean(v), P.shape, Q.shape
+
+
+@pk.generic
+def parse_ints(t: int):
+    n = 0
+    for i in range(t):
+        n = random.randint(0, 2**32 - 1)
+        m = int(hex(n), 16)
+        assert m == n
+    return n
+'''
+
+
+@pytest.fixture(scope="module")
+def progs(tmp_path_factory):
+    from conftest import import_source
+    return import_source(tmp_path_factory.mktemp("sequences"), "sequence_programs", PROGRAMS)
+
+
+def _plain(fn):
+    return fn.methods[0].pyfunc
+
+
+def _same(a, b):
+    if isinstance(a, (np.floating, float)) and isinstance(b, (np.floating, float)):
+        return float(a) == float(b)
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+V = [3, 1, 4, 1, 5, 9, 2, 6]
+CASES = [("range_values", (11,)), ("range_values", (2,)), ("range_values", (0,)),
+         ("range_index", (5, -2)), ("slices", (V, 1, 7, 2)), ("slices", (V, 6, 1, -2)),
+         ("slices", (V, -3, 100, 3)), ("str_slices", ("fannkuch", 1, 7, 2)),
+         ("flip", (V, 3)), ("flip", (V, 0)), ("resize", (V, 2, 5)), ("resize", (V, 5, 2)),
+         ("extended", (V, 4)), ("array_slice_store", (9,)),
+         ("bisects", ([0.1, 0.3, 0.3, 0.8], 0.3)), ("bisects", ([0.1, 0.3, 0.8], 0.9)),
+         ("bound_join", (["a", "b", "c"],)), ("bound_join", ([],)),
+         ("filled_by_callee", (["x", "y", "x", "z", "y", "x"],)),
+         ("call_value_of_any", ([0.1, 0.5, 0.9],)),
+         ("conversions", (3735928559,)), ("conversions", (0,))]
+
+
+@pytest.mark.parametrize("name,args", CASES, ids=[f"{n}{i}" for i, (n, _) in enumerate(CASES)])
+def test_sequence_programs_give_plain_pythons_answer(progs, name, args):
+    fn = getattr(progs, name)
+    got = fn(*args)
+    want = _plain(fn)(*args)
+    assert _same(got, want), (got, want)
+
+
+def test_a_range_crosses_as_pythons_range(progs):
+    got = progs.range_values(7)[-1]
+    assert type(got) is range and got == range(7)
+
+
+def test_seeded_random_streams_are_pythons_and_numpys(progs):
+    import random
+    random.seed(3)
+    got = progs.parse_ints(50)
+    random.seed(3)
+    assert got == _plain(progs.parse_ints)(50)
+    np.random.seed(5)
+    got = progs.randmat(20)
+    np.random.seed(5)
+    assert _same(got, _plain(progs.randmat)(20))
+
+
+def test_a_file_written_through_python(progs, tmp_path):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    progs.write_lines(str(a), 30)
+    _plain(progs.write_lines)(str(b), 30)
+    assert a.read_text() == b.read_text() and a.read_text().startswith("1 2\n")
+
+
+@pytest.mark.parametrize("call,exc,msg", [
+    (lambda p: p.range_index(5, 5), IndexError, "range object index out of range"),
+    (lambda p: p.extended([1, 2, 3, 4, 5], 2), ValueError, "attempt to assign sequence of size 2"),
+    (lambda p: p.slices([1, 2], 0, 1, 0), ValueError, "slice step cannot be zero"),
+    (lambda p: p.bisect_bad_lo([0.1, 0.2]), ValueError, "lo must be non-negative"),
+    (lambda p: p.bad_int("xyz"), ValueError, "invalid literal for int() with base 16"),
+])
+def test_sequence_errors_are_pythons(progs, call, exc, msg):
+    with pytest.raises(exc, match=msg.replace("(", r"\(").replace(")", r"\)")):
+        call(progs)
+
+
+def test_storing_another_type_into_a_list_slice_is_a_clear_error(tmp_path):
+    from conftest import import_source
+    mod = import_source(tmp_path, "bad_slice_store", '''
+import pkgimage as pk
+from pkgimage import Int64, List
+
+
+@pk.generic
+def store_floats(v: List[Int64]):
+    v[1:2] = [0.5]
+    return v
+''')
+    with pytest.raises(pk.CompileError, match=r"list_setslice does not accept argument "
+                                              r"types \(List\[Int64\].*List\[Float64\]\)"):
+        mod.store_floats([1, 2, 3])
