@@ -34,7 +34,11 @@ def constructor(t):
     _CTORS[t] = f
     D.FUNCTIONS[(module, f.qualname)] = f
     if inits.has_inner_constructor(t):
-        inits.add_inner_constructor(f, t)       # its ``__init__``: the only constructor
+        if t.__pk_kind__ == "mutable":
+            from .mutinit import add_constructor
+            add_constructor(f, t)               # Python's ``__init__`` on a new object
+        else:
+            inits.add_inner_constructor(f, t)   # its ``__init__``: the only constructor
     elif t.__pk_kind__ in ("struct", "mutable"):
         _add_default_constructors(f, t)
     return f

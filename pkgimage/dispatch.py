@@ -120,7 +120,8 @@ def made_by_definition(m):
     (restored from an image, replayed)?  Default constructors and the shorter methods of
     default parameter values (``__pk_synth_ir__``), a struct's inner constructor made from
     its ``__init__`` (``__pk_init__``)."""
-    return hasattr(m.pyfunc, "__pk_synth_ir__") or hasattr(m.pyfunc, "__pk_init__")
+    return hasattr(m.pyfunc, "__pk_synth_ir__") or hasattr(m.pyfunc, "__pk_init__") or \
+        hasattr(m.pyfunc, "__pk_mutinit__")
 
 
 def all_defaults(fn):

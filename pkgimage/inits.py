@@ -20,8 +20,12 @@ from . import types as T
 
 
 def has_inner_constructor(t):
-    return T.is_pktype(t) and t.__pk_kind__ in ("struct", "mutable") and \
-        "__init__" in t.__dict__
+    """Does ``t`` build its values with an ``__init__`` (its own; for a mutable struct, also
+    a parent's: ``mutinit.py``)?"""
+    if T.is_pktype(t) and t.__pk_kind__ == "mutable":
+        from .mutinit import init_owner
+        return init_owner(t) is not None
+    return T.is_pktype(t) and t.__pk_kind__ == "struct" and "__init__" in t.__dict__
 
 
 def check(t, loc):

@@ -30,14 +30,20 @@ def mutable(cls):
     parent = typedefs._decl_parent(cls, "mutable struct", loc)
     anns = cls.__dict__.get("__annotations__", {})
     names = tuple(anns)
+    inherited = parent.__pk_fields__ if parent.__pk_kind__ == "mutable" else ()
     for n in names:
+        if any(n == pn for pn, _ in inherited):
+            raise TypeError(f"{fmt_loc(loc)}: mutable struct {cls.__name__} declares field "
+                            f"{n} again; its parent {parent.__pk_name__} has it")
         if n in cls.__dict__:
             raise TypeError(f"{fmt_loc(loc)}: mutable struct {cls.__name__} field {n} has a "
                             f"default value; struct fields have none (give defaults to "
                             f"__init__'s parameters)")
     # The type exists before its fields' types are evaluated, so that they can name it.
-    t = typedefs._finish(cls, "mutable", parent, loc, _attrs(names, ()))
-    fields = tuple((n, _field_type(cls, t, n, a, loc)) for n, a in anns.items())
+    t = typedefs._finish(cls, "mutable", parent, loc, _attrs(names, (), inherited))
+    fields = inherited + tuple((n, _field_type(cls, t, n, a, loc)) for n, a in anns.items())
+    if parent.__pk_kind__ == "mutable":
+        open_parent(parent)
     type.__setattr__(t, "__pk_fields__", fields)
     T.register_pytype(t, t)
     return typedefs.finish_struct(cls, t, loc)
@@ -47,8 +53,16 @@ def restore(name, qualname, module, parent, names, loc, ns):
     """A mutable struct of a module loaded from its image, before its fields' types are
     known (they may name it: the image sets them next, ``set_fields``)."""
     from . import typedefs
+    names = tuple(names)
+    if T.is_pktype(parent) and parent.__pk_kind__ == "mutable":
+        open_parent(parent)                 # (its slots come first: a subclass's are its own)
+        have = {n for c in type.mro(parent) for n in c.__dict__.get("__slots__", ())}
+        own = tuple(n for n in names if n not in have)
+        inh = tuple((n, None) for n in names if n in have)
+        return typedefs.restore_made(ns, name, qualname, module, "mutable", parent, loc,
+                                     _attrs(own, (), inh))
     return typedefs.restore_made(ns, name, qualname, module, "mutable", parent, loc,
-                                 _attrs(tuple(names), ()))
+                                 _attrs(names, ()))
 
 
 def set_fields(t, fields):
@@ -58,12 +72,23 @@ def set_fields(t, fields):
     _with_inner_constructor(t)
 
 
-def _attrs(names, fields):
+def open_parent(parent):
+    """A mutable struct another one subclasses stands, as a type, for itself and its
+    subclasses (Python's meaning of a class in ``isinstance`` and annotations): it is no
+    longer concrete (``types.isconcrete``), values typed by it are boxed objects whose class
+    is known at run time.  Its fields are a prefix of every subclass's, in the same slots
+    (Python lays a subclass's ``__slots__`` after its base's), so they are still read and
+    written in place."""
+    type.__setattr__(parent, "__pk_open__", True)
+
+
+def _attrs(names, fields, inherited=()):
+    # (a subclass's slots are its own fields: Python keeps its parent's before them)
     return {"__slots__": names, "__pk_fields__": fields,
             "__pk_construct__": classmethod(_construct_mutable),
             "__setattr__": _setattr, "__delattr__": _delattr,
             "__repr__": _repr, "__reduce__": _reduce, "__setstate__": _setstate,
-            "__match_args__": names}
+            "__match_args__": tuple(n for n, _ in inherited) + names}
 
 
 def _field_type(cls, t, fname, ann, loc):

@@ -62,6 +62,9 @@ def _decl_parent(cls, what, loc):
     parent = bases[0]
     if isinstance(parent, T.UnionAll):
         parent = T.unwrap_unionall(parent)[1]
+    if what == "mutable struct" and isinstance(parent, T.PkType) and \
+            parent.__pk_kind__ == "mutable":
+        return parent              # (a class hierarchy of mutable structs: ``mutables.py``)
     if not isinstance(parent, T.PkType) or parent.__pk_kind__ != "abstract":
         pname = getattr(parent, "__pk_name__", getattr(parent, "__name__", repr(parent)))
         raise TypeError(f"{fmt_loc(loc)}: {what} {cls.__name__} names {pname} as its parent, "
@@ -278,7 +281,7 @@ def struct(cls):
 
 def finish_struct(cls, t, loc):
     """The methods of a (mutable) struct's class body, and its inner constructor."""
-    if "__init__" in cls.__dict__:
+    if "__init__" in cls.__dict__ and t.__pk_kind__ == "struct":
         inits.check(t, loc)            # (errors at the definition, with the line)
     return _with_inner_constructor(_with_methods(cls, t))
 

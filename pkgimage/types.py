@@ -946,6 +946,8 @@ def isconcrete(t) -> bool:
         return False
     k = t.__pk_kind__
     if k in ("primitive", "struct", "mutable", "pyobject", "nothing", "string", "function"):
+        if k == "mutable" and "__pk_open__" in t.__dict__:
+            return False               # (subclassed: ``mutables.open_parent``)
         return not t.__pk_params__ or not has_free_vars(t)
     if k in ("array", "list", "dict"):
         return not has_free_vars(t)

@@ -1,8 +1,10 @@
 """Whole programs written as Python programmers write them (``tests/programs``: the Benchmarks
 Game's n-body, spectral-norm, binary-trees, fannkuch-redux, fasta and k-nucleotide, a ray
 tracer with classes, Julia's mandelperf on complex numbers and its parse_integers, printfd and
-randmatstat, Monte Carlo pi and option pricing with Black-Scholes, k-means on NumPy arrays;
-the random ones seed their generators in their entry), compiled by pkgimage, against plain CPython running the same source with the
+randmatstat, Monte Carlo pi and option pricing with Black-Scholes, k-means on NumPy arrays,
+the Richards task scheduler with classes and a mutable work area; the random ones seed their
+generators in their entry), compiled by pkgimage, against plain CPython running the same
+source with the
 decorators made plain Python's (functions as they are, structs as frozen dataclasses, mutable
 structs as dataclasses: ``tests/test_language_programs._plain_source``), and numba where it can
 run the program as written (mandelperf, fannkuch-redux: ``@numba.njit`` on the same
@@ -12,7 +14,7 @@ Each implementation runs in a fresh process: the program's entry is called once 
 size (pkgimage compiles then; the figure ``first call`` is that call), then timed at the
 benchmark size (best of 3 repeats, 1 with ``--quick``; output to a buffer).  Bytecode caching
 is on.  ``ratio to CPython`` is pkgimage's (or numba's) time over CPython's; target for the
-programs with classes (raytrace, binary_trees): at most 0.5x CPython ("far ahead").  The
+programs with classes (raytrace, binary_trees, richards): at most 0.5x CPython ("far ahead").  The
 machine has 2 shared cores: absolute times are noisy, ratios less so.
 """
 
@@ -43,7 +45,8 @@ CASES = [("nbody_game", "main", (100,), (200000,), (20000,), False),
          ("k_nucleotide", "main", (1000,), (250000,), (25000,), False),
          ("parse_integers", "run", (10,), (1000000,), (100000,), False),
          ("printfd", "run", (10,), (1000000,), (100000,), False),
-         ("randmatstat", "run", (10,), (10000,), (1000,), False)]
+         ("randmatstat", "run", (10,), (10000,), (1000,), False),
+         ("richards", "main", (1,), (100,), (10,), True)]
 # programs numba runs as written (``@numba.njit`` in place of ``@pk.generic``)
 # (fasta, k-nucleotide, parse_integers and printfd use generators, str methods, hex or
 # files numba's nopython mode does not type; randmatstat's matrix_power needs SciPy)

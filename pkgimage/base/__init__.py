@@ -761,6 +761,8 @@ def register_in_frontend(special, base, math_funcs, builtins_funcs):
     base.update(strconv.FUNCTIONS)               # (``format`` only here: not a global)
     builtins_funcs.update(strconv.BUILTINS)      # ``hex(n)``
     math_funcs.update(bisects.PY_NAMES)          # ``bisect.bisect(a, x)``
+    base.update(splat.FUNCTIONS)
+    base.update(bits.FUNCTIONS)
     math_funcs.update(complexes.PY_NAMES)       # ``complex(a, b)``, ``cmath.sqrt(z)``
     mathlib.register_in_frontend(base, math_funcs)
 
@@ -819,3 +821,11 @@ from . import arraysbuild  # noqa: E402  (np.random.randn, np.hstack, A @ B, np.
 
 globals().update(arraysbuild.FUNCTIONS)    # pk.base.matmul, pk.base.np_hstack, ...
 __all__ += list(arraysbuild.FUNCTIONS)
+from . import splat  # noqa: E402  (``f(*t)``: the call on a tuple's elements)
+
+globals().update(splat.FUNCTIONS)          # pk.base.splat_call, pk.base.tuple_cat
+__all__ += list(splat.FUNCTIONS)
+from . import bits  # noqa: E402  (``&``, ``|``, ``^`` of integers)
+
+globals().update(bits.FUNCTIONS)           # pk.base.and_, pk.base.or_, pk.base.xor
+__all__ += list(bits.FUNCTIONS)

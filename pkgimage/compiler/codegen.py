@@ -1310,6 +1310,18 @@ class FunctionGen(_Emitter):
         if v.name == "typeassert" and (T.issubtype(argtypes[0], v.params[0]) or
                                        T.isconcrete(argtypes[0])):
             return self.load_var(v.args[0], argtypes[0]), argtypes[0], False   # (nothing to check)
+        if v.name == "notnothing":
+            rt = intrinsics.REGISTRY["notnothing"].rule(argtypes, ())
+            return self.load_var(v.args[0], rt), rt, False
+        if v.name == "typeassert" and is_boxed(argtypes[0]) and T.isconcrete(v.params[0]) and \
+                v.params[0].__pk_kind__ == "mutable":
+            # (a mutable struct: its class, natively; Python's check raises the error)
+            obj = self.load_var(v.args[0], T.Any)
+            with self.b.if_then(self.b.not_(self._is_exactly(obj, v.params[0])), likely=False):
+                r, _, _ = self.gen_intrinsic_py(v, info)
+                self.decref(r)
+            self.incref(obj)
+            return obj, v.params[0], True
         if v.name == "global_ref":
             # (borrowed from its constant slot: the module global's object when installed)
             return self.obj_const(("global", v.params[0], v.params[1])), T.Any, False
@@ -2045,6 +2057,7 @@ def _neg_float(g, a, ts, p):
 
 EMITTERS = {
     "add_int": _int_binop("add"), "sub_int": _int_binop("sub"), "mul_int": _int_binop("mul"),
+    "and_int": _int_binop("and_"), "or_int": _int_binop("or_"), "xor_int": _int_binop("xor"),
     "neg_int": _neg_int, "floordiv_int": _floordiv_int, "mod_int": _mod_int,
     "pow_int": _pow_int,
     "add_float": _float_binop("fadd"), "sub_float": _float_binop("fsub"),
@@ -2112,6 +2125,8 @@ def _new_mutable(g, a, ts, p):
 
 
 EMITTERS["new_mutable"] = _new_mutable
+EMITTERS["alloc_mutable"] = _new_mutable        # (no field: ``mutinit.py``)
+OWNED_RESULTS.add("alloc_mutable")
 
 
 def _c_abs(g, a, ts, p):

@@ -13,7 +13,30 @@ from __future__ import annotations
 from .. import types as T
 from .intrinsics import _def
 
-SPEC = {"setfield", "global_ref"}
+SPEC = {"setfield", "global_ref", "global_get", "global_set"}
+
+
+@_def("global_get", lambda ts, p: T.Any if not ts and len(p) == 2 else None)
+def global_get(spec):
+    """A module global a function declares ``global`` (it rebinds it): read at each use."""
+    from .instances import module_globals
+    try:
+        return module_globals(spec[0])[spec[1]]
+    except KeyError:
+        raise NameError(f"name {spec[1]!r} is not defined") from None
+
+
+@_def("global_set", lambda ts, p: T.Nothing if len(ts) == 1 and len(p) == 2 else None)
+def global_set(spec, value):
+    """``global x; x = value``: rebind the module global (Python's own store)."""
+    from .instances import module_globals
+    module_globals(spec[0])[spec[1]] = value
+
+
+@_def("alloc_mutable", lambda ts, p: p[0] if not ts and len(p) == 1 else None)
+def alloc_mutable(t):
+    """A mutable struct with no field set yet (``mutinit.py``: ``__init__`` sets them)."""
+    return object.__new__(t)
 
 
 def field_type(t, name):

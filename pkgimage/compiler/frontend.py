@@ -32,7 +32,8 @@ BASE: dict = {}
 SPECIAL: dict = {}
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
-           ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul"}
+           ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul",
+           ast.BitAnd: "and_", ast.BitOr: "or_", ast.BitXor: "xor"}
 _CMPOPS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt",
            ast.GtE: "ge"}
 _BUILTIN_FUNCS = {len: "len", abs: "abs", min: "min", max: "max", int: "int_",
@@ -259,6 +260,10 @@ class Lowerer:
         self.vararg = fdef.args.vararg.arg if fdef.args.vararg is not None else None
         self.nvararg = (nargs - len(self.args)) if self.vararg and nargs is not None else 0
         self.locals = set(self.args) | _assigned_names(fdef)
+        # ``global layout``: names read and rebound in the module's dict (``s_Global``)
+        self.global_names = {n for st in ast.walk(fdef) if isinstance(st, ast.Global)
+                             for n in st.names}
+        self.locals -= self.global_names
         self.list_sites = _list_sites(fdef)      # local name -> allocation sites it holds
         if self.vararg:
             self.locals.add(self.vararg)
@@ -435,6 +440,9 @@ class Lowerer:
             self.unsupported(s)
         m(s)
 
+    def s_Global(self, s):
+        """(``global x``: its names are collected before lowering: ``global_names``)"""
+
     def s_Pass(self, s):
         pass
 
@@ -558,6 +566,16 @@ class Lowerer:
         e = self.emit(Call(CALL_VALUE, (self.const_value(AssertionError, s), *args)), s)
         self.terminate(Raise(ErrorMsg((Use(e),), obj=True), loc))
         self.cur = ok
+        t = s.test
+        if isinstance(t, ast.Call) and isinstance(t.func, ast.Name) and len(t.args) == 2 and \
+                not t.keywords and isinstance(t.args[0], ast.Name) and \
+                t.args[0].id in self.locals and self.resolve_static(t.func) == (True, isinstance):
+            okc, cls = self.resolve_static(t.args[1])
+            if okc and T.is_pktype(cls) and cls.__pk_kind__ in ("struct", "mutable",
+                                                                 "abstract"):
+                # ``assert isinstance(d, DeviceTaskRec)``: ``d`` is one from here on
+                x = t.args[0].id
+                self.emit(Intrinsic("typeassert", (x,), (cls,)), s, dst=x)
 
     def s_Raise(self, s):
         loc = (s.lineno, s.col_offset + 1)
@@ -574,9 +592,42 @@ class Lowerer:
         self.terminate(Raise(ErrorMsg(tuple(parts), obj=True), loc))
 
     def s_Assign(self, s):
+        el = self.field_list_type(s.targets[0]) if len(s.targets) == 1 else None
+        if el is not None and _list_display(s.value):
+            # ``self.tab = [None] * n`` with ``tab: list[Optional[Task]]``: the list's element
+            # type is the field's, as ``v: list[float] = []`` takes its annotation's
+            v = self.typed_list(s.value, el)
+            self.assign_to(s.targets[0], v, s)
+            return
         v = self.expr(s.value)
         for t in s.targets:
             self.assign_to(t, v, s)
+
+    def field_list_type(self, target):
+        """The element type of the list field ``target`` (``p.f`` with ``p`` a parameter
+        declared as a mutable struct, never reassigned, whose field ``f`` is a concrete
+        ``List[T]``), or None."""
+        if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and
+                target.value.id in self.args) or target.value.id in _assigned_names(self.fdef):
+            return None
+        ps = T.sig_params(T.as_sigtype(self.method.sig))[1]
+        i = self.args.index(target.value.id)
+        if i >= len(ps) or not isinstance(ps[i], T.PkType) or ps[i].__pk_kind__ != "mutable":
+            return None
+        ft = dict(ps[i].__pk_fields__).get(target.attr)
+        return ft.__pk_eltype__ if ft is not None and T.is_list(ft) and T.isconcrete(ft) \
+            else None
+
+    def typed_list(self, node, el):
+        """A list display (or ``[x] * n``) whose element type is ``el``."""
+        if isinstance(node, ast.List):
+            elts = tuple(self.expr(e) for e in node.elts)
+            return self.emit(Intrinsic("list_new", elts, ("typed", el)), node)
+        if isinstance(node.left, ast.List):
+            return self.call_base("mul", [self.typed_list(node.left, el),
+                                          self.expr(node.right)], node)
+        return self.call_base("mul", [self.expr(node.left), self.typed_list(node.right, el)],
+                              node)
 
     def s_AnnAssign(self, s):
         if s.value is None:
@@ -624,7 +675,11 @@ class Lowerer:
             self.unsupported(s, "augmented assignment to " + type(t).__name__)
 
     def assign_to(self, t, v, s):
-        if isinstance(t, ast.Name):
+        if isinstance(t, ast.Name) and t.id in self.global_names:
+            # ``global layout; layout = 50``: the module's binding, as Python rebinds it (the
+            # code that read the old value as a constant is invalidated by the rebinding)
+            self.emit(Intrinsic("global_set", (v,), (self.scope.modname, t.id)), s)
+        elif isinstance(t, ast.Name):
             self.emit(Use(v), s, dst=t.id)
         elif isinstance(t, ast.Subscript):
             obj = self.expr(t.value)
@@ -669,17 +724,43 @@ class Lowerer:
         v = self.expr(node)
         return self.call_base("truth", [v], node)
 
+    def none_test(self, test):
+        """``x is None`` / ``x is not None`` on a local ``x``: (x, True when the test is
+        ``is None``), else None."""
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and \
+                isinstance(test.ops[0], (ast.Is, ast.IsNot)) and \
+                isinstance(test.left, ast.Name) and test.left.id in self.locals and \
+                isinstance(test.comparators[0], ast.Constant) and \
+                test.comparators[0].value is None:
+            return test.left.id, isinstance(test.ops[0], ast.Is)
+        return None
+
+    def narrow_not_none(self, name, node):
+        """Where ``x is not None`` holds, ``x`` has its type without ``None`` (a
+        ``Union[Nothing, Packet]`` is a ``Packet`` there: its fields are read in place, its
+        calls are direct)."""
+        self.emit(Intrinsic("notnothing", (name,)), node, dst=name)
+
     def s_If(self, s):
         c = self.cond(s.test)
+        nt = self.none_test(s.test)
         then, orelse, join = self.new_block(), self.new_block(), self.new_block()
         self.terminate(Branch(c, then.id, orelse.id, (s.lineno, s.col_offset + 1)))
         self.cur = then
+        if nt is not None and not nt[1]:
+            self.narrow_not_none(nt[0], s.test)
         self.stmts(s.body)
         self.terminate(Goto(join.id))
         self.cur = orelse
+        if nt is not None and nt[1]:
+            self.narrow_not_none(nt[0], s.test)
         self.stmts(s.orelse)
         self.terminate(Goto(join.id))
         self.cur = join
+        if nt is not None and nt[1] and not s.orelse and s.body and \
+                isinstance(s.body[-1], (ast.Raise, ast.Return, ast.Continue, ast.Break)):
+            # ``if t is None: raise ...``: only the ``else`` way reaches what follows
+            self.narrow_not_none(nt[0], s.test)
 
     def s_While(self, s):
         head, body, done = self.new_block(), self.new_block(), self.new_block()
@@ -696,6 +777,9 @@ class Lowerer:
         after = self.new_block() if s.orelse else done
         self.loops.append((head, after, len(self.finally_stack)))
         self.cur = body
+        nt = self.none_test(s.test)
+        if nt is not None and not nt[1]:
+            self.narrow_not_none(nt[0], s.test)
         self.stmts(s.body)
         self.terminate(Goto(head.id))
         self.loops.pop()
@@ -722,6 +806,21 @@ class Lowerer:
             new.pk_body, new.pk_unpack = getattr(s, "pk_body", None), target
             s = new
         it = s.iter
+        if isinstance(it, ast.Name) and it.id not in self.locals:
+            okr, rv = self.scope.lookup(it.id)
+            if okr and type(rv) is range:
+                # ``for i in BUFSIZE_RANGE`` with a module global ``range(4)``: the loop over
+                # its bounds (a binding edge: rebinding the global invalidates this code)
+                bounds = [rv.start, rv.stop] + ([rv.step] if rv.step != 1 else [])
+                it = ast.copy_location(ast.Call(
+                    ast.copy_location(ast.Name("range", ast.Load()), it),
+                    [ast.copy_location(ast.Constant(b), it) for b in bounds], []), it)
+                self.break_to = self.new_block() if s.orelse else None
+                after = self.break_to
+                self.for_range(s, it)
+                if after is not None:
+                    self.loop_else(s, after)
+                return
         after = self.new_block() if s.orelse else None
         self.break_to = after
         if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and \
@@ -882,6 +981,9 @@ class Lowerer:
     def name_load(self, node):
         if node.id in self.locals:
             return node.id
+        if node.id in self.global_names:
+            # a global this function rebinds: read from the module's dict each time
+            return self.emit(Intrinsic("global_get", (), (self.scope.modname, node.id)), node)
         ok, val = self.scope.lookup(node.id)
         if not ok:
             self.error(node, f"name {node.id!r} is not defined", "Name")
@@ -1339,6 +1441,14 @@ class Lowerer:
             if _mutable_object(base) and isinstance(node.value, ast.Name):
                 return False, None     # (``P.x``, ``A.shape`` of a global object: a value)
             if isinstance(base, T.PkType):
+                if node.attr == "__init__" and base.__pk_kind__ == "mutable":
+                    # ``Task.__init__(self, ...)``: the init function of the class whose
+                    # ``__init__`` that is (``mutinit.py``)
+                    from ..mutinit import init_function, init_owner
+                    owner = init_owner(base)
+                    if owner is None:
+                        self.error(node, f"{base.__pk_name__} has no __init__", "Attribute")
+                    return True, init_function(owner)
                 self.unsupported(node, "attribute of a type")
             if type(T.typeof(base)).__name__ == "PkType" and \
                     T.typeof(base).__pk_kind__ == "struct":
@@ -1376,7 +1486,7 @@ class Lowerer:
 
     def e_Call(self, node):
         if any(isinstance(a, ast.Starred) for a in node.args):
-            self.unsupported(node, "*args in a call")
+            return self.splat_call(node)
         if isinstance(node.func, ast.Lambda) and not node.keywords and \
                 _simple_lambda(node.func) and len(node.func.args.args) == len(node.args):
             return self.inline_lambda(node.func, node.args, node)
@@ -1484,6 +1594,43 @@ class Lowerer:
             return self.call_base(name, [self.expr(a) for a in node.args], node)
         self.unsupported(node, f"call of {getattr(callee, '__name__', type(callee).__name__)}"
                                f" (not a generic function)")
+
+    def splat_call(self, node):
+        """``f(a, *t, b)``: ``splat_call(f, tuple_cat(tuple_cat((a,), t), (b,)))`` (Julia's
+        ``Core._apply``; ``base/splat.py``), ``t`` a tuple of known length (inference checks
+        it).  ``f`` is a generic function, a struct (its constructor) or a value."""
+        from ..dispatch import GenericFunction
+        if node.keywords:
+            self.unsupported(node, "keyword arguments in a call with *args")
+        if isinstance(node.func, ast.Attribute):
+            self.unsupported(node, "*args in a method call")
+        ok, callee = self.resolve_static(node.func)
+        if ok:
+            callee = self.in_context(callee)
+            if isinstance(callee, T.PkType) and callee.__pk_kind__ in ("struct", "mutable"):
+                callee = SPECIAL["constructor"](callee)
+            if not isinstance(callee, GenericFunction):
+                self.unsupported(node, "*args in a call of "
+                                       f"{getattr(callee, '__name__', type(callee).__name__)}"
+                                       f" (not a generic function)")
+            fv = self.emit(Const(callee), node.func)
+        else:
+            fv = self.expr(node.func)
+        parts, plain = [], []
+        for a in node.args:
+            if isinstance(a, ast.Starred):
+                if plain:
+                    parts.append(self.emit(Intrinsic("tuple", tuple(plain)), node))
+                    plain = []
+                parts.append(self.expr(a.value))
+            else:
+                plain.append(self.expr(a))
+        if plain:
+            parts.append(self.emit(Intrinsic("tuple", tuple(plain)), node))
+        tup = parts[0]
+        for p in parts[1:]:
+            tup = self.emit(Call(BASE["tuple_cat"], (tup, p)), node)
+        return self.emit(Call(BASE["splat_call"], (fv, tup)), node)
 
     def keyword_call(self, callee, node):
         """``f(a, tol=1e-6)`` of a generic function: made positional when compiling
@@ -1743,6 +1890,14 @@ def _list_literal(v):
     if isinstance(v, ast.BinOp) and isinstance(v.op, ast.Mult):
         return _list_literal(v.left) or _list_literal(v.right)
     return None
+
+
+def _list_display(v):
+    """``[...]`` or ``[...] * n`` / ``n * [...]``."""
+    return isinstance(v, ast.List) and not any(isinstance(e, ast.Starred) for e in v.elts) or \
+        isinstance(v, ast.BinOp) and isinstance(v.op, ast.Mult) and \
+        (_list_display(v.left) and not isinstance(v.left, ast.BinOp) or
+         _list_display(v.right) and not isinstance(v.right, ast.BinOp))
 
 
 def _list_sites(fdef):

@@ -318,8 +318,10 @@ def _run(sv):
         # types the block's variables had along the way
         henv = dict(env) if block.handler >= 0 else None
         dead = False
+        known = {}          # variables of this block holding a test decided by the types
         for i, st in enumerate(block.stmts):
             t, info = _eval(sv, st, env, seen_edges)
+            _note_known(known, st, env)
             ci.stmt_info[(bid, i)] = info
             ci.stmt_types[(bid, i)] = t
             if t is T.Bottom:
@@ -347,7 +349,10 @@ def _run(sv):
                     _use(sv, p.var, env, term.loc)
         elif isinstance(term, Branch):
             _use(sv, term.cond, env, term.loc)
-        for s in ir.successors(block):
+        succ = ir.successors(block)
+        if isinstance(term, Branch) and term.cond in known:
+            succ = [term.then if known[term.cond] else term.orelse]
+        for s in succ:
             new = _join_env(state[s], env)
             if new is not None:
                 state[s] = new
@@ -360,6 +365,30 @@ def _run(sv):
     ci.bindings = ir.bindings
     ci.rettype = ret if ret is not None else T.Bottom
     return ci
+
+
+def _note_known(known, st, env):
+    """``x is None`` (``isa(x, Nothing)``) and ``isinstance(x, C)`` whose answer the type
+    of ``x`` decides, and their negations: a branch on one only goes the way it must (the
+    other block is never run, so it is not inferred: ``pkt.kind`` behind ``if pkt is not
+    None`` in an instance where ``pkt`` is ``None``)."""
+    v = st.value
+    known.pop(st.dst, None)
+    if isinstance(v, Call) and v.func is frontend.BASE.get("truth") and v.args[0] in known:
+        known[st.dst] = known[v.args[0]]           # (``truth`` of a Bool is itself)
+        return
+    if not isinstance(v, Intrinsic):
+        return
+    if v.name == "isa" and len(v.args) == 1 and len(v.params) == 1:
+        xt, want = env.get(v.args[0]), v.params[0]
+        if xt is None or xt is T.Bottom or not T.is_type(want):
+            return
+        if T.issubtype(xt, want):
+            known[st.dst] = True
+        elif T.typeintersect(xt, want) is T.Bottom:
+            known[st.dst] = False
+    elif v.name == "not_bool" and v.args[0] in known:
+        known[st.dst] = not known[v.args[0]]
 
 
 def _join_env(old, env):
@@ -441,6 +470,8 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
                                    sv.ci.ir.filename, st.loc[0], st.loc[1], "method call")
             return T.Any, DynamicCall(func, argtypes)      # looked up at run time
         func = f
+    if st is not None and func in _splat_functions():
+        _check_splat(sv, func, argtypes, st)
     if v is not None and len(argtypes) == 2 and argtypes[1] is T.Int64 and \
             func is frontend.BASE.get("getitem") and argtypes[0].__pk_kind__ == "tuple" and \
             not any(isinstance(p, T.Vararg) for p in argtypes[0].__pk_params__):
@@ -472,6 +503,16 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
         msg = func._no_method_message(argtypes)
         return T.Bottom, ThrowingCall(func, argtypes, msg, MethodError)
     _add_edge(sv.ci, seen_edges, Edge("dynamic", func, argtypes, candidates=cands))
+    if len(cands) == 1 and _boxed_family_call(argtypes, cands[0]):
+        # One method takes every value of these types, all of them objects whose class
+        # says what they are (mutable structs of a class hierarchy, ``mutables.py``): the
+        # call of that method's instance for these very types (Julia's ``invoke`` of the
+        # only match; the dynamic edge above makes a new method invalidate it)
+        mi = method_instance(cands[0], tuple(argtypes))
+        callee = typeinf(mi)
+        if mi not in sv.ci.callees:
+            sv.ci.callees.append(mi)
+        return callee.rettype, StaticCall(mi, tuple(argtypes))
     rt = T.Any
     fast = []
     if len(cands) <= MAX_DYNAMIC_CANDIDATES and T.Any not in argtypes:
@@ -490,6 +531,8 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
             if all(T.isconcrete(t) for t in spec):
                 if all(splittable(t) for t in spec):
                     fast.append((tuple(spec), sub))
+            elif _family_split(spec, argtypes, m, cands):
+                fast.append((tuple(spec), sub))
             else:
                 sci.needs_native = False
             rt = join(rt, sci.rettype)
@@ -546,6 +589,55 @@ def _guess_any(sv, func, argtypes, seen_edges):
             sv.ci.callees.append(mi)
         out.append((spec, mi))
     return tuple(out)
+
+
+def _splat_functions():
+    return (frontend.BASE["splat_call"], frontend.BASE["tuple_cat"])
+
+
+def _check_splat(sv, func, argtypes, st):
+    """``f(*t)`` (``base/splat.py``): ``t`` must be a tuple of known length, else the call's
+    arguments are not known; a compile-time error where the call is."""
+    tuples = argtypes[1:] if func is frontend.BASE["splat_call"] else argtypes
+    for t in tuples:
+        if not (isinstance(t, T.PkType) and t.__pk_kind__ == "tuple" and not any(
+                isinstance(p, T.Vararg) for p in t.__pk_params__)):
+            raise CompileError(f"f(*x) needs x to be a tuple of known length; here it has "
+                               f"type {t}", sv.ci.ir.filename, st.loc[0], st.loc[1],
+                               "*args in a call")
+
+
+def _open_mutable(t):
+    return isinstance(t, T.PkType) and t.__pk_kind__ == "mutable" and not T.isconcrete(t)
+
+
+def _boxed_family_call(argtypes, m):
+    """Do ``argtypes`` (one at least a subclassed mutable struct, the others concrete or
+    such) all fall under method ``m``'s signature?"""
+    if not any(_open_mutable(t) for t in argtypes) or \
+            not all(T.isconcrete(t) or _open_mutable(t) for t in argtypes):
+        return False
+    return m.sig is not None and T.issubtype(T.tuple_type(*argtypes), m.sig)
+
+
+def _family_split(spec, argtypes, m, cands):
+    """A split combination whose receiver-like arguments are concrete (tested at run time)
+    and whose others are exactly the call's types (not tested): right when ``m`` is the
+    most specific method for all of ``spec`` (every other candidate that meets it is less
+    specific), as the override ``fn(self::DeviceTask, ...)`` is for a ``DeviceTask``."""
+    if len(spec) != len(argtypes) or T.Any in argtypes:
+        return False
+    if not all((T.isconcrete(s) and splittable(s)) or s is a for s, a in zip(spec, argtypes)):
+        return False
+    if all(s is a for s, a in zip(spec, argtypes)):
+        return False
+    st = T.tuple_type(*spec)
+    for m2 in cands:
+        if m2 is m:
+            continue
+        if T.sig_intersect(spec, m2.sig) is not None and not T.issubtype(m.sig, m2.sig):
+            return False
+    return True
 
 
 MAX_SPLIT = 4          # combinations of union members a call is split into, at most
@@ -765,7 +857,7 @@ def _eval_getfield(sv, v, t, st, seen_edges):
     if prop is not None:
         # ``p.norm`` with ``@property def norm(self)``: the call ``norm(p)``
         return _eval_call(sv, prop, (t,), seen_edges, None, st)
-    if t.__pk_kind__ in ("struct", "mutable"):
+    if t.__pk_kind__ in ("struct", "mutable") and T.isconcrete(t):
         raise CompileError(f"type {t} has no field {v.name!r}", sv.ci.ir.filename, st.loc[0],
                            st.loc[1], "Attribute")
     if t.__pk_kind__ == "pyobject":

@@ -787,6 +787,22 @@ def _typeassert_rule(ts, params):
     return declared
 
 
+def _notnothing_rule(ts, params):
+    t = ts[0]
+    if t is T.Nothing:
+        return T.Bottom
+    if t.__pk_kind__ == "union" and T.Nothing in t.__pk_members__:
+        return T.make_union([m for m in t.__pk_members__ if m is not T.Nothing])
+    return t
+
+
+@_def("notnothing", _notnothing_rule)
+def notnothing(x):
+    """``x`` where ``x is not None`` holds (``frontend.narrow_not_none``): its type without
+    ``Nothing``; the value itself."""
+    return x
+
+
 @_def("typeassert", _typeassert_rule, nparams=1)
 def typeassert(declared, x):
     """A value of a type inference could not tell, returned where ``-> T`` declares one."""
