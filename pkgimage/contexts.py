@@ -221,7 +221,7 @@ def _translate(ci, ctx, memo):
         edges.append(ne)
     callees = []
     for cmi in ci.callees:
-        if cmi.cache is None or not cmi.cache.valid:
+        if INS.code_of(cmi) is None or not cmi.cache.valid:
             return None
         t = _translate(cmi.cache, ctx, memo)
         if t is None:

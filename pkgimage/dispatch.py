@@ -170,7 +170,17 @@ def sig_equal(a, b) -> bool:
 FUNCTIONS: dict = {}
 
 _method_added_hooks: list = []
+_method_inserting_hooks: list = []
 _entry_hook = None
+
+
+def on_method_inserting(hook):
+    """Register ``hook(function, new_method)``, run before a method is inserted (the
+    function's table still as it was): the compiler makes the instances images hold whose
+    validity depends on that table, so that inserting the method invalidates them as if
+    they had been made at load."""
+    _method_inserting_hooks.append(hook)
+    return hook
 
 
 def on_method_added(hook):
@@ -548,6 +558,8 @@ def insert_method(function, m):
 
 
 def _insert_method(function, m):
+    for hook in _method_inserting_hooks:
+        hook(function, m)
     replaced = None
     for i, old in enumerate(function.methods):
         if sig_equal(old.sig, m.sig) and old.context == m.context:

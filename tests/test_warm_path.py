@@ -435,3 +435,162 @@ def test_code_index_finds_each_function_as_a_full_index_would():
     for key, c in full.items():
         assert index.get(key) is c and index.get(list(key)) is c
     assert index.get(("f", 1, 99)) is None and index.get(("nothing", 1, 0)) is None
+
+
+# -- instances held as records until asked for (image/pending.py) ----------------------------
+
+LZDEP = """
+    import pkgimage as pk
+    from pkgimage import Int64, Real
+
+    __pkgimage__ = True
+
+    @pk.generic
+    def g(x: Real):
+        return 1
+"""
+
+LZUSER = """
+    import pkgimage as pk
+    from pkgimage import Int64
+
+    import lzdep
+
+    __pkgimage__ = True
+
+    @pk.generic
+    def inner(x: Int64):
+        return lzdep.g(x) + 1
+
+    @pk.generic
+    def outer(x: Int64):
+        return inner(x) * 10
+
+    @pk.generic
+    def other(x: Int64):
+        return x - 1
+
+    if pk.generating_output():
+        pk.precompile(outer, (Int64,))
+        pk.precompile(other, (Int64,))
+"""
+
+# defined after the image of lzuser is loaded: a more specific method for inner's call
+LZCHANGE = "import lzdep\nfrom pkgimage import Int64\n\n" \
+           "@lzdep.g.method\ndef _(x: Int64):\n    return 2\n"
+
+
+@pytest.fixture(scope="module")
+def lz(tmp_path_factory):
+    p = Project(tmp_path_factory.mktemp("lz"))
+    p.write("lzdep", LZDEP)
+    p.write("lzuser", LZUSER)
+    p.write("lzchange", LZCHANGE)
+    p.build("lzdep", "lzuser")
+    assert p.images("lzuser")
+    return p
+
+
+def test_a_load_holds_valid_instances_as_records_until_one_is_called(lz):
+    out = lz.run_json("""
+        from pkgimage.image import loader
+        import lzuser
+        after_load = dict(loader.STATS)
+        r = lzuser.other(5)
+        done({"load": after_load, "call": dict(loader.STATS), "r": r})
+    """)
+    load, call = out["load"], out["call"]
+    assert out["r"] == 4
+    assert load["loaded_instances"] >= 3 and load["discarded_instances"] == 0, load
+    assert load["held_instances"] == load["loaded_instances"] and load["made_instances"] == 0
+    # calling other makes other's instance only
+    assert call["made_instances"] == 1, call
+
+
+def test_method_defined_after_load_invalidates_held_instances_and_their_held_callers(lz,
+                                                                                   tmp_path):
+    script = """
+        from pkgimage.compiler import instances as INS
+        from pkgimage.image import loader
+        import lzuser
+        import lzchange                      # g(::Int64) defined after the load
+        log = [(repr(m), sorted(repr(ci.mi) for ci in roots)) for m, roots in INS.INVALIDATION_LOG]
+        done({"outer": lzuser.outer(5), "inner": lzuser.inner(5), "other": lzuser.other(5),
+              "log": log, "stats": dict(loader.STATS)})
+    """
+    out = lz.run_json(script)
+    # plain Python: g(5) is now 2
+    assert (out["outer"], out["inner"], out["other"]) == (30, 3, 4), out
+    roots = [r for _, rs in out["log"] for r in rs]
+    assert "MethodInstance for inner(::Int64)" in roots, out["log"]
+    assert out["stats"]["discarded_instances"] == 0
+    # a fresh compile (no image) agrees
+    fresh = Project(tmp_path)
+    fresh.write("lzdep", LZDEP)
+    fresh.write("lzuser", LZUSER)
+    fresh.write("lzchange", LZCHANGE)
+    cold = fresh.run_json(script)
+    assert (cold["outer"], cold["inner"], cold["other"]) == (30, 3, 4)
+    assert cold["stats"]["loaded_instances"] == 0
+
+
+def test_invalidations_command_lists_held_instances_a_later_method_invalidates(lz):
+    path = lz.src / "inval_script.py"
+    path.write_text("import lzuser\nimport lzchange\n")
+    out = lz.cli("invalidations", str(path)).stdout
+    assert "inserting g(x::Int64)" in out, out
+    assert "MethodInstance for inner(::Int64)" in out, out
+    assert "MethodInstance for outer(::Int64)" in out, out       # its caller, in the tree
+    assert "cached in image lzuser" in out, out
+
+
+def test_listing_a_function_makes_its_held_instances_with_their_backedges(lz):
+    out = lz.run_json("""
+        import pkgimage as pk
+        from pkgimage.image import loader
+        import lzuser
+        before = loader.STATS["made_instances"]
+        mis = pk.methodinstances(lzuser.inner)
+        done({"before": before, "mis": [repr(mi) for mi in mis],
+              "valid": [mi.cache is not None and mi.cache.valid for mi in mis],
+              "backedges": [repr(b) for mi in mis for b in mi.backedges],
+              "tree": pk.methodinstance(lzuser.inner, (pk.Int64,)) is not None})
+    """)
+    assert out["before"] == 0
+    assert out["mis"] == ["MethodInstance for inner(::Int64)"] and out["valid"] == [True]
+    assert out["backedges"] == ["MethodInstance for outer(::Int64)"], out
+    assert out["tree"]
+
+
+def test_rebinding_a_global_a_held_instance_read_invalidates_it(tmp_path):
+    p = Project(tmp_path)
+    p.write("lzglob", """
+        import pkgimage as pk
+        from pkgimage import Int64
+
+        __pkgimage__ = True
+
+        K = 3
+
+        @pk.generic
+        def addk(x: Int64):
+            return x + K
+
+        @pk.generic
+        def twice(x: Int64):
+            return addk(x) * 2
+
+        if pk.generating_output():
+            pk.precompile(twice, (Int64,))
+    """)
+    p.build("lzglob")
+    out = p.run_json("""
+        from pkgimage.image import loader
+        import lzglob
+        held = loader.STATS["held_instances"]
+        lzglob.K = 100                     # before anything was made
+        done({"held": held, "twice": lzglob.twice(1), "addk": lzglob.addk(1)})
+    """)
+    assert out["held"] >= 2
+    # plain Python: K is 100 now
+    assert (out["twice"], out["addk"]) == (202, 101), out

@@ -175,6 +175,7 @@ def _run_workloads(module, workloads, allow_errors):
 
 
 def _instance_ids():
+    INS.materialise_all()
     return {id(mi.cache) for table in INS.SPECIALIZATIONS.values() for mi in table.values()
             if mi.cache is not None}
 

@@ -33,6 +33,7 @@ from llvmlite import ir
 from .. import types as T
 from ..errors import CompileError
 from . import inference as INF
+from . import instances as INS
 from . import intrinsics
 from . import unions as U
 from .ir import (Branch, Call, Const, GetField, Goto, Intrinsic, MethodRef, Raise, Return, Use,
@@ -2245,7 +2246,7 @@ def _binding_closure(ci):
             for call in INF.static_calls(info):
                 if call.mi.cache is not None:
                     stack.append(call.mi.cache)
-        stack.extend(mi.cache for mi in c.callees if mi.cache is not None)
+        stack.extend(code for code in map(INS.code_of, c.callees) if code is not None)
     return out
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from .. import dispatch as D
 from ..compiler_lock import COMPILER_LOCK
 from ..settings import settings as _settings
-from .instances import INVALIDATION_LISTENERS
+from .instances import INVALIDATION_LISTENERS, PENDING, materialise
 
 # Native code installed by the image loader: (function, argtypes) -> (mi, NativeCode);
 # its Python entry is made at the first call (``native.python_entry``).
@@ -25,6 +25,8 @@ def entry_for(function, method, argtypes):
 
 
 def _entry_for(function, method, argtypes):
+    if function in PENDING:                  # (an image holds its instances as records)
+        materialise(function)
     mi_native = PRELINKED.get((function, argtypes))
     if mi_native is not None:
         mi, nc = mi_native

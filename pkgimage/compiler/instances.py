@@ -158,6 +158,15 @@ def static_params(method, spec_types):
 
 
 def method_instance(method, spec_types):
+    if PENDING and method.function in PENDING:
+        materialise(method.function)
+    return method_instance_here(method, spec_types)
+
+
+def method_instance_here(method, spec_types):
+    """``method_instance`` without asking images for their held instances of the method's
+    function (for the loader making them: a caller's MethodInstance of a callee the image
+    still holds as a record, filled when that record is made)."""
     table = SPECIALIZATIONS.setdefault(method, {})
     mi = table.get(spec_types)
     if mi is None:
@@ -170,6 +179,13 @@ def code_instances(*, inferred_here=False, concrete=False, methods=None):
     only those inferred here (with IR, not loaded from an image), only those of concrete
     argument types, only those of ``methods``.  The image writer, the sandbox merge,
     ``snoop`` and ``replay`` all ask this instead of walking the tables themselves."""
+    if methods is None:
+        materialise_all()
+    else:
+        methods = list(methods)
+        for m in methods:
+            if PENDING and m.function in PENDING:
+                materialise(m.function)
     tables = list(SPECIALIZATIONS.items()) if methods is None else \
         [(m, SPECIALIZATIONS.get(m, {})) for m in methods]
     for _, table in tables:
@@ -186,6 +202,7 @@ def code_instances(*, inferred_here=False, concrete=False, methods=None):
 
 def methodinstances(f):
     """All MethodInstances of a generic function's methods, in a deterministic order."""
+    materialise(f, callers=True)
     out = []
     for m in D.methods(f):
         for spec, mi in SPECIALIZATIONS.get(m, {}).items():
@@ -194,12 +211,80 @@ def methodinstances(f):
 
 
 def methodinstance(f, argtypes):
+    materialise(f, callers=True)
     argtypes = tuple(argtypes)
     for m in f.methods:
         mi = SPECIALIZATIONS.get(m, {}).get(argtypes)
         if mi is not None:
             return mi
     return None
+
+
+def existing_instance(method, spec_types):
+    """The MethodInstance of ``method`` for ``spec_types`` if there is one (made from an
+    image's record if one holds it), else None; creates nothing."""
+    if PENDING and method.function in PENDING:
+        materialise(method.function)
+    return SPECIALIZATIONS.get(method, {}).get(spec_types)
+
+
+def code_of(mi):
+    """``mi.cache``, once any image holding ``mi``'s instance as a record has made it: the
+    way to read the code of a MethodInstance reached through another instance's
+    ``callees`` (which may name one an image still holds)."""
+    if PENDING and mi.method.function in PENDING:
+        materialise(mi.method.function)
+    return mi.cache
+
+
+# -- instances images hold as records ---------------------------------------------------------
+#
+# An image's instances are validated when it is loaded but made into objects (MethodInstance,
+# CodeInstance, edges, backedges, native entry) only when something asks for them
+# (``image/pending.py``): a call from Python, the compiler looking one up, a listing.  Every
+# way of reaching an instance of a function goes through ``materialise(function)`` first;
+# and anything that could end a held instance's validity -- a method inserted into a function
+# it depends on, a module's globals re-checked -- first makes the instances it may concern,
+# with the held instances that call them, so that invalidation then finds them as if they
+# had been made at load.  A holder implements ``materialise_function(f)``,
+# ``materialise_touching(function=None, module=None)`` and ``materialise_all()``.
+
+PENDING: dict = {}            # GenericFunction -> [holders with instances of its methods]
+PENDING_HOLDERS: list = []    # every holder with instances left to make
+
+
+def materialise(function, callers=False):
+    """Make the held instances of ``function``'s methods (a no-op when there are none);
+    ``callers``: with the held instances that call them, transitively (so that their
+    backedges are complete: what a listing shows)."""
+    if callers:
+        materialise_touching(function=function)
+    if function not in PENDING:
+        return
+    from ..compiler_lock import COMPILER_LOCK
+    with COMPILER_LOCK:
+        for h in PENDING.pop(function, ()):
+            h.materialise_function(function)
+
+
+def materialise_all():
+    if not PENDING_HOLDERS:
+        return
+    from ..compiler_lock import COMPILER_LOCK
+    with COMPILER_LOCK:
+        for h in list(PENDING_HOLDERS):
+            h.materialise_all()
+
+
+def materialise_touching(function=None, module=None):
+    """Make the held instances whose validity depends on ``function``'s method table or on
+    ``module``'s globals, and the held instances that call them."""
+    if not PENDING_HOLDERS:
+        return
+    from ..compiler_lock import COMPILER_LOCK
+    with COMPILER_LOCK:
+        for h in list(PENDING_HOLDERS):
+            h.materialise_touching(function=function, module=module)
 
 
 def register_edges(ci):
@@ -280,6 +365,7 @@ def check_bindings(module):
     callers through backedges.  Returns the number of instances invalidated."""
     from ..compiler_lock import COMPILER_LOCK
     with COMPILER_LOCK:
+        materialise_touching(module=module)
         return _check_bindings(module)
 
 
@@ -395,6 +481,11 @@ def method_added(function, new, replaced):
         INVALIDATION_LOG.append((new, roots))
 
 
+def _before_method_added(function, new):
+    materialise_touching(function=function)
+
+
+D.on_method_inserting(_before_method_added)
 D.on_method_added(method_added)
 
 

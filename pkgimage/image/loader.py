@@ -46,8 +46,10 @@ LOADED: dict = {}
 DISCARDED: list = []
 # edges_by_table: edges taken as holding because their function's method table was the one
 # the image recorded; edges_checked: edges checked one by one (``instances.edge_valid``)
+# loaded_instances: valid at load; held_instances: of those, kept as records (``pending.py``);
+# made_instances: held ones made since, when something asked for them
 STATS = {"loaded_instances": 0, "discarded_instances": 0, "edges_by_table": 0,
-         "edges_checked": 0}
+         "edges_checked": 0, "held_instances": 0, "made_instances": 0}
 
 
 class StaleImage(ImageError):
@@ -365,6 +367,26 @@ class _Memo:
 _MEMO = _Memo()
 
 
+class _UsingMemo:
+    """Resolve with ``memo`` (a held part's own, kept while it holds records: its records'
+    shared references are found by identity again when they are made) instead of the
+    load's."""
+
+    __slots__ = ("memo", "saved")
+
+    def __init__(self, memo):
+        self.memo = memo
+
+    def __enter__(self):
+        global _MEMO
+        self.saved, _MEMO = _MEMO, self.memo
+        _MEMO.active = True
+
+    def __exit__(self, *exc):
+        global _MEMO
+        _MEMO = self.saved
+
+
 def _resolve_types(refs):
     hit = _MEMO.types.get(id(refs))
     if hit is not None and hit[0] is refs:
@@ -429,6 +451,8 @@ def _tables_hold(record):
     image recorded for it (``tables.py``)?  Then every edge holds and none is checked.
     Each function is compared once per load (its answer kept per table of digests: the
     records of one part of an image share theirs)."""
+    if not record["edges"]:
+        return True
     tables = record.get("tables")
     if not tables:
         return False
@@ -539,7 +563,9 @@ def validate_records(records, callee_ok=None):
         outer = _MEMO.active
         _MEMO.active = True
         try:
-            return _validate_records(records, callee_ok or _callee_valid)
+            entries, reasons = _validate_records(records, callee_ok or _callee_valid)
+            return ({s: (r, INS.method_instance(m, spec), (edges, b))
+                     for s, (r, m, spec, edges, b) in entries.items()}, reasons)
         finally:
             if not outer:
                 _MEMO.clear()
@@ -549,7 +575,7 @@ def _callee_valid(mref, specrefs, csym, inlined):
     callee = None
     m = _method(mref)
     if m is not None:
-        cmi = INS.SPECIALIZATIONS.get(m, {}).get(_resolve_types(specrefs))
+        cmi = INS.existing_instance(m, _resolve_types(specrefs))
         callee = cmi.cache if cmi is not None else None
     # An inlined callee must still be valid here; a called one must also have its native
     # code under the symbol this code calls.
@@ -558,8 +584,14 @@ def _callee_valid(mref, specrefs, csym, inlined):
         and callee.native.exported))
 
 
-def _validate_records(records, callee_ok):
-    entries = {}                     # symbol -> (record, mi, (edges, bindings))
+def _validate_records(records, callee_ok, hold=False):
+    """({symbol: (record, method, spec types, edges, bindings)}, {symbol: (what, why)}).
+
+    ``hold``: a record every edge of which goes through a function whose method table has
+    the digest the image recorded holds without any edge being resolved (its ``edges`` are
+    None: they are resolved when the instance is made, ``pending.py``); otherwise every
+    edge is resolved and checked here."""
+    entries = {}
     reasons = {}
     # First resolve every reference, which may import the modules they name (and so add
     # methods: those of ``pkgimage.base`` to the primitive types' constructors, say), and
@@ -571,87 +603,173 @@ def _validate_records(records, callee_ok):
             if m is None:
                 raise LookupError("its method no longer exists")
             spec = _resolve_types(r["spec"])
-            edges = [_edge_from_record(e) for e in r["edges"]]
+            if hold:
+                for e in r["edges"]:
+                    _import_methods_of_edge(e)
+                edges = None
+            else:
+                edges = [_edge_from_record(e) for e in r["edges"]]
         except (LookupError, KeyError, ImportError, AttributeError) as e:
             reasons[r["symbol"]] = (_describe_record(r), str(e))
             continue
         resolved.append((r, m, spec, edges))
     for r, m, spec, edges in resolved:
         sym = r["symbol"]
-        mi = INS.method_instance(m, spec)
         if _tables_hold(r):
-            STATS["edges_by_table"] += len(edges)
+            STATS["edges_by_table"] += len(r["edges"])
             bad = None
         else:
+            if edges is None:
+                try:
+                    edges = [_edge_from_record(e) for e in r["edges"]]
+                except (LookupError, KeyError, ImportError, AttributeError) as e:
+                    reasons[sym] = (_describe_record(r), str(e))
+                    continue
             STATS["edges_checked"] += len(edges)
             bad = next((e for e in edges if not INS.edge_valid(e)), None)
         if bad is not None:
-            reasons[sym] = (repr(mi), _describe_edge(bad))
+            reasons[sym] = (_describe(m, spec), _describe_edge(bad))
             continue
         bindings, why = _bindings_from_record(r)
         if why is not None:
-            reasons[sym] = (repr(mi), why)
+            reasons[sym] = (_describe(m, spec), why)
             continue
-        entries[sym] = (r, mi, (edges, bindings))
+        entries[sym] = (r, m, spec, edges, bindings)
     # Callers of discarded instances are discarded too (to a fixed point, across images).
     changed = True
     while changed:
         changed = False
-        for sym, (r, mi, edges) in list(entries.items()):
+        for sym, (r, m, spec, edges, bindings) in list(entries.items()):
             for mref, specrefs, csym, inlined in r["callees"]:
                 if csym not in entries and not callee_ok(mref, specrefs, csym, inlined):
-                    reasons[sym] = (repr(mi), f"callee {csym} is not valid here")
+                    reasons[sym] = (_describe(m, spec), f"callee {csym} is not valid here")
                     del entries[sym]
                     changed = True
                     break
     return entries, reasons
 
 
+def _import_methods_of_edge(e):
+    """Import pkgimage's modules that defined the methods an edge names (``_method`` does
+    when it resolves them; a held record's are resolved only when it is made)."""
+    mref = e[3]
+    if mref is not None:
+        _import_defining_module(mref[2])
+    for c in e[4]:
+        _import_defining_module(c[2])
+
+
+def _describe(m, spec):
+    return "MethodInstance for " + T.sig_repr(m.function.name, spec)
+
+
 def _install_code(modname, header, codeinfo, objects, path):
+    global _MEMO
     world = D.world_counter()
-    entries, reasons = _validate_records(codeinfo["records"], _callee_valid)
+    records = codeinfo["records"]
+    # Held as records until asked for (``pending.py``), unless the image has context
+    # dispatch (its instances are adopted into contexts as they are installed).
+    hold = not any(r["method"][0][0] == "view" for r in records)
+    entries, reasons = _validate_records(records, _callee_valid, hold=hold)
     for sym, (what, why) in reasons.items():
         DISCARDED.append((modname, what, why))
     STATS["discarded_instances"] += len(reasons)
     if not entries:
         return
-    addresses, shared = _link(header, codeinfo, objects, path, entries)
-    from ..compiler.entry import PRELINKED
-    installed = []
-    for sym, (r, mi, (edges, bindings)) in sorted(entries.items()):
-        if mi.cache is not None and mi.cache.valid:
-            continue                 # compiled in this session already: keep that one
-        ci = INS.CodeInstance(mi, None, world)
-        ci.rettype = _type(r["rettype"])
-        ci.edges = edges
-        ci.bindings = bindings
-        ci.vartypes = {v: _type(t) for v, t in r["vartypes"]}
-        ci.needs_native = True
-        ci.symbol = sym
-        ci.image = modname
-        mi.cache = ci
-        INS.register_edges(ci)
-        if not r.get("inline_only"):
-            ci.native = INS.NativeCode(sym, addresses[sym], "image:" + modname)
-            ci.native.wrapper = addresses.get(r["wrapper"]) or (shared, r["wrapper"])
-            PRELINKED[(mi.method.function, mi.spec_types)] = (mi, ci.native)
-        # (an inline-only instance has no code: it is installed for its edges and backedges,
-        # and compiled afresh if something ever needs to call it natively)
-        mi.method.function._pycache.clear()
-        installed.append((ci, r))
-    for ci, r in installed:
-        ci.callees = []
-        for mref, specrefs, csym, inlined in r["callees"]:
-            m = _method(mref)
-            cmi = INS.SPECIALIZATIONS.get(m, {}).get(_resolve_types(specrefs)) if m else None
-            if cmi is not None:
-                cmi.add_backedge(ci.mi)
-                ci.callees.append(cmi)
-    if any(getattr(ci.mi.method.function, "context", None) is not None for ci, _ in installed):
-        from ..contexts import note_loaded
-        for ci, _ in installed:
-            note_loaded(ci)
-    STATS["loaded_instances"] += len(installed)
+    address, shared = _link(header, codeinfo, objects, path, entries)
+    from ..compiler import entry  # noqa: F401  (what the first call runs: imported with the load)
+    own = {r["symbol"] for r in records}
+    held, now = {}, []
+    for sym, (r, m, spec, edges, bindings) in sorted(entries.items()):
+        # Made now: what was checked edge by edge (its edges are resolved already), and
+        # what calls outside the part (a callee's backedges must name its callers).
+        if edges is None and all(c[2] in own for c in r["callees"]):
+            held[sym] = (r, m, spec, bindings)
+        else:
+            now.append((sym, r, m, spec, bindings, edges))
+    STATS["loaded_instances"] += len(entries)
+    make = _Maker(modname, world, address, shared, set(held))
+    if now:
+        make.install(now)
+    if held:
+        from .pending import HeldPart
+        part = HeldPart(modname, held, {s: e[0] for s, e in entries.items()},
+                        {s: e[4] for s, e in entries.items()}, make.held_made)
+        # (what the load resolved stays resolved for the held records: the part keeps the
+        # load's memo, and the next load gets a new one)
+        make.memo, _MEMO = _MEMO, _Memo()
+        part.register()
+        STATS["held_instances"] += len(held)
+
+
+class _Maker:
+    """Makes a part's valid records into installed CodeInstances: at load, and for a
+    held part (``pending.py``) whenever it is asked for some of them (with the part's own
+    resolution memo, kept from the load)."""
+
+    __slots__ = ("modname", "world", "address", "shared", "held", "memo")
+
+    def __init__(self, modname, world, address, shared, held):
+        self.modname = modname
+        self.world = world
+        self.address = address        # symbol -> its address
+        self.shared = shared
+        self.held = held              # symbols of the part held as records
+        self.memo = None
+
+    def held_made(self, items):
+        with _UsingMemo(self.memo):
+            self.install([(s, r, m, spec, b, None) for s, r, m, spec, b in items])
+        STATS["made_instances"] += len(items)
+
+    def install(self, items):
+        from ..compiler.entry import PRELINKED
+        installed = []
+        for sym, r, m, spec, bindings, edges in items:
+            self.held.discard(sym)
+            mi = INS.method_instance_here(m, spec)
+            if mi.cache is not None and mi.cache.valid:
+                continue                 # compiled in this session already: keep that one
+            if edges is None:
+                edges = [_edge_from_record(e) for e in r["edges"]]
+            ci = INS.CodeInstance(mi, None, self.world)
+            ci.rettype = _type(r["rettype"])
+            ci.edges = edges
+            ci.bindings = bindings
+            ci.vartypes = {v: _type(t) for v, t in r["vartypes"]}
+            ci.needs_native = True
+            ci.symbol = sym
+            ci.image = self.modname
+            mi.cache = ci
+            INS.register_edges(ci)
+            if not r.get("inline_only"):
+                ci.native = INS.NativeCode(sym, self.address(sym), "image:" + self.modname)
+                ci.native.wrapper = self.address(r["wrapper"]) if self.shared is None \
+                    else (self.shared, r["wrapper"])
+                PRELINKED[(m.function, spec)] = (mi, ci.native)
+            # (an inline-only instance has no code: it is installed for its edges and
+            # backedges, and compiled afresh if something ever needs to call it natively)
+            m.function._pycache.clear()
+            installed.append((ci, r))
+        for ci, r in installed:
+            ci.callees = []
+            for mref, specrefs, csym, inlined in r["callees"]:
+                cm = _method(mref)
+                if cm is None:
+                    continue
+                cspec = _resolve_types(specrefs)
+                # (a callee the part still holds: its MethodInstance, made empty, filled
+                # when the callee is made)
+                cmi = INS.method_instance_here(cm, cspec) if csym in self.held \
+                    else INS.existing_instance(cm, cspec)
+                if cmi is not None:
+                    cmi.add_backedge(ci.mi)
+                    ci.callees.append(cmi)
+        if any(getattr(ci.mi.method.function, "context", None) is not None
+               for ci, _ in installed):
+            from ..contexts import note_loaded
+            for ci, _ in installed:
+                note_loaded(ci)
 
 
 def _unreachable_address():
@@ -662,15 +780,16 @@ def _unreachable_address():
 
 
 def _link(header, codeinfo, objects, path, entries):
-    """(addresses of the valid instances' symbols, the SharedLibrary or None).
+    """(the address of a valid instance's symbol, the SharedLibrary or None).
 
-    Through the shared library, wrappers are looked up only at their first call from Python
-    (most instances are only ever called natively); through ORC, all at once."""
+    Through the shared library, symbols are looked up when an instance is made, wrappers at
+    their first call from Python (most instances are only ever called natively, many never
+    made); through ORC, all at once."""
     from ..compiler import native
     consts = codeinfo["consts"]
     want = set()
-    for sym, (r, mi, edges) in entries.items():
-        if not r.get("inline_only"):
+    for sym, e in entries.items():
+        if not e[0].get("inline_only"):
             want.add(sym)
     lib = header.get("shared_lib")
     if lib is not None:
@@ -685,10 +804,9 @@ def _link(header, codeinfo, objects, path, entries):
                 # valid here.  Link the object through ORC, where imports are explicit.
                 shared = None
             if shared is not None:
-                addrs = {s: shared.address(s) for s in want}
                 slots = {name: shared.address(name) for name, _ in consts}
                 native.fill_const_slots(slots, consts)
-                return addrs, shared
+                return shared.address, shared
     # No usable shared library: link the object through the ORC JIT (imports llvmlite).
     from ..compiler.jit import get_jit
     own = {r["symbol"] for r in codeinfo["records"]}
@@ -698,7 +816,7 @@ def _link(header, codeinfo, objects, path, entries):
             if inlined or csym in own or csym in imports:
                 continue
             m = _method(mref)
-            cmi = INS.SPECIALIZATIONS.get(m, {}).get(_resolve_types(specrefs)) if m else None
+            cmi = INS.existing_instance(m, _resolve_types(specrefs)) if m else None
             if cmi is not None and cmi.cache is not None and cmi.cache.native is not None \
                     and cmi.cache.native.exported and cmi.cache.native.symbol == csym:
                 imports[csym] = cmi.cache.native.address
@@ -707,4 +825,4 @@ def _link(header, codeinfo, objects, path, entries):
                 # needs every symbol defined to be linked.
                 imports[csym] = _unreachable_address()
     wrappers = {entries[s][0]["wrapper"] for s in want}
-    return get_jit().link(objects, sorted(want | wrappers), imports, consts), None
+    return get_jit().link(objects, sorted(want | wrappers), imports, consts).__getitem__, None

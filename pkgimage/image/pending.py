@@ -1,0 +1,179 @@
+"""An image's instances held as records until something asks for them.
+
+A load validates every cached instance (``loader._validate_records``: method-table
+fingerprints, bindings, callees), but making each valid one into objects -- MethodInstance,
+CodeInstance, its edges (each method and argument type resolved), edge-index entries,
+backedges, native code and entry -- cost 20-30 us per instance, paid by every load for
+instances most processes never call (DemoPkg's 2,001 inline-only constructors, a library's
+functions the program does not use).  Julia's loader makes its objects in bulk from the
+image's arrays; Python has no such bulk path, so here they are not made until needed.
+
+A :class:`HeldPart` keeps the valid records of one part of an image, by symbol, and makes
+them on request through ``compiler.instances``' hooks (which own the rules):
+
+* ``materialise_function(f)`` -- the instances of ``f``'s methods: a call from Python, the
+  compiler looking one up (``method_instance``), a listing (``methodinstances``,
+  ``code_instances``);
+* ``materialise_touching(function=, module=)`` -- before a method is inserted into
+  ``function`` (or ``module``'s globals are re-checked), every held instance whose validity
+  depends on it (its own method's function, a function it calls, a callee's function, a
+  global of ``module`` it read) and, transitively, every held instance of the part that
+  calls those: invalidation then finds them, with their backedges, exactly as if they had
+  been made at load;
+* ``materialise_all()``.
+
+Held instances are valid as of the load: nothing they depend on can change without one of
+the hooks making them first, so they are made without being checked again.  Instances of a
+part whose callee is outside the part (another image's, or one compiled in the session) are
+made at load, so that a callee's backedges always name its callers.  An instance made before
+its callee (a held one of the same part) names the callee's MethodInstance, made empty, and
+fills in the callee's backedge; the callee's code is filled in when it is made (readers of a
+callee's code go through ``instances.code_of``).
+"""
+
+from __future__ import annotations
+
+from ..compiler import instances as INS
+from .serialize import func_ref
+
+
+class HeldPart:
+    """Valid records of one part of an image not made into objects yet.
+
+    ``held``: {symbol: (record, method, spec types, bindings)}; ``records`` and
+    ``bindings``: every valid record of the part, and its bindings, by symbol (held or made:
+    the reverse-callee closure walks both);
+    ``make(items)`` makes ``[(symbol, record, method, spec, bindings)]`` (the loader's)."""
+
+    __slots__ = ("module", "held", "records", "bindings", "by_function", "make", "_by_ref",
+                 "_by_mod", "_callers")
+
+    def __init__(self, module, held, records, bindings, make):
+        self.module = module
+        self.held = held
+        self.records = records
+        self.bindings = bindings     # symbol -> its bindings (module, name, value then)
+        self.make = make
+        self.by_function: dict = {}
+        for sym, (r, m, spec, b) in held.items():
+            self.by_function.setdefault(m.function, []).append(sym)
+        self._by_ref = None          # (indexes made when first asked)
+        self._by_mod = None
+        self._callers = None         # callee symbol -> caller symbols
+
+    def register(self):
+        for f in self.by_function:
+            INS.PENDING.setdefault(f, []).append(self)
+            if f._pycache:
+                f._pycache.clear()
+        if self.held:
+            INS.PENDING_HOLDERS.append(self)
+
+    def __len__(self):
+        return len(self.held)
+
+    # -- the hooks --------------------------------------------------------------------------
+
+    def materialise_function(self, f):
+        syms = self.by_function.pop(f, ())
+        self._make([s for s in syms if s in self.held])
+
+    def materialise_all(self):
+        self._make(sorted(self.held))
+
+    def materialise_touching(self, function=None, module=None):
+        if not self.held:
+            return
+        start = []
+        if function is not None:
+            start += self._by_function_ref().get(_ref_of(function), ())
+        if module is not None:
+            # (only those a global of which is no longer what their code took as constant:
+            # the others' check would find nothing -- and the first call from Python into a
+            # module's code checks its globals every time)
+            g = INS.module_globals(module)
+            for sym in self._by_module().get(module, ()):
+                if g is None or not all(name in g and INS.same_binding(g[name], then)
+                                        for mod, name, then in self.bindings[sym]
+                                        if mod == module):
+                    start.append(sym)
+        if not start:
+            return
+        callers = self._callers_index()
+        seen, stack = set(start), list(start)
+        while stack:
+            for c in callers.get(stack.pop(), ()):
+                if c not in seen:
+                    seen.add(c)
+                    stack.append(c)
+        self._make(sorted(s for s in seen if s in self.held))
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _make(self, syms):
+        if not syms:
+            return
+        items = []
+        for s in syms:
+            r, m, spec, b = self.held.pop(s)
+            items.append((s, r, m, spec, b))
+        if not self.held:
+            try:
+                INS.PENDING_HOLDERS.remove(self)
+            except ValueError:
+                pass
+            for f in list(self.by_function):
+                hs = INS.PENDING.get(f)
+                if hs is not None and self in hs:
+                    hs.remove(self)
+                    if not hs:
+                        del INS.PENDING[f]
+            self.by_function.clear()
+        self.make(items)
+
+    def _by_function_ref(self):
+        """{function reference: symbols} of the part's records: the functions whose method
+        tables a record's validity depends on (its method's, its edges', its callees').
+        References recur as shared objects (``writer._shared``): each distinct one is
+        hashed once."""
+        if self._by_ref is None:
+            by_id = {}
+            for sym, r in self.records.items():
+                for ref in (r["method"][0], *(e[1] for e in r["edges"]),
+                            *(c[0][0] for c in r["callees"])):
+                    hit = by_id.get(id(ref))
+                    if hit is None:
+                        hit = by_id[id(ref)] = (ref, [])
+                    if not hit[1] or hit[1][-1] != sym:
+                        hit[1].append(sym)
+            out = {}
+            for ref, syms in by_id.values():
+                out.setdefault(ref, []).extend(syms)
+            self._by_ref = out
+        return self._by_ref
+
+    def _by_module(self):
+        """{module: symbols} of the part's records that read a global of that module."""
+        if self._by_mod is None:
+            out = {}
+            for sym, bindings in self.bindings.items():
+                for mod in {b[0] for b in bindings}:
+                    out.setdefault(mod, []).append(sym)
+            self._by_mod = out
+        return self._by_mod
+
+    def _callers_index(self):
+        if self._callers is None:
+            out = {}
+            for sym, r in self.records.items():
+                for c in r["callees"]:
+                    out.setdefault(c[2], []).append(sym)
+            self._callers = out
+        return self._callers
+
+
+def _ref_of(function):
+    try:
+        return func_ref(function)
+    except Exception:               # (a function no image could name: none of ours)
+        return None
