@@ -519,3 +519,108 @@ def tree_lines(mi, prefix="", seen=None):
 
 def format_tree(mi):
     return "\n".join([repr(mi)] + tree_lines(mi))
+
+
+# -- mutable structs subclassed after code took them as concrete ------------------------------
+#
+# A mutable struct is concrete until a class subclasses it (``mutables.open_parent``); from
+# then on a value of its type may be an instance of the subclass.  Code inferred while it was
+# concrete may have called its methods directly (``h.a.get()`` with ``a: A`` resolved to
+# ``A.get``), tested its class exactly, ...: the answer is wrong for a subclass instance that
+# overrides a method.  No method-table edge sees this (``B.get`` does not change what
+# ``get(::A)`` resolves to), so the subclassing itself invalidates every instance whose types
+# mention the struct, as a new method invalidates through edges; images record the mutable
+# structs their code took as concrete (``closed``) and a load discards the code that took a
+# struct subclassed in this process as one.
+
+OPENED: set = set()          # type references of the mutable structs subclassed in this process
+
+
+class TypeOpened:
+    """The trigger of an invalidation: mutable struct ``t`` got its first subclass."""
+
+    __slots__ = ("type",)
+
+    def __init__(self, t):
+        self.type = t
+
+    def __repr__(self):
+        return f"subclassing of {T.type_ref(self.type)[-1]}"
+
+
+def _mutables_in(t, out, seen):
+    """The mutable structs a type names (in unions, parameters, element types)."""
+    if id(t) in seen:
+        return
+    seen.add(id(t))
+    if isinstance(t, T.Vararg):
+        _mutables_in(t.T, out, seen)
+        return
+    if isinstance(t, T.UnionAll):
+        _mutables_in(t.body, out, seen)
+        return
+    if not isinstance(t, T.PkType):
+        return
+    k = t.__pk_kind__
+    if k == "mutable":
+        out.add(t)
+    if k == "union":
+        for m in t.__pk_members__:
+            _mutables_in(m, out, seen)
+        return
+    for p in getattr(t, "__pk_params__", None) or ():
+        _mutables_in(p, out, seen)
+    for attr in ("__pk_eltype__", "__pk_keytype__", "__pk_valtype__"):
+        p = getattr(t, attr, None)
+        if p is not None:
+            _mutables_in(p, out, seen)
+
+
+def types_of(ci):
+    """Every type ``ci``'s inference gave something: arguments, result, variables,
+    statements, the argument types of its calls."""
+    yield from ci.mi.spec_types
+    yield ci.rettype
+    yield from ci.vartypes.values()
+    yield from ci.stmt_types.values()
+    for e in ci.edges:
+        yield from e.argtypes
+
+
+def closed_mutables(ci):
+    """The mutable structs ``ci``'s types name that are concrete now (not subclassed): what
+    its code may have taken as the exact class of a value."""
+    out, seen = set(), set()
+    for t in types_of(ci):
+        _mutables_in(t, out, seen)
+    return {t for t in out if T.isconcrete(t)}
+
+
+def type_opened(t):
+    """Mutable struct ``t`` was concrete and is subclassed now: invalidate every instance
+    whose types name it (held ones of images are made first), and their callers."""
+    from ..compiler_lock import COMPILER_LOCK
+    with COMPILER_LOCK:
+        ref = T.type_ref(t)
+        OPENED.add(ref)
+        for h in list(PENDING_HOLDERS):
+            h.materialise_closed(ref)
+        roots = []
+        for table in list(SPECIALIZATIONS.values()):
+            for mi in list(table.values()):
+                ci = mi.cache
+                if ci is None or not ci.valid:
+                    continue
+                out, seen = set(), set()
+                for x in types_of(ci):
+                    _mutables_in(x, out, seen)
+                if t in out:
+                    roots.append(ci)
+        if not roots:
+            return
+        D.WORLD.age += 1
+        world = D.WORLD.age
+        trigger = TypeOpened(t)
+        for ci in roots:
+            invalidate(ci, world, trigger)
+        INVALIDATION_LOG.append((trigger, roots))
