@@ -797,6 +797,10 @@ def _eval_intrinsic(sv, v, argtypes, st):
     if v.name == "typeassert" and not T.isconcrete(argtypes[0]):
         # checked at run time (Python's isa), then known to be of the declared type
         return fn.rule(argtypes, v.params), IntrinsicCall(v.name, argtypes, v.params, True)
+    if v.name == "notnothing":
+        # ``x`` where ``x is not None`` holds: its type without Nothing, abstract or not (a
+        # ``Union[Node, Nothing]`` is a ``Node`` there; the value is not touched)
+        return fn.rule(argtypes, v.params), IntrinsicCall(v.name, argtypes, v.params, False)
     if v.name == "tuple":
         rt = T.tuple_type(*argtypes)
         return rt, IntrinsicCall(v.name, argtypes, v.params, not T.isconcrete(rt))
