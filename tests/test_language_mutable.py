@@ -611,3 +611,91 @@ def test_a_split_call_sees_a_method_added_for_a_subclass_argument(load_module, o
         return 4
     assert m.via(pair) == 4
     assert m.via(m.Pair(m.Q(1, 2), m.R(1, 1))) == 3
+
+
+def _json(v):
+    import json
+    return json.loads(json.dumps(v))
+
+
+def test_a_mutable_hierarchy_with_init_loads_from_an_image_without_compiling(tmp_path, hier):
+    from imagetools import Project
+    _, p = hier
+    proj = Project(tmp_path)
+    proj.write("hier1", "__pkgimage__ = True\n" + textwrap.dedent(HIERARCHY) + textwrap.dedent("""
+        @pk.precompilation(__name__)
+        def _workload():
+            t = build(7)
+            run(t, 2)
+            summary(t)
+            for x in (Task(1, None), DeviceTask(2, None, 3), IdleTask(3, None)):
+                classify(x)
+                run(x, 1)
+            drain(DeviceTask(2, None, 4))
+            registered()
+        """))
+    assert proj.build("hier1").returncode == 0
+    out = proj.run_json("""
+import hier1
+with Tripwire() as tw:
+    t = hier1.build(7)
+    res = [hier1.run(t, 2), hier1.summary(t), hier1.drain(hier1.DeviceTask(2, None, 4)),
+           [hier1.classify(x) for x in (hier1.Task(1, None), hier1.DeviceTask(2, None, 3),
+                                        hier1.IdleTask(3, None))],
+           hier1.registered()]
+done({"res": res, "compiles": tw.total, "stats": stats()})
+""")
+    p.REGISTRY.clear()
+    u = p.build(7)
+    want = [p.run(u, 2), p.summary(u), p.drain(p.DeviceTask(2, None, 4)),
+            [p.classify(x) for x in (p.Task(1, None), p.DeviceTask(2, None, 3),
+                                     p.IdleTask(3, None))], len(p.REGISTRY)]
+    assert out["res"] == _json(want), out
+    assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, out["stats"]
+
+
+def test_image_code_that_took_a_class_as_concrete_is_not_run_once_it_is_subclassed(tmp_path):
+    """``base_a``'s image has ``use`` compiled with ``A`` concrete, ``user_c``'s (built in a
+    process that never saw a subclass) a caller of it; a module subclassing ``A`` imported
+    between them makes both stale: the answers are plain Python's."""
+    from imagetools import Project
+    from plaintools import import_plain
+    proj = Project(tmp_path)
+    proj.write("base_a", "__pkgimage__ = True\n" + textwrap.dedent(BEFORE) + textwrap.dedent("""
+        @pk.precompilation(__name__)
+        def _workload():
+            use(Holder(A(2), [A(1)]))
+        """))
+    proj.write("sub_b", "import pkgimage as pk\nfrom base_a import A\n" + textwrap.dedent(AFTER))
+    proj.write("user_c", textwrap.dedent("""
+        __pkgimage__ = True
+        import pkgimage as pk
+        from base_a import A, Holder, use
+
+        @pk.generic
+        def twice(h: Holder):
+            return use(h)[0] * 2
+
+        @pk.generic
+        def first_x(h: Holder):
+            return h.a.x + 1
+
+        @pk.precompilation(__name__)
+        def _workload():
+            twice(Holder(A(2), [A(1)]))
+            first_x(Holder(A(2), [A(1)]))
+        """))
+    assert proj.build("base_a").returncode == 0
+    assert proj.build("user_c").returncode == 0
+    out = proj.run_json("""
+import base_a, sub_b, user_c
+h = base_a.Holder(sub_b.B(1, 5), [base_a.A(1), sub_b.B(2, 3)])
+done({"res": [base_a.use(h), user_c.twice(h), user_c.first_x(h)], "stats": stats()})
+""")
+    p = import_plain(tmp_path, "gap_plain", BEFORE + AFTER)
+    h = p.Holder(p.B(1, 5), [p.A(1), p.B(2, 3)])
+    assert out["res"] == _json([p.use(h), p.use(h)[0] * 2, 2]), out
+    why = {d[1]: d[2] for d in out["stats"]["discarded"]}
+    assert "callee" in why["MethodInstance for twice(::Holder)"], why
+    assert why["MethodInstance for first_x(::Holder)"] == \
+        "mutable struct A was subclassed after the code was compiled", why

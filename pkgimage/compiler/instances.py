@@ -177,8 +177,9 @@ def method_instance_here(method, spec_types):
 def code_instances(*, inferred_here=False, concrete=False, methods=None):
     """The one query over every cached CodeInstance of the process: valid ones, optionally
     only those inferred here (with IR, not loaded from an image), only those of concrete
-    argument types, only those of ``methods``.  The image writer, the sandbox merge,
-    ``snoop`` and ``replay`` all ask this instead of walking the tables themselves."""
+    argument types (or of subclassed mutable structs: ``_called_for_open_mutables``), only
+    those of ``methods``.  The image writer, the sandbox merge, ``snoop`` and ``replay`` all
+    ask this instead of walking the tables themselves."""
     if methods is None:
         materialise_all()
     else:
@@ -195,9 +196,31 @@ def code_instances(*, inferred_here=False, concrete=False, methods=None):
                 continue
             if inferred_here and (ci.image or ci.ir is None):
                 continue
-            if concrete and not all(T.isconcrete(t) for t in spec):
+            if concrete and not all(T.isconcrete(t) for t in spec) and \
+                    not _called_for_open_mutables(mi):
                 continue
             yield ci
+
+
+def _open_mutable(t):
+    """A mutable struct with subclasses (``mutables.open_parent``): not concrete, but a value
+    may be of exactly that class (a call from Python then has it as its argument type) and
+    a call of the one method taking such values is direct (``inference._boxed_family_call``):
+    its instances are called, natively, as concrete ones are."""
+    return isinstance(t, T.PkType) and t.__pk_kind__ == "mutable" and \
+        "__pk_open__" in t.__dict__ and not T.has_free_vars(t)
+
+
+def _called_for_open_mutables(mi):
+    """Is ``mi`` for argument types concrete but for subclassed mutable structs, and of the
+    method a call with them selects (not one of the less specific candidates a split call
+    inferred for the same types, which is never called for them)?"""
+    if not all(T.isconcrete(t) or _open_mutable(t) for t in mi.spec_types):
+        return False
+    try:
+        return mi.method.function.dispatch(mi.spec_types) is mi.method
+    except (D.MethodError, D.AmbiguityError):
+        return False
 
 
 def methodinstances(f):
