@@ -89,11 +89,33 @@ def _index_file(filename):
                     first = min([node.lineno] + [d.lineno for d in node.decorator_list])
                     idx.setdefault(first, node)
                     idx.setdefault(node.lineno, node)
+            idx["rebound"] = _rebound_by_compiled_code(tree)
     for k, v in idx.items():
         if isinstance(k, tuple):
             v.sort(key=lambda n: n.col_offset)      # (a line's lambdas, left to right)
     _SOURCES[filename] = idx
     return idx
+
+
+def _rebound_by_compiled_code(tree):
+    """Names that a decorated function (a method: ``@pk.generic``, ``@f.method``), or a
+    function of a decorated class (a struct's), declares ``global``: compiled code may
+    rebind them in the middle of a native call, so compiled code reads them from the module
+    each time (``Lowerer.name_load``), never as constants -- a reader called natively right
+    after the rebinding would still see the old value (a binding edge is only checked when
+    Python calls into the module)."""
+    out = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and \
+                node.decorator_list:
+            for st in ast.walk(node):
+                if isinstance(st, ast.Global):
+                    out.update(st.names)
+    return out
+
+
+def rebound_globals(filename):
+    return _index_file(filename).get("rebound", set())
 
 
 def find_def(method):
@@ -156,6 +178,11 @@ class _Scope:
             if module == self.modname:
                 from .instances import MODULE_GLOBALS
                 MODULE_GLOBALS[module] = self.globals
+
+    def is_global(self, name):
+        """Is ``name`` the module's global here (not a static parameter, not a cell)?"""
+        return name not in self.sparams and name not in self.cells and \
+            isinstance(self.modname, str)
 
     def lookup(self, name):
         if name in self.sparams:
@@ -513,6 +540,9 @@ class Lowerer:
         self.cur = after
 
     def except_body(self, h, exc, after):
+        if h.name and h.name in self.global_names:
+            # (Python binds the module's name, then deletes it as the handler ends)
+            self.unsupported(h, "'except ... as' a name declared global")
         if h.name:
             self.emit(Use(exc), h, dst=h.name)
         self.stmts(h.body)
@@ -658,7 +688,7 @@ class Lowerer:
         if isinstance(t, ast.Name):
             cur = self.name_load(t)
             v = self.call_base(op, [cur, self.expr(s.value)], s)
-            self.emit(Use(v), s, dst=t.id)
+            self.assign_to(t, v, s)          # (``global count; count += 1``: the module's)
         elif isinstance(t, ast.Subscript):
             obj = self.expr(t.value)
             idx = self.index_list(t)
@@ -794,9 +824,9 @@ class Lowerer:
             self.goto(after)
 
     def s_For(self, s):
-        if not isinstance(s.target, ast.Name):
+        if not isinstance(s.target, ast.Name) or s.target.id in self.global_names:
             # ``for i, x in enumerate(v)``, ``for a, (b, c) in pairs``: a fresh variable,
-            # unpacked at the top of each iteration
+            # unpacked at the top of each iteration (also stored so into a ``global`` name)
             tmp = f"for#{s.lineno}.{s.col_offset}"
             self.locals.add(tmp)
             target = s.target
@@ -806,7 +836,8 @@ class Lowerer:
             new.pk_body, new.pk_unpack = getattr(s, "pk_body", None), target
             s = new
         it = s.iter
-        if isinstance(it, ast.Name) and it.id not in self.locals:
+        if isinstance(it, ast.Name) and it.id not in self.locals and \
+                it.id not in self.global_names and it.id not in rebound_globals(self.filename):
             okr, rv = self.scope.lookup(it.id)
             if okr and type(rv) is range:
                 # ``for i in BUFSIZE_RANGE`` with a module global ``range(4)``: the loop over
@@ -981,8 +1012,10 @@ class Lowerer:
     def name_load(self, node):
         if node.id in self.locals:
             return node.id
-        if node.id in self.global_names:
-            # a global this function rebinds: read from the module's dict each time
+        if node.id in self.global_names or node.id in rebound_globals(self.filename) and \
+                self.scope.is_global(node.id):
+            # a global this function (or another compiled one) rebinds: read from the
+            # module's dict each time
             return self.emit(Intrinsic("global_get", (), (self.scope.modname, node.id)), node)
         ok, val = self.scope.lookup(node.id)
         if not ok:
