@@ -699,3 +699,77 @@ done({"res": [base_a.use(h), user_c.twice(h), user_c.first_x(h)], "stats": stats
     assert "callee" in why["MethodInstance for twice(::Holder)"], why
     assert why["MethodInstance for first_x(::Holder)"] == \
         "mutable struct A was subclassed after the code was compiled", why
+
+
+LIST_FIELDS = '''
+from typing import Optional
+import pkgimage as pk
+
+
+@pk.mutable
+class Slot:
+    v: int
+
+
+@pk.mutable
+class Table:
+    n: int
+    tab: list[Optional[Slot]]
+    vals: list[float]
+
+    def __init__(self, n: int):
+        self.n = n
+        self.tab = [None] * n           # (a list of the field's element type)
+        self.vals = []
+
+    def put(self, i: int, v: int):
+        self.tab[i] = Slot(v)
+        self.vals.append(v * 0.5)
+
+    def total(self):
+        s = 0
+        for x in self.tab:
+            if x is not None:
+                s += x.v
+        return s
+
+
+@pk.generic
+def fill(n: int, every: int):
+    t = Table(n)
+    for i in range(0, n, every):
+        t.put(i, i * 3)
+    return (t.total(), len(t.tab), t.vals, [x is None for x in t.tab])
+
+
+@pk.generic
+def reset(t: Table, n: int):
+    t.tab = n * [None]
+    t.vals = [1.0] * n
+    t.tab[0] = Slot(7)
+    return t.total() + len(t.vals)
+'''
+
+
+@pytest.mark.parametrize("n, every", [(1, 1), (5, 2), (6, 4)])
+def test_a_list_field_filled_with_none_takes_the_fields_element_type(tmp_path, n, every):
+    """``self.tab = [None] * n`` with ``tab: list[Optional[Slot]]``: Slots stored later,
+    as in Python (a list of Nothing could hold nothing else)."""
+    from conftest import import_source
+    from plaintools import import_plain
+    m = import_source(tmp_path, f"listfields_{n}_{every}", LIST_FIELDS)
+    p = import_plain(tmp_path, f"listfields_plain_{n}_{every}", LIST_FIELDS)
+    assert m.fill(n, every) == p.fill(n, every)
+    assert m.reset(m.Table(2), n) == p.reset(p.Table(2), n)
+
+
+@pytest.mark.parametrize("n", [-2, 0, 1, 3])
+def test_a_list_repeated_with_the_count_on_either_side(load_module, n):
+    m = load_module("""
+import pkgimage as pk
+
+@pk.generic
+def f(n: int):
+    return ([1, 2] * n, n * [3], n * [True], 2 * ["a"] * n)
+""")
+    assert m.f(n) == m.f.methods[0].pyfunc(n)

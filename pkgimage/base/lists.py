@@ -61,6 +61,12 @@ def _(a: List, n: Integer):
     return intr.list_repeat(a, to_index(n))
 
 
+@mul.method
+def _(n: Integer, a: List):
+    # (``n * [None]``: Python repeats a list whichever side the count is on)
+    return intr.list_repeat(a, to_index(n))
+
+
 @append.method
 def _(v: List[T], x: T):
     intr.list_append(v, x)
