@@ -34,6 +34,9 @@ SPECIAL: dict = {}
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
            ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul",
            ast.BitAnd: "and_", ast.BitOr: "or_", ast.BitXor: "xor"}
+_INPLACE = {"add": "iadd", "sub": "isub", "mul": "imul", "truediv": "itruediv",
+            "floordiv": "ifloordiv", "mod": "imod", "pow": "ipow", "matmul": "imatmul",
+            "and_": "iand", "or_": "ior", "xor": "ixor"}
 _CMPOPS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt",
            ast.GtE: "ge"}
 _BUILTIN_FUNCS = {len: "len", abs: "abs", min: "min", max: "max", int: "int_",
@@ -684,11 +687,17 @@ class Lowerer:
         op = _BINOPS.get(type(s.op))
         if op is None:
             self.unsupported(s, f"augmented operator {type(s.op).__name__}")
+        # ``x += y`` is ``x = operator.iadd(x, y)``: a list or an array changes in place
+        # (``base/inplace.py``), other values get the binary operator
+        op = _INPLACE[op]
         t = s.target
         if isinstance(t, ast.Name):
             cur = self.name_load(t)
-            v = self.call_base(op, [cur, self.expr(s.value)], s)
-            self.assign_to(t, v, s)          # (``global count; count += 1``: the module's)
+            rhs = self.expr(s.value)
+            if op == "iadd":
+                self.note_store(t, rhs, "each", s)        # (``P += [x]`` on a site's list)
+            v = self.call_base(op, [cur, rhs], s)
+            self.assign_to(t, v, s)
         elif isinstance(t, ast.Subscript):
             obj = self.expr(t.value)
             idx = self.index_list(t)
@@ -1936,7 +1945,7 @@ def _list_display(v):
 def _list_sites(fdef):
     """Local name -> the allocation sites of the lists assigned to it (``v = []``,
     ``v = [0.0] * n``): stores into ``v`` widen those sites' element types."""
-    sites = {}
+    sites, aliases = {}, []
     for node in ast.walk(fdef):
         if isinstance(node, ast.Assign):
             targets, value = node.targets, node.value
@@ -1944,12 +1953,23 @@ def _list_sites(fdef):
             targets, value = [node.target], node.value
         else:
             continue
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        if isinstance(value, ast.Name):
+            aliases += [(n, value.id) for n in names]
         lit = _list_literal(value)
         if lit is None:
             continue
-        for t in targets:
-            if isinstance(t, ast.Name):
-                sites.setdefault(t.id, set()).add(_site(lit))
+        for n in names:
+            sites.setdefault(n, set()).add(_site(lit))
+    # ``P = Q``: ``P`` holds ``Q``'s lists too, so a store through ``P`` widens their sites
+    changed = True
+    while changed:
+        changed = False
+        for dst, src in aliases:
+            new = sites.get(src, set()) - sites.get(dst, set())
+            if new:
+                sites.setdefault(dst, set()).update(new)
+                changed = True
     return sites
 
 

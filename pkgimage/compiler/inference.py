@@ -557,8 +557,8 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
 
 
 # What a value of unknown type most often is, when Python code hands compiled code one (the
-# result of a Python callable, an element of an untyped container): the types tried first.
-ANY_GUESSES = (T.Float64, T.Int64)
+# result of a Python callable, an element of an untyped container): the types tried, in order.
+ANY_GUESSES = (T.Float64, T.Int64, T.String)
 
 
 def _guess_any(sv, func, argtypes, seen_edges):
@@ -579,6 +579,8 @@ def _guess_any(sv, func, argtypes, seen_edges):
         try:
             m = func.dispatch(spec)
         except (AmbiguityError, MethodError):
+            continue
+        if not _declares(m, k):
             continue
         mi = method_instance(m, spec)
         if any(p is None for p in mi.sparams):
@@ -694,6 +696,28 @@ def _split_call(sv, func, argtypes, seen_edges):
         out.append((combo, mi))
     rt = rt if rt is not None else T.Bottom
     return rt, SplitCall(func, argtypes, tuple(out), rt)
+
+
+def _declares(m, k):
+    """May ``m`` be compiled for a guessed type at argument ``k``?  Only if its author
+    declared a type there narrower than Any (``x: float``, ``x: Real``), as world splitting
+    only compiles methods for the types they declare: a body written for any value
+    (``def qpkt(self, pkt)``) may not compile for a Float64 it is never given.  The base
+    library's methods, written for whatever reaches them, may take any guess."""
+    if m.module == "pkgimage.base":
+        return True
+    sig = m.sig
+    while isinstance(sig, T.UnionAll):
+        sig = sig.body
+    ps = sig.__pk_params__
+    if not ps:
+        return False
+    p = ps[min(k, len(ps) - 1)]
+    if isinstance(p, T.Vararg):
+        p = p.T
+    while isinstance(p, T.TypeVar):
+        p = p.ub
+    return isinstance(p, T.PkType) and p is not T.Any
 
 
 class TupleElem:
