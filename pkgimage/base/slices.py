@@ -13,8 +13,7 @@ from __future__ import annotations
 from .. import dispatch as D
 from ..compiler.intrinsics import intr
 from ..types import Any, Array, Integer, List, Nothing
-from . import MODULE, error, setview, to_index
-from ..types import typeof
+from . import MODULE, setview, to_index
 
 setslice = D.get_function("setslice", MODULE)
 slice_part = D.get_function("slice_part", MODULE)
@@ -47,8 +46,3 @@ def _(A: Array, lo: Any, hi: Any, step: Any, x: Any):
     b = slice_part(hi, -_BIG - 1 if back else _BIG)
     setview(A[a:b:st], x)
     return None
-
-
-@setslice.method
-def _(v: Any, lo: Any, hi: Any, step: Any, x: Any):
-    error(f"cannot assign to a slice of a {typeof(v)}")
