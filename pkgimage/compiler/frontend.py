@@ -1628,13 +1628,18 @@ class Lowerer:
         from ..dispatch import GenericFunction
         if node.keywords:
             self.unsupported(node, "keyword arguments in a call with *args")
-        if isinstance(node.func, ast.Attribute):
-            self.unsupported(node, "*args in a method call")
         ok, callee = self.resolve_static(node.func)
+        if not ok and isinstance(node.func, ast.Attribute):
+            # (``m0.f(*t)``, another module's function, resolves when compiling)
+            self.unsupported(node, "*args in a method call")
         if ok:
             callee = self.in_context(callee)
             if isinstance(callee, T.PkType) and callee.__pk_kind__ in ("struct", "mutable"):
                 callee = SPECIAL["constructor"](callee)
+            name = (_BUILTIN_FUNCS.get(callee) or MATH_FUNCS.get(callee)) \
+                if _hashable(callee) else None
+            if name is not None and name in BASE:
+                callee = BASE[name]          # ``math.hypot(*p)``, ``max(*t)``: base functions
             if not isinstance(callee, GenericFunction):
                 self.unsupported(node, "*args in a call of "
                                        f"{getattr(callee, '__name__', type(callee).__name__)}"
