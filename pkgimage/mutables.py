@@ -78,8 +78,16 @@ def open_parent(parent):
     longer concrete (``types.isconcrete``), values typed by it are boxed objects whose class
     is known at run time.  Its fields are a prefix of every subclass's, in the same slots
     (Python lays a subclass's ``__slots__`` after its base's), so they are still read and
-    written in place."""
+    written in place.
+
+    Code compiled while ``parent`` was concrete may have taken a value of its type as an
+    instance of exactly that class (a direct call of its method, which the subclass may
+    override): the first subclass invalidates that code (``instances.type_opened``)."""
+    if "__pk_open__" in parent.__dict__:
+        return
     type.__setattr__(parent, "__pk_open__", True)
+    from .compiler.instances import type_opened
+    type_opened(parent)
 
 
 def _attrs(names, fields, inherited=()):

@@ -37,15 +37,26 @@ def init_owner(t):
     return None
 
 
+_INIT_FUNCTIONS: dict = {}     # owner class -> its generic function ``owner.__init__``
+
+
 def init_function(owner):
-    """The generic function ``owner.__init__`` (made with its method on first use)."""
-    init = owner.__dict__["__init__"]
-    f = getattr(init, "__pk_init_function__", None)
+    """The generic function ``owner.__init__`` (made with its method on first use).
+
+    Its method is a copy of ``__init__`` (the same code) whose ``self`` is annotated with
+    ``owner``: the class's own ``__init__`` is left as written, since an image stores the
+    class with its namespace, and an annotation naming the class inside it would make the
+    class part of its own definition (and the function, a record of this process's state)."""
+    f = _INIT_FUNCTIONS.get(owner)
     if f is not None:
         return f
+    import types
+    init = owner.__dict__["__init__"]
     module = owner.__pk_module__
-    f = D.GenericFunction("__init__", module, f"{owner.__qualname__}.__init__")
-    D.FUNCTIONS[(module, f.qualname)] = f
+    qualname = f"{owner.__qualname__}.__init__"
+    f = D.FUNCTIONS.get((module, qualname))
+    if f is None:
+        f = D.FUNCTIONS[(module, qualname)] = D.GenericFunction("__init__", module, qualname)
     names = list(D.signature_of(init)[0])
     if not names:
         from .errors import CompileError
@@ -53,12 +64,14 @@ def init_function(owner):
         raise CompileError(f"mutable struct {owner.__pk_name__}.__init__ takes no self "
                            f"parameter", code.co_filename, code.co_firstlineno, 0,
                            "struct __init__")
-    anns = dict(init.__annotations__)
-    anns[names[0]] = owner
-    init.__annotations__ = anns
-    init.__pk_mutinit__ = True
-    init.__pk_init_function__ = f
-    f.method(init)
+    meth = types.FunctionType(init.__code__, init.__globals__, init.__name__,
+                              init.__defaults__, init.__closure__)
+    meth.__kwdefaults__ = init.__kwdefaults__
+    meth.__qualname__, meth.__module__ = init.__qualname__, init.__module__
+    meth.__annotations__ = {**init.__annotations__, names[0]: owner}
+    meth.__pk_mutinit__ = True
+    _INIT_FUNCTIONS[owner] = f
+    f.method(meth)
     return f
 
 

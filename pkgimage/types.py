@@ -627,6 +627,9 @@ LIST_NAME = TypeName("List", __name__, (), make=_make_list_type)
 
 
 def list_of(eltype):
+    t = LIST_NAME.cache.get((eltype,))       # (``apply``'s key for a type: the type)
+    if t is not None:
+        return t
     if not isinstance(eltype, (PkType, TypeVar, UnionAll)) or \
             getattr(eltype, "__pk_kind__", None) == "pending":
         raise TypeError(f"List element type must be a pkgimage type, got {eltype!r}")

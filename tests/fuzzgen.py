@@ -105,7 +105,8 @@ FEATURES = {"tuples": True, "parametric": True, "diagonal": True, "varargs": Tru
             # ZeroDivisionError in compiled code as in Python, issue 13)
             "float_zero_division": True,
             # list and dict comprehensions with sum/len/max, str()/f-strings measured by len
-            # (issue 13's containers and strings, compared with plain Python's answers)
+            # (issue 13's containers and strings, compared with plain Python's answers);
+            # lists grown with ``+=``/``*=`` through a second name bound to them (in place)
             "containers": True,
             # issue 14: try/except/else/finally around integer divisions that may be by
             # zero (ZeroDivisionError caught, finally run on every way out), lambdas called
@@ -1252,6 +1253,23 @@ class Body:
         self.declare(Var(acc, {INT, FLT}, 6 * 2 ** 19 + 1))
         self.declare(Var(got, {INT}, 6, assignable=False))
 
+    def st_alias(self, d):
+        """A list grown through another name bound to it (``p = q; p += [x]``, ``p *= 2``):
+        ``+=`` changes the list in place, so ``q`` sees every element (``containers``)."""
+        if not FEATURES["containers"]:
+            raise Fail
+        n = self.wrap(self.e_int(self.depth()), 4)
+        x = self.wrap(self.rng.choice([self.e_int, self.e_float])(self.depth()), 2 ** 20)
+        q, p, i, got = self.fresh_names(4)
+        self.emit(f"{q} = []")
+        self.emit(f"{p} = {q}")
+        self.emit(f"for {i} in range({n.code}):")
+        self.emit(f"    {p} += [{x.code}, {i}]")
+        if self.chance(0.5):
+            self.emit(f"{p} *= 2")
+        self.emit(f"{got} = len({q}) + sum({q})")
+        self.declare(Var(got, {INT, FLT}, 16 * (2 ** 20 + 4) + 16, assignable=False))
+
     def st_closure(self, d):
         """A closure over a variable assigned once just before, outside loops, made once and
         called (``functional``)."""
@@ -1569,6 +1587,8 @@ class Body:
             kinds += ["matloop"] * 4 + ["matview", "matnew"]
         if FEATURES["functional"]:
             kinds += ["try", "closure", "mutable", "accum"]
+        if FEATURES["containers"]:
+            kinds += ["alias"]
         if self.chance(0.012):
             kinds = ["error"]
         for _ in range(6):

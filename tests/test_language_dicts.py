@@ -117,3 +117,30 @@ done({"res": res, "compiles": tw.total, "stats": stats()})
     assert out["res"] == [["d", 1], ["e", 1], ["h", 1], ["l", 3], ["o", 2], ["r", 1],
                           ["w", 1]], out
     assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, out["stats"]
+
+
+def test_dict_reads_and_writes_are_cpythons_dict_functions_in_native_code(load_module):
+    """``d[k]``, ``d[k] = v``, ``k in d`` and ``len(d)`` call CPython's dict functions from
+    native code (not the intrinsics' Python bodies), with Python's results and KeyError."""
+    import pkgimage as pk
+    from pkgimage import types as T
+    m = load_module('''
+import pkgimage as pk
+
+@pk.generic
+def count(words):
+    d = {}
+    for w in words:
+        if w in d:
+            d[w] += 1
+        else:
+            d[w] = 1
+    return d, len(d), d[words[0]]
+''')
+    words = ["a", "b", "a", "c", "a"]
+    assert m.count(words) == m.count.methods[0].pyfunc(words)
+    llvm = pk.code_llvm(m.count, (T.list_of(T.String),))
+    for fn in ("PyDict_GetItemWithError", "PyDict_SetItem", "PyDict_Contains", "PyDict_Size"):
+        assert fn in llvm
+    with pytest.raises(IndexError):
+        m.count([])

@@ -270,3 +270,176 @@ def f(i: int):
     return NAMES[i % 3], [n.upper() for n in NAMES], len(NAMES), MIXED[0] + str(MIXED[1])
 """)
     assert m.f(4) == ("research", ["SALES", "RESEARCH", "LEGAL"], 3, "a1")
+
+
+# -- ``global x`` statements in compiled code --------------------------------------------------
+
+GLOBAL_STATEMENTS = '''
+import pkgimage as pk
+
+COUNTER = 0
+LAYOUT = 0
+LABEL = "a"
+LAST = -1
+A = 0
+B = 0
+TOTAL = 0
+BUF_RANGE = range(4)
+STEP_RANGE = range(10, 0, -3)
+
+
+@pk.generic
+def bump(k: int):
+    global COUNTER
+    COUNTER += k
+    return COUNTER
+
+
+@pk.generic
+def read_counter():
+    return COUNTER * 2
+
+
+@pk.generic
+def relabel(s: str):
+    global LABEL
+    old = LABEL
+    LABEL = s
+    return old + LABEL
+
+
+@pk.generic
+def read_layout():
+    return LAYOUT + 1
+
+
+@pk.generic
+def set_then_read(v: int):
+    """Rebinds LAYOUT, then calls a compiled reader of it in the same native call."""
+    global LAYOUT
+    LAYOUT = v
+    return read_layout()
+
+
+@pk.generic
+def loop_global(n: int):
+    global LAST
+    for LAST in range(n):
+        pass
+    return LAST
+
+
+@pk.generic
+def unpack(t: tuple[int, int]):
+    global A, B
+    A, B = t
+    return A - B
+
+
+@pk.mutable
+class Acc:
+    k: int
+
+    def add(self, x: int):
+        global TOTAL
+        TOTAL += x * self.k
+        return TOTAL
+
+
+@pk.generic
+def use_acc(n: int):
+    a = Acc(2)
+    s = 0
+    for i in range(n):
+        s += a.add(i)
+    return (s, TOTAL)
+
+
+@pk.generic
+def over_ranges():
+    s = []
+    for i in BUF_RANGE:
+        s.append(i)
+    for j in STEP_RANGE:
+        s.append(j)
+    else:
+        s.append(-1)
+    for i in BUF_RANGE:
+        if i == 2:
+            break
+        s.append(i * 10)
+    return s
+
+
+@pk.generic
+def never_bound():
+    global MISSING
+    return MISSING + 1
+'''
+
+
+@pytest.fixture
+def gmods(tmp_path):
+    from conftest import import_source
+    from plaintools import import_plain
+    return (import_source(tmp_path, f"gstmt_{tmp_path.name}", GLOBAL_STATEMENTS),
+            import_plain(tmp_path, f"gstmt_plain_{tmp_path.name}", GLOBAL_STATEMENTS))
+
+
+def _steps(mod, steps):
+    out = []
+    for step in steps:
+        try:
+            out.append(("ok", step(mod)))
+        except Exception as e:                    # noqa: BLE001 (compared)
+            out.append(("raised", type(e).__name__, str(e)))
+    return out
+
+
+def test_global_statements_rebind_module_globals_as_python(gmods):
+    """``global x`` then ``x = ...``, ``x += ...``, ``for x in``, ``a, x = t``, in a
+    struct's method too: the module sees each new value, and compiled readers of it too."""
+    m, p = gmods
+    steps = [lambda d: d.read_counter(), lambda d: d.bump(3), lambda d: d.COUNTER,
+             lambda d: d.read_counter(), lambda d: d.bump(4), lambda d: d.read_counter(),
+             lambda d: d.relabel("b"), lambda d: d.relabel("c"), lambda d: d.LABEL,
+             lambda d: d.loop_global(3), lambda d: d.loop_global(0), lambda d: d.LAST,
+             lambda d: d.unpack((5, 2)), lambda d: (d.A, d.B),
+             lambda d: d.use_acc(4), lambda d: d.use_acc(2), lambda d: d.TOTAL,
+             lambda d: d.never_bound()]
+    got, want = _steps(m, steps), _steps(p, steps)
+    assert got == want
+    assert want[-1][:2] == ("raised", "NameError")
+
+
+def test_a_compiled_reader_called_right_after_a_compiled_rebinding_sees_it(gmods):
+    m, p = gmods
+    steps = [lambda d: d.read_layout(), lambda d: d.set_then_read(5), lambda d: d.read_layout(),
+             lambda d: d.set_then_read(7), lambda d: d.LAYOUT]
+    assert _steps(m, steps) == _steps(p, steps) == \
+        [("ok", 1), ("ok", 6), ("ok", 6), ("ok", 8), ("ok", 7)]
+
+
+def test_for_over_a_module_range_and_its_rebinding(gmods):
+    m, p = gmods
+    steps = [lambda d: d.over_ranges(), lambda d: setattr(d, "BUF_RANGE", range(2, 5)),
+             lambda d: d.over_ranges(), lambda d: setattr(d, "STEP_RANGE", range(0)),
+             lambda d: d.over_ranges()]
+    assert _steps(m, steps) == _steps(p, steps)
+
+
+def test_except_as_a_global_name_is_a_located_error(load_module):
+    m = load_module("""
+import pkgimage as pk
+E = None
+
+@pk.generic
+def f(x: int):
+    global E
+    try:
+        return 1 // x
+    except ZeroDivisionError as E:
+        return 0
+""", filename="/virtual/except_global.py")
+    with pytest.raises(pk.CompileError, match=r"except_global\.py:\d+:\d+: .*declared global"):
+        m.f(0)

@@ -763,6 +763,7 @@ def register_in_frontend(special, base, math_funcs, builtins_funcs):
     math_funcs.update(bisects.PY_NAMES)          # ``bisect.bisect(a, x)``
     base.update(splat.FUNCTIONS)
     base.update(bits.FUNCTIONS)
+    base.update(inplace.FUNCTIONS)
     math_funcs.update(complexes.PY_NAMES)       # ``complex(a, b)``, ``cmath.sqrt(z)``
     mathlib.register_in_frontend(base, math_funcs)
 
@@ -829,3 +830,7 @@ from . import bits  # noqa: E402  (``&``, ``|``, ``^`` of integers)
 
 globals().update(bits.FUNCTIONS)           # pk.base.and_, pk.base.or_, pk.base.xor
 __all__ += list(bits.FUNCTIONS)
+from . import inplace  # noqa: E402  (``x += y``: in place for lists and arrays)
+
+globals().update(inplace.FUNCTIONS)        # pk.base.iadd, pk.base.imul, ...
+__all__ += list(inplace.FUNCTIONS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .. import dispatch as D
 from ..compiler.intrinsics import REGISTRY, intr
-from ..types import Any, Integer, List, TypeVar, Vector, typeof
+from ..types import Any, Integer, List, Tuple, TypeVar, Vector, typeof
 from . import add, eq, error, getitem, mul, ne, setitem, to_index, truth
 from . import len as len_, max as max_, min as min_
 from .synth import add_synth
@@ -61,6 +61,12 @@ def _(a: List, n: Integer):
     return intr.list_repeat(a, to_index(n))
 
 
+@mul.method
+def _(n: Integer, a: List):
+    # (``n * [None]``: Python repeats a list whichever side the count is on)
+    return intr.list_repeat(a, to_index(n))
+
+
 @append.method
 def _(v: List[T], x: T):
     intr.list_append(v, x)
@@ -98,6 +104,13 @@ def _(v: List[T], w: Vector[T]):
 @extend.method
 def _(v: List[Any], w: List):
     intr.list_extend(v, w)
+    return None
+
+
+@extend.method
+def _(v: List[T], w: Tuple):
+    for x in w:                   # (Python's extend takes any iterable: ``v += (1, 2)``)
+        append(v, x)
     return None
 
 

@@ -72,3 +72,17 @@ D.insert_method(splat_call, D.Method(splat_call, UnionAll(_N, tuple_type(Any, _T
                                      MODULE, __file__, 1, ("f", "t")))
 D.insert_method(tuple_cat, D.Method(tuple_cat, UnionAll(_N, UnionAll(_M, tuple_type(_TN, _TM))),
                                     _py_cat, MODULE, __file__, 1, ("a", "b")))
+
+
+def _add_tuples(a, b):
+    """``t + (x,)``: the concatenation of two tuples (of known lengths)."""
+    return tuple_cat(a, b)
+
+
+def _define_concat():
+    from . import add
+    D.insert_method(add, D.Method(add, UnionAll(_N, UnionAll(_M, tuple_type(_TN, _TM))),
+                                  _add_tuples, MODULE, __file__, 1, ("a", "b")))
+
+
+_define_concat()

@@ -1058,7 +1058,7 @@ class FunctionGen(_Emitter):
         owns its references (the tuple may go before it does)."""
         item = self.check_null(self.b.call(self.capi("PyTuple_GetItem", OBJ, [OBJ, I64]),
                                            [tup, I64(k)]))
-        return self._owned_item(item, t)
+        return self.owned_item(item, t)
 
     def field_slot(self, obj, t, k):
         """The address of mutable struct ``t``'s field ``k`` in the object ``obj``."""
@@ -1076,7 +1076,7 @@ class FunctionGen(_Emitter):
                             likely=False):
             self.set_error("AttributeError", f"field {fname} of {t.__pk_name__} is not set")
             self.b.branch(self.err_block)
-        return self._owned_item(item, ft)
+        return self.owned_item(item, ft)
 
     def gen_setfield(self, v, info):
         """``obj.f = x`` on a mutable struct: ``x`` converted to the field's type, boxed,
@@ -1098,7 +1098,7 @@ class FunctionGen(_Emitter):
         self.decref(old)
         return I8(0), T.Nothing, False
 
-    def _owned_item(self, item, t):
+    def owned_item(self, item, t):
         """A value of type ``t`` from a borrowed object ``item`` (an element of a container
         that may go before the value does): it owns its references."""
         if is_boxed(t):

@@ -34,6 +34,9 @@ SPECIAL: dict = {}
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
            ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul",
            ast.BitAnd: "and_", ast.BitOr: "or_", ast.BitXor: "xor"}
+_INPLACE = {"add": "iadd", "sub": "isub", "mul": "imul", "truediv": "itruediv",
+            "floordiv": "ifloordiv", "mod": "imod", "pow": "ipow", "matmul": "imatmul",
+            "and_": "iand", "or_": "ior", "xor": "ixor"}
 _CMPOPS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt",
            ast.GtE: "ge"}
 _BUILTIN_FUNCS = {len: "len", abs: "abs", min: "min", max: "max", int: "int_",
@@ -89,11 +92,33 @@ def _index_file(filename):
                     first = min([node.lineno] + [d.lineno for d in node.decorator_list])
                     idx.setdefault(first, node)
                     idx.setdefault(node.lineno, node)
+            idx["rebound"] = _rebound_by_compiled_code(tree)
     for k, v in idx.items():
         if isinstance(k, tuple):
             v.sort(key=lambda n: n.col_offset)      # (a line's lambdas, left to right)
     _SOURCES[filename] = idx
     return idx
+
+
+def _rebound_by_compiled_code(tree):
+    """Names that a decorated function (a method: ``@pk.generic``, ``@f.method``), or a
+    function of a decorated class (a struct's), declares ``global``: compiled code may
+    rebind them in the middle of a native call, so compiled code reads them from the module
+    each time (``Lowerer.name_load``), never as constants -- a reader called natively right
+    after the rebinding would still see the old value (a binding edge is only checked when
+    Python calls into the module)."""
+    out = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and \
+                node.decorator_list:
+            for st in ast.walk(node):
+                if isinstance(st, ast.Global):
+                    out.update(st.names)
+    return out
+
+
+def rebound_globals(filename):
+    return _index_file(filename).get("rebound", set())
 
 
 def find_def(method):
@@ -156,6 +181,11 @@ class _Scope:
             if module == self.modname:
                 from .instances import MODULE_GLOBALS
                 MODULE_GLOBALS[module] = self.globals
+
+    def is_global(self, name):
+        """Is ``name`` the module's global here (not a static parameter, not a cell)?"""
+        return name not in self.sparams and name not in self.cells and \
+            isinstance(self.modname, str)
 
     def lookup(self, name):
         if name in self.sparams:
@@ -517,6 +547,9 @@ class Lowerer:
         self.cur = after
 
     def except_body(self, h, exc, after):
+        if h.name and h.name in self.global_names:
+            # (Python binds the module's name, then deletes it as the handler ends)
+            self.unsupported(h, "'except ... as' a name declared global")
         if h.name:
             self.emit(Use(exc), h, dst=h.name)
         self.stmts(h.body)
@@ -658,11 +691,17 @@ class Lowerer:
         op = _BINOPS.get(type(s.op))
         if op is None:
             self.unsupported(s, f"augmented operator {type(s.op).__name__}")
+        # ``x += y`` is ``x = operator.iadd(x, y)``: a list or an array changes in place
+        # (``base/inplace.py``), other values get the binary operator
+        op = _INPLACE[op]
         t = s.target
         if isinstance(t, ast.Name):
             cur = self.name_load(t)
-            v = self.call_base(op, [cur, self.expr(s.value)], s)
-            self.emit(Use(v), s, dst=t.id)
+            rhs = self.expr(s.value)
+            if op == "iadd":
+                self.note_store(t, rhs, "each", s)        # (``P += [x]`` on a site's list)
+            v = self.call_base(op, [cur, rhs], s)
+            self.assign_to(t, v, s)
         elif isinstance(t, ast.Subscript):
             obj = self.expr(t.value)
             idx = self.index_list(t)
@@ -798,9 +837,9 @@ class Lowerer:
             self.goto(after)
 
     def s_For(self, s):
-        if not isinstance(s.target, ast.Name):
+        if not isinstance(s.target, ast.Name) or s.target.id in self.global_names:
             # ``for i, x in enumerate(v)``, ``for a, (b, c) in pairs``: a fresh variable,
-            # unpacked at the top of each iteration
+            # unpacked at the top of each iteration (also stored so into a ``global`` name)
             tmp = f"for#{s.lineno}.{s.col_offset}"
             self.locals.add(tmp)
             target = s.target
@@ -810,7 +849,8 @@ class Lowerer:
             new.pk_body, new.pk_unpack = getattr(s, "pk_body", None), target
             s = new
         it = s.iter
-        if isinstance(it, ast.Name) and it.id not in self.locals:
+        if isinstance(it, ast.Name) and it.id not in self.locals and \
+                it.id not in self.global_names and it.id not in rebound_globals(self.filename):
             okr, rv = self.scope.lookup(it.id)
             if okr and type(rv) is range:
                 # ``for i in BUFSIZE_RANGE`` with a module global ``range(4)``: the loop over
@@ -985,8 +1025,10 @@ class Lowerer:
     def name_load(self, node):
         if node.id in self.locals:
             return node.id
-        if node.id in self.global_names:
-            # a global this function rebinds: read from the module's dict each time
+        if node.id in self.global_names or node.id in rebound_globals(self.filename) and \
+                self.scope.is_global(node.id):
+            # a global this function (or another compiled one) rebinds: read from the
+            # module's dict each time
             return self.emit(Intrinsic("global_get", (), (self.scope.modname, node.id)), node)
         ok, val = self.scope.lookup(node.id)
         if not ok:
@@ -1934,7 +1976,7 @@ def _list_display(v):
 def _list_sites(fdef):
     """Local name -> the allocation sites of the lists assigned to it (``v = []``,
     ``v = [0.0] * n``): stores into ``v`` widen those sites' element types."""
-    sites = {}
+    sites, aliases = {}, []
     for node in ast.walk(fdef):
         if isinstance(node, ast.Assign):
             targets, value = node.targets, node.value
@@ -1942,12 +1984,23 @@ def _list_sites(fdef):
             targets, value = [node.target], node.value
         else:
             continue
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        if isinstance(value, ast.Name):
+            aliases += [(n, value.id) for n in names]
         lit = _list_literal(value)
         if lit is None:
             continue
-        for t in targets:
-            if isinstance(t, ast.Name):
-                sites.setdefault(t.id, set()).add(_site(lit))
+        for n in names:
+            sites.setdefault(n, set()).add(_site(lit))
+    # ``P = Q``: ``P`` holds ``Q``'s lists too, so a store through ``P`` widens their sites
+    changed = True
+    while changed:
+        changed = False
+        for dst, src in aliases:
+            new = sites.get(src, set()) - sites.get(dst, set())
+            if new:
+                sites.setdefault(dst, set()).update(new)
+                changed = True
     return sites
 
 

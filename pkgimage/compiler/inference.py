@@ -557,8 +557,8 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
 
 
 # What a value of unknown type most often is, when Python code hands compiled code one (the
-# result of a Python callable, an element of an untyped container): the types tried first.
-ANY_GUESSES = (T.Float64, T.Int64)
+# result of a Python callable, an element of an untyped container): the types tried, in order.
+ANY_GUESSES = (T.Float64, T.Int64, T.String)
 
 
 def _guess_any(sv, func, argtypes, seen_edges):
@@ -579,6 +579,8 @@ def _guess_any(sv, func, argtypes, seen_edges):
         try:
             m = func.dispatch(spec)
         except (AmbiguityError, MethodError):
+            continue
+        if not _declares(m, k):
             continue
         mi = method_instance(m, spec)
         if any(p is None for p in mi.sparams):
@@ -702,6 +704,28 @@ def _split_call(sv, func, argtypes, seen_edges):
     return rt, SplitCall(func, argtypes, tuple(out), rt)
 
 
+def _declares(m, k):
+    """May ``m`` be compiled for a guessed type at argument ``k``?  Only if its author
+    declared a type there narrower than Any (``x: float``, ``x: Real``), as world splitting
+    only compiles methods for the types they declare: a body written for any value
+    (``def qpkt(self, pkt)``) may not compile for a Float64 it is never given.  The base
+    library's methods, written for whatever reaches them, may take any guess."""
+    if m.module == "pkgimage.base":
+        return True
+    sig = m.sig
+    while isinstance(sig, T.UnionAll):
+        sig = sig.body
+    ps = sig.__pk_params__
+    if not ps:
+        return False
+    p = ps[min(k, len(ps) - 1)]
+    if isinstance(p, T.Vararg):
+        p = p.T
+    while isinstance(p, T.TypeVar):
+        p = p.ub
+    return isinstance(p, T.PkType) and p is not T.Any
+
+
 class TupleElem:
     """``t[k]`` with a constant ``k`` on a tuple: its element ``k`` (heterogeneous tuples)."""
     __slots__ = ("argtype", "index")
@@ -803,6 +827,10 @@ def _eval_intrinsic(sv, v, argtypes, st):
     if v.name == "typeassert" and not T.isconcrete(argtypes[0]):
         # checked at run time (Python's isa), then known to be of the declared type
         return fn.rule(argtypes, v.params), IntrinsicCall(v.name, argtypes, v.params, True)
+    if v.name == "notnothing":
+        # ``x`` where ``x is not None`` holds: its type without Nothing, abstract or not (a
+        # ``Union[Node, Nothing]`` is a ``Node`` there; the value is not touched)
+        return fn.rule(argtypes, v.params), IntrinsicCall(v.name, argtypes, v.params, False)
     if v.name == "tuple":
         rt = T.tuple_type(*argtypes)
         return rt, IntrinsicCall(v.name, argtypes, v.params, not T.isconcrete(rt))

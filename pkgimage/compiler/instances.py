@@ -177,8 +177,9 @@ def method_instance_here(method, spec_types):
 def code_instances(*, inferred_here=False, concrete=False, methods=None):
     """The one query over every cached CodeInstance of the process: valid ones, optionally
     only those inferred here (with IR, not loaded from an image), only those of concrete
-    argument types, only those of ``methods``.  The image writer, the sandbox merge,
-    ``snoop`` and ``replay`` all ask this instead of walking the tables themselves."""
+    argument types (or of subclassed mutable structs: ``_called_for_open_mutables``), only
+    those of ``methods``.  The image writer, the sandbox merge, ``snoop`` and ``replay`` all
+    ask this instead of walking the tables themselves."""
     if methods is None:
         materialise_all()
     else:
@@ -195,9 +196,31 @@ def code_instances(*, inferred_here=False, concrete=False, methods=None):
                 continue
             if inferred_here and (ci.image or ci.ir is None):
                 continue
-            if concrete and not all(T.isconcrete(t) for t in spec):
+            if concrete and not all(T.isconcrete(t) for t in spec) and \
+                    not _called_for_open_mutables(mi):
                 continue
             yield ci
+
+
+def _open_mutable(t):
+    """A mutable struct with subclasses (``mutables.open_parent``): not concrete, but a value
+    may be of exactly that class (a call from Python then has it as its argument type) and
+    a call of the one method taking such values is direct (``inference._boxed_family_call``):
+    its instances are called, natively, as concrete ones are."""
+    return isinstance(t, T.PkType) and t.__pk_kind__ == "mutable" and \
+        "__pk_open__" in t.__dict__ and not T.has_free_vars(t)
+
+
+def _called_for_open_mutables(mi):
+    """Is ``mi`` for argument types concrete but for subclassed mutable structs, and of the
+    method a call with them selects (not one of the less specific candidates a split call
+    inferred for the same types, which is never called for them)?"""
+    if not all(T.isconcrete(t) or _open_mutable(t) for t in mi.spec_types):
+        return False
+    try:
+        return mi.method.function.dispatch(mi.spec_types) is mi.method
+    except (D.MethodError, D.AmbiguityError):
+        return False
 
 
 def methodinstances(f):
@@ -519,3 +542,108 @@ def tree_lines(mi, prefix="", seen=None):
 
 def format_tree(mi):
     return "\n".join([repr(mi)] + tree_lines(mi))
+
+
+# -- mutable structs subclassed after code took them as concrete ------------------------------
+#
+# A mutable struct is concrete until a class subclasses it (``mutables.open_parent``); from
+# then on a value of its type may be an instance of the subclass.  Code inferred while it was
+# concrete may have called its methods directly (``h.a.get()`` with ``a: A`` resolved to
+# ``A.get``), tested its class exactly, ...: the answer is wrong for a subclass instance that
+# overrides a method.  No method-table edge sees this (``B.get`` does not change what
+# ``get(::A)`` resolves to), so the subclassing itself invalidates every instance whose types
+# mention the struct, as a new method invalidates through edges; images record the mutable
+# structs their code took as concrete (``closed``) and a load discards the code that took a
+# struct subclassed in this process as one.
+
+OPENED: set = set()          # type references of the mutable structs subclassed in this process
+
+
+class TypeOpened:
+    """The trigger of an invalidation: mutable struct ``t`` got its first subclass."""
+
+    __slots__ = ("type",)
+
+    def __init__(self, t):
+        self.type = t
+
+    def __repr__(self):
+        return f"subclassing of {T.type_ref(self.type)[-1]}"
+
+
+def _mutables_in(t, out, seen):
+    """The mutable structs a type names (in unions, parameters, element types)."""
+    if id(t) in seen:
+        return
+    seen.add(id(t))
+    if isinstance(t, T.Vararg):
+        _mutables_in(t.T, out, seen)
+        return
+    if isinstance(t, T.UnionAll):
+        _mutables_in(t.body, out, seen)
+        return
+    if not isinstance(t, T.PkType):
+        return
+    k = t.__pk_kind__
+    if k == "mutable":
+        out.add(t)
+    if k == "union":
+        for m in t.__pk_members__:
+            _mutables_in(m, out, seen)
+        return
+    for p in getattr(t, "__pk_params__", None) or ():
+        _mutables_in(p, out, seen)
+    for attr in ("__pk_eltype__", "__pk_keytype__", "__pk_valtype__"):
+        p = getattr(t, attr, None)
+        if p is not None:
+            _mutables_in(p, out, seen)
+
+
+def types_of(ci):
+    """Every type ``ci``'s inference gave something: arguments, result, variables,
+    statements, the argument types of its calls."""
+    yield from ci.mi.spec_types
+    yield ci.rettype
+    yield from ci.vartypes.values()
+    yield from ci.stmt_types.values()
+    for e in ci.edges:
+        yield from e.argtypes
+
+
+def closed_mutables(ci):
+    """The mutable structs ``ci``'s types name that are concrete now (not subclassed): what
+    its code may have taken as the exact class of a value."""
+    out, seen = set(), set()
+    for t in types_of(ci):
+        _mutables_in(t, out, seen)
+    return {t for t in out if T.isconcrete(t)}
+
+
+def type_opened(t):
+    """Mutable struct ``t`` was concrete and is subclassed now: invalidate every instance
+    whose types name it (held ones of images are made first), and their callers."""
+    from ..compiler_lock import COMPILER_LOCK
+    with COMPILER_LOCK:
+        ref = T.type_ref(t)
+        OPENED.add(ref)
+        for h in list(PENDING_HOLDERS):
+            h.materialise_closed(ref)
+        roots = []
+        for table in list(SPECIALIZATIONS.values()):
+            for mi in list(table.values()):
+                ci = mi.cache
+                if ci is None or not ci.valid:
+                    continue
+                out, seen = set(), set()
+                for x in types_of(ci):
+                    _mutables_in(x, out, seen)
+                if t in out:
+                    roots.append(ci)
+        if not roots:
+            return
+        D.WORLD.age += 1
+        world = D.WORLD.age
+        trigger = TypeOpened(t)
+        for ci in roots:
+            invalidate(ci, world, trigger)
+        INVALIDATION_LOG.append((trigger, roots))

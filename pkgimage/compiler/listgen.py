@@ -1,5 +1,6 @@
 """Native code of the hot ``List[T]`` intrinsics (``listintr.py``): length, element read and
-write, append, and making a list.  The others run their Python implementation (a list
+write, append, and making a list; and of ``Dict[K, V]``'s length, ``in``, ``d[k]`` and
+``d[k] = v`` (``dictintr.py``), through CPython's own dict functions.  The others run their Python implementation (a list
 method call costs what it costs in Python anyway).
 
 A list is the ``PyListObject`` itself.  Where the interpreter's layout is known (the same
@@ -15,7 +16,7 @@ being misread; other element types are converted by the checked ``unbox``.
 from __future__ import annotations
 
 from .. import types as T
-from .codegen import F64, I32, I64, I8, OBJ, OBJP, REFCOUNT, is_boxed, is_managed
+from .codegen import F64, I32, I64, I8, OBJ, OBJP, REFCOUNT, VOID, is_boxed, is_managed
 
 _SIZE, _ITEMS = 2, 3            # PyListObject fields, in 8-byte words
 
@@ -66,10 +67,7 @@ def _emit_get(g, a, ts, p):
         return _word(g, item, 2, F64)     # PyFloatObject.ob_fval
     if el is T.Int64:
         _type_error_unless(g, item, el)
-    val = g.unbox(item, el)
-    if is_managed(el):
-        g.incref_value(val, el)
-    return val
+    return g.owned_item(item, el)[0]
 
 
 def _emit_set(g, a, ts, p):
@@ -168,6 +166,47 @@ def _emit_setslice(g, a, ts, p):
     return I8(0)
 
 
+# -- dicts: the ``dict`` object through CPython's own functions (hashing, equality, errors) --
+
+def _emit_dict_len(g, a, ts, p):
+    return g.b.call(g.capi("PyDict_Size", I64, [OBJ]), [a[0]])
+
+
+def _emit_dict_contains(g, a, ts, p):
+    b = g.b
+    k = _boxed(g, a[1], ts[1])
+    r = b.call(g.capi("PyDict_Contains", I32, [OBJ, OBJ]), [a[0], k])
+    g.decref(k)
+    g.check(b.icmp_signed("<", r, I32(0)))
+    return b.trunc(r, I8)
+
+
+def _emit_dict_getitem(g, a, ts, p):
+    """``d[k]``: the value (a new reference if it holds any), or Python's ``KeyError(k)``."""
+    b = g.b
+    k = _boxed(g, a[1], ts[1])
+    item = b.call(g.capi("PyDict_GetItemWithError", OBJ, [OBJ, OBJ]), [a[0], k])
+    with b.if_then(b.icmp_unsigned("==", item, OBJ(None)), likely=False):
+        err = b.call(g.capi("PyErr_Occurred", OBJ, []), [])
+        with b.if_then(b.icmp_unsigned("==", err, OBJ(None))):
+            b.call(g.capi("PyErr_SetObject", VOID, [OBJ, OBJ]),
+                   [g.obj_const(("exc", "KeyError")), k])
+        g.decref(k)
+        b.branch(g.err_block)
+    g.decref(k)
+    return g.owned_item(item, ts[0].__pk_valtype__)[0]   # (the dict may drop it first)
+
+
+def _emit_dict_setitem(g, a, ts, p):
+    b = g.b
+    k, v = _boxed(g, a[1], ts[1]), _boxed(g, a[2], ts[2])
+    r = b.call(g.capi("PyDict_SetItem", I32, [OBJ, OBJ, OBJ]), [a[0], k, v])
+    g.decref(k)
+    g.decref(v)
+    g.check(b.icmp_signed("<", r, I32(0)))
+    return I8(0)
+
+
 def _is_seq_slice(name, argtypes):
     return name == "arr_view" and argtypes and (argtypes[0] is T.String or
                                                 T.is_list(argtypes[0]))
@@ -182,7 +221,9 @@ def emitter(name, argtypes):
 # name -> emitter; an emitter here takes list arguments as they are (boxed)
 EMITTERS = {"list_len": _emit_len, "list_get": _emit_get, "list_set": _emit_set,
             "list_append": _emit_append, "list_new": _emit_new, "list_note": _emit_note,
-            "unpack_check": _emit_unpack_check, "list_setslice": _emit_setslice}
+            "unpack_check": _emit_unpack_check, "list_setslice": _emit_setslice,
+            "dict_len": _emit_dict_len, "dict_contains": _emit_dict_contains,
+            "dict_getitem": _emit_dict_getitem, "dict_setitem": _emit_dict_setitem}
 OWNED = {"list_new"}                    # results that are new references
 
 
@@ -197,4 +238,6 @@ def owned_result(name, argtypes):
     element type)?"""
     if name in OWNED or _is_seq_slice(name, argtypes):
         return True
+    if name == "dict_getitem":
+        return is_managed(argtypes[0].__pk_valtype__)
     return name == "list_get" and is_managed(argtypes[0].__pk_eltype__)

@@ -117,6 +117,20 @@ for _op in BINOPS:
         lambda a, b, _o=_op: getattr(_np(), {"add": "add", "sub": "subtract",
                                               "mul": "multiply", "truediv": "divide"}[_o])(a, b))
 
+
+
+def _inplace_rule(ts, params):
+    """``A += B``, ``A *= 2.0``: the array itself (NumPy refuses, at run time, a result it
+    cannot cast back to the array's dtype)."""
+    if len(ts) != 2 or not _numarr(ts[0]) or not (_numarr(ts[1]) or _num(ts[1])):
+        return None
+    return ts[0]
+
+
+for _op in BINOPS:
+    _def(f"np_i{_op}", _inplace_rule)(
+        lambda a, b, _o=_op: getattr(__import__("operator"), "i" + _o)(a, b))
+
 # NumPy's functions compiled code calls by these names (``np.sum(A)`` is ``np_sum(A)``)
 FUNCTIONS = REDUCTIONS + UNARY + ("dot",)
 # ``A.sum()`` and the other array methods

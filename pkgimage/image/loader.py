@@ -520,6 +520,16 @@ def _bindings_from_record(r):
     return tuple(out), None
 
 
+def _closed_hold(r):
+    """None if no mutable struct the instance's code took as concrete has been subclassed
+    in this process (``instances.type_opened``), else why not."""
+    if INS.OPENED:
+        for ref in r.get("closed", ()):
+            if ref in INS.OPENED:
+                return f"mutable struct {ref[-1]} was subclassed after the code was compiled"
+    return None
+
+
 def _describe_edge(e):
     now = "no method"
     try:
@@ -632,6 +642,8 @@ def _validate_records(records, callee_ok, hold=False):
             reasons[sym] = (_describe(m, spec), _describe_edge(bad))
             continue
         bindings, why = _bindings_from_record(r)
+        if why is None:
+            why = _closed_hold(r)
         if why is not None:
             reasons[sym] = (_describe(m, spec), why)
             continue

@@ -20,6 +20,8 @@ them on request through ``compiler.instances``' hooks (which own the rules):
   global of ``module`` it read) and, transitively, every held instance of the part that
   calls those: invalidation then finds them, with their backedges, exactly as if they had
   been made at load;
+* ``materialise_closed(ref)`` -- the instances that took a mutable struct as concrete, when
+  it gets its first subclass, and their callers;
 * ``materialise_all()``.
 
 Held instances are valid as of the load: nothing they depend on can change without one of
@@ -97,6 +99,16 @@ class HeldPart:
                                         for mod, name, then in self.bindings[sym]
                                         if mod == module):
                     start.append(sym)
+        self._make_with_callers(start)
+
+    def materialise_closed(self, ref):
+        """The held instances whose code took the mutable struct ``ref`` names as concrete
+        (it has just been subclassed: ``instances.type_opened``), and their callers."""
+        if self.held:
+            self._make_with_callers([s for s in self.held
+                                     if ref in self.records[s].get("closed", ())])
+
+    def _make_with_callers(self, start):
         if not start:
             return
         callers = self._callers_index()

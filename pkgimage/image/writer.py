@@ -157,6 +157,9 @@ def compile_owned(owned, known_externals=(), entries=()):
                               codegen.inline_size(c) is not None)
                              for c in _static_callees(ci)),
             "vartypes": tuple((v, _types((t,))[0]) for v, t in ci.vartypes.items()),
+            # (the mutable structs its code took as concrete: a subclass of one defined
+            # where the image loads makes it stale, ``loader._closed_hold``)
+            "closed": tuple(sorted((T.type_ref(t) for t in INS.closed_mutables(ci)), key=repr)),
             # (one dict object for the whole part: pickled once)
             "tables": tables,
         })
