@@ -34,8 +34,9 @@ def add_default_methods(function, fn, names, sig, module, boundscheck):
     if fn.__code__.co_flags & 0x04:
         raise CompileError(f"method {fn.__name__}: default parameter values together with "
                            f"*{names[-1]} are not supported", file, line, 0, "defaults")
+    from .dispatch import GenericFunction
     for d, pname in zip(defaults, names[len(names) - len(defaults):]):
-        if not is_value(d):
+        if not is_value(d) and not isinstance(d, GenericFunction):
             raise CompileError(f"method {fn.__name__}: the default value of {pname!r} is a "
                                f"{type(d).__name__}; defaults must be immutable values "
                                f"(numbers, strings, None, tuples, structs)", file, line, 0,

@@ -201,6 +201,17 @@ def _interpreted_entry(function, method, argtypes):
     if hasattr(method.pyfunc, "__pk_captures__"):
         from .lambdas import run_python
         return run_python(method.pyfunc)
+    code = getattr(method.pyfunc, "__code__", None)
+    if code is not None and code.co_kwonlyargcount:
+        # Dispatch made the keyword-only parameters positional (``keywords.bind``, and the
+        # shorter methods of their defaults pass them so): the Python body takes them by
+        # name.
+        fn, n = method.pyfunc, code.co_argcount
+        kwonly = code.co_varnames[n:n + code.co_kwonlyargcount]
+
+        def by_name(*args):
+            return fn(*args[:n], **dict(zip(kwonly, args[n:])))
+        return by_name
     return method.pyfunc
 
 

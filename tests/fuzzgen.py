@@ -114,7 +114,13 @@ FEATURES = {"tuples": True, "parametric": True, "diagonal": True, "varargs": Tru
             # a @pk.mutable struct per module made and updated in place; accumulators that
             # start as int 0 and turn float in a loop, and None-until-set variables (small
             # unions of bits types, held unboxed in compiled code)
-            "functional": True}
+            "functional": True,
+            # (with ``functional``) a function with one method may get default parameter
+            # values (``def f3(a: Int64, b: Int64 = 3, c: Float64 = 0.5)``: Julia's shorter
+            # methods ``f3(a)``, ``f3(a, b)``, which the model's dispatch sees as methods),
+            # called with fewer arguments and with keywords (``f3(x, c=y)``, ``f3(b=y,
+            # a=x)``); and calls that splat a tuple (``f(x, *t)``, ``f(*(a, b))``)
+            "defaults": True}
 TV = "T"                      # the module-level TypeVar (bound Real) of every module
 MATS = ["Mat[Float64]", "Mat[Int64]"]
 TUPS = ["(Int64,Int64)", "(Int64,Float64)", "(Float64,Int64)", "(Float64,Float64)",
@@ -169,6 +175,7 @@ class Fn:
     def __init__(self, name, owner, arity, ret, op=None):
         self.name, self.owner, self.arity, self.ret, self.op = name, owner, arity, ret, op
         self.va = False                # a function with Vararg methods
+        self.dflt = None               # (its one method with defaults, index of the first)
         self.methods = []
         self.rank = 0
         self.cost = 1
@@ -184,6 +191,9 @@ class Meth:
         self.recursive = False
         self.cost = 1
         self.va = None                 # the element type of a ``*xs`` parameter
+        self.defaults = ()             # source of the trailing parameters' default values
+        self.synth = False             # a shorter method that defaults make (not written)
+        self.dtypes = ()               # the types of the default values
 
     def at(self, n):
         """The declared types for a call with ``n`` arguments, or None."""
@@ -530,6 +540,8 @@ class Program:
                 params.append(p)                   # unannotated means Any
             else:
                 params.append(f"{p}: {self.tref(k, T)}")
+        for i, d in enumerate(m.defaults):
+            params[len(params) - len(m.defaults) + i] += f" = {d}"
         if m.va is not None:
             params.append(f"*xs: {self.tref(k, m.va)}")
         if m.fn.op:
@@ -764,12 +776,22 @@ class Body:
                and f.owner in self.P.vis[self.k]]
         if not fns:
             raise Fail
+        fns += [f for f in fns if f.dflt is not None] * 3      # (their calls vary most)
         fn = self.rng.choice(fns)
         if self.cost + self.mult * fn.cost > BUDGET:
             raise Fail
+        if fn.dflt is not None and FEATURES["defaults"] and self.chance(0.6):
+            return self._keyword_call(fn, ret, d)
         for _ in range(3):
             m = self.rng.choice(fn.methods)
             ps = m.at(len(m.sig) + self.rng.randint(0, 3)) if m.va is not None else m.sig
+            if FEATURES["defaults"] and ps and self.chance(0.15):
+                got = self._splat_call(fn, ps, d)
+                if got is not None:
+                    self.cost += self.mult * fn.cost
+                    self.late = self.late or fn.late
+                    return Ex(got, {ret}, IFACE)
+                continue
             args = [self.e_decl(T, d - 1) for T in ps]
             if self.P.all_resolve(fn, [a.tset for a in args]):
                 self.cost += self.mult * fn.cost
@@ -777,6 +799,51 @@ class Body:
                 return Ex(f"{self.P.fnref(self.k, fn)}({', '.join(a.code for a in args)})",
                           {ret}, IFACE)
         raise Fail
+
+    def _keyword_call(self, fn, ret, d):
+        """A call of a function with default parameter values (``defaults``): the first
+        arguments positional, some of the others by name in any order, the rest left to
+        their defaults (a required parameter may be named too)."""
+        m, first = fn.dflt
+        n = len(m.sig)
+        npos = self.rng.randint(0 if self.chance(0.2) else first, n)
+        named = [i for i in range(npos, n) if i < first or self.chance(0.5)]
+        self.rng.shuffle(named)
+        pos = [self.e_decl(T, d - 1) for T in m.sig[:npos]]
+        kw = [(i, self.e_decl(m.sig[i], d - 1)) for i in named]
+        given = dict(kw)
+        sets = [a.tset for a in pos] + [given[i].tset if i in given else
+                                        {m.dtypes[i - first]} for i in range(npos, n)]
+        if not self.P.all_resolve(fn, sets):
+            raise Fail
+        self.cost += self.mult * fn.cost
+        self.late = self.late or fn.late
+        args = [a.code for a in pos] + [f"{m.pnames[i]}={a.code}" for i, a in kw]
+        return Ex(f"{self.P.fnref(self.k, fn)}({', '.join(args)})", {ret}, IFACE)
+
+    def _splat_call(self, fn, ps, d):
+        """``f(a, *t)`` with a tuple variable whose elements fit the last parameters, or
+        ``f(*(a, b))`` with a tuple written in place (``defaults``); None if none fits."""
+        cands = []
+        for v in self._tupvars():
+            els = tup_elems(next(iter(v.tset)))
+            if len(els) <= len(ps) and all(
+                    e in self.P.conc(T) for e, T in zip(els, ps[len(ps) - len(els):])):
+                cands.append((v.name, els))
+        if cands and self.chance(0.7):
+            name, els = self.rng.choice(cands)
+            head = [self.e_decl(T, d - 1) for T in ps[:len(ps) - len(els)]]
+            sets = [a.tset for a in head] + [{e} for e in els]
+            code = [a.code for a in head] + [f"*{name}"]
+        else:
+            args = [self.e_decl(T, d - 1) for T in ps]
+            cut = self.rng.randrange(len(args))
+            sets = [a.tset for a in args]
+            code = [a.code for a in args[:cut]] + \
+                [f"*({', '.join(a.code for a in args[cut:])},)"]
+        if not self.P.all_resolve(fn, sets):
+            return None
+        return f"{self.P.fnref(self.k, fn)}({', '.join(code)})"
 
     def i_call(self, d):
         return self._call(INT, d)
@@ -2001,9 +2068,37 @@ def generate(index, params):
                         for _ in range(fn.arity))
             fn.methods.append(Meth(fn, k, sig, ["a", "b", "c"][:fn.arity]))
 
+    # default parameter values: a function with one method of Int64/Float64 parameters may
+    # get defaults for its last ones; the shorter methods they make (Julia's rule) are
+    # methods of the model (dispatch, driver calls) but not written
+    if FEATURES["functional"] and FEATURES["defaults"]:
+        drng = random.Random(params["seed"] ^ 0xDF)
+        for fn in P.fns:
+            if fn.op or fn.va or fn.arity < 2 or len(fn.methods) != 1 or \
+                    drng.random() > 0.6:
+                continue
+            m = fn.methods[0]
+            first = fn.arity
+            while first > 1 and m.sig[first - 1] in (INT, FLT, REAL) and \
+                    (first == fn.arity or drng.random() < 0.5):
+                first -= 1
+            if m.va is not None or first == fn.arity:
+                continue
+            m.dtypes = tuple(drng.choice([INT, FLT]) if T == REAL else T
+                             for T in m.sig[first:])
+            m.defaults = tuple(int_src(drng.choice(INT_LITS)) if T == INT else
+                               flt_src(drng.choice(FLT_LITS)) for T in m.dtypes)
+            fn.dflt = (m, first)
+            for j in range(first, fn.arity):
+                sm = Meth(fn, m.module, m.sig[:j], m.pnames[:j])
+                sm.synth = True
+                fn.methods.append(sm)
+
     # bodies, lowest rank first (callees' costs are known when their callers are written)
     for fn in sorted(P.fns, key=lambda f: f.rank):
         for m in fn.methods:
+            if m.synth:
+                continue
             b = Body(P, m, rng)
             try:
                 m.body = b.generate()
@@ -2014,6 +2109,9 @@ def generate(index, params):
                 m.body = [f"return {b.ret_expr(0).code}"]
             m.cost = max(1, b.cost) * (32 if m.recursive else 1)
             fn.late = fn.late or b.late
+        for m in fn.methods:
+            if m.synth:
+                m.cost = fn.dflt[0].cost
         fn.cost = max(m.cost for m in fn.methods)
 
     # definition order per module
@@ -2022,7 +2120,7 @@ def generate(index, params):
         items += [("const", c) for c in P.consts if c[1] == k]
         owned = {}
         for fn in P.fns:
-            ms = [m for m in fn.methods if m.module == k]
+            ms = [m for m in fn.methods if m.module == k and not m.synth]
             if not fn.op and fn.owner == k and not ms:
                 items.append(("decl", fn))
             for m in ms:

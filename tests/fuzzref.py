@@ -407,8 +407,24 @@ class GenericFunction:
     def __init__(self, name):
         self.name = name
         self.methods = []            # [(Sig, function)]
+        self.params = {}             # Sig.key() -> (parameter names, defaults) of a def
 
     def add(self, fn, sig=None):
+        if sig is None and getattr(fn, "__defaults__", None):
+            # Julia's rule for default values: ``f(a, b=3)`` is the methods ``f(a, b)`` and
+            # ``f(a) = f(a, 3)`` (the shorter one dispatches again)
+            code = fn.__code__
+            names = code.co_varnames[:code.co_argcount]
+            dflts = fn.__defaults__
+            first = len(names) - len(dflts)
+            for k in range(first, len(names)):
+                ps = tuple(fn.__annotations__.get(p, Any) for p in names[:k])
+                self._add(self._shorter(dflts[k - first:]), Sig(ps))
+            full = _types.FunctionType(code, fn.__globals__, fn.__name__, None, fn.__closure__)
+            full.__annotations__ = fn.__annotations__
+            self.add(full)
+            self.params[self.methods[-1][0].key()] = (names, dflts)
+            return self
         if sig is None:
             code = fn.__code__
             params = code.co_varnames[:code.co_argcount]
@@ -419,13 +435,43 @@ class GenericFunction:
             sig = Sig(ps, va)
         elif not isinstance(sig, Sig):
             sig = Sig(sig)
+        return self._add(fn, sig)
+
+    def _shorter(self, rest):
+        def shorter(*args):
+            return self(*args, *rest)
+        return shorter
+
+    def _add(self, fn, sig):
         self.methods = [(s, f) for s, f in self.methods if s.key() != sig.key()] + [(sig, fn)]
+        self.params.pop(sig.key(), None)
         return self
 
     def method(self, fn):
         return self.add(fn)
 
-    def __call__(self, *args):
+    def bind(self, args, kw):
+        """Keywords made positional by the parameter names of the methods defined with
+        them (the ones the generator writes: one ``def`` per function), the parameters
+        left out between taking their defaults."""
+        for names, dflts in self.params.values():
+            if not set(kw) <= set(names[len(args):]):
+                continue
+            out, first = list(args), len(names) - len(dflts)
+            last = max(names.index(k) for k in kw)
+            for i in range(len(args), last + 1):
+                if names[i] in kw:
+                    out.append(kw[names[i]])
+                elif i >= first:
+                    out.append(dflts[i - first])
+                else:
+                    raise TypeError(f"{self.name}() missing argument {names[i]!r}")
+            return tuple(out)
+        raise TypeError(f"{self.name}() got unexpected keywords {sorted(kw)}")
+
+    def __call__(self, *args, **kw):
+        if kw:
+            args = self.bind(args, kw)
         types = tuple(typeof(a) for a in args)
         n = len(types)
         app = []

@@ -181,3 +181,38 @@ def g(xs: list[int]):
     exec(src.replace("@pk.generic\n", "").replace("import pkgimage as pk\n", ""), plain)
     assert m.f(-2614) == plain["f"](-2614) == -10454
     assert m.g([1, 2]) == plain["g"]([1, 2]) == [4, 6, 50, 50]
+
+
+def test_a_closure_inside_a_comprehension_or_an_inlined_lambda_captures_the_inner_variable(
+        load_module):
+    """Comprehension variables and the parameters of a lambda called in place (``map``) are
+    renamed apart from the enclosing locals of the same name: a closure made there read the
+    enclosing variable instead (``[k for k in range(n) if g(lambda x: x < k, 1)]`` took the
+    outer ``k``: a wrong answer).  It captures the inner one; a comprehension's variable
+    changes while the closure may live, so capturing it is refused as a loop variable's."""
+    src = """
+import pkgimage as pk
+@pk.generic
+def call1(g, x):
+    return g(x)
+@pk.generic
+def through_map(xs: list[int]):
+    x = 1000
+    return list(map(lambda x: call1(lambda y: y + x, 1), xs))
+@pk.generic
+def fixed_capture(n: int):
+    k = 7
+    return [call1(lambda x: x + k, j) for j in range(n)]
+@pk.generic
+def in_filter(n: int):
+    k = 100
+    return [k for k in range(n) if call1(lambda x: x < k, 1)]
+"""
+    m = load_module(src, filename="/virtual/comp_closures.py")
+    plain = {}
+    exec(src.replace("@pk.generic\n", "").replace("import pkgimage as pk\n", ""), plain)
+    assert m.through_map([1, 2]) == plain["through_map"]([1, 2]) == [2, 3]
+    assert m.fixed_capture(3) == plain["fixed_capture"](3) == [7, 8, 9]
+    with pytest.raises(pk.CompileError, match=r"comp_closures\.py:17:\d+: closure over the "
+                                              r"local variable 'k', which is a comprehension"):
+        m.in_filter(4)

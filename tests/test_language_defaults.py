@@ -84,3 +84,25 @@ done({"res": res, "compiles": tw.total, "stats": stats()})
 """)
     assert out["res"] == [6.5, 31.25, "Pt(x=3.0, y=5.0)"], out
     assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, out
+
+
+def test_a_generic_function_is_a_default_value(load_module):
+    """``def integrate(f, a, b, n, rule=simpson)``: a function is an immutable value (a
+    singleton of its own type), so the shorter method passes it as a constant."""
+    m = load_module("""
+import pkgimage as pk
+@pk.generic
+def left(f, a: float, b: float):
+    return f(a) * (b - a)
+@pk.generic
+def mid(f, a: float, b: float):
+    return f((a + b) / 2) * (b - a)
+@pk.generic
+def integrate(f, a: float, b: float, rule=mid):
+    return rule(f, a, b)
+@pk.generic
+def use(k: float):
+    return integrate(lambda x: x * k, 0.0, 2.0), integrate(lambda x: x * k, 0.0, 2.0, left)
+""")
+    assert m.use(3.0) == (6.0, 0.0)
+    assert m.integrate(abs, -1.0, 3.0) == 4.0

@@ -211,3 +211,30 @@ def total(xs: list[A]):
     with pytest.raises(TypeError, match="returned a value of type Int64 where the function "
                                         "declares Float64"):
         m.first_v([m.C(2)])
+
+
+def test_a_guess_for_a_value_of_unknown_type_that_does_not_compile_is_left_to_dispatch(
+        load_module):
+    """``" ".join(names[:2])`` where inference lost the type of ``names`` (a list rebuilt in a
+    loop and passed through ``filter``/``map``/``sorted``): compiled code guesses the likely
+    types (Float64, Int64) of such a value for a fast path.  A method that does not compile
+    for a guess (joining a float) is no error -- such a value is left to run-time dispatch;
+    it was a compile error naming the base library's ``str_join``."""
+    src = """
+import pkgimage as pk
+@pk.mutable
+class R:
+    name: str
+    dept: str
+    age: int
+@pk.generic
+def f(rs: list[R]):
+    out = []
+    for d in ("x", "y"):
+        members = [r for r in rs if r.dept == d]
+        names = sorted(map(lambda r: r.name, filter(lambda r: r.age < 30, members)))
+        out.append(" ".join(names[:2]))
+    return out
+"""
+    m = load_module(src)
+    assert m.f([m.R("b", "x", 3), m.R("a", "y", 40), m.R("c", "x", 1)]) == ["b c", ""]

@@ -258,6 +258,20 @@ done({"res": res, "compiles": tw.total, "stats": stats()})
     assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, out["stats"]
 
 
+def test_a_global_tuple_of_strings_is_a_constant_of_compiled_code(load_module):
+    """``DEPARTMENTS = ("sales", "legal")`` read in a method: built from its strings (it was
+    refused as a tuple global), indexed, iterated and measured as Python does."""
+    m = load_module("""
+import pkgimage as pk
+NAMES = ("sales", "research", "legal")
+MIXED = ("a", 1, 2.5)
+@pk.generic
+def f(i: int):
+    return NAMES[i % 3], [n.upper() for n in NAMES], len(NAMES), MIXED[0] + str(MIXED[1])
+""")
+    assert m.f(4) == ("research", ["SALES", "RESEARCH", "LEGAL"], 3, "a1")
+
+
 # -- ``global x`` statements in compiled code --------------------------------------------------
 
 GLOBAL_STATEMENTS = '''

@@ -31,7 +31,8 @@ def _plain_source(path):
                                        ("kmeans", ["2000"]), ("fannkuch_redux", ["7"]),
                                        ("fasta", ["1000"]), ("k_nucleotide", ["2000"]),
                                        ("parse_integers", ["1000"]), ("printfd", ["200"]),
-                                       ("randmatstat", ["200"]), ("richards", ["3"])])
+                                       ("randmatstat", ["200"]), ("richards", ["3"]),
+                                       ("integrate", ["200"]), ("sort_records", ["300"])])
 def test_published_program_prints_what_plain_python_prints(tmp_path, name, args):
     path = PROGRAMS / f"{name}.py"
     plain = tmp_path / f"{name}_plain.py"

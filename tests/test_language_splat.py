@@ -142,3 +142,23 @@ def f(t):
 """)
     with pytest.raises(pk.CompileError, match=r":8:\d+: .*keyword arguments in a call with \*args"):
         m.f((1,))
+
+
+def test_splat_into_another_modules_function_or_a_math_function(load_module):
+    """``m0.f(*t)`` (a function named through its module, found by the program fuzzer:
+    refused as if it were a method call) and ``math.hypot(*p)`` (a base function)."""
+    other = load_module("""
+import pkgimage as pk
+@pk.generic
+def add3(a, b, c):
+    return a * 100 + b * 10 + c
+""")
+    m = load_module(f"""
+import math
+import pkgimage as pk
+import {other.__name__} as m0
+@pk.generic
+def f(t: tuple[int, int], p: tuple[float, float]):
+    return m0.add3(1, *t), math.hypot(*p), max(*t)
+""")
+    assert m.f((2, 3), (3.0, 4.0)) == (123, 5.0, 3)

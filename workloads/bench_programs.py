@@ -2,7 +2,9 @@
 Game's n-body, spectral-norm, binary-trees, fannkuch-redux, fasta and k-nucleotide, a ray
 tracer with classes, Julia's mandelperf on complex numbers and its parse_integers, printfd and
 randmatstat, Monte Carlo pi and option pricing with Black-Scholes, k-means on NumPy arrays,
-the Richards task scheduler with classes and a mutable work area; the random ones seed their
+the Richards task scheduler with classes and a mutable work area, numerical integration
+with functions, lambdas and closures passed as values, records sorted and summarised with
+key functions, ``functools.reduce``, ``map`` and ``filter``; the random ones seed their
 generators in their entry), compiled by pkgimage, against plain CPython running the same
 source with the
 decorators made plain Python's (functions as they are, structs as frozen dataclasses, mutable
@@ -46,7 +48,9 @@ CASES = [("nbody_game", "main", (100,), (200000,), (20000,), False),
          ("parse_integers", "run", (10,), (1000000,), (100000,), False),
          ("printfd", "run", (10,), (1000000,), (100000,), False),
          ("randmatstat", "run", (10,), (10000,), (1000,), False),
-         ("richards", "main", (1,), (100,), (10,), True)]
+         ("richards", "main", (1,), (100,), (10,), True),
+         ("integrate", "run", (10,), (20000,), (2000,), False),
+         ("sort_records", "run", (20,), (20000,), (2000,), False)]
 # programs numba runs as written (``@numba.njit`` in place of ``@pk.generic``)
 # (fasta, k-nucleotide, parse_integers and printfd use generators, str methods, hex or
 # files numba's nopython mode does not type; randmatstat's matrix_power needs SciPy)

@@ -301,6 +301,10 @@ class Lowerer:
         self.cur = self.blocks[0]
         self.ntmp = 0
         self.loops = []        # (continue target, break target, finally depth)
+        # variables renamed apart while lowering a comprehension (its loop variables, True)
+        # or an inlined lambda (its parameters, False): innermost last.  A closure made
+        # there captures the renamed variable, not the enclosing one of the same name.
+        self.renamed = []
         # exceptions (``s_Try``): the handler block of the innermost ``try`` being lowered
         # (-1: none), the ``finally`` bodies around the statement being lowered (each with
         # the handler outside it), the exceptions of the ``except`` clauses being lowered
@@ -1050,6 +1054,11 @@ class Lowerer:
             return self.emit(Const(val), node)
         if type(val) is tuple and _constant_tuple(T.typeof(val)):
             return self.emit(Const(val), node)
+        if type(val) is tuple and len(val) <= 64:
+            # ``DEPARTMENTS = ("sales", "research")``: a tuple of other constants (strings),
+            # built from them here (a tuple's identity is not observable)
+            return self.emit(Intrinsic("tuple", tuple(self.const_value(x, node) for x in val)),
+                             node)
         if _exception_class(val):
             if "<locals>" in val.__qualname__:
                 self.unsupported(node, f"exception class {val.__qualname__} defined in a "
@@ -1312,7 +1321,11 @@ class Lowerer:
                 self.cur = yes
             loop(k + 1)
 
-        loop(0)
+        self.renamed.append((renames, True))
+        try:
+            loop(0)
+        finally:
+            self.renamed.pop()
         return lst
 
     def note_store(self, target, value, how, node, key=None):
@@ -1362,7 +1375,11 @@ class Lowerer:
             self.locals.add(new)
             self.emit(Use(v), node, dst=new)
         body = _Renamer(renames).visit(_deepcopy(lam.body))
-        return self.expr(body)
+        self.renamed.append((renames, False))
+        try:
+            return self.expr(body)
+        finally:
+            self.renamed.pop()
 
     def e_Lambda(self, node):
         """``lambda x: ...``: a function value (``lambda_function``).  It may read globals;
@@ -1394,15 +1411,24 @@ class Lowerer:
         never changes once the closure exists: assigned once, before, outside any loop (or
         a parameter never reassigned); anything else is refused, since Python would read
         the variable's value when the closure runs."""
+        loads = []
         for name in names:
-            why = self.capture_problem(name, node) if name in self.locals else None
+            renamed = next(((r[name], loop) for r, loop in reversed(self.renamed)
+                            if name in r), None)
+            if renamed is not None:
+                why = "is a comprehension's variable, assigned in a loop around the closure" \
+                    if renamed[1] else None
+                loads.append(renamed[0])
+            else:
+                why = self.capture_problem(name, node) if name in self.locals else None
+                loads.append(name)
             if why:
                 self.error(node, f"closure over the local variable {name!r}, which {why}: "
                                  f"Python reads its value when the closure runs, compiled "
                                  f"closures capture it when made (pass it as an argument)",
                            "closure")
         vals = [self.name_load(ast.copy_location(ast.Name(n, ast.Load()), node))
-                for n in names]
+                for n in loads]
         return self.emit(Intrinsic("closure", (self.emit(Const(f), node), *vals)), node)
 
     def capture_problem(self, name, node):
@@ -1644,13 +1670,18 @@ class Lowerer:
         from ..dispatch import GenericFunction
         if node.keywords:
             self.unsupported(node, "keyword arguments in a call with *args")
-        if isinstance(node.func, ast.Attribute):
-            self.unsupported(node, "*args in a method call")
         ok, callee = self.resolve_static(node.func)
+        if not ok and isinstance(node.func, ast.Attribute):
+            # (``m0.f(*t)``, another module's function, resolves when compiling)
+            self.unsupported(node, "*args in a method call")
         if ok:
             callee = self.in_context(callee)
             if isinstance(callee, T.PkType) and callee.__pk_kind__ in ("struct", "mutable"):
                 callee = SPECIAL["constructor"](callee)
+            name = (_BUILTIN_FUNCS.get(callee) or MATH_FUNCS.get(callee)) \
+                if _hashable(callee) else None
+            if name is not None and name in BASE:
+                callee = BASE[name]          # ``math.hypot(*p)``, ``max(*t)``: base functions
             if not isinstance(callee, GenericFunction):
                 self.unsupported(node, "*args in a call of "
                                        f"{getattr(callee, '__name__', type(callee).__name__)}"

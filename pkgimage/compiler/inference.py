@@ -585,7 +585,13 @@ def _guess_any(sv, func, argtypes, seen_edges):
         mi = method_instance(m, spec)
         if any(p is None for p in mi.sparams):
             continue
-        typeinf(mi)
+        try:
+            typeinf(mi)
+        except CompileError:
+            # only a guess: a method that does not compile for it (``"".join(xs)`` with
+            # ``xs`` guessed Float64) is left to run-time dispatch, which reports the error
+            # if such a value ever comes
+            continue
         _add_edge(sv.ci, seen_edges, Edge("static", func, spec, m))
         if mi not in sv.ci.callees:
             sv.ci.callees.append(mi)

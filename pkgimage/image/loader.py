@@ -270,8 +270,9 @@ def restore_methods(modname, methods):
     for f, sig, pyfunc, file, line, argnames, context, boundscheck in methods:
         D.insert_method(f, D.Method(f, sig, pyfunc, modname, file, line, tuple(argnames),
                                     context=context, boundscheck=boundscheck))
-        if getattr(pyfunc, "__defaults__", None):
-            # the shorter methods of default parameter values are made again, not stored
+        if getattr(pyfunc, "__defaults__", None) or getattr(pyfunc, "__kwdefaults__", None):
+            # the shorter methods of default parameter values (keyword-only ones too) are
+            # made again, not stored
             from ..defaults import add_default_methods
             add_default_methods(f, pyfunc, tuple(argnames), sig, modname, boundscheck)
 
