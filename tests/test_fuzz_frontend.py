@@ -326,7 +326,8 @@ def _insert(P, m, rng, template):
 
 
 def _methods(P):
-    return [m for fn in P.fns for m in fn.methods]
+    # (not the shorter methods a method's defaults make: they are not written in the text)
+    return [m for fn in P.fns for m in fn.methods if not m.synth]
 
 
 def _def_line_of(text, m, P):
