@@ -688,7 +688,7 @@ def _intersect_vars(a, b):
             r = T.rewrap_unionall(T.tuple_type(*ps), kept)
             if subtype(r, a) and subtype(r, b):
                 return r
-        if _unrelated(ra, rb):
+        if _unrelated(ra, rb) or _clashing_params(ra, rb):
             return T.Bottom    # (``Real`` and ``List[T] where T``: no value is both)
         return wa          # over-approximation, as Julia's typeintersect may give
     r = intersect(ra, rb)
@@ -708,12 +708,43 @@ def _typenames_up(t):
 
 def _unrelated(a, b):
     """Two DataTypes (variables allowed) neither of whose families is above the other's:
-    with single inheritance no value has both types."""
+    with single inheritance no value has both types.  A Tuple type is below ``Any`` only, so
+    it shares no value with any other family (``List[T] where T`` and ``Tuple[Vararg]``)."""
     for t in (a, b):
-        if not isinstance(t, T.PkType) or t.__pk_kind__ in ("union", "tuple", "pending"):
+        if not isinstance(t, T.PkType) or t.__pk_kind__ in ("union", "pending"):
             return False
+    if a.__pk_kind__ == "tuple" or b.__pk_kind__ == "tuple":
+        return a.__pk_kind__ != b.__pk_kind__ and T.Any not in (a, b)
     return a.__pk_typename__ not in _typenames_up(b) and \
         b.__pk_typename__ not in _typenames_up(a)
+
+
+def _clashing_params(a, b):
+    """Two DataTypes of one family (or one below the other) whose invariant parameters hold
+    different fixed values at some position -- ``Array[T, 2]`` and ``Array[T, 1]``, or
+    ``Dict[String, V]`` and ``Dict[Int64, V]``: no value has both types, whatever the
+    variables are."""
+    for t in (a, b):
+        if not isinstance(t, T.PkType) or t.__pk_kind__ in ("union", "pending", "tuple"):
+            return False
+    up = a
+    while up is not None and up.__pk_typename__ is not b.__pk_typename__:
+        up = up.__pk_super__
+    if up is None:
+        up, b = b, a
+        while up is not None and up.__pk_typename__ is not b.__pk_typename__:
+            up = up.__pk_super__
+        if up is None:
+            return False
+    for p, q in zip(up.__pk_params__, b.__pk_params__):
+        if isinstance(p, int) or isinstance(q, int):
+            if isinstance(p, int) and isinstance(q, int) and p != q:
+                return True
+        elif isinstance(p, T.PkType) and isinstance(q, T.PkType) and \
+                not T.free_vars(p) and not T.free_vars(q) and \
+                not (subtype(p, q) and subtype(q, p)):
+            return True
+    return False
 
 
 def intersect_sig(a, b):

@@ -42,6 +42,35 @@ CASES = {
             K = 3.5
             f(2)
     """, "m.f(2)", 4),
+    # the same rebindings without a 'global' statement in the file: compiled code reads
+    # SCALE and K as constants, so the workload's values are baked into its code
+    "global_dict": ("""
+        import pkgimage as pk
+        from pkgimage import Int64
+        __pkgimage__ = True
+        SCALE = 7
+        @pk.generic
+        def f(x: Int64):
+            return x * SCALE
+        @pk.precompilation(__name__)
+        def _w():
+            globals()["SCALE"] = 1000
+            f(2)
+    """, "m.f(1)", 7),
+    "global_type_dict": ("""
+        import pkgimage as pk
+        from pkgimage import Int64
+        import sys
+        __pkgimage__ = True
+        K = 2
+        @pk.generic
+        def f(x: Int64):
+            return x + K
+        @pk.precompilation(__name__)
+        def _w():
+            sys.modules[__name__].K = 3.5
+            f(2)
+    """, "m.f(2)", 4),
     "helper_module": ("""
         import pkgimage as pk
         from pkgimage import Int64
@@ -125,8 +154,7 @@ CASES = {
             return LATE
         @pk.precompilation(__name__)
         def _w():
-            global LATE
-            LATE = 42
+            globals()["LATE"] = 42      # (no 'global' statement: f reads LATE as a constant)
             f(1)
     """, "m.f(1)", 3),
 }

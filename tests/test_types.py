@@ -9,6 +9,7 @@ from pkgimage import (AbstractFloat, Any, Bool, Bottom, Float32, Float64, Int8, 
                       Int64, Integer, Number, PyObject, Real, Signed, UInt8, UInt16, UInt32,
                       UInt64, Union, Unsigned, Vector, isa, isconcrete, issubtype, typeintersect,
                       typeof)
+from pkgimage import Array, List, Matrix, Tuple, Vararg, detect_ambiguities
 
 # --------------------------------------------------------------------------------------------
 # The abstract tree
@@ -265,10 +266,27 @@ def test_isa_follows_subtyping():
     (Any, Vector[Int8], Vector[Int8]),
     (Bottom, Int64, Bottom),
     (PyObject, Number, Bottom),
+    # families share no value: a tuple is only below Any; arrays of two ranks never meet
+    (List, Tuple[Vararg[Any]], Bottom),
+    (Array, Tuple[Vararg[Any]], Bottom),
+    (Matrix, Vector, Bottom),
+    (Tuple[Vararg[Any]], Any, Tuple[Vararg[Any]]),
 ], ids=lambda v: repr(v))
 def test_typeintersect(a, b, expected):
     assert typeintersect(a, b) is expected
     assert typeintersect(b, a) is expected
+
+
+def test_base_library_has_no_ambiguous_methods():
+    """Julia's ``Test.detect_ambiguities(Base)``: a call the base library's own methods
+    leave ambiguous raised AmbiguityError where Python answers (``v += w`` on two lists of
+    Any, found by the program fuzzer)."""
+    import pkgimage.base  # noqa: F401
+    from pkgimage import dispatch as D
+    modules = {m.module for f in list(D.FUNCTIONS.values()) for m in f.methods
+               if m.module.startswith("pkgimage.base")}
+    found = {(a.sigstr(), b.sigstr()) for mod in modules for a, b in detect_ambiguities(mod)}
+    assert not found, sorted(found)
 
 
 # --------------------------------------------------------------------------------------------

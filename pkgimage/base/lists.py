@@ -108,6 +108,12 @@ def _(v: List[Any], w: List):
 
 
 @extend.method
+def _(v: List[Any], w: List[Any]):      # (both of the above: ambiguous without it)
+    intr.list_extend(v, w)
+    return None
+
+
+@extend.method
 def _(v: List[T], w: Tuple):
     for x in w:                   # (Python's extend takes any iterable: ``v += (1, 2)``)
         append(v, x)

@@ -2231,12 +2231,26 @@ def _hashable(x):
         return False
 
 
+def _calls_in_context(fn, ctx):
+    """A synthesized method copied into a context's view (``iadd``'s fallback calling
+    ``add``, say) makes its calls in that context, as a method lowered from source does
+    (``Lowerer.in_context``): calling the global function instead would see methods other
+    packages added globally -- which context code must not see (a wrong answer)."""
+    if not isinstance(ctx, frozenset):
+        return fn
+    for b in fn.blocks:
+        for st in b.stmts:
+            if isinstance(st, Assign) and isinstance(st.value, Call):
+                st.value = Call(SPECIAL["context_callee"](st.value.func, ctx), st.value.args)
+    return fn
+
+
 def lower(method, sparams=(), nargs=None):
     """IR for a method (for one instance's static parameters and argument count, when the
     method has them); synthesized ones (default constructors) bring their own builder."""
     synth = getattr(method.pyfunc, "__pk_synth_ir__", None)
     if synth is not None:
-        return synth(method, sparams)
+        return _calls_in_context(synth(method, sparams), method.context)
     init = getattr(method.pyfunc, "__pk_init__", None)
     if init is not None:
         # a struct's ``__init__``: its inner constructor (``initlower.py``)
