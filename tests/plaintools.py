@@ -23,3 +23,19 @@ def import_plain(folder, modname, text):
     sys.modules[modname] = mod
     exec(compile(path.read_text(), str(path), "exec"), mod.__dict__)
     return mod
+
+
+def compiled_and_plain(folder, modname, text):
+    """The module ``text`` twice: compiled by pkgimage (as ``modname``) and run by plain
+    Python (as ``modname_plain``), for tests that compare the two answers."""
+    from conftest import import_source
+    return (import_source(folder, modname, text),
+            import_plain(folder, f"{modname}_plain", text))
+
+
+def typed(v):
+    """A value with the types of its parts, so that ``True`` and ``1`` (or ``1`` and
+    ``1.0``) compare different."""
+    if isinstance(v, (tuple, list)):
+        return (type(v).__name__, tuple(typed(x) for x in v))
+    return (type(v).__name__, v)

@@ -6,6 +6,7 @@ variable holds at each point; the native code must not box the accumulator in th
 
 import numpy as np
 import pytest
+from plaintools import typed
 
 import pkgimage as pk
 from pkgimage import types as T
@@ -127,17 +128,11 @@ def mod(tmp_path_factory):
     return import_source(tmp_path_factory.mktemp("bitsunions"), "bits_union_programs", SOURCE)
 
 
-def _typed(x):
-    if isinstance(x, tuple):
-        return tuple(_typed(y) for y in x)
-    return (type(x), x)
-
-
 @pytest.mark.parametrize("name,args", CASES, ids=[f"{n}{a}" for n, a in CASES])
 def test_union_variables_give_plain_pythons_value_and_type(mod, name, args):
     fn = getattr(mod, name)
     want = fn.methods[0].pyfunc(*args)
-    assert _typed(fn(*args)) == _typed(want)
+    assert typed(fn(*args)) == typed(want)
 
 
 def test_union_value_of_a_class_not_its_members_own_is_read_by_its_type(mod):

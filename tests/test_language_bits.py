@@ -6,6 +6,7 @@ a table of operands, compared with plain Python running the same source."""
 import itertools
 
 import pytest
+from plaintools import compiled_and_plain, typed
 
 import pkgimage as pk
 
@@ -75,23 +76,12 @@ INTS = [0, 1, 2, 7, -1, -8, 255, 2 ** 62, -(2 ** 62), 2 ** 63 - 1, -(2 ** 63)]
 
 @pytest.fixture(scope="module")
 def mods(tmp_path_factory):
-    from conftest import import_source
-    from plaintools import import_plain
-    d = tmp_path_factory.mktemp("bits")
-    return (import_source(d, "bits_programs", SOURCE),
-            import_plain(d, "bits_programs_plain", SOURCE))
-
-
-def _typed(v):
-    """A value with the types of its parts (``True`` and ``1`` told apart)."""
-    if isinstance(v, (tuple, list)):
-        return (type(v).__name__, tuple(_typed(x) for x in v))
-    return (type(v).__name__, v)
+    return compiled_and_plain(tmp_path_factory.mktemp("bits"), "bits_programs", SOURCE)
 
 
 def _check(m, p, name, *args):
     got, want = getattr(m, name)(*args), getattr(p, name)(*args)
-    assert _typed(got) == _typed(want), (name, args, got, want)
+    assert typed(got) == typed(want), (name, args, got, want)
 
 
 def test_int_operands_give_pythons_values(mods):

@@ -380,10 +380,8 @@ def never_bound():
 
 @pytest.fixture
 def gmods(tmp_path):
-    from conftest import import_source
-    from plaintools import import_plain
-    return (import_source(tmp_path, f"gstmt_{tmp_path.name}", GLOBAL_STATEMENTS),
-            import_plain(tmp_path, f"gstmt_plain_{tmp_path.name}", GLOBAL_STATEMENTS))
+    from plaintools import compiled_and_plain
+    return compiled_and_plain(tmp_path, f"gstmt_{tmp_path.name}", GLOBAL_STATEMENTS)
 
 
 def _steps(mod, steps):

@@ -372,11 +372,8 @@ def half_extra(i: int):
 
 @pytest.fixture(scope="module")
 def hier(tmp_path_factory):
-    from conftest import import_source
-    from plaintools import import_plain
-    d = tmp_path_factory.mktemp("hier")
-    return (import_source(d, "mutable_hierarchy", HIERARCHY),
-            import_plain(d, "mutable_hierarchy_plain", HIERARCHY))
+    from plaintools import compiled_and_plain
+    return compiled_and_plain(tmp_path_factory.mktemp("hier"), "mutable_hierarchy", HIERARCHY)
 
 
 def _tasks(t):

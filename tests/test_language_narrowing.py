@@ -5,6 +5,7 @@ narrower type -- and every branch, the one where the value IS None included, giv
 plain Python gives for the same source."""
 
 import pytest
+from plaintools import compiled_and_plain
 
 import pkgimage as pk
 
@@ -147,11 +148,8 @@ def special_or_none(head: Node):
 
 @pytest.fixture(scope="module")
 def mods(tmp_path_factory):
-    from conftest import import_source
-    from plaintools import import_plain
-    d = tmp_path_factory.mktemp("narrowing")
-    return (import_source(d, "narrowing_programs", SOURCE),
-            import_plain(d, "narrowing_programs_plain", SOURCE))
+    return compiled_and_plain(tmp_path_factory.mktemp("narrowing"), "narrowing_programs",
+                              SOURCE)
 
 
 def _same(m, p, name, args):

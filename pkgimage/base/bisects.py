@@ -4,7 +4,8 @@ written in the compiled language so that a search in a ``List[Float64]`` is a na
 
 Semantics are CPython's ``_bisectmodule.c``: ``lo`` must be non-negative (ValueError), an
 ``hi`` of -1 (the default) is ``len(a)``, the comparisons are ``x < a[mid]`` (right) and
-``a[mid] < x`` (left), each the ``lt`` a package may extend for its own types.
+``a[mid] < x`` (left), each the ``lt`` a package may extend for its own types.  The default
+values make the two- and three-argument methods, by Julia's rule as in user code.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def _(a: Any, lo: Integer, hi: Integer):
 
 
 @bisect_right.method
-def _(a: Any, x: Any, lo: Integer, hi: Integer):
+def _(a: Any, x: Any, lo: Integer = 0, hi: Integer = -1):
     lo, hi = bisect_bounds(a, lo, hi)
     while lo < hi:
         mid = (lo + hi) // 2
@@ -51,7 +52,7 @@ def _(a: Any, x: Any, lo: Integer, hi: Integer):
 
 
 @bisect_left.method
-def _(a: Any, x: Any, lo: Integer, hi: Integer):
+def _(a: Any, x: Any, lo: Integer = 0, hi: Integer = -1):
     lo, hi = bisect_bounds(a, lo, hi)
     while lo < hi:
         mid = (lo + hi) // 2
@@ -63,56 +64,12 @@ def _(a: Any, x: Any, lo: Integer, hi: Integer):
 
 
 @insort_right.method
-def _(a: Any, x: Any, lo: Integer, hi: Integer):
+def _(a: Any, x: Any, lo: Integer = 0, hi: Integer = -1):
     insert(a, bisect_right(a, x, lo, hi), x)
     return None
 
 
 @insort_left.method
-def _(a: Any, x: Any, lo: Integer, hi: Integer):
+def _(a: Any, x: Any, lo: Integer = 0, hi: Integer = -1):
     insert(a, bisect_left(a, x, lo, hi), x)
     return None
-
-
-# ``bisect_right(a, x)``, ``bisect_right(a, x, lo)``: the absent bounds are 0 and -1 (``len(a)``)
-@bisect_right.method
-def _(a: Any, x: Any):
-    return bisect_right(a, x, 0, -1)
-
-
-@bisect_right.method
-def _(a: Any, x: Any, lo: Integer):
-    return bisect_right(a, x, lo, -1)
-
-
-# ``bisect_left(a, x)``, ``bisect_left(a, x, lo)``: the absent bounds are 0 and -1 (``len(a)``)
-@bisect_left.method
-def _(a: Any, x: Any):
-    return bisect_left(a, x, 0, -1)
-
-
-@bisect_left.method
-def _(a: Any, x: Any, lo: Integer):
-    return bisect_left(a, x, lo, -1)
-
-
-# ``insort_right(a, x)``, ``insort_right(a, x, lo)``: the absent bounds are 0 and -1 (``len(a)``)
-@insort_right.method
-def _(a: Any, x: Any):
-    return insort_right(a, x, 0, -1)
-
-
-@insort_right.method
-def _(a: Any, x: Any, lo: Integer):
-    return insort_right(a, x, lo, -1)
-
-
-# ``insort_left(a, x)``, ``insort_left(a, x, lo)``: the absent bounds are 0 and -1 (``len(a)``)
-@insort_left.method
-def _(a: Any, x: Any):
-    return insort_left(a, x, 0, -1)
-
-
-@insort_left.method
-def _(a: Any, x: Any, lo: Integer):
-    return insort_left(a, x, lo, -1)

@@ -80,12 +80,20 @@ def _emit_set(g, a, ts, p):
     return I8(0)
 
 
-def _emit_append(g, a, ts, p):
+def _status_call(g, name, a, ts):
+    """``name(a[0], boxed a[1:]...)`` for a CPython function that returns -1 with an
+    exception set on failure (raised from here) and a status otherwise (returned)."""
     b = g.b
-    x = _boxed(g, a[1], ts[1])
-    r = b.call(g.capi("PyList_Append", I32, [OBJ, OBJ]), [a[0], x])
-    g.decref(x)
+    boxed = [_boxed(g, x, t) for x, t in zip(a[1:], ts[1:])]
+    r = b.call(g.capi(name, I32, [OBJ] * len(a)), [a[0], *boxed])
+    for x in boxed:
+        g.decref(x)
     g.check(b.icmp_signed("<", r, I32(0)))
+    return r
+
+
+def _emit_append(g, a, ts, p):
+    _status_call(g, "PyList_Append", a, ts)
     return I8(0)
 
 
@@ -173,12 +181,7 @@ def _emit_dict_len(g, a, ts, p):
 
 
 def _emit_dict_contains(g, a, ts, p):
-    b = g.b
-    k = _boxed(g, a[1], ts[1])
-    r = b.call(g.capi("PyDict_Contains", I32, [OBJ, OBJ]), [a[0], k])
-    g.decref(k)
-    g.check(b.icmp_signed("<", r, I32(0)))
-    return b.trunc(r, I8)
+    return g.b.trunc(_status_call(g, "PyDict_Contains", a, ts), I8)
 
 
 def _emit_dict_getitem(g, a, ts, p):
@@ -198,12 +201,7 @@ def _emit_dict_getitem(g, a, ts, p):
 
 
 def _emit_dict_setitem(g, a, ts, p):
-    b = g.b
-    k, v = _boxed(g, a[1], ts[1]), _boxed(g, a[2], ts[2])
-    r = b.call(g.capi("PyDict_SetItem", I32, [OBJ, OBJ, OBJ]), [a[0], k, v])
-    g.decref(k)
-    g.decref(v)
-    g.check(b.icmp_signed("<", r, I32(0)))
+    _status_call(g, "PyDict_SetItem", a, ts)
     return I8(0)
 
 
