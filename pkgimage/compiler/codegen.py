@@ -269,6 +269,7 @@ class ModuleGen:
         self.functions = {}       # symbol -> ir.Function defined here
         self.externals = {}       # symbol -> CodeInstance called here, defined elsewhere
         self._strings = {}
+        self._rc_calls = {}       # function name -> blocks its refcount calls add inlined
 
     # -- declarations ------------------------------------------------------------------------
 
@@ -279,6 +280,58 @@ class ModuleGen:
             f = self.module.globals.get(name) or ir.Function(self.module, fnty, name=name)
             self._decls[name] = f
         return f
+
+    # Reference counting is everywhere in native code (every boxed temporary, field and
+    # element), so each module defines ``Py_XINCREF``/``Py_XDECREF`` once, as internal
+    # always-inline functions, and code calls them: LLVM inlines them when it optimises, where
+    # building the same three nested branches in Python at every use made reference counts
+    # the largest part of code generation.  ``blocks_estimate`` counts what inlining adds.
+    REFCOUNT_BLOCKS = {"incref": 2, "decref": 4}
+
+    def refcount_call(self, builder, kind, v):
+        if REFCOUNT is None:
+            name = "Py_IncRef" if kind == "incref" else "Py_DecRef"
+            builder.call(self.capi(name, VOID, [OBJ]), [v])
+            return
+        builder.call(self.refcount(kind), [v])
+        fn = builder.function
+        self._rc_calls[fn.name] = self._rc_calls.get(fn.name, 0) + self.REFCOUNT_BLOCKS[kind]
+
+    def refcount(self, kind):
+        """The module's ``pk.incref``/``pk.decref`` (``Py_XINCREF``/``Py_XDECREF`` inline
+        where the interpreter's object layout is known: ``REFCOUNT``)."""
+        name = "pk." + kind
+        f = self._decls.get(name)
+        if f is not None:
+            return f
+        f = ir.Function(self.module, ir.FunctionType(VOID, [OBJ]), name=name)
+        f.linkage = "internal"
+        f.attributes.add("alwaysinline")
+        f.attributes.add("nounwind")
+        self._decls[name] = f
+        (v,) = f.args
+        b = ir.IRBuilder(f.append_basic_block("entry"))
+        with b.if_then(b.icmp_unsigned("!=", v, ir.Constant(OBJ, None)), likely=True):
+            cnt = b.bitcast(v, I64.as_pointer())
+            rc = b.load(cnt)
+            live = (b.icmp_signed(">=", b.trunc(rc, I32), I32(0)) if REFCOUNT == "immortal"
+                    else ir.Constant(I1, 1))
+            with b.if_then(live, likely=True):
+                if kind == "incref":
+                    b.store(b.add(rc, I64(1)), cnt)
+                else:
+                    new = b.sub(rc, I64(1))
+                    b.store(new, cnt)
+                    with b.if_then(b.icmp_signed("==", new, I64(0)), likely=False):
+                        b.call(self.capi("_Py_Dealloc", VOID, [OBJ]), [v])
+        b.ret_void()
+        return f
+
+    def blocks_estimate(self):
+        """The most basic blocks a function of this module will have once the reference
+        count helpers are inlined (``Jit.emit_object`` compiles huge functions at -O0)."""
+        return max((len(f.blocks) + self._rc_calls.get(f.name, 0)
+                    for f in self.module.functions if f.blocks), default=0)
 
     def native(self, ci):
         sym = ci.symbol
@@ -354,36 +407,12 @@ class _Emitter:
         return self.mg.capi(name, ret, args)
 
     def incref(self, v):
-        """``Py_XINCREF(v)``, inline where the interpreter's layout is known (REFCOUNT)."""
-        if REFCOUNT is None:
-            self.b.call(self.capi("Py_IncRef", VOID, [OBJ]), [v])
-            return
-        b = self.b
-        with b.if_then(b.icmp_unsigned("!=", v, ir.Constant(OBJ, None)), likely=True):
-            cnt = b.bitcast(v, I64.as_pointer())
-            rc = b.load(cnt)
-            if REFCOUNT == "immortal":
-                with b.if_then(b.icmp_signed(">=", b.trunc(rc, I32), I32(0)), likely=True):
-                    b.store(b.add(rc, I64(1)), cnt)
-            else:
-                b.store(b.add(rc, I64(1)), cnt)
+        """``Py_XINCREF(v)``: a call of the module's inline helper (``ModuleGen.refcount``)."""
+        self.mg.refcount_call(self.b, "incref", v)
 
     def decref(self, v):
-        """``Py_XDECREF(v)``, inline where the layout is known: deallocation stays a call."""
-        if REFCOUNT is None:
-            self.b.call(self.capi("Py_DecRef", VOID, [OBJ]), [v])
-            return
-        b = self.b
-        with b.if_then(b.icmp_unsigned("!=", v, ir.Constant(OBJ, None)), likely=True):
-            cnt = b.bitcast(v, I64.as_pointer())
-            rc = b.load(cnt)
-            live = (b.icmp_signed(">=", b.trunc(rc, I32), I32(0)) if REFCOUNT == "immortal"
-                    else ir.Constant(I1, 1))
-            with b.if_then(live, likely=True):
-                new = b.sub(rc, I64(1))
-                b.store(new, cnt)
-                with b.if_then(b.icmp_signed("==", new, I64(0)), likely=False):
-                    b.call(self.capi("_Py_Dealloc", VOID, [OBJ]), [v])
+        """``Py_XDECREF(v)``: a call of the module's inline helper (``ModuleGen.refcount``)."""
+        self.mg.refcount_call(self.b, "decref", v)
 
     def check(self, failed):
         """Jump to the error exit when ``failed`` (an i1) holds."""

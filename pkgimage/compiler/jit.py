@@ -59,13 +59,17 @@ class Jit:
         pb = llvm.create_pass_builder(self.tm, pto)
         pb.getModulePassManager().run(mod, pb)
 
-    def emit_object(self, ir_module, optimize=True):
-        """LLVM IR (llvmlite.ir module) -> verified, optimised, relocatable object bytes."""
+    def emit_object(self, ir_module, optimize=True, blocks=None):
+        """LLVM IR (llvmlite.ir module) -> verified, optimised, relocatable object bytes.
+        ``blocks``: the most basic blocks a function will have after inlining (the code
+        generator's estimate, ``ModuleGen.blocks_estimate``); counted here when not given."""
         ir_module.triple = self.triple
         ir_module.data_layout = str(self.tm.target_data)
         mod = llvm.parse_assembly(str(ir_module))
         mod.verify()
-        huge = any(sum(1 for _ in f.blocks) > LARGE_FUNCTION_BLOCKS for f in mod.functions)
+        if blocks is None:
+            blocks = max((sum(1 for _ in f.blocks) for f in mod.functions), default=0)
+        huge = blocks > LARGE_FUNCTION_BLOCKS
         if optimize:
             self.optimize(mod, 0 if huge else 3)
         return (self.tm_large if huge else self.tm).emit_object(mod)

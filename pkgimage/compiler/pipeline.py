@@ -125,7 +125,8 @@ def _pass_codegen(batch):
 def _pass_optimize_and_emit(batch):
     """LLVM's O3 pipeline with loop and SLP vectorisation (``Jit.optimize``) -> object code."""
     from .jit import get_jit
-    batch.obj = get_jit().emit_object(batch.module.module)
+    batch.obj = get_jit().emit_object(batch.module.module,
+                                      blocks=batch.module.blocks_estimate())
 
 
 def _pass_link(batch):

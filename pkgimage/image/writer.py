@@ -138,7 +138,7 @@ def compile_owned(owned, known_externals=(), entries=()):
     for sym, ext in mg.externals.items():
         if not getattr(ext, "image", None) and sym not in known_externals:
             raise BuildError(f"internal: {ext!r} is called natively but owned by no image")
-    obj = get_jit().emit_object(mg.module)
+    obj = get_jit().emit_object(mg.module, blocks=mg.blocks_estimate())
     tables = _table_digests(owned)
     records = []
     _REFS.clear()
