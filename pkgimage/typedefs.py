@@ -86,12 +86,17 @@ def _finish(cls, kind, parent, loc, extra, params=(), typename=None, name=None):
                       parent, loc, extra, params, typename, name)
 
 
+# What a class body may define for itself, as Python lets it: how its values print and hash
+# (left to Python: ``structmethods.PYTHON_ONLY``); a struct's default is used otherwise.
+_USER_FIRST = ("__repr__", "__hash__")
+
+
 def _make_type(ns, clsname, module, qualname, kind, parent, loc, extra, params=(),
                typename=None, name=None):
     ns.update(__pk_kind__=kind, __pk_name__=name or clsname, __pk_super__=parent,
               __pk_module__=module, __pk_loc__=loc, __qualname__=qualname,
               __pk_params__=params, __pk_typename__=typename)
-    ns.update(extra)
+    ns.update({k: v for k, v in extra.items() if not (k in _USER_FIRST and k in ns)})
     t = T.PkType(clsname, (parent,), ns)
     if typename is None:
         tn = T.TypeName(clsname, module, (), primary=t)

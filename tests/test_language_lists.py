@@ -157,6 +157,24 @@ def smallest(v: List[Float64]):
 def add_float(v: List[Int64]):
     v.append(1.5)
     return v
+
+
+@pk.mutable
+class Cell:
+    v: float
+
+
+@pk.generic
+def filled_later(n: int):
+    # (pyperformance's bm_float: the list's element type grows from None to Cell after the
+    # first pass of inference read a field through it)
+    cells = [None] * n
+    for i in range(n):
+        cells[i] = Cell(i * 0.5)
+    s = 0.0
+    for c in cells:
+        s += c.v
+    return s, cells[-1].v
 '''
 
 
@@ -182,7 +200,8 @@ def _same(a, b):
 CASES = [("halves", (7,)), ("halves", (0,)), ("squares_of_evens", (9,)), ("pairs", (5,)),
          ("methods", (6,)), ("queries", (3,)), ("queries", (0,)), ("mixed", (1,)),
          ("mixed", (5,)), ("grow_while_iterating", (6,)), ("nested", (4,)),
-         ("typed_empty", (3,)), ("sieve", (50,)), ("comp_over_list", ([1.5, -2.0, 3.0],))]
+         ("typed_empty", (3,)), ("sieve", (50,)), ("comp_over_list", ([1.5, -2.0, 3.0],)),
+         ("filled_later", (5,))]
 
 
 @pytest.mark.parametrize("name,args", CASES, ids=[f"{n}{a}" for n, a in CASES])

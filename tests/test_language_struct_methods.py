@@ -195,3 +195,72 @@ def f(q: Sq, a: Acc):
     assert q.area == 9.0 and q.double_area == 18.0 and a.half == 2.0
     with pytest.raises(AttributeError):
         q.area = 1.0
+
+
+PRINTING = '''
+import pkgimage as pk
+__pkgimage__ = True
+
+
+@pk.struct
+class Money:
+    cents: int
+
+    def __repr__(self):
+        return "<Money %d.%02d>" % (self.cents // 100, self.cents % 100)
+
+    def __hash__(self):
+        return self.cents % 7
+
+
+@pk.mutable
+class Point:
+    x: float
+    y: float
+
+    def __repr__(self):
+        return "<Point: x=%s, y=%s>" % (self.x, self.y)
+
+
+@pk.struct
+class Plain:
+    v: int
+
+
+@pk.generic
+def shifted(p: Point, d: float):
+    p.x += d
+    return p
+
+
+@pk.precompilation(__name__)
+def _w():
+    shifted(Point(1.0, 2.0), 0.5)
+'''
+
+PRINTING_WANT = ["<Money 12.34>", 1234 % 7, "<Point: x=1.5, y=2.0>", "Plain(v=3)"]
+
+
+def test_a_class_bodys_repr_and_hash_are_pythons_as_written(load_module):
+    """``__repr__`` and ``__hash__`` in a struct's class body are the ones Python uses
+    (``print(p)`` printed the struct's default ``Point(x=..., y=...)``, not the program's own
+    text: pyperformance's bm_float); a class without them keeps the default."""
+    m = load_module(PRINTING)
+    got = [repr(m.Money(1234)), hash(m.Money(1234)), str(m.shifted(m.Point(1.0, 2.0), 0.5)),
+           repr(m.Plain(3))]
+    assert got == PRINTING_WANT
+
+
+def test_a_class_bodys_repr_is_kept_in_its_image(tmp_path):
+    from imagetools import Project
+    proj = Project(tmp_path)
+    proj.write("printing", PRINTING)
+    assert proj.build("printing").returncode == 0
+    out = proj.run_json("""
+import printing as m
+with Tripwire() as tw:
+    got = [repr(m.Money(1234)), hash(m.Money(1234)), str(m.shifted(m.Point(1.0, 2.0), 0.5)),
+           repr(m.Plain(3))]
+done({"got": got, "compiles": tw.total})
+""")
+    assert out["got"] == PRINTING_WANT and out["compiles"] == 0, out

@@ -320,7 +320,16 @@ def _run(sv):
         dead = False
         known = {}          # variables of this block holding a test decided by the types
         for i, st in enumerate(block.stmts):
-            t, info = _eval(sv, st, env, seen_edges)
+            try:
+                t, info = _eval(sv, st, env, seen_edges)
+            except CompileError:
+                if not _stale(sv):
+                    raise
+                # This pass already knows a list site grew: the types it works with are
+                # out of date (``points = [None] * n; points[i] = P(i)`` stored a P, yet
+                # ``points`` was typed List[Nothing] earlier in the pass), so an error
+                # here may be no error once inferred again -- which the frame will be.
+                t, info = T.Bottom, None
             _note_known(known, st, env)
             ci.stmt_info[(bid, i)] = info
             ci.stmt_types[(bid, i)] = t
@@ -802,6 +811,14 @@ def _eval_list_site(sv, v, argtypes, st):
         sv.sites[site] = new
         sv.sites_changed = True
     return T.Nothing, IntrinsicCall(v.name, argtypes, v.params, False)
+
+
+def _stale(frame):
+    """Does the running pass of ``frame`` work with element types known to be too narrow
+    (a site grew, or a site passed elsewhere still has no type), so that the frame will be
+    inferred again whatever this pass finds?"""
+    return frame.sites_changed or any(frame.sites.get(s) in (None, T.Bottom)
+                                      for s in frame.escaped)
 
 
 def _widen_escaped(frame):
