@@ -32,7 +32,8 @@ def _plain_source(path):
                                        ("fasta", ["1000"]), ("k_nucleotide", ["2000"]),
                                        ("parse_integers", ["1000"]), ("printfd", ["200"]),
                                        ("randmatstat", ["200"]), ("richards", ["3"]),
-                                       ("integrate", ["200"]), ("sort_records", ["300"])])
+                                       ("integrate", ["200"]), ("sort_records", ["300"]),
+                                       ("float_points", ["1000"])])
 def test_published_program_prints_what_plain_python_prints(tmp_path, name, args):
     path = PROGRAMS / f"{name}.py"
     plain = tmp_path / f"{name}_plain.py"

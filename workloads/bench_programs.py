@@ -16,8 +16,8 @@ Each implementation runs in a fresh process: the program's entry is called once 
 size (pkgimage compiles then; the figure ``first call`` is that call), then timed at the
 benchmark size (best of 3 repeats, 1 with ``--quick``; output to a buffer).  Bytecode caching
 is on.  ``ratio to CPython`` is pkgimage's (or numba's) time over CPython's; target for the
-programs with classes (raytrace, binary_trees, richards): at most 0.5x CPython ("far ahead").  The
-machine has 2 shared cores: absolute times are noisy, ratios less so.
+programs with classes (raytrace, binary_trees, richards, float_points): at most 0.5x CPython
+("far ahead").  The machine has 2 shared cores: absolute times are noisy, ratios less so.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ CASES = [("nbody_game", "main", (100,), (200000,), (20000,), False),
          ("randmatstat", "run", (10,), (10000,), (1000,), False),
          ("richards", "main", (1,), (100,), (10,), True),
          ("integrate", "run", (10,), (20000,), (2000,), False),
-         ("sort_records", "run", (20,), (20000,), (2000,), False)]
+         ("sort_records", "run", (20,), (20000,), (2000,), False),
+         ("float_points", "main", (10,), (100000,), (10000,), True)]
 # programs numba runs as written (``@numba.njit`` in place of ``@pk.generic``)
 # (fasta, k-nucleotide, parse_integers and printfd use generators, str methods, hex or
 # files numba's nopython mode does not type; randmatstat's matrix_power needs SciPy)
