@@ -170,7 +170,7 @@ def monte_carlo(n: int, seed: int):
     v = [1, 2, 3, 4]
     random.shuffle(v)
     return (4.0 * inside / n, random.randint(1, 6), random.choice(v), v,
-            random.gauss(0, 1), random.randrange(10))
+            random.gauss(0, 1), random.randrange(10), random.choice("ACGT"))
 
 
 @pk.generic
@@ -232,3 +232,38 @@ done({"same": got == want, "compiles": tw.total, "stats": stats()})
 """)
     assert out["same"] and out["compiles"] == 0, out
     assert out["stats"]["discarded_instances"] == 0, out["stats"]
+
+
+ROUNDING = """
+import pkgimage as pk
+
+
+@pk.generic
+def round_float(x: float, n: int):
+    return round(x), round(x, n), round(x, -n)
+
+
+@pk.generic
+def round_int(k: int, n: int):
+    return round(k), round(k, -n), round(k, n), round(k > 0)
+"""
+
+ROUND_FLOATS = [0.5, 1.5, 2.5, -0.5, -2.5, 2.675, 1e-7, 123456.789, -0.0, 1e18, 0.125,
+                4.5e15 + 0.5]
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5])
+def test_round_is_pythons_ties_to_even_and_decimal_digits(load_module, n):
+    """``round(x)`` is the nearest int with ties to even, ``round(x, n)`` CPython's correctly
+    rounded decimal digits (``round(2.675, 2) == 2.67``), for floats and ints, with the types
+    Python gives; an infinity or NaN has no Int64, as for ``int(x)``."""
+    m = load_module(ROUNDING)
+    for x in ROUND_FLOATS:
+        got, want = m.round_float(x, n), m.round_float.methods[0].pyfunc(x, n)
+        assert [(type(v), _bits(v)) for v in got] == [(type(v), _bits(v)) for v in want], x
+    for k in (0, 7, -15, 1250, 1350, -2**62):
+        got, want = m.round_int(k, n), m.round_int.methods[0].pyfunc(k, n)
+        assert [(type(v), v) for v in got] == [(type(v), v) for v in want], k
+    for bad in (math.inf, math.nan):       # (no Int64: the documented InexactError)
+        with pytest.raises(pk.InexactError):
+            m.round_float(bad, n)

@@ -760,6 +760,8 @@ def register_in_frontend(special, base, math_funcs, builtins_funcs):
     base.update(arraysbuild.FUNCTIONS)
     base.update(strconv.FUNCTIONS)               # (``format`` only here: not a global)
     builtins_funcs.update(strconv.BUILTINS)      # ``hex(n)``
+    base.update(rounding.FUNCTIONS)
+    builtins_funcs.update(rounding.BUILTINS)     # ``round(x)``, ``round(x, n)``
     math_funcs.update(bisects.PY_NAMES)          # ``bisect.bisect(a, x)``
     base.update(splat.FUNCTIONS)
     base.update(bits.FUNCTIONS)
@@ -818,6 +820,10 @@ from . import strconv  # noqa: E402  (hex, oct, bin, int(s, base), str.format)
 
 globals().update({n: f for n, f in strconv.FUNCTIONS.items() if n != "format"})
 __all__ += [n for n in strconv.FUNCTIONS if n != "format"]
+from . import rounding  # noqa: E402  (round(x), round(x, n))
+
+globals().update(rounding.FUNCTIONS)       # pk.base.round_
+__all__ += list(rounding.FUNCTIONS)
 from . import arraysbuild  # noqa: E402  (np.random.randn, np.hstack, A @ B, np.trace, ...)
 
 globals().update(arraysbuild.FUNCTIONS)    # pk.base.matmul, pk.base.np_hstack, ...

@@ -60,7 +60,7 @@ def _define_python_ones():
     (``intrinsics.PYMATH``, ``intrinsics.RANDOM``), on the types it takes, and on any real
     number converted to Float64 first where it takes floats."""
     from ..compiler.intrinsics import PYMATH, RANDOM, REGISTRY
-    from ..types import Int64, Integer
+    from ..types import Int64, Integer, String
     float_ = D.get_function("float_", MODULE)
     out, py = {}, {}
     for name, (args, _) in PYMATH.items():
@@ -81,7 +81,7 @@ def _define_python_ones():
                 "normalvariate": [(Real, Real)], "expovariate": [(Real,)],
                 "randint": [(Int64, Int64)], "randrange": [(Int64,), (Int64, Int64),
                                                            (Int64, Int64, Int64)],
-                "seed": [(), (Integer,)], "choice": [(_ListAny,)],
+                "seed": [(), (Integer,)], "choice": [(_ListAny,), (String,)],
                 "shuffle": [(_ListAny,)]}[name]
         for sig in sigs:
             _add(f, sig, [("intrinsic", fname)], REGISTRY[fname].impl)

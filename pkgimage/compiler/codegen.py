@@ -2023,7 +2023,7 @@ MATH_EMITTERS.update({
     "m_isnan": _float_test(_isnan), "m_isinf": _float_test(_isinf),
     "m_isfinite": _float_test(lambda b, x: b.not_(b.or_(_isnan(b, x), _isinf(b, x)))),
     "round_floor": _round("floor"), "round_ceil": _round("ceil"),
-    "round_trunc": _round("trunc")})
+    "round_trunc": _round("trunc"), "round_roundeven": _round("roundeven")})
 
 
 def _tuple(g, a, ts, p):

@@ -767,6 +767,17 @@ for _n in ("floor", "ceil", "trunc"):
     _def(f"round_{_n}", _unary(is_float))(_rounding(_n))
 
 
+@_def("round_roundeven", _unary(is_float))
+def round_roundeven(a):
+    """To the nearest integral float, ties to even (``round(x)`` before it becomes an int)."""
+    return _f(_tpy(a), float(round(a))) if math.isfinite(a) else a
+
+
+# ``round(x, n)``: CPython's own (the result has x's type: Float64 or Int64)
+_def("round_digits", lambda ts, params: ts[0] if len(ts) == 2 and ts[0] in (T.Float64, T.Int64)
+     and ts[1] is T.Int64 else None)(round)
+
+
 # -- type tests ----------------------------------------------------------------------------------
 
 def _isa_rule(ts, params):
@@ -877,8 +888,9 @@ def _random_table():
             "randint": (2, lambda ts: I if ts == (I, I) else None),
             "randrange": (2, lambda ts: I if ts in ((I,), (I, I), (I, I, I)) else None),
             "seed": (1, lambda ts: T.Nothing if len(ts) <= 1 else None),
-            "choice": (1, lambda ts: ts[0].__pk_eltype__ if len(ts) == 1 and T.is_list(ts[0])
-                       else None),
+            "choice": (1, lambda ts: (ts[0].__pk_eltype__ if T.is_list(ts[0]) else
+                                      T.String if ts[0] is T.String else None)
+                       if len(ts) == 1 else None),
             "shuffle": (1, lambda ts: T.Nothing if len(ts) == 1 and T.is_list(ts[0])
                         else None)}
 
