@@ -415,6 +415,52 @@ def test_table_digest_names_the_methods_and_changes_with_them():
     assert table_digest(k) != d1          # the same signature, from another module
 
 
+def test_table_digest_is_the_digest_of_its_sorted_key_reprs():
+    # The digest is made from each signature reference's repr computed once per signature
+    # type; it must stay the digest of the sorted reprs of the index keys, which images
+    # written before record (no format change).
+    import hashlib
+    import pkgimage as pk
+    from pkgimage import Float64, Int64
+    from pkgimage.image.tables import method_index, table_digest
+    f = pk.function("tdr_f", module="tdrmod")
+    ns = {"Int64": Int64, "Float64": Float64, "__name__": "tdrmod"}
+    exec("def a(x: Int64):\n    return x\ndef b(x: Float64, y: Int64):\n    return x\n",
+         ns)
+    f.method(ns["a"])
+    f.method(ns["b"])
+    keys = sorted(map(repr, method_index(f)))
+    assert len(keys) == 2
+    want = hashlib.blake2b("\n".join(keys).encode(), digest_size=16).hexdigest()
+    assert table_digest(f) == want
+
+
+def test_bindings_of_records_sharing_one_tuple_are_checked_once_per_load(monkeypatch):
+    # Equal binding tuples are one object in an image: the loader checks each once per
+    # load, and still exactly (a global that changed fails every record naming it).
+    import types
+    from pkgimage.image import loader, serialize
+    mod = types.ModuleType("bindmemo_mod")
+    mod.K = 3
+    monkeypatch.setitem(sys.modules, "bindmemo_mod", mod)
+    refs = (("bindmemo_mod", "K", serialize.binding_ref(3)),)
+    calls = []
+    inner = loader.binding_from_ref
+    monkeypatch.setattr(loader, "binding_from_ref", lambda r: calls.append(r) or inner(r))
+    loader._MEMO.clear()
+    try:
+        first = loader._bindings_from_record({"bindings": refs})
+        second = loader._bindings_from_record({"bindings": refs})
+        assert first == second and first[1] is None and first[0][0][:2] == ("bindmemo_mod", "K")
+        assert len(calls) == 1
+        loader._MEMO.clear()                 # (the next load)
+        mod.K = 4
+        bindings, why = loader._bindings_from_record({"bindings": refs})
+        assert bindings is None and "bindmemo_mod.K" in why
+    finally:
+        loader._MEMO.clear()
+
+
 def test_code_index_finds_each_function_as_a_full_index_would():
     # The loader's index of a module's code objects computes the column of a code object's
     # key only for the candidates a lookup names (scanning the module code's positions took
@@ -434,7 +480,22 @@ def test_code_index_finds_each_function_as_a_full_index_would():
     assert len(full) >= 7
     for key, c in full.items():
         assert index.get(key) is c and index.get(list(key)) is c
-    assert index.get(("f", 1, 99)) is None and index.get(("nothing", 1, 0)) is None
+    assert index.get(("nothing", 1, 0)) is None
+    # two code objects of one name on one line (the lambdas): the column tells them apart,
+    # and a column neither has finds neither
+    assert index.get(("<lambda>", 3, 99)) is None
+
+
+def test_code_index_takes_a_lone_candidate_without_comparing_its_column():
+    # A function alone with its name on its first line is the one the image named: its
+    # code's positions are not scanned (the module's code is the image's source's, whose
+    # hash the header pins), so any column finds it.
+    from pkgimage.image.serialize import _code_index
+    code = compile("def f(x):\n    return x\n", "<mod>", "exec")
+    f = next(c for c in code.co_consts if hasattr(c, "co_qualname"))
+    index = _code_index(code)
+    assert index.get(("f", 1, 99)) is f and index.get(("f", 1, 0)) is f
+    assert index.get(("f", 2, 0)) is None
 
 
 # -- instances held as records until asked for (image/pending.py) ----------------------------

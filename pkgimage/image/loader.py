@@ -351,7 +351,7 @@ class _Memo:
     its id, without hashing its nested tuples again (a copy of it is resolved again, to the
     same answer).  Each entry holds its reference, so that no id is reused meanwhile."""
 
-    __slots__ = ("types", "type", "method", "func", "held", "active")
+    __slots__ = ("types", "type", "method", "func", "held", "bindings", "active")
 
     def __init__(self):
         self.clear()
@@ -362,6 +362,7 @@ class _Memo:
         self.method: dict = {}       # id(ref) -> (ref, Method or None)
         self.func: dict = {}         # id(ref) -> (ref, GenericFunction)
         self.held: dict = {}         # id(tables) -> (tables, {id(fref): (fref, digest holds)})
+        self.bindings: dict = {}     # id(bindings refs) -> (refs, (bindings, why not))
         self.active = False
 
 
@@ -509,9 +510,23 @@ def _edge_from_record(rec):
 
 def _bindings_from_record(r):
     """(bindings, None) if every module global the instance's code took as a constant
-    still has that value here, else (None, why)."""
+    still has that value here, else (None, why).  Equal tuples of references are one object
+    in an image (``writer._canonical``) and globals do not change while a load checks its
+    records: each distinct one is checked once per load (DemoPkg's 2,002 records share a
+    few)."""
+    refs = r.get("bindings", ())
+    if not refs:
+        return (), None
+    hit = _MEMO.bindings.get(id(refs))
+    if hit is not None and hit[0] is refs:
+        return hit[1]
+    value = _MEMO.bindings[id(refs)] = (refs, _check_bindings(refs))
+    return value[1]
+
+
+def _check_bindings(refs):
     out = []
-    for mod, name, ref in r.get("bindings", ()):
+    for mod, name, ref in refs:
         ok, then = binding_from_ref(ref)
         entry = (mod, name, then)
         if not ok or not INS.binding_holds(entry):
@@ -624,9 +639,10 @@ def _validate_records(records, callee_ok, hold=False):
             reasons[r["symbol"]] = (_describe_record(r), str(e))
             continue
         resolved.append((r, m, spec, edges))
+    opened = bool(INS.OPENED)
     for r, m, spec, edges in resolved:
         sym = r["symbol"]
-        if _tables_hold(r):
+        if not r["edges"] or _tables_hold(r):
             STATS["edges_by_table"] += len(r["edges"])
             bad = None
         else:
@@ -641,8 +657,8 @@ def _validate_records(records, callee_ok, hold=False):
         if bad is not None:
             reasons[sym] = (_describe(m, spec), _describe_edge(bad))
             continue
-        bindings, why = _bindings_from_record(r)
-        if why is None:
+        bindings, why = _bindings_from_record(r) if r.get("bindings") else ((), None)
+        if why is None and opened:
             why = _closed_hold(r)
         if why is not None:
             reasons[sym] = (_describe(m, spec), why)
@@ -684,6 +700,7 @@ def _install_code(modname, header, codeinfo, objects, path):
     # dispatch (its instances are adopted into contexts as they are installed).
     hold = not any(r["method"][0][0] == "view" for r in records)
     entries, reasons = _validate_records(records, _callee_valid, hold=hold)
+    _MEMO.bindings.clear()            # (globals may change once the load is over)
     for sym, (what, why) in reasons.items():
         DISCARDED.append((modname, what, why))
     STATS["discarded_instances"] += len(reasons)

@@ -34,11 +34,12 @@ class _Table:
     digest, made only when asked (the loader needs the index of every function whose
     methods an image names, the digest only of those its instances call)."""
 
-    __slots__ = ("methods", "index", "_digest")
+    __slots__ = ("methods", "index", "sigs", "_digest")
 
-    def __init__(self, methods, index):
+    def __init__(self, methods, index, sigs=()):
         self.methods = methods
         self.index = index              # None: fingerprints do not apply
+        self.sigs = sigs                # ((signature type, module) of each method)
         self._digest = False            # not made yet
 
     @property
@@ -47,7 +48,11 @@ class _Table:
             if self.index is None:
                 self._digest = None
             else:
-                keys = sorted(map(repr, self.index))
+                # (``repr((sig ref, module))``, from the signature reference's repr made
+                # once per signature type: ``_sig_ref``; repr of the nested references was
+                # most of a digest's cost)
+                keys = sorted(f"({_sig_repr(sig)}, {module!r})" for sig, module in
+                              self.sigs)
                 self._digest = hashlib.blake2b("\n".join(keys).encode(),
                                                digest_size=16).hexdigest()
         return self._digest
@@ -60,11 +65,13 @@ def _table(f):
     if hit is not None and hit.methods == methods:
         return hit
     index = None
+    sigs = ()
     if getattr(f, "context", None) is None and all(m.context is None for m in methods):
-        index = {(_sig_ref(m.sig, T), m.module): m for m in methods}
+        sigs = tuple((m.sig, m.module) for m in methods)
+        index = {(_sig_ref(sig, T), module): m for (sig, module), m in zip(sigs, methods)}
         if len(index) != len(methods):       # (two methods with one key: no fingerprint)
             index = None
-    hit = f.__dict__[_CACHE_ATTR] = _Table(methods, index)
+    hit = f.__dict__[_CACHE_ATTR] = _Table(methods, index, sigs)
     return hit
 
 
@@ -74,11 +81,20 @@ def _table(f):
 _SIG_REFS: dict = {}
 
 
-def _sig_ref(sig, T):
+def _sig_entry(sig):
     hit = _SIG_REFS.get(id(sig))
     if hit is None or hit[0] is not sig:
-        hit = _SIG_REFS[id(sig)] = (sig, T.type_ref(sig))
-    return hit[1]
+        ref = T.type_ref(sig)
+        hit = _SIG_REFS[id(sig)] = (sig, ref, repr(ref))
+    return hit
+
+
+def _sig_ref(sig, T=T):
+    return _sig_entry(sig)[1]
+
+
+def _sig_repr(sig):
+    return _sig_entry(sig)[2]
 
 
 def table_digest(f):
