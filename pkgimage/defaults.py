@@ -13,7 +13,6 @@ not share one object between calls the way Python does.
 from __future__ import annotations
 
 from . import types as T
-from .compiler import ir as IR
 from .errors import CompileError
 from .srcloc import function_location
 
@@ -64,7 +63,8 @@ def _python_body(function, rest):
 
 def _synth(function, short, rest, file, line):
     def synth(method, sparams=()):
-        loc = (line, 0)
+        from .compiler import ir as IR       # (when something compiles: not at an image load,
+        loc = (line, 0)                      # which makes the base library's default methods)
         stmts = []
         args = list(short)
         for i, d in enumerate(rest):
