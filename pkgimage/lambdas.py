@@ -76,7 +76,9 @@ def run_python(pyfunc):
     k = pyfunc.__pk_captures__
 
     def run(*args):
-        cells = tuple(pytypes.CellType(v) for v in args[:k])
+        # (a variable the closure shares with its maker arrives as that cell: ``Box``)
+        cells = tuple(v if type(v) is pytypes.CellType else pytypes.CellType(v)
+                      for v in args[:k])
         return pytypes.FunctionType(pyfunc.__code__, pyfunc.__globals__, pyfunc.__name__,
                                     None, cells)(*args[k:])
     return run

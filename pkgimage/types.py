@@ -210,6 +210,12 @@ Nothing = _new_type("Nothing", "nothing", Any)
 # Any Python object that is not one of ours: dispatch can still select ``::Any`` methods for it.
 PyObject = _new_type("PyObject", "pyobject", Any)
 
+# Julia's ``Core.Box``: the cell holding a local variable that a closure captures and that
+# is assigned again after the closure is made (or by it, ``nonlocal``): the enclosing function
+# and the closure read and write the one cell, as Python's closures share a variable.  It is
+# Python's own cell object.
+Box = _new_type("Box", "pyobject", Any)
+
 # Julia's ``Function``: every generic function has a type of its own below it
 # (``function_type``), so a method taking a function is specialised per function passed.
 Function = _new_type("Function", "abstract", Any)
@@ -1021,7 +1027,8 @@ def sig_repr(name, sig):
 # Values
 
 
-_PY_TO_PK = {int: Int64, float: Float64, bool: Bool, type(None): Nothing, str: String}
+_PY_TO_PK = {int: Int64, float: Float64, bool: Bool, type(None): Nothing, str: String,
+             type((lambda x: lambda: x)(0).__closure__[0]): Box}
 _PY_ANNOTATION = {int: Int64, float: Float64, bool: Bool, type(None): Nothing, str: String}
 _NUMPY_REGISTERED = False
 
@@ -1208,7 +1215,7 @@ DICT_NAME.vars = (_K_dict, _V_dict)
 
 
 _BUILTIN_BY_NAME = {t.__pk_name__: t for t in BUILTIN_ABSTRACT + PRIMITIVES +
-                    (Nothing, PyObject, String, Function)}
+                    (Nothing, PyObject, String, Function, Box)}
 _BUILTIN_BY_NAME.update({"Vector": Vector, "Matrix": Matrix, "Array": Array, "List": List,
                          "Dict": Dict})
 USER_TYPES: dict = {}      # (module, qualname) -> user type (or parametric wrapper), latest

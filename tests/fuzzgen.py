@@ -1271,8 +1271,9 @@ class Body:
         self.declare(Var(got, {INT, FLT}, 16 * (2 ** 20 + 4) + 16, assignable=False))
 
     def st_closure(self, d):
-        """A closure over a variable assigned once just before, outside loops, made once and
-        called (``functional``)."""
+        """A closure over a variable assigned just before, outside loops, made once and
+        called; the variable may be assigned again after, or changed by a nested ``def``
+        through ``nonlocal`` (``functional``)."""
         if not FEATURES["functional"] or self.loops:
             raise Fail
         a = self.wrap(self.e_int(self.depth()), 2 ** 20)
@@ -1283,8 +1284,27 @@ class Body:
         cap = f"qk{self.P.ncaptures}"
         fn, name = self.fresh_names(2)
         self.emit(f"{cap} = {a.code}")
-        self.emit(f"{fn} = lambda qc: qc - {cap}")
-        self.emit(f"{name} = {fn}({b.code}) + {fn}(1)")
+        how = self.rng.random()
+        if how < 0.5:
+            self.emit(f"{fn} = lambda qc: qc - {cap}")
+            self.emit(f"{name} = {fn}({b.code}) + {fn}(1)")
+        elif how < 0.75:
+            # assigned again after the closure is made: the closure reads the new value
+            # (a cell shared with the method: Julia's Core.Box)
+            c = self.wrap(self.e_int(self.depth()), 2 ** 20)
+            self.emit(f"{fn} = lambda qc: qc - {cap}")
+            self.emit(f"{name} = {fn}({b.code})")
+            self.emit(f"{cap} = {c.code}")
+            self.emit(f"{name} = {name} + {fn}(1)")
+            a = Ex(a.code, a.tset, max(a.bound, c.bound))
+        else:
+            # a nested def changing it (``nonlocal``): the method sees the change
+            self.emit(f"def {fn}(qc):")
+            self.emit(f"    nonlocal {cap}")
+            self.emit(f"    {cap} += qc")
+            self.emit(f"    return {cap}")
+            self.emit(f"{name} = {fn}({b.code}) + {fn}(1) + {cap}")
+            a = Ex(a.code, a.tset, 2 * (a.bound + b.bound + 1))
         # (``cap`` is not declared: a declared name is reused once its scope ends)
         self.declare(Var(name, {INT}, 2 * (a.bound + b.bound) + 2))
 

@@ -286,7 +286,7 @@ CATALOG = [
     ("if {x}:\n    t_ = 1j", 1, "static"),
     ("if {x}:\n    t_ = b'x'", 1, "compile"),
     ("while {x} != {x}:\n    t_ = {{1}}", 1, "compile"),
-    ("for q_ in range(2):\n    if q_:\n        t_ = lambda: q_", 2, "compile"),
+    ("for q_ in range(2):\n    if q_:\n        t_ = lambda: q_", 2, "static"),   # (a cell)
     ("t_ = {x}.nofield_", 0, "static"),
     ("t_ = {x}.__class__", 0, "static"),
     ("t_ = {x}.nofield_.other_", 0, "static"),
@@ -861,10 +861,8 @@ import pkgimage as pk
 from pkgimage import Int64
 @pk.generic
 def fsp(x: Int64):
-    y = x
-    f = (lambda: y)  # FUZZMARK
-    y = 2
-    return f()
+    fs = [(lambda: y) for y in range(x)]  # FUZZMARK
+    return fs[0]()
 """, 0),
     ("""
 import pkgimage as pk
@@ -891,7 +889,8 @@ def fsp(x: Int64):
 @pytest.mark.parametrize("i", range(len(SPECIAL)))
 @pytest.mark.parametrize("how", ["call", "precompile"])
 def test_fuzz_frontend_special_constructs(loaded, i, how):
-    """Closures with ``nonlocal``, ``async def`` methods, generators, a missing field of a
+    """``nonlocal`` in a method whose enclosing function is not compiled, a closure over a
+    comprehension's variable, ``async def`` methods, generators, a missing field of a
     global struct constant or of a union: located CompileErrors at the first call or at
     pk.precompile (an ``async def`` method used to run its body; the constant raised
     AttributeError at compile time, the union at run time)."""

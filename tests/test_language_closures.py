@@ -108,22 +108,122 @@ def test_a_closure_returned_to_python_is_callable_there(mod):
     assert add10(5) == 15 and sorted([3, 1, 2], key=mod.make_adder(-1)) == [1, 2, 3]
 
 
-@pytest.mark.parametrize("body, why", [
-    ("fs = []\nfor i in range(3):\n    fs.append(lambda x: x + i)\nreturn fs",
-     "assigned in a loop around the closure"),
-    ("k = 1\nfor i in range(3):\n    f = lambda x: x + k\n    k = i\nreturn f",
-     "assigned after the closure is made"),
-    ("k = 1\nf = lambda x: x + k\nk = 2\nreturn f", "assigned after the closure is made"),
-    ("k = 1\nwhile n > 0:\n    k = n\n    f = lambda x: x + k\n    n -= 1\nreturn f",
-     "assigned in a loop around the closure"),
+@pytest.mark.parametrize("body", [
+    "fs = []\nfor i in range(3):\n    fs.append(lambda x: x + i)\nreturn [g(10) for g in fs]",
+    "k = 1\nfor i in range(3):\n    f = lambda x: x + k\n    k = i\nreturn f(100)",
+    "k = 1\nf = lambda x: x + k\nk = 2\nreturn f(5)",
+    "k = 1\nwhile n > 0:\n    k = n\n    f = lambda x: x + k\n    n -= 1\nreturn f(0)",
+    "f = lambda x: x * k\nk = 2.5\ny = f(2)\nk = 'ab'\nreturn y, f(2)",
 ])
-def test_captures_python_would_read_later_are_located_errors(load_module, body, why):
+def test_variables_python_reads_later_are_shared_cells(load_module, body):
+    """A closure over a variable assigned after it is made (or in a loop around it) reads
+    the variable when it runs, as Python's does: the function and its closures share a cell
+    (Julia's ``Core.Box``) -- these were compile errors."""
     src = "import pkgimage as pk\n\n@pk.generic\ndef f(n: int):\n" + \
         textwrap.indent(body, "    ") + "\n"
     m = load_module(src, filename="/virtual/closures.py")
-    with pytest.raises(pk.CompileError, match=rf"closures\.py:\d+:\d+: closure over the "
-                                              rf"local variable '\w+', which is {why}"):
-        m.f(3)
+    assert m.f(3) == m.f.methods[0].pyfunc(3)
+
+
+SHARED = """
+import pkgimage as pk
+
+
+@pk.generic
+def queens(n: int):
+    count = 0
+    cols = [0] * n
+
+    def ok(r, c):
+        for pr in range(r):
+            pc = cols[pr]
+            if pc == c or abs(pc - c) == r - pr:
+                return False
+        return True
+
+    def place(r):
+        nonlocal count
+        if r == n:
+            count += 1
+            return
+        for c in range(n):
+            if ok(r, c):
+                cols[r] = c
+                place(r + 1)
+    place(0)
+    return count
+
+
+@pk.generic
+def make_counter(start: int):
+    c = start
+
+    def inc(step):
+        nonlocal c
+        c += step
+        return c
+    return inc
+
+
+@pk.generic
+def fib_memo(n: int):
+    memo = {}
+
+    def fib(k):
+        if k < 2:
+            return k
+        if k not in memo:
+            memo[k] = fib(k - 1) + fib(k - 2)
+        return memo[k]
+    return fib(n)
+
+
+@pk.generic
+def too_early(n: int):
+    g = lambda: late * 2
+    if n > 0:
+        late = n
+    return g()
+
+
+@pk.generic
+def accumulate(v: list[float]):
+    total = 0.0
+    parts = []
+
+    def add(x):
+        nonlocal total
+        total += x
+        parts.append(total)
+    for x in v:
+        add(x)
+    return total, parts
+"""
+
+
+def test_nonlocal_and_recursive_nested_functions_give_pythons_answers(load_module):
+    """``nonlocal`` (a counter the closure increments), a nested ``def`` calling itself (its
+    name is bound after it is made), a closure returned to Python keeping its own cell."""
+    m = load_module(SHARED)
+    plain = {f: getattr(m, f).methods[0].pyfunc for f in ("queens", "make_counter",
+                                                          "fib_memo", "accumulate")}
+    assert [m.queens(k) for k in (4, 5, 6)] == [plain["queens"](k) for k in (4, 5, 6)]
+    assert m.fib_memo(30) == plain["fib_memo"](30) == 832040
+    inc, ref = m.make_counter(10), plain["make_counter"](10)
+    assert [inc(1), inc(5), inc(-2)] == [ref(1), ref(5), ref(-2)] == [11, 16, 14]
+    other = m.make_counter(0)
+    assert other(1) == 1 and inc(0) == 14            # (each call makes its own cell)
+    assert m.accumulate([1.0, 2.5, -0.5]) == plain["accumulate"]([1.0, 2.5, -0.5])
+
+
+def test_a_shared_variable_read_before_it_is_assigned_is_pythons_name_error(load_module):
+    m = load_module(SHARED)
+    assert m.too_early(4) == 8
+    with pytest.raises(NameError, match="cannot access free variable 'late'") as got:
+        m.too_early(0)
+    with pytest.raises(NameError) as want:
+        m.too_early.methods[0].pyfunc(0)
+    assert str(got.value) == str(want.value)
 
 
 def test_python_mode_runs_closures_as_python(tmp_path):
@@ -216,3 +316,25 @@ def in_filter(n: int):
     with pytest.raises(pk.CompileError, match=r"comp_closures\.py:17:\d+: closure over the "
                                               r"local variable 'k', which is a comprehension"):
         m.in_filter(4)
+
+
+def test_shared_cells_load_from_an_image_without_compiling(tmp_path):
+    from imagetools import Project
+    proj = Project(tmp_path)
+    proj.write("shared_cells", "__pkgimage__ = True\n" + SHARED + textwrap.dedent("""
+        @pk.precompilation(__name__)
+        def _w():
+            queens(5)
+            inc = make_counter(1)
+            inc(2)
+            fib_memo(10)
+        """))
+    assert proj.build("shared_cells").returncode == 0
+    out = proj.run_json("""
+import shared_cells as m
+with Tripwire() as tw:
+    inc = m.make_counter(1)
+    res = [m.queens(6), inc(2), inc(3), m.fib_memo(20)]
+done({"res": res, "compiles": tw.total})
+""")
+    assert out["res"] == [4, 3, 6, 6765] and out["compiles"] == 0, out

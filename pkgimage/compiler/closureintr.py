@@ -17,3 +17,42 @@ from .intrinsics import _def
 @_def("closure", lambda ts, p: T.PyObject if ts else None)
 def closure(f, *captured):
     return functools.partial(f, *captured)
+
+
+# -- boxes: variables a closure shares with the function that made it ----------------------
+#
+# ``box_new()`` is an empty cell (Python's own cell object, type ``Box``); ``box_get(c)`` its
+# value (Any) or Python's NameError when nothing was assigned yet; ``box_set(c, v)`` assigns
+# it.  Native code calls CPython's ``PyCell_*`` (``codegen.BOX_EMITTERS``); these Python
+# bodies are what the same operations are in Python.  Parameters: (variable name, "local" or
+# "free"), for the error message.
+
+_Cell = type((lambda x: lambda: x)(0).__closure__[0])
+BOX_OPS = ("box_new", "box_get", "box_set")
+
+
+@_def("box_new", lambda ts, p: T.Box if not ts else None)
+def box_new(*params):
+    return _Cell()
+
+
+@_def("box_get", lambda ts, p: T.Any if len(ts) == 1 and ts[0] is T.Box else None)
+def box_get(cell, name="", kind="free"):
+    try:
+        return cell.cell_contents
+    except ValueError:
+        raise unbound(name, kind) from None
+
+
+@_def("box_set", lambda ts, p: T.Nothing if len(ts) == 2 and ts[0] is T.Box else None)
+def box_set(cell, value, *params):
+    cell.cell_contents = value
+
+
+def unbound(name, kind):
+    """Python's error for reading a variable that holds no value yet."""
+    if kind == "local":
+        return UnboundLocalError(f"cannot access local variable {name!r} where it is not "
+                                 f"associated with a value")
+    return NameError(f"cannot access free variable {name!r} where it is not associated "
+                     f"with a value in enclosing scope")

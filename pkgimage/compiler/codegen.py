@@ -1368,6 +1368,12 @@ class FunctionGen(_Emitter):
         if v.name == "setfield" and not info.dynamic and \
                 info.argtypes[0].__pk_kind__ == "mutable":
             return self.gen_setfield(v, info)
+        if v.name in BOX_EMITTERS:
+            # (a Box is a Python object, yet its cell functions are native: never dynamic)
+            args = [self.load_var(a, t) for a, t in zip(v.args, argtypes)]
+            rt = intrinsics.REGISTRY[v.name].rule(argtypes, v.params)
+            return BOX_EMITTERS[v.name](self, args, argtypes, v.params), rt, \
+                v.name != "box_set"
         if listgen.native(v.name, info):
             # lists are boxed: these emitters take them as they are
             args = [self.load_var(a, t) for a, t in zip(v.args, argtypes)]
@@ -2136,6 +2142,37 @@ def _exc_fetch(g, a, ts, p):
 
 
 EMITTERS["exc_fetch"] = _exc_fetch
+
+
+def _box_new(g, a, ts, p):
+    return g.check_null(g.b.call(g.capi("PyCell_New", OBJ, [OBJ]), [ir.Constant(OBJ, None)]))
+
+
+def _box_get(g, a, ts, p):
+    """The cell's value (a new reference), or Python's error when it holds none yet."""
+    from .closureintr import unbound
+    b = g.b
+    r = b.call(g.capi("PyCell_Get", OBJ, [OBJ]), [a[0]])
+    empty = b.icmp_unsigned("==", r, ir.Constant(OBJ, None))
+    with b.if_then(empty, likely=False):
+        e = unbound(*p)
+        g.set_error(type(e).__name__, str(e))
+    g.check(empty)
+    return r
+
+
+def _box_set(g, a, ts, p):
+    b = g.b
+    x = a[1] if is_boxed(ts[1]) else g.box(a[1], ts[1])
+    r = b.call(g.capi("PyCell_Set", I32, [OBJ, OBJ]), [a[0], x])    # (takes its own reference)
+    if not is_boxed(ts[1]):
+        g.decref(x)
+    g.check(b.icmp_signed("<", r, I32(0)))
+    return I8(0)
+
+
+# the cells of variables closures share (``closureintr.py``)
+BOX_EMITTERS = {"box_new": _box_new, "box_get": _box_get, "box_set": _box_set}
 
 
 def _new_mutable(g, a, ts, p):

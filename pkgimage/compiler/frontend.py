@@ -93,6 +93,7 @@ def _index_file(filename):
                     idx.setdefault(first, node)
                     idx.setdefault(node.lineno, node)
             idx["rebound"] = _rebound_by_compiled_code(tree)
+            idx["tree"] = tree
     for k, v in idx.items():
         if isinstance(k, tuple):
             v.sort(key=lambda n: n.col_offset)      # (a line's lambdas, left to right)
@@ -269,6 +270,150 @@ def _assigned_names(fdef):
     return names
 
 
+# -- variables shared with closures (Julia's ``Core.Box``) -----------------------------------
+#
+# A closure captures a variable by value when that is what Python would read (assigned once,
+# before the closure is made); any other captured variable -- assigned after, in a loop
+# around the closure, by the closure (``nonlocal``), or a nested ``def`` calling itself -- is
+# held in a cell that the function and its closures share, as Python's own closures do.
+
+_FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
+def _scope_nodes(fn):
+    """The nodes of ``fn``'s own scope: not inside a nested function's body."""
+    out, stack = [], list(ast.iter_child_nodes(fn))
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        if not isinstance(n, _FUNCTION_NODES):
+            stack.extend(ast.iter_child_nodes(n))
+    return out
+
+
+def _scope_locals(fn):
+    """(locals of ``fn``, its ``nonlocal`` names, the functions nested in it, the names its
+    comprehensions bind)."""
+    a = fn.args
+    params = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs} | \
+        {x.arg for x in (a.vararg, a.kwarg) if x is not None}
+    stored, nonlocal_, declared, nested, comp = set(), set(), set(), [], set()
+    for n in _scope_nodes(fn):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            stored.add(n.id)
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            stored.add(n.name)
+            nested.append(n)
+        elif isinstance(n, ast.Lambda):
+            nested.append(n)
+        elif isinstance(n, ast.ExceptHandler) and n.name:
+            stored.add(n.name)
+        elif isinstance(n, ast.Nonlocal):
+            nonlocal_.update(n.names)
+        elif isinstance(n, ast.Global):
+            declared.update(n.names)
+        elif isinstance(n, ast.comprehension):
+            comp.update(x.id for x in ast.walk(n.target) if isinstance(x, ast.Name))
+    return (params | stored) - nonlocal_ - declared, nonlocal_, nested, comp
+
+
+def _capture_problem(fdef, name, node):
+    """Why capturing ``name`` by value when the closure ``node`` is made could differ from
+    Python reading it when the closure runs, or None: a store of it after the closure
+    (by position in the source), or one inside a loop around the closure (the next
+    iteration rebinds it while the closure lives)."""
+    stores, around = [], []
+    for n in ast.walk(fdef):
+        if isinstance(n, (ast.For, ast.While, ast.comprehension, ast.ListComp,
+                          ast.SetComp, ast.DictComp, ast.GeneratorExp)) and \
+                any(x is node for x in ast.walk(n)):
+            around.append(n)
+        if (isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)) or \
+                (isinstance(n, (ast.FunctionDef, ast.ExceptHandler)) and
+                 getattr(n, "name", None) == name and n is not fdef):
+            stores.append(n)
+    if any((st.lineno, st.col_offset) >= (node.lineno, node.col_offset) for st in stores):
+        return "is assigned after the closure is made"
+    for lp in around:
+        if any(any(x is st for x in ast.walk(lp)) for st in stores):
+            return "is assigned in a loop around the closure"
+    return None
+
+
+def _boxed_names(fn):
+    """The locals of ``fn`` that live in cells: captured by a function nested in it (at any
+    depth) where capturing the value would not be Python's answer."""
+    mine, _, nested, comp = _scope_locals(fn)
+    out = set()
+    todo = list(nested)
+    while todo:
+        inner = todo.pop()
+        inner_locals, inner_nonlocal, deeper, _ = _scope_locals(inner)
+        todo.extend(deeper)
+        used = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name)} - inner_locals
+        for name in (used & mine) - comp:
+            if name in inner_nonlocal or _capture_problem(fn, name, inner) is not None:
+                out.add(name)
+    return out
+
+
+def _shared_cells(fn, parents):
+    """The names that are cells in ``fn``'s scope: its own boxed locals and the cells it
+    captured from the functions around it."""
+    out = _boxed_names(fn)
+    outer = parents.get(fn)
+    while outer is not None and not isinstance(outer, _FUNCTION_NODES):
+        outer = parents.get(outer)
+    if outer is not None:
+        mine = _scope_locals(fn)[0]
+        used = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} - mine
+        out |= used & _shared_cells(outer, parents)
+    return out
+
+
+def _captured_boxes(method, source):
+    """The captured variables of a closure's method that are cells of the function that made
+    it (its capture parameters then hold the cells)."""
+    fn = source
+    if not hasattr(fn, "__pk_captures__"):
+        return set()
+    free = set(fn.__code__.co_freevars)
+    node = _original_node(method)
+    if node is None:
+        return set()
+    parents = _parents(fn.__code__.co_filename)
+    outer = parents.get(node)
+    while outer is not None and not isinstance(outer, _FUNCTION_NODES):
+        outer = parents.get(outer)
+    return free & _shared_cells(outer, parents) if outer is not None else set()
+
+
+def _original_node(method):
+    """The source node (a lambda or a nested ``def``) a closure's method was made from."""
+    fn = method.pyfunc
+    code = fn.__code__
+    if code.co_name == "<lambda>":
+        line, rank = method.function.qualname.rsplit("@", 1)[1].split("#")
+        nodes = _index_file(code.co_filename).get(("lambdas", int(line)), [])
+        return nodes[int(rank)] if int(rank) < len(nodes) else None
+    return _index_file(code.co_filename).get(code.co_firstlineno)
+
+
+def _parents(filename):
+    """Each node of the file's tree -> the node it is in (made once per file, when a
+    closure's method is first lowered)."""
+    idx = _index_file(filename)
+    parents = idx.get("parents")
+    if parents is None:
+        parents = idx["parents"] = {}
+        tree = idx.get("tree")
+        if tree is not None:
+            for p in ast.walk(tree):
+                for c in ast.iter_child_nodes(p):
+                    parents[c] = p
+    return parents
+
+
 class Lowerer:
     def __init__(self, method, fdef, sparams=(), nargs=None, source=None, init_struct=None):
         self.method = method
@@ -295,6 +440,14 @@ class Lowerer:
                              for n in st.names}
         self.locals -= self.global_names
         self.list_sites = _list_sites(fdef)      # local name -> allocation sites it holds
+        # Variables shared with closures through a cell (Julia's ``Core.Box``): this
+        # function's own (``boxed``: made at entry, in ``name#box``) and the cells it
+        # captured from the function that made it (``shared``: the capture parameter holds
+        # the cell).  ``box_of``: variable -> the IR variable holding its cell.
+        self.boxed = _boxed_names(fdef) - self.global_names
+        self.shared = _captured_boxes(method, source)
+        self.box_of = {n: f"{n}#box" for n in self.boxed}
+        self.box_of.update({n: n for n in self.shared})
         if self.vararg:
             self.locals.add(self.vararg)
         self.blocks = [Block(0)]
@@ -334,6 +487,11 @@ class Lowerer:
         return b
 
     def emit(self, value, node, dst=None):
+        if dst in self.box_of:
+            # a variable shared with a closure: its cell is assigned (``box_set``)
+            v = self.emit(value, node)
+            self.emit(Intrinsic("box_set", (self.box_of[dst], v), (dst, "local")), node)
+            return v
         dst = dst or self.tmp()
         if self.cur.term is None:
             self.cur.stmts.append(Assign(dst, value, (getattr(node, "lineno", 0),
@@ -385,6 +543,12 @@ class Lowerer:
             extra = tuple(f"{self.vararg}#{i}" for i in range(self.nvararg))
             irargs = self.args + extra
             self.emit(Intrinsic("tuple", extra), self.fdef, dst=self.vararg)
+        for name in sorted(self.boxed):
+            box = self.box_of.pop(name)
+            self.emit(Intrinsic("box_new", (), (name, "local")), self.fdef, dst=box)
+            if name in self.args:
+                self.emit(Intrinsic("box_set", (box, name), (name, "local")), self.fdef)
+            self.box_of[name] = box
         self.declared_return = self.return_annotation()
         body = self.fdef.body
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
@@ -476,6 +640,13 @@ class Lowerer:
 
     def s_Global(self, s):
         """(``global x``: its names are collected before lowering: ``global_names``)"""
+
+    def s_Nonlocal(self, s):
+        """``nonlocal x``: ``x`` is the enclosing function's, shared through its cell."""
+        for name in s.names:
+            if name not in self.shared:
+                self.unsupported(s, f"nonlocal {name} (not a variable of the enclosing "
+                                    f"compiled function)")
 
     def s_Pass(self, s):
         pass
@@ -606,7 +777,8 @@ class Lowerer:
         t = s.test
         if isinstance(t, ast.Call) and isinstance(t.func, ast.Name) and len(t.args) == 2 and \
                 not t.keywords and isinstance(t.args[0], ast.Name) and \
-                t.args[0].id in self.locals and self.resolve_static(t.func) == (True, isinstance):
+                t.args[0].id in self.locals and t.args[0].id not in self.box_of and \
+                self.resolve_static(t.func) == (True, isinstance):
             okc, cls = self.resolve_static(t.args[1])
             if okc and T.is_pktype(cls) and cls.__pk_kind__ in ("struct", "mutable",
                                                                  "abstract"):
@@ -773,6 +945,7 @@ class Lowerer:
         if isinstance(test, ast.Compare) and len(test.ops) == 1 and \
                 isinstance(test.ops[0], (ast.Is, ast.IsNot)) and \
                 isinstance(test.left, ast.Name) and test.left.id in self.locals and \
+                test.left.id not in self.box_of and \
                 isinstance(test.comparators[0], ast.Constant) and \
                 test.comparators[0].value is None:
             return test.left.id, isinstance(test.ops[0], ast.Is)
@@ -1023,6 +1196,10 @@ class Lowerer:
         self.unsupported(node, f"{type(v).__name__} literal")
 
     def name_load(self, node):
+        if node.id in self.box_of:
+            kind = "free" if node.id in self.shared else "local"
+            return self.emit(Intrinsic("box_get", (self.box_of[node.id],), (node.id, kind)),
+                             node)
         if node.id in self.locals:
             return node.id
         if node.id in self.global_names or node.id in rebound_globals(self.filename) and \
@@ -1415,6 +1592,9 @@ class Lowerer:
         for name in names:
             renamed = next(((r[name], loop) for r, loop in reversed(self.renamed)
                             if name in r), None)
+            if name in self.box_of and renamed is None:
+                loads.append(("cell", self.box_of[name]))      # the cell itself, shared
+                continue
             if renamed is not None:
                 why = "is a comprehension's variable, assigned in a loop around the closure" \
                     if renamed[1] else None
@@ -1427,40 +1607,14 @@ class Lowerer:
                                  f"Python reads its value when the closure runs, compiled "
                                  f"closures capture it when made (pass it as an argument)",
                            "closure")
-        vals = [self.name_load(ast.copy_location(ast.Name(n, ast.Load()), node))
+        vals = [n[1] if isinstance(n, tuple) else
+                self.name_load(ast.copy_location(ast.Name(n, ast.Load()), node))
                 for n in loads]
         return self.emit(Intrinsic("closure", (self.emit(Const(f), node), *vals)), node)
 
     def capture_problem(self, name, node):
-        """Why capturing ``name`` by value when the closure is made could differ from
-        Python reading it when the closure runs, or None: a store of it after the closure
-        (by position in the source), or one inside a loop around the closure (the next
-        iteration rebinds it while the closure lives)."""
-        stores, around = [], []
-        for n in ast.walk(self.fdef):
-            if isinstance(n, (ast.For, ast.While, ast.comprehension, ast.ListComp,
-                              ast.SetComp, ast.DictComp, ast.GeneratorExp)) and \
-                    any(x is node for x in ast.walk(n)):
-                around.append(n)
-            if (isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)) or \
-                    (isinstance(n, (ast.FunctionDef, ast.ExceptHandler)) and
-                     getattr(n, "name", None) == name and n is not self.fdef):
-                stores.append(n)
-        if any((st.lineno, st.col_offset) >= (node.lineno, node.col_offset) for st in stores):
-            return "is assigned after the closure is made"
-        for lp in around:
-            if any(any(x is st for x in ast.walk(lp)) for st in stores):
-                return "is assigned in a loop around the closure"
-        return None
-        if is_param or len(stores) != 1:
-            return "is assigned more than once"
-        st = stores[0]
-        if (st.lineno, st.col_offset) >= (node.lineno, node.col_offset):
-            return "is assigned after the closure is made"
-        for lp in loops:
-            if any(x is st for x in ast.walk(lp)) and lp is not st:
-                return "is assigned in a loop"
-        return None
+        """(``_capture_problem`` in this function)"""
+        return _capture_problem(self.fdef, name, node)
 
     def e_Tuple(self, node):
         if any(isinstance(e, ast.Starred) for e in node.elts):

@@ -25,7 +25,7 @@ from .. import structmethods
 from .. import types as T
 from ..compiler_lock import COMPILER_LOCK
 from ..errors import AmbiguityError, CompileError, MethodError
-from . import frontend, intrinsics, listintr, npintr
+from . import closureintr, frontend, intrinsics, listintr, npintr
 from .instances import (REBINDING_LISTENERS, CodeInstance, Edge, intersecting, method_instance,
                         register_edges)
 from .slots import split_slots
@@ -836,6 +836,13 @@ def _eval_intrinsic(sv, v, argtypes, st):
     fn = intrinsics.REGISTRY[v.name]
     if v.name in ("list_new", "list_note", "dict_new"):
         return _eval_list_site(sv, v, argtypes, st)
+    if v.name in closureintr.BOX_OPS:
+        # a closure's shared variable: native cell functions whatever the value's type
+        rt = fn.rule(argtypes, v.params)
+        if rt is None:
+            raise CompileError(f"internal: {v.name} of ({', '.join(map(str, argtypes))})",
+                               sv.ci.ir.filename, st.loc[0], st.loc[1], v.name)
+        return rt, IntrinsicCall(v.name, argtypes, v.params, False)
     if v.name == "setfield" and T.isconcrete(argtypes[0]):
         _check_setfield(sv, v, argtypes, st)
     if v.name == "isa" and not T.isconcrete(argtypes[0]):
