@@ -225,7 +225,8 @@ def _compute_inline_size(ci):
                 return None
             size += 1
         elif isinstance(v, GetField):
-            if not isinstance(info, INF.FieldRef) or info.index < 0:
+            if not isinstance(info, INF.FieldRef) or info.index < 0 or \
+                    info.member is not None:
                 return None
             size += 1
         elif isinstance(info, INF.TupleElem):
@@ -1038,6 +1039,8 @@ class FunctionGen(_Emitter):
                 # a property: the call of its function on the value
                 return self.gen_call(Call(info.function if not isinstance(
                     info, INF.StaticCall) else info.mi.method.function, (v.var,)), info)
+            if info.index >= 0 and info.member is not None:
+                return self.optional_field(v, info)
             if info.index >= 0 and info.argtype.__pk_kind__ == "mutable":
                 return self.mutable_field(self.load_var(v.var, info.argtype), info.argtype,
                                           info.index)
@@ -1077,6 +1080,18 @@ class FunctionGen(_Emitter):
             self.set_error("AttributeError", f"field {fname} of {t.__pk_name__} is not set")
             self.b.branch(self.err_block)
         return self.owned_item(item, ft)
+
+    def optional_field(self, v, info):
+        """Field of an ``Optional[M]`` value (``inference.FieldRef.member``): None raises
+        through the helper that reads fields of values of unknown types (the same error),
+        any other value is an ``M`` whose field is read in place."""
+        obj = self.load_var(v.var, T.Any)
+        is_none = self.b.icmp_unsigned("==", obj, self.obj_const(("none",)))
+        with self.b.if_then(is_none, likely=False):
+            self.check_null(self.vectorcall(self.obj_const(("helper", "getfield")),
+                                            [obj, self.obj_const(("str", v.name))]))
+            self.b.unreachable()
+        return self.mutable_field(obj, info.member, info.index)
 
     def gen_setfield(self, v, info):
         """``obj.f = x`` on a mutable struct: ``x`` converted to the field's type, boxed,
