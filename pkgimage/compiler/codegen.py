@@ -1269,11 +1269,17 @@ class FunctionGen(_Emitter):
         return len({combo for combo, mi in info.combos if mi.cache is not None}) == need
 
     def _is_exactly(self, obj, t):
-        """Is the boxed value ``obj`` of the splittable type ``t`` (its class, exactly)?"""
+        """Is the boxed value ``obj`` of the splittable type ``t`` (its class, exactly), or
+        of the subclassed mutable struct ``t`` (its class or a subclass)?"""
         b = self.b
         if t is T.Nothing:
             return b.icmp_unsigned("==", obj, self.obj_const(("none",)))
         cls = b.load(b.gep(b.bitcast(obj, OBJP), [I64(1)]))         # Py_TYPE(obj)
+        if t.__pk_kind__ == "mutable" and not T.isconcrete(t):
+            # a subclassed mutable struct: its class or a subclass (``PyType_IsSubtype``)
+            sub = b.call(self.capi("PyType_IsSubtype", I32, [OBJ, OBJ]),
+                         [cls, self.obj_const(("type", T.type_ref(t)))])
+            return b.icmp_signed("!=", sub, I32(0))
         vcls = T.value_class(t)
         if vcls is not t:                  # (a struct whose values are a Python class's)
             want = self.obj_const(("pyattr", vcls.__module__, vcls.__qualname__))

@@ -681,7 +681,8 @@ def _split_call(sv, func, argtypes, seen_edges):
             # method must then take every value of it -- ``_covering_method``)
             choices.append((t,))
         elif isinstance(t, T.PkType) and t.__pk_kind__ == "union" and \
-                all(splittable(m) for m in t.__pk_members__):
+                all(splittable(m) or _open_mutable(m) for m in t.__pk_members__):
+            # (a subclassed mutable struct member is tested as ``isinstance``)
             choices.append(tuple(t.__pk_members__))
         else:
             return None
