@@ -1187,7 +1187,15 @@ class FunctionGen(_Emitter):
             return self.check_null(self.vectorcall(self.obj_const(("helper", "call_method")),
                                                    [args[0], name] + args[1:])), T.Any, True
         fobj = self.obj_const(("func", info.function.module, info.function.qualname))
-        return self.check_null(self.vectorcall(fobj, args)), T.Any, True
+        return self.check_null(self.dynamic_call(v, fobj, args)), T.Any, True
+
+    def dynamic_call(self, v, fobj, args):
+        """Run-time dispatch of the call ``v`` of generic function ``fobj``: by position, or,
+        for arguments made positional by keyword binding (``Call.kwbound``), through
+        ``GenericFunction.call_bound`` (they may fill keyword-only parameters)."""
+        if getattr(v, "kwbound", False):
+            return self.vectorcall(self.obj_const(("helper", "call_bound")), [fobj] + args)
+        return self.vectorcall(fobj, args)
 
     def gen_split_call(self, v, info):
         """Union splitting (``inference.SplitCall``): test the Python classes of the union
@@ -1242,7 +1250,7 @@ class FunctionGen(_Emitter):
         else:
             args = [self.load_var(a, T.Any) for a in names]
             fobj = self.obj_const(("func", info.function.module, info.function.qualname))
-            r = self.check_null(self.vectorcall(fobj, args))
+            r = self.check_null(self.dynamic_call(v, fobj, args))
             if native:
                 b.store(self.unbox(r, rt0), out)
                 self.decref(r)

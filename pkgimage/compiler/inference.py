@@ -439,7 +439,7 @@ def _eval(sv, st, env, seen_edges):
     if any(t is T.Bottom for t in argtypes):
         return T.Bottom, Plain(argtypes)
     if isinstance(v, Call):
-        return _eval_call(sv, v.func, argtypes, seen_edges, v, st)
+        return _eval_call(sv, v.func, argtypes, seen_edges, v, st, positional=not v.kwbound)
     if isinstance(v, Intrinsic):
         return _eval_intrinsic(sv, v, argtypes, st)
     if isinstance(v, GetField):
@@ -456,14 +456,15 @@ def _add_edge(ci, seen, edge):
         ci.edges.append(edge)
 
 
-def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
+def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None, positional=False):
     if isinstance(func, ValueCallee):
         # ``f(x)`` with ``f`` a value: a generic function's own type names it (a direct
         # call, Julia's specialisation on function arguments); anything else is called
         # through Python
         ft = argtypes[0]
         if isinstance(ft, T.PkType) and ft.__pk_kind__ == "function":
-            return _eval_call(sv, ft.__pk_function__, argtypes[1:], seen_edges, None, st)
+            return _eval_call(sv, ft.__pk_function__, argtypes[1:], seen_edges, None, st,
+                              positional)
         if T.isconcrete(ft) and ft.__pk_kind__ != "pyobject":
             raise CompileError(f"a value of type {ft} is not callable", sv.ci.ir.filename,
                                st.loc[0], st.loc[1], "call of a value")
@@ -479,6 +480,10 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
                                    sv.ci.ir.filename, st.loc[0], st.loc[1], "method call")
             return T.Any, DynamicCall(func, argtypes)      # looked up at run time
         func = f
+    if positional:
+        bad = _positional_error(sv, func, argtypes, seen_edges)
+        if bad is not None:
+            return bad
     if st is not None and func in _splat_functions():
         _check_splat(sv, func, argtypes, st)
     if v is not None and len(argtypes) == 2 and argtypes[1] is T.Int64 and \
@@ -608,6 +613,23 @@ def _guess_any(sv, func, argtypes, seen_edges):
             sv.ci.callees.append(mi)
         out.append((spec, mi))
     return tuple(out)
+
+
+def _positional_error(sv, func, argtypes, seen_edges):
+    """``f(1, 2.0)`` written by position where ``f``'s methods take ``tol`` only by name
+    (``def f(x, *, tol=1e-8)``): Python's TypeError when every method the call may reach
+    says so; a dynamic call when only some do (``GenericFunction.__call__`` checks the one
+    dispatch picks); None when none does."""
+    cands = intersecting(func, argtypes) if isinstance(func, D.GenericFunction) else []
+    why = [m.positional_error(len(argtypes)) for m in cands]
+    if not any(w is not None for w in why):
+        return None
+    if all(w is not None for w in why):
+        # (a method added later that takes these by position invalidates this code)
+        _add_edge(sv.ci, seen_edges, Edge("throws", func, argtypes, candidates=cands))
+        return T.Bottom, ThrowingCall(func, argtypes, next(w for w in why), TypeError)
+    _add_edge(sv.ci, seen_edges, Edge("dynamic", func, argtypes, candidates=cands))
+    return T.Any, DynamicCall(func, argtypes)
 
 
 def _splat_functions():
