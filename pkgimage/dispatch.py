@@ -634,6 +634,8 @@ def _insert_method(function, m):
             break
     else:
         function.methods.append(m)
+    if m.npositional is not None:
+        function.__dict__["_pk_kwonly"] = True    # (compiled calls check positions: inference)
     WORLD.age += 1
     m.primary_world = WORLD.age
     if replaced is not None:

@@ -620,7 +620,9 @@ def _positional_error(sv, func, argtypes, seen_edges):
     (``def f(x, *, tol=1e-8)``): Python's TypeError when every method the call may reach
     says so; a dynamic call when only some do (``GenericFunction.__call__`` checks the one
     dispatch picks); None when none does."""
-    cands = intersecting(func, argtypes) if isinstance(func, D.GenericFunction) else []
+    if not isinstance(func, D.GenericFunction) or not func.__dict__.get("_pk_kwonly"):
+        return None                 # (no method of ``func`` has keyword-only parameters)
+    cands = intersecting(func, argtypes)
     why = [m.positional_error(len(argtypes)) for m in cands]
     if not any(w is not None for w in why):
         return None
