@@ -57,7 +57,9 @@ def add_default_methods(function, fn, names, sig, module, boundscheck):
 
 def _python_body(function, rest):
     def with_defaults(*args):
-        return function(*args, *rest)
+        # (the defaults may fill keyword-only parameters: not a call by position)
+        call_bound = getattr(function, "call_bound", None)
+        return call_bound(args + rest) if call_bound is not None else function(*args, *rest)
     return with_defaults
 
 
@@ -70,7 +72,7 @@ def _synth(function, short, rest, file, line):
         for i, d in enumerate(rest):
             stmts.append(IR.Assign(f"%d{i}", IR.Const(d), loc))
             args.append(f"%d{i}")
-        stmts.append(IR.Assign("%r", IR.Call(function, tuple(args)), loc))
+        stmts.append(IR.Assign("%r", IR.Call(function, tuple(args), kwbound=True), loc))
         return IR.IRFunction(function.name, tuple(short),
                              [IR.Block(0, stmts, IR.Return("%r"))], file, line)
     return synth

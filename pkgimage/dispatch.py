@@ -82,6 +82,27 @@ class Method:
         return f"{self.file}:{self.line}"
 
     @property
+    def npositional(self):
+        """How many arguments a call may pass by position when the method has keyword-only
+        parameters (``def f(x, *, tol=1e-8)``: 1; they follow the positional ones in its
+        signature, and only a call naming them, ``keywords.bind``, fills them); None when
+        every parameter may be passed by position."""
+        code = getattr(self.pyfunc, "__code__", None)
+        if code is None or not code.co_kwonlyargcount or \
+                len(self.argnames) != code.co_argcount + code.co_kwonlyargcount:
+            return None
+        return code.co_argcount
+
+    def positional_error(self, nargs):
+        """Python's TypeError for a call passing ``nargs`` arguments by position, when
+        that is more than the method takes so (None when it is not)."""
+        k = self.npositional
+        if k is None or nargs <= k:
+            return None
+        return (f"{self.function.name}() takes {k} positional argument{'s' if k != 1 else ''} "
+                f"but {nargs} {'were' if nargs != 1 else 'was'} given")
+
+    @property
     def params(self):
         """The parameters' types (the last a Vararg for ``*args``)."""
         return T.sig_params(self.sig)[1]
@@ -227,6 +248,7 @@ def _entry(function, method, argtypes):
 
 _NOARG = object()   # "argument not passed", the default of GenericFunction.__call__'s parameters
 _BY_TYPES = object()  # first item of the ``_pycache`` keys made of pkgimage types (no class)
+_BOUND = object()     # first item of the ``_pycache`` keys of ``call_bound``
 
 
 # --------------------------------------------------------------------------------------------
@@ -328,6 +350,9 @@ class GenericFunction:
             adapted = self._lists_as_declared(args, argtypes)
             if adapted is None:
                 raise
+            why = adapted[0].positional_error(len(args))
+            if why is not None:
+                raise TypeError(why)
             entry = _entry(self, *adapted)
             if not any(type(a) is list and not a for a in args):
                 # (cached by the lists' own types: every list of those fits as well)
@@ -335,6 +360,10 @@ class GenericFunction:
                     if WORLD.age == world:
                         self._pycache[key] = entry
             return entry(*args)
+        why = method.positional_error(len(args))
+        if why is not None:
+            # (``f(1, 2.0)`` for ``def f(x, *, tol)``: Python's error, and nothing cached)
+            raise TypeError(why)
         entry = _entry(self, method, argtypes)
         # Cache by Python class only when the class alone decides the pkgimage type, and
         # only when no method was defined meanwhile (say by the entry hook), which may have
@@ -358,6 +387,32 @@ class GenericFunction:
                     self._pycache.setdefault(type(args[0]), {})[None] = entry
                 else:
                     self._pycache[tuple(map(type, args))] = entry
+        return entry(*args)
+
+    def call_bound(self, args):
+        """Call with ``args`` made positional by keyword binding (``keywords.call``, a
+        compiled keyword call dispatched at run time, a default-value method's body): the
+        keyword-only parameters are among them, which a call of the function by position
+        may not fill (``_call_slow``).  Cached by the arguments' classes under keys of their
+        own in ``_pycache`` (emptied with it when a method is added)."""
+        key = (_BOUND, *map(type, args))
+        entry = self._pycache.get(key)
+        if entry is None:
+            world = WORLD.age
+            argtypes = tuple(T.typeof(a) for a in args)
+            try:
+                method, argtypes = self.dispatch(argtypes), argtypes
+            except MethodError:
+                adapted = self._lists_as_declared(args, argtypes)
+                if adapted is None:
+                    raise
+                method, argtypes = adapted
+            entry = _entry(self, method, argtypes)
+            with COMPILER_LOCK:
+                if WORLD.age == world and all(T.typeof_pytype(type(a)) is not None
+                                              for a in args) and \
+                        not any(type(a) is list for a in args):
+                    self._pycache[key] = entry
         return entry(*args)
 
     def _lists_as_declared(self, args, argtypes):
@@ -579,6 +634,8 @@ def _insert_method(function, m):
             break
     else:
         function.methods.append(m)
+    if m.npositional is not None:
+        function.__dict__["_pk_kwonly"] = True    # (compiled calls check positions: inference)
     WORLD.age += 1
     m.primary_world = WORLD.age
     if replaced is not None:

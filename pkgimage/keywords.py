@@ -55,4 +55,8 @@ def bind(function, npos, names):
 def call(function, args, kwargs):
     """``function(*args, **kwargs)`` made positional (``bind``), then dispatched."""
     plan = bind(function, len(args), tuple(kwargs))
-    return function(*args, *(kwargs[x] if k == "kw" else x for k, x in plan))
+    full = tuple(args) + tuple(kwargs[x] if k == "kw" else x for k, x in plan)
+    call_bound = getattr(function, "call_bound", None)
+    if call_bound is None:              # (a context function and the like)
+        return function(*full)
+    return call_bound(full)

@@ -100,7 +100,8 @@ def add_constructor(f, t):
         loc = (method.line, 1)
         n = len(method.argnames)
         stmts = [IR.Assign("%obj", IR.Intrinsic("alloc_mutable", (), (t,)), loc),
-                 IR.Assign("%none", IR.Call(initf, ("%obj",) + tuple(method.argnames[:n])),
+                 IR.Assign("%none", IR.Call(initf, ("%obj",) + tuple(method.argnames[:n]),
+                                             kwbound=True),
                            loc)]
         return IR.IRFunction(t.__pk_name__, tuple(method.argnames),
                              [IR.Block(0, stmts, IR.Return("%obj"))], method.file,

@@ -89,3 +89,137 @@ import pkgimage as pk
 def f(a, b=1, *, c):
     return a + b + c
 """)
+
+
+KWONLY = '''
+import pkgimage as pk
+
+
+@pk.generic
+def f(x, *, tol=1e-8):
+    return x + tol
+
+
+@pk.generic
+def g(x: float, *, scale: float):
+    return x * scale
+
+
+@pk.generic
+def by_name(x: float):
+    return f(x, tol=0.5) + f(x) + g(x, scale=2.0)
+
+
+@pk.generic
+def by_position(x: float):
+    return f(x, 2.0)
+
+
+@pk.generic
+def by_position_g(x: float):
+    return g(x, 3.0)
+
+
+@pk.generic
+def by_position_any(xs: list):
+    return f(xs[0], 2.0)
+
+
+@pk.generic
+def by_name_any(xs: list):
+    return f(xs[0], tol=0.25)
+'''
+
+KWONLY_CASES = [("f", (1.0, 2.0)), ("f", (1, 2.0)), ("g", (1.0, 3.0)),
+                ("by_position", (1.0,)), ("by_position_g", (1.0,)),
+                ("by_position_any", ([1.0],))]
+
+
+def _plain(src):
+    ns = {}
+    exec(src.replace("@pk.generic\n", "").replace("import pkgimage as pk\n", ""), ns)
+    return ns
+
+
+def _error_of(fn, args):
+    try:
+        fn(*args)
+    except TypeError as e:
+        return str(e)
+    return None
+
+
+@pytest.mark.parametrize("name, args", KWONLY_CASES)
+def test_keyword_only_parameters_are_not_filled_by_position(load_module, name, args):
+    """``f(1, 2.0)`` for ``def f(x, *, tol=1e-8)`` is Python's TypeError naming ``f``, from
+    Python and from compiled code (known when compiling, or dispatched at run time)."""
+    m = load_module(KWONLY)
+    plain = _plain(KWONLY)
+    want = _error_of(plain[name], args)
+    assert want is not None and "positional argument" in want
+    for _ in range(2):                      # (the second call: nothing cached lets it through)
+        with pytest.raises(TypeError) as e:
+            getattr(m, name)(*args)
+        assert str(e.value) == want
+
+
+def test_keyword_only_parameters_by_name_still_work_after_a_positional_error(load_module):
+    m = load_module(KWONLY)
+    plain = _plain(KWONLY)
+    with pytest.raises(TypeError):
+        m.f(1.0, 2.0)
+    assert m.f(1.0, tol=2.0) == plain["f"](1.0, tol=2.0) == 3.0
+    with pytest.raises(TypeError):
+        m.f(1.0, 2.0)                        # (the keyword call cached nothing it may use)
+    assert m.f(1.0) == plain["f"](1.0)
+    assert m.by_name(1.5) == plain["by_name"](1.5)
+    assert m.by_name_any([1.5]) == plain["by_name_any"]([1.5])
+    assert m.by_name_any([2]) == plain["by_name_any"]([2])
+    assert m.g(2.0, scale=4.0) == 8.0
+
+
+def test_a_method_added_later_that_takes_the_arguments_by_position_is_called(load_module):
+    m = load_module(KWONLY)
+    with pytest.raises(TypeError):
+        m.by_position(1.0)
+
+    @m.f.method
+    def _(x: float, y: float):
+        return x * y
+    assert m.by_position(1.5) == 3.0
+    assert m.f(1.5, 2.0) == 3.0
+
+
+def test_keyword_only_parameters_without_the_compiler(tmp_path):
+    """``PKGIMAGE_JIT=0``: method bodies run as Python; the same errors and answers."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    (tmp_path / "kwonly_mod.py").write_text(KWONLY)
+    probe = '''
+import json, kwonly_mod as m
+out = {}
+for name, args in %r:
+    try:
+        getattr(m, name)(*args)
+        out[name + repr(args)] = None
+    except TypeError as e:
+        out[name + repr(args)] = str(e)
+out["by_name"] = m.by_name(1.5)
+out["kw"] = m.f(1.0, tol=2.0)
+print(json.dumps(out))
+''' % (KWONLY_CASES,)
+    env = dict(os.environ, PKGIMAGE_JIT="0", PKGIMAGE_AUTO="0",
+               PKGIMAGE_CACHE=str(tmp_path / "cache"),
+               PYTHONPATH=os.pathsep.join([str(tmp_path), str(Path(__file__).parent.parent)]))
+    p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                       env=env, timeout=300)
+    assert p.returncode == 0, p.stderr[-3000:]
+    import json
+    got = json.loads(p.stdout.strip().splitlines()[-1])
+    plain = _plain(KWONLY)
+    for name, args in KWONLY_CASES:
+        assert got[name + repr(args)] == _error_of(plain[name], args)
+    assert got["by_name"] == plain["by_name"](1.5)
+    assert got["kw"] == 3.0

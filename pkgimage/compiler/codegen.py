@@ -225,7 +225,8 @@ def _compute_inline_size(ci):
                 return None
             size += 1
         elif isinstance(v, GetField):
-            if not isinstance(info, INF.FieldRef) or info.index < 0:
+            if not isinstance(info, INF.FieldRef) or info.index < 0 or \
+                    info.member is not None:
                 return None
             size += 1
         elif isinstance(info, INF.TupleElem):
@@ -1067,6 +1068,8 @@ class FunctionGen(_Emitter):
                 # a property: the call of its function on the value
                 return self.gen_call(Call(info.function if not isinstance(
                     info, INF.StaticCall) else info.mi.method.function, (v.var,)), info)
+            if info.index >= 0 and info.member is not None:
+                return self.optional_field(v, info)
             if info.index >= 0 and info.argtype.__pk_kind__ == "mutable":
                 return self.mutable_field(self.load_var(v.var, info.argtype), info.argtype,
                                           info.index)
@@ -1106,6 +1109,18 @@ class FunctionGen(_Emitter):
             self.set_error("AttributeError", f"field {fname} of {t.__pk_name__} is not set")
             self.b.branch(self.err_block)
         return self.owned_item(item, ft)
+
+    def optional_field(self, v, info):
+        """Field of an ``Optional[M]`` value (``inference.FieldRef.member``): None raises
+        through the helper that reads fields of values of unknown types (the same error),
+        any other value is an ``M`` whose field is read in place."""
+        obj = self.load_var(v.var, T.Any)
+        is_none = self.b.icmp_unsigned("==", obj, self.obj_const(("none",)))
+        with self.b.if_then(is_none, likely=False):
+            self.check_null(self.vectorcall(self.obj_const(("helper", "getfield")),
+                                            [obj, self.obj_const(("str", v.name))]))
+            self.b.unreachable()
+        return self.mutable_field(obj, info.member, info.index)
 
     def gen_setfield(self, v, info):
         """``obj.f = x`` on a mutable struct: ``x`` converted to the field's type, boxed,
@@ -1201,7 +1216,15 @@ class FunctionGen(_Emitter):
             return self.check_null(self.vectorcall(self.obj_const(("helper", "call_method")),
                                                    [args[0], name] + args[1:])), T.Any, True
         fobj = self.obj_const(("func", info.function.module, info.function.qualname))
-        return self.check_null(self.vectorcall(fobj, args)), T.Any, True
+        return self.check_null(self.dynamic_call(v, fobj, args)), T.Any, True
+
+    def dynamic_call(self, v, fobj, args):
+        """Run-time dispatch of the call ``v`` of generic function ``fobj``: by position, or,
+        for arguments made positional by keyword binding (``Call.kwbound``), through
+        ``GenericFunction.call_bound`` (they may fill keyword-only parameters)."""
+        if getattr(v, "kwbound", False):
+            return self.vectorcall(self.obj_const(("helper", "call_bound")), [fobj] + args)
+        return self.vectorcall(fobj, args)
 
     def gen_split_call(self, v, info):
         """Union splitting (``inference.SplitCall``): test the Python classes of the union
@@ -1256,7 +1279,7 @@ class FunctionGen(_Emitter):
         else:
             args = [self.load_var(a, T.Any) for a in names]
             fobj = self.obj_const(("func", info.function.module, info.function.qualname))
-            r = self.check_null(self.vectorcall(fobj, args))
+            r = self.check_null(self.dynamic_call(v, fobj, args))
             if native:
                 b.store(self.unbox(r, rt0), out)
                 self.decref(r)
@@ -1283,11 +1306,17 @@ class FunctionGen(_Emitter):
         return len({combo for combo, mi in info.combos if mi.cache is not None}) == need
 
     def _is_exactly(self, obj, t):
-        """Is the boxed value ``obj`` of the splittable type ``t`` (its class, exactly)?"""
+        """Is the boxed value ``obj`` of the splittable type ``t`` (its class, exactly), or
+        of the subclassed mutable struct ``t`` (its class or a subclass)?"""
         b = self.b
         if t is T.Nothing:
             return b.icmp_unsigned("==", obj, self.obj_const(("none",)))
         cls = b.load(b.gep(b.bitcast(obj, OBJP), [I64(1)]))         # Py_TYPE(obj)
+        if t.__pk_kind__ == "mutable" and not T.isconcrete(t):
+            # a subclassed mutable struct: its class or a subclass (``PyType_IsSubtype``)
+            sub = b.call(self.capi("PyType_IsSubtype", I32, [OBJ, OBJ]),
+                         [cls, self.obj_const(("type", T.type_ref(t)))])
+            return b.icmp_signed("!=", sub, I32(0))
         vcls = T.value_class(t)
         if vcls is not t:                  # (a struct whose values are a Python class's)
             want = self.obj_const(("pyattr", vcls.__module__, vcls.__qualname__))

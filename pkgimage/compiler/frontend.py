@@ -1877,7 +1877,7 @@ class Lowerer:
         for kind, x in plan:
             args.append(kws[x] if kind == "kw" else
                         self.const_value(x, node))
-        return self.emit(Call(callee, tuple(args)), node)
+        return self.emit(Call(callee, tuple(args), kwbound=True), node)
 
     def higher_order(self, callee, node):
         """``map``/``filter`` (as list comprehensions: lists, not iterators),

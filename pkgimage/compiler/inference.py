@@ -36,6 +36,10 @@ MAX_UNION = 4
 MAX_CYCLE_ITERATIONS = 8
 MAX_SITE_ROUNDS = 8
 MAX_DYNAMIC_CANDIDATES = 3
+# a call on a subclassed mutable struct (a class hierarchy's virtual method: ``t.fn(...)``
+# with each subclass overriding ``fn``) is split by the receiver's class among this many
+# methods at most
+MAX_FAMILY_CANDIDATES = 8
 
 
 # -- resolutions recorded per statement (codegen reads them) ---------------------------------
@@ -93,10 +97,15 @@ class IntrinsicCall:
 
 
 class FieldRef:
-    __slots__ = ("argtype", "index", "name")
+    """A field read: field ``index`` of a value of type ``argtype``; ``index`` -1 when the
+    type is known only at run time.  ``member``: for ``argtype`` a union of ``Nothing`` and
+    one mutable struct (``Optional[Packet]``), that struct -- its field is read in place
+    unless the value is None, which raises the error any other value without the field
+    raises."""
+    __slots__ = ("argtype", "index", "name", "member")
 
-    def __init__(self, argtype, index, name):
-        self.argtype, self.index, self.name = argtype, index, name
+    def __init__(self, argtype, index, name, member=None):
+        self.argtype, self.index, self.name, self.member = argtype, index, name, member
 
 
 class Plain:
@@ -439,7 +448,7 @@ def _eval(sv, st, env, seen_edges):
     if any(t is T.Bottom for t in argtypes):
         return T.Bottom, Plain(argtypes)
     if isinstance(v, Call):
-        return _eval_call(sv, v.func, argtypes, seen_edges, v, st)
+        return _eval_call(sv, v.func, argtypes, seen_edges, v, st, positional=not v.kwbound)
     if isinstance(v, Intrinsic):
         return _eval_intrinsic(sv, v, argtypes, st)
     if isinstance(v, GetField):
@@ -456,14 +465,15 @@ def _add_edge(ci, seen, edge):
         ci.edges.append(edge)
 
 
-def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
+def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None, positional=False):
     if isinstance(func, ValueCallee):
         # ``f(x)`` with ``f`` a value: a generic function's own type names it (a direct
         # call, Julia's specialisation on function arguments); anything else is called
         # through Python
         ft = argtypes[0]
         if isinstance(ft, T.PkType) and ft.__pk_kind__ == "function":
-            return _eval_call(sv, ft.__pk_function__, argtypes[1:], seen_edges, None, st)
+            return _eval_call(sv, ft.__pk_function__, argtypes[1:], seen_edges, None, st,
+                              positional)
         if T.isconcrete(ft) and ft.__pk_kind__ != "pyobject":
             raise CompileError(f"a value of type {ft} is not callable", sv.ci.ir.filename,
                                st.loc[0], st.loc[1], "call of a value")
@@ -479,6 +489,10 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
                                    sv.ci.ir.filename, st.loc[0], st.loc[1], "method call")
             return T.Any, DynamicCall(func, argtypes)      # looked up at run time
         func = f
+    if positional:
+        bad = _positional_error(sv, func, argtypes, seen_edges)
+        if bad is not None:
+            return bad
     if st is not None and func in _splat_functions():
         _check_splat(sv, func, argtypes, st)
     if v is not None and len(argtypes) == 2 and argtypes[1] is T.Int64 and \
@@ -524,7 +538,9 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None):
         return callee.rettype, StaticCall(mi, tuple(argtypes))
     rt = T.Any
     fast = []
-    if len(cands) <= MAX_DYNAMIC_CANDIDATES and T.Any not in argtypes:
+    limit = MAX_FAMILY_CANDIDATES if any(_open_mutable(t) for t in argtypes) else \
+        MAX_DYNAMIC_CANDIDATES
+    if len(cands) <= limit and T.Any not in argtypes:
         rt = None
         for m in cands:
             spec = T.sig_intersect(argtypes, m.sig)
@@ -608,6 +624,25 @@ def _guess_any(sv, func, argtypes, seen_edges):
     return tuple(out)
 
 
+def _positional_error(sv, func, argtypes, seen_edges):
+    """``f(1, 2.0)`` written by position where ``f``'s methods take ``tol`` only by name
+    (``def f(x, *, tol=1e-8)``): Python's TypeError when every method the call may reach
+    says so; a dynamic call when only some do (``GenericFunction.__call__`` checks the one
+    dispatch picks); None when none does."""
+    if not isinstance(func, D.GenericFunction) or not func.__dict__.get("_pk_kwonly"):
+        return None                 # (no method of ``func`` has keyword-only parameters)
+    cands = intersecting(func, argtypes)
+    why = [m.positional_error(len(argtypes)) for m in cands]
+    if not any(w is not None for w in why):
+        return None
+    if all(w is not None for w in why):
+        # (a method added later that takes these by position invalidates this code)
+        _add_edge(sv.ci, seen_edges, Edge("throws", func, argtypes, candidates=cands))
+        return T.Bottom, ThrowingCall(func, argtypes, next(w for w in why), TypeError)
+    _add_edge(sv.ci, seen_edges, Edge("dynamic", func, argtypes, candidates=cands))
+    return T.Any, DynamicCall(func, argtypes)
+
+
 def _splat_functions():
     return (frontend.BASE["splat_call"], frontend.BASE["tuple_cat"])
 
@@ -674,10 +709,13 @@ def _split_call(sv, func, argtypes, seen_edges):
     import itertools
     choices = []
     for t in argtypes:
-        if T.isconcrete(t):
+        if T.isconcrete(t) or _open_mutable(t):
+            # (a subclassed mutable struct is passed as it is, untested: the combination's
+            # method must then take every value of it -- ``_covering_method``)
             choices.append((t,))
         elif isinstance(t, T.PkType) and t.__pk_kind__ == "union" and \
-                all(splittable(m) for m in t.__pk_members__):
+                all(splittable(m) or _open_mutable(m) for m in t.__pk_members__):
+            # (a subclassed mutable struct member is tested as ``isinstance``)
             choices.append(tuple(t.__pk_members__))
         else:
             return None
@@ -686,6 +724,16 @@ def _split_call(sv, func, argtypes, seen_edges):
         return None
     found = []
     for combo in combos:
+        if not all(T.isconcrete(t) for t in combo):
+            m = _covering_method(func, combo)
+            if m is None:
+                return None
+            # a method added later for a subclass may take some of these values: a dynamic
+            # edge makes it invalidate this code
+            _add_edge(sv.ci, seen_edges, Edge("dynamic", func, combo,
+                                           candidates=intersecting(func, combo)))
+            found.append((combo, m))
+            continue
         try:
             m = func.dispatch(combo)
         except (AmbiguityError, MethodError):
@@ -711,6 +759,24 @@ def _split_call(sv, func, argtypes, seen_edges):
         out.append((combo, mi))
     rt = rt if rt is not None else T.Bottom
     return rt, SplitCall(func, argtypes, tuple(out), rt)
+
+
+def _covering_method(func, argtypes):
+    """The method every value of ``argtypes`` (some of them subclassed mutable structs,
+    which no run-time test narrows here) dispatches to, if there is one: it takes them all
+    and is more specific than every other method that takes some of them (``fn`` on a
+    ``HandlerTask``, which ``HandlerTask`` overrides and no subclass of it does; not ``fn``
+    on a ``Task``, whose subclasses override it).  Julia's ``invoke`` of the only match."""
+    n = len(argtypes)
+    tt = T.tuple_type(*argtypes)
+    cands = [m for m in func.methods if T.sig_accepts(m.sig, n) and
+             T.sig_intersect(argtypes, m.sig) is not None]
+    best = [m for m in cands if m.sig is not None and T.issubtype(tt, m.sig)]
+    for m in best:
+        if all(m2 is m or (m2.sig is not None and T.issubtype(m.sig, m2.sig) and
+                           not T.issubtype(m2.sig, m.sig)) for m2 in cands):
+            return m
+    return None
 
 
 def _declares(m, k):
@@ -845,6 +911,8 @@ def _eval_intrinsic(sv, v, argtypes, st):
         return rt, IntrinsicCall(v.name, argtypes, v.params, False)
     if v.name == "setfield" and T.isconcrete(argtypes[0]):
         _check_setfield(sv, v, argtypes, st)
+    if v.name == "setfield" and _stores_in_place(argtypes, v.params[0]):
+        return T.Nothing, IntrinsicCall(v.name, argtypes, v.params, False)
     if v.name == "isa" and not T.isconcrete(argtypes[0]):
         # a Bool whatever the value (tested at run time: ``codegen.gen_isa``)
         return T.Bool, IntrinsicCall(v.name, argtypes, v.params, True)
@@ -880,6 +948,25 @@ def _eval_intrinsic(sv, v, argtypes, st):
     return T.Any, IntrinsicCall(v.name, argtypes, v.params, True)
 
 
+def _stores_in_place(argtypes, name):
+    """``obj.f = x`` stored natively in the slot (``codegen.gen_setfield``) where ``obj`` is
+    a mutable struct, concrete or subclassed (its fields are in the same slots in every
+    subclass), and ``x``'s type is the field's or one under it, abstract or a union
+    (``self.input = msg.link``: an ``Optional[Packet]`` into an ``Optional[Packet]``
+    field): the value needs no conversion, so Python's ``__setattr__`` would store it as
+    it is.  A number converted to the field's type needs its type known (concrete)."""
+    from .fieldintr import accepts, field_type
+    if len(argtypes) != 2:
+        return False
+    t, vt = argtypes
+    ft = field_type(t, name)
+    if ft is None or vt is T.Bottom:
+        return False
+    if T.isconcrete(vt):
+        return accepts(ft, vt)
+    return T.issubtype(vt, ft)
+
+
 def _check_setfield(sv, v, argtypes, st):
     """``obj.f = x`` on a value of a known type: say why it cannot be done."""
     from .fieldintr import accepts
@@ -911,6 +998,13 @@ def _eval_getfield(sv, v, t, st, seen_edges):
         for i, (n, ft) in enumerate(t.__pk_fields__):
             if n == v.name:
                 return ft, FieldRef(t, i, n)
+    m = _optional_mutable(t)
+    if m is not None and v.name in dict(m.__pk_fields__):
+        # ``p.link`` with ``p: Optional[Packet]``: the field of the struct, read in place
+        # (Julia splits the union: the Nothing branch is an error)
+        for i, (n, ft) in enumerate(m.__pk_fields__):
+            if n == v.name:
+                return ft, FieldRef(t, i, n, m)
     prop = structmethods.property_function(t, v.name)
     if prop is not None:
         # ``p.norm`` with ``@property def norm(self)``: the call ``norm(p)``
@@ -931,6 +1025,18 @@ def _eval_getfield(sv, v, t, st, seen_edges):
         raise CompileError(f"type {t} has no field {v.name!r}", sv.ci.ir.filename, st.loc[0],
                            st.loc[1], "Attribute")
     return T.Any, FieldRef(t, -1, v.name)
+
+
+def _optional_mutable(t):
+    """``M`` for a union of exactly ``Nothing`` and a mutable struct type ``M`` (concrete or
+    subclassed: its fields are in the same slots in every subclass), else None."""
+    if not (isinstance(t, T.PkType) and t.__pk_kind__ == "union"):
+        return None
+    ms = t.__pk_members__
+    if len(ms) != 2 or T.Nothing not in ms:
+        return None
+    m = ms[0] if ms[1] is T.Nothing else ms[1]
+    return m if isinstance(m, T.PkType) and m.__pk_kind__ == "mutable" else None
 
 
 def infer_signature(function, argtypes):

@@ -32,9 +32,13 @@ class Use:
 
 @dataclass(frozen=True)
 class Call:
-    """A call of a generic function known at compile time (operators, globals, constructors)."""
+    """A call of a generic function known at compile time (operators, globals, constructors).
+    ``kwbound``: the arguments were made positional by keyword binding (``f(x, tol=t)``,
+    ``keywords.bind``) or by the compiler (a default value's method), so they may fill
+    keyword-only parameters; a call written with positional arguments may not."""
     func: object          # GenericFunction
     args: tuple           # variable names
+    kwbound: bool = False
 
 
 @dataclass(frozen=True)

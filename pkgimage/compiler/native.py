@@ -133,6 +133,11 @@ def _call_method(obj, name, *args):
     return getattr(obj, name)(*args)
 
 
+def _call_bound(f, *args):
+    """A compiled keyword call dispatched at run time (``GenericFunction.call_bound``)."""
+    return f.call_bound(args)
+
+
 def _union_member(u, obj):
     """Which member of the bits union ``u`` the object ``obj`` is a value of (1-based), for
     an object whose class is not a member's own (an int subclass, a NumPy scalar)."""
@@ -149,7 +154,8 @@ HELPERS = {"raise_error": _raise_error, "raise_python": _raise_python,
            "inexact_error": _inexact_error, "getfield": _getfield,
            "bounds_error_nd": _bounds_error_nd, "tuple_bounds_error": _tuple_bounds_error,
            "array_view": _array_view, "check_bindings": _check_bindings,
-           "call_method": _call_method, "union_member": _union_member}
+           "call_method": _call_method, "union_member": _union_member,
+           "call_bound": _call_bound}
 
 
 def _spec_from_ref(r):

@@ -119,6 +119,7 @@ def compile_owned(owned, known_externals=(), entries=()):
     ``entries`` (ids) get a Python entry even when small (calls from Python reach them)."""
     from ..compiler import codegen
     from ..compiler.jit import get_jit
+    from ..compiler.pipeline import drop_llvm_ir
     assign_symbols(owned)
     owned = sorted(owned, key=lambda c: c.symbol)
     mg = codegen.ModuleGen("image")
@@ -139,6 +140,7 @@ def compile_owned(owned, known_externals=(), entries=()):
         if not getattr(ext, "image", None) and sym not in known_externals:
             raise BuildError(f"internal: {ext!r} is called natively but owned by no image")
     obj = get_jit().emit_object(mg.module, blocks=mg.blocks_estimate())
+    drop_llvm_ir(mg.module)           # (freed now, not by a collection in the workload)
     tables = _table_digests(owned)
     records = []
     _REFS.clear()
