@@ -286,3 +286,62 @@ done({"res": res, "compiles": tw.total, "calls": tw.calls, "imported": tw.import
     assert out["res"] == [[2, 3, 5, 7, 11, 13, 17, 19, 23, 29], [5.0, 9.0]], out
     assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, \
         (out["calls"], out["imported"], out["stats"])
+
+
+FILLED = '''
+import pkgimage as pk
+
+
+@pk.mutable
+class Pt:
+    x: float
+    y: float
+
+    def scale(self, k):
+        self.x *= k
+        self.y *= k
+
+    def larger(self, other):
+        return self if self.x + self.y >= other.x + other.y else other
+
+
+@pk.generic
+def best(n: int, holes: int):
+    pts = [None] * n
+    for i in range(holes, n):
+        pts[i] = Pt(i * 0.5, 1.0 - i)
+    for p in pts[holes:]:
+        p.scale(2.0)
+    b = pts[-1]
+    for p in pts[holes:]:
+        b = b.larger(p)
+    return b.x, b.y
+
+
+@pk.generic
+def scale_all(n: int, holes: int):
+    pts = [None] * n
+    for i in range(holes, n):
+        pts[i] = Pt(1.0, 2.0)
+    for p in pts:
+        p.scale(2.0)
+    return len(pts)
+'''
+
+
+def test_methods_of_a_list_of_none_filled_with_points_are_direct_calls(load_module):
+    """``[None] * n`` filled with points (pyperformance's bm_float): ``p.scale(2.0)`` on an
+    element, a ``Union[Nothing, Pt]``, calls Pt's method natively (it went through Python's
+    getattr on every call); the method compiled for the None member -- ``other.x`` on None
+    -- is not a compile error of the whole function: a None that comes raises then."""
+    from pkgimage.compiler import introspect
+    m = load_module(FILLED)
+    assert m.best(6, 0) == m.best.methods[0].pyfunc(6, 0)
+    ir = introspect.code_typed(m.best, (pk.Int64, pk.Int64))
+    assert not [ln for ln in ir.splitlines() if "(dynamic" in ln], ir
+    assert m.best(6, 2) == m.best.methods[0].pyfunc(6, 2)
+    assert m.scale_all(3, 0) == 3
+    with pytest.raises(AttributeError):
+        m.scale_all.methods[0].pyfunc(3, 1)
+    with pytest.raises(TypeError, match="scale"):      # (pk.MethodError: a TypeError)
+        m.scale_all(3, 1)

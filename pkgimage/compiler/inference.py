@@ -483,6 +483,13 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None, positional=False
         f = structmethods.resolve(argtypes[0], func.name)
         if f is None and T.is_array(argtypes[0]) and func.name in npintr.METHODS:
             f = frontend.BASE[f"np_{func.name}"]          # ``A.sum()`` is ``np.sum(A)``
+        if f is None and argtypes[0].__pk_kind__ == "union" and \
+                T.Nothing in argtypes[0].__pk_members__:
+            # ``p.normalize()`` with ``p`` an element of ``[None] * n`` filled with points:
+            # the method of the other members, called on the union (split by member); on
+            # None it raises MethodError (a TypeError, where Python raises AttributeError)
+            f = structmethods.resolve(T.make_union([m for m in argtypes[0].__pk_members__
+                                                    if m is not T.Nothing]), func.name)
         if f is None:
             if T.isconcrete(argtypes[0]):
                 raise CompileError(f"type {argtypes[0]} has no method {func.name!r}",
@@ -749,14 +756,28 @@ def _split_call(sv, func, argtypes, seen_edges):
         return None
     rt = None
     out = []
+    failed = None
     for combo, m in found:
         mi = method_instance(m, combo)
-        callee = typeinf(mi)
+        try:
+            callee = typeinf(mi)
+        except CompileError as e:
+            failed = failed or e
+            if len(found) == 1 and len(combos) == 1:
+                raise
+            # One member's method cannot compile for it (``other.x`` on the None of a
+            # ``Union[Nothing, Point]``): the split leaves that member to run-time dispatch,
+            # which raises the error if such a value ever comes -- where Python would raise
+            # its AttributeError -- instead of refusing the whole method.
+            _add_edge(sv.ci, seen_edges, Edge("static", func, combo, m))
+            continue
         _add_edge(sv.ci, seen_edges, Edge("static", func, combo, m))
         if mi not in sv.ci.callees:
             sv.ci.callees.append(mi)
         rt = join(rt, callee.rettype)
         out.append((combo, mi))
+    if failed is not None and not out:
+        raise failed                   # (no member compiles: the error is certain)
     rt = rt if rt is not None else T.Bottom
     return rt, SplitCall(func, argtypes, tuple(out), rt)
 
