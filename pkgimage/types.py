@@ -232,6 +232,61 @@ def function_type(f):
     return t
 
 
+class Closure:
+    """A closure value: a lambda's (or nested ``def``'s) generic function with the values
+    it captured, which its method takes as its first parameters (Julia's closure: a struct
+    of the captured variables with a call method).  Its type is ``closure_type(function,
+    types of the captured values)``, concrete, so a method taking a closure is specialised
+    for it and compiled code calls it directly; native code holds the captured values
+    unboxed.  Python calls it as any function."""
+
+    __slots__ = ("function", "captured")
+
+    def __init__(self, function, captured):
+        self.function = function
+        self.captured = tuple(captured)
+
+    def __call__(self, *args, **kwargs):
+        return self.function(*self.captured, *args, **kwargs)
+
+    def _key(self):
+        # (captured immutable scalars by value, anything else by identity: two boxings of
+        # one native closure value are equal, as Python's ``f == f``)
+        return (id(self.function),) + tuple(
+            x if type(x) in (int, float, bool, str, bytes, type(None)) else ("id", id(x))
+            for x in self.captured)
+
+    def __eq__(self, other):
+        return type(other) is Closure and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        f = self.function
+        return f"<closure {getattr(f, 'qualname', getattr(f, '__qualname__', f))}>"
+
+    def __reduce__(self):
+        return (Closure, (self.function, self.captured))
+
+
+_CLOSURE_TYPES: dict = {}         # (module, qualname, capture types) -> its type
+
+
+def closure_type(f, captures):
+    """The type of a closure of generic function ``f`` holding values of the (concrete)
+    types ``captures``: concrete, below ``Function``, one per function and capture types."""
+    captures = tuple(captures)
+    key = (f.module, f.qualname, captures)
+    t = _CLOSURE_TYPES.get(key)
+    if t is None or t.__pk_function__ is not f:
+        name = f"Closure[{f.module}.{f.qualname}" + \
+            "".join(", " + _pname(c) for c in captures) + "]"
+        t = _new_type(name, "closure", Function, __pk_function__=f, __pk_captures__=captures)
+        _CLOSURE_TYPES[key] = t
+    return t
+
+
 # ``str``: compiled code holds the Python string object itself (CPython's representation,
 # so strings cross to and from Python for nothing, and every operation is Python's own:
 # ``compiler/strintr.py``).
@@ -954,7 +1009,8 @@ def isconcrete(t) -> bool:
     if not isinstance(t, PkType):
         return False
     k = t.__pk_kind__
-    if k in ("primitive", "struct", "mutable", "pyobject", "nothing", "string", "function"):
+    if k in ("primitive", "struct", "mutable", "pyobject", "nothing", "string", "function",
+             "closure"):
         if k == "mutable" and "__pk_open__" in t.__dict__:
             return False               # (subclassed: ``mutables.open_parent``)
         return not t.__pk_params__ or not has_free_vars(t)
@@ -1085,6 +1141,8 @@ def typeof(v):
         return dict_of(_elements_type(v), _elements_type(v.values()))
     if getattr(type(v), "__pk_generic__", False) and getattr(v, "context", None) is None:
         return function_type(v)
+    if type(v) is Closure:
+        return closure_type(v.function, tuple(typeof(x) for x in v.captured))
     if isinstance(v, BoxedVector):
         return vector_of(v.eltype)
     np = _numpy_if_imported()
@@ -1262,6 +1320,10 @@ def _ref(t, scope):
     if t.__pk_kind__ == "function":
         f = t.__pk_function__
         return ("function", f.module, f.qualname)
+    if t.__pk_kind__ == "closure":
+        f = t.__pk_function__
+        return ("closure", f.module, f.qualname) + tuple(
+            _ref(c, scope) for c in t.__pk_captures__)
     if tn is DICT_NAME:
         return ("dict", _ref(t.__pk_keytype__, scope), _ref(t.__pk_valtype__, scope))
     if t.__pk_params__:
@@ -1301,7 +1363,7 @@ def _from_ref(ref, scope):
         return array_of(_from_ref(ref[1], scope), _from_ref(ref[2], scope))
     if kind == "list":
         return list_of(_from_ref(ref[1], scope))
-    if kind == "function":
+    if kind in ("function", "closure"):
         from .dispatch import FUNCTIONS
         f = FUNCTIONS.get((ref[1], ref[2]))
         if f is None:
@@ -1309,6 +1371,8 @@ def _from_ref(ref, scope):
             importlib.import_module(ref[1])
             from .dispatch import lookup_function
             f = lookup_function(ref[1], ref[2])
+        if kind == "closure":
+            return closure_type(f, tuple(_from_ref(r, scope) for r in ref[3:]))
         return function_type(f)
     if kind == "dict":
         return dict_of(_from_ref(ref[1], scope), _from_ref(ref[2], scope))
@@ -1455,6 +1519,8 @@ def ref_repr(ref, short=False):
         return f"List[{r(ref[1])}]"
     if k == "function":
         return f"typeof({ref[2]})"
+    if k == "closure":
+        return f"Closure[{ref[1]}.{ref[2]}" + "".join(", " + r(x) for x in ref[3:]) + "]"
     if k == "dict":
         return f"Dict[{r(ref[1])}, {r(ref[2])}]"
     if k == "array":

@@ -1,22 +1,31 @@
 """The closure intrinsic: a lambda's function with the values it captured bound first.
 
-``closure(f, v1, ..., vk)`` is ``functools.partial(f, v1, ..., vk)``: a Python callable
-(``PyObject``), so compiled code calls it through Python (the partial calls the generic
-function, which dispatches to the lambda's compiled method) and Python code that receives
-it -- ``sorted(key=...)``, a callback -- calls it as any function.
+``closure(f, v1, ..., vk)`` is ``types.Closure(f, (v1, ..., vk))``, a value of the concrete
+type ``closure_type(f, (typeof(v1), ..., typeof(vk)))`` when the captured values' types are
+concrete: compiled code holds the captured values unboxed and a call of the closure is a
+static call of ``f`` with them first (``inference._eval_call``, ``codegen``), as Julia calls
+a closure's method.  Captures of abstract types make a closure of type ``PyObject`` (called
+through Python).  Python code that receives one -- ``sorted(key=...)``, a callback -- calls
+it as any function.
 """
 
 from __future__ import annotations
-
-import functools
 
 from .. import types as T
 from .intrinsics import _def
 
 
-@_def("closure", lambda ts, p: T.PyObject if ts else None)
+def closure_rule(ts, p):
+    if not ts:
+        return None
+    if ts[0].__pk_kind__ == "function" and all(T.isconcrete(t) for t in ts[1:]):
+        return T.closure_type(ts[0].__pk_function__, ts[1:])
+    return T.PyObject
+
+
+@_def("closure", closure_rule)
 def closure(f, *captured):
-    return functools.partial(f, *captured)
+    return T.Closure(f, captured)
 
 
 # -- boxes: variables a closure shares with the function that made it ----------------------

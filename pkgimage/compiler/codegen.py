@@ -70,6 +70,8 @@ def lltype(t):
         return ir.LiteralStructType([lltype(ft) for _, ft in t.__pk_fields__])
     if k == "tuple" and not is_boxed(t):
         return ir.LiteralStructType([lltype(p) for p in t.__pk_params__])
+    if k == "closure":
+        return ir.LiteralStructType([lltype(c) for c in t.__pk_captures__])
     if k == "array" and not is_boxed(t):
         n = t.__pk_ndim__
         return ir.LiteralStructType([OBJ, ir.ArrayType(I64, n), ir.ArrayType(I64, n), OBJ, I8])
@@ -119,8 +121,8 @@ FLAG_VIEW, FLAG_READONLY = 1, 2
 def is_boxed(t):
     """Does a value of this type live in native code as a PyObject*?"""
     k = t.__pk_kind__
-    if k in ("primitive", "nothing", "struct"):
-        return False
+    if k in ("primitive", "nothing", "struct", "closure"):
+        return False      # (a closure: its captured values, ``lltype``)
     if k == "array":
         return not T.isbits(t.__pk_eltype__) or not isinstance(t.__pk_ndim__, int)
     if k == "tuple":
@@ -141,6 +143,8 @@ def is_managed(t):
         return True
     if k == "tuple":
         return any(is_managed(p) for p in t.__pk_params__)
+    if k == "closure":
+        return any(is_managed(c) for c in t.__pk_captures__)
     return False
 
 
@@ -486,9 +490,10 @@ class _Emitter:
             none = self.obj_const(("none",))
             self.incref(none)
             return none
-        if k == "struct":
-            fields = [self.box(b.extract_value(v, i), ft)
-                      for i, (_, ft) in enumerate(t.__pk_fields__)]
+        if k in ("struct", "closure"):
+            # (a closure: ``types.Closure`` of its function and captured values)
+            fts = [ft for _, ft in t.__pk_fields__] if k == "struct" else t.__pk_captures__
+            fields = [self.box(b.extract_value(v, i), ft) for i, ft in enumerate(fts)]
             out = self.vectorcall(self.obj_const(("boxer", T.type_ref(t))), fields)
             for f in fields:
                 self.decref(f)
@@ -548,8 +553,8 @@ class _Emitter:
         k = t.__pk_kind__
         if k == "array":
             fn(self.b.extract_value(v, A_OWNER))
-        elif k == "tuple":
-            for i, p in enumerate(t.__pk_params__):
+        elif k in ("tuple", "closure"):
+            for i, p in enumerate(t.__pk_params__ if k == "tuple" else t.__pk_captures__):
                 if is_managed(p):
                     self.refs(self.b.extract_value(v, i), p, fn)
 
@@ -597,6 +602,18 @@ class _Emitter:
                 item = self.check_null(b.call(self.capi("PyTuple_GetItem", OBJ, [OBJ, I64]),
                                               [obj, I64(i)]))
                 val = b.insert_value(val, self.unbox(item, p), i)
+            return val
+        if k == "closure":
+            # the captured values, borrowed from the closure's tuple of them
+            name = self.mg.cstring("captured")
+            tup = self.check_null(b.call(self.capi("PyObject_GetAttrString", OBJ, [OBJ, OBJ]),
+                                         [obj, b.bitcast(name, OBJ)]))
+            val = ir.Constant(lltype(t), ir.Undefined)
+            for i, c in enumerate(t.__pk_captures__):
+                item = self.check_null(b.call(self.capi("PyTuple_GetItem", OBJ, [OBJ, I64]),
+                                              [tup, I64(i)]))
+                val = b.insert_value(val, self.unbox(item, c), i)
+            self.decref(tup)
             return val
         if k == "array" and not is_boxed(t):
             return self.unbox_array(obj, t)
@@ -1186,7 +1203,7 @@ class FunctionGen(_Emitter):
         b = self.b
         if isinstance(info, INF.StaticCall):
             callee = info.mi.cache
-            args = [self.load_var(a, t) for a, t in zip(_call_args(v), info.mi.spec_types)]
+            args = self.call_values(v, info)
             if inline_size(callee) is not None:
                 return self.inline(callee, args), callee.rettype, False
             rt = callee.rettype
@@ -1217,6 +1234,17 @@ class FunctionGen(_Emitter):
                                                    [args[0], name] + args[1:])), T.Any, True
         fobj = self.obj_const(("func", info.function.module, info.function.qualname))
         return self.check_null(self.dynamic_call(v, fobj, args)), T.Any, True
+
+    def call_values(self, v, info):
+        """The native arguments of static call ``v``: for a call of a closure value, the
+        values it captured, then the call's arguments."""
+        types = info.mi.spec_types
+        if info.closure is None:
+            return [self.load_var(a, t) for a, t in zip(_call_args(v), types)]
+        clo = self.load_var(v.args[0], info.closure)
+        k = len(info.closure.__pk_captures__)
+        return [self.b.extract_value(clo, i) for i in range(k)] + \
+            [self.load_var(a, t) for a, t in zip(v.args[1:], types[k:])]
 
     def dynamic_call(self, v, fobj, args):
         """Run-time dispatch of the call ``v`` of generic function ``fobj``: by position, or,
@@ -1345,6 +1373,12 @@ class FunctionGen(_Emitter):
                 val = self.b.extract_value(env[v.args[0]], info.index)
             elif isinstance(v, Intrinsic):
                 val = EMITTERS[v.name](self, [env[a] for a in v.args], info.argtypes, v.params)
+            elif info.closure is not None:
+                k = len(info.closure.__pk_captures__)
+                clo = env[v.args[0]]
+                val = self.inline(info.mi.cache, [self.b.extract_value(clo, i)
+                                                  for i in range(k)] +
+                                  [env[a] for a in v.args[1:]])
             else:
                 val = self.inline(info.mi.cache, [env[a] for a in _call_args(v)])
             env[st.dst] = val
@@ -1397,6 +1431,17 @@ class FunctionGen(_Emitter):
         if v.name == "setfield" and not info.dynamic and \
                 info.argtypes[0].__pk_kind__ == "mutable":
             return self.gen_setfield(v, info)
+        if v.name == "closure" and not info.dynamic and \
+                intrinsics.REGISTRY["closure"].rule(argtypes, ()).__pk_kind__ == "closure":
+            # a closure value: the captured values themselves (owned: counted here)
+            rt = intrinsics.REGISTRY["closure"].rule(argtypes, ())
+            val = ir.Constant(lltype(rt), ir.Undefined)
+            for i, (a, t) in enumerate(zip(v.args[1:], argtypes[1:])):
+                x = self.load_var(a, t)
+                if is_managed(t):
+                    self.incref_value(x, t)
+                val = self.b.insert_value(val, x, i)
+            return val, rt, True
         if v.name in BOX_EMITTERS:
             # (a Box is a Python object, yet its cell functions are native: never dynamic)
             args = [self.load_var(a, t) for a, t in zip(v.args, argtypes)]
@@ -1635,9 +1680,9 @@ def _egal_values(g, x, y, tx, ty):
         for i, (_, ft) in enumerate(tx.__pk_fields__):
             acc = b.and_(acc, _egal_values(g, b.extract_value(x, i), b.extract_value(y, i), ft, ft))
         return acc
-    if k == "tuple" and not is_boxed(tx):
+    if k in ("tuple", "closure") and not is_boxed(tx):
         acc = I1(1)
-        for i, p in enumerate(tx.__pk_params__):
+        for i, p in enumerate(tx.__pk_params__ if k == "tuple" else tx.__pk_captures__):
             acc = b.and_(acc, _egal_values(g, b.extract_value(x, i), b.extract_value(y, i), p, p))
         return acc
     if k == "array" and not is_boxed(tx):

@@ -45,10 +45,13 @@ MAX_FAMILY_CANDIDATES = 8
 # -- resolutions recorded per statement (codegen reads them) ---------------------------------
 
 class StaticCall:
-    __slots__ = ("mi", "argtypes")
+    """A call of one MethodInstance.  ``closure``: for the call of a closure value (the
+    callee's first argument), its type -- the captured values it holds are the method's
+    first arguments (``argtypes`` starts with their types)."""
+    __slots__ = ("mi", "argtypes", "closure")
 
-    def __init__(self, mi, argtypes):
-        self.mi, self.argtypes = mi, argtypes
+    def __init__(self, mi, argtypes, closure=None):
+        self.mi, self.argtypes, self.closure = mi, argtypes, closure
 
 
 class DynamicCall:
@@ -474,6 +477,18 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None, positional=False
         if isinstance(ft, T.PkType) and ft.__pk_kind__ == "function":
             return _eval_call(sv, ft.__pk_function__, argtypes[1:], seen_edges, None, st,
                               positional)
+        if isinstance(ft, T.PkType) and ft.__pk_kind__ == "closure":
+            # a closure: the static call of its function with the captured values first
+            # (Julia's call of a closure's method); a call these types leave to run-time
+            # dispatch is the closure object called through Python
+            rt, info = _eval_call(sv, ft.__pk_function__, ft.__pk_captures__ + argtypes[1:],
+                                  seen_edges, None, st, positional)
+            if isinstance(info, StaticCall) and \
+                    info.mi.spec_types[:len(ft.__pk_captures__)] == ft.__pk_captures__:
+                return rt, StaticCall(info.mi, info.argtypes, ft)
+            if isinstance(info, ThrowingCall):
+                return rt, info
+            return T.Any, DynamicCall(func, argtypes)
         if T.isconcrete(ft) and ft.__pk_kind__ != "pyobject":
             raise CompileError(f"a value of type {ft} is not callable", sv.ci.ir.filename,
                                st.loc[0], st.loc[1], "call of a value")

@@ -166,6 +166,10 @@ _BOXERS: dict = {}
 
 def _boxer(t):
     b = _BOXERS.get(t)
+    if b is None and t.__pk_kind__ == "closure":
+        def b(*vals, _f=t.__pk_function__):
+            return T.Closure(_f, vals)
+        _BOXERS[t] = b
     if b is None and T.value_class(t) is not t:
         b = _BOXERS[t] = T.value_class(t)          # (``complex(re, im)``)
     if b is None:
