@@ -119,6 +119,32 @@ def apply_all(xs: list[float], k: float):
 
 
 @pk.generic
+def simpson(f, a: float, b: float, n: int) -> float:
+    h = (b - a) / n
+    total = f(a) + f(b)
+    for i in range(1, n):
+        total += (4.0 if i % 2 == 1 else 2.0) * f(a + i * h)
+    return total * h / 3.0
+
+
+@pk.generic
+def gaussian(sigma: float):
+    return lambda x: math.exp(-x * x / (2.0 * sigma * sigma))
+
+
+@pk.generic
+def moved(p: Square, k: int):
+    return lambda q: Square(q.side * k + p.side)
+
+
+@pk.generic
+def integrals(s: float, n: int):
+    g = gaussian(s)
+    m = moved(Square(1.0), 2)
+    return simpson(g, -1.0, 1.0, n), simpson(lambda x: g(x) * 2.0, 0.0, 1.0, n), m(m(Square(0.5)))
+
+
+@pk.generic
 def add3(a, b, c):
     return a * 100 + b * 10 + c
 
@@ -154,6 +180,9 @@ def _workload():
     Circle(1.0).double_area
     halve(3)
     make_scaler(2.0)(3.0)
+    integrals(1.0, 4)
+    simpson(gaussian(1.0), 0.0, 1.0, 4)
+    gaussian(1.0)(0.5)
 '''
 
 # The calls, the same in the image process and in plain Python (``m`` is the module).
@@ -164,7 +193,8 @@ res = [m.area_sum(shapes), m.perimeters(shapes), m.doubles(shapes), m.mean_side(
        m.splat((7, 8), (0.5, 1, 2)),
        m.newton_sqrt(10.0), m.newton_sqrt(10.0, tol=1e-2), m.newton_sqrt(10.0, maxiter=3),
        m.poly(2.0), m.poly(2.0, 0.5, -1.0, 2.0), m.halve(9),
-       m.make_scaler(4.0)(2.5), m.Square(3.0).diagonal, m.Circle(1.0).double_area]
+       m.make_scaler(4.0)(2.5), m.Square(3.0).diagonal, m.Circle(1.0).double_area,
+       m.integrals(0.5, 10), m.simpson(m.gaussian(2.0), -1.0, 3.0, 8), m.gaussian(1.5)(0.5)]
 '''
 
 PROBE = """

@@ -364,11 +364,13 @@ def _class_namespace(cls, skip=()):
 
 
 def _compose(t):
-    """A union, list or dict type rebuilt from its parts (pickled as objects)."""
+    """A union, list, dict or closure type rebuilt from its parts (pickled as objects)."""
     if t.__pk_kind__ == "union":
         return (T.make_union, (list(t.__pk_members__),))
     if t.__pk_kind__ == "list":
         return (T.list_of, (t.__pk_eltype__,))
+    if t.__pk_kind__ == "closure":
+        return (T.closure_type, (t.__pk_function__, t.__pk_captures__))
     return (T.dict_of, (t.__pk_keytype__, t.__pk_valtype__))
 
 
@@ -433,7 +435,8 @@ class ImagePickler(pickle.Pickler):
             own = self._own(getattr(obj, "__pk_module__", None)) \
                 if obj.__pk_kind__ in ("abstract", "struct", "mutable") else None
             if own is None:
-                if obj.__pk_kind__ in ("union", "list", "dict") and self._names_own(obj):
+                if obj.__pk_kind__ in ("union", "list", "dict", "closure") and \
+                        self._names_own(obj):
                     # (by its parts: a mutable struct's field ``Optional["Node"]`` names
                     # the struct being restored, which no reference can look up yet)
                     return _compose(obj)
@@ -492,7 +495,8 @@ class ImagePickler(pickle.Pickler):
         """Does type ``t`` mention a struct type of the module being written?"""
         if t.__pk_kind__ in ("struct", "mutable", "abstract"):
             return self._own(getattr(t, "__pk_module__", None)) is not None
-        parts = t.__pk_members__ if t.__pk_kind__ == "union" else t.__pk_params__
+        parts = t.__pk_members__ if t.__pk_kind__ == "union" else \
+            t.__pk_captures__ if t.__pk_kind__ == "closure" else t.__pk_params__
         return any(isinstance(p, T.PkType) and self._names_own(p) for p in parts)
 
     def _file(self, own):
