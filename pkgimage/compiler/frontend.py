@@ -1911,12 +1911,23 @@ class Lowerer:
             if set(opts) - {"key", "reverse"} or (callee is not sorted and "reverse" in opts):
                 self.unsupported(node, f"keyword arguments {sorted(opts)} of "
                                        f"{callee.__name__}()")
+            v = self.expr(args[0])
             key = self.expr(opts["key"]) if "key" in opts else self.emit(Const(None), node)
             rev = self.expr(opts["reverse"]) if "reverse" in opts else \
                 self.emit(Const(False), node)
-            v = self.expr(args[0])
             extra = [rev] if callee is sorted else []
-            return self.emit(Intrinsic(f"list_{callee.__name__}_key", (v, key, *extra)), node)
+            if "key" not in opts or \
+                    isinstance(opts["key"], ast.Constant) and opts["key"].value is None:
+                return self.emit(Intrinsic(f"list_{callee.__name__}_key", (v, key, *extra)),
+                                 node)
+            # the keys by compiled code (direct calls of the key function), then Python's
+            # ordering of their positions (``listintr.list_sorted_by``)
+            for k, val in (("v", v), ("key", key)):
+                self.locals.add(name(k).id)
+                self.emit(Use(val), node, dst=name(k).id)
+            keys = comp(ast.Call(name("key"), [name("x")], []),
+                        [ast.comprehension(name("x", ast.Store), name("v"), [], 0)])
+            return self.emit(Intrinsic(f"list_{callee.__name__}_by", (v, keys, *extra)), node)
         if callee in (any, all) and len(args) == 1 and not node.keywords:
             return self.emit(Intrinsic(f"list_{callee.__name__}",
                                        (self.call_base("iterable", [self.expr(args[0])],

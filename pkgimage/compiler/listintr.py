@@ -197,6 +197,29 @@ _def("list_min_key", _keyed_rule("min"))(lambda v, key: min(v, key=key))
 _def("list_max_key", _keyed_rule("max"))(lambda v, key: max(v, key=key))
 
 
+# ``sorted(v, key=f)`` with the keys computed by compiled code first (``[f(x) for x in v]``,
+# direct calls): Python's sort then orders the positions by those keys -- the same order,
+# ties included, since ``list.sort`` also computes every key before comparing any, and it
+# is stable for positions as for elements.  ``min``/``max`` likewise (the first extreme).
+def _by_rule(name):
+    def rule(ts, params):
+        if len(ts) != (3 if name == "sorted" else 2) or not _list(ts[0]) or not _list(ts[1]):
+            return None
+        return ts[0] if name == "sorted" else _el(ts[0])
+    return rule
+
+
+@_def("list_sorted_by", _by_rule("sorted"))
+def list_sorted_by(v, keys, rev):
+    return [v[i] for i in sorted(range(len(keys)), key=keys.__getitem__, reverse=rev)]
+
+
+_def("list_min_by", _by_rule("min"))(
+    lambda v, keys: v[min(range(len(keys)), key=keys.__getitem__)])
+_def("list_max_by", _by_rule("max"))(
+    lambda v, keys: v[max(range(len(keys)), key=keys.__getitem__)])
+
+
 def _anyall_rule(ts, params):
     return T.Bool if len(ts) == 1 else None
 
