@@ -238,3 +238,40 @@ def f(rs: list[R]):
 """
     m = load_module(src)
     assert m.f([m.R("b", "x", 3), m.R("a", "y", 40), m.R("c", "x", 1)]) == ["b c", ""]
+
+
+KEYED = """
+import pkgimage as pk
+
+
+@pk.mutable
+class R:
+    a: int
+    b: str
+
+
+@pk.generic
+def keyed(n: int, k: int):
+    v = [R(i % k, str(i)) for i in range(n)]
+    by_a = [r.b for r in sorted(v, key=lambda r: r.a)]
+    by_both = [r.b for r in sorted(v, key=lambda r: (r.a, r.b), reverse=True)]
+    first_lo = min(v, key=lambda r: r.a).b
+    first_hi = max(v, key=lambda r: -r.a).b
+    w = [3, 1, 2, 1]
+    return by_a, by_both, first_lo, first_hi, sorted(w, key=lambda x: -x, reverse=True)
+"""
+
+
+def test_sorted_min_max_with_a_key_keep_pythons_order_ties_and_errors(load_module):
+    """The keys are computed by compiled code and Python orders their positions: stable
+    ties, ``reverse=True`` keeping equal keys in their order, the first of several minima,
+    and Python's ValueError for an empty sequence."""
+    m = load_module(KEYED)
+    plain = m.keyed.methods[0].pyfunc
+    for n, k in ((7, 3), (10, 1), (1, 2)):
+        assert m.keyed(n, k) == plain(n, k)
+    with pytest.raises(ValueError) as got:
+        m.keyed(0, 2)
+    with pytest.raises(ValueError) as want:
+        plain(0, 2)
+    assert str(got.value) == str(want.value)
