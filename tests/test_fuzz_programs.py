@@ -23,9 +23,10 @@ an image.  About 30% of the programs are built with ``PKGIMAGE_SANDBOX=inprocess
 modules whose workloads define methods must fail with "cannot undo" (their dependents are
 blocked) and nothing else may fail.
 
-Default (``make test``): 200 programs through (a)/(b), and a sample of 20 of them (about 45
+Default (``make test``): 120 programs through (a)/(b), and a sample of 12 of them (about 27
 modules, all built in one ``pkgimage build -j2`` call) through (c): building costs 0.3-0.5 s
-per module, so (c) gets the smaller sample.  ``PKGIMAGE_FUZZ=long`` (``make fuzz``): 3000
+per module, so (c) gets the smaller sample (sized so that the whole default suite stays near
+ten minutes; ``make fuzz`` is the deep run).  ``PKGIMAGE_FUZZ=long`` (``make fuzz``): 3000
 programs through (a)/(b) and 300 through (c), with fresh random draws each run (default mode
 is derandomized, so CI is deterministic).  A failure prints each failing program's sources,
 steps and both results; ``PKGIMAGE_FUZZ_KEEP=DIR`` keeps the generated sources there and
@@ -56,8 +57,8 @@ import fuzzref
 from imagetools import Project
 
 LONG = os.environ.get("PKGIMAGE_FUZZ") == "long"
-N_JIT = int(os.environ.get("PKGIMAGE_FUZZ_PROGRAMS", 3000 if LONG else 200))
-N_IMG = min(N_JIT, int(os.environ.get("PKGIMAGE_FUZZ_IMAGES", 300 if LONG else 20)))
+N_JIT = int(os.environ.get("PKGIMAGE_FUZZ_PROGRAMS", 3000 if LONG else 120))
+N_IMG = min(N_JIT, int(os.environ.get("PKGIMAGE_FUZZ_IMAGES", 300 if LONG else 12)))
 BATCH = 50
 PARALLEL = 2
 HERE = os.path.dirname(os.path.abspath(__file__))
