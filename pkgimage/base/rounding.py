@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .. import dispatch as D
 from ..compiler.intrinsics import intr
-from ..types import Float64, Int64, Integer, Real
+from ..types import Float64, Int64, Integer, Real, Union
 from . import MODULE, float_, int_
 from .synth import add_synth
 
@@ -32,10 +32,5 @@ def _(x: Real):
 
 
 @round_.method
-def _(x: Float64, n: Integer):
-    return intr.round_digits(x, int_(n))
-
-
-@round_.method
-def _(x: Int64, n: Integer):
+def _(x: Union[Float64, Int64], n: Integer):
     return intr.round_digits(x, int_(n))
