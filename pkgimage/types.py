@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import sys
+import types as _pytypes
 
 from .errors import InexactError
 
@@ -1084,7 +1085,7 @@ def sig_repr(name, sig):
 
 
 _PY_TO_PK = {int: Int64, float: Float64, bool: Bool, type(None): Nothing, str: String,
-             type((lambda x: lambda: x)(0).__closure__[0]): Box}
+             _pytypes.CellType: Box}
 _PY_ANNOTATION = {int: Int64, float: Float64, bool: Bool, type(None): Nothing, str: String}
 _NUMPY_REGISTERED = False
 

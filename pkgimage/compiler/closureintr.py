@@ -11,6 +11,8 @@ it as any function.
 
 from __future__ import annotations
 
+from types import CellType
+
 from .. import types as T
 from .intrinsics import _def
 
@@ -36,13 +38,12 @@ def closure(f, *captured):
 # bodies are what the same operations are in Python.  Parameters: (variable name, "local" or
 # "free"), for the error message.
 
-_Cell = type((lambda x: lambda: x)(0).__closure__[0])
 BOX_OPS = ("box_new", "box_get", "box_set")
 
 
 @_def("box_new", lambda ts, p: T.Box if not ts else None)
 def box_new(*params):
-    return _Cell()
+    return CellType()
 
 
 @_def("box_get", lambda ts, p: T.Any if len(ts) == 1 and ts[0] is T.Box else None)

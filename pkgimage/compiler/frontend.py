@@ -244,13 +244,11 @@ def lambda_function(outer, node, filename, fdef, closure_of=None):
 def _lambda_def(method):
     """A ``FunctionDef`` equivalent to the lambda a lambda function's method was made from
     (found by its line and rank, ``lambdas.py``)."""
-    line, rank = method.function.qualname.rsplit("@", 1)[1].split("#")
-    filename = method.pyfunc.__code__.co_filename
-    nodes = _index_file(filename).get(("lambdas", int(line)), [])
-    if int(rank) >= len(nodes):
-        raise CompileError("the source of a lambda is not available", filename, int(line), 0,
-                           "source")
-    node = nodes[int(rank)]
+    node = _original_node(method)
+    if node is None:
+        line = method.function.qualname.rsplit("@", 1)[1].split("#")[0]
+        raise CompileError("the source of a lambda is not available",
+                           method.pyfunc.__code__.co_filename, int(line), 0, "source")
     fdef = ast.FunctionDef(name="<lambda>", args=node.args, body=[ast.Return(node.body)],
                            decorator_list=[], returns=None, type_comment=None, type_params=[])
     fdef = ast.fix_missing_locations(ast.copy_location(fdef, node))
