@@ -104,10 +104,11 @@ def _add_default_constructors(f, t):
         return new_unchecked(t, [T.convert(ft, a) for (_, ft), a in zip(fields, args)])
 
     exact.__pk_synth_ir__ = _synth_exact
-    converting.__pk_synth_ir__ = _synth_converting
-    D.insert_method(f, D.Method(f, sig, exact, t.__pk_module__, file, line, names))
+    methods = [D.Method(f, sig, exact, t.__pk_module__, file, line, names)]
     if wide is not None:
-        D.insert_method(f, D.Method(f, wide, converting, t.__pk_module__, file, line, names))
+        converting.__pk_synth_ir__ = _synth_converting
+        methods.append(D.Method(f, wide, converting, t.__pk_module__, file, line, names))
+    D.insert_methods(f, methods)
 
 
 def _outer_constructor(wrapper):

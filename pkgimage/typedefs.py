@@ -93,18 +93,28 @@ _USER_FIRST = ("__repr__", "__hash__")
 
 def _make_type(ns, clsname, module, qualname, kind, parent, loc, extra, params=(),
                typename=None, name=None):
+    tn = None
+    if typename is None:
+        # (the family made first and given to the class in its namespace: setting an
+        # attribute on a class after it is made costs as much as a few of its entries)
+        typename = tn = T.TypeName(clsname, module, ())
+        tn.qualname = qualname
     ns.update(__pk_kind__=kind, __pk_name__=name or clsname, __pk_super__=parent,
               __pk_module__=module, __pk_loc__=loc, __qualname__=qualname,
               __pk_params__=params, __pk_typename__=typename)
-    ns.update({k: v for k, v in extra.items() if not (k in _USER_FIRST and k in ns)})
-    t = T.PkType(clsname, (parent,), ns)
-    if typename is None:
-        tn = T.TypeName(clsname, module, (), primary=t)
-        tn.qualname = qualname
-        tn.wrapper = t
-        type.__setattr__(t, "__pk_typename__", tn)
+    for k, v in extra.items():
+        if not (k in _USER_FIRST and k in ns):
+            ns[k] = v
+    # (``PkType.__new__`` only fills in what a class without ``__pk_kind__`` lacks)
+    t = type.__new__(T.PkType, clsname, (parent,), ns)
+    if tn is not None:
+        tn.primary = tn.wrapper = t
         T.USER_TYPES[(module, qualname)] = t
     return t
+
+
+_NOT_RESTORED = frozenset(("__dict__", "__weakref__", "__annotations__", "__orig_bases__",
+                           "__type_params__", "__parameters__"))
 
 
 def restore(kind, name, qualname, module, parent, fields, loc, ns):
@@ -112,19 +122,20 @@ def restore(kind, name, qualname, module, parent, fields, loc, ns):
     ``@pk.abstract``/``@pk.struct`` made it at the build, in one class creation: the build
     checked the declaration already, and its fields are types (no annotation to evaluate, no
     caller frame to look up, no intermediate class for the decorator to rebuild)."""
-    extra = _struct_attrs(tuple(fields)) if kind == "struct" else {"__slots__": ()}
+    extra = _struct_attrs(tuple(fields)) if kind == "struct" else _ABSTRACT_ATTRS
     return restore_made(ns, name, qualname, module, kind, parent, loc, extra)
 
 
+_ABSTRACT_ATTRS = {"__slots__": ()}
+
+
 def restore_made(ns, name, qualname, module, kind, parent, loc, extra):
-    ns = {k: v for k, v in ns.items()
-          if k not in ("__dict__", "__weakref__", "__annotations__", "__orig_bases__",
-                       "__type_params__", "__parameters__")}
+    ns = {k: v for k, v in ns.items() if k not in _NOT_RESTORED}
     ns["__module__"] = module
     t = _make_type(ns, name, module, qualname, kind, parent, tuple(loc), extra)
     if kind in ("struct", "mutable"):
         T.register_pytype(t, t)
-    if kind == "struct":
+    if kind == "struct" and "__init__" in ns:
         _with_inner_constructor(t)      # (a mutable struct's: once its fields are set)
     return t
 
@@ -236,14 +247,23 @@ def _field_type(cls, fname, ann, loc):
 
 
 def _struct_attrs(fields):
-    names = tuple(n for n, _ in fields)
-    return {
-        "__slots__": names, "__pk_fields__": fields,
-        "__pk_construct__": classmethod(_construct),
-        "__setattr__": _setattr, "__delattr__": _setattr,
-        "__eq__": _eq, "__hash__": _hash, "__repr__": _repr,
-        "__reduce__": _reduce, "__match_args__": names,
-    }
+    """The attributes every struct with these fields has (a new dict each time: callers
+    add to it; the objects in it are shared by the structs of one field layout -- a
+    package image restores hundreds of them)."""
+    hit = _STRUCT_ATTRS.get(fields)
+    if hit is None:
+        names = tuple(n for n, _ in fields)
+        hit = _STRUCT_ATTRS[fields] = {
+            "__slots__": names, "__pk_fields__": fields,
+            "__pk_construct__": classmethod(_construct),
+            "__setattr__": _setattr, "__delattr__": _setattr,
+            "__eq__": _eq, "__hash__": _hash, "__repr__": _repr,
+            "__reduce__": _reduce, "__match_args__": names,
+        }
+    return dict(hit)
+
+
+_STRUCT_ATTRS: dict = {}
 
 
 def refuse_new(cls, loc):

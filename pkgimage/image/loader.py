@@ -38,7 +38,7 @@ from ..errors import ImageError
 from . import format as F
 from .cache import UntrustedImage, check_trusted, untrusted_reason
 from .serialize import binding_from_ref, func_from_ref, loads_state, method_from_ref
-from .tables import method_index, table_digest
+from .tables import find_method, fresh_table_holds, table_digest
 
 # module name -> header of the image it was loaded from
 LOADED: dict = {}
@@ -226,8 +226,19 @@ def _member_modules(header, path, modname):
 
 
 def _load_into(module, path, source_path, created):
+    global _FRESH
     modname = module.__name__
     header, sections = read_image(path, modname)
+    saved, _FRESH = _FRESH, _Fresh((modname, *(n for n, _ in header.get("members", ()))),
+                                   set(D.FUNCTIONS))
+    try:
+        return _load_fresh(module, path, source_path, created, header, sections)
+    finally:
+        _FRESH = saved
+
+
+def _load_fresh(module, path, source_path, created, header, sections):
+    modname = module.__name__
     code = module_code(path, modname, source_path, header)
     try:
         members = _member_modules(header, path, modname)
@@ -266,15 +277,25 @@ def _load_into(module, path, source_path, created):
 
 def restore_methods(modname, methods):
     """Insert the module's methods into their functions, as defining them would (this may
-    invalidate code compiled in the session)."""
+    invalidate code compiled in the session): in their order, each run of methods of one
+    function in one call (``dispatch.insert_methods``)."""
+    run, runf = [], None
     for f, sig, pyfunc, file, line, argnames, context, boundscheck in methods:
-        D.insert_method(f, D.Method(f, sig, pyfunc, modname, file, line, tuple(argnames),
-                                    context=context, boundscheck=boundscheck))
+        if f is not runf and run:
+            D.insert_methods(runf, run)
+            run = []
+        runf = f
+        run.append(D.Method(f, sig, pyfunc, modname, file, line, tuple(argnames),
+                            context=context, boundscheck=boundscheck))
         if getattr(pyfunc, "__defaults__", None) or getattr(pyfunc, "__kwdefaults__", None):
             # the shorter methods of default parameter values (keyword-only ones too) are
-            # made again, not stored
+            # made again, not stored, after the method
+            D.insert_methods(f, run)
+            run = []
             from ..defaults import add_default_methods
             add_default_methods(f, pyfunc, tuple(argnames), sig, modname, boundscheck)
+    if run:
+        D.insert_methods(runf, run)
 
 
 _SIDECAR_MAGIC = b"PKGCODE1"
@@ -351,7 +372,7 @@ class _Memo:
     its id, without hashing its nested tuples again (a copy of it is resolved again, to the
     same answer).  Each entry holds its reference, so that no id is reused meanwhile."""
 
-    __slots__ = ("types", "type", "method", "func", "held", "bindings", "active")
+    __slots__ = ("types", "type", "method", "func", "held", "bindings", "moddicts", "active")
 
     def __init__(self):
         self.clear()
@@ -363,6 +384,7 @@ class _Memo:
         self.func: dict = {}         # id(ref) -> (ref, GenericFunction)
         self.held: dict = {}         # id(tables) -> (tables, {id(fref): (fref, digest holds)})
         self.bindings: dict = {}     # id(bindings refs) -> (refs, (bindings, why not))
+        self.moddicts: dict = {}     # module name -> its globals (while bindings are checked)
         self.active = False
 
 
@@ -408,9 +430,9 @@ def _type(ref):
 
 
 def _method(ref):
-    """The method ``ref`` names now, or None.  Found by its key in its function's method
-    index (``tables.method_index``: the key ``method_ref`` wrote, so no signature is
-    resolved or compared), else by ``method_from_ref``'s resolution and comparison."""
+    """The method ``ref`` names now, or None.  Found by its key among its function's methods
+    (``tables.find_method``: the key ``method_ref`` wrote, so no signature is resolved or
+    compared), else by ``method_from_ref``'s resolution and comparison."""
     hit = _MEMO.method.get(id(ref))
     if hit is not None and hit[0] is ref:
         return hit[1]
@@ -422,7 +444,7 @@ def _method(ref):
         except (LookupError, ImportError, AttributeError, KeyError):
             f = None
         if f is not None:
-            m = method_index(f).get((ref[1], ref[2]))
+            m = find_method(f, ref[1], ref[2])
     if m is None:
         m = method_from_ref(ref)
     _MEMO.method[id(ref)] = (ref, m)
@@ -473,14 +495,35 @@ def _tables_hold(record):
 
 
 def _table_holds(tables, fref):
-    """Is the method table of the function ``fref`` names the one ``tables`` recorded?"""
+    """Is the method table of the function ``fref`` names the one ``tables`` recorded
+    (digest, method count, sole module: ``tables.digests_for``)?  A function this load
+    created, all of whose methods the loading image's modules define, is compared by its
+    count (``tables.fresh_table_holds``), any other by its digest."""
     want = tables.get(fref)
     if want is None:
         return False
     try:
-        return table_digest(_func(fref)) == want
+        f = _func(fref)
+        if want[2] is not None and want[2] in _FRESH.modules and \
+                (f.module, f.qualname) not in _FRESH.before and fresh_table_holds(f, want):
+            return True
+        return table_digest(f) == want[0]
     except (LookupError, ImportError, AttributeError, KeyError):
         return False
+
+
+class _Fresh:
+    """The load in progress: its image's modules, and the keys of the generic functions
+    that existed before it started (any other was created by the load)."""
+
+    __slots__ = ("modules", "before")
+
+    def __init__(self, modules=(), before=frozenset()):
+        self.modules = frozenset(modules)
+        self.before = before
+
+
+_FRESH = _Fresh()
 
 
 def _func(ref):
@@ -527,12 +570,36 @@ def _bindings_from_record(r):
 def _check_bindings(refs):
     out = []
     for mod, name, ref in refs:
+        if ref[0] == "type":
+            # (a type global, the usual kind: resolved through the load's memo of type
+            # references, compared by identity as ``same_binding`` does)
+            try:
+                then = _type(ref[1])
+            except (LookupError, ImportError, AttributeError, KeyError):
+                return None, f"global {mod}.{name} is not what the code was compiled with"
+            g = _module_dict(mod)
+            if g is None or g.get(name, _MISSING) is not then:
+                return None, f"global {mod}.{name} is not what the code was compiled with"
+            out.append((mod, name, then))
+            continue
         ok, then = binding_from_ref(ref)
         entry = (mod, name, then)
         if not ok or not INS.binding_holds(entry):
             return None, f"global {mod}.{name} is not what the code was compiled with"
         out.append(entry)
     return tuple(out), None
+
+
+_MISSING = object()
+
+
+def _module_dict(mod):
+    """``instances.module_globals(mod)``, looked up once per module and load (the memo is
+    emptied when the load's bindings have been checked)."""
+    hit = _MEMO.moddicts.get(mod, _MISSING)
+    if hit is _MISSING:
+        hit = _MEMO.moddicts[mod] = INS.module_globals(mod)
+    return hit
 
 
 def _closed_hold(r):
@@ -591,7 +658,7 @@ def validate_records(records, callee_ok=None):
         try:
             entries, reasons = _validate_records(records, callee_ok or _callee_valid)
             return ({s: (r, INS.method_instance(m, spec), (edges, b))
-                     for s, (r, m, spec, edges, b) in entries.items()}, reasons)
+                     for s, (r, m, spec, edges, b, _) in entries.items()}, reasons)
         finally:
             if not outer:
                 _MEMO.clear()
@@ -611,12 +678,16 @@ def _callee_valid(mref, specrefs, csym, inlined):
 
 
 def _validate_records(records, callee_ok, hold=False):
-    """({symbol: (record, method, spec types, edges, bindings)}, {symbol: (what, why)}).
+    """({symbol: (record, method, spec types, edges, bindings, function)}, {symbol: (what,
+    why)}).
 
     ``hold``: a record every edge of which goes through a function whose method table has
     the digest the image recorded holds without any edge being resolved (its ``edges`` are
-    None: they are resolved when the instance is made, ``pending.py``); otherwise every
-    edge is resolved and checked here."""
+    None: they are resolved when the instance is made, ``pending.py``); and when its own
+    method's function is one the load created with the table the image recorded, neither
+    is its method nor are its argument types (``method`` and ``spec`` are None: the method
+    exists, the image restored it, and it is found when the instance is made).  Otherwise
+    every edge is resolved and checked here."""
     entries = {}
     reasons = {}
     # First resolve every reference, which may import the modules they name (and so add
@@ -625,10 +696,16 @@ def _validate_records(records, callee_ok, hold=False):
     resolved = []
     for r in records:
         try:
-            m = _method(r["method"])
-            if m is None:
-                raise LookupError("its method no longer exists")
-            spec = _resolve_types(r["spec"])
+            mref = r["method"]
+            if hold and mref[2] in _FRESH.modules and _fresh_function(r, mref[0]):
+                m = spec = None           # (its table is checked below)
+                f = _func(mref[0])
+            else:
+                m = _method(mref)
+                if m is None:
+                    raise LookupError("its method no longer exists")
+                spec = _resolve_types(r["spec"])
+                f = m.function
             if hold:
                 for e in r["edges"]:
                     _import_methods_of_edge(e)
@@ -638,14 +715,22 @@ def _validate_records(records, callee_ok, hold=False):
         except (LookupError, KeyError, ImportError, AttributeError) as e:
             reasons[r["symbol"]] = (_describe_record(r), str(e))
             continue
-        resolved.append((r, m, spec, edges))
+        resolved.append((r, m, spec, edges, f))
     opened = bool(INS.OPENED)
-    for r, m, spec, edges in resolved:
+    for r, m, spec, edges, f in resolved:
         sym = r["symbol"]
+        if m is None and not _table_of_holds(r, r["method"][0]):
+            m = _method(r["method"])
+            if m is None:
+                reasons[sym] = (_describe_record(r), "its method no longer exists")
+                continue
+            spec = _resolve_types(r["spec"])
         if not r["edges"] or _tables_hold(r):
             STATS["edges_by_table"] += len(r["edges"])
             bad = None
         else:
+            if m is None:
+                m, spec = _method(r["method"]), _resolve_types(r["spec"])
             if edges is None:
                 try:
                     edges = [_edge_from_record(e) for e in r["edges"]]
@@ -661,21 +746,48 @@ def _validate_records(records, callee_ok, hold=False):
         if why is None and opened:
             why = _closed_hold(r)
         if why is not None:
-            reasons[sym] = (_describe(m, spec), why)
+            reasons[sym] = (_describe_record(r), why)
             continue
-        entries[sym] = (r, m, spec, edges, bindings)
+        entries[sym] = (r, m, spec, edges, bindings, f)
     # Callers of discarded instances are discarded too (to a fixed point, across images).
     changed = True
     while changed:
         changed = False
-        for sym, (r, m, spec, edges, bindings) in list(entries.items()):
-            for mref, specrefs, csym, inlined in r["callees"]:
+        for sym, e in list(entries.items()):
+            for mref, specrefs, csym, inlined in e[0]["callees"]:
                 if csym not in entries and not callee_ok(mref, specrefs, csym, inlined):
-                    reasons[sym] = (_describe(m, spec), f"callee {csym} is not valid here")
+                    reasons[sym] = (_describe_record(e[0]), f"callee {csym} is not valid here")
                     del entries[sym]
                     changed = True
                     break
     return entries, reasons
+
+
+def _fresh_function(record, fref):
+    """Is ``fref`` a function the load created, of the loading image's modules, whose
+    table the record's part recorded (so that ``_table_of_holds`` may vouch for its
+    methods without resolving them)?"""
+    tables = record.get("tables")
+    want = tables.get(fref) if tables else None
+    if want is None or want[2] not in _FRESH.modules:
+        return False
+    f = _func(fref)
+    return (f.module, f.qualname) not in _FRESH.before
+
+
+def _table_of_holds(record, fref):
+    """Does the function ``fref`` names have the table the record's part recorded for it
+    (``_tables_hold``'s answer for one function, kept with it)?"""
+    tables = record.get("tables")
+    if not tables or fref not in tables:
+        return False
+    per = _MEMO.held.get(id(tables))
+    if per is None or per[0] is not tables:
+        per = _MEMO.held[id(tables)] = (tables, {})
+    hit = per[1].get(id(fref))
+    if hit is None or hit[0] is not fref:
+        hit = per[1][id(fref)] = (fref, _table_holds(tables, fref))
+    return hit[1]
 
 
 def _import_methods_of_edge(e):
@@ -701,6 +813,7 @@ def _install_code(modname, header, codeinfo, objects, path):
     hold = not any(r["method"][0][0] == "view" for r in records)
     entries, reasons = _validate_records(records, _callee_valid, hold=hold)
     _MEMO.bindings.clear()            # (globals may change once the load is over)
+    _MEMO.moddicts.clear()
     for sym, (what, why) in reasons.items():
         DISCARDED.append((modname, what, why))
     STATS["discarded_instances"] += len(reasons)
@@ -710,11 +823,11 @@ def _install_code(modname, header, codeinfo, objects, path):
     from ..compiler import entry  # noqa: F401  (what the first call runs: imported with the load)
     own = {r["symbol"] for r in records}
     held, now = {}, []
-    for sym, (r, m, spec, edges, bindings) in sorted(entries.items()):
+    for sym, (r, m, spec, edges, bindings, f) in sorted(entries.items()):
         # Made now: what was checked edge by edge (its edges are resolved already), and
         # what calls outside the part (a callee's backedges must name its callers).
         if edges is None and all(c[2] in own for c in r["callees"]):
-            held[sym] = (r, m, spec, bindings)
+            held[sym] = (r, f, bindings)
         else:
             now.append((sym, r, m, spec, bindings, edges))
     STATS["loaded_instances"] += len(entries)
@@ -749,7 +862,7 @@ class _Maker:
 
     def held_made(self, items):
         with _UsingMemo(self.memo):
-            self.install([(s, r, m, spec, b, None) for s, r, m, spec, b in items])
+            self.install([(s, r, None, None, b, None) for s, r, b in items])
         STATS["made_instances"] += len(items)
 
     def install(self, items):
@@ -757,6 +870,8 @@ class _Maker:
         installed = []
         for sym, r, m, spec, bindings, edges in items:
             self.held.discard(sym)
+            if m is None:             # (held without being resolved: ``_validate_records``)
+                m, spec = _method(r["method"]), _resolve_types(r["spec"])
             mi = INS.method_instance_here(m, spec)
             if mi.cache is not None and mi.cache.valid:
                 continue                 # compiled in this session already: keep that one

@@ -42,10 +42,11 @@ from .serialize import func_ref
 class HeldPart:
     """Valid records of one part of an image not made into objects yet.
 
-    ``held``: {symbol: (record, method, spec types, bindings)}; ``records`` and
+    ``held``: {symbol: (record, its method's function, bindings)}; ``records`` and
     ``bindings``: every valid record of the part, and its bindings, by symbol (held or made:
     the reverse-callee closure walks both);
-    ``make(items)`` makes ``[(symbol, record, method, spec, bindings)]`` (the loader's)."""
+    ``make(items)`` makes ``[(symbol, record, bindings)]`` (the loader's; it resolves each
+    record's method and argument types then)."""
 
     __slots__ = ("module", "held", "records", "bindings", "by_function", "make", "_by_ref",
                  "_by_mod", "_callers")
@@ -57,8 +58,8 @@ class HeldPart:
         self.bindings = bindings     # symbol -> its bindings (module, name, value then)
         self.make = make
         self.by_function: dict = {}
-        for sym, (r, m, spec, b) in held.items():
-            self.by_function.setdefault(m.function, []).append(sym)
+        for sym, (r, f, b) in held.items():
+            self.by_function.setdefault(f, []).append(sym)
         self._by_ref = None          # (indexes made when first asked)
         self._by_mod = None
         self._callers = None         # callee symbol -> caller symbols
@@ -127,8 +128,8 @@ class HeldPart:
             return
         items = []
         for s in syms:
-            r, m, spec, b = self.held.pop(s)
-            items.append((s, r, m, spec, b))
+            r, f, b = self.held.pop(s)
+            items.append((s, r, b))
         if not self.held:
             try:
                 INS.PENDING_HOLDERS.remove(self)

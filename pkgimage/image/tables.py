@@ -107,8 +107,31 @@ def method_index(f):
     return _table(f).index or {}
 
 
+def find_method(f, sigref, module):
+    """The method of ``f`` whose key is (``sigref``, ``module``), or None (not found, or
+    keys that do not tell methods apart: context methods).  A function with a few methods
+    is scanned (an index made for each of DemoPkg's 1,001 constructors, to find one method
+    in each, cost more than the scans); a larger one is looked up in its index."""
+    methods = f.methods
+    if len(methods) > 8:
+        return method_index(f).get((sigref, module))
+    found = None
+    for m in methods:
+        if m.context is not None:
+            return None
+        if found is None and m.module == module and _sig_entry(m.sig)[1] == sigref:
+            found = m
+    return found if getattr(f, "context", None) is None else None
+
+
 def digests_for(functions):
-    """{function reference: digest} for ``functions`` (those with a digest only)."""
+    """{function reference: (digest, number of methods, module)} for ``functions`` (those
+    with a digest only); ``module`` is the one module that defined every method of the
+    table, or None.  A function the loading image itself creates, whose every method that
+    image's module defines, has at load exactly the methods the image restores for it: the
+    loader takes its table as the recorded one from the count alone (``fresh_table_holds``)
+    instead of computing the digest -- most functions an image's instances call are its own
+    (DemoPkg's 1,001 constructors)."""
     from .serialize import func_ref
     out = {}
     for f in functions:
@@ -117,5 +140,24 @@ def digests_for(functions):
             continue
         d = table_digest(f)
         if d is not None:
-            out[ref] = d
+            mods = {m.module for m in f.methods}
+            out[ref] = (d, len(f.methods), mods.pop() if len(mods) == 1 else None)
     return out
+
+
+def fresh_table_holds(f, want):
+    """Does ``f`` -- a function created by the load of an image of the module ``want[2]``,
+    which restored its methods -- have the table ``want`` (``digests_for``) recorded?
+    Every method of that table was defined by the image's module, so the image restored
+    each (its own methods) or made it again (those its definitions make: default
+    constructors, default-argument methods); the same count, every method still of that
+    module, is the same table.  (A method added by other code since, or one replaced, shows
+    in the count or in a method's module.)"""
+    n, module = want[1], want[2]
+    methods = f.methods
+    if module is None or len(methods) != n:
+        return False
+    for m in methods:
+        if m.module != module or m.context is not None:
+            return False
+    return True

@@ -170,14 +170,18 @@ def compile_owned(owned, known_externals=(), entries=()):
 
 
 def _table_digests(owned):
-    """{function reference: method-table digest} of the functions ``owned`` calls, as their
-    tables are now (see ``tables.py``): the loader takes every edge through a function whose
+    """{function reference: (method-table digest, count, module)} of the functions ``owned``
+    calls and of their own methods' functions, as their tables are now (see ``tables.py``): the loader takes every edge through a function whose
     table is the same at load as holding.  A function through which some edge does not hold
     now (which a valid instance should never have) gets no digest, so that the loader checks
     its edges one by one, exactly as without fingerprints."""
     from .tables import digests_for
     functions, broken = {}, set()
     for ci in owned:
+        # (the function of the instance's own method too: a held record of a function the
+        # load created with this table is not resolved at load, ``loader._validate_records``)
+        f = ci.mi.method.function
+        functions.setdefault(id(f), f)
         for e in ci.edges:
             functions[id(e.function)] = e.function
             if id(e.function) not in broken and not INS.edge_valid(e):
