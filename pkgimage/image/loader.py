@@ -694,12 +694,22 @@ def _validate_records(records, callee_ok, hold=False):
     # methods: those of ``pkgimage.base`` to the primitive types' constructors, say), and
     # only then check anything against the method tables, which no longer change.
     resolved = []
+    modules, before = _FRESH.modules, _FRESH.before
     for r in records:
         try:
             mref = r["method"]
-            if hold and mref[2] in _FRESH.modules and _fresh_function(r, mref[0]):
-                m = spec = None           # (its table is checked below)
-                f = _func(mref[0])
+            want = None
+            if hold and mref[2] in modules:
+                # (a function the load created, of the image's modules, whose table the
+                # part recorded: its table is checked below, its method not resolved)
+                tables = r.get("tables")
+                want = tables.get(mref[0]) if tables else None
+                if want is not None:
+                    f = _func(mref[0])
+                    if want[2] not in modules or (f.module, f.qualname) in before:
+                        want = None
+            if want is not None:
+                m = spec = None
             else:
                 m = _method(mref)
                 if m is None:
@@ -708,18 +718,19 @@ def _validate_records(records, callee_ok, hold=False):
                 f = m.function
             if hold:
                 for e in r["edges"]:
-                    _import_methods_of_edge(e)
+                    if e[3] is not None and e[3][2].startswith("pkgimage.") or e[4]:
+                        _import_methods_of_edge(e)
                 edges = None
             else:
                 edges = [_edge_from_record(e) for e in r["edges"]]
         except (LookupError, KeyError, ImportError, AttributeError) as e:
             reasons[r["symbol"]] = (_describe_record(r), str(e))
             continue
-        resolved.append((r, m, spec, edges, f))
+        resolved.append((r, m, spec, edges, f, want))
     opened = bool(INS.OPENED)
-    for r, m, spec, edges, f in resolved:
+    for r, m, spec, edges, f, want in resolved:
         sym = r["symbol"]
-        if m is None and not _table_of_holds(r, r["method"][0]):
+        if m is None and not fresh_table_holds(f, want):
             m = _method(r["method"])
             if m is None:
                 reasons[sym] = (_describe_record(r), "its method no longer exists")
@@ -761,33 +772,6 @@ def _validate_records(records, callee_ok, hold=False):
                     changed = True
                     break
     return entries, reasons
-
-
-def _fresh_function(record, fref):
-    """Is ``fref`` a function the load created, of the loading image's modules, whose
-    table the record's part recorded (so that ``_table_of_holds`` may vouch for its
-    methods without resolving them)?"""
-    tables = record.get("tables")
-    want = tables.get(fref) if tables else None
-    if want is None or want[2] not in _FRESH.modules:
-        return False
-    f = _func(fref)
-    return (f.module, f.qualname) not in _FRESH.before
-
-
-def _table_of_holds(record, fref):
-    """Does the function ``fref`` names have the table the record's part recorded for it
-    (``_tables_hold``'s answer for one function, kept with it)?"""
-    tables = record.get("tables")
-    if not tables or fref not in tables:
-        return False
-    per = _MEMO.held.get(id(tables))
-    if per is None or per[0] is not tables:
-        per = _MEMO.held[id(tables)] = (tables, {})
-    hit = per[1].get(id(fref))
-    if hit is None or hit[0] is not fref:
-        hit = per[1][id(fref)] = (fref, _table_holds(tables, fref))
-    return hit[1]
 
 
 def _import_methods_of_edge(e):
