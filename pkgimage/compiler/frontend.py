@@ -21,6 +21,7 @@ import types as pytypes
 
 from .. import types as T
 from ..errors import CompileError
+from ..lambdas import DEFAULTS
 from . import intrinsics
 from .ir import (Assign, Block, Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic,
                  IRFunction, MethodRef, CALL_VALUE, Raise, Return, Use, expr_uses,
@@ -126,9 +127,13 @@ def find_def(method):
     """The ``ast.FunctionDef`` of a method, or raise CompileError saying why it is missing."""
     fn = method.pyfunc
     if fn.__code__.co_name == "<lambda>":
-        return _lambda_def(method)
-    fdef = function_def(fn, f"method {method.sigstr()}")
+        fdef = _lambda_def(method)
+    else:
+        fdef = function_def(fn, f"method {method.sigstr()}")
     free = fn.__code__.co_freevars if hasattr(fn, "__pk_captures__") else ()
+    given = getattr(fn, "__pk_given__", None)
+    if given is not None:
+        return _with_defaults(fdef, free, given, fn.__code__.co_qualname)
     return _with_captures(fdef, free) if free else fdef
 
 
@@ -140,6 +145,22 @@ def _with_captures(fdef, free):
     new.args = ast.arguments(posonlyargs=[], args=[ast.arg(v) for v in free] + list(a.args),
                              vararg=a.vararg, kwonlyargs=a.kwonlyargs,
                              kw_defaults=a.kw_defaults, kwarg=a.kwarg, defaults=a.defaults)
+    return new
+
+
+def _with_defaults(fdef, free, given, qualname):
+    """The method of a lambda (or nested ``def``) with default values that is called with
+    its first ``given`` parameters (``lambdas.py``): the captured variables, the tuple of
+    the default values and those parameters are its parameters; the others are bound from
+    the end of the tuple when it runs (``Lowerer.bind_defaults``), as Python fills them."""
+    import copy
+    new = copy.copy(fdef)
+    a = fdef.args
+    params = [p.arg for p in a.args]
+    new.args = ast.arguments(posonlyargs=[], args=[ast.arg(v) for v in free] +
+                             [ast.arg(DEFAULTS)] + list(a.args[:given]), vararg=None,
+                             kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+    new.pk_defaulted = (tuple(params[given:]), qualname)
     return new
 
 
@@ -243,7 +264,7 @@ def lambda_function(outer, node, filename, fdef, closure_of=None):
 
 def _lambda_def(method):
     """A ``FunctionDef`` equivalent to the lambda a lambda function's method was made from
-    (found by its line and rank, ``lambdas.py``)."""
+    (found by its line and rank, ``lambdas.py``; ``find_def`` adds the captures)."""
     node = _original_node(method)
     if node is None:
         line = method.function.qualname.rsplit("@", 1)[1].split("#")[0]
@@ -251,9 +272,20 @@ def _lambda_def(method):
                            method.pyfunc.__code__.co_filename, int(line), 0, "source")
     fdef = ast.FunctionDef(name="<lambda>", args=node.args, body=[ast.Return(node.body)],
                            decorator_list=[], returns=None, type_comment=None, type_params=[])
-    fdef = ast.fix_missing_locations(ast.copy_location(fdef, node))
-    free = method.pyfunc.__code__.co_freevars        # (a closure's captures: first)
-    return _with_captures(fdef, free) if free else fdef
+    return ast.fix_missing_locations(ast.copy_location(fdef, node))
+
+
+def _missing_message(qualname, names):
+    """Python's message for a call that passed no value for the parameters ``names``."""
+    quoted = [repr(n) for n in names]
+    if len(quoted) == 1:
+        listed = quoted[0]
+    elif len(quoted) == 2:
+        listed = f"{quoted[0]} and {quoted[1]}"
+    else:
+        listed = ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
+    s = "" if len(names) == 1 else "s"
+    return f"{qualname}() missing {len(names)} required positional argument{s}: {listed}"
 
 
 def _assigned_names(fdef):
@@ -433,6 +465,11 @@ class Lowerer:
         self.vararg = fdef.args.vararg.arg if fdef.args.vararg is not None else None
         self.nvararg = (nargs - len(self.args)) if self.vararg and nargs is not None else 0
         self.locals = set(self.args) | _assigned_names(fdef)
+        # (a lambda's method called without some of its parameters: they are bound from its
+        # default values first, ``bind_defaults``)
+        self.defaulted = getattr(fdef, "pk_defaulted", None)
+        if self.defaulted is not None:
+            self.locals |= set(self.defaulted[0])
         # ``global layout``: names read and rebound in the module's dict (``s_Global``)
         self.global_names = {n for st in ast.walk(fdef) if isinstance(st, ast.Global)
                              for n in st.names}
@@ -547,6 +584,8 @@ class Lowerer:
             if name in self.args:
                 self.emit(Intrinsic("box_set", (box, name), (name, "local")), self.fdef)
             self.box_of[name] = box
+        if self.defaulted is not None:
+            self.bind_defaults(*self.defaulted)
         self.declared_return = self.return_annotation()
         body = self.fdef.body
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
@@ -567,6 +606,28 @@ class Lowerer:
                                                           key=lambda kv: kv[0]))
         return IRFunction(self.method.function.name, irargs, self.blocks, self.filename,
                           self.fdef.lineno, bindings, reads=tuple(self.scope.reads))
+
+    def bind_defaults(self, missing, qualname):
+        """The parameters ``missing`` a call did not pass, from the end of the tuple of
+        default values (``DEFAULTS``), as Python binds them; when there are fewer defaults
+        than parameters missing, Python's ``TypeError`` naming those without a value (the
+        number of defaults is the tuple type's length, known when this compiles)."""
+        node = self.fdef
+        d = DEFAULTS
+        for have in range(len(missing)):
+            # (a test of the tuple's type, which inference decides: the branch not taken,
+            # whose indexing would be out of bounds, is never inferred)
+            c = self.emit(Intrinsic("isa", (d,), (T.tuple_type(*(T.Any,) * have),)), node)
+            err, ok = self.new_block(), self.new_block()
+            self.terminate(Branch(c, err.id, ok.id))
+            self.cur = err
+            self.terminate(Raise(ErrorMsg((_missing_message(
+                qualname, missing[:len(missing) - have]),), "TypeError"),
+                (node.lineno, node.col_offset + 1)))
+            self.cur = ok
+        for i, name in enumerate(missing):
+            k = self.emit(Const(i - len(missing)), node)
+            self.emit(Use(self.call_base("getitem", [d, k], node)), node, dst=name)
 
     def return_annotation(self):
         """``def f(...) -> float``: the declared return type, when it is a concrete type.
@@ -1558,34 +1619,44 @@ class Lowerer:
 
     def e_Lambda(self, node):
         """``lambda x: ...``: a function value (``lambda_function``).  It may read globals;
-        one reading the enclosing function's locals is a closure (``closure_value``)."""
-        if not _simple_lambda(node):
-            self.unsupported(node, "lambda with *args, keywords or defaults")
+        one reading the enclosing function's locals is a closure (``closure_value``), and
+        so is one with default values (they are held as captured values are)."""
+        a = node.args
+        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
+            self.unsupported(node, "lambda with *args or keywords")
+        return self.function_value(node)
+
+    def function_value(self, node):
+        """The value of a lambda or nested ``def``: its default values, evaluated now and
+        in order (as Python does when it makes the function), then the function, with what
+        it captures and the tuple of the defaults bound first (``lambdas.py``)."""
+        defaults = None
+        if node.args.defaults:
+            defaults = self.emit(Intrinsic("tuple", tuple(self.expr(e)
+                                                          for e in node.args.defaults)), node)
         free = [()]
         f = lambda_function(self.method, node, self.filename, self.fdef, free)
-        if free[0]:
-            return self.closure_value(f, free[0], node)
+        if free[0] or defaults is not None:
+            return self.closure_value(f, free[0], node, defaults)
         return self.emit(Const(f), node)
 
     def s_FunctionDef(self, s):
         """A nested ``def``: a function value bound to its name (a closure when it reads
-        the enclosing function's variables), as a lambda is."""
+        the enclosing function's variables or has default values), as a lambda is."""
         a = s.args
-        if s.decorator_list or a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or \
-                a.defaults:
-            self.unsupported(s, "nested def with decorators, *args, keywords or defaults")
-        free = [()]
-        f = lambda_function(self.method, s, self.filename, self.fdef, free)
-        v = self.closure_value(f, free[0], s) if free[0] else self.emit(Const(f), s)
+        if s.decorator_list or a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
+            self.unsupported(s, "nested def with decorators, *args or keywords")
+        v = self.function_value(s)
         self.emit(Use(v), s, dst=s.name)
 
-    def closure_value(self, f, names, node):
+    def closure_value(self, f, names, node, defaults=None):
         """A lambda (or nested ``def``) reading enclosing locals: the function with the
         captured values bound first (``lambdas.py`` gives it those as its first
-        parameters).  Captured by value, which is Python's answer only when the variable
-        never changes once the closure exists: assigned once, before, outside any loop (or
-        a parameter never reassigned); anything else is refused, since Python would read
-        the variable's value when the closure runs."""
+        parameters), then ``defaults``, the tuple of its default values, if it has them.
+        Captured by value, which is Python's answer only when the variable never changes
+        once the closure exists: assigned once, before, outside any loop (or a parameter
+        never reassigned); anything else is refused, since Python would read the
+        variable's value when the closure runs."""
         loads = []
         for name in names:
             renamed = next(((r[name], loop) for r, loop in reversed(self.renamed)
@@ -1608,6 +1679,8 @@ class Lowerer:
         vals = [n[1] if isinstance(n, tuple) else
                 self.name_load(ast.copy_location(ast.Name(n, ast.Load()), node))
                 for n in loads]
+        if defaults is not None:
+            vals.append(defaults)
         return self.emit(Intrinsic("closure", (self.emit(Const(f), node), *vals)), node)
 
     def capture_problem(self, name, node):
@@ -2186,10 +2259,23 @@ class _Renamer(ast.NodeTransformer):
         bound |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
         if not bound & set(self.names):
             return self.generic_visit(node)
+        # (default values and decorators are evaluated where the function is made, outside
+        # its parameters' scope: ``lambda x, j=j: x * j`` in a comprehension over ``j``
+        # takes the comprehension's ``j`` as its default)
+        args.defaults = [self.visit(d) for d in args.defaults]
+        args.kw_defaults = [d if d is None else self.visit(d) for d in args.kw_defaults]
+        if hasattr(node, "decorator_list"):
+            node.decorator_list = [self.visit(d) for d in node.decorator_list]
         saved = self.names
         self.names = {k: v for k, v in saved.items() if k not in bound}
         try:
-            return self.generic_visit(node)
+            if isinstance(node, ast.Lambda):
+                node.body = self.visit(node.body)
+            else:
+                node.body = [self.visit(st) for st in node.body]
+                if node.returns is not None:
+                    node.returns = self.visit(node.returns)
+            return node
         finally:
             self.names = saved
 
