@@ -249,11 +249,19 @@ def lambda_function(outer, node, filename, fdef, closure_of=None):
                             n.lineno == node.lineno), key=lambda n: n.col_offset)
         rank = [n.col_offset for n in same_line].index(node.col_offset)
     src = D.source_function(outer)
+    # A lambda is named by its rank on its line in the code of the method it is in
+    # (``lambdas.py``); ``outer`` may be a lambda's (or nested def's) own method, whose
+    # code holds only the lambdas inside it: its rank then counts the lambdas of its line
+    # in the file (``lambda x: (lambda: x + n)`` -- the inner one is the second).
+    nested = "<locals>" in src.__code__.co_qualname
     for line, r, code in lambda_codes(src.__code__):
         if line == node.lineno and r == rank and (rank >= 0 or code.co_name == node.name):
             closure_of[0] = code.co_freevars
+            if nested and r >= 0:
+                cols = [n.col_offset for n in _index_file(filename).get(("lambdas", line), ())]
+                r = cols.index(node.col_offset) if node.col_offset in cols else r
             key = (outer.module, qualname_of(code, line, r))
-            if key not in D.FUNCTIONS or not D.FUNCTIONS[key].methods:
+            if not nested and (key not in D.FUNCTIONS or not D.FUNCTIONS[key].methods):
                 define_lambdas(src, outer.module)
             f = D.FUNCTIONS.get(key)
             if f is not None and f.methods:
@@ -273,6 +281,46 @@ def _lambda_def(method):
     fdef = ast.FunctionDef(name="<lambda>", args=node.args, body=[ast.Return(node.body)],
                            decorator_list=[], returns=None, type_comment=None, type_params=[])
     return ast.fix_missing_locations(ast.copy_location(fdef, node))
+
+
+def _free_reads(fn):
+    """{name in the source: name in ``fn``'s text} of the variables the lambda (or nested
+    ``def``) ``fn`` reads from the scopes around it.  ``fn`` may be a renamed copy
+    (``_Renamer``: ``i#lc3.9`` for a comprehension's ``i``), so this says which variable
+    of the function being lowered each of the closure's captures is; the scopes inside
+    ``fn`` (its parameters and locals, nested lambdas', comprehensions') are left out."""
+    out = {}
+
+    def visit(n, bound):
+        if isinstance(n, ast.Name):
+            if n.id not in bound:
+                out.setdefault(n.id.split("#")[0], n.id)
+            return
+        if isinstance(n, _FUNCTION_NODES):
+            a = n.args
+            for d in a.defaults + [d for d in a.kw_defaults if d is not None] + \
+                    list(getattr(n, "decorator_list", ())):
+                visit(d, bound)
+            inner = bound | _scope_locals(n)[0]
+            for part in (n.body if isinstance(n.body, list) else [n.body]):
+                visit(part, inner)
+            return
+        if isinstance(n, _COMPREHENSIONS):
+            gens = n.generators
+            visit(gens[0].iter, bound)
+            inner = bound | {x.id for g in gens for x in ast.walk(g.target)
+                             if isinstance(x, ast.Name)}
+            rest = [x for g in gens for x in g.ifs] + [g.iter for g in gens[1:]] + \
+                [x for x in (getattr(n, "elt", None), getattr(n, "key", None),
+                             getattr(n, "value", None)) if x is not None]
+            for part in rest:
+                visit(part, inner)
+            return
+        for c in ast.iter_child_nodes(n):
+            visit(c, bound)
+
+    visit(fn, set())
+    return out
 
 
 def _missing_message(qualname, names):
@@ -353,11 +401,16 @@ def _capture_problem(fdef, name, node):
     (by position in the source), or one inside a loop around the closure (the next
     iteration rebinds it while the closure lives)."""
     stores, around = [], []
+    # (a comprehension's target binds the comprehension's own variable, not this one)
+    comp_targets = {id(x) for n in ast.walk(fdef) if isinstance(n, ast.comprehension)
+                    for x in ast.walk(n.target)}
     for n in ast.walk(fdef):
         if isinstance(n, (ast.For, ast.While, ast.comprehension, ast.ListComp,
                           ast.SetComp, ast.DictComp, ast.GeneratorExp)) and \
                 any(x is node for x in ast.walk(n)):
             around.append(n)
+        if id(n) in comp_targets:
+            continue
         if (isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)) or \
                 (isinstance(n, (ast.FunctionDef, ast.ExceptHandler)) and
                  getattr(n, "name", None) == name and n is not fdef):
@@ -376,12 +429,21 @@ def _boxed_names(fn):
     mine, _, nested, comp = _scope_locals(fn)
     out = set()
     todo = list(nested)
+    parents = None
     while todo:
         inner = todo.pop()
         inner_locals, inner_nonlocal, deeper, _ = _scope_locals(inner)
         todo.extend(deeper)
         used = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name)} - inner_locals
-        for name in (used & mine) - comp:
+        used &= mine
+        if used & comp:
+            # (a name ``fn``'s comprehensions bind too: what the closure reads is the
+            # comprehension's variable when it is made in one binding the name -- a cell of
+            # that comprehension's (``Lowerer.comprehension``) -- else ``fn``'s own)
+            if parents is None:
+                parents = {c: p for p in ast.walk(fn) for c in ast.iter_child_nodes(p)}
+            used -= _comprehension_cells(inner, parents)
+        for name in used:
             if name in inner_nonlocal or _capture_problem(fn, name, inner) is not None:
                 out.add(name)
     return out
@@ -415,7 +477,35 @@ def _captured_boxes(method, source):
     outer = parents.get(node)
     while outer is not None and not isinstance(outer, _FUNCTION_NODES):
         outer = parents.get(outer)
-    return free & _shared_cells(outer, parents) if outer is not None else set()
+    if outer is None:
+        return set()
+    return free & (_shared_cells(outer, parents) | _comprehension_cells(node, parents))
+
+
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _comprehension_cells(node, parents):
+    """The names the closure ``node`` reads that are variables of a comprehension around
+    it -- the nearest scope binding the name, walking out through the comprehensions and
+    lambdas it is in, is a comprehension: that variable lives in a cell
+    (``Lowerer.comprehension``)."""
+    out, decided = set(), set()
+    child, p = node, parents.get(node)
+    while p is not None:
+        if isinstance(p, _COMPREHENSIONS):
+            first = p.generators[0].iter                # (evaluated outside it)
+            if not any(x is node for x in ast.walk(first)):
+                names = {x.id for g in p.generators for x in ast.walk(g.target)
+                         if isinstance(x, ast.Name)}
+                out |= names - decided
+                decided |= names
+        elif isinstance(p, ast.Lambda):
+            decided |= _scope_locals(p)[0]
+        elif isinstance(p, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            break
+        child, p = p, parents.get(p)
+    return out
 
 
 def _original_node(method):
@@ -493,6 +583,9 @@ class Lowerer:
         # or an inlined lambda (its parameters, False): innermost last.  A closure made
         # there captures the renamed variable, not the enclosing one of the same name.
         self.renamed = []
+        # a comprehension's (renamed) variable a closure made in it reads -> the IR
+        # variable holding its cell, while that comprehension is lowered (``comprehension``)
+        self.comp_cells = {}
         # exceptions (``s_Try``): the handler block of the innermost ``try`` being lowered
         # (-1: none), the ``finally`` bodies around the statement being lowered (each with
         # the handler outside it), the exceptions of the ``except`` clauses being lowered
@@ -531,6 +624,10 @@ class Lowerer:
         if self.cur.term is None:
             self.cur.stmts.append(Assign(dst, value, (getattr(node, "lineno", 0),
                                                       getattr(node, "col_offset", 0) + 1)))
+        if dst in self.comp_cells:
+            # a comprehension's variable a closure reads: the comprehension reads the local
+            # (of its own type), its closures the cell, assigned with it
+            self.emit(Intrinsic("box_set", (self.comp_cells[dst], dst), (dst, "free")), node)
         return dst
 
     def terminate(self, term):
@@ -1528,6 +1625,22 @@ class Lowerer:
         node.generators[0].iter = first_iter
         for new in renames.values():
             self.locals.add(new)
+        # A variable a closure made in the comprehension reads lives in a cell, new each
+        # time the comprehension runs (Python's comprehension is a function called then),
+        # which the loop assigns with the variable: the closures read it when they run
+        # (``[(lambda y: y + i) for i in range(3)]`` all add 2, as in Python).
+        inside = [x for g in node.generators for x in [g.target, *g.ifs]] + \
+            [g.iter for g in node.generators[1:]] + \
+            [x for x in (getattr(node, "elt", None), getattr(node, "key", None),
+                         getattr(node, "value", None)) if x is not None]
+        read = {n.id for part in inside for lam in ast.walk(part) if isinstance(lam, ast.Lambda)
+                for n in ast.walk(lam.body) if isinstance(n, ast.Name)}
+        cells = {}
+        for old_name, new in renames.items():
+            if new in read:
+                cells[new] = self.emit(Intrinsic("box_new", (), (old_name, "free")), node,
+                                       dst=f"{new}#box")
+        self.comp_cells.update(cells)
 
         def loop(k):
             if k == len(node.generators):
@@ -1562,6 +1675,8 @@ class Lowerer:
             loop(0)
         finally:
             self.renamed.pop()
+            for new in cells:
+                del self.comp_cells[new]
         return lst
 
     def note_store(self, target, value, how, node, key=None):
@@ -1658,9 +1773,16 @@ class Lowerer:
         never reassigned); anything else is refused, since Python would read the
         variable's value when the closure runs."""
         loads = []
+        text = _free_reads(node)
         for name in names:
-            renamed = next(((r[name], loop) for r, loop in reversed(self.renamed)
-                            if name in r), None)
+            # (the variable the closure's text reads by that name: a comprehension's or an
+            # inlined lambda's, renamed apart, or this function's own)
+            cur = text.get(name, name)
+            renamed = None if cur == name else \
+                (cur, any(cur in r.values() for r, loop in self.renamed if loop))
+            if cur in self.comp_cells:
+                loads.append(("cell", self.comp_cells[cur]))    # a comprehension's cell
+                continue
             if name in self.box_of and renamed is None:
                 loads.append(("cell", self.box_of[name]))      # the cell itself, shared
                 continue
