@@ -10,6 +10,7 @@ import textwrap
 import pytest
 
 import pkgimage as pk
+from pkgimage.settings import settings
 
 SOURCE = '''
 import pkgimage as pk
@@ -485,3 +486,38 @@ done({"res": res, "compiles": tw.total})
 """)
     assert out["res"] == [4, 3, 6, 6765] and out["compiles"] == 0, out
 
+
+@pytest.mark.skipif(not settings.jit,
+                    reason="PKGIMAGE_JIT=0: method bodies run as Python, which calls it")
+def test_a_module_level_lambda_used_in_compiled_code_is_a_located_compile_error(load_module):
+    """``SQUARE = lambda x: x * x`` at a module's top level is a Python function, not a
+    generic function (nothing made it one when the module ran): compiled code does not
+    call it or take it as a value; the error names the line and says what to do."""
+    m = load_module("""
+import pkgimage as pk
+
+SQUARE = lambda x: x * x
+
+def cube(x):
+    return x * x * x
+
+@pk.generic
+def called(n: int):
+    return SQUARE(n) + 1
+
+@pk.generic
+def passed(xs: list[int]):
+    return sorted(xs, key=SQUARE)
+
+@pk.generic
+def called_def(n: int):
+    return cube(n)
+""", filename="/virtual/global_lambda.py")
+    for f, where, what in [(m.called, r"11:12", r"call of <lambda> \(not a generic function"),
+                           (m.passed, r"15:27", r"global 'SQUARE' of type function used as "
+                                                r"a value"),
+                           (m.called_def, r"19:12", r"call of cube \(not a generic function")]:
+        with pytest.raises(pk.CompileError, match=rf"global_lambda\.py:{where}: unsupported "
+                                                  rf"construct in compiled code: {what}.*"
+                                                  rf"@pk\.generic"):
+            f(3) if f is not m.passed else f([3, -4, 1])

@@ -1404,8 +1404,10 @@ class Lowerer:
             # ``bb = bisect.bisect``, ``key=len``: the base function compiled code calls
             # for it, as a value (so a call of ``bb`` is a direct, typed call)
             return self.emit(Const(BASE[name]), node)
+        hint = " (a Python function: define it with @pk.generic, or write the lambda in " \
+            "the method)" if isinstance(val, pytypes.FunctionType) else ""
         self.unsupported(node, f"global {getattr(node, 'id', '')!r} of type "
-                               f"{type(val).__name__} used as a value")
+                               f"{type(val).__name__} used as a value{hint}")
 
     def e_Name(self, node):
         return self.name_load(node)
@@ -2007,8 +2009,14 @@ class Lowerer:
             name = MATH_FUNCS.get(callee)
         if name is not None:
             return self.call_base(name, [self.expr(a) for a in node.args], node)
+        hint = ""
+        if isinstance(callee, pytypes.FunctionType):
+            # (a module's undecorated ``def`` or ``sq = lambda x: ...``: a Python function,
+            # which compiled code does not call)
+            hint = ": a Python function; define it with @pk.generic, or write the lambda " \
+                   "in the method"
         self.unsupported(node, f"call of {getattr(callee, '__name__', type(callee).__name__)}"
-                               f" (not a generic function)")
+                               f" (not a generic function{hint})")
 
     def splat_call(self, node):
         """``f(a, *t, b)``: ``splat_call(f, tuple_cat(tuple_cat((a,), t), (b,)))`` (Julia's
