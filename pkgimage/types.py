@@ -251,11 +251,10 @@ class Closure:
         return self.function(*self.captured, *args, **kwargs)
 
     def _key(self):
-        # (captured immutable scalars by value, anything else by identity: two boxings of
-        # one native closure value are equal, as Python's ``f == f``)
-        return (id(self.function),) + tuple(
-            x if type(x) in (int, float, bool, str, bytes, type(None)) else ("id", id(x))
-            for x in self.captured)
+        # (captured immutable scalars by value, and tuples of them -- a closure's default
+        # values are one tuple --, anything else by identity: two boxings of one native
+        # closure value are equal, as Python's ``f == f``)
+        return (id(self.function),) + tuple(_closure_key(x) for x in self.captured)
 
     def __eq__(self, other):
         return type(other) is Closure and self._key() == other._key()
@@ -269,6 +268,14 @@ class Closure:
 
     def __reduce__(self):
         return (Closure, (self.function, self.captured))
+
+
+def _closure_key(x):
+    if type(x) in (int, float, bool, str, bytes, type(None)):
+        return x
+    if type(x) is tuple:
+        return ("tuple",) + tuple(_closure_key(y) for y in x)
+    return ("id", id(x))
 
 
 _CLOSURE_TYPES: dict = {}         # (module, qualname, capture types) -> its type

@@ -21,6 +21,7 @@ import types as pytypes
 
 from .. import types as T
 from ..errors import CompileError
+from ..lambdas import DEFAULTS
 from . import intrinsics
 from .ir import (Assign, Block, Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic,
                  IRFunction, MethodRef, CALL_VALUE, Raise, Return, Use, expr_uses,
@@ -126,9 +127,13 @@ def find_def(method):
     """The ``ast.FunctionDef`` of a method, or raise CompileError saying why it is missing."""
     fn = method.pyfunc
     if fn.__code__.co_name == "<lambda>":
-        return _lambda_def(method)
-    fdef = function_def(fn, f"method {method.sigstr()}")
+        fdef = _lambda_def(method)
+    else:
+        fdef = function_def(fn, f"method {method.sigstr()}")
     free = fn.__code__.co_freevars if hasattr(fn, "__pk_captures__") else ()
+    given = getattr(fn, "__pk_given__", None)
+    if given is not None:
+        return _with_defaults(fdef, free, given, fn.__code__.co_qualname)
     return _with_captures(fdef, free) if free else fdef
 
 
@@ -140,6 +145,22 @@ def _with_captures(fdef, free):
     new.args = ast.arguments(posonlyargs=[], args=[ast.arg(v) for v in free] + list(a.args),
                              vararg=a.vararg, kwonlyargs=a.kwonlyargs,
                              kw_defaults=a.kw_defaults, kwarg=a.kwarg, defaults=a.defaults)
+    return new
+
+
+def _with_defaults(fdef, free, given, qualname):
+    """The method of a lambda (or nested ``def``) with default values that is called with
+    its first ``given`` parameters (``lambdas.py``): the captured variables, the tuple of
+    the default values and those parameters are its parameters; the others are bound from
+    the end of the tuple when it runs (``Lowerer.bind_defaults``), as Python fills them."""
+    import copy
+    new = copy.copy(fdef)
+    a = fdef.args
+    params = [p.arg for p in a.args]
+    new.args = ast.arguments(posonlyargs=[], args=[ast.arg(v) for v in free] +
+                             [ast.arg(DEFAULTS)] + list(a.args[:given]), vararg=None,
+                             kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+    new.pk_defaulted = (tuple(params[given:]), qualname)
     return new
 
 
@@ -228,11 +249,19 @@ def lambda_function(outer, node, filename, fdef, closure_of=None):
                             n.lineno == node.lineno), key=lambda n: n.col_offset)
         rank = [n.col_offset for n in same_line].index(node.col_offset)
     src = D.source_function(outer)
+    # A lambda is named by its rank on its line in the code of the method it is in
+    # (``lambdas.py``); ``outer`` may be a lambda's (or nested def's) own method, whose
+    # code holds only the lambdas inside it: its rank then counts the lambdas of its line
+    # in the file (``lambda x: (lambda: x + n)`` -- the inner one is the second).
+    nested = "<locals>" in src.__code__.co_qualname
     for line, r, code in lambda_codes(src.__code__):
         if line == node.lineno and r == rank and (rank >= 0 or code.co_name == node.name):
             closure_of[0] = code.co_freevars
+            if nested and r >= 0:
+                cols = [n.col_offset for n in _index_file(filename).get(("lambdas", line), ())]
+                r = cols.index(node.col_offset) if node.col_offset in cols else r
             key = (outer.module, qualname_of(code, line, r))
-            if key not in D.FUNCTIONS or not D.FUNCTIONS[key].methods:
+            if not nested and (key not in D.FUNCTIONS or not D.FUNCTIONS[key].methods):
                 define_lambdas(src, outer.module)
             f = D.FUNCTIONS.get(key)
             if f is not None and f.methods:
@@ -243,7 +272,7 @@ def lambda_function(outer, node, filename, fdef, closure_of=None):
 
 def _lambda_def(method):
     """A ``FunctionDef`` equivalent to the lambda a lambda function's method was made from
-    (found by its line and rank, ``lambdas.py``)."""
+    (found by its line and rank, ``lambdas.py``; ``find_def`` adds the captures)."""
     node = _original_node(method)
     if node is None:
         line = method.function.qualname.rsplit("@", 1)[1].split("#")[0]
@@ -251,9 +280,60 @@ def _lambda_def(method):
                            method.pyfunc.__code__.co_filename, int(line), 0, "source")
     fdef = ast.FunctionDef(name="<lambda>", args=node.args, body=[ast.Return(node.body)],
                            decorator_list=[], returns=None, type_comment=None, type_params=[])
-    fdef = ast.fix_missing_locations(ast.copy_location(fdef, node))
-    free = method.pyfunc.__code__.co_freevars        # (a closure's captures: first)
-    return _with_captures(fdef, free) if free else fdef
+    return ast.fix_missing_locations(ast.copy_location(fdef, node))
+
+
+def _free_reads(fn):
+    """{name in the source: name in ``fn``'s text} of the variables the lambda (or nested
+    ``def``) ``fn`` reads from the scopes around it.  ``fn`` may be a renamed copy
+    (``_Renamer``: ``i#lc3.9`` for a comprehension's ``i``), so this says which variable
+    of the function being lowered each of the closure's captures is; the scopes inside
+    ``fn`` (its parameters and locals, nested lambdas', comprehensions') are left out."""
+    out = {}
+
+    def visit(n, bound):
+        if isinstance(n, ast.Name):
+            if n.id not in bound:
+                out.setdefault(n.id.split("#")[0], n.id)
+            return
+        if isinstance(n, _FUNCTION_NODES):
+            a = n.args
+            for d in a.defaults + [d for d in a.kw_defaults if d is not None] + \
+                    list(getattr(n, "decorator_list", ())):
+                visit(d, bound)
+            inner = bound | _scope_locals(n)[0]
+            for part in (n.body if isinstance(n.body, list) else [n.body]):
+                visit(part, inner)
+            return
+        if isinstance(n, _COMPREHENSIONS):
+            gens = n.generators
+            visit(gens[0].iter, bound)
+            inner = bound | {x.id for g in gens for x in ast.walk(g.target)
+                             if isinstance(x, ast.Name)}
+            rest = [x for g in gens for x in g.ifs] + [g.iter for g in gens[1:]] + \
+                [x for x in (getattr(n, "elt", None), getattr(n, "key", None),
+                             getattr(n, "value", None)) if x is not None]
+            for part in rest:
+                visit(part, inner)
+            return
+        for c in ast.iter_child_nodes(n):
+            visit(c, bound)
+
+    visit(fn, set())
+    return out
+
+
+def _missing_message(qualname, names):
+    """Python's message for a call that passed no value for the parameters ``names``."""
+    quoted = [repr(n) for n in names]
+    if len(quoted) == 1:
+        listed = quoted[0]
+    elif len(quoted) == 2:
+        listed = f"{quoted[0]} and {quoted[1]}"
+    else:
+        listed = ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
+    s = "" if len(names) == 1 else "s"
+    return f"{qualname}() missing {len(names)} required positional argument{s}: {listed}"
 
 
 def _assigned_names(fdef):
@@ -321,11 +401,16 @@ def _capture_problem(fdef, name, node):
     (by position in the source), or one inside a loop around the closure (the next
     iteration rebinds it while the closure lives)."""
     stores, around = [], []
+    # (a comprehension's target binds the comprehension's own variable, not this one)
+    comp_targets = {id(x) for n in ast.walk(fdef) if isinstance(n, ast.comprehension)
+                    for x in ast.walk(n.target)}
     for n in ast.walk(fdef):
         if isinstance(n, (ast.For, ast.While, ast.comprehension, ast.ListComp,
                           ast.SetComp, ast.DictComp, ast.GeneratorExp)) and \
                 any(x is node for x in ast.walk(n)):
             around.append(n)
+        if id(n) in comp_targets:
+            continue
         if (isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)) or \
                 (isinstance(n, (ast.FunctionDef, ast.ExceptHandler)) and
                  getattr(n, "name", None) == name and n is not fdef):
@@ -344,12 +429,21 @@ def _boxed_names(fn):
     mine, _, nested, comp = _scope_locals(fn)
     out = set()
     todo = list(nested)
+    parents = None
     while todo:
         inner = todo.pop()
         inner_locals, inner_nonlocal, deeper, _ = _scope_locals(inner)
         todo.extend(deeper)
         used = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name)} - inner_locals
-        for name in (used & mine) - comp:
+        used &= mine
+        if used & comp:
+            # (a name ``fn``'s comprehensions bind too: what the closure reads is the
+            # comprehension's variable when it is made in one binding the name -- a cell of
+            # that comprehension's (``Lowerer.comprehension``) -- else ``fn``'s own)
+            if parents is None:
+                parents = {c: p for p in ast.walk(fn) for c in ast.iter_child_nodes(p)}
+            used -= _comprehension_cells(inner, parents)
+        for name in used:
             if name in inner_nonlocal or _capture_problem(fn, name, inner) is not None:
                 out.add(name)
     return out
@@ -383,7 +477,35 @@ def _captured_boxes(method, source):
     outer = parents.get(node)
     while outer is not None and not isinstance(outer, _FUNCTION_NODES):
         outer = parents.get(outer)
-    return free & _shared_cells(outer, parents) if outer is not None else set()
+    if outer is None:
+        return set()
+    return free & (_shared_cells(outer, parents) | _comprehension_cells(node, parents))
+
+
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _comprehension_cells(node, parents):
+    """The names the closure ``node`` reads that are variables of a comprehension around
+    it -- the nearest scope binding the name, walking out through the comprehensions and
+    lambdas it is in, is a comprehension: that variable lives in a cell
+    (``Lowerer.comprehension``)."""
+    out, decided = set(), set()
+    child, p = node, parents.get(node)
+    while p is not None:
+        if isinstance(p, _COMPREHENSIONS):
+            first = p.generators[0].iter                # (evaluated outside it)
+            if not any(x is node for x in ast.walk(first)):
+                names = {x.id for g in p.generators for x in ast.walk(g.target)
+                         if isinstance(x, ast.Name)}
+                out |= names - decided
+                decided |= names
+        elif isinstance(p, ast.Lambda):
+            decided |= _scope_locals(p)[0]
+        elif isinstance(p, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            break
+        child, p = p, parents.get(p)
+    return out
 
 
 def _original_node(method):
@@ -433,6 +555,11 @@ class Lowerer:
         self.vararg = fdef.args.vararg.arg if fdef.args.vararg is not None else None
         self.nvararg = (nargs - len(self.args)) if self.vararg and nargs is not None else 0
         self.locals = set(self.args) | _assigned_names(fdef)
+        # (a lambda's method called without some of its parameters: they are bound from its
+        # default values first, ``bind_defaults``)
+        self.defaulted = getattr(fdef, "pk_defaulted", None)
+        if self.defaulted is not None:
+            self.locals |= set(self.defaulted[0])
         # ``global layout``: names read and rebound in the module's dict (``s_Global``)
         self.global_names = {n for st in ast.walk(fdef) if isinstance(st, ast.Global)
                              for n in st.names}
@@ -456,6 +583,9 @@ class Lowerer:
         # or an inlined lambda (its parameters, False): innermost last.  A closure made
         # there captures the renamed variable, not the enclosing one of the same name.
         self.renamed = []
+        # a comprehension's (renamed) variable a closure made in it reads -> the IR
+        # variable holding its cell, while that comprehension is lowered (``comprehension``)
+        self.comp_cells = {}
         # exceptions (``s_Try``): the handler block of the innermost ``try`` being lowered
         # (-1: none), the ``finally`` bodies around the statement being lowered (each with
         # the handler outside it), the exceptions of the ``except`` clauses being lowered
@@ -494,6 +624,10 @@ class Lowerer:
         if self.cur.term is None:
             self.cur.stmts.append(Assign(dst, value, (getattr(node, "lineno", 0),
                                                       getattr(node, "col_offset", 0) + 1)))
+        if dst in self.comp_cells:
+            # a comprehension's variable a closure reads: the comprehension reads the local
+            # (of its own type), its closures the cell, assigned with it
+            self.emit(Intrinsic("box_set", (self.comp_cells[dst], dst), (dst, "free")), node)
         return dst
 
     def terminate(self, term):
@@ -547,6 +681,8 @@ class Lowerer:
             if name in self.args:
                 self.emit(Intrinsic("box_set", (box, name), (name, "local")), self.fdef)
             self.box_of[name] = box
+        if self.defaulted is not None:
+            self.bind_defaults(*self.defaulted)
         self.declared_return = self.return_annotation()
         body = self.fdef.body
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
@@ -567,6 +703,28 @@ class Lowerer:
                                                           key=lambda kv: kv[0]))
         return IRFunction(self.method.function.name, irargs, self.blocks, self.filename,
                           self.fdef.lineno, bindings, reads=tuple(self.scope.reads))
+
+    def bind_defaults(self, missing, qualname):
+        """The parameters ``missing`` a call did not pass, from the end of the tuple of
+        default values (``DEFAULTS``), as Python binds them; when there are fewer defaults
+        than parameters missing, Python's ``TypeError`` naming those without a value (the
+        number of defaults is the tuple type's length, known when this compiles)."""
+        node = self.fdef
+        d = DEFAULTS
+        for have in range(len(missing)):
+            # (a test of the tuple's type, which inference decides: the branch not taken,
+            # whose indexing would be out of bounds, is never inferred)
+            c = self.emit(Intrinsic("isa", (d,), (T.tuple_type(*(T.Any,) * have),)), node)
+            err, ok = self.new_block(), self.new_block()
+            self.terminate(Branch(c, err.id, ok.id))
+            self.cur = err
+            self.terminate(Raise(ErrorMsg((_missing_message(
+                qualname, missing[:len(missing) - have]),), "TypeError"),
+                (node.lineno, node.col_offset + 1)))
+            self.cur = ok
+        for i, name in enumerate(missing):
+            k = self.emit(Const(i - len(missing)), node)
+            self.emit(Use(self.call_base("getitem", [d, k], node)), node, dst=name)
 
     def return_annotation(self):
         """``def f(...) -> float``: the declared return type, when it is a concrete type.
@@ -1246,8 +1404,10 @@ class Lowerer:
             # ``bb = bisect.bisect``, ``key=len``: the base function compiled code calls
             # for it, as a value (so a call of ``bb`` is a direct, typed call)
             return self.emit(Const(BASE[name]), node)
+        hint = " (a Python function: define it with @pk.generic, or write the lambda in " \
+            "the method)" if isinstance(val, pytypes.FunctionType) else ""
         self.unsupported(node, f"global {getattr(node, 'id', '')!r} of type "
-                               f"{type(val).__name__} used as a value")
+                               f"{type(val).__name__} used as a value{hint}")
 
     def e_Name(self, node):
         return self.name_load(node)
@@ -1467,6 +1627,22 @@ class Lowerer:
         node.generators[0].iter = first_iter
         for new in renames.values():
             self.locals.add(new)
+        # A variable a closure made in the comprehension reads lives in a cell, new each
+        # time the comprehension runs (Python's comprehension is a function called then),
+        # which the loop assigns with the variable: the closures read it when they run
+        # (``[(lambda y: y + i) for i in range(3)]`` all add 2, as in Python).
+        inside = [x for g in node.generators for x in [g.target, *g.ifs]] + \
+            [g.iter for g in node.generators[1:]] + \
+            [x for x in (getattr(node, "elt", None), getattr(node, "key", None),
+                         getattr(node, "value", None)) if x is not None]
+        read = {n.id for part in inside for lam in ast.walk(part) if isinstance(lam, ast.Lambda)
+                for n in ast.walk(lam.body) if isinstance(n, ast.Name)}
+        cells = {}
+        for old_name, new in renames.items():
+            if new in read:
+                cells[new] = self.emit(Intrinsic("box_new", (), (old_name, "free")), node,
+                                       dst=f"{new}#box")
+        self.comp_cells.update(cells)
 
         def loop(k):
             if k == len(node.generators):
@@ -1501,6 +1677,8 @@ class Lowerer:
             loop(0)
         finally:
             self.renamed.pop()
+            for new in cells:
+                del self.comp_cells[new]
         return lst
 
     def note_store(self, target, value, how, node, key=None):
@@ -1558,38 +1736,55 @@ class Lowerer:
 
     def e_Lambda(self, node):
         """``lambda x: ...``: a function value (``lambda_function``).  It may read globals;
-        one reading the enclosing function's locals is a closure (``closure_value``)."""
-        if not _simple_lambda(node):
-            self.unsupported(node, "lambda with *args, keywords or defaults")
+        one reading the enclosing function's locals is a closure (``closure_value``), and
+        so is one with default values (they are held as captured values are)."""
+        a = node.args
+        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
+            self.unsupported(node, "lambda with *args or keywords")
+        return self.function_value(node)
+
+    def function_value(self, node):
+        """The value of a lambda or nested ``def``: its default values, evaluated now and
+        in order (as Python does when it makes the function), then the function, with what
+        it captures and the tuple of the defaults bound first (``lambdas.py``)."""
+        defaults = None
+        if node.args.defaults:
+            defaults = self.emit(Intrinsic("tuple", tuple(self.expr(e)
+                                                          for e in node.args.defaults)), node)
         free = [()]
         f = lambda_function(self.method, node, self.filename, self.fdef, free)
-        if free[0]:
-            return self.closure_value(f, free[0], node)
+        if free[0] or defaults is not None:
+            return self.closure_value(f, free[0], node, defaults)
         return self.emit(Const(f), node)
 
     def s_FunctionDef(self, s):
         """A nested ``def``: a function value bound to its name (a closure when it reads
-        the enclosing function's variables), as a lambda is."""
+        the enclosing function's variables or has default values), as a lambda is."""
         a = s.args
-        if s.decorator_list or a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or \
-                a.defaults:
-            self.unsupported(s, "nested def with decorators, *args, keywords or defaults")
-        free = [()]
-        f = lambda_function(self.method, s, self.filename, self.fdef, free)
-        v = self.closure_value(f, free[0], s) if free[0] else self.emit(Const(f), s)
+        if s.decorator_list or a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
+            self.unsupported(s, "nested def with decorators, *args or keywords")
+        v = self.function_value(s)
         self.emit(Use(v), s, dst=s.name)
 
-    def closure_value(self, f, names, node):
+    def closure_value(self, f, names, node, defaults=None):
         """A lambda (or nested ``def``) reading enclosing locals: the function with the
         captured values bound first (``lambdas.py`` gives it those as its first
-        parameters).  Captured by value, which is Python's answer only when the variable
-        never changes once the closure exists: assigned once, before, outside any loop (or
-        a parameter never reassigned); anything else is refused, since Python would read
-        the variable's value when the closure runs."""
+        parameters), then ``defaults``, the tuple of its default values, if it has them.
+        Captured by value, which is Python's answer only when the variable never changes
+        once the closure exists: assigned once, before, outside any loop (or a parameter
+        never reassigned); anything else is refused, since Python would read the
+        variable's value when the closure runs."""
         loads = []
+        text = _free_reads(node)
         for name in names:
-            renamed = next(((r[name], loop) for r, loop in reversed(self.renamed)
-                            if name in r), None)
+            # (the variable the closure's text reads by that name: a comprehension's or an
+            # inlined lambda's, renamed apart, or this function's own)
+            cur = text.get(name, name)
+            renamed = None if cur == name else \
+                (cur, any(cur in r.values() for r, loop in self.renamed if loop))
+            if cur in self.comp_cells:
+                loads.append(("cell", self.comp_cells[cur]))    # a comprehension's cell
+                continue
             if name in self.box_of and renamed is None:
                 loads.append(("cell", self.box_of[name]))      # the cell itself, shared
                 continue
@@ -1608,6 +1803,8 @@ class Lowerer:
         vals = [n[1] if isinstance(n, tuple) else
                 self.name_load(ast.copy_location(ast.Name(n, ast.Load()), node))
                 for n in loads]
+        if defaults is not None:
+            vals.append(defaults)
         return self.emit(Intrinsic("closure", (self.emit(Const(f), node), *vals)), node)
 
     def capture_problem(self, name, node):
@@ -1812,8 +2009,14 @@ class Lowerer:
             name = MATH_FUNCS.get(callee)
         if name is not None:
             return self.call_base(name, [self.expr(a) for a in node.args], node)
+        hint = ""
+        if isinstance(callee, pytypes.FunctionType):
+            # (a module's undecorated ``def`` or ``sq = lambda x: ...``: a Python function,
+            # which compiled code does not call)
+            hint = ": a Python function; define it with @pk.generic, or write the lambda " \
+                   "in the method"
         self.unsupported(node, f"call of {getattr(callee, '__name__', type(callee).__name__)}"
-                               f" (not a generic function)")
+                               f" (not a generic function{hint})")
 
     def splat_call(self, node):
         """``f(a, *t, b)``: ``splat_call(f, tuple_cat(tuple_cat((a,), t), (b,)))`` (Julia's
@@ -2186,10 +2389,23 @@ class _Renamer(ast.NodeTransformer):
         bound |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
         if not bound & set(self.names):
             return self.generic_visit(node)
+        # (default values and decorators are evaluated where the function is made, outside
+        # its parameters' scope: ``lambda x, j=j: x * j`` in a comprehension over ``j``
+        # takes the comprehension's ``j`` as its default)
+        args.defaults = [self.visit(d) for d in args.defaults]
+        args.kw_defaults = [d if d is None else self.visit(d) for d in args.kw_defaults]
+        if hasattr(node, "decorator_list"):
+            node.decorator_list = [self.visit(d) for d in node.decorator_list]
         saved = self.names
         self.names = {k: v for k, v in saved.items() if k not in bound}
         try:
-            return self.generic_visit(node)
+            if isinstance(node, ast.Lambda):
+                node.body = self.visit(node.body)
+            else:
+                node.body = [self.visit(st) for st in node.body]
+                if node.returns is not None:
+                    node.returns = self.visit(node.returns)
+            return node
         finally:
             self.names = saved
 
