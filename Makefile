@@ -14,8 +14,9 @@ $(VENV)/.installed-%: pyproject.toml
 demo: $(VENV)/.installed-test
 	$(VPY) examples/demo.py
 
+# (one worker per core, each test file whole on one worker: its module fixtures build once)
 test: $(VENV)/.installed-test
-	$(VPY) -m pytest tests
+	$(VPY) -m pytest -n auto --dist loadfile tests
 
 bench: $(VENV)/.installed-test $(VENV)/.installed-bench
 	$(VPY) workloads/run.py
@@ -24,7 +25,7 @@ bench-quick: $(VENV)/.installed-test $(VENV)/.installed-bench
 	$(VPY) workloads/run.py --quick
 
 fuzz: $(VENV)/.installed-test
-	PKGIMAGE_FUZZ=long $(VPY) -m pytest tests -k fuzz
+	PKGIMAGE_FUZZ=long $(VPY) -m pytest -n auto tests -k fuzz
 
 clean:
 	rm -rf $(VENV) build *.egg-info
