@@ -1379,6 +1379,14 @@ class Body:
         els = set(tup_elems(c)) if is_tup(c) else ({INT, FLT} if c == f"Tup*[{REAL}]"
                                                    else {c[5:-1]})
         name = self.fresh("e")
+        if self.chance(0.5):
+            # ``for k, e in enumerate(t)``: each part of the target assigned directly (no
+            # tuple of the index and a union element is made)
+            k = self.fresh("k")
+            self.loop(f"for {k}, {name} in enumerate({v.name}):", 4, d,
+                      [Var(name, els, IFACE, assignable=False),
+                       Var(k, {INT}, 16, assignable=False)])
+            return
         self.loop(f"for {name} in {v.name}:", 4, d, Var(name, els, IFACE, assignable=False))
 
     # -- the static parameter -------------------------------------------------------------------
@@ -1727,8 +1735,9 @@ class Body:
         self.emit(header)
         self.indent += 1
         self.push()
-        if loopvar is not None:
-            self.declare(loopvar)
+        for lv in (loopvar if isinstance(loopvar, list) else [loopvar]):
+            if lv is not None:
+                self.declare(lv)
         if pre:
             self.emit(pre)
         saved = self.mult

@@ -83,3 +83,51 @@ def test_loop_programs_give_plain_pythons_answer(mod, name, args):
     got, want = fn(*args), fn.methods[0].pyfunc(*args)
     assert got == want and [type(x) for x in got] == [type(x) for x in want] \
         if isinstance(want, (list, tuple)) else (got == want and type(got) is type(want))
+
+
+UNPACK_SOURCE = '''
+import pkgimage as pk
+from pkgimage import Float64, Int64, List, Union
+
+
+@pk.generic
+def mixed(v: List[Union[Float64, Int64]]):
+    s = 0
+    for j, x in enumerate(v):
+        s += j * x
+    return s
+
+
+@pk.generic
+def targets(v: List[Int64]):
+    out = [0, 0, 0, 0]
+    fs = []
+    for k, (a, b) in enumerate([(x, x + 1) for x in v]):
+        out[k % 4] += a * b
+    for out[0], k in zip(v, range(3)):
+        fs.append(lambda: k)
+    return out, [f() for f in fs], k
+'''
+
+
+@pytest.fixture(scope="module")
+def unpack_mod(tmp_path_factory):
+    from conftest import import_source
+    return import_source(tmp_path_factory.mktemp("unpack"), "loop_unpack", UNPACK_SOURCE)
+
+
+@pytest.mark.parametrize("name,args", [("mixed", ([1, 2.5, 3, 0.5],)), ("mixed", ([],)),
+                                       ("targets", ([3, 1, 4, 1, 5],)),
+                                       ("targets", ([2, 7],))])
+def test_enumerate_and_zip_assign_each_part_of_the_target_as_python(unpack_mod, name, args):
+    fn = getattr(unpack_mod, name)
+    got, want = fn(*args), fn.methods[0].pyfunc(*args)
+    assert got == want and type(got) is type(want)
+
+
+def test_enumerate_over_a_union_list_makes_no_tuple_per_iteration(unpack_mod):
+    # ``for j, x in enumerate(v)`` assigns the index and the element directly: the tuple
+    # the target would unpack was, for a union element, a Python tuple every iteration
+    from pkgimage import Float64, Int64, List, Union
+    typed = pk.code_typed(unpack_mod.mixed, (List[Union[Float64, Int64]],))
+    assert "intr.tuple" not in str(typed) and "unpack_check" not in str(typed), typed

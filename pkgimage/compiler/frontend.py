@@ -1305,15 +1305,28 @@ class Lowerer:
         items = [self.call_base("getitem", [q, counter], it) for q in seqs]
         if name == "enumerate":
             items.insert(0, self.call_base("add", [start, counter], it))
-        self.emit(Intrinsic("tuple", tuple(items)), s, dst=s.target.id)
+        target = getattr(s, "pk_unpack", None)
+        if isinstance(target, (ast.Tuple, ast.List)) and len(target.elts) == len(items) and \
+                not any(isinstance(e, ast.Starred) for e in target.elts):
+            # ``for i, x in enumerate(v)``: each item is assigned to its part of the target,
+            # in order, and the tuple it would unpack is never made (of an element that is a
+            # union or an object, it was a Python tuple made every iteration)
+            s.pk_items = items
+        else:
+            self.emit(Intrinsic("tuple", tuple(items)), s, dst=s.target.id)
         self.emit(Use(self.call_base("add", [counter, one], it)), it, dst=counter)
         self.loop_body(s, head, done)
 
     def body_of(self, s):
         """A loop's body: its statements, or what a comprehension generates (``pk_body``),
-        after the unpacking of a tuple target (``pk_unpack``)."""
+        after the unpacking of a tuple target (``pk_unpack``; item by item when ``for_zip``
+        left the items in ``pk_items``)."""
         target = getattr(s, "pk_unpack", None)
-        if target is not None:
+        items = getattr(s, "pk_items", None)
+        if items is not None:
+            for elt, item in zip(target.elts, items):     # (``for_zip``: no tuple made)
+                self.assign_to(elt, item, s)
+        elif target is not None:
             self.assign_to(target, s.target.id, s)
         gen = getattr(s, "pk_body", None)
         if gen is not None:
