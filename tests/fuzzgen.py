@@ -1169,8 +1169,16 @@ class Body:
         if r < 0.6 and k > 0:
             return Ex(f"{self.rng.choice(['max', 'min'])}([{a.code} - qc for qc in "
                       f"range({k})])", {INT}, a.bound + k)
-        if r < 0.75:
+        if r < 0.7:
             return Ex(f"len({{qc % 3: {a.code} for qc in range({k})}})", {INT}, 3)
+        if r < 0.8:
+            # ``dict(pairs)`` / ``dict(zip(...))`` (it was lowered as a copy of the list):
+            # the value at a key that the later pairs overwrite
+            m = self.rng.randint(1, 3)
+            pairs = self.rng.choice([f"[(qc % {m}, qc * {a.code}) for qc in range({k + 1})]",
+                                     f"zip([qc % {m} for qc in range({k + 1})], "
+                                     f"[qc - {a.code} for qc in range({k + 1})])"])
+            return Ex(f"dict({pairs})[0]", {INT}, (k + 1) * a.bound + k + 1)
         if r < 0.85:
             return Ex(f"len(str({a.code}))", {INT}, 30)
         if r < 0.93:

@@ -19,15 +19,34 @@ from .synth import add_synth
 from ..types import typeof
 
 MODULE = "pkgimage.base"
-NAMES = ("get", "setdefault", "keys", "values", "items", "update", "iterable")
+NAMES = ("get", "setdefault", "keys", "values", "items", "update", "iterable", "dict_from")
 FUNCTIONS = {n: D.get_function(n, MODULE) for n in NAMES}
-get, setdefault, keys, values, items, update, iterable = (FUNCTIONS[n] for n in NAMES)
+get, setdefault, keys, values, items, update, iterable, dict_from = \
+    (FUNCTIONS[n] for n in NAMES)
 K, V = TypeVar("K"), TypeVar("V")
 
 
 @iterable.method
 def _(x: Any):
     return x
+
+
+# ``dict(x)``: a copy of a dict, else the dict of the key-value pairs ``x`` holds, as
+# Python's ``dict(pairs)`` (``dict(zip(keys, values))``, ``dict([(k, v), ...])``)
+@dict_from.method
+def _(d: Dict):
+    return intr.dict_copy(d)
+
+
+@dict_from.method
+def _(x: Any):
+    d = {}
+    for i, p in enumerate(x):
+        if len(p) != 2:
+            raise ValueError(f"dictionary update sequence element #{i} has length {len(p)}; "
+                             f"2 is required")
+        d[p[0]] = p[1]
+    return d
 
 
 @truth.method

@@ -519,6 +519,10 @@ def _original_node(method):
     return _index_file(code.co_filename).get(code.co_firstlineno)
 
 
+# builtins that walk an iterable argument once (``Lowerer.consumed_iterators``)
+_CONSUMERS = (sorted, list, set, tuple, dict, min, max, sum, any, all, enumerate, zip)
+
+
 def _parents(filename):
     """Each node of the file's tree -> the node it is in (made once per file, when a
     closure's method is first lowered)."""
@@ -1285,6 +1289,7 @@ class Lowerer:
         """``for i, x in enumerate(v[, start])`` and ``for a, b in zip(u, w, ...)``: one
         counter over the sequences (each evaluated once), to the end of the shortest."""
         name = it.func.id
+        it = self.consumed_iterators(it)        # (``enumerate(zip(u, w))``)
         if it.keywords or (name == "enumerate" and not 1 <= len(it.args) <= 2) or \
                 (name == "zip" and not it.args):
             self.unsupported(it, f"{name}() with these arguments")
@@ -1945,16 +1950,18 @@ class Lowerer:
             return self.print_call(node)
         if callee is isinstance:
             return self.isinstance_call(node)
+        if callee in _CONSUMERS:
+            node = self.consumed_iterators(node)
         rewritten = self.higher_order(callee, node)
         if rewritten is not None:
             return rewritten
         if callee in (list, dict) and not node.keywords and len(node.args) <= 1:
             # ``list(xs)`` is ``[x for x in xs]`` (a new site), ``list()`` is ``[]``;
-            # ``dict()`` is ``{}``, ``dict(d)`` a copy
+            # ``dict()`` is ``{}``, ``dict(d)`` a copy, ``dict(pairs)`` the dict of the pairs
             if callee is dict:
                 if not node.args:
                     return self.e_Dict(ast.copy_location(ast.Dict([], []), node))
-                return self.call_base("copy", [self.expr(node.args[0])], node)
+                return self.call_base("dict_from", [self.expr(node.args[0])], node)
             if not node.args:
                 return self.e_List(ast.copy_location(ast.List([], ast.Load()), node))
             name = f"list#{node.lineno}.{node.col_offset}"
@@ -2028,6 +2035,11 @@ class Lowerer:
             # which compiled code does not call)
             hint = ": a Python function; define it with @pk.generic, or write the lambda " \
                    "in the method"
+        elif callee is zip or callee is enumerate:
+            # (``consumed_iterators``: where compiled code takes one)
+            hint = f"; a {callee.__name__} object is taken where it is walked once: a for " \
+                   f"loop or comprehension over it, or passed straight to list(), dict(), " \
+                   f"sorted(), min(), max(), sum(), enumerate() or zip()"
         self.unsupported(node, f"call of {getattr(callee, '__name__', type(callee).__name__)}"
                                f" (not a generic function{hint})")
 
@@ -2092,6 +2104,26 @@ class Lowerer:
             args.append(kws[x] if kind == "kw" else
                         self.const_value(x, node))
         return self.emit(Call(callee, tuple(args), kwbound=True), node)
+
+    def consumed_iterators(self, node):
+        """``sorted(zip(a, b))``, ``dict(zip(keys, values))``, ``enumerate(zip(u, w))``,
+        ``max(enumerate(v), key=...)``: a ``zip`` or ``enumerate`` object passed straight to
+        a function that walks it once is the list of its tuples (a comprehension over it:
+        the same items in the same order, as ``map`` and ``filter`` are lists).  Anywhere
+        else -- kept in a variable, returned -- it stays a CompileError: an iterator walked
+        twice is empty the second time, a list is not."""
+        args = []
+        for a in node.args:
+            if isinstance(a, ast.Call) and isinstance(a.func, ast.Name) and \
+                    a.func.id in ("zip", "enumerate") and a.func.id not in self.locals and \
+                    self.scope.lookup(a.func.id)[1] is getattr(builtins, a.func.id):
+                name = f"it#{a.lineno}.{a.col_offset}"
+                a = ast.fix_missing_locations(ast.copy_location(ast.ListComp(
+                    ast.Name(name, ast.Load()),
+                    [ast.comprehension(ast.Name(name, ast.Store()), a, [], 0)]), a))
+            args.append(a)
+        new = ast.copy_location(ast.Call(node.func, args, node.keywords), node)
+        return new
 
     def higher_order(self, callee, node):
         """``map``/``filter`` (as list comprehensions: lists, not iterators),
