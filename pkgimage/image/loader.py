@@ -761,12 +761,23 @@ def _validate_records(records, callee_ok, hold=False):
             continue
         entries[sym] = (r, m, spec, edges, bindings, f)
     # Callers of discarded instances are discarded too (to a fixed point, across images).
+    # (A callee outside the records is judged once per symbol: nothing it depends on
+    # changes meanwhile, and a thousand instances calling one base method asked a thousand
+    # times.)
+    outside = {}
+
+    def outside_ok(mref, specrefs, csym, inlined):
+        hit = outside.get((csym, inlined))
+        if hit is None:
+            hit = outside[(csym, inlined)] = callee_ok(mref, specrefs, csym, inlined)
+        return hit
+
     changed = True
     while changed:
         changed = False
         for sym, e in list(entries.items()):
             for mref, specrefs, csym, inlined in e[0]["callees"]:
-                if csym not in entries and not callee_ok(mref, specrefs, csym, inlined):
+                if csym not in entries and not outside_ok(mref, specrefs, csym, inlined):
                     reasons[sym] = (_describe_record(e[0]), f"callee {csym} is not valid here")
                     del entries[sym]
                     changed = True
