@@ -168,6 +168,27 @@ def more(n: int):
             {0.5 * i for i in s} == {0.5 * i for i in range(n)})
 
 
+@pk.generic
+def keyed(n: int):
+    s = {-3, 1, 2, n}
+    return (sorted(s, key=lambda x: x * x), max(s, key=lambda x: -x), sorted(s, reverse=True),
+            any(x > 4 for x in s), all(s), s == [1, 2], s != (1, 2), str({n}), f"{ {n} }")
+
+
+@pk.generic
+def fill(s, n):
+    for i in range(n):
+        s.add(i * 1.5)
+    return None
+
+
+@pk.generic
+def escapes(n: int):
+    s = set()
+    fill(s, n)
+    return s, len(s)
+
+
 LIMITS = {1, 2, 3}
 
 
@@ -209,7 +230,7 @@ CASES = [("basics", (0,)), ("basics", (6,)), ("algebra", (0,)), ("algebra", (5,)
          ("dups", ([],)), ("widen", (3,)), ("widen", (2,)), ("loops", (0,)), ("loops", (7,)),
          ("tuples", (5,)), ("tuples", (3,)), ("structs", (3,)), ("structs", (2,)),
          ("pop_all", (0,)), ("pop_all", (5,)), ("inplace", (4,)), ("inplace", (2,)),
-         ("more", (0,)), ("more", (4,))]
+         ("more", (0,)), ("more", (4,)), ("keyed", (5,)), ("keyed", (0,)), ("escapes", (3,))]
 
 
 @pytest.mark.parametrize("name,args", CASES, ids=[f"{n}{a}"[:40] for n, a in CASES])

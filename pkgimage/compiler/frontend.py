@@ -2179,7 +2179,8 @@ class Lowerer:
             if set(opts) - {"key", "reverse"} or (callee is not sorted and "reverse" in opts):
                 self.unsupported(node, f"keyword arguments {sorted(opts)} of "
                                        f"{callee.__name__}()")
-            v = self.expr(args[0])
+            # (``iterable``: a set's elements, a dict's keys, as a list; anything else itself)
+            v = self.call_base("iterable", [self.expr(args[0])], node)
             key = self.expr(opts["key"]) if "key" in opts else self.emit(Const(None), node)
             rev = self.expr(opts["reverse"]) if "reverse" in opts else \
                 self.emit(Const(False), node)
