@@ -90,7 +90,8 @@ def loops(n: int):
         total += x * x
     w = set((1, 2, 2, 3))
     evens = {x for x in s if x % 2 == 0}
-    return total, w, evens, [x for x in sorted(evens)]
+    pairs = set(zip([1, 2, 2], [3, n, n]))
+    return total, w, evens, [x for x in sorted(evens)], pairs, sorted(set(enumerate("aba")))
 
 
 @pk.generic
