@@ -20,7 +20,7 @@ _LAZY = {}
 for _mod, _names in {
     ".types": ("AbstractFloat", "Any", "Array", "Bool", "Bottom", "Dict", "Function", "Float32", "Float64", "Int8",
                "Int16", "Int32", "Int64", "Integer", "List", "Matrix", "Nothing", "Number",
-               "PyObject", "Real", "Signed", "String", "Tuple", "TypeVar", "UInt8", "UInt16", "UInt32",
+               "PyObject", "Real", "Set", "Signed", "String", "Tuple", "TypeVar", "UInt8", "UInt16", "UInt32",
                "UInt64", "Union", "UnionAll", "Unsigned", "Vararg", "Vector", "isa",
                "isconcrete", "issubtype", "typeintersect", "typeof"),
     ".typedefs": ("Generic", "abstract", "struct"),

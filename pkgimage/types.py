@@ -761,6 +761,28 @@ def is_dict(t):
     return isinstance(t, PkType) and t.__pk_kind__ == "dict"
 
 
+def _make_set_type(params):
+    (el,) = params
+    if not (isinstance(el, TypeVar) or is_type(el)) or el.__pk_kind__ == "pending":
+        raise TypeError(f"Set element type must be a pkgimage type, got {el!r}")
+    return _new_type(f"Set[{_pname(el)}]", "set", Any, typename=SET_NAME, params=(el,),
+                     __pk_eltype__=el)
+
+
+# ``Set[T]``: a Python ``set`` (as ``Dict[K, V]`` is a dict: the object itself, so hashing,
+# equality and errors are Python's; ``compiler/setintr.py``).  Its element type is that of
+# its elements, as a list's is.
+SET_NAME = TypeName("Set", __name__, (), make=_make_set_type)
+
+
+def set_of(eltype):
+    return SET_NAME.apply((eltype,))
+
+
+def is_set(t):
+    return isinstance(t, PkType) and t.__pk_kind__ == "set"
+
+
 def is_array(t):
     return isinstance(t, PkType) and t.__pk_kind__ == "array"
 
@@ -1022,7 +1044,7 @@ def isconcrete(t) -> bool:
         if k == "mutable" and "__pk_open__" in t.__dict__:
             return False               # (subclassed: ``mutables.open_parent``)
         return not t.__pk_params__ or not has_free_vars(t)
-    if k in ("array", "list", "dict"):
+    if k in ("array", "list", "dict", "set"):
         return not has_free_vars(t)
     if k == "tuple":
         return all(not isinstance(p, Vararg) and isconcrete(p) for p in t.__pk_params__)
@@ -1147,6 +1169,8 @@ def typeof(v):
         return _list_typeof(v)
     if type(v) is dict:
         return dict_of(_elements_type(v), _elements_type(v.values()))
+    if type(v) is set:
+        return set_of(_elements_type(v))
     if getattr(type(v), "__pk_generic__", False) and getattr(v, "context", None) is None:
         return function_type(v)
     if type(v) is Closure:
@@ -1278,12 +1302,16 @@ _K_dict, _V_dict = TypeVar("K"), TypeVar("V")
 Dict = UnionAll(_K_dict, UnionAll(_V_dict, DICT_NAME.apply((_K_dict, _V_dict))), name="Dict")
 DICT_NAME.wrapper = Dict
 DICT_NAME.vars = (_K_dict, _V_dict)
+_T_set = TypeVar("T")
+Set = UnionAll(_T_set, SET_NAME.apply((_T_set,)), name="Set")
+SET_NAME.wrapper = Set
+SET_NAME.vars = (_T_set,)
 
 
 _BUILTIN_BY_NAME = {t.__pk_name__: t for t in BUILTIN_ABSTRACT + PRIMITIVES +
                     (Nothing, PyObject, String, Function, Box)}
 _BUILTIN_BY_NAME.update({"Vector": Vector, "Matrix": Matrix, "Array": Array, "List": List,
-                         "Dict": Dict})
+                         "Dict": Dict, "Set": Set})
 USER_TYPES: dict = {}      # (module, qualname) -> user type (or parametric wrapper), latest
 
 
@@ -1334,6 +1362,8 @@ def _ref(t, scope):
             _ref(c, scope) for c in t.__pk_captures__)
     if tn is DICT_NAME:
         return ("dict", _ref(t.__pk_keytype__, scope), _ref(t.__pk_valtype__, scope))
+    if tn is SET_NAME:
+        return ("set", _ref(t.__pk_eltype__, scope))
     if t.__pk_params__:
         return ("apply", tn.module, tn.qualname) + tuple(
             _ref(p, scope) for p in t.__pk_params__)
@@ -1384,6 +1414,8 @@ def _from_ref(ref, scope):
         return function_type(f)
     if kind == "dict":
         return dict_of(_from_ref(ref[1], scope), _from_ref(ref[2], scope))
+    if kind == "set":
+        return set_of(_from_ref(ref[1], scope))
     if kind == "apply":
         wrapper = _user_type(ref[1], ref[2])
         return typename_of(wrapper).apply(tuple(_from_ref(r, scope) for r in ref[3:]))
@@ -1441,6 +1473,8 @@ def from_annotation(ann):
         return List
     if ann is dict:
         return Dict
+    if ann is set:
+        return Set
     import typing
     if isinstance(ann, typing.TypeVar):
         v = _TYPING_VARS.get(ann)
@@ -1461,6 +1495,8 @@ def from_annotation(ann):
         return list_of(from_annotation(args[0]))        # ``list[float]``
     if origin is dict and args is not None and len(args) == 2:
         return dict_of(from_annotation(args[0]), from_annotation(args[1]))
+    if origin is set and args is not None and len(args) == 1:
+        return set_of(from_annotation(args[0]))         # ``set[int]``
     import types as pytypes
     if (origin is typing.Union or isinstance(ann, pytypes.UnionType)) and args:
         # ``Optional[Node]``, ``int | None``: Julia's ``Union{Node, Nothing}``
@@ -1531,6 +1567,8 @@ def ref_repr(ref, short=False):
         return f"Closure[{ref[1]}.{ref[2]}" + "".join(", " + r(x) for x in ref[3:]) + "]"
     if k == "dict":
         return f"Dict[{r(ref[1])}, {r(ref[2])}]"
+    if k == "set":
+        return f"Set[{r(ref[1])}]"
     if k == "array":
         n = ref[2][1] if ref[2][0] == "int" else None
         return _array_name(_Named(r(ref[1])), n if n is not None else _Named(r(ref[2])))

@@ -104,7 +104,8 @@ FEATURES = {"tuples": True, "parametric": True, "diagonal": True, "varargs": Tru
             # ``/`` by an integer expression that may be zero (``1.0 / 0`` raises
             # ZeroDivisionError in compiled code as in Python, issue 13)
             "float_zero_division": True,
-            # list and dict comprehensions with sum/len/max, str()/f-strings measured by len
+            # list, dict and set comprehensions with sum/len/max (sets with | - ^ &),
+            # str()/f-strings measured by len
             # (issue 13's containers and strings, compared with plain Python's answers);
             # lists grown with ``+=``/``*=`` through a second name bound to them (in place)
             "containers": True,
@@ -1154,7 +1155,7 @@ class Body:
                   {INT}, IFACE)
 
     def i_container(self, d):
-        """An int from a list or dict comprehension or a string (``containers``)."""
+        """An int from a list, dict or set comprehension or a string (``containers``)."""
         if not FEATURES["containers"] or d <= 0:
             raise Fail
         a = self.wrap(self.e_int(d - 1), 2 ** 20)
@@ -1169,8 +1170,20 @@ class Body:
         if r < 0.6 and k > 0:
             return Ex(f"{self.rng.choice(['max', 'min'])}([{a.code} - qc for qc in "
                       f"range({k})])", {INT}, a.bound + k)
-        if r < 0.7:
+        if r < 0.65:
             return Ex(f"len({{qc % 3: {a.code} for qc in range({k})}})", {INT}, 3)
+        if r < 0.7:
+            # sets: comprehensions, literals, ``set(range(k))`` and the operators between them
+            form = self.rng.randint(0, 3)
+            if form == 0:
+                return Ex(f"len({{qc % 3 for qc in range({k})}} | {{{a.code} % 2}})", {INT}, 3)
+            if form == 1:
+                return Ex(f"sum({{qc * {a.code} for qc in range({k})}} - {{{a.code}}})", {INT},
+                          k * k * a.bound + 1)
+            if form == 2:
+                return Ex(f"len(set(range({k})) ^ {{qc + 1 for qc in range({k})}})", {INT},
+                          2 * k + 1)
+            return Ex(f"sum(sorted({{{a.code} % 5, {k}}} & set(range(6))))", {INT}, 10)
         if r < 0.8:
             # ``dict(pairs)`` / ``dict(zip(...))`` (it was lowered as a copy of the list):
             # the value at a key that the later pairs overwrite

@@ -752,6 +752,7 @@ def register_in_frontend(special, base, math_funcs, builtins_funcs):
     base.update(lists.FUNCTIONS)
     base.update(strings.FUNCTIONS)
     base.update(dicts.FUNCTIONS)
+    base.update(sets.FUNCTIONS)
     base.update(arraysnp.FUNCTIONS)
     base.update(complexes.FUNCTIONS)
     base.update(ranges.FUNCTIONS)
@@ -840,3 +841,7 @@ from . import inplace  # noqa: E402  (``x += y``: in place for lists and arrays)
 
 globals().update(inplace.FUNCTIONS)        # pk.base.iadd, pk.base.imul, ...
 __all__ += list(inplace.FUNCTIONS)
+from . import sets  # noqa: E402  (Set methods on the functions above; ``|`` is ``or_``)
+
+globals().update(sets.FUNCTIONS)           # pk.base.set_add, pk.base.set_union, ...
+__all__ += list(sets.FUNCTIONS)

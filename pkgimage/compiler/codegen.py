@@ -1451,7 +1451,8 @@ class FunctionGen(_Emitter):
         if listgen.native(v.name, info):
             # lists are boxed: these emitters take them as they are
             args = [self.load_var(a, t) for a, t in zip(v.args, argtypes)]
-            rt = T.list_of(T.Any) if v.name == "list_new" else \
+            rt = T.list_of(T.Any) if v.name == "list_new" else T.set_of(T.Any) \
+                if v.name == "set_new" else \
                 intrinsics.REGISTRY[v.name].rule(argtypes, v.params)
             emit = listgen.emitter(v.name, argtypes)
             return emit(self, args, argtypes, v.params), rt, \

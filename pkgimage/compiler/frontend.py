@@ -1032,6 +1032,8 @@ class Lowerer:
             rhs = self.expr(s.value)
             if op == "iadd":
                 self.note_store(t, rhs, "each", s)        # (``P += [x]`` on a site's list)
+            elif op in ("ior", "iand", "ixor"):
+                self.note_store(t, rhs, "sset", s)        # (``s |= t`` on a site's set)
             v = self.call_base(op, [cur, rhs], s)
             self.assign_to(t, v, s)
         elif isinstance(t, ast.Subscript):
@@ -1386,7 +1388,7 @@ class Lowerer:
             self.error(node, f"name {node.id!r} is not defined", "Name")
         if _mutable_object(val) and node.id in self.scope.globals and \
                 self.scope.globals[node.id] is val and isinstance(self.scope.modname, str):
-            # a module global holding a list, dict, array or mutable struct: that very
+            # a module global holding a list, dict, set, array or mutable struct: that very
             # object, read and written in place as Python does (rebinding the global
             # invalidates this code through its binding edge, as for any global read)
             return self.emit(Intrinsic("global_ref", (), (self.scope.modname, node.id,
@@ -1625,7 +1627,8 @@ class Lowerer:
         return self.comprehension(node, "list_new")
 
     def comprehension(self, node, make):
-        """``[e for x in xs if c ...]``, ``{k: v for ...}``: a new list (dict), the loops,
+        """``[e for x in xs if c ...]``, ``{k: v for ...}``, ``{e for ...}``: a new list
+        (dict, set), the loops,
         and an append (a store) per element, the loop variables local to the comprehension
         as in Python 3."""
         site = _site(node)
@@ -1672,7 +1675,7 @@ class Lowerer:
                     return
                 x = self.expr(node.elt)
                 self.emit(Intrinsic("list_note", (x,), ("elem", site)), node)
-                self.call_base("append", [lst, x], node)
+                self.call_base("set_add" if make == "set_new" else "append", [lst, x], node)
                 return
             g = node.generators[k]
             fake = ast.For(target=g.target, iter=g.iter, body=[], orelse=[])
@@ -1702,7 +1705,9 @@ class Lowerer:
     def note_store(self, target, value, how, node, key=None):
         """Before a store into the list or dict a local holds: widen its sites' element
         (key and value) types.  ``how``: "elem" (``value`` is stored), "each" (its
-        elements are), "kv" (``key`` and ``value``), "dict" (a dict's keys and values)."""
+        elements are), "kv" (``key`` and ``value``), "dict" (a dict's keys and values, or
+        for a set ``update``'s elements), "selem" (``s.add(value)``) and "sset" (``s |= value``:
+        its elements), sets only."""
         if not (isinstance(target, ast.Name) and target.id in self.list_sites):
             return
         for site in sorted(self.list_sites[target.id]):
@@ -1713,6 +1718,10 @@ class Lowerer:
                     notes = [(key, "elem", (site, "k")), (value, "elem", (site, "v"))]
                 else:
                     notes = []
+            elif site[0] == "ssite":
+                # a set stores what ``add`` adds and what ``update`` walks, nothing else
+                h = {"selem": "elem", "dict": "each", "sset": "each"}.get(how)
+                notes = [(value, h, site)] if h is not None else []
             else:
                 notes = [(value, how, site)] if how in ("elem", "each") else []
             for var, h, where in notes:
@@ -1729,6 +1738,16 @@ class Lowerer:
 
     def e_DictComp(self, node):
         return self.comprehension(node, "dict_new")
+
+    def e_Set(self, node):
+        """``{a, b, c}`` (and ``set()``): a new set whose element type is its site's."""
+        if any(isinstance(e, ast.Starred) for e in node.elts):
+            self.unsupported(node, "* in a set literal")
+        elts = tuple(self.expr(e) for e in node.elts)
+        return self.emit(Intrinsic("set_new", elts, _site(node)), node)
+
+    def e_SetComp(self, node):
+        return self.comprehension(node, "set_new")
 
     def e_JoinedStr(self, node):
         """An f-string: Python's ``format`` of each value with its literal spec."""
@@ -1955,20 +1974,23 @@ class Lowerer:
         rewritten = self.higher_order(callee, node)
         if rewritten is not None:
             return rewritten
-        if callee in (list, dict) and not node.keywords and len(node.args) <= 1:
+        if callee in (list, dict, set) and not node.keywords and len(node.args) <= 1:
             # ``list(xs)`` is ``[x for x in xs]`` (a new site), ``list()`` is ``[]``;
-            # ``dict()`` is ``{}``, ``dict(d)`` a copy, ``dict(pairs)`` the dict of the pairs
+            # ``set(xs)`` is ``{x for x in xs}``, ``set()`` an empty set literal (both a
+            # site where the call is: ``_list_literal``); ``dict()`` is ``{}``, ``dict(d)``
+            # a copy, ``dict(pairs)`` the dict of the pairs
             if callee is dict:
                 if not node.args:
                     return self.e_Dict(ast.copy_location(ast.Dict([], []), node))
                 return self.call_base("dict_from", [self.expr(node.args[0])], node)
             if not node.args:
-                return self.e_List(ast.copy_location(ast.List([], ast.Load()), node))
-            name = f"list#{node.lineno}.{node.col_offset}"
-            comp = ast.ListComp(ast.Name(name, ast.Load()),
-                                [ast.comprehension(ast.Name(name, ast.Store()), node.args[0],
-                                                   [], 0)])
-            return self.e_ListComp(ast.fix_missing_locations(ast.copy_location(comp, node)))
+                empty = ast.Set([]) if callee is set else ast.List([], ast.Load())
+                return self.expr(ast.copy_location(empty, node))
+            name = f"{callee.__name__}#{node.lineno}.{node.col_offset}"
+            make = ast.SetComp if callee is set else ast.ListComp
+            comp = make(ast.Name(name, ast.Load()),
+                        [ast.comprehension(ast.Name(name, ast.Store()), node.args[0], [], 0)])
+            return self.expr(ast.fix_missing_locations(ast.copy_location(comp, node)))
         if node.keywords:
             return self.keyword_call(callee, node)
         if isinstance(callee, T.PkType) and callee.__pk_kind__ == "array" and \
@@ -2157,7 +2179,8 @@ class Lowerer:
             if set(opts) - {"key", "reverse"} or (callee is not sorted and "reverse" in opts):
                 self.unsupported(node, f"keyword arguments {sorted(opts)} of "
                                        f"{callee.__name__}()")
-            v = self.expr(args[0])
+            # (``iterable``: a set's elements, a dict's keys, as a list; anything else itself)
+            v = self.call_base("iterable", [self.expr(args[0])], node)
             key = self.expr(opts["key"]) if "key" in opts else self.emit(Const(None), node)
             rev = self.expr(opts["reverse"]) if "reverse" in opts else \
                 self.emit(Const(False), node)
@@ -2316,6 +2339,9 @@ class Lowerer:
         obj = self.expr(node.func.value)
         args = [self.expr(a) for a in node.args]
         if name not in METHOD_NAMES:
+            if name == "add" and len(args) == 1:
+                # (``s.add(x)``: a store into a set site; inference resolves the method)
+                self.note_store(node.func.value, args[0], "selem", node)
             return self.emit(Call(MethodRef(name), (obj, *args)), node)
         how = METHOD_STORES.get(name)
         if how is not None and args:
@@ -2361,16 +2387,20 @@ class Lowerer:
 
 
 def _site(node):
-    """A list or dict literal's or comprehension's allocation site (``listintr``)."""
-    kind = "dsite" if isinstance(node, (ast.Dict, ast.DictComp)) else "site"
+    """A list, dict or set literal's or comprehension's allocation site (``listintr``)."""
+    kind = "dsite" if isinstance(node, (ast.Dict, ast.DictComp)) else \
+        "ssite" if isinstance(node, (ast.Set, ast.SetComp)) else "site"
     return (kind, node.lineno, node.col_offset)
 
 
 def _list_literal(v):
     """The list literal an assigned value makes its list from (``[...]``, a comprehension,
-    ``[0.0] * n``), or None."""
-    if isinstance(v, (ast.List, ast.ListComp, ast.Dict, ast.DictComp)):
+    ``[0.0] * n``, ``set()`` or ``set(xs)``: a set site where the call is), or None."""
+    if isinstance(v, (ast.List, ast.ListComp, ast.Dict, ast.DictComp, ast.Set, ast.SetComp)):
         return v
+    if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "set" and \
+            len(v.args) <= 1 and not v.keywords:
+        return ast.copy_location(ast.Set([]), v)        # (``frontend.e_Call`` makes it there)
     if isinstance(v, ast.BinOp) and isinstance(v.op, ast.Mult):
         return _list_literal(v.left) or _list_literal(v.right)
     return None
@@ -2637,7 +2667,7 @@ def _simple_lambda(lam):
 
 
 def _mutable_object(x):
-    if type(x) in (list, dict) or isinstance(x, pytypes.GeneratorType):
+    if type(x) in (list, dict, set) or isinstance(x, pytypes.GeneratorType):
         return True        # (a generator: a Python object used through Python, in place)
     t = T.typeof(x)
     return t.__pk_kind__ in ("array", "mutable") and T.isconcrete(t)

@@ -25,7 +25,7 @@ from .. import structmethods
 from .. import types as T
 from ..compiler_lock import COMPILER_LOCK
 from ..errors import AmbiguityError, CompileError, MethodError
-from . import closureintr, frontend, intrinsics, listintr, npintr
+from . import closureintr, frontend, intrinsics, listintr, npintr, setintr
 from .instances import (REBINDING_LISTENERS, CodeInstance, Edge, intersecting, method_instance,
                         register_edges)
 from .slots import split_slots
@@ -498,6 +498,8 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None, positional=False
         f = structmethods.resolve(argtypes[0], func.name)
         if f is None and T.is_array(argtypes[0]) and func.name in npintr.METHODS:
             f = frontend.BASE[f"np_{func.name}"]          # ``A.sum()`` is ``np.sum(A)``
+        if f is None and T.is_set(argtypes[0]) and func.name in setintr.METHODS:
+            f = frontend.BASE[f"set_{func.name}"]         # ``s.add(x)`` is ``set_add(s, x)``
         if f is None and argtypes[0].__pk_kind__ == "union" and \
                 T.Nothing in argtypes[0].__pk_members__:
             # ``p.normalize()`` with ``p`` an element of ``[None] * n`` filled with points:
@@ -869,8 +871,9 @@ def _eval_tuple_const_index(sv, v, argtypes, st):
 
 
 def _eval_list_site(sv, v, argtypes, st):
-    """``list_new`` (a site's list: the element type stored into it so far) and
-    ``list_note`` (a store into a site's list: widen the site, and infer again if it grew)."""
+    """``list_new`` (a site's list: the element type stored into it so far; ``dict_new``
+    and ``set_new`` likewise) and ``list_note`` (a store into a site's list, dict or set:
+    widen the site, and infer again if it grew)."""
     if v.name == "dict_new":
         k, val = sv.sites.get((v.params, "k")), sv.sites.get((v.params, "v"))
         for i, t in enumerate(argtypes):
@@ -881,6 +884,13 @@ def _eval_list_site(sv, v, argtypes, st):
         sv.sites[(v.params, "k")], sv.sites[(v.params, "v")] = k, val
         return T.dict_of(k if k is not None else T.Bottom, val if val is not None else
                          T.Bottom), IntrinsicCall(v.name, argtypes, v.params, False)
+    if v.name == "set_new":
+        el = sv.sites.get(v.params)
+        for t in argtypes:
+            el = join(el, t)
+        sv.sites[v.params] = el
+        return T.set_of(el if el is not None else T.Bottom), \
+            IntrinsicCall(v.name, argtypes, v.params, False)
     if v.name == "list_new":
         kind, *where = v.params
         if kind == "typed":
@@ -936,7 +946,7 @@ def _widen_escaped(frame):
 
 def _eval_intrinsic(sv, v, argtypes, st):
     fn = intrinsics.REGISTRY[v.name]
-    if v.name in ("list_new", "list_note", "dict_new"):
+    if v.name in ("list_new", "list_note", "dict_new", "set_new"):
         return _eval_list_site(sv, v, argtypes, st)
     if v.name in closureintr.BOX_OPS:
         # a closure's shared variable: native cell functions whatever the value's type

@@ -911,7 +911,7 @@ for _name, (_n, _rule) in RANDOM.items():
 
 # -- lists (``listintr.py``) -------------------------------------------------------------------
 
-from . import closureintr, dictintr, excintr, fieldintr, listintr, npbuild, npintr, strintr  # noqa: E402,F401  (register their intrinsics)
+from . import closureintr, dictintr, excintr, fieldintr, listintr, npbuild, npintr, setintr, strintr  # noqa: E402,F401  (register their intrinsics)
 
-SPEC_PARAMS |= listintr.SPEC | strintr.SPEC | dictintr.SPEC | fieldintr.SPEC
+SPEC_PARAMS |= listintr.SPEC | strintr.SPEC | dictintr.SPEC | setintr.SPEC | fieldintr.SPEC
 intr.__dict__.update(REGISTRY)

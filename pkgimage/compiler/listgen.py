@@ -1,6 +1,7 @@
 """Native code of the hot ``List[T]`` intrinsics (``listintr.py``): length, element read and
-write, append, and making a list; and of ``Dict[K, V]``'s length, ``in``, ``d[k]`` and
-``d[k] = v`` (``dictintr.py``), through CPython's own dict functions.  The others run their Python implementation (a list
+write, append, and making a list; of ``Dict[K, V]``'s length, ``in``, ``d[k]`` and
+``d[k] = v`` (``dictintr.py``), through CPython's own dict functions; and of ``Set[T]``'s
+making, length, ``in`` and ``add`` (``setintr.py``), through CPython's set functions.  The others run their Python implementation (a list
 method call costs what it costs in Python anyway).
 
 A list is the ``PyListObject`` itself.  Where the interpreter's layout is known (the same
@@ -205,6 +206,35 @@ def _emit_dict_setitem(g, a, ts, p):
     return I8(0)
 
 
+# -- sets: the ``set`` object through CPython's own functions (hashing, equality, errors) ----
+
+def _emit_set_new(g, a, ts, p):
+    """``{a, b}``, ``set()``: ``PySet_New`` and an add of each element (Python's order)."""
+    b = g.b
+    s = g.check_null(b.call(g.capi("PySet_New", OBJ, [OBJ]), [OBJ(None)]))
+    for x, t in zip(a, ts):
+        item = _boxed(g, x, t)
+        r = b.call(g.capi("PySet_Add", I32, [OBJ, OBJ]), [s, item])
+        g.decref(item)
+        with b.if_then(b.icmp_signed("<", r, I32(0)), likely=False):
+            g.decref(s)                   # (an unhashable element: Python's TypeError)
+            b.branch(g.err_block)
+    return s
+
+
+def _emit_set_len(g, a, ts, p):
+    return g.b.call(g.capi("PySet_Size", I64, [OBJ]), [a[0]])
+
+
+def _emit_set_contains(g, a, ts, p):
+    return g.b.trunc(_status_call(g, "PySet_Contains", a, ts), I8)
+
+
+def _emit_set_add(g, a, ts, p):
+    _status_call(g, "PySet_Add", a, ts)
+    return I8(0)
+
+
 def _is_seq_slice(name, argtypes):
     return name == "arr_view" and argtypes and (argtypes[0] is T.String or
                                                 T.is_list(argtypes[0]))
@@ -221,8 +251,10 @@ EMITTERS = {"list_len": _emit_len, "list_get": _emit_get, "list_set": _emit_set,
             "list_append": _emit_append, "list_new": _emit_new, "list_note": _emit_note,
             "unpack_check": _emit_unpack_check, "list_setslice": _emit_setslice,
             "dict_len": _emit_dict_len, "dict_contains": _emit_dict_contains,
-            "dict_getitem": _emit_dict_getitem, "dict_setitem": _emit_dict_setitem}
-OWNED = {"list_new"}                    # results that are new references
+            "dict_getitem": _emit_dict_getitem, "dict_setitem": _emit_dict_setitem,
+            "set_new": _emit_set_new, "set_len": _emit_set_len,
+            "set_contains": _emit_set_contains, "set_add": _emit_set_add}
+OWNED = {"list_new", "set_new"}         # results that are new references
 
 
 def native(name, info):

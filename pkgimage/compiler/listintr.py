@@ -95,8 +95,9 @@ def list_set(v, i, x):
 # -- methods: ``v.append(x)`` and the others, by name ----------------------------------------
 
 def _elements_of(t):
-    """The element type of something ``extend`` can take (a list, a vector), or None."""
-    if T.is_list(t) or (T.is_array(t) and t.__pk_ndim__ == 1):
+    """The element type of something ``extend`` can take (a list, a vector, a set), or
+    None."""
+    if T.is_list(t) or T.is_set(t) or (T.is_array(t) and t.__pk_ndim__ == 1):
         return _el(t)
     if t.__pk_kind__ == "tuple" and T.isconcrete(t):
         return T.make_union(t.__pk_params__) if t.__pk_params__ else T.Bottom
