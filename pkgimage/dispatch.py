@@ -255,6 +255,24 @@ _BOUND = object()     # first item of the ``_pycache`` keys of ``call_bound``
 # Generic functions
 
 
+# Python containers whose type is their elements' (``GenericFunction._lists_as_declared``)
+_CONTAINERS = (list, set, dict)
+
+
+def _container_fits(value, t, p):
+    """Is the Python list, set or dict ``value`` (of type ``t``, from its elements) one of
+    the concrete declared type ``p``: the same kind, and empty or with elements (keys and
+    values) of ``p``'s types?"""
+    if not (isinstance(p, T.PkType) and T.isconcrete(p) and p.__pk_kind__ == t.__pk_kind__):
+        return False
+    if not value:
+        return True
+    if p.__pk_kind__ == "dict":
+        return T.issubtype(t.__pk_keytype__, p.__pk_keytype__) and \
+            T.issubtype(t.__pk_valtype__, p.__pk_valtype__)
+    return T.issubtype(t.__pk_eltype__, p.__pk_eltype__)
+
+
 class GenericFunction:
     """A named function with a method table, owned by a module."""
 
@@ -411,30 +429,30 @@ class GenericFunction:
             with COMPILER_LOCK:
                 if WORLD.age == world and all(T.typeof_pytype(type(a)) is not None
                                               for a in args) and \
-                        not any(type(a) is list for a in args):
+                        not any(type(a) in _CONTAINERS for a in args):
                     self._pycache[key] = entry
         return entry(*args)
 
     def _lists_as_declared(self, args, argtypes):
         """A Python list's type is its elements' (``[Sphere(...), Plane(...)]`` is a
         ``List[Union[Plane, Sphere]]``, ``[]`` a ``List[Any]``): passed where a method
-        declares ``List[Shape]`` and its elements fit, it is one, as Python means it.
-        (method, argument types) of the first method that applies so, or None.  A call
-        with an empty list is not cached by type: a non-empty ``List[Any]`` must not reach
-        the code compiled for ``List[Int64]``."""
-        lists = [i for i, a in enumerate(args) if type(a) is list and
+        declares ``List[Shape]`` and its elements fit, it is one, as Python means it; a set
+        (``Set[...]``) and a dict (``Dict[K, V]``, keys and values) likewise, ``set()`` and
+        ``{}`` fitting any.  (method, argument types) of the first method that applies so,
+        or None.  A call with such a container is not cached by type: a non-empty
+        ``List[Any]`` must not reach the code compiled for ``List[Int64]``."""
+        boxes = [i for i, a in enumerate(args) if type(a) in _CONTAINERS and
                  (not a or T.isconcrete(argtypes[i]))]
-        if not lists:
+        if not boxes:
             return None
         for m in self.methods:
             _, params = T.sig_params(T.as_sigtype(m.sig))
             if len(params) != len(args):
                 continue
             want = list(argtypes)
-            for i in lists:
+            for i in boxes:
                 p = params[i]
-                if T.is_list(p) and T.isconcrete(p) and \
-                        (not args[i] or T.issubtype(argtypes[i].__pk_eltype__, p.__pk_eltype__)):
+                if _container_fits(args[i], argtypes[i], p):
                     want[i] = p
             want = tuple(want)
             if want == argtypes:

@@ -10,8 +10,9 @@ and raise the same errors; a set passed in is the caller's, a set returned is a 
 import textwrap
 
 import pytest
-
 from plaintools import compiled_and_plain
+
+import pkgimage as pk
 
 SOURCE = '''
 import pkgimage as pk
@@ -349,3 +350,40 @@ done({"res": [res[0], res[1], res[2], sorted(res[3]), type(res[3]).__name__],
                           ["d", "h", "l", "r", "w"], ["d", "e", "h", "l", "o", "r", "w"],
                           "set"], out
     assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, out["stats"]
+
+
+def test_empty_or_fitting_containers_from_python_are_taken_as_declared(load_module):
+    # ``set()`` is a ``Set[Any]`` and ``{}`` a ``Dict[Any, Any]`` by their (absent)
+    # elements: passed where a method declares ``Set[Int64]`` or ``Dict[Int64, Float64]``
+    # they are taken as those, as an empty list is as a ``List[T]``; a container whose
+    # elements do not fit still has no method
+    mod = load_module('''
+        import pkgimage as pk
+        from pkgimage import Int64, Float64, Set, Dict, Real
+
+        @pk.generic
+        def total(s: Set[Int64]):
+            s.add(5)
+            return sum(s)
+
+        @pk.generic
+        def dsum(d: Dict[Int64, Float64]):
+            d[1] = 2.5
+            return sum(d.values())
+
+        @pk.generic
+        def widest(s: Set[Real]):
+            return len(s)
+    ''')
+    s, d = set(), {}
+    assert mod.total(s) == 5 and s == {5}
+    assert mod.dsum(d) == 2.5 and d == {1: 2.5}
+    assert mod.total({1, 2}) == 8
+    assert mod.widest({1, 2.5}) == 2 and mod.widest(set()) == 0
+    with pytest.raises(pk.MethodError):
+        mod.total({1.5})
+    with pytest.raises(pk.MethodError):
+        mod.dsum({"a": 1.0})
+    # (not cached by type: a non-empty Set[Any] must not reach the Set[Int64] code)
+    with pytest.raises(pk.MethodError):
+        mod.total({"x"})
