@@ -542,6 +542,9 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None, positional=False
     split = _split_call(sv, func, argtypes, seen_edges)
     if split is not None:
         return split
+    read = _list_read(sv, func, argtypes, seen_edges)
+    if read is not None:
+        return read
     n = len(argtypes)
     cands = [m for m in func.methods if T.sig_accepts(m.sig, n) and
              T.sig_intersect(argtypes, m.sig)]
@@ -714,6 +717,51 @@ def _family_split(spec, argtypes, m, cands):
         if T.sig_intersect(spec, m2.sig) is not None and not T.issubtype(m.sig, m2.sig):
             return False
     return True
+
+
+# base functions that only read a list: ``len(u)``, ``u[i]``, ``x in u``, what ``for``
+# walks (``_list_read``)
+_LIST_READS = ("len", "getitem", "iterable", "contains")
+
+
+def _list_read(sv, func, argtypes, seen_edges):
+    """``u[i]`` where ``u`` holds a ``List[Int64]`` or a ``List[Union[Float64, Int64]]``
+    (``u = [1] * n`` then ``u = f(u)``, spectral-norm's): a Python list does not say which,
+    so the union cannot be split at run time, and a dynamic call knew nothing of the
+    elements.  A read is the same code for every member -- each element's Python class says
+    what it is -- so it is the static call for ``List[E]``, ``E`` the members' element
+    types joined, when every member dispatches to that same method (an edge per member
+    makes a more specific method invalidate it).  Writes (``append``, ``u[i] = x``) stay
+    dynamic: an ``E`` stored into what is a ``List[Int64]`` would break what other code
+    knows of it."""
+    if not argtypes or func.module != "pkgimage.base" or func.name not in _LIST_READS or \
+            frontend.BASE.get(func.name) is not func:
+        return None
+    u = argtypes[0]
+    if not (isinstance(u, T.PkType) and u.__pk_kind__ == "union" and
+            all(T.is_list(m) for m in u.__pk_members__)) or \
+            not all(T.isconcrete(t) for t in argtypes[1:]):
+        return None
+    el = None
+    for m in u.__pk_members__:
+        el = join(el, m.__pk_eltype__)
+    rest = tuple(argtypes[1:])
+    want = (T.list_of(el),) + rest
+    if not T.isconcrete(want[0]):
+        return None
+    try:
+        m = func.dispatch(want)
+        if any(func.dispatch((mem,) + rest) is not m for mem in u.__pk_members__):
+            return None
+    except (AmbiguityError, MethodError):
+        return None
+    mi = method_instance(m, want)
+    callee = typeinf(mi)
+    for sig in [want] + [(mem,) + rest for mem in u.__pk_members__]:
+        _add_edge(sv.ci, seen_edges, Edge("static", func, sig, m))
+    if mi not in sv.ci.callees:
+        sv.ci.callees.append(mi)
+    return callee.rettype, StaticCall(mi, want)
 
 
 MAX_SPLIT = 4          # combinations of union members a call is split into, at most

@@ -1,0 +1,75 @@
+"""A variable holding lists of different element types (``u = [1] * n`` then ``u = f(u)``
+returning floats, spectral-norm's pattern).  A Python list does not say its element type, so
+the union cannot be split at run time; reading it -- ``len``, ``u[i]``, ``x in u``, ``for`` --
+is compiled as a read of a list of the joined element types (each element's class says
+what it is), while writes stay dynamic.  Each program runs compiled and as plain Python."""
+
+import pytest
+from plaintools import compiled_and_plain
+
+import pkgimage as pk
+
+SOURCE = '''
+import pkgimage as pk
+
+
+@pk.generic
+def halve(u):
+    return [x * 0.5 for x in u]
+
+
+@pk.generic
+def reads(n: int, k: int):
+    u = [1] * n
+    for _ in range(k):
+        u = halve(u)
+    s = 0.0
+    for i, x in enumerate(u):
+        s += i * x
+    return len(u), s, (u[0] if u else -1), (0.5 in u), (1 in u)
+
+
+@pk.generic
+def writes(n: int, k: int):
+    u = [2] * n
+    for _ in range(k):
+        u = halve(u)
+    if u:
+        u.append(u[-1] * 2)
+        u[0] = u[1]
+    return u, sum(u)
+
+
+@pk.generic
+def spectral_like(n: int):
+    u = [1] * n
+    for _ in range(3):
+        v = [sum(x * (i + j + 1) for j, x in enumerate(u)) for i in range(n)]
+        u = [x / 10.0 for x in v]
+    return u
+'''
+
+CASES = [("reads", (4, 0)), ("reads", (4, 2)), ("reads", (0, 1)), ("writes", (3, 0)),
+         ("writes", (3, 1)), ("spectral_like", (5,)), ("spectral_like", (0,))]
+
+
+@pytest.fixture(scope="module")
+def mods(tmp_path_factory):
+    return compiled_and_plain(tmp_path_factory.mktemp("lu"), "list_unions", SOURCE)
+
+
+@pytest.mark.parametrize("name,args", CASES, ids=[f"{n}{a}" for n, a in CASES])
+def test_lists_of_two_element_types_give_plain_pythons_answer(mods, name, args):
+    compiled, plain = mods
+    got, want = getattr(compiled, name)(*args), getattr(plain, name)(*args)
+    assert got == want and repr(got) == repr(want)
+
+
+def test_reads_of_a_union_of_list_types_are_static_calls(mods):
+    compiled, _ = mods
+    from pkgimage import Int64
+    typed = str(pk.code_typed(compiled.reads, (Int64, Int64)))
+    reads = [ln for ln in typed.splitlines() if "base.getitem(" in ln or "base.len(" in ln]
+    assert reads and not any("dynamic" in ln for ln in reads), typed
+    # the sum over the elements is typed (not Any)
+    assert "s = " in typed and ":: Any" not in typed.split("return")[0].split("s = ")[-1]
