@@ -42,7 +42,7 @@ def test_unannotated_parameters_mean_any(load_module):
     assert mod.f("anything", 2) == 1
 
 
-@pytest.mark.parametrize("annotation", ["'Int64'", "set[int]", "3", "bytes"])
+@pytest.mark.parametrize("annotation", ["'Int64'", "frozenset[int]", "3", "bytes"])
 def test_method_annotation_that_is_not_a_pkgimage_type(load_module, annotation):
     msg = definition_error(load_module, f"""
         import pkgimage as pk
