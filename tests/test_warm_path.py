@@ -738,3 +738,28 @@ def test_rebinding_a_global_a_held_instance_read_invalidates_it(tmp_path):
     assert out["held"] >= 2
     # plain Python: K is 100 now
     assert (out["twice"], out["addk"]) == (202, 101), out
+
+
+def test_callees_outside_the_records_are_judged_each_by_its_own_reference(monkeypatch):
+    # Each callee outside the records is judged once per load, keyed by its method and
+    # argument-type references: inlined callees compiled in the session may share one
+    # symbol (none), and keyed by the symbol the first one's answer stood for all of them
+    # (an instance whose inlined callee is no longer valid was kept)
+    from pkgimage.image import loader
+    good, bad = ("m-good",), ("m-bad",)
+    records = [{"symbol": s, "method": (("func", "mod", s), "sig", "mod"), "spec": (),
+                "edges": (), "callees": ((mref, (), None, True),)}
+               for s, mref in (("a", good), ("b", bad), ("c", good))]
+    asked = []
+
+    def callee_ok(mref, specrefs, csym, inlined):
+        asked.append(mref)
+        return mref is good
+
+    fake = type("FakeMethod", (), {"function": None})()
+    monkeypatch.setattr(loader, "_method", lambda ref: fake)
+    monkeypatch.setattr(loader, "_resolve_types", lambda refs: ())
+    monkeypatch.setattr(loader, "_describe_record", lambda r: r["symbol"])
+    entries, reasons = loader._validate_records(records, callee_ok)
+    assert sorted(entries) == ["a", "c"] and list(reasons) == ["b"], (entries, reasons)
+    assert sorted(asked, key=repr) == [bad, good]        # (once per reference)

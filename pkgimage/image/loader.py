@@ -761,15 +761,18 @@ def _validate_records(records, callee_ok, hold=False):
             continue
         entries[sym] = (r, m, spec, edges, bindings, f)
     # Callers of discarded instances are discarded too (to a fixed point, across images).
-    # (A callee outside the records is judged once per symbol: nothing it depends on
+    # (A callee outside the records is judged once per reference: nothing it depends on
     # changes meanwhile, and a thousand instances calling one base method asked a thousand
-    # times.)
+    # times.  By its method and argument-type references -- equal ones are one object in
+    # an image, and the records keep them alive meanwhile -- not by its symbol alone: an
+    # inlined callee compiled in the session may have none.)
     outside = {}
 
     def outside_ok(mref, specrefs, csym, inlined):
-        hit = outside.get((csym, inlined))
+        key = (id(mref), id(specrefs), csym, inlined)
+        hit = outside.get(key)
         if hit is None:
-            hit = outside[(csym, inlined)] = callee_ok(mref, specrefs, csym, inlined)
+            hit = outside[key] = callee_ok(mref, specrefs, csym, inlined)
         return hit
 
     changed = True
