@@ -118,75 +118,54 @@ def _(s: Set, t: Set):
     return s
 
 
-# The methods taking a set or any iterable (``s.union([1, 2])``), as Python's do
-@set_union.method
-def _(a: Set, b: Set):
-    return intr.set_or(a, b)
+# The methods taking a set or any iterable (``s.union([1, 2])``), as Python's do: the
+# other operand is made a set first unless it is one (``_as_set``: no copy of a set)
+_as_set = D.get_function("_as_set", MODULE)
+
+
+@_as_set.method
+def _(b: Set):
+    return b
+
+
+@_as_set.method
+def _(b: Any):
+    return set(b)
 
 
 @set_union.method
 def _(a: Set, b: Any):
-    return intr.set_or(a, set(b))
-
-
-@set_intersection.method
-def _(a: Set, b: Set):
-    return intr.set_and(a, b)
+    return intr.set_or(a, _as_set(b))
 
 
 @set_intersection.method
 def _(a: Set, b: Any):
-    return intr.set_and(a, set(b))
-
-
-@set_difference.method
-def _(a: Set, b: Set):
-    return intr.set_sub(a, b)
+    return intr.set_and(a, _as_set(b))
 
 
 @set_difference.method
 def _(a: Set, b: Any):
-    return intr.set_sub(a, set(b))
-
-
-@set_symmetric_difference.method
-def _(a: Set, b: Set):
-    return intr.set_xor(a, b)
+    return intr.set_sub(a, _as_set(b))
 
 
 @set_symmetric_difference.method
 def _(a: Set, b: Any):
-    return intr.set_xor(a, set(b))
-
-
-@set_issubset.method
-def _(a: Set, b: Set):
-    return intr.set_le(a, b)
+    return intr.set_xor(a, _as_set(b))
 
 
 @set_issubset.method
 def _(a: Set, b: Any):
-    return intr.set_le(a, set(b))
-
-
-@set_issuperset.method
-def _(a: Set, b: Set):
-    return intr.set_le(b, a)
+    return intr.set_le(a, _as_set(b))
 
 
 @set_issuperset.method
 def _(a: Set, b: Any):
-    return intr.set_le(set(b), a)
-
-
-@set_isdisjoint.method
-def _(a: Set, b: Set):
-    return intr.set_isdisjoint(a, b)
+    return intr.set_le(_as_set(b), a)
 
 
 @set_isdisjoint.method
 def _(a: Set, b: Any):
-    return intr.set_isdisjoint(a, set(b))
+    return intr.set_isdisjoint(a, _as_set(b))
 
 
 # The builtins that take any iterable: on the set's elements in its order (Python's result)
