@@ -73,3 +73,40 @@ def test_reads_of_a_union_of_list_types_are_static_calls(mods):
     assert reads and not any("dynamic" in ln for ln in reads), typed
     # the sum over the elements is typed (not Any)
     assert "s = " in typed and ":: Any" not in typed.split("return")[0].split("s = ")[-1]
+
+
+def test_list_union_reads_and_dict_of_pairs_load_from_an_image_without_compiling(tmp_path):
+    import textwrap
+    from imagetools import Project
+    proj = Project(tmp_path)
+    proj.write("lu1", "__pkgimage__ = True\n" + textwrap.dedent("""
+        import pkgimage as pk
+
+        @pk.generic
+        def halve(u):
+            return [x * 0.5 for x in u]
+
+        @pk.generic
+        def run(n: int):
+            u = [1] * n
+            for _ in range(2):
+                u = halve(u)
+            s = 0.0
+            for i, x in enumerate(u):
+                s += i * x
+            return s, dict(zip(range(n), u)), sorted(zip(u, range(n)))
+
+        @pk.precompilation(__name__)
+        def _workload():
+            run(3)
+        """))
+    assert proj.build("lu1").returncode == 0
+    out = proj.run_json("""
+import lu1
+with Tripwire() as tw:
+    res = lu1.run(4)
+done({"res": [res[0], sorted(res[1].items()), res[2]], "compiles": tw.total, "stats": stats()})
+""")
+    assert out["res"] == [1.5, [[0, 0.25], [1, 0.25], [2, 0.25], [3, 0.25]],
+                          [[0.25, 0], [0.25, 1], [0.25, 2], [0.25, 3]]], out
+    assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, out["stats"]
