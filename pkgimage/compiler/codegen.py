@@ -241,6 +241,8 @@ def _compute_inline_size(ci):
             if listgen.native(v.name, info):
                 if listgen.owned_result(v.name, info.argtypes):
                     return None         # (inlined code drops results' ownership)
+            elif randomgen.native(v.name, info.argtypes) and not info.dynamic:
+                pass
             elif info.dynamic or v.name not in EMITTERS or \
                     any(is_boxed(t) for t in info.argtypes) or \
                     (v.name == "tuple_get" and len(set(info.argtypes[0].__pk_params__)) > 1):
@@ -1372,7 +1374,8 @@ class FunctionGen(_Emitter):
             elif isinstance(info, INF.TupleElem):
                 val = self.b.extract_value(env[v.args[0]], info.index)
             elif isinstance(v, Intrinsic):
-                val = EMITTERS[v.name](self, [env[a] for a in v.args], info.argtypes, v.params)
+                emit = EMITTERS.get(v.name) or randomgen.EMITTERS[v.name]
+                val = emit(self, [env[a] for a in v.args], info.argtypes, v.params)
             elif info.closure is not None:
                 k = len(info.closure.__pk_captures__)
                 clo = env[v.args[0]]
@@ -1387,6 +1390,8 @@ class FunctionGen(_Emitter):
     def gen_intrinsic(self, v, info):
         argtypes = info.argtypes
         emit = EMITTERS.get(v.name)
+        if randomgen.native(v.name, argtypes):
+            emit = randomgen.EMITTERS[v.name]      # (else Python's ``random``, below)
         if v.name == "tuple" and info.dynamic:
             # a tuple of values of abstract types: a Python tuple, made here
             b = self.b
@@ -2193,7 +2198,7 @@ EMITTERS = {
     **MATH_EMITTERS,
 }
 
-from . import listgen  # noqa: E402  (its emitters use the helpers above)
+from . import listgen, randomgen  # noqa: E402  (their emitters use the helpers above)
 
 EMITTERS.update(listgen.EMITTERS)
 

@@ -218,6 +218,13 @@ def resolve_const(ref):
         for part in ref[2].split("."):
             obj = getattr(obj, part)
         return obj
+    if kind == "mt":
+        # (the generator native random numbers draw from: ``randomgen.generator``)
+        from .randomgen import generator
+        try:
+            return generator()
+        except TypeError as e:
+            raise E.CompileError(str(e)) from None
     if kind == "global":
         from .instances import module_globals
         d = module_globals(ref[1])

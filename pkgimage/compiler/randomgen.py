@@ -1,0 +1,260 @@
+"""Native code for ``random.random()``, ``random.uniform`` and ``random.gauss`` drawing from
+Python's own generator.
+
+Compiled code draws from the same Mersenne Twister as plain Python (``random``'s module
+instance, ``random._inst``): a seeded run gives exactly plain Python's numbers, and
+``random.seed`` from either side seeds both.  Calling ``random.random`` through the C API
+cost a call, a float box and its unboxing per number -- more than the rest of a Monte Carlo
+loop (``estimate_pi`` ran at 2.7x numba's time, ``simulate_call`` with ``gauss`` at 10x).
+So native code runs CPython's own algorithm (``Modules/_randommodule.c``: ``genrand_uint32``
+and ``random_random``) on the instance's state in place: the generator object's C struct is
+``{PyObject_HEAD; int index; uint32_t state[624]}``.
+
+That layout is CPython's, not a documented API, so it is checked before any code relies on
+it (:func:`layout`): a fresh ``_random.Random`` is seeded and its state read both through
+``getstate()`` and from memory at the offsets, before and after drawing numbers.  Where
+the check fails (another implementation, a debug or free-threaded build, a future
+CPython), these functions are not native and compiled code calls ``random.random`` as
+before.  Images are keyed by the exact Python version, so code compiled under one layout
+never runs under another; the constant slot naming the instance checks at link time that
+it is still a ``_random.Random`` (``native.resolve_const``, kind ``"mt"``).
+
+``gauss`` keeps its second number where Python's does (the instance's ``gauss_next``
+attribute), so calls from Python and from compiled code interleave exactly as in plain
+Python.  Native versions are used for Float64 arguments only: ``uniform(a, b)`` on ints
+computes ``b - a`` as a Python int, which int64 arithmetic need not reproduce.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import sys
+
+from llvmlite import ir
+
+from .. import types as T
+
+I1, I8, I32, I64, F64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64), \
+    ir.DoubleType()
+OBJ = I8.as_pointer()
+
+N, M = 624, 397
+MATRIX_A, UPPER_MASK, LOWER_MASK = 0x9908B0DF, 0x80000000, 0x7FFFFFFF
+INDEX_OFFSET, STATE_OFFSET = 16, 20      # after PyObject_HEAD (refcount, type: 16 bytes)
+TWOPI = 2.0 * math.pi                    # (``random.TWOPI``)
+
+
+def _reads_match(r):
+    base = id(r)
+    state = r.getstate()                 # (state[0..623], index) of the C generator
+    index = ctypes.c_int.from_address(base + INDEX_OFFSET).value
+    words = list((ctypes.c_uint32 * N).from_address(base + STATE_OFFSET))
+    return index == state[-1] and words == list(state[:-1])
+
+
+def _check_layout():
+    from .codegen import REFCOUNT
+    if REFCOUNT is None or sys.implementation.name != "cpython":
+        return False
+    try:
+        import _random
+        r = _random.Random()
+        r.seed(20261202)
+        if not _reads_match(r):
+            return False
+        for _ in range(N + 3):           # (through a regeneration of the whole state)
+            r.random()
+        return _reads_match(r)
+    except Exception:  # noqa: BLE001 -- any surprise: not native
+        return False
+
+
+_LAYOUT = None
+
+
+def layout():
+    """Whether the generator's C layout is the one native code assumes (checked once)."""
+    global _LAYOUT
+    if _LAYOUT is None:
+        _LAYOUT = _check_layout()
+    return _LAYOUT
+
+
+def generator():
+    """The object compiled code draws from (the ``"mt"`` constant's value): ``random``'s
+    module instance, which must still be a ``_random.Random``."""
+    import _random
+    import random
+    inst = random._inst
+    if not isinstance(inst, _random.Random):
+        raise TypeError("random._inst is not a _random.Random: native random numbers "
+                        "cannot use it")
+    return inst
+
+
+_ARGS = {"random_random": (), "random_uniform": (T.Float64, T.Float64),
+         "random_gauss": (T.Float64, T.Float64)}
+
+
+def native(name, argtypes):
+    """Whether intrinsic ``name`` on ``argtypes`` gets native code here."""
+    want = _ARGS.get(name)
+    return want is not None and tuple(argtypes) == want and layout()
+
+
+# -- the generator, as CPython's _randommodule.c -----------------------------------------------
+
+def _ptrs(b, obj):
+    index = b.bitcast(b.gep(obj, [I64(INDEX_OFFSET)]), I32.as_pointer())
+    state = b.bitcast(b.gep(obj, [I64(STATE_OFFSET)]), I32.as_pointer())
+    return index, state
+
+
+def _refill(mg):
+    """``pk.mt_refill(obj)``: the next 624 words of the state, in place (``genrand_uint32``'s
+    regeneration as one loop: ``(kk + M) % N`` reads a word this pass has already replaced
+    exactly where the C code's second and third loops do)."""
+    f = mg._decls.get("pk.mt_refill")
+    if f is not None:
+        return f
+    f = ir.Function(mg.module, ir.FunctionType(ir.VoidType(), [OBJ]), name="pk.mt_refill")
+    f.linkage = "internal"
+    f.attributes.add("noinline")
+    f.attributes.add("nounwind")
+    mg._decls["pk.mt_refill"] = f
+    entry, loop, done = (f.append_basic_block(n) for n in ("entry", "loop", "done"))
+    b = ir.IRBuilder(entry)
+    index, mt = _ptrs(b, f.args[0])
+    b.branch(loop)
+    b.position_at_end(loop)
+    kk = b.phi(I32)
+    kk.add_incoming(I32(0), entry)
+    nxt = b.add(kk, I32(1))
+    k1 = b.select(b.icmp_unsigned("==", nxt, I32(N)), I32(0), nxt)
+    km = b.add(kk, I32(M))
+    km = b.select(b.icmp_unsigned(">=", km, I32(N)), b.sub(km, I32(N)), km)
+    y = b.or_(b.and_(b.load(b.gep(mt, [kk])), I32(UPPER_MASK)),
+              b.and_(b.load(b.gep(mt, [k1])), I32(LOWER_MASK)))
+    mag = b.select(b.trunc(y, I1), I32(MATRIX_A), I32(0))
+    b.store(b.xor(b.xor(b.load(b.gep(mt, [km])), b.lshr(y, I32(1))), mag), b.gep(mt, [kk]))
+    kk.add_incoming(nxt, loop)
+    b.cbranch(b.icmp_unsigned("==", nxt, I32(N)), done, loop)
+    b.position_at_end(done)
+    b.store(I32(0), index)
+    b.ret_void()
+    return f
+
+
+def _next(mg):
+    """``pk.mt_next(obj) -> i32``: ``genrand_uint32`` (inlined where it is called)."""
+    f = mg._decls.get("pk.mt_next")
+    if f is not None:
+        return f
+    f = ir.Function(mg.module, ir.FunctionType(I32, [OBJ]), name="pk.mt_next")
+    f.linkage = "internal"
+    f.attributes.add("alwaysinline")
+    f.attributes.add("nounwind")
+    mg._decls["pk.mt_next"] = f
+    b = ir.IRBuilder(f.append_basic_block("entry"))
+    obj = f.args[0]
+    index, mt = _ptrs(b, obj)
+    with b.if_then(b.icmp_signed(">=", b.load(index), I32(N)), likely=False):
+        b.call(_refill(mg), [obj])
+    i = b.load(index)
+    b.store(b.add(i, I32(1)), index)
+    y = b.load(b.gep(mt, [i]))
+    y = b.xor(y, b.lshr(y, I32(11)))
+    y = b.xor(y, b.and_(b.shl(y, I32(7)), I32(0x9D2C5680)))
+    y = b.xor(y, b.and_(b.shl(y, I32(15)), I32(0xEFC60000)))
+    y = b.xor(y, b.lshr(y, I32(18)))
+    b.ret(y)
+    return f
+
+
+def _random(g, obj):
+    """``random_random``: 53 random bits as CPython makes them, a first, then b."""
+    b = g.b
+    nxt = _next(g.mg)
+    a = b.uitofp(b.lshr(b.call(nxt, [obj]), I32(5)), F64)
+    c = b.uitofp(b.lshr(b.call(nxt, [obj]), I32(6)), F64)
+    return b.fmul(b.fadd(b.fmul(a, F64(67108864.0)), c), F64(1.0 / 9007199254740992.0))
+
+
+def _generator(g):
+    return g.obj_const(("mt",))
+
+
+def emit_random(g, a, ts, p):
+    return _random(g, _generator(g))
+
+
+def emit_uniform(g, a, ts, p):
+    """``a + (b - a) * random()`` (``random.uniform``)."""
+    b = g.b
+    lo, hi = a
+    return b.fadd(lo, b.fmul(b.fsub(hi, lo), _random(g, _generator(g))))
+
+
+def emit_gauss(g, a, ts, p):
+    """``random.gauss(mu, sigma)``: ``z = self.gauss_next; self.gauss_next = None``; when
+    ``z`` is None, two numbers from ``random()`` make a pair and the second is kept in
+    ``gauss_next``; ``mu + z * sigma``."""
+    b = g.b
+    mu, sigma = a
+    inst = gen = _generator(g)
+    key = g.obj_const(("str", "gauss_next"))
+    none = g.obj_const(("none",))
+    # (the instance's own dict, as ``self.gauss_next`` reads and writes it: ``Random``
+    # defines no descriptor of that name, and the dict stays the instance's)
+    d = g.check_null(b.call(g.capi("PyObject_GenericGetDict", OBJ, [OBJ, OBJ]),
+                            [inst, ir.Constant(OBJ, None)]))
+    getitem = g.capi("PyDict_GetItemWithError", OBJ, [OBJ, OBJ])
+    setitem = g.capi("PyDict_SetItem", I32, [OBJ, OBJ, OBJ])
+    zobj = b.call(getitem, [d, key])
+    with b.if_then(b.icmp_unsigned("==", zobj, ir.Constant(OBJ, None)), likely=False):
+        # (no ``gauss_next`` -- deleted by hand: Python's AttributeError -- or an error)
+        g.decref(d)
+        b.call(g.capi("PyObject_GetAttr", OBJ, [OBJ, OBJ]), [inst, key])
+        b.branch(g.err_block)
+    g.incref(zobj)
+    failed = b.icmp_signed("<", b.call(setitem, [d, key, none]), I32(0))
+    with b.if_then(failed, likely=False):
+        g.decref(zobj)
+        g.decref(d)
+        b.branch(g.err_block)
+    slot = g.alloca(F64)
+    with b.if_else(b.icmp_unsigned("==", zobj, none)) as (fresh, kept):
+        with fresh:
+            x2pi = b.fmul(_random(g, gen), F64(TWOPI))
+            log = b.call(g.capi("log", F64, [F64]), [b.fsub(F64(1.0), _random(g, gen))])
+            sqrt = g.mg.module.declare_intrinsic("llvm.sqrt", [F64])
+            g2rad = b.call(sqrt, [b.fmul(F64(-2.0), log)])
+            b.store(b.fmul(b.call(g.capi("cos", F64, [F64]), [x2pi]), g2rad), slot)
+            second = b.fmul(b.call(g.capi("sin", F64, [F64]), [x2pi]), g2rad)
+            box = g.check_null(b.call(g.capi("PyFloat_FromDouble", OBJ, [F64]), [second]))
+            failed = b.icmp_signed("<", b.call(setitem, [d, key, box]), I32(0))
+            g.decref(box)
+            with b.if_then(failed, likely=False):
+                g.decref(zobj)
+                g.decref(d)
+                b.branch(g.err_block)
+        with kept:
+            # (what Python's ``mu + z * sigma`` does with a non-float someone stored there
+            # is Python's business: a float or an int is what ``gauss`` itself leaves)
+            z = b.call(g.capi("PyFloat_AsDouble", F64, [OBJ]), [zobj])
+            err = b.call(g.capi("PyErr_Occurred", OBJ, []), [])
+            bad = b.and_(b.fcmp_ordered("==", z, F64(-1.0)),
+                         b.icmp_unsigned("!=", err, ir.Constant(OBJ, None)))
+            with b.if_then(bad, likely=False):
+                g.decref(zobj)
+                g.decref(d)
+                b.branch(g.err_block)
+            b.store(z, slot)
+    g.decref(zobj)
+    g.decref(d)
+    return b.fadd(mu, b.fmul(b.load(slot), sigma))
+
+
+EMITTERS = {"random_random": emit_random, "random_uniform": emit_uniform,
+            "random_gauss": emit_gauss}

@@ -1,0 +1,161 @@
+"""``random.random()``, ``random.uniform`` and ``random.gauss`` on floats run CPython's own
+Mersenne Twister in native code, on the state of Python's ``random`` generator itself
+(``compiler/randomgen.py``): the numbers are plain Python's, seeding from either side seeds
+both, Python and compiled draws interleave as in one Python program, and ``gauss``'s kept
+second number is shared through the instance's ``gauss_next``."""
+
+import random
+import textwrap
+
+import pytest
+
+from pkgimage.compiler import randomgen
+
+SOURCE = '''
+import random
+import pkgimage as pk
+
+@pk.generic
+def draws(n: int):
+    out = []
+    for _ in range(n):
+        out.append(random.random())
+    return out
+
+@pk.generic
+def gausses(n: int, mu: float, sigma: float):
+    return [random.gauss(mu, sigma) for _ in range(n)]
+
+@pk.generic
+def uniforms(n: int, lo: float, hi: float):
+    return [random.uniform(lo, hi) for _ in range(n)]
+
+@pk.generic
+def int_uniform(n: int):
+    # (ints: Python's ``b - a`` on ints, through Python's own ``uniform``)
+    return [random.uniform(-3, 9) for _ in range(n)]
+
+@pk.generic
+def seeded_pi(seed: int, n: int) -> float:
+    random.seed(seed)
+    inside = 0
+    for _ in range(n):
+        x = random.random()
+        y = random.random()
+        if x * x + y * y <= 1.0:
+            inside += 1
+    return 4.0 * inside / n
+'''
+
+needs_layout = pytest.mark.skipif(not randomgen.layout(),
+                                  reason="this interpreter's generator layout is not known")
+
+
+@pytest.fixture
+def m(load_module):
+    return load_module(SOURCE)
+
+
+def test_the_generator_layout_is_recognised_where_native_code_counts_references():
+    """The CPython versions this project supports (3.11-3.13, GIL builds) all have it: a
+    failed check there would quietly make every draw a call through Python."""
+    from pkgimage.compiler.codegen import REFCOUNT
+    if REFCOUNT is not None:
+        assert randomgen.layout()
+
+
+@needs_layout
+def test_native_draws_are_pythons_across_state_regenerations(m):
+    """More than 624 words: the state is regenerated in native code, as CPython does."""
+    random.seed(7)
+    got = m.draws(2000)
+    random.seed(7)
+    assert got == [random.random() for _ in range(2000)]
+    # the state native code leaves is the one Python's draws leave
+    random.seed(11)
+    m.draws(5)
+    after = random.getstate()
+    random.seed(11)
+    [random.random() for _ in range(5)]
+    assert random.getstate() == after
+
+
+@needs_layout
+@pytest.mark.parametrize("mu, sigma", [(0.0, 1.0), (1.5, 2.0), (-3.0, 0.25)])
+def test_gauss_gives_pythons_numbers_and_keeps_its_second_where_python_does(m, mu, sigma):
+    random.seed(8)
+    got = m.gausses(1001, mu, sigma)
+    random.seed(8)
+    assert got == [random.gauss(mu, sigma) for _ in range(1001)]
+    # odd counts leave a kept number: Python's next gauss uses the one compiled code kept
+    random.seed(9)
+    mixed = [random.gauss(0.0, 1.0)] + m.gausses(3, mu, sigma) + [random.gauss(0.0, 1.0)]
+    random.seed(9)
+    plain = [random.gauss(0.0, 1.0)] + [random.gauss(mu, sigma) for _ in range(3)] + \
+        [random.gauss(0.0, 1.0)]
+    assert mixed == plain
+
+
+@needs_layout
+def test_gauss_without_its_kept_number_raises_pythons_attribute_error(m):
+    inst = random._inst
+    random.seed(1)
+    del inst.gauss_next
+    try:
+        with pytest.raises(AttributeError, match="gauss_next"):
+            m.gausses(1, 0.0, 1.0)
+    finally:
+        inst.gauss_next = None
+
+
+def test_uniform_on_floats_and_on_ints_gives_pythons_numbers(m):
+    random.seed(3)
+    got = m.uniforms(50, -1.0, 3.0), m.int_uniform(20)
+    random.seed(3)
+    assert got == ([random.uniform(-1.0, 3.0) for _ in range(50)],
+                   [random.uniform(-3, 9) for _ in range(20)])
+
+
+def test_seeding_from_compiled_code_seeds_pythons_generator(m):
+    def plain(seed, n):
+        random.seed(seed)
+        inside = 0
+        for _ in range(n):
+            x = random.random()
+            y = random.random()
+            if x * x + y * y <= 1.0:
+                inside += 1
+        return 4.0 * inside / n
+    assert m.seeded_pi(42, 3000) == plain(42, 3000)
+    after = random.getstate()
+    m.seeded_pi(42, 3000)
+    assert random.getstate() == after
+
+
+def test_native_draws_load_from_an_image_and_draw_pythons_stream(tmp_path):
+    """The generator is a constant slot the image's code is linked to at load (kind
+    ``"mt"``): a fresh process's ``random._inst``."""
+    from imagetools import Project
+    proj = Project(tmp_path)
+    proj.write("rnd_img", "__pkgimage__ = True\n" + textwrap.dedent(SOURCE) + textwrap.dedent("""
+        @pk.precompilation(__name__)
+        def _w():
+            draws(3)
+            gausses(3, 0.0, 1.0)
+            uniforms(3, 0.0, 1.0)
+        """))
+    proj.build("rnd_img")
+    out = proj.run_json("""
+import random
+import rnd_img
+with Tripwire() as tw:
+    random.seed(5)
+    got = [rnd_img.draws(700), rnd_img.gausses(9, 1.0, 2.0), rnd_img.uniforms(4, 2.0, 5.0)]
+random.seed(5)
+want = [[random.random() for _ in range(700)], [random.gauss(1.0, 2.0) for _ in range(9)],
+        [random.uniform(2.0, 5.0) for _ in range(4)]]
+done({"same": got == want, "compiled": tw.total, "stats": stats()})
+""")
+    assert out["same"], out
+    assert out["compiled"] == 0, out
+    assert out["stats"]["discarded"] == [], out
