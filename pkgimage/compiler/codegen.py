@@ -407,8 +407,14 @@ class _Emitter:
         self.pybuf = None       # the function's one Py_buffer (``unbox_array`` releases it)
 
     def obj_const(self, ref):
+        """The object ``ref`` names, loaded from its constant slot.  The linker fills a slot
+        before any code of the module runs and never changes it, so the load is marked
+        invariant: LLVM may keep it in a register across stores it cannot otherwise tell
+        apart from the slot (the generator state ``randomgen`` writes in a loop)."""
         g = self.mg.const_slot(self.sym, ref)
-        return self.b.load(g)
+        v = self.b.load(g)
+        v.set_metadata("invariant.load", self.mg.module.add_metadata([]))
+        return v
 
     def capi(self, name, ret, args):
         return self.mg.capi(name, ret, args)

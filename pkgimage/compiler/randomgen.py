@@ -199,7 +199,9 @@ def emit_uniform(g, a, ts, p):
 def emit_gauss(g, a, ts, p):
     """``random.gauss(mu, sigma)``: ``z = self.gauss_next; self.gauss_next = None``; when
     ``z`` is None, two numbers from ``random()`` make a pair and the second is kept in
-    ``gauss_next``; ``mu + z * sigma``."""
+    ``gauss_next``; ``mu + z * sigma``.  (``gauss_next`` is written once per call: None
+    when the kept number is used, the new one when a pair is made -- nothing can look at
+    it in between.)"""
     b = g.b
     mu, sigma = a
     inst = gen = _generator(g)
@@ -218,11 +220,6 @@ def emit_gauss(g, a, ts, p):
         b.call(g.capi("PyObject_GetAttr", OBJ, [OBJ, OBJ]), [inst, key])
         b.branch(g.err_block)
     g.incref(zobj)
-    failed = b.icmp_signed("<", b.call(setitem, [d, key, none]), I32(0))
-    with b.if_then(failed, likely=False):
-        g.decref(zobj)
-        g.decref(d)
-        b.branch(g.err_block)
     slot = g.alloca(F64)
     with b.if_else(b.icmp_unsigned("==", zobj, none)) as (fresh, kept):
         with fresh:
@@ -240,6 +237,11 @@ def emit_gauss(g, a, ts, p):
                 g.decref(d)
                 b.branch(g.err_block)
         with kept:
+            failed = b.icmp_signed("<", b.call(setitem, [d, key, none]), I32(0))
+            with b.if_then(failed, likely=False):
+                g.decref(zobj)
+                g.decref(d)
+                b.branch(g.err_block)
             # (what Python's ``mu + z * sigma`` does with a non-float someone stored there
             # is Python's business: a float or an int is what ``gauss`` itself leaves)
             z = b.call(g.capi("PyFloat_AsDouble", F64, [OBJ]), [zobj])
