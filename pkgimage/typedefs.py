@@ -224,7 +224,13 @@ def _field_ok(ft):
     k = ft.__pk_kind__
     if k == "tuple":
         return all(not isinstance(p, T.Vararg) and _field_ok(p) for p in ft.__pk_params__)
-    return k in ("primitive", "struct")
+    # (a field holding a reference -- a str, a mutable struct, a list, a dict, a set -- as
+    # Julia's structs hold ones: the struct is then not isbits; compiled code counts the
+    # references its values hold, as it does a tuple's)
+    return k in ("primitive", "struct") or (k in _REFERENCE_KINDS and T.isconcrete(ft))
+
+
+_REFERENCE_KINDS = ("string", "mutable", "list", "dict", "set")
 
 
 def _field_type(cls, fname, ann, loc):
@@ -242,7 +248,8 @@ def _field_type(cls, fname, ann, loc):
     if ft is None or not _field_ok(ft):
         raise TypeError(f"{fmt_loc(loc)}: struct {cls.__name__} field {fname} has type {ann!r}; "
                         f"struct fields must be primitive types (Int64, Float64, Bool, ...), "
-                        f"structs, tuples of those, or type parameters (pk.TypeVar)")
+                        f"str, structs, mutable structs, lists, dicts or sets of a concrete "
+                        f"type, tuples of those, or type parameters (pk.TypeVar)")
     return ft
 
 

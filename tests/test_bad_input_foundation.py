@@ -128,7 +128,7 @@ def test_unsupported_parameter_kinds(load_module, params):
 # Struct fields
 
 
-@pytest.mark.parametrize("ftype", ["pk.Real", "pk.Any", "pk.Vector[pk.Float64]", "str",
+@pytest.mark.parametrize("ftype", ["pk.Real", "pk.Any", "pk.Vector[pk.Float64]", "list",
                                    "pk.Union[pk.Int64, pk.Float64]", "'NoSuchType'"])
 def test_struct_field_of_unsupported_type(load_module, ftype):
     msg = definition_error(load_module, f"""

@@ -143,6 +143,8 @@ def is_managed(t):
         return True
     if k == "tuple":
         return any(is_managed(p) for p in t.__pk_params__)
+    if k == "struct":
+        return any(is_managed(ft) for _, ft in t.__pk_fields__)
     if k == "closure":
         return any(is_managed(c) for c in t.__pk_captures__)
     return False
@@ -224,8 +226,9 @@ def _compute_inline_size(ci):
         info = ci.stmt_info.get((0, i))
         v = st.value
         if isinstance(v, (Const, Use)):
-            if isinstance(v, Const) and T.typeof(v.value).__pk_kind__ not in \
-                    ("primitive", "nothing", "struct", "tuple"):
+            if isinstance(v, Const) and (T.typeof(v.value).__pk_kind__ not in
+                                         ("primitive", "nothing", "struct", "tuple")
+                                         or is_managed(T.typeof(v.value))):
                 return None
             size += 1
         elif isinstance(v, GetField):
@@ -561,8 +564,9 @@ class _Emitter:
         k = t.__pk_kind__
         if k == "array":
             fn(self.b.extract_value(v, A_OWNER))
-        elif k in ("tuple", "closure"):
-            for i, p in enumerate(t.__pk_params__ if k == "tuple" else t.__pk_captures__):
+        elif k in ("tuple", "closure", "struct"):
+            for i, p in enumerate(t.__pk_params__ if k == "tuple" else t.__pk_captures__
+                                  if k == "closure" else [ft for _, ft in t.__pk_fields__]):
                 if is_managed(p):
                     self.refs(self.b.extract_value(v, i), p, fn)
 
@@ -1192,7 +1196,7 @@ class FunctionGen(_Emitter):
             return ir.Constant(lt, int(value) & ((1 << lt.width) - 1))
         if t is T.Nothing:
             return I8(0)
-        if t.__pk_kind__ == "struct":
+        if t.__pk_kind__ == "struct" and not is_managed(t):
             return ir.Constant.literal_struct([self.gen_const(getattr(value, n))
                                                for n, _ in t.__pk_fields__])
         if t.__pk_kind__ == "tuple" and not is_managed(t):
@@ -1442,6 +1446,16 @@ class FunctionGen(_Emitter):
         if v.name == "setfield" and not info.dynamic and \
                 info.argtypes[0].__pk_kind__ == "mutable":
             return self.gen_setfield(v, info)
+        if v.name == "new" and not info.dynamic and is_managed(v.params[0]):
+            # a struct holding references: it owns one to each (counted here), as a tuple
+            st = v.params[0]
+            val = ir.Constant(lltype(st), ir.Undefined)
+            for i, (a, (_, ft)) in enumerate(zip(v.args, st.__pk_fields__)):
+                x = self.load_var(a, ft)
+                if is_managed(ft):
+                    self.incref_value(x, ft)
+                val = self.b.insert_value(val, x, i)
+            return val, st, True
         if v.name == "closure" and not info.dynamic and \
                 intrinsics.REGISTRY["closure"].rule(argtypes, ()).__pk_kind__ == "closure":
             # a closure value: the captured values themselves (owned: counted here)
@@ -1690,7 +1704,17 @@ def _egal_values(g, x, y, tx, ty):
     if k == "struct":
         acc = I1(1)
         for i, (_, ft) in enumerate(tx.__pk_fields__):
-            acc = b.and_(acc, _egal_values(g, b.extract_value(x, i), b.extract_value(y, i), ft, ft))
+            fx, fy = b.extract_value(x, i), b.extract_value(y, i)
+            if is_boxed(ft):
+                # a field holding a reference (a str, a list): equal contents, as the
+                # struct's Python ``__eq__`` and the intrinsic's Python implementation
+                # compare them (two equal strings are rarely the same object)
+                r = b.call(g.capi("PyObject_RichCompareBool", I32, [OBJ, OBJ, I32]),
+                           [fx, fy, I32(2)])
+                g.check(b.icmp_signed("<", r, I32(0)))
+                acc = b.and_(acc, b.icmp_signed(">", r, I32(0)))
+                continue
+            acc = b.and_(acc, _egal_values(g, fx, fy, ft, ft))
         return acc
     if k in ("tuple", "closure") and not is_boxed(tx):
         acc = I1(1)
