@@ -213,3 +213,39 @@ def test_callers_of_code_that_does_not_hold_do_not_hold(tmp_path):
     good, bad = split_holding(world, cis, _static_callees)
     assert [c.mi.method.function.name for c in good] == ["other"]
     assert len(bad) == 3
+
+
+def test_instances_made_after_the_checkpoint_are_new_even_where_a_freed_one_lived(
+        load_module):
+    """The checkpoint's set of instances names objects, not addresses: an instance that
+    existed at the checkpoint and was dropped later (its memory free) must not make a new
+    instance allocated at the same address count as old.  Holding ids only, a build that
+    inferred the workloads' signatures again dropped the first one from the image
+    (``first_x`` of test_image_code_that_took_a_class_as_concrete_is_not_run_once_it_is_
+    subclassed, now and then under load)."""
+    import gc
+    from pkgimage.build import sandbox as S
+    from pkgimage.compiler import instances as INS
+    m = load_module("""
+import pkgimage as pk
+
+@pk.generic
+def old(x: int):
+    return x + 1
+
+@pk.generic
+def new(x: int):
+    return x * 2
+""")
+    assert m.old(1) == 2
+    existed = S._instance_ids()
+    table = INS.SPECIALIZATIONS[m.old.methods[0]]
+    (mi,) = table.values()
+    gone = mi.cache
+    mi.cache = None                      # (dropped, as a replaced instance is)
+    del gone
+    gc.collect()
+    assert m.new(3) == 6
+    made = [ci for ci in S._new_instances(existed, set())
+            if ci.mi.method.function is m.new]
+    assert len(made) == 1
