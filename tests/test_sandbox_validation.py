@@ -215,13 +215,14 @@ def test_callers_of_code_that_does_not_hold_do_not_hold(tmp_path):
     assert len(bad) == 3
 
 
-def test_instances_made_after_the_checkpoint_are_new_even_where_a_freed_one_lived(
+
+def test_the_checkpoint_keeps_the_instances_it_names_so_no_new_one_takes_their_address(
         load_module):
-    """The checkpoint's set of instances names objects, not addresses: an instance that
-    existed at the checkpoint and was dropped later (its memory free) must not make a new
-    instance allocated at the same address count as old.  Holding ids only, a build that
-    inferred the workloads' signatures again dropped the first one from the image
-    (``first_x`` of test_image_code_that_took_a_class_as_concrete_is_not_run_once_it_is_
+    """The checkpoint's instances are asked for by id (``id(ci) in existed``): it must hold
+    them, or an instance replaced after it (a loaded one inferred again for its IR) is
+    freed and the next one allocated at its address counts as old.  With bare ids, a
+    workload's new ``first_x`` took the address of a replaced ``mul`` and was left out of
+    the image (test_image_code_that_took_a_class_as_concrete_is_not_run_once_it_is_
     subclassed, now and then under load)."""
     import gc
     from pkgimage.build import sandbox as S
@@ -239,13 +240,13 @@ def new(x: int):
 """)
     assert m.old(1) == 2
     existed = S._instance_ids()
-    table = INS.SPECIALIZATIONS[m.old.methods[0]]
-    (mi,) = table.values()
-    gone = mi.cache
-    mi.cache = None                      # (dropped, as a replaced instance is)
-    del gone
+    (mi,) = INS.SPECIALIZATIONS[m.old.methods[0]].values()
+    replaced, key = mi.cache, id(mi.cache)
+    mi.cache = None                      # (dropped from the table, as a replaced one is)
+    del replaced
     gc.collect()
+    assert existed[key].mi is mi         # still alive: nothing new can be allocated there
     assert m.new(3) == 6
     made = [ci for ci in S._new_instances(existed, set())
             if ci.mi.method.function is m.new]
-    assert len(made) == 1
+    assert len(made) == 1 and id(made[0]) not in existed

@@ -157,7 +157,7 @@ def _run_workloads(module, workloads, allow_errors):
     by failed workloads)."""
     from ..image.hook import run_init
     failures = []
-    bad_ids = set()
+    bad_ids = {}
     run_init(module)
     for w in workloads:
         before = _instance_ids()
@@ -166,7 +166,7 @@ def _run_workloads(module, workloads, allow_errors):
         except BaseException as e:  # noqa: BLE001 -- reported, with the traceback
             tb = traceback.format_exc()
             failures.append((getattr(w, "__qualname__", repr(w)), tb))
-            bad_ids |= _instance_ids() - before
+            bad_ids.update((k, ci) for k, ci in _instance_ids().items() if k not in before)
             if not allow_errors:
                 break
             if isinstance(e, KeyboardInterrupt):
@@ -175,9 +175,15 @@ def _run_workloads(module, workloads, allow_errors):
 
 
 def _instance_ids():
+    """{id: instance} of every cached instance now.  Membership is asked by id (``id(ci)
+    in existed``), and the dict holds the instances themselves so that those ids stay
+    theirs: an instance replaced later (a loaded one inferred again for its IR) is freed,
+    and a set of bare ids then took the next instance allocated at its address -- a
+    workload's new ``first_x`` where ``mul`` had been -- for one that existed, and left it
+    out of the image."""
     INS.materialise_all()
-    return {id(mi.cache) for table in INS.SPECIALIZATIONS.values() for mi in table.values()
-            if mi.cache is not None}
+    return {id(mi.cache): mi.cache for table in INS.SPECIALIZATIONS.values()
+            for mi in table.values() if mi.cache is not None}
 
 
 def _signature(ci):

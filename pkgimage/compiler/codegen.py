@@ -37,7 +37,7 @@ from . import instances as INS
 from . import intrinsics
 from . import unions as U
 from .ir import (Branch, Call, Const, GetField, Goto, Intrinsic, MethodRef, Raise, Return, Use,
-                 ValueCallee, expr_uses, term_uses)
+                 KwValueCallee, ValueCallee, expr_uses, term_uses)
 
 I1 = ir.IntType(1)
 I8 = ir.IntType(8)
@@ -252,6 +252,8 @@ def _compute_inline_size(ci):
                 return None
             size += 2
         elif isinstance(info, INF.StaticCall):
+            if info.kwplan is not None:
+                return None         # (its arguments are not the call's, ``call_values``)
             callee = info.mi.cache
             sub = inline_size(callee) if callee is not None else None
             if sub is None:
@@ -461,13 +463,16 @@ class _Emitter:
         self.b.position_at_end(cur)
         return slot
 
-    def vectorcall(self, fn_obj, args):
+    def vectorcall(self, fn_obj, args, kwnames=None, nkw=0):
+        """``fn_obj(*args)``; with ``kwnames`` (a tuple object of ``nkw`` names), the last
+        ``nkw`` of ``args`` are those keywords' values (CPython's vectorcall convention)."""
         arr = self.alloca(ir.ArrayType(OBJ, max(1, len(args))))
         arr = self.b.bitcast(arr, OBJP)
         for i, a in enumerate(args):
             self.b.store(a, self.b.gep(arr, [I64(i)]))
         return self.b.call(self.capi("PyObject_Vectorcall", OBJ, [OBJ, OBJP, I64, OBJ]),
-                           [fn_obj, arr, I64(len(args)), ir.Constant(OBJ, None)])
+                           [fn_obj, arr, I64(len(args) - nkw),
+                            kwnames if kwnames is not None else ir.Constant(OBJ, None)])
 
     def call_helper(self, ref, args):
         """Call a Python helper that raises: release its (NULL) result, go to the error exit."""
@@ -1235,10 +1240,17 @@ class FunctionGen(_Emitter):
         # run-time dispatch through the generic function object (a call of a value that
         # names a generic function passes the arguments after the value)
         args = [self.load_var(a, T.Any) for a in
-                (v.args if isinstance(info.function, ValueCallee) else _call_args(v))]
+                (v.args if isinstance(info.function, (ValueCallee, KwValueCallee))
+                 else _call_args(v))]
         if isinstance(info.function, ValueCallee):
             # a value that is no generic function known here: Python calls it
             return self.check_null(self.vectorcall(args[0], args[1:])), T.Any, True
+        if isinstance(info.function, KwValueCallee):
+            # ... with its keywords (the last arguments, named by a tuple of their names)
+            names = info.function.names
+            kwnames = self.obj_const(("kwnames", names))
+            return self.check_null(self.vectorcall(args[0], args[1:], kwnames,
+                                                   len(names))), T.Any, True
         if isinstance(info.function, MethodRef):
             # ``x.name(...)`` on a value of unknown type: Python's attribute call
             name = self.obj_const(("str", info.function.name))
@@ -1251,12 +1263,20 @@ class FunctionGen(_Emitter):
         """The native arguments of static call ``v``: for a call of a closure value, the
         values it captured, then the call's arguments."""
         types = info.mi.spec_types
-        if info.closure is None:
+        k = len(info.closure.__pk_captures__) if info.closure is not None else 0
+        if info.kwplan is not None:
+            # a call of a value with keywords: the arguments in the order the keywords
+            # were bound to, defaults as constants (borrowed, as a constant's value is)
+            rest = [self.load_var(v.args[x], t) if what == "arg" else self.gen_const(x)
+                    for (what, x), t in zip(info.kwplan, types[k:])]
+        elif info.closure is None:
             return [self.load_var(a, t) for a, t in zip(_call_args(v), types)]
+        else:
+            rest = [self.load_var(a, t) for a, t in zip(v.args[1:], types[k:])]
+        if info.closure is None:
+            return rest
         clo = self.load_var(v.args[0], info.closure)
-        k = len(info.closure.__pk_captures__)
-        return [self.b.extract_value(clo, i) for i in range(k)] + \
-            [self.load_var(a, t) for a, t in zip(v.args[1:], types[k:])]
+        return [self.b.extract_value(clo, i) for i in range(k)] + rest
 
     def dynamic_call(self, v, fobj, args):
         """Run-time dispatch of the call ``v`` of generic function ``fobj``: by position, or,
@@ -2332,7 +2352,7 @@ OWNED_RESULTS.add("exc_fetch")
 
 def _call_args(v):
     """The arguments a call passes (a call of a value has the value first)."""
-    return v.args[1:] if isinstance(v.func, ValueCallee) else v.args
+    return v.args[1:] if isinstance(v.func, (ValueCallee, KwValueCallee)) else v.args
 
 
 def _spec_ref(params):

@@ -24,7 +24,7 @@ from ..errors import CompileError
 from ..lambdas import DEFAULTS
 from . import intrinsics
 from .ir import (Assign, Block, Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic,
-                 IRFunction, MethodRef, CALL_VALUE, Raise, Return, Use, expr_uses,
+                 IRFunction, KwValueCallee, MethodRef, CALL_VALUE, Raise, Return, Use, expr_uses,
                  term_uses)
 
 # Filled by pkgimage.base at import (kept as a table so this module does not import base).
@@ -1952,9 +1952,14 @@ class Lowerer:
         ok, callee = self.resolve_static(node.func)
         if not ok:
             # ``f(x)`` with ``f`` a value (a function passed in): the value is called
-            if node.keywords:
-                self.unsupported(node, "keyword arguments in a call of a value")
             fv = self.expr(node.func)
+            if node.keywords:
+                if any(kw.arg is None for kw in node.keywords):
+                    self.unsupported(node, "**keywords in a call of a value")
+                args = [self.expr(a) for a in node.args]
+                kws = [self.expr(kw.value) for kw in node.keywords]
+                names = tuple(kw.arg for kw in node.keywords)
+                return self.emit(Call(KwValueCallee(names), (fv, *args, *kws)), node)
             return self.emit(Call(CALL_VALUE, (fv, *(self.expr(a) for a in node.args))),
                              node)
         np_name = _numpy_name(callee)

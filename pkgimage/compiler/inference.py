@@ -29,8 +29,8 @@ from . import closureintr, frontend, intrinsics, listintr, npintr, setintr
 from .instances import (REBINDING_LISTENERS, CodeInstance, Edge, intersecting, method_instance,
                         register_edges)
 from .slots import split_slots
-from .ir import (Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic, MethodRef, Raise,
-                 Return, Use, ValueCallee)
+from .ir import (Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic, KwValueCallee,
+                 MethodRef, Raise, Return, Use, ValueCallee)
 
 MAX_UNION = 4
 MAX_CYCLE_ITERATIONS = 8
@@ -47,11 +47,13 @@ MAX_FAMILY_CANDIDATES = 8
 class StaticCall:
     """A call of one MethodInstance.  ``closure``: for the call of a closure value (the
     callee's first argument), its type -- the captured values it holds are the method's
-    first arguments (``argtypes`` starts with their types)."""
-    __slots__ = ("mi", "argtypes", "closure")
+    first arguments (``argtypes`` starts with their types).  ``kwplan``: for a call of a
+    value with keywords (``KwValueCallee``), where each argument comes from, in order:
+    ("arg", index of the call's argument) or ("const", a parameter's default value)."""
+    __slots__ = ("mi", "argtypes", "closure", "kwplan")
 
-    def __init__(self, mi, argtypes, closure=None):
-        self.mi, self.argtypes, self.closure = mi, argtypes, closure
+    def __init__(self, mi, argtypes, closure=None, kwplan=None):
+        self.mi, self.argtypes, self.closure, self.kwplan = mi, argtypes, closure, kwplan
 
 
 class DynamicCall:
@@ -468,7 +470,65 @@ def _add_edge(ci, seen, edge):
         ci.edges.append(edge)
 
 
+# default values a keyword call of a value may pass as constants (``codegen.gen_const``)
+_CONST_KINDS = ("primitive", "nothing", "string")
+
+
+def _eval_kw_value_call(sv, func, argtypes, seen_edges, st):
+    """``f(x, tol=t)`` with ``f`` a value: a generic function's (or closure's) keywords are
+    bound to its parameters as a call by name binds them, and the call is the static call
+    of the positions that makes, the missing ones given their defaults; anything else --
+    a Python callable, a value of unknown type, a binding these methods leave open -- is
+    called through Python with the keywords."""
+    from ..keywords import bind
+    ft = argtypes[0]
+    names = func.names
+    npos = len(argtypes) - 1 - len(names)
+    kind = ft.__pk_kind__ if isinstance(ft, T.PkType) else None
+    if kind in ("function", "closure"):
+        fn = ft.__pk_function__
+        captures = ft.__pk_captures__ if kind == "closure" else ()
+        try:
+            plan = bind(fn, len(captures) + npos, names)
+        except TypeError as e:
+            msg = str(e)
+            if kind == "closure":
+                # (a lambda's defaults are values it captured when it was made, not
+                # constants a call could fill in before a later keyword)
+                msg = (f"keyword arguments {', '.join(map(repr, names))} in a call of a "
+                       f"lambda or nested function: they must follow the parameters given "
+                       f"by position, without a default value left out before them (pass "
+                       f"those by position)")
+            raise CompileError(msg, sv.ci.ir.filename, st.loc[0], st.loc[1],
+                               "keyword arguments") from None
+        order = [("arg", 1 + i) for i in range(npos)]
+        types = list(argtypes[1:1 + npos])
+        for what, x in plan:
+            if what == "kw":
+                j = 1 + npos + names.index(x)
+                order.append(("arg", j))
+                types.append(argtypes[j])
+            else:
+                order.append(("const", x))
+                types.append(T.typeof(x))
+        if all(c[0] == "arg" or T.typeof(c[1]).__pk_kind__ in _CONST_KINDS for c in order):
+            rt, info = _eval_call(sv, fn, tuple(captures) + tuple(types), seen_edges, None, st,
+                                  False)
+            if isinstance(info, StaticCall) and \
+                    tuple(info.mi.spec_types[:len(captures)]) == tuple(captures):
+                return rt, StaticCall(info.mi, info.argtypes, ft if captures else None,
+                                      tuple(order))
+            if isinstance(info, ThrowingCall):
+                return rt, info
+    elif T.isconcrete(ft) and kind != "pyobject":
+        raise CompileError(f"a value of type {ft} is not callable", sv.ci.ir.filename,
+                           st.loc[0], st.loc[1], "call of a value")
+    return T.Any, DynamicCall(func, argtypes)
+
+
 def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None, positional=False):
+    if isinstance(func, KwValueCallee):
+        return _eval_kw_value_call(sv, func, argtypes, seen_edges, st)
     if isinstance(func, ValueCallee):
         # ``f(x)`` with ``f`` a value: a generic function's own type names it (a direct
         # call, Julia's specialisation on function arguments); anything else is called

@@ -69,6 +69,19 @@ CALL_VALUE = ValueCallee()
 
 
 @dataclass(frozen=True)
+class KwValueCallee:
+    """The callee of ``f(x, tol=t)`` where ``f`` is a value: the call's first argument is
+    the value, then the positional arguments, then the values of the keywords ``names``,
+    in that order.  Inference binds the keywords to the parameters of the generic function
+    (or closure) the value's type names, as a call by name binds them (``keywords.bind``);
+    any other callable is called through Python with those keywords."""
+    names: tuple
+    name = "(call)"
+    module = ""
+    qualname = "(call)"
+
+
+@dataclass(frozen=True)
 class Intrinsic:
     """A primitive operation (see ``intrinsics.py``); ``params`` are compile-time types."""
     name: str

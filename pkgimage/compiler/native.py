@@ -192,6 +192,8 @@ def resolve_const(ref):
         return exc if exc is not None else getattr(builtins, ref[1])
     if kind in ("str", "int"):
         return ref[1]
+    if kind == "kwnames":
+        return tuple(ref[1])        # (the names of a call's keywords, vectorcall's kwnames)
     if kind == "none":
         return None
     if kind == "type":
