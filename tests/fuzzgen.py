@@ -1215,6 +1215,21 @@ class Body:
         return Ex(f"sum(map(lambda qm: qm * {v.name} + {a.code}, range({k})))", {INT},
                   k * (k * v.bound + a.bound) + 1)
 
+    def st_kwlambda(self, d):
+        """A lambda with default values, kept in a variable and called with keywords --
+        the later default given, or both (a call of a value with keywords: bound to the
+        lambda's parameters at inference) -- outside loops (``functional``)."""
+        if not FEATURES["functional"] or self.loops:
+            raise Fail
+        a = self.wrap(self.e_int(self.depth()), 2 ** 20)
+        k, j, c = (self.rng.randint(-3, 3) for _ in range(3))
+        fn, got = self.fresh_names(2)
+        self.emit(f"{fn} = lambda ql, qk={k}, qj={c}: ql * qk + qj")
+        call = self.rng.choice([f"{fn}({a.code}, qk={j})", f"{fn}({a.code}, qj={j}, qk={k})",
+                                f"{fn}(qk={j}, ql={a.code})", f"{fn}({a.code}, {j}, qj={c})"])
+        self.emit(f"{got} = {call}")
+        self.declare(Var(got, {INT}, 3 * a.bound + 3, assignable=False))
+
     def st_try(self, d):
         """``try``/``except ZeroDivisionError``/``else``/``finally`` around an integer
         division whose divisor may be zero; the ``finally`` counts into a fresh variable
@@ -1635,7 +1650,7 @@ class Body:
                 len(v.tset) == 1 and is_mat(next(iter(v.tset))) for v in self.vars()):
             kinds += ["matloop"] * 4 + ["matview", "matnew"]
         if FEATURES["functional"]:
-            kinds += ["try", "closure", "mutable", "accum"]
+            kinds += ["try", "closure", "mutable", "accum", "kwlambda"]
         if FEATURES["containers"]:
             kinds += ["alias"]
         if self.chance(0.012):

@@ -266,8 +266,14 @@ def lambda_function(outer, node, filename, fdef, closure_of=None):
             f = D.FUNCTIONS.get(key)
             if f is not None and f.methods:
                 return f
-    raise CompileError("the lambda's code was not found in its function's (the source "
-                       "changed?)", filename, node.lineno, node.col_offset + 1, "Lambda")
+    raise LambdaNotFound("the lambda's code was not found in its function's (the source "
+                         "changed?)", filename, node.lineno, node.col_offset + 1, "Lambda")
+
+
+class LambdaNotFound(CompileError):
+    """A lambda (or nested ``def``) of the source has no code in its function's: CPython
+    dropped a branch it proved unreachable (``if 2.0: return ...`` and what follows), or
+    the file changed since the function was made."""
 
 
 def _lambda_def(method):
@@ -1789,7 +1795,17 @@ class Lowerer:
             defaults = self.emit(Intrinsic("tuple", tuple(self.expr(e)
                                                           for e in node.args.defaults)), node)
         free = [()]
-        f = lambda_function(self.method, node, self.filename, self.fdef, free)
+        try:
+            f = lambda_function(self.method, node, self.filename, self.fdef, free)
+        except LambdaNotFound as e:
+            # (code CPython never runs -- it compiled none of it -- may hold a lambda: the
+            # error is raised if it ever runs, as when the source changed under us)
+            self.terminate(Raise(ErrorMsg((f"{e.filename}:{e.line}: the lambda's code was "
+                                           f"not found in its function's (the source "
+                                           f"changed?)",)),
+                                 (node.lineno, node.col_offset + 1)))
+            self.cur = self.new_block()
+            return self.emit(Const(None), node)
         if free[0] or defaults is not None:
             return self.closure_value(f, free[0], node, defaults)
         return self.emit(Const(f), node)

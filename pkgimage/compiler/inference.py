@@ -490,17 +490,11 @@ def _eval_kw_value_call(sv, func, argtypes, seen_edges, st):
         captures = ft.__pk_captures__ if kind == "closure" else ()
         try:
             plan = bind(fn, len(captures) + npos, names)
-        except TypeError as e:
-            msg = str(e)
-            if kind == "closure":
-                # (a lambda's defaults are values it captured when it was made, not
-                # constants a call could fill in before a later keyword)
-                msg = (f"keyword arguments {', '.join(map(repr, names))} in a call of a "
-                       f"lambda or nested function: they must follow the parameters given "
-                       f"by position, without a default value left out before them (pass "
-                       f"those by position)")
-            raise CompileError(msg, sv.ci.ir.filename, st.loc[0], st.loc[1],
-                               "keyword arguments") from None
+        except TypeError:
+            # (no method takes these keywords: Python's TypeError, raised when the call is
+            # run -- by the function's own binding, which sees the methods it has then --
+            # not when the code is compiled: code Python never reaches may hold it)
+            return T.Any, DynamicCall(func, argtypes)
         order = [("arg", 1 + i) for i in range(npos)]
         types = list(argtypes[1:1 + npos])
         for what, x in plan:
