@@ -13,13 +13,16 @@ from __future__ import annotations
 _NO_DEFAULT = object()
 
 
-def bind(function, npos, names):
+def bind(function, npos, names, ndefaults=None):
     """For a call of ``function`` with ``npos`` positional arguments and keywords ``names``:
-    what each following position gets, in order -- ("kw", name) or ("default", value).
-    Raises TypeError saying why when the keywords cannot be placed."""
+    what each following position gets, in order -- ("kw", name), ("default", value), or,
+    for a lambda made with ``ndefaults`` default values, ("capdefault", (position of the
+    tuple of them among the arguments, index in it)).  Raises TypeError saying why when
+    the keywords cannot be placed."""
     from .dispatch import all_defaults, source_function
     fname = getattr(function, "name", "?")
     plans = set()
+    captured = _captured_defaults(function, ndefaults) if ndefaults else None
     for m in function.methods:
         argnames = tuple(m.argnames)
         fn = source_function(m) if m.pyfunc is not None else None
@@ -37,6 +40,12 @@ def bind(function, npos, names):
                 plan.append(("kw", n))
             elif n in defaults:
                 plan.append(("default", defaults[n]))
+            elif captured is not None and captured[0] < i and \
+                    i - captured[0] - 1 >= captured[1]:
+                # a lambda's default: item k of the tuple of its defaults, which the
+                # closure holds (``lambdas.DEFAULTS``, position d of the arguments)
+                d, first = captured
+                plan.append(("capdefault", (d, i - d - 1 - first)))
             else:
                 plan = None
                 break
@@ -52,10 +61,33 @@ def bind(function, npos, names):
     return plans.pop()
 
 
+def _captured_defaults(function, ndefaults):
+    """For a lambda (or nested def) made with ``ndefaults`` default values: (position of
+    its ``<defaults>`` argument, index of the first parameter that has a default) -- its
+    methods are ``(captured..., <defaults>, p1, ..., pm)``, one per number of parameters
+    given (``lambdas.py``), and the defaults belong to the last parameters; None for any
+    other function."""
+    from .lambdas import DEFAULTS
+    spans = [(tuple(m.argnames).index(DEFAULTS), len(m.argnames)) for m in function.methods
+             if DEFAULTS in tuple(m.argnames)]
+    if not spans or len({d for d, _ in spans}) != 1:
+        return None
+    d = spans[0][0]
+    return d, max(n for _, n in spans) - d - 1 - ndefaults
+
+
 def call(function, args, kwargs):
     """``function(*args, **kwargs)`` made positional (``bind``), then dispatched."""
-    plan = bind(function, len(args), tuple(kwargs))
-    full = tuple(args) + tuple(kwargs[x] if k == "kw" else x for k, x in plan)
+    from .lambdas import DEFAULTS
+    nd = None
+    for m in function.methods:                  # (a lambda's: its defaults' tuple)
+        if DEFAULTS in tuple(m.argnames):
+            d = tuple(m.argnames).index(DEFAULTS)
+            nd = len(args[d]) if d < len(args) and type(args[d]) is tuple else None
+            break
+    plan = bind(function, len(args), tuple(kwargs), nd)
+    full = tuple(args) + tuple(kwargs[x] if k == "kw" else args[x[0]][x[1]]
+                               if k == "capdefault" else x for k, x in plan)
     call_bound = getattr(function, "call_bound", None)
     if call_bound is None:              # (a context function and the like)
         return function(*full)

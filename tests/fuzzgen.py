@@ -1217,8 +1217,9 @@ class Body:
 
     def st_kwlambda(self, d):
         """A lambda with default values, kept in a variable and called with keywords --
-        the later default given, or both (a call of a value with keywords: bound to the
-        lambda's parameters at inference) -- outside loops (``functional``)."""
+        either default given, or both (a call of a value with keywords: bound to the
+        lambda's parameters at inference, a left-out default taken from the tuple of them
+        the closure holds) -- outside loops (``functional``)."""
         if not FEATURES["functional"] or self.loops:
             raise Fail
         a = self.wrap(self.e_int(self.depth()), 2 ** 20)
@@ -1226,7 +1227,8 @@ class Body:
         fn, got = self.fresh_names(2)
         self.emit(f"{fn} = lambda ql, qk={k}, qj={c}: ql * qk + qj")
         call = self.rng.choice([f"{fn}({a.code}, qk={j})", f"{fn}({a.code}, qj={j}, qk={k})",
-                                f"{fn}(qk={j}, ql={a.code})", f"{fn}({a.code}, {j}, qj={c})"])
+                                f"{fn}(qk={j}, ql={a.code})", f"{fn}({a.code}, {j}, qj={c})",
+                                f"{fn}({a.code}, qj={j})"])      # (``qk`` left out)
         self.emit(f"{got} = {call}")
         self.declare(Var(got, {INT}, 3 * a.bound + 3, assignable=False))
 

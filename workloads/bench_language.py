@@ -479,7 +479,7 @@ PROBES = {
               "                        [Fraction(i % 11, i % 3 + 1) for i in range(100)]))]\n"
               "got = [res[0], res[1], Fraction(res[2].num, res[2].den)]\n"
               "out['equal'] = got == ref and type(res[0]) is float and type(res[1]) is int"),
-    "montecarlo": ("", "res = M.price(7, 2000)", "out['equal'] = res == P.price(7, 2000)"),
+    "montecarlo": ("pass", "res = M.price(7, 2000)", "out['equal'] = res == P.price(7, 2000)"),
 }
 
 

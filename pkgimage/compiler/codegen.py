@@ -1266,8 +1266,11 @@ class FunctionGen(_Emitter):
         k = len(info.closure.__pk_captures__) if info.closure is not None else 0
         if info.kwplan is not None:
             # a call of a value with keywords: the arguments in the order the keywords
-            # were bound to, defaults as constants (borrowed, as a constant's value is)
-            rest = [self.load_var(v.args[x], t) if what == "arg" else self.gen_const(x)
+            # were bound to, defaults as constants (borrowed, as a constant's value is) or,
+            # a lambda's, from the tuple of them the closure holds
+            rest = [self.load_var(v.args[x], t) if what == "arg" else
+                    self.captured_default(v, info, x, t) if what == "capdefault" else
+                    self.gen_const(x)
                     for (what, x), t in zip(info.kwplan, types[k:])]
         elif info.closure is None:
             return [self.load_var(a, t) for a, t in zip(_call_args(v), types)]
@@ -1277,6 +1280,19 @@ class FunctionGen(_Emitter):
             return rest
         clo = self.load_var(v.args[0], info.closure)
         return [self.b.extract_value(clo, i) for i in range(k)] + rest
+
+    def captured_default(self, v, info, where, t):
+        """Default value ``where[1]`` of the lambda value called by ``v``: an item of the
+        tuple of its defaults, its captured value ``where[0]`` (borrowed from it)."""
+        clo = self.load_var(v.args[0], info.closure)
+        d, k = where
+        dt = info.closure.__pk_captures__[d]
+        tup = self.b.extract_value(clo, d)
+        if not is_boxed(dt):
+            return self.b.extract_value(tup, k)
+        item = self.check_null(self.b.call(self.capi("PyTuple_GetItem", OBJ, [OBJ, I64]),
+                                           [tup, I64(k)]))
+        return self.unbox(item, t) if not is_boxed(t) else item
 
     def dynamic_call(self, v, fobj, args):
         """Run-time dispatch of the call ``v`` of generic function ``fobj``: by position, or,

@@ -481,6 +481,7 @@ def _eval_kw_value_call(sv, func, argtypes, seen_edges, st):
     a Python callable, a value of unknown type, a binding these methods leave open -- is
     called through Python with the keywords."""
     from ..keywords import bind
+    from ..lambdas import DEFAULTS
     ft = argtypes[0]
     names = func.names
     npos = len(argtypes) - 1 - len(names)
@@ -488,8 +489,13 @@ def _eval_kw_value_call(sv, func, argtypes, seen_edges, st):
     if kind in ("function", "closure"):
         fn = ft.__pk_function__
         captures = ft.__pk_captures__ if kind == "closure" else ()
+        # (a lambda made with default values holds their tuple after what it captured)
+        d = next((tuple(m.argnames).index(DEFAULTS) for m in fn.methods
+                  if DEFAULTS in tuple(m.argnames)), None)
+        nd = len(captures[d].__pk_params__) if d is not None and d < len(captures) and \
+            captures[d].__pk_kind__ == "tuple" else None
         try:
-            plan = bind(fn, len(captures) + npos, names)
+            plan = bind(fn, len(captures) + npos, names, nd)
         except TypeError:
             # (no method takes these keywords: Python's TypeError, raised when the call is
             # run -- by the function's own binding, which sees the methods it has then --
@@ -502,10 +508,14 @@ def _eval_kw_value_call(sv, func, argtypes, seen_edges, st):
                 j = 1 + npos + names.index(x)
                 order.append(("arg", j))
                 types.append(argtypes[j])
+            elif what == "capdefault":
+                d, k = x
+                order.append(("capdefault", x))
+                types.append(captures[d].__pk_params__[k])
             else:
                 order.append(("const", x))
                 types.append(T.typeof(x))
-        if all(c[0] == "arg" or T.typeof(c[1]).__pk_kind__ in _CONST_KINDS for c in order):
+        if all(c[0] != "const" or T.typeof(c[1]).__pk_kind__ in _CONST_KINDS for c in order):
             rt, info = _eval_call(sv, fn, tuple(captures) + tuple(types), seen_edges, None, st,
                                   False)
             if isinstance(info, StaticCall) and \
