@@ -54,6 +54,12 @@ def _define():
 FUNCTIONS = _define()
 
 
+def _has_method(f, args):
+    from ..types import as_sigtype
+    sig = as_sigtype(tuple(args))
+    return any(D.sig_equal(m.sig, sig) for m in f.methods)
+
+
 def _define_python_ones():
     """``math.gamma``, ``math.hypot``, ``math.gcd`` and the others CPython computes itself,
     and ``random.random`` & co.: base functions whose methods call CPython's own code
@@ -67,7 +73,11 @@ def _define_python_ones():
         fname = BASE_NAME.get(name, name if name != "log" else "log")
         f = out[fname] = D.get_function(fname, MODULE)
         impl = getattr(math, name)
-        _add(f, args, [("intrinsic", f"pymath_{name}")], lambda *a, _py=impl: _py(*a))
+        if not _has_method(f, args):
+            # (not over a native method the base library already has: ``gcd(Int64,
+            # Int64)``, Euclid's loop that Rational[Int64] normalises with -- a call into
+            # CPython there made Rational arithmetic 8x slower)
+            _add(f, args, [("intrinsic", f"pymath_{name}")], lambda *a, _py=impl: _py(*a))
         if all(t is Float64 for t in args):
             _add(f, (Real,) * len(args), [("each", float_), ("call", f)],
                  lambda *a, _py=impl: _py(*a))
