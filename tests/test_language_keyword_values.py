@@ -173,8 +173,9 @@ import kwv_img as m
 with Tripwire() as tw:
     res = [m.apply_shift(m.scale, 1.5), m.apply_both(m.scale, 2.0),
            m.apply_tol(m.labelled, 1.0), m.lambdas(2.0, 10.0)]
-done({"res": res, "compiled": tw.total, "stats": stats()})
+done({"res": res, "compiled": tw.total, "heavy": heavy(), "stats": stats()})
 """)
     assert out["res"] == [6.0, -1.0, "k:1.5", 45.0], out
     assert out["compiled"] == 0, out
+    assert out["heavy"] == [], out          # (neither llvmlite nor the compiler loaded)
     assert out["stats"]["discarded"] == [], out

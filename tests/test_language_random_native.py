@@ -154,8 +154,9 @@ with Tripwire() as tw:
 random.seed(5)
 want = [[random.random() for _ in range(700)], [random.gauss(1.0, 2.0) for _ in range(9)],
         [random.uniform(2.0, 5.0) for _ in range(4)]]
-done({"same": got == want, "compiled": tw.total, "stats": stats()})
+done({"same": got == want, "compiled": tw.total, "heavy": heavy(), "stats": stats()})
 """)
     assert out["same"], out
     assert out["compiled"] == 0, out
+    assert out["heavy"] == [], out          # (neither llvmlite nor the compiler loaded)
     assert out["stats"]["discarded"] == [], out

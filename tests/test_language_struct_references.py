@@ -225,8 +225,9 @@ with Tripwire() as tw:
     t = m.Team(ps[0], ["a"], 1)
     res.append(m.tag(t, "b"))
     res.append(t.tags)
-done({"res": res, "compiled": tw.total, "stats": stats()})
+done({"res": res, "compiled": tw.total, "heavy": heavy(), "stats": stats()})
 """)
     assert out["res"] == ["p1 is 1", "p2", [True, False], "p2:2", [2, "p0"], ["a", "b"]], out
     assert out["compiled"] == 0, out
+    assert out["heavy"] == [], out          # (neither llvmlite nor the compiler loaded)
     assert out["stats"]["discarded"] == [], out

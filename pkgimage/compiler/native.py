@@ -181,6 +181,19 @@ def _boxer(t):
     return b
 
 
+def _random_generator():
+    """The object native random numbers draw from (``randomgen``, constant kind ``"mt"``):
+    ``random``'s module instance, which must still be a ``_random.Random`` (here, not in
+    ``randomgen``: an image load links code without importing the code generator)."""
+    import _random
+    import random
+    inst = random._inst
+    if not isinstance(inst, _random.Random):
+        raise E.CompileError("random._inst is not a _random.Random: native random numbers "
+                             "cannot use it")
+    return inst
+
+
 def resolve_const(ref):
     """The Python object a constant slot's portable reference names."""
     kind = ref[0]
@@ -221,12 +234,7 @@ def resolve_const(ref):
             obj = getattr(obj, part)
         return obj
     if kind == "mt":
-        # (the generator native random numbers draw from: ``randomgen.generator``)
-        from .randomgen import generator
-        try:
-            return generator()
-        except TypeError as e:
-            raise E.CompileError(str(e)) from None
+        return _random_generator()
     if kind == "global":
         from .instances import module_globals
         d = module_globals(ref[1])

@@ -17,7 +17,7 @@ the check fails (another implementation, a debug or free-threaded build, a futur
 CPython), these functions are not native and compiled code calls ``random.random`` as
 before.  Images are keyed by the exact Python version, so code compiled under one layout
 never runs under another; the constant slot naming the instance checks at link time that
-it is still a ``_random.Random`` (``native.resolve_const``, kind ``"mt"``).
+it is still a ``_random.Random`` (``native._random_generator``, kind ``"mt"``).
 
 ``gauss`` keeps its second number where Python's does (the instance's ``gauss_next``
 attribute), so calls from Python and from compiled code interleave exactly as in plain
@@ -79,18 +79,6 @@ def layout():
     if _LAYOUT is None:
         _LAYOUT = _check_layout()
     return _LAYOUT
-
-
-def generator():
-    """The object compiled code draws from (the ``"mt"`` constant's value): ``random``'s
-    module instance, which must still be a ``_random.Random``."""
-    import _random
-    import random
-    inst = random._inst
-    if not isinstance(inst, _random.Random):
-        raise TypeError("random._inst is not a _random.Random: native random numbers "
-                        "cannot use it")
-    return inst
 
 
 _ARGS = {"random_random": (), "random_uniform": (T.Float64, T.Float64),
