@@ -61,30 +61,34 @@ def bind(function, npos, names, ndefaults=None):
     return plans.pop()
 
 
+def lambda_defaults_at(function):
+    """The position of a lambda's ``<defaults>`` argument (the tuple of the default values
+    it was made with, after what it captured: ``lambdas.py``), or None for a function made
+    without defaults -- or any other function."""
+    from .lambdas import DEFAULTS
+    for m in function.methods:
+        names = tuple(m.argnames)
+        if DEFAULTS in names:
+            return names.index(DEFAULTS)
+    return None
+
+
 def _captured_defaults(function, ndefaults):
     """For a lambda (or nested def) made with ``ndefaults`` default values: (position of
     its ``<defaults>`` argument, index of the first parameter that has a default) -- its
     methods are ``(captured..., <defaults>, p1, ..., pm)``, one per number of parameters
     given (``lambdas.py``), and the defaults belong to the last parameters; None for any
     other function."""
-    from .lambdas import DEFAULTS
-    spans = [(tuple(m.argnames).index(DEFAULTS), len(m.argnames)) for m in function.methods
-             if DEFAULTS in tuple(m.argnames)]
-    if not spans or len({d for d, _ in spans}) != 1:
+    d = lambda_defaults_at(function)
+    if d is None:
         return None
-    d = spans[0][0]
-    return d, max(n for _, n in spans) - d - 1 - ndefaults
+    return d, max(len(m.argnames) for m in function.methods) - d - 1 - ndefaults
 
 
 def call(function, args, kwargs):
     """``function(*args, **kwargs)`` made positional (``bind``), then dispatched."""
-    from .lambdas import DEFAULTS
-    nd = None
-    for m in function.methods:                  # (a lambda's: its defaults' tuple)
-        if DEFAULTS in tuple(m.argnames):
-            d = tuple(m.argnames).index(DEFAULTS)
-            nd = len(args[d]) if d < len(args) and type(args[d]) is tuple else None
-            break
+    d = lambda_defaults_at(function)            # (a lambda's: its defaults' tuple)
+    nd = len(args[d]) if d is not None and d < len(args) and type(args[d]) is tuple else None
     plan = bind(function, len(args), tuple(kwargs), nd)
     full = tuple(args) + tuple(kwargs[x] if k == "kw" else args[x[0]][x[1]]
                                if k == "capdefault" else x for k, x in plan)

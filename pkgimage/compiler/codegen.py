@@ -1433,6 +1433,17 @@ class FunctionGen(_Emitter):
             env[st.dst] = val
         return env[blk.term.var]
 
+    def owned_aggregate(self, t, args, types):
+        """The native value of struct or closure type ``t`` made of variables ``args``
+        (each loaded as its type in ``types``), owning a reference to everything they hold."""
+        val = ir.Constant(lltype(t), ir.Undefined)
+        for i, (a, at) in enumerate(zip(args, types)):
+            x = self.load_var(a, at)
+            if is_managed(at):
+                self.incref_value(x, at)
+            val = self.b.insert_value(val, x, i)
+        return val
+
     def gen_intrinsic(self, v, info):
         argtypes = info.argtypes
         emit = EMITTERS.get(v.name)
@@ -1485,24 +1496,13 @@ class FunctionGen(_Emitter):
         if v.name == "new" and not info.dynamic and is_managed(v.params[0]):
             # a struct holding references: it owns one to each (counted here), as a tuple
             st = v.params[0]
-            val = ir.Constant(lltype(st), ir.Undefined)
-            for i, (a, (_, ft)) in enumerate(zip(v.args, st.__pk_fields__)):
-                x = self.load_var(a, ft)
-                if is_managed(ft):
-                    self.incref_value(x, ft)
-                val = self.b.insert_value(val, x, i)
-            return val, st, True
+            return self.owned_aggregate(st, v.args, [ft for _, ft in st.__pk_fields__]), \
+                st, True
         if v.name == "closure" and not info.dynamic and \
                 intrinsics.REGISTRY["closure"].rule(argtypes, ()).__pk_kind__ == "closure":
             # a closure value: the captured values themselves (owned: counted here)
             rt = intrinsics.REGISTRY["closure"].rule(argtypes, ())
-            val = ir.Constant(lltype(rt), ir.Undefined)
-            for i, (a, t) in enumerate(zip(v.args[1:], argtypes[1:])):
-                x = self.load_var(a, t)
-                if is_managed(t):
-                    self.incref_value(x, t)
-                val = self.b.insert_value(val, x, i)
-            return val, rt, True
+            return self.owned_aggregate(rt, v.args[1:], argtypes[1:]), rt, True
         if v.name in BOX_EMITTERS:
             # (a Box is a Python object, yet its cell functions are native: never dynamic)
             args = [self.load_var(a, t) for a, t in zip(v.args, argtypes)]

@@ -480,8 +480,7 @@ def _eval_kw_value_call(sv, func, argtypes, seen_edges, st):
     of the positions that makes, the missing ones given their defaults; anything else --
     a Python callable, a value of unknown type, a binding these methods leave open -- is
     called through Python with the keywords."""
-    from ..keywords import bind
-    from ..lambdas import DEFAULTS
+    from ..keywords import bind, lambda_defaults_at
     ft = argtypes[0]
     names = func.names
     npos = len(argtypes) - 1 - len(names)
@@ -490,8 +489,7 @@ def _eval_kw_value_call(sv, func, argtypes, seen_edges, st):
         fn = ft.__pk_function__
         captures = ft.__pk_captures__ if kind == "closure" else ()
         # (a lambda made with default values holds their tuple after what it captured)
-        d = next((tuple(m.argnames).index(DEFAULTS) for m in fn.methods
-                  if DEFAULTS in tuple(m.argnames)), None)
+        d = lambda_defaults_at(fn)
         nd = len(captures[d].__pk_params__) if d is not None and d < len(captures) and \
             captures[d].__pk_kind__ == "tuple" else None
         try:
