@@ -20,7 +20,10 @@ _CTORS: dict = {}
 
 def constructor(t):
     """The constructor generic function of a struct or primitive type, or of a parametric
-    struct's UnionAll (``Point(1.0, 2.0)``: Julia's default outer constructor)."""
+    struct's UnionAll (``Point(1.0, 2.0)``: Julia's default outer constructor).  A struct's
+    default constructors are in its table from the start, made when the table is first read
+    (``dispatch.defer_methods``: an image load makes a constructor for every struct it
+    restores, and compiled code builds structs without ever reading most of them)."""
     f = _CTORS.get(t)
     if f is not None:
         return f
@@ -40,7 +43,9 @@ def constructor(t):
         else:
             inits.add_inner_constructor(f, t)   # its ``__init__``: the only constructor
     elif t.__pk_kind__ in ("struct", "mutable"):
-        _add_default_constructors(f, t)
+        names, sig, wide = _default_sigs(tuple(ft for _, ft in t.__pk_fields__))
+        D.defer_methods(f, lambda: _default_constructors(f, t),
+                        (sig,) if wide is None else (sig, wide), t.__pk_module__)
     return f
 
 
@@ -92,7 +97,9 @@ def _default_sigs(ftypes):
     return hit
 
 
-def _add_default_constructors(f, t):
+def _default_constructors(f, t):
+    """Julia's default constructors of struct ``t`` (methods of its constructor ``f``): the
+    exact one, and the converting one when a field is primitive."""
     fields = t.__pk_fields__
     names, sig, wide = _default_sigs(tuple(ft for _, ft in fields))
     file, line = t.__pk_loc__
@@ -108,7 +115,7 @@ def _add_default_constructors(f, t):
     if wide is not None:
         converting.__pk_synth_ir__ = _synth_converting
         methods.append(D.Method(f, wide, converting, t.__pk_module__, file, line, names))
-    D.insert_methods(f, methods)
+    return methods
 
 
 def _outer_constructor(wrapper):

@@ -57,7 +57,20 @@ def context_of(module):
 # modules that define any method (context or global): the only ones a context key keeps.
 # Seeded with those that defined methods before this module was imported (``import
 # pkgimage`` is lazy: a program may define methods through ``pkgimage.dispatch`` first).
-_DEFINING: set = {m.module for f in list(D.FUNCTIONS.values()) for m in f.methods}
+# (Deferred methods -- an image's default constructors -- count without being made.)
+
+
+def _defining_now():
+    out = set()
+    for f in list(D.FUNCTIONS.values()):
+        made, ndeferred, module = D.table_parts(f)
+        out.update(m.module for m in made)
+        if ndeferred:
+            out.add(module)
+    return out
+
+
+_DEFINING: set = _defining_now()
 _GENERATION = [0]          # bumps when contexts or context methods change (view caches)
 
 

@@ -204,11 +204,18 @@ def on_method_inserting(hook):
     return hook
 
 
-def on_method_added(hook):
+def on_method_added(hook, invalidates=False):
     """Register ``hook(function, new_method, replaced_method_or_None)``; the compiler uses it
-    to invalidate CodeInstances whose edges the new method changes."""
+    (``invalidates=True``) to invalidate CodeInstances whose edges the new method changes.
+    Hooks that invalidate do not run for deferred methods (``defer_methods``): those are in
+    the table from the world they were deferred in, before any code could depend on it."""
     _method_added_hooks.append(hook)
+    if invalidates:
+        _invalidating_hooks.append(hook)
     return hook
+
+
+_invalidating_hooks: list = []
 
 
 def set_entry_hook(hook):
@@ -278,20 +285,30 @@ class GenericFunction:
 
     # ``_pycache`` in a slot: the call path reads it at the same speed even once something
     # (``vars(f)``, ``functools.wraps(f)``) has turned the instance's attributes into a dict.
-    __slots__ = ("_pycache", "__dict__", "__weakref__")
+    __slots__ = ("_pycache", "_methods", "_deferred", "__dict__", "__weakref__")
     __pk_generic__ = True       # (``types.typeof``: a value with a type of its own)
 
     def __init__(self, name, module, qualname=None, doc=None):
         self.name = name
         self.module = module
         self.qualname = qualname or name
-        self.methods: list = []
+        self._methods: list = []
+        self._deferred = None       # a ``_Deferred``: methods made when the table is read
         self._cache: dict = {}      # tuple of pkgimage types -> Method
         self._pycache: dict = {}    # tuple of Python classes -> callable entry (the fast path)
         self.__doc__ = doc
         self.__name__ = name
         self.__qualname__ = self.qualname
         self.__module__ = module
+
+    @property
+    def methods(self):
+        """The method table, in the order the methods were inserted.  Methods deferred by
+        ``defer_methods`` (a struct's default constructors, restored from an image) are
+        made and put first when it is first read."""
+        if self._deferred is not None:
+            _make_deferred(self)
+        return self._methods
 
     # -- the call path ---------------------------------------------------------------------
 
@@ -661,9 +678,83 @@ def _insert_method(function, m):
     return _put_method(function, m)
 
 
+class _Deferred:
+    """Methods of a function not made yet: ``make()`` makes them (in that order, with the
+    signatures ``sigs``, all of ``module``); ``world`` is the first of the worlds reserved
+    for them when they were deferred."""
+
+    __slots__ = ("make", "sigs", "module", "world")
+
+    def __init__(self, make, sigs, module, world):
+        self.make, self.sigs, self.module, self.world = make, sigs, module, world
+
+
+def defer_methods(function, make, sigs, module):
+    """Put methods in ``function``'s new, empty table without making them yet: they are made
+    (``make()``) when the table is first read (``GenericFunction.methods``: dispatch, a
+    listing, a fingerprint) or a method of one of their signatures is inserted.
+
+    A package image restores a struct's constructor with Julia's default constructors, which
+    the struct's definition makes again rather than the image storing them; a DemoPkg N=1000
+    load made 2,002 of them (Method objects, closures, insertions: about a tenth of the load)
+    for constructors most processes never call from Python (compiled code builds structs
+    itself).  Deferred, they are in the table from the worlds reserved for them here.
+    ``function`` must be one the caller has just created: nothing can have been compiled
+    against it or be held depending on it, so no hook has anything to do now; when they are
+    made, only the hooks that do not invalidate run (what was compiled since was compiled
+    against the table with them)."""
+    with COMPILER_LOCK:
+        if function._methods or function._deferred is not None:
+            raise RuntimeError(f"internal: methods deferred into {function.name}, "
+                               f"whose table is not new")
+        world = WORLD.age + 1
+        WORLD.age += len(sigs)
+        function._deferred = _Deferred(make, tuple(sigs), module, world)
+        function._cache.clear()
+        function._pycache.clear()
+
+
+def _make_deferred(function):
+    with COMPILER_LOCK:
+        d = function._deferred
+        if d is None:
+            return
+        made = d.make()
+        function._deferred = None
+        for i, m in enumerate(made):
+            m.primary_world = d.world + i
+        function._methods[:0] = made
+        function._cache.clear()
+        function._pycache.clear()
+        for m in made:
+            for hook in _method_added_hooks:
+                if hook not in _invalidating_hooks:
+                    hook(function, m, None)
+
+
+def materialised(function):
+    """``function``, its deferred methods made."""
+    if function._deferred is not None:
+        _make_deferred(function)
+    return function
+
+
+def table_parts(function):
+    """(the methods made, how many more are deferred, the module of the deferred ones) of
+    ``function``'s table, without making the deferred ones (the loader's fingerprint check
+    of a function it created: ``tables.fresh_table_holds``)."""
+    d = function._deferred
+    if d is None:
+        return function._methods, 0, None
+    return function._methods, len(d.sigs), d.module
+
+
 def _put_method(function, m):
     replaced = None
-    table = function.methods
+    d = function._deferred
+    if d is not None and m.context is None and any(sig_equal(s, m.sig) for s in d.sigs):
+        _make_deferred(function)        # (it replaces one of them)
+    table = function._methods
     for i, old in enumerate(table):
         if sig_equal(old.sig, m.sig) and old.context == m.context:
             replaced = old

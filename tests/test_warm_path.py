@@ -337,6 +337,71 @@ def test_tables_of_functions_the_load_creates_are_the_recorded_ones(tmp_path):
     assert cold.run_json("import freshmod\ndone({'run': freshmod.run(7)})")["run"] == out["run"]
 
 
+# -- default constructors deferred until their table is read ----------------------------------
+
+
+def test_a_load_defers_default_constructors_until_their_table_is_read(warm):
+    out = warm.run_json("""
+        import pkgimage as pk
+        from pkgimage import dispatch as D
+        from pkgimage.constructors import constructor
+        import warmmod
+        ctor = constructor(warmmod.P)
+        world = D.world_counter()
+        deferred = D.table_parts(ctor)[1]
+        p = warmmod.P(3, 2)                   # from Python: the converting constructor
+        r = warmmod.total(10)
+        ms = pk.methods(ctor)
+        done({"deferred": deferred, "r": r, "p": [p.x, p.y],
+              "after_python": D.table_parts(ctor)[1], "n": len(ms),
+              "worlds": [m.primary_world for m in ms], "world": world,
+              "synth": [hasattr(m.pyfunc, "__pk_synth_ir__") for m in ms],
+              "stats": stats()})
+    """)
+    assert out["deferred"] == 2, out
+    assert out["r"] == sum(i + 0.5 for i in range(10))
+    assert out["p"] == [3, 2.0] and out["after_python"] == 0
+    # made on request, they are in the table from the worlds reserved at the load
+    assert out["n"] == 2 and all(out["synth"]), out
+    assert len(set(out["worlds"])) == 2 and all(w <= out["world"] for w in out["worlds"])
+    assert out["stats"]["discarded_instances"] == 0
+
+
+# a constructor method of another module replacing P's exact default constructor, after the
+# load: the loaded code that built P through it must be invalidated and recompiled
+REDEFINE_CTOR = """
+import warmmod
+from pkgimage import Int64, Float64
+from pkgimage.constructors import constructor
+
+@constructor(warmmod.P).method
+def _(x: Int64, y: Float64):
+    return warmmod.P(Float64(x * 2), y)     # (the converting default constructor)
+"""
+
+
+def test_replacing_a_deferred_default_constructor_invalidates_the_code_that_called_it(warm):
+    warm.write("redefctor", REDEFINE_CTOR)
+    out = warm.run_json("""
+        from pkgimage.compiler import instances as INS
+        from pkgimage import dispatch as D
+        from pkgimage.constructors import constructor
+        import warmmod
+        before = warmmod.total(3)
+        import redefctor
+        log = [(repr(m), sorted(repr(ci.mi) for ci in roots)) for m, roots in
+               INS.INVALIDATION_LOG]
+        ms = D.methods(constructor(warmmod.P))
+        done({"before": before, "after": warmmod.total(3), "log": log, "n": len(ms),
+              "direct": warmmod.P(1, 0.5).x})
+    """)
+    assert out["before"] == sum(i + 0.5 for i in range(3))
+    # plain Python: norm1(P(2i, -0.5)) = 2i + 0.5
+    assert out["after"] == sum(2 * i + 0.5 for i in range(3)), out
+    assert any("total" in r for _, rs in out["log"] for r in rs), out["log"]
+    assert out["n"] == 2 and out["direct"] == 2       # replaced, not added
+
+
 # -- fingerprint mismatch: the full per-edge check, exact ------------------------------------
 
 DEP = """

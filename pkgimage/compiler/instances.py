@@ -509,7 +509,7 @@ def _before_method_added(function, new):
 
 
 D.on_method_inserting(_before_method_added)
-D.on_method_added(method_added)
+D.on_method_added(method_added, invalidates=True)
 
 
 def all_backedges(mi):

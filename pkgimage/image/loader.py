@@ -257,7 +257,9 @@ def _load_fresh(module, path, source_path, created, header, sections):
         restore_methods(name, records)
         parent, _, child = name.rpartition(".")
         setattr(sys.modules.get(parent, module), child, sub)
-    if state.get("contexts"):
+    if any(state.get("contexts", {}).values()):
+        # (a module without context methods, exports or fused modules has nothing to
+        # restore there: ``contexts`` is not imported for it)
         from ..contexts import restore_module_state
         restore_module_state(modname, state["contexts"])
     objects = [sections[n] for n in codeinfo.get("objects", ["object0"]) if n in sections]

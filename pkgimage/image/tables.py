@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 
+from .. import dispatch as D
 from .. import types as T
 
 _CACHE_ATTR = "_pk_table_fingerprint"
@@ -112,8 +113,8 @@ def find_method(f, sigref, module):
     keys that do not tell methods apart: context methods).  A function with a few methods
     is scanned (an index made for each of DemoPkg's 1,001 constructors, to find one method
     in each, cost more than the scans); a larger one is looked up in its index."""
-    methods = f.methods
-    if len(methods) > 8:
+    methods, ndeferred, _ = D.table_parts(f)
+    if len(methods) + ndeferred > 8:
         return method_index(f).get((sigref, module))
     found = None
     for m in methods:
@@ -121,6 +122,10 @@ def find_method(f, sigref, module):
             return None
         if found is None and m.module == module and _sig_entry(m.sig)[1] == sigref:
             found = m
+    if found is None and ndeferred:
+        # (not among the methods made: one of the deferred ones, whose keys no made
+        # method has -- inserting one of their signatures makes them first)
+        return find_method(D.materialised(f), sigref, module)
     return found if getattr(f, "context", None) is None else None
 
 
@@ -154,8 +159,10 @@ def fresh_table_holds(f, want):
     module, is the same table.  (A method added by other code since, or one replaced, shows
     in the count or in a method's module.)"""
     n, module = want[1], want[2]
-    methods = f.methods
-    if module is None or len(methods) != n:
+    # (without making the methods the load deferred: default constructors, of the module
+    # of the struct, the image's, and of no context)
+    methods, ndeferred, dmodule = D.table_parts(f)
+    if module is None or len(methods) + ndeferred != n or (ndeferred and dmodule != module):
         return False
     for m in methods:
         if m.module != module or m.context is not None:
