@@ -828,3 +828,90 @@ def test_callees_outside_the_records_are_judged_each_by_its_own_reference(monkey
     entries, reasons = loader._validate_records(records, callee_ok)
     assert sorted(entries) == ["a", "c"] and list(reasons) == ["b"], (entries, reasons)
     assert sorted(asked, key=repr) == [bad, good]        # (once per reference)
+
+
+# -- a held caller of an instance invalidated through backedges ------------------------------
+#
+# B calls X of another image (not inlined: loops), A calls B: a method defined after the
+# load invalidates X through its edge on g, and B and A through backedges.  A held as a
+# record when that happens must be reached too (made, then invalidated), never made later as
+# valid code calling B's old code.
+
+CHAINDEP = """
+    import pkgimage as pk
+    from pkgimage import Int64, Real
+
+    __pkgimage__ = True
+
+    @pk.generic
+    def g(x: Real):
+        return 1
+
+    @pk.generic
+    def X(x: Int64):
+        s = 0
+        for i in range(x):
+            s += g(i)
+        return s
+
+    if pk.generating_output():
+        pk.precompile(X, (Int64,))
+"""
+
+CHAINUSER = """
+    import pkgimage as pk
+    from pkgimage import Int64
+
+    import chaindep
+
+    __pkgimage__ = True
+
+    @pk.generic
+    def B(x: Int64):
+        t = 0
+        for i in range(2):
+            t += chaindep.X(x)
+        return t
+
+    @pk.generic
+    def A(x: Int64):
+        t = 0
+        for i in range(1):
+            t += B(x) + 100
+        return t
+
+    if pk.generating_output():
+        pk.precompile(A, (Int64,))
+"""
+
+CHAINCHANGE = "import chaindep\nfrom pkgimage import Int64\n\n" \
+              "@chaindep.g.method\ndef _(x: Int64):\n    return 2\n"
+
+CHAINSCRIPT = """
+    import chaindep, chainuser
+    {before}
+    import chainchange
+    done({{"A": chainuser.A(5), "B": chainuser.B(5), "X": chaindep.X(5), "stats": stats()}})
+"""
+
+
+@pytest.mark.parametrize("before", ["", "chainuser.B(5)", "chaindep.X(5)"])
+def test_a_held_caller_is_invalidated_through_the_backedges_of_an_outside_callee(before,
+                                                                                tmp_path):
+    p = Project(tmp_path)
+    p.write("chaindep", CHAINDEP)
+    p.write("chainuser", CHAINUSER)
+    p.write("chainchange", CHAINCHANGE)
+    p.build("chaindep", "chainuser")
+    assert p.images("chainuser")
+    out = p.run_json(CHAINSCRIPT.format(before=before))
+    # plain Python: g(i) is 2 for every Int64 now: X(5) = 10, B = 20, A = 120
+    assert (out["X"], out["B"], out["A"]) == (10, 20, 120), out
+    assert out["stats"]["loaded_instances"] >= 3 and out["stats"]["discarded_instances"] == 0
+    (tmp_path / "cold").mkdir()
+    cold = Project(tmp_path / "cold")
+    cold.write("chaindep", CHAINDEP)
+    cold.write("chainuser", CHAINUSER)
+    cold.write("chainchange", CHAINCHANGE)
+    c = cold.run_json(CHAINSCRIPT.format(before=before))
+    assert (c["X"], c["B"], c["A"]) == (10, 20, 120)

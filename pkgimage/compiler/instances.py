@@ -25,8 +25,8 @@ from .. import types as T
 
 
 class MethodInstance:
-    __slots__ = ("method", "spec_types", "sparams", "cache", "backedges", "_backedge_set",
-                 "__weakref__")
+    __slots__ = ("method", "spec_types", "sparams", "cache", "_backedges", "_backedge_set",
+                 "held_callers", "__weakref__")
 
     def __init__(self, method, spec_types):
         self.method = method
@@ -35,8 +35,26 @@ class MethodInstance:
         # static parameters; None where the argument types do not determine one).
         self.sparams = static_params(method, spec_types)
         self.cache = None            # the valid CodeInstance, if any
-        self.backedges = []          # MethodInstances whose code calls this one directly
+        self._backedges = []         # MethodInstances whose code calls this one directly
         self._backedge_set = set()
+        # Callers an image holds as records (``image/pending.py``): [(holder, symbol)],
+        # made -- and so in ``backedges`` -- when the backedges are first read.
+        self.held_callers = None
+
+    @property
+    def backedges(self):
+        """The MethodInstances whose code calls this one directly; callers images still
+        hold as records are made first (invalidation walks this list)."""
+        if self.held_callers:
+            _make_held_callers(self)
+        return self._backedges
+
+    def hold_caller(self, holder, symbol):
+        """A caller of this instance is held by ``holder`` (an image's part) as the record
+        ``symbol``: it is made, with its backedge, before anything reads the backedges."""
+        if self.held_callers is None:
+            self.held_callers = []
+        self.held_callers.append((holder, symbol))
 
     @property
     def def_(self):
@@ -52,7 +70,18 @@ class MethodInstance:
     def add_backedge(self, caller):
         if caller is not self and caller not in self._backedge_set:
             self._backedge_set.add(caller)
-            self.backedges.append(caller)
+            self._backedges.append(caller)
+
+
+def _make_held_callers(mi):
+    from ..compiler_lock import COMPILER_LOCK
+    with COMPILER_LOCK:
+        held, mi.held_callers = mi.held_callers, None
+        by_holder = {}
+        for holder, sym in held or ():
+            by_holder.setdefault(id(holder), (holder, []))[1].append(sym)
+        for holder, syms in by_holder.values():
+            holder.materialise_symbols(syms)
 
 
 class Edge:

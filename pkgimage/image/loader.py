@@ -821,23 +821,31 @@ def _install_code(modname, header, codeinfo, objects, path):
         return
     address, shared = _link(header, codeinfo, objects, path, entries)
     from ..compiler import entry  # noqa: F401  (what the first call runs: imported with the load)
-    own = {r["symbol"] for r in records}
-    held, now = {}, []
+    held, now, outside = {}, [], {}
     for sym, (r, m, spec, edges, bindings, f) in sorted(entries.items()):
         # Made now: what was checked edge by edge (its edges are resolved already), and
-        # what calls outside the part (a callee's backedges must name its callers).
-        if edges is None and all(c[2] in own for c in r["callees"]):
+        # what calls an instance outside the part that has no MethodInstance here (an
+        # inlined callee compiled in no process).  The others are held; a callee's
+        # backedges name its held callers through ``MethodInstance.hold_caller``.
+        if edges is None and all(c[2] in entries or _outside_callee(c, outside) is not None
+                                 for c in r["callees"]):
             held[sym] = (r, f, bindings)
         else:
             now.append((sym, r, m, spec, bindings, edges))
     STATS["loaded_instances"] += len(entries)
     make = _Maker(modname, world, address, shared, set(held))
-    if now:
-        make.install(now)
+    part = None
     if held:
         from .pending import HeldPart
-        part = HeldPart(modname, held, {s: e[0] for s, e in entries.items()},
-                        {s: e[4] for s, e in entries.items()}, make.held_made)
+        part = make.part = HeldPart(modname, held, {s: e[0] for s, e in entries.items()},
+                                    {s: e[4] for s, e in entries.items()}, make.held_made)
+        for sym, (r, _, _) in held.items():
+            for c in r["callees"]:
+                if c[2] not in entries:
+                    _outside_callee(c, outside).hold_caller(part, sym)
+    if now:
+        make.install(now)
+    if part is not None:
         # (what the load resolved stays resolved for the held records: the part keeps the
         # load's memo, and the next load gets a new one)
         make.memo, _MEMO = _MEMO, _Memo()
@@ -845,12 +853,26 @@ def _install_code(modname, header, codeinfo, objects, path):
         STATS["held_instances"] += len(held)
 
 
+def _outside_callee(c, memo):
+    """The MethodInstance of this process a record's callee ``c`` outside its part names
+    (validated already: ``_callee_valid``), or None; ``memo``: by the callee's references,
+    shared objects in an image (a thousand records calling one base method)."""
+    mref, specrefs = c[0], c[1]
+    key = (id(mref), id(specrefs))
+    hit = memo.get(key)
+    if hit is None:
+        m = _method(mref)
+        cmi = INS.existing_instance(m, _resolve_types(specrefs)) if m is not None else None
+        hit = memo[key] = (mref, specrefs, cmi)
+    return hit[2]
+
+
 class _Maker:
     """Makes a part's valid records into installed CodeInstances: at load, and for a
     held part (``pending.py``) whenever it is asked for some of them (with the part's own
     resolution memo, kept from the load)."""
 
-    __slots__ = ("modname", "world", "address", "shared", "held", "memo")
+    __slots__ = ("modname", "world", "address", "shared", "held", "memo", "part")
 
     def __init__(self, modname, world, address, shared, held):
         self.modname = modname
@@ -859,6 +881,7 @@ class _Maker:
         self.shared = shared
         self.held = held              # symbols of the part held as records
         self.memo = None
+        self.part = None              # the HeldPart of the held ones, if any
 
     def held_made(self, items):
         with _UsingMemo(self.memo):
@@ -910,6 +933,11 @@ class _Maker:
                 if cmi is not None:
                     cmi.add_backedge(ci.mi)
                     ci.callees.append(cmi)
+            # (its callers the part still holds: made before anything walks its backedges,
+            # so that invalidating it reaches them)
+            if self.part is not None:
+                for caller in self.part.held_callers_of(ci.symbol):
+                    ci.mi.hold_caller(self.part, caller)
         if any(getattr(ci.mi.method.function, "context", None) is not None
                for ci, _ in installed):
             from ..contexts import note_loaded

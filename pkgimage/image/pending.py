@@ -102,6 +102,17 @@ class HeldPart:
                     start.append(sym)
         self._make_with_callers(start)
 
+    def materialise_symbols(self, syms):
+        """The held records ``syms`` (callers of an instance outside the part whose
+        backedges are being read: ``instances.MethodInstance.backedges``), and the held
+        instances that call them."""
+        if self.held:
+            self._make_with_callers([s for s in syms if s in self.held])
+
+    def held_callers_of(self, sym):
+        """The part's records still held that call ``sym`` directly."""
+        return [c for c in self._callers_index().get(sym, ()) if c in self.held]
+
     def materialise_closed(self, ref):
         """The held instances whose code took the mutable struct ``ref`` names as concrete
         (it has just been subclassed: ``instances.type_opened``), and their callers."""
