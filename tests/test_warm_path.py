@@ -915,3 +915,32 @@ def test_a_held_caller_is_invalidated_through_the_backedges_of_an_outside_callee
     cold.write("chainchange", CHAINCHANGE)
     c = cold.run_json(CHAINSCRIPT.format(before=before))
     assert (c["X"], c["B"], c["A"]) == (10, 20, 120)
+
+
+# -- a loaded method replaced by a definition of another module -------------------------------
+
+REDEFINE_NORM = """
+import warmmod
+from pkgimage import Float64
+
+@warmmod.norm1.method
+def _(p: warmmod.P):
+    return p.y * 2.0
+"""
+
+
+def test_a_method_redefined_after_the_load_replaces_the_loaded_one_and_its_code(warm):
+    warm.write("redefnorm", REDEFINE_NORM)
+    out = warm.run_json("""
+        from pkgimage import dispatch as D
+        import warmmod
+        first = warmmod.total(4)
+        import redefnorm
+        done({"first": first,
+              "second": warmmod.total(4), "n": len(warmmod.norm1.methods),
+              "p": warmmod.norm1(warmmod.P(1, -0.5)), "stats": stats()})
+    """)
+    assert out["first"] == sum(i + 0.5 for i in range(4))
+    # plain Python: norm1 replaced by p.y * 2.0, -1.0 for each i
+    assert out["second"] == -4.0 and out["n"] == 1 and out["p"] == -1.0, out
+    assert out["stats"]["discarded_instances"] == 0

@@ -696,6 +696,7 @@ def _validate_records(records, callee_ok, hold=False):
     # methods: those of ``pkgimage.base`` to the primitive types' constructors, say), and
     # only then check anything against the method tables, which no longer change.
     resolved = []
+    seen_edges = {}
     modules, before = _FRESH.modules, _FRESH.before
     for r in records:
         try:
@@ -719,9 +720,12 @@ def _validate_records(records, callee_ok, hold=False):
                 spec = _resolve_types(r["spec"])
                 f = m.function
             if hold:
-                for e in r["edges"]:
-                    if e[3] is not None and e[3][2].startswith("pkgimage.") or e[4]:
-                        _import_methods_of_edge(e)
+                es = r["edges"]
+                if id(es) not in seen_edges:        # (equal tuples are one object)
+                    seen_edges[id(es)] = es
+                    for e in es:
+                        if e[3] is not None and e[3][2].startswith("pkgimage.") or e[4]:
+                            _import_methods_of_edge(e)
                 edges = None
             else:
                 edges = [_edge_from_record(e) for e in r["edges"]]
@@ -730,6 +734,7 @@ def _validate_records(records, callee_ok, hold=False):
             continue
         resolved.append((r, m, spec, edges, f, want))
     opened = bool(INS.OPENED)
+    tables_hold = {}
     for r, m, spec, edges, f, want in resolved:
         sym = r["symbol"]
         if m is None and not fresh_table_holds(f, want):
@@ -738,7 +743,14 @@ def _validate_records(records, callee_ok, hold=False):
                 reasons[sym] = (_describe_record(r), "its method no longer exists")
                 continue
             spec = _resolve_types(r["spec"])
-        if not r["edges"] or _tables_hold(r):
+        es = r["edges"]
+        if es:
+            # (records with one tuple of edges and one table of digests: one answer)
+            key = (id(es), id(r.get("tables")))
+            hit = tables_hold.get(key)
+            if hit is None or hit[0] is not es:
+                hit = tables_hold[key] = (es, r.get("tables"), _tables_hold(r))
+        if not es or hit[2]:
             STATS["edges_by_table"] += len(r["edges"])
             bad = None
         else:
