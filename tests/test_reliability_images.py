@@ -404,7 +404,9 @@ def trip_wires():
             raise Tripped(name)
         return tripped
 
+    import _pickle
     targets = [(pickle, "loads"), (pickle, "load"), (pickle, "Unpickler"),
+               (_pickle, "loads"), (_pickle, "load"), (_pickle, "Unpickler"),
                (serialize, "loads_state"), (loader, "loads_state"), (loader, "install_code"),
                (loader, "module_code"), (native, "SharedLibrary"), (ctypes, "CDLL"),
                (jit, "get_jit")]

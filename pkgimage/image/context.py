@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import sys
 
 from ..errors import ImageError
@@ -132,6 +131,7 @@ def load_context_images():
             # trusted, checksum and shared library verified before anything is unpickled
             header, sections = _read_or_remove(path, read_verified)
             check_stale(header, path, None)
+            from .serialize import pickle
             codeinfo = pickle.loads(sections["code"])
             objects = [sections[s] for s in codeinfo.get("objects", ["object0"])]
             install_code("+".join(key), header, codeinfo, objects, path)

@@ -27,7 +27,6 @@ import importlib
 import importlib.machinery
 import importlib.util
 import os
-import pickle
 import re
 import sys
 
@@ -37,7 +36,7 @@ from ..compiler import instances as INS
 from ..errors import ImageError
 from . import format as F
 from .cache import UntrustedImage, check_trusted, untrusted_reason
-from .serialize import binding_from_ref, func_from_ref, loads_state, method_from_ref
+from .serialize import binding_from_ref, func_from_ref, loads_state, method_from_ref, pickle
 from .tables import find_method, fresh_table_holds, table_digest
 
 # module name -> header of the image it was loaded from

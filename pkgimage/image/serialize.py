@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import importlib
 import io
-import pickle
 import sys
 import threading
 import types as pytypes
@@ -34,6 +33,13 @@ from .. import types as T
 from .. import typedefs
 from ..constructors import constructor
 from ..errors import ImageError
+
+try:
+    # The C pickler and unpickler alone: the ``pickle`` module on top of them (and its
+    # ``_compat_pickle`` tables) cost 1.7 ms of every process that loads an image.
+    import _pickle as pickle
+except ImportError:                    # (an interpreter without the C accelerator)
+    import pickle
 
 PROTOCOL = 5
 
