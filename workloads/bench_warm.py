@@ -68,7 +68,8 @@ CHILD_LOAD = r"""
 import json, sys, time
 import pkgimage
 import pkgimage.base            # (fixed costs, once per process: the base library's methods,
-import pkgimage.compiler.entry  #  and the native-code modules every load with code imports)
+import pkgimage.compiler.entry  #  and the native-code modules every load with code imports:
+import pkgimage.compiler.native #  the entry hook, ctypes and the shared-library loader)
 from pkgimage.image import loader
 spent = []
 inner = loader.install_code
