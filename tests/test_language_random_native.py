@@ -108,6 +108,36 @@ def test_gauss_without_its_kept_number_raises_pythons_attribute_error(m):
         inst.gauss_next = None
 
 
+class _Half(float):
+    pass
+
+
+@needs_layout
+@pytest.mark.parametrize("kept", [0.75, 3, _Half(0.5), True])
+def test_gauss_uses_a_kept_number_of_any_real_type_as_python_converts_it(m, kept):
+    # (a float is read in place; an int, a bool, a float subclass converted as
+    # ``PyFloat_AsDouble`` converts them -- what Python's ``mu + z * sigma`` gives)
+    inst = random._inst
+    try:
+        random.seed(4)
+        inst.gauss_next = kept
+        got = m.gausses(3, 1.0, 2.0)
+        random.seed(4)
+        inst.gauss_next = kept
+        assert got == [random.gauss(1.0, 2.0) for _ in range(3)]
+    finally:
+        inst.gauss_next = None
+
+
+def test_native_draws_stay_pythons_over_many_regenerations(m):
+    # (the state is regenerated every 624 words: CPython's three runs, the last word
+    # wrapping to the first)
+    random.seed(2024)
+    got = m.draws(20000)
+    random.seed(2024)
+    assert got == [random.random() for _ in range(20000)]
+
+
 def test_uniform_on_floats_and_on_ints_gives_pythons_numbers(m):
     random.seed(3)
     got = m.uniforms(50, -1.0, 3.0), m.int_uniform(20)

@@ -246,17 +246,24 @@ def emit_gauss(g, a, ts, p):
                 g.decref(zobj)
                 g.decref(d)
                 b.branch(g.err_block)
-            # (what Python's ``mu + z * sigma`` does with a non-float someone stored there
-            # is Python's business: a float or an int is what ``gauss`` itself leaves)
-            z = b.call(g.capi("PyFloat_AsDouble", F64, [OBJ]), [zobj])
-            err = b.call(g.capi("PyErr_Occurred", OBJ, []), [])
-            bad = b.and_(b.fcmp_ordered("==", z, F64(-1.0)),
-                         b.icmp_unsigned("!=", err, ir.Constant(OBJ, None)))
-            with b.if_then(bad, likely=False):
-                g.decref(zobj)
-                g.decref(d)
-                b.branch(g.err_block)
-            b.store(z, slot)
+            # (the float ``gauss`` itself left there is read in place; what Python's
+            # ``mu + z * sigma`` does with anything else someone stored there is Python's
+            # business: converted as ``PyFloat_AsDouble`` does)
+            tp = b.load(b.bitcast(b.gep(zobj, [I64(8)]), OBJ.as_pointer()))
+            isfloat = b.icmp_unsigned("==", tp, g.obj_const(("pyattr", "builtins", "float")))
+            with b.if_else(isfloat, likely=True) as (exact, other):
+                with exact:
+                    b.store(b.load(b.bitcast(b.gep(zobj, [I64(16)]), F64.as_pointer())), slot)
+                with other:
+                    z = b.call(g.capi("PyFloat_AsDouble", F64, [OBJ]), [zobj])
+                    err = b.call(g.capi("PyErr_Occurred", OBJ, []), [])
+                    bad = b.and_(b.fcmp_ordered("==", z, F64(-1.0)),
+                                 b.icmp_unsigned("!=", err, ir.Constant(OBJ, None)))
+                    with b.if_then(bad, likely=False):
+                        g.decref(zobj)
+                        g.decref(d)
+                        b.branch(g.err_block)
+                    b.store(z, slot)
     g.decref(zobj)
     g.decref(d)
     return b.fadd(mu, b.fmul(b.load(slot), sigma))
