@@ -256,6 +256,7 @@ def _entry(function, method, argtypes):
 _NOARG = object()   # "argument not passed", the default of GenericFunction.__call__'s parameters
 _BY_TYPES = object()  # first item of the ``_pycache`` keys made of pkgimage types (no class)
 _BOUND = object()     # first item of the ``_pycache`` keys of ``call_bound``
+_TYPED = object()     # first item of the ``_pycache`` keys of ``call_typed``
 
 
 # --------------------------------------------------------------------------------------------
@@ -447,6 +448,30 @@ class GenericFunction:
                 if WORLD.age == world and all(T.typeof_pytype(type(a)) is not None
                                               for a in args) and \
                         not any(type(a) in _CONTAINERS for a in args):
+                    self._pycache[key] = entry
+        return entry(*args)
+
+    def call_typed(self, types, args):
+        """A call dispatched at run time by compiled code that knows the types of some of
+        its arguments (``types``: the type, or None where the argument's own is taken): its
+        lists, dicts and sets, whose type is the one the code holds them as -- the type of
+        their items would cost a walk over them per call (``codegen.dynamic_call``).
+        Cached by those types and the other arguments' classes under keys of their own in
+        ``_pycache`` (emptied with it when a method is added)."""
+        key = (_TYPED, types, *map(type, args))
+        entry = self._pycache.get(key)
+        if entry is None:
+            world = WORLD.age
+            argtypes = tuple(t if t is not None else T.typeof(a) for t, a in zip(types, args))
+            method = self.dispatch(argtypes)
+            why = method.positional_error(len(args))
+            if why is not None:
+                raise TypeError(why)
+            entry = _entry(self, method, argtypes)
+            with COMPILER_LOCK:
+                if WORLD.age == world and all(t is not None or
+                                              T.typeof_pytype(type(a)) is not None
+                                              for t, a in zip(types, args)):
                     self._pycache[key] = entry
         return entry(*args)
 

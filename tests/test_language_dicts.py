@@ -144,3 +144,66 @@ def count(words):
         assert fn in llvm
     with pytest.raises(IndexError):
         m.count([])
+
+
+DYNAMIC = '''
+import pkgimage as pk
+
+@pk.generic
+def put(d, k, x):
+    if k in d:
+        d[k] += x
+    else:
+        d[k] = x
+    return None
+
+@pk.generic
+def mixed():
+    d = {}
+    put(d, "a", 1)
+    put(d, "a", 0.5)
+    put(d, "b", 2)
+    return d
+
+@pk.generic
+def gen_freq(seq, frame, freqs):
+    freqs.clear()
+    for i in range(len(seq) + 1 - frame):
+        key = seq[i:i + frame]
+        if key in freqs:
+            freqs[key] += 1
+        else:
+            freqs[key] = 1
+    return freqs
+
+@pk.generic
+def count(seq, frame):
+    freqs = {}
+    return gen_freq(seq, frame, freqs)
+'''
+
+
+def test_a_dict_filled_through_calls_takes_what_python_takes(load_module):
+    # ``d = {}`` passed to ``put`` is a Dict[Any, Any]; ``d[k] += x`` on it is a run-time
+    # call: dispatched as the Dict[Any, Any] the code holds, not as the type of the items
+    # it has so far (a Dict[String, Int64] refused the float: a wrong error)
+    # (plain Python's answer: the bodies' own, without pkgimage)
+    m = load_module(DYNAMIC)
+    assert m.mixed() == {"a": 1.5, "b": 2}
+
+
+def test_a_dict_filled_through_run_time_calls_is_not_walked_per_call(load_module, monkeypatch):
+    # (its type was computed from its items at every ``d[k] += 1``: quadratic, the
+    # Benchmarks Game's k-nucleotide ran for tens of minutes)
+    from pkgimage import types as T
+    m = load_module(DYNAMIC)
+    seq = "GATTACA" * 300
+    want = {}
+    for i in range(len(seq) - 1):
+        want[seq[i:i + 2]] = want.get(seq[i:i + 2], 0) + 1
+    assert m.count(seq[:20], 2) is not None          # (compiled first)
+    walked = []
+    inner = T._elements_type
+    monkeypatch.setattr(T, "_elements_type", lambda *a, **k: walked.append(1) or inner(*a, **k))
+    assert m.count(seq, 2) == want
+    assert len(walked) <= 2, len(walked)

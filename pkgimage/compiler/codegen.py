@@ -183,6 +183,11 @@ def symbol_for(ci, generation=0):
     return sym if generation == 0 else f"{sym}.g{generation}"
 
 
+def _static_container(t):
+    """A list, dict or set type a dynamic call dispatches by (``dynamic_call``)."""
+    return (T.is_list(t) or T.is_dict(t) or T.is_set(t)) and T.isconcrete(t)
+
+
 def native_fn_type(ci):
     args = [ret_lltype(ci.rettype).as_pointer()] + [lltype(t) for t in ci.mi.spec_types]
     return ir.FunctionType(I32, args)
@@ -1257,7 +1262,7 @@ class FunctionGen(_Emitter):
             return self.check_null(self.vectorcall(self.obj_const(("helper", "call_method")),
                                                    [args[0], name] + args[1:])), T.Any, True
         fobj = self.obj_const(("func", info.function.module, info.function.qualname))
-        return self.check_null(self.dynamic_call(v, fobj, args)), T.Any, True
+        return self.check_null(self.dynamic_call(v, fobj, args, info.argtypes)), T.Any, True
 
     def call_values(self, v, info):
         """The native arguments of static call ``v``: for a call of a closure value, the
@@ -1294,12 +1299,26 @@ class FunctionGen(_Emitter):
                                            [tup, I64(k)]))
         return self.unbox(item, t) if not is_boxed(t) else item
 
-    def dynamic_call(self, v, fobj, args):
+    def dynamic_call(self, v, fobj, args, argtypes=None):
         """Run-time dispatch of the call ``v`` of generic function ``fobj``: by position, or,
         for arguments made positional by keyword binding (``Call.kwbound``), through
-        ``GenericFunction.call_bound`` (they may fill keyword-only parameters)."""
+        ``GenericFunction.call_bound`` (they may fill keyword-only parameters).
+
+        A list, dict or set argument of a concrete type here (``argtypes``) is dispatched as
+        that type (``GenericFunction.call_typed``), as a static call would be, not as the
+        type its items have now: the type of a Python container is its items', and computing
+        it walks them all -- a dynamic ``d[k] = v`` on a ``Dict[Any, Any]`` in a loop filling
+        it took time quadratic in its size (the Benchmarks Game's k-nucleotide, 250,000
+        bases: tens of minutes) -- and it is not the type the code holds it as (a
+        ``Dict[Any, Any]`` holding only ints so far took a float as a ``Dict[String,
+        Int64]`` would, refusing it)."""
         if getattr(v, "kwbound", False):
             return self.vectorcall(self.obj_const(("helper", "call_bound")), [fobj] + args)
+        typed = tuple(t if _static_container(t) else None for t in argtypes or ())
+        if any(t is not None for t in typed) and len(typed) == len(args):
+            refs = tuple(T.type_ref(t) if t is not None else None for t in typed)
+            return self.vectorcall(self.obj_const(("helper", "call_typed")),
+                                   [fobj, self.obj_const(("types", refs))] + args)
         return self.vectorcall(fobj, args)
 
     def gen_split_call(self, v, info):
@@ -1355,7 +1374,7 @@ class FunctionGen(_Emitter):
         else:
             args = [self.load_var(a, T.Any) for a in names]
             fobj = self.obj_const(("func", info.function.module, info.function.qualname))
-            r = self.check_null(self.dynamic_call(v, fobj, args))
+            r = self.check_null(self.dynamic_call(v, fobj, args, info.argtypes))
             if native:
                 b.store(self.unbox(r, rt0), out)
                 self.decref(r)

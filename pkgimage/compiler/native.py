@@ -138,6 +138,12 @@ def _call_bound(f, *args):
     return f.call_bound(args)
 
 
+def _call_typed(f, types, *args):
+    """A compiled call dispatched at run time with its containers' types known
+    (``GenericFunction.call_typed``)."""
+    return f.call_typed(types, args)
+
+
 def _union_member(u, obj):
     """Which member of the bits union ``u`` the object ``obj`` is a value of (1-based), for
     an object whose class is not a member's own (an int subclass, a NumPy scalar)."""
@@ -155,7 +161,7 @@ HELPERS = {"raise_error": _raise_error, "raise_python": _raise_python,
            "bounds_error_nd": _bounds_error_nd, "tuple_bounds_error": _tuple_bounds_error,
            "array_view": _array_view, "check_bindings": _check_bindings,
            "call_method": _call_method, "union_member": _union_member,
-           "call_bound": _call_bound}
+           "call_bound": _call_bound, "call_typed": _call_typed}
 
 
 def _spec_from_ref(r):
@@ -209,6 +215,8 @@ def resolve_const(ref):
         return tuple(ref[1])        # (the names of a call's keywords, vectorcall's kwnames)
     if kind == "none":
         return None
+    if kind == "types":
+        return tuple(T.type_from_ref(r) if r is not None else None for r in ref[1])
     if kind == "type":
         return T.type_from_ref(ref[1])
     if kind == "pytype":
