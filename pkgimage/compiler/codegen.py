@@ -184,8 +184,16 @@ def symbol_for(ci, generation=0):
 
 
 def _static_container(t):
-    """A list, dict or set type a dynamic call dispatches by (``dynamic_call``)."""
-    return (T.is_list(t) or T.is_dict(t) or T.is_set(t)) and T.isconcrete(t)
+    """A list, dict or set type a dynamic call dispatches by (``dynamic_call``): concrete,
+    and not an empty literal's (``List[Union[]]``: nothing stored into it here yet -- what
+    the callee may store is not bounded by it; its items' type is taken, as before)."""
+    if T.is_dict(t):
+        params = (t.__pk_keytype__, t.__pk_valtype__)
+    elif T.is_list(t) or T.is_set(t):
+        params = (t.__pk_eltype__,)
+    else:
+        return False
+    return T.isconcrete(t) and all(p is not T.Bottom for p in params)
 
 
 def native_fn_type(ci):
