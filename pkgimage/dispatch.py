@@ -451,7 +451,7 @@ class GenericFunction:
                     self._pycache[key] = entry
         return entry(*args)
 
-    def call_typed(self, types, args):
+    def call_typed(self, types, *args):
         """A call dispatched at run time by compiled code that knows the types of some of
         its arguments (``types``: the type, or None where the argument's own is taken): its
         lists, dicts and sets, whose type is the one the code holds them as -- the type of

@@ -1270,7 +1270,8 @@ class FunctionGen(_Emitter):
             return self.check_null(self.vectorcall(self.obj_const(("helper", "call_method")),
                                                    [args[0], name] + args[1:])), T.Any, True
         fobj = self.obj_const(("func", info.function.module, info.function.qualname))
-        return self.check_null(self.dynamic_call(v, fobj, args, info.argtypes)), T.Any, True
+        return self.check_null(self.dynamic_call(v, fobj, args, info.argtypes,
+                                                 info.function)), T.Any, True
 
     def call_values(self, v, info):
         """The native arguments of static call ``v``: for a call of a closure value, the
@@ -1307,7 +1308,7 @@ class FunctionGen(_Emitter):
                                            [tup, I64(k)]))
         return self.unbox(item, t) if not is_boxed(t) else item
 
-    def dynamic_call(self, v, fobj, args, argtypes=None):
+    def dynamic_call(self, v, fobj, args, argtypes=None, func=None):
         """Run-time dispatch of the call ``v`` of generic function ``fobj``: by position, or,
         for arguments made positional by keyword binding (``Call.kwbound``), through
         ``GenericFunction.call_bound`` (they may fill keyword-only parameters).
@@ -1323,10 +1324,11 @@ class FunctionGen(_Emitter):
         if getattr(v, "kwbound", False):
             return self.vectorcall(self.obj_const(("helper", "call_bound")), [fobj] + args)
         typed = tuple(t if _static_container(t) else None for t in argtypes or ())
-        if any(t is not None for t in typed) and len(typed) == len(args):
+        if func is not None and any(t is not None for t in typed) and len(typed) == len(args):
             refs = tuple(T.type_ref(t) if t is not None else None for t in typed)
-            return self.vectorcall(self.obj_const(("helper", "call_typed")),
-                                   [fobj, self.obj_const(("types", refs))] + args)
+            # (the function's bound ``call_typed``, called directly: one Python frame)
+            return self.vectorcall(self.obj_const(("typed_call", func.module, func.qualname)),
+                                   [self.obj_const(("types", refs))] + args)
         return self.vectorcall(fobj, args)
 
     def gen_split_call(self, v, info):
@@ -1382,7 +1384,7 @@ class FunctionGen(_Emitter):
         else:
             args = [self.load_var(a, T.Any) for a in names]
             fobj = self.obj_const(("func", info.function.module, info.function.qualname))
-            r = self.check_null(self.dynamic_call(v, fobj, args, info.argtypes))
+            r = self.check_null(self.dynamic_call(v, fobj, args, info.argtypes, info.function))
             if native:
                 b.store(self.unbox(r, rt0), out)
                 self.decref(r)

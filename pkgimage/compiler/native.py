@@ -138,11 +138,6 @@ def _call_bound(f, *args):
     return f.call_bound(args)
 
 
-def _call_typed(f, types, *args):
-    """A compiled call dispatched at run time with its containers' types known
-    (``GenericFunction.call_typed``)."""
-    return f.call_typed(types, args)
-
 
 def _union_member(u, obj):
     """Which member of the bits union ``u`` the object ``obj`` is a value of (1-based), for
@@ -161,7 +156,7 @@ HELPERS = {"raise_error": _raise_error, "raise_python": _raise_python,
            "bounds_error_nd": _bounds_error_nd, "tuple_bounds_error": _tuple_bounds_error,
            "array_view": _array_view, "check_bindings": _check_bindings,
            "call_method": _call_method, "union_member": _union_member,
-           "call_bound": _call_bound, "call_typed": _call_typed}
+           "call_bound": _call_bound}
 
 
 def _spec_from_ref(r):
@@ -205,6 +200,9 @@ def resolve_const(ref):
     kind = ref[0]
     if kind == "func":
         return D.lookup_function(ref[1], ref[2])
+    if kind == "typed_call":
+        # (a run-time call whose containers' types compiled code knows: ``codegen.dynamic_call``)
+        return D.lookup_function(ref[1], ref[2]).call_typed
     if kind == "exc":
         import builtins
         exc = getattr(E, ref[1], None)
