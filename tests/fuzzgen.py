@@ -482,6 +482,18 @@ class Program:
         if FEATURES["functional"]:
             # a mutable struct the bodies may make and update (``st_mutable``)
             lines += ["@pk.mutable", f"class MB{k}:", "    v: Int64", "    w: Float64", ""]
+        if FEATURES["containers"]:
+            # a dict made empty and filled through calls (a ``Dict[Any, Any]``) with ints,
+            # then floats added to them (``i_container``): ``d[k] += x`` is a run-time call
+            # that must take what Python takes (it refused the float once)
+            # (plain functions in the reference: Python's own answer)
+            deco = [] if reference else ["@pk.generic"]
+            lines += deco + [f"def fzput{k}(d, key, x):", "    if key in d:",
+                             "        d[key] += x", "    else:", "        d[key] = x",
+                             "    return None", ""]
+            lines += deco + [f"def fzfill{k}(n, a, b):", "    d = {}",
+                             "    for qc in range(n):", f"        fzput{k}(d, qc % 3, a)",
+                             f"        fzput{k}(d, qc % 2, b)", "    return d", ""]
         if self.late.get(k):
             lines += ["def __init__():",
                       f"    global {', '.join(c[0] for c in self.late[k])}"]
@@ -1192,6 +1204,10 @@ class Body:
                                      f"zip([qc % {m} for qc in range({k + 1})], "
                                      f"[qc - {a.code} for qc in range({k + 1})])"])
             return Ex(f"dict({pairs})[0]", {INT}, (k + 1) * a.bound + k + 1)
+        if r < 0.83:
+            # (``fzfill``: ints, then a float added, in a dict filled through calls)
+            return Ex(f"int(sum(fzfill{self.k}({k + 1}, {a.code}, 0.5).values()))", {INT},
+                      2 * (k + 1) * (a.bound + 1))
         if r < 0.85:
             return Ex(f"len(str({a.code}))", {INT}, 30)
         if r < 0.93:
