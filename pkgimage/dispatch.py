@@ -745,10 +745,12 @@ def _make_deferred(function):
         if d is None:
             return
         made = d.make()
-        function._deferred = None
         for i, m in enumerate(made):
             m.primary_world = d.world + i
+        # (in the table before the mark is cleared: a thread reading the table without the
+        # lock either sees the mark, and waits here for the lock, or the whole table)
         function._methods[:0] = made
+        function._deferred = None
         function._cache.clear()
         function._pycache.clear()
         for m in made:
