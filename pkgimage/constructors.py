@@ -43,7 +43,7 @@ def constructor(t):
         else:
             inits.add_inner_constructor(f, t)   # its ``__init__``: the only constructor
     elif t.__pk_kind__ in ("struct", "mutable"):
-        names, sig, wide = _default_sigs(tuple(ft for _, ft in t.__pk_fields__))
+        _, sig, wide = _default_sigs(tuple(ft for _, ft in t.__pk_fields__))
         D.defer_methods(f, lambda: _default_constructors(f, t),
                         (sig,) if wide is None else (sig, wide), t.__pk_module__)
     return f

@@ -57,10 +57,11 @@ def context_of(module):
 # modules that define any method (context or global): the only ones a context key keeps.
 # Seeded with those that defined methods before this module was imported (``import
 # pkgimage`` is lazy: a program may define methods through ``pkgimage.dispatch`` first).
-# (Deferred methods -- an image's default constructors -- count without being made.)
 
 
 def _defining_now():
+    """Modules that define methods now; deferred ones (an image's default constructors)
+    count without being made."""
     out = set()
     for f in list(D.FUNCTIONS.values()):
         made, ndeferred, module = D.table_parts(f)

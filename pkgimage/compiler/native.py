@@ -138,7 +138,6 @@ def _call_bound(f, *args):
     return f.call_bound(args)
 
 
-
 def _union_member(u, obj):
     """Which member of the bits union ``u`` the object ``obj`` is a value of (1-based), for
     an object whose class is not a member's own (an int subclass, a NumPy scalar)."""

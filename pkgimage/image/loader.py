@@ -474,9 +474,11 @@ _NOT_MODULES: set = set()
 def _tables_hold(record):
     """Does every edge of ``record`` go to a function whose method table has the digest the
     image recorded for it (``tables.py``)?  Then every edge holds and none is checked.
-    Each function is compared once per load (its answer kept per table of digests: the
-    records of one part of an image share theirs)."""
-    if not record["edges"]:
+    Each function is compared once per load, and each tuple of edges answered once (the
+    answers kept per table of digests, by the identity of the reference or tuple: the
+    records of one part of an image share their table and equal tuples of edges)."""
+    edges = record["edges"]
+    if not edges:
         return True
     tables = record.get("tables")
     if not tables:
@@ -485,14 +487,20 @@ def _tables_hold(record):
     if per is None or per[0] is not tables:
         per = _MEMO.held[id(tables)] = (tables, {})
     held = per[1]
-    for e in record["edges"]:
+    hit = held.get(id(edges))
+    if hit is not None and hit[0] is edges:
+        return hit[1]
+    ok = True
+    for e in edges:
         fref = e[1]
-        hit = held.get(id(fref))
-        if hit is None or hit[0] is not fref:
-            hit = held[id(fref)] = (fref, _table_holds(tables, fref))
-        if not hit[1]:
-            return False
-    return True
+        fhit = held.get(id(fref))
+        if fhit is None or fhit[0] is not fref:
+            fhit = held[id(fref)] = (fref, _table_holds(tables, fref))
+        if not fhit[1]:
+            ok = False
+            break
+    held[id(edges)] = (edges, ok)
+    return ok
 
 
 def _table_holds(tables, fref):
@@ -733,7 +741,6 @@ def _validate_records(records, callee_ok, hold=False):
             continue
         resolved.append((r, m, spec, edges, f, want))
     opened = bool(INS.OPENED)
-    tables_hold = {}
     for r, m, spec, edges, f, want in resolved:
         sym = r["symbol"]
         if m is None and not fresh_table_holds(f, want):
@@ -742,14 +749,7 @@ def _validate_records(records, callee_ok, hold=False):
                 reasons[sym] = (_describe_record(r), "its method no longer exists")
                 continue
             spec = _resolve_types(r["spec"])
-        es = r["edges"]
-        if es:
-            # (records with one tuple of edges and one table of digests: one answer)
-            key = (id(es), id(r.get("tables")))
-            hit = tables_hold.get(key)
-            if hit is None or hit[0] is not es:
-                hit = tables_hold[key] = (es, r.get("tables"), _tables_hold(r))
-        if not es or hit[2]:
+        if _tables_hold(r):
             STATS["edges_by_table"] += len(r["edges"])
             bad = None
         else:
