@@ -1,4 +1,5 @@
-"""``random.random()``, ``random.uniform`` and ``random.gauss`` on floats run CPython's own
+"""``random.random()``, ``random.uniform``, ``random.gauss`` on floats and ``random.randint`` /
+``random.randrange`` on ints run CPython's own
 Mersenne Twister in native code, on the state of Python's ``random`` generator itself
 (``compiler/randomgen.py``): the numbers are plain Python's, seeding from either side seeds
 both, Python and compiled draws interleave as in one Python program, and ``gauss``'s kept
@@ -34,6 +35,18 @@ def uniforms(n: int, lo: float, hi: float):
 def int_uniform(n: int):
     # (ints: Python's ``b - a`` on ints, through Python's own ``uniform``)
     return [random.uniform(-3, 9) for _ in range(n)]
+
+@pk.generic
+def randints(n: int, a: int, b: int):
+    return [random.randint(a, b) for _ in range(n)]
+
+@pk.generic
+def randranges(n: int, a: int, b: int):
+    out = []
+    for _ in range(n):
+        out.append(random.randrange(a, b))
+        out.append(random.randrange(b))
+    return out
 
 @pk.generic
 def seeded_pi(seed: int, n: int) -> float:
@@ -162,6 +175,47 @@ def test_seeding_from_compiled_code_seeds_pythons_generator(m):
     assert random.getstate() == after
 
 
+@needs_layout
+@pytest.mark.parametrize("a, b", [(0, 2 ** 32 - 1), (1, 6), (5, 5), (0, 1), (3, 2 ** 40),
+                                  (-2 ** 62, 2 ** 62), (0, 2 ** 63 - 2), (-7, 2 ** 31),
+                                  (0, 2 ** 63 - 1), (-2 ** 63, 2 ** 63 - 1)])
+def test_randint_draws_pythons_numbers_for_every_width(m, a, b):
+    """``randrange``'s unit step with ``_randbelow_with_getrandbits``: one word for widths
+    up to 32 bits, two above, redrawn until below the width -- the draws, and the state left
+    after them, are Python's.  A width int64 cannot hold (the last two) is Python's own
+    call."""
+    random.seed(7)
+    got = m.randints(1500, a, b)
+    after = random.getstate()
+    random.seed(7)
+    assert got == [random.randint(a, b) for _ in range(1500)]
+    assert random.getstate() == after
+
+
+@needs_layout
+@pytest.mark.parametrize("a, b", [(0, 10), (1, 2 ** 33), (-5, 7), (2 ** 62, 2 ** 63 - 1)])
+def test_randrange_with_one_and_two_arguments_draws_pythons_numbers(m, a, b):
+    random.seed(3)
+    got = m.randranges(700, a, b)
+    random.seed(3)
+    want = []
+    for _ in range(700):
+        want.append(random.randrange(a, b))
+        want.append(random.randrange(b))
+    assert got == want
+
+
+@pytest.mark.parametrize("a, b", [(5, 4), (0, -1)])
+def test_an_empty_randint_range_raises_pythons_value_error(m, a, b):
+    with pytest.raises(ValueError) as plain:
+        random.randint(a, b)
+    with pytest.raises(ValueError) as compiled:
+        m.randints(2, a, b)
+    assert str(compiled.value) == str(plain.value)
+    with pytest.raises(ValueError):
+        m.randranges(2, b, b)
+
+
 def test_native_draws_load_from_an_image_and_draw_pythons_stream(tmp_path):
     """The generator is a constant slot the image's code is linked to at load (kind
     ``"mt"``): a fresh process's ``random._inst``."""
@@ -173,6 +227,7 @@ def test_native_draws_load_from_an_image_and_draw_pythons_stream(tmp_path):
             draws(3)
             gausses(3, 0.0, 1.0)
             uniforms(3, 0.0, 1.0)
+            randints(3, 1, 6)
         """))
     proj.build("rnd_img")
     out = proj.run_json("""
@@ -180,10 +235,12 @@ import random
 import rnd_img
 with Tripwire() as tw:
     random.seed(5)
-    got = [rnd_img.draws(700), rnd_img.gausses(9, 1.0, 2.0), rnd_img.uniforms(4, 2.0, 5.0)]
+    got = [rnd_img.draws(700), rnd_img.gausses(9, 1.0, 2.0), rnd_img.uniforms(4, 2.0, 5.0),
+           rnd_img.randints(50, 1, 6)]
 random.seed(5)
 want = [[random.random() for _ in range(700)], [random.gauss(1.0, 2.0) for _ in range(9)],
-        [random.uniform(2.0, 5.0) for _ in range(4)]]
+        [random.uniform(2.0, 5.0) for _ in range(4)],
+        [random.randint(1, 6) for _ in range(50)]]
 done({"same": got == want, "compiled": tw.total, "heavy": heavy(), "stats": stats()})
 """)
     assert out["same"], out

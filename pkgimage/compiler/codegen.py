@@ -1266,9 +1266,14 @@ class FunctionGen(_Emitter):
                                                    len(names))), T.Any, True
         if isinstance(info.function, MethodRef):
             # ``x.name(...)`` on a value of unknown type: Python's attribute call
+            # (``PyObject_VectorcallMethod``: no bound method object is made, as in Python)
             name = self.obj_const(("str", info.function.name))
-            return self.check_null(self.vectorcall(self.obj_const(("helper", "call_method")),
-                                                   [args[0], name] + args[1:])), T.Any, True
+            arr = self.b.bitcast(self.alloca(ir.ArrayType(OBJ, len(args))), OBJP)
+            for i, a in enumerate(args):
+                self.b.store(a, self.b.gep(arr, [I64(i)]))
+            call = self.capi("PyObject_VectorcallMethod", OBJ, [OBJ, OBJP, I64, OBJ])
+            return self.check_null(self.b.call(call, [name, arr, I64(len(args)),
+                                                      ir.Constant(OBJ, None)])), T.Any, True
         fobj = self.obj_const(("func", info.function.module, info.function.qualname))
         return self.check_null(self.dynamic_call(v, fobj, args, info.argtypes,
                                                  info.function)), T.Any, True

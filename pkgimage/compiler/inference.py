@@ -684,7 +684,8 @@ def _guess_any(sv, func, argtypes, seen_edges):
     (15 us).  The dynamic edge already recorded makes any new method for these arguments
     invalidate the code; the static edges name the methods chosen."""
     if sum(1 for t in argtypes if t is T.Any) != 1 or \
-            not all(t is T.Any or T.isconcrete(t) for t in argtypes):
+            not all(t is T.Any or T.isconcrete(t) for t in argtypes) or \
+            any(_empty_literal(t) for t in argtypes):
         return ()
     k = argtypes.index(T.Any)
     out = []
@@ -927,13 +928,23 @@ def _covering_method(func, argtypes):
     return None
 
 
+def _empty_literal(t):
+    """An empty literal's container type (``List[Union[]]``: nothing stored into it here
+    yet, so its type says nothing of what it may hold -- ``parts = []`` appended to by a
+    closure).  A guessed static call on it would pick the method for a list that can hold
+    nothing; run-time dispatch takes its items' type."""
+    if T.is_dict(t):
+        return T.Bottom in (t.__pk_keytype__, t.__pk_valtype__)
+    return (T.is_list(t) or T.is_set(t)) and t.__pk_eltype__ is T.Bottom
+
+
 def _declares(m, k):
     """May ``m`` be compiled for a guessed type at argument ``k``?  Only if its author
     declared a type there narrower than Any (``x: float``, ``x: Real``), as world splitting
     only compiles methods for the types they declare: a body written for any value
     (``def qpkt(self, pkt)``) may not compile for a Float64 it is never given.  The base
     library's methods, written for whatever reaches them, may take any guess."""
-    if m.module == "pkgimage.base":
+    if m.module == "pkgimage.base" or m.module.startswith("pkgimage.base."):
         return True
     sig = m.sig
     while isinstance(sig, T.UnionAll):

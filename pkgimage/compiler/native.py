@@ -128,11 +128,6 @@ def _check_bindings(module):
     return True if check_bindings(module) else None
 
 
-def _call_method(obj, name, *args):
-    """``x.name(...)`` in compiled code on a value whose type was not known there."""
-    return getattr(obj, name)(*args)
-
-
 def _call_bound(f, *args):
     """A compiled keyword call dispatched at run time (``GenericFunction.call_bound``)."""
     return f.call_bound(args)
@@ -154,7 +149,7 @@ HELPERS = {"raise_error": _raise_error, "raise_python": _raise_python,
            "inexact_error": _inexact_error, "getfield": _getfield,
            "bounds_error_nd": _bounds_error_nd, "tuple_bounds_error": _tuple_bounds_error,
            "array_view": _array_view, "check_bindings": _check_bindings,
-           "call_method": _call_method, "union_member": _union_member,
+           "union_member": _union_member,
            "call_bound": _call_bound}
 
 
@@ -222,7 +217,7 @@ def resolve_const(ref):
         return _boxer(T.type_from_ref(ref[1]))
     if kind == "intrinsic":
         from . import intrinsics
-        return intrinsics.REGISTRY[ref[1]]
+        return intrinsics.REGISTRY[ref[1]].impl
     if kind == "helper":
         return HELPERS[ref[1]]
     if kind == "numpy":

@@ -81,14 +81,15 @@ def layout():
     return _LAYOUT
 
 
-_ARGS = {"random_random": (), "random_uniform": (T.Float64, T.Float64),
-         "random_gauss": (T.Float64, T.Float64)}
+_ARGS = {"random_random": {()}, "random_uniform": {(T.Float64, T.Float64)},
+         "random_gauss": {(T.Float64, T.Float64)}, "random_randint": {(T.Int64, T.Int64)},
+         "random_randrange": {(T.Int64,), (T.Int64, T.Int64)}}
 
 
 def native(name, argtypes):
     """Whether intrinsic ``name`` on ``argtypes`` gets native code here."""
     want = _ARGS.get(name)
-    return want is not None and tuple(argtypes) == want and layout()
+    return want is not None and tuple(argtypes) in want and layout()
 
 
 # -- the generator, as CPython's _randommodule.c -----------------------------------------------
@@ -269,5 +270,85 @@ def emit_gauss(g, a, ts, p):
     return b.fadd(mu, b.fmul(b.load(slot), sigma))
 
 
+def _getrandbits(g, obj, k):
+    """``getrandbits(k)`` for ``1 <= k <= 63`` as CPython's C method makes it: the top
+    ``k`` bits of one word when ``k <= 32``, else the first word as the low 32 bits and the
+    top ``k - 32`` bits of the second above them."""
+    b = g.b
+    nxt = _next(g.mg)
+    out = g.alloca(I64)
+    with b.if_else(b.icmp_unsigned("<=", k, I64(32))) as (one, two):
+        with one:
+            w = b.zext(b.call(nxt, [obj]), I64)
+            b.store(b.lshr(w, b.sub(I64(32), k)), out)
+        with two:
+            lo = b.zext(b.call(nxt, [obj]), I64)
+            hi = b.lshr(b.zext(b.call(nxt, [obj]), I64), b.sub(I64(64), k))
+            b.store(b.or_(lo, b.shl(hi, I64(32))), out)
+    return b.load(out)
+
+
+def _with_overflow(mod, op):
+    """``llvm.<op>.with.overflow.i64``: {result, overflowed}."""
+    name = f"llvm.{op}.with.overflow.i64"
+    f = mod.globals.get(name)
+    if f is None:
+        f = ir.Function(mod, ir.FunctionType(ir.LiteralStructType([I64, I1]), [I64, I64]),
+                        name=name)
+    return f
+
+
+def _randrange(g, start, stop, pyname, pyargs):
+    """``start + _randbelow(stop - start)`` (``Random.randrange``'s unit-step path with
+    ``_randbelow_with_getrandbits``: ``k = n.bit_length()``, draw ``getrandbits(k)`` until
+    it is below ``n``), the numbers Python draws from the same state.  A width that is not
+    positive or overflows int64 is Python's own call (its ValueError, or its exact answer)."""
+    b = g.b
+    mod = g.mg.module
+    diff = b.call(_with_overflow(mod, "ssub"), [stop, start])
+    n = b.extract_value(diff, 0)
+    bad = b.or_(b.extract_value(diff, 1), b.icmp_signed("<=", n, I64(0)))
+    out = g.alloca(I64)
+    with b.if_else(bad, likely=False) as (python, here):
+        with python:
+            args = [g.box(a, T.Int64) for a in pyargs]
+            r = g.check_null(g.vectorcall(g.obj_const(("pyattr", "random", pyname)), args))
+            for a in args:
+                g.decref(a)
+            b.store(g.unbox(r, T.Int64), out)
+            g.decref(r)
+        with here:
+            obj = _generator(g)
+            ctlz = mod.globals.get("llvm.ctlz.i64") or ir.Function(
+                mod, ir.FunctionType(I64, [I64, I1]), name="llvm.ctlz.i64")
+            k = b.sub(I64(64), b.call(ctlz, [n, ir.Constant(I1, 0)]))
+            loop = g.fn.append_basic_block("randbelow")
+            done = g.fn.append_basic_block("randbelow.done")
+            b.branch(loop)
+            b.position_at_end(loop)
+            r = _getrandbits(g, obj, k)
+            b.cbranch(b.icmp_unsigned("<", r, n), done, loop)
+            b.position_at_end(done)
+            b.store(b.add(start, r), out)
+    return b.load(out)
+
+
+def emit_randint(g, a, ts, p):
+    """``random.randint(a, b)``: ``randrange(a, b + 1)``."""
+    b = g.b
+    up = b.call(_with_overflow(g.mg.module, "sadd"), [a[1], I64(1)])
+    # (b + 1 overflowing: Python's call, as for any width int64 cannot hold)
+    stop = b.select(b.extract_value(up, 1), a[0], b.extract_value(up, 0))
+    return _randrange(g, a[0], stop, "randint", a)
+
+
+def emit_randrange(g, a, ts, p):
+    """``random.randrange(stop)`` and ``randrange(start, stop)``."""
+    if len(a) == 1:
+        return _randrange(g, I64(0), a[0], "randrange", a)
+    return _randrange(g, a[0], a[1], "randrange", a)
+
+
 EMITTERS = {"random_random": emit_random, "random_uniform": emit_uniform,
-            "random_gauss": emit_gauss}
+            "random_gauss": emit_gauss, "random_randint": emit_randint,
+            "random_randrange": emit_randrange}

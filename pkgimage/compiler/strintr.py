@@ -9,6 +9,8 @@ Each intrinsic's Python implementation *is* the ``str`` operation; compiled code
 
 from __future__ import annotations
 
+import operator
+
 from .. import types as T
 from .intrinsics import _def
 
@@ -62,25 +64,24 @@ def _methods():
 
 
 METHODS = _methods()
+# (each implementation is a C callable -- ``str.strip``, ``operator.getitem`` -- which native
+# code calls directly: a Python-level wrapper around it cost more than the operation)
 for _name, (_sigs, _res) in METHODS.items():
-    _def(f"str_{_name}", _table_rule(_sigs, _res))(
-        lambda s, *args, _n=_name: getattr(s, _n)(*args))
+    _def(f"str_{_name}", _table_rule(_sigs, _res))(getattr(str, _name))
 
 
 # -- operators ---------------------------------------------------------------------------------
 
 _def("str_len", _table_rule({(S,)}, T.Int64))(len)
-_def("str_get", _table_rule({(S, I)}, T.String))(lambda s, i: s[i])
-_def("str_concat", _table_rule({(S, S)}, T.String))(lambda a, b: a + b)
-_def("str_repeat", _table_rule({(S, I)}, T.String))(lambda s, n: s * n)
-_def("str_contains", _table_rule({(S, S)}, T.Bool))(lambda s, sub: sub in s)
+_def("str_get", _table_rule({(S, I)}, T.String))(operator.getitem)
+_def("str_concat", _table_rule({(S, S)}, T.String))(operator.add)
+_def("str_repeat", _table_rule({(S, I)}, T.String))(operator.mul)
+_def("str_contains", _table_rule({(S, S)}, T.Bool))(operator.contains)    # (``sub in s``)
 # ``"%.3f" % x``, ``"%d, %s" % (a, b)``: Python's printf-style formatting
 _def("str_percent", lambda ts, params: T.String if len(ts) == 2 and ts[0] is T.String
-     else None)(lambda s, x: s % x)
-for _op, _fn in (("eq", lambda a, b: a == b), ("ne", lambda a, b: a != b),
-                 ("lt", lambda a, b: a < b), ("le", lambda a, b: a <= b),
-                 ("gt", lambda a, b: a > b), ("ge", lambda a, b: a >= b)):
-    _def(f"str_{_op}", _table_rule({(S, S)}, T.Bool))(_fn)
+     else None)(operator.mod)
+for _op in ("eq", "ne", "lt", "le", "gt", "ge"):
+    _def(f"str_{_op}", _table_rule({(S, S)}, T.Bool))(getattr(operator, _op))
 
 # conversions: ``int(s)``, ``int(s, 16)``, ``float(s)`` (Python's ValueError on bad input),
 # ``ord``, ``chr``, ``hex``/``oct``/``bin`` of an integer
@@ -129,10 +130,8 @@ def _format_method_rule(ts, params):
     return T.String if ts and ts[0] is T.String else None
 
 
-@_def("str_format_method", _format_method_rule)
-def str_format_method(s, *args):
-    """``"{:d} {:d}".format(i, j)``: Python's own ``str.format`` (positional arguments)."""
-    return s.format(*args)
+# ``"{:d} {:d}".format(i, j)``: Python's own ``str.format`` (positional arguments)
+str_format_method = _def("str_format_method", _format_method_rule)(str.format)
 
 
 SPEC = {"str_format"}
