@@ -49,6 +49,14 @@ def randranges(n: int, a: int, b: int):
     return out
 
 @pk.generic
+def choices_and_shuffle(n: int, words: list[str], s: str, v: list[int]):
+    out = []
+    for _ in range(n):
+        out.append(random.choice(words) + random.choice(s))
+    random.shuffle(v)
+    return out, v
+
+@pk.generic
 def seeded_pi(seed: int, n: int) -> float:
     random.seed(seed)
     inside = 0
@@ -214,6 +222,27 @@ def test_an_empty_randint_range_raises_pythons_value_error(m, a, b):
     assert str(compiled.value) == str(plain.value)
     with pytest.raises(ValueError):
         m.randranges(2, b, b)
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 700])
+def test_choice_and_shuffle_draw_pythons_numbers(m, n):
+    """Written in the base library as CPython's ``Random`` writes them, on ``randrange``:
+    the same choices, the same permutation, the same state after."""
+    words = ["ka", "lo", "mi", "ne", "ru", "sa"]
+    random.seed(n)
+    got = m.choices_and_shuffle(n, words, "acgt", list(range(n)))
+    after = random.getstate()
+    random.seed(n)
+    want = ([random.choice(words) + random.choice("acgt") for _ in range(n)], list(range(n)))
+    random.shuffle(want[1])
+    assert got == want
+    assert random.getstate() == after
+
+
+@pytest.mark.parametrize("args", [(1, [], "ab", []), (1, ["x"], "", [])])
+def test_choice_from_an_empty_sequence_is_pythons_index_error(m, args):
+    with pytest.raises(IndexError, match="Cannot choose from an empty sequence"):
+        m.choices_and_shuffle(*args)
 
 
 def test_native_draws_load_from_an_image_and_draw_pythons_stream(tmp_path):

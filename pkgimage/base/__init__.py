@@ -842,6 +842,7 @@ from . import inplace  # noqa: E402  (``x += y``: in place for lists and arrays)
 globals().update(inplace.FUNCTIONS)        # pk.base.iadd, pk.base.imul, ...
 __all__ += list(inplace.FUNCTIONS)
 from . import sets  # noqa: E402  (Set methods on the functions above; ``|`` is ``or_``)
+from . import randoms  # noqa: E402,F401  (random.choice and random.shuffle)
 
 globals().update(sets.FUNCTIONS)           # pk.base.set_add, pk.base.set_union, ...
 __all__ += list(sets.FUNCTIONS)

@@ -66,7 +66,7 @@ def _define_python_ones():
     (``intrinsics.PYMATH``, ``intrinsics.RANDOM``), on the types it takes, and on any real
     number converted to Float64 first where it takes floats."""
     from ..compiler.intrinsics import PYMATH, RANDOM, REGISTRY
-    from ..types import Int64, Integer, String
+    from ..types import Int64, Integer
     float_ = D.get_function("float_", MODULE)
     out, py = {}, {}
     for name, (args, _) in PYMATH.items():
@@ -91,15 +91,13 @@ def _define_python_ones():
                 "normalvariate": [(Real, Real)], "expovariate": [(Real,)],
                 "randint": [(Int64, Int64)], "randrange": [(Int64,), (Int64, Int64),
                                                            (Int64, Int64, Int64)],
-                "seed": [(), (Integer,)], "choice": [(_ListAny,), (String,)],
-                "shuffle": [(_ListAny,)]}[name]
-        for sig in sigs:
-            _add(f, sig, [("intrinsic", fname)], REGISTRY[fname].impl)
+                "seed": [(), (Integer,)], "choice": [], "shuffle": []}[name]
+        if name not in ("choice", "shuffle"):     # (``randoms.py``: written in the language)
+            for sig in sigs:
+                _add(f, sig, [("intrinsic", fname)], REGISTRY[fname].impl)
         py[("random", name)] = fname          # (``random`` imported when the frontend is)
     return out, py
 
-
-from ..types import List as _ListAny  # noqa: E402
 
 PY_FUNCTIONS, _PY_NAMES = _define_python_ones()
 

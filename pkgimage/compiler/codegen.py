@@ -1552,6 +1552,13 @@ class FunctionGen(_Emitter):
             emit = listgen.emitter(v.name, argtypes)
             return emit(self, args, argtypes, v.params), rt, \
                 listgen.owned_result(v.name, argtypes)
+        if strgen.native(v.name, info):
+            # f-strings and print: values of any type, those of abstract types boxed
+            types = [t if T.isconcrete(t) else T.Any for t in argtypes]
+            args = [self.load_var(a, t) for a, t in zip(v.args, types)]
+            rt = intrinsics.REGISTRY[v.name].rule(argtypes, v.params)
+            return strgen.EMITTERS[v.name](self, args, types, v.params), rt, \
+                v.name in strgen.OWNED
         if info.dynamic or emit is None or any(is_boxed(t) for t in argtypes) or \
                 (v.name == "tuple_get" and len(set(argtypes[0].__pk_params__)) > 1):
             return self.gen_intrinsic_py(v, info)
@@ -1561,11 +1568,13 @@ class FunctionGen(_Emitter):
 
     def gen_intrinsic_py(self, v, info):
         """Run an intrinsic's Python implementation on boxed arguments (abstract types)."""
-        if v.name.startswith("random_"):
-            # Python's ``random.random`` & co. themselves (bound methods of the module's
-            # generator, which ``random.seed`` reseeds in place), not through the
-            # intrinsic's Python wrapper: a call from native code costs what Python's does
-            fobj = self.obj_const(("pyattr", "random", v.name[len("random_"):]))
+        direct = intrinsics.DIRECT.get(v.name)
+        if direct is not None and not v.params:
+            # the function the intrinsic's Python wrapper calls, itself (``random.random``
+            # & co. -- bound methods of the module's generator, which ``random.seed``
+            # reseeds in place -- and NumPy's): a call from native code costs what Python's
+            # does
+            fobj = self.obj_const(("pyattr",) + direct)
             args = [self.load_var(a, T.Any) for a in v.args]
             return self.check_null(self.vectorcall(fobj, args)), T.Any, True
         if v.name in intrinsics.SPEC_PARAMS:
@@ -2298,7 +2307,7 @@ EMITTERS = {
     **MATH_EMITTERS,
 }
 
-from . import listgen, randomgen  # noqa: E402  (their emitters use the helpers above)
+from . import listgen, randomgen, strgen  # noqa: E402  (their emitters use the helpers above)
 
 EMITTERS.update(listgen.EMITTERS)
 

@@ -2357,6 +2357,17 @@ class Lowerer:
         name = node.func.attr
         if node.keywords:
             self.unsupported(node, f"keyword arguments of .{name}()")
+        if name == "format" and isinstance(node.func.value, ast.Constant) and \
+                isinstance(node.func.value.value, str) and \
+                not any(isinstance(a, ast.Starred) for a in node.args):
+            fields = _literal_format(node.func.value.value, len(node.args))
+            if fields is not None:
+                # ``"{:d} {:d}".format(i, j)``: the f-string it spells (every argument is
+                # evaluated, in order, as Python does, the unused ones too)
+                args = [self.expr(a) for a in node.args]
+                parts, order = fields
+                return self.emit(Intrinsic("str_format", tuple(args[k] for k in order),
+                                           parts), node)
         obj = self.expr(node.func.value)
         args = [self.expr(a) for a in node.args]
         if name not in METHOD_NAMES:
@@ -2405,6 +2416,41 @@ class Lowerer:
         self.terminate(Raise(ErrorMsg(tuple(parts)), (node.lineno, node.col_offset + 1)))
         self.cur = self.new_block()
         return self.emit(Const(None), node)
+
+
+def _literal_format(fmt, nargs):
+    """A literal ``str.format`` string as f-string parts and the argument each field takes
+    (``("{:d} {}", 2)`` -> ``((("v", "", "d"), ("s", " "), ("v", "", "")), (0, 1))``), or
+    None where Python's own ``str.format`` must run: named or nested fields, attribute or
+    index access, automatic and manual numbering mixed, a field past the arguments (its
+    errors are Python's), or a malformed string."""
+    import _string
+    parts, order, auto, manual = [], [], 0, False
+    try:
+        fields = list(_string.formatter_parser(fmt))
+    except ValueError:
+        return None
+    for literal, field, spec, conv in fields:
+        if literal:
+            parts.append(("s", literal))
+        if field is None:
+            continue
+        if field == "":
+            if manual:
+                return None
+            k = auto
+            auto += 1
+        elif field.isdigit() and field.isascii():
+            if auto:
+                return None
+            k, manual = int(field), True
+        else:
+            return None
+        if k >= nargs or "{" in spec or conv not in (None, "s", "r", "a"):
+            return None
+        parts.append(("v", conv or "", spec))
+        order.append(k)
+    return tuple(parts), tuple(order)
 
 
 def _site(node):

@@ -1102,6 +1102,9 @@ def _eval_intrinsic(sv, v, argtypes, st):
                                f"{v.params[0]} targets", sv.ci.ir.filename, st.loc[0],
                                st.loc[1], "Assign")
         return T.Nothing, IntrinsicCall(v.name, argtypes, v.params, False)
+    if v.name in ("str_format", "py_print"):
+        # (values of any types, abstract ones boxed: ``strgen``)
+        return fn.rule(argtypes, v.params), IntrinsicCall(v.name, argtypes, v.params, False)
     if all(T.isconcrete(t) for t in argtypes):
         rt = fn.rule(argtypes, v.params)
         if rt is None:

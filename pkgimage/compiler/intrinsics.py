@@ -48,6 +48,12 @@ class IntrinsicFn:
 
 
 REGISTRY: dict = {}
+# Intrinsics whose Python implementation only calls a function of a module (NumPy's,
+# ``random``'s) with the same arguments: name -> (module, attribute path).  Native code calls
+# that function itself (linked by its path, ``native.resolve_const`` kind "pyattr"): the
+# wrapper's frame and look-ups cost as much as a small NumPy call.  The wrappers stay for
+# Python mode, where they keep ``import pkgimage.base`` from importing NumPy.
+DIRECT: dict = {}
 
 
 def get(name):
@@ -907,6 +913,7 @@ def _random_impl(name):
 
 for _name, (_n, _rule) in RANDOM.items():
     _def(f"random_{_name}", lambda ts, params, _r=_rule: _r(tuple(ts)))(_random_impl(_name))
+    DIRECT[f"random_{_name}"] = ("random", _name)
 
 
 # -- lists (``listintr.py``) -------------------------------------------------------------------

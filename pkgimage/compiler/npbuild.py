@@ -11,7 +11,7 @@ element types compiled code has.
 from __future__ import annotations
 
 from .. import types as T
-from .intrinsics import _def, is_arr, promote_type
+from .intrinsics import DIRECT, _def, is_arr, promote_type
 
 
 def _num(t):
@@ -82,3 +82,7 @@ _def("np_std", lambda ts, params: T.Float64 if len(ts) == 1 and _numarr(ts[0]) e
 PATHS = {"random.randn": "np_randn", "hstack": "np_hstack", "vstack": "np_vstack",
          "matmul": "matmul", "trace": "np_trace", "linalg.matrix_power": "np_matrix_power",
          "std": "np_std"}
+DIRECT.update({"np_randn": ("numpy", "random.randn"), "np_hstack": ("numpy", "hstack"),
+               "np_vstack": ("numpy", "vstack"), "np_matmul": ("numpy", "matmul"),
+               "np_trace": ("numpy", "trace"),
+               "np_matrix_power": ("numpy", "linalg.matrix_power"), "np_std": ("numpy", "std")})

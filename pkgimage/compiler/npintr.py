@@ -13,7 +13,7 @@ these types is NumPy's: ``Int64`` with ``Float64`` gives ``Float64``, ``/`` of i
 from __future__ import annotations
 
 from .. import types as T
-from .intrinsics import _def, is_arr, promote_type
+from .intrinsics import DIRECT, _def, is_arr, promote_type
 
 
 def _num(t):
@@ -130,6 +130,13 @@ def _inplace_rule(ts, params):
 for _op in BINOPS:
     _def(f"np_i{_op}", _inplace_rule)(
         lambda a, b, _o=_op: getattr(__import__("operator"), "i" + _o)(a, b))
+
+DIRECT.update({f"np_{n}": ("numpy", n) for n in REDUCTIONS + UNARY + ("dot",)})
+DIRECT.update({"np_norm": ("numpy", "linalg.norm"), "np_transpose": ("numpy", "transpose"),
+               "np_neg": ("operator", "neg"),
+               **{f"np_{op}": ("numpy", {"add": "add", "sub": "subtract", "mul": "multiply",
+                                         "truediv": "divide"}[op]) for op in BINOPS},
+               **{f"np_i{op}": ("operator", "i" + op) for op in BINOPS}})
 
 # NumPy's functions compiled code calls by these names (``np.sum(A)`` is ``np_sum(A)``)
 FUNCTIONS = REDUCTIONS + UNARY + ("dot",)

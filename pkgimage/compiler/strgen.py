@@ -1,0 +1,149 @@
+"""Native code for building and printing strings: f-strings (``str_format``; the frontend
+makes ``"{:d} {:d}".format(i, j)`` with a literal format one too) and ``print``
+(``py_print``).
+
+Both ran their Python implementations (``strintr.format_parts``, ``intrinsics.py_print``):
+a Python frame, a loop over the parts and a ``format`` call per value -- more than the
+formatting itself, and more than CPython's own ``FORMAT_VALUE``/``BUILD_STRING`` spend, so
+the Julia micro-benchmark ``printfd`` ran at twice CPython's time.  Here each value is
+formatted as CPython's f-string does it (its conversion, ``PyObject_Str``/``Repr``/``ASCII``,
+then ``PyObject_Format`` with the literal spec -- an exact ``str`` with no spec is itself)
+and the parts are joined by ``PyUnicode_Join``; ``print`` is the builtin ``print`` called
+with the values and its keywords, looked up in the builtins at each call (as Python's name
+lookup does) and writing to the *current* ``sys.stdout`` or ``sys.stderr`` -- so results,
+errors and redirection are Python's.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+
+from .codegen import I32, I64, OBJ, REFCOUNT, is_boxed
+
+_CONV = {"s": "PyObject_Str", "r": "PyObject_Repr", "a": "PyObject_ASCII"}
+
+
+def native(name, info):
+    """Is this intrinsic call generated here (else it runs as Python)?"""
+    return name in EMITTERS and REFCOUNT is not None and not info.dynamic
+
+
+def _fail_if_null(g, obj, owned):
+    """Jump to the error exit when ``obj`` is NULL, releasing the new references in
+    ``owned`` first."""
+    b = g.b
+    with b.if_then(b.icmp_unsigned("==", obj, ir.Constant(OBJ, None)), likely=False):
+        for o in owned:
+            g.decref(o)
+        b.branch(g.err_block)
+    return obj
+
+
+def _value(g, v, t, conv, spec, owned):
+    """A new reference to ``format(conv(v), spec)``, as an f-string's ``{v!conv:spec}``."""
+    b = g.b
+    obj = g.box(v, t) if not is_boxed(t) else v        # (boxed: borrowed)
+    mine = not is_boxed(t)
+    if mine:
+        _fail_if_null(g, obj, owned)
+    if conv:
+        c = b.call(g.capi(_CONV[conv], OBJ, [OBJ]), [obj])
+        if mine:
+            g.decref(obj)
+        obj, mine = _fail_if_null(g, c, owned), True
+        if not spec:
+            return obj      # (``str``/``repr``/``ascii`` give a str: CPython formats no further)
+    out = b.call(g.capi("PyObject_Format", OBJ, [OBJ, OBJ]), [obj, g.obj_const(("str", spec))])
+    if mine:
+        g.decref(obj)
+    return _fail_if_null(g, out, owned)
+
+
+def format_parts(g, parts, vals, owned):
+    """A new reference to the string of f-string ``parts`` (("s", text) or ("v", conversion,
+    spec)) with the values ``vals`` ((native value, type) each, in order)."""
+    b = g.b
+    vals = iter(vals)
+    if len(parts) == 1 and parts[0][0] == "v":
+        v, t = next(vals)
+        return _value(g, v, t, parts[0][1], parts[0][2], owned)
+    tup = _fail_if_null(g, b.call(g.capi("PyTuple_New", OBJ, [I64]), [I64(len(parts))]), owned)
+    setitem = g.capi("PyTuple_SetItem", I32, [OBJ, I64, OBJ])
+    for i, p in enumerate(parts):
+        if p[0] == "s":
+            item = g.obj_const(("str", p[1]))
+            g.incref(item)
+        else:
+            v, t = next(vals)
+            item = _value(g, v, t, p[1], p[2], owned + [tup])
+        b.call(setitem, [tup, I64(i), item])        # (steals the item)
+    out = b.call(g.capi("PyUnicode_Join", OBJ, [OBJ, OBJ]), [g.obj_const(("str", "")), tup])
+    g.decref(tup)
+    return _fail_if_null(g, out, owned)
+
+
+def emit_format(g, args, argtypes, parts):
+    return format_parts(g, parts, list(zip(args, argtypes)), [])
+
+
+def emit_print(g, args, argtypes, spec):
+    """``print(items..., sep=, end=, file=, flush=)``: the builtin, with the keywords that
+    are not its defaults."""
+    b = g.b
+    items, sep, end, file, flush = spec
+    vals = iter(zip(args, argtypes))
+    owned, pos = [], []
+    for it in items:
+        if it[0] == "s":
+            pos.append(g.obj_const(("str", it[1])))
+        elif it[0] == "v":
+            v, t = next(vals)
+            if is_boxed(t):
+                pos.append(v)
+            else:
+                obj = _fail_if_null(g, g.box(v, t), owned)
+                owned.append(obj)
+                pos.append(obj)
+        else:
+            n = sum(1 for p in it[1] if p[0] == "v")
+            obj = format_parts(g, it[1], [next(vals) for _ in range(n)], owned)
+            owned.append(obj)
+            pos.append(obj)
+    names, kw = [], []
+    if sep != " ":
+        names.append("sep")
+        kw.append(g.obj_const(("str", sep)))
+    if end != "\n":
+        names.append("end")
+        kw.append(g.obj_const(("str", end)))
+    if file:
+        names.append("file")
+        stream = b.call(g.capi("PySys_GetObject", OBJ, [OBJ]), [b.bitcast(g.mg.cstring(file),
+                                                                          OBJ)])
+        with b.if_then(b.icmp_unsigned("==", stream, ir.Constant(OBJ, None)), likely=False):
+            for o in owned:
+                g.decref(o)
+            g.set_error("RuntimeError", f"lost sys.{file}")
+            b.branch(g.err_block)
+        kw.append(stream)
+    if flush:
+        names.append("flush")
+        kw.append(g.obj_const(("pyattr", "builtins", "True")))
+    builtins = b.call(g.capi("PyEval_GetBuiltins", OBJ, []), [])
+    fn = b.call(g.capi("PyDict_GetItemWithError", OBJ, [OBJ, OBJ]),
+                [builtins, g.obj_const(("str", "print"))])
+    with b.if_then(b.icmp_unsigned("==", fn, ir.Constant(OBJ, None)), likely=False):
+        for o in owned:
+            g.decref(o)
+        g.set_error("NameError", "name 'print' is not defined")
+        b.branch(g.err_block)
+    kwnames = g.obj_const(("kwnames", tuple(names))) if names else None
+    r = g.vectorcall(fn, pos + kw, kwnames, len(names))
+    for o in owned:
+        g.decref(o)
+    g.decref(g.check_null(r))
+    return ir.Constant(ir.IntType(8), 0)
+
+
+EMITTERS = {"str_format": emit_format, "py_print": emit_print}
+OWNED = {"str_format"}           # (results that are new references)
