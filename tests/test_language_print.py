@@ -92,6 +92,12 @@ def formats(i: int, x: float, s: str, o):
 
 
 @pk.generic
+def decimals(i: int, j: int):
+    return (f"{i}", f"{i} {j}\\n", "{:d} {:d}".format(i, j), f"[{i!r}|{j!s}|{i:d}]",
+            f"{i:5d}", f"{i:x}", f"{i} {j} é")
+
+
+@pk.generic
 def unused_arguments_are_evaluated(log: list):
     return "{0}".format(log.append(1) or "a", log.append(2) or "b")
 
@@ -139,6 +145,19 @@ def test_fstrings_and_literal_str_format_give_pythons_strings(fmt, args):
     p = fmt.Pt(1.5, -2.0)
     assert fmt.fstrings(i, x, s, o, p, True) == _plain(fmt.fstrings)(i, x, s, o, p, True)
     assert fmt.formats(i, x, s, o) == _plain(fmt.formats)(i, x, s, o)
+
+
+EDGES = [0, 1, -1, 9, 10, -10, 99, 100, 12345, -98765, 10 ** 18, -10 ** 18, 2 ** 63 - 1,
+         -2 ** 63, -2 ** 63 + 1, 10 ** 17 - 1]
+
+
+def test_integers_formatted_in_decimal_are_pythons_at_every_magnitude(fmt):
+    """All-integer, ASCII f-strings and formats are written digit by digit into one buffer
+    (``strgen._decimal_parts``); the others (a width, hex, a non-ASCII literal) take the
+    general path -- both against Python, at the int64 extremes and every power of ten."""
+    for i in EDGES:
+        for j in (0, -1, 7, 2 ** 63 - 1):
+            assert fmt.decimals(i, j) == _plain(fmt.decimals)(i, j), (i, j)
 
 
 def test_literal_str_format_evaluates_every_argument_in_order(fmt):

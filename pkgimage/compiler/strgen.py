@@ -18,7 +18,10 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from .codegen import I32, I64, OBJ, REFCOUNT, is_boxed
+from .. import types as T
+from .codegen import I8, I32, I64, OBJ, REFCOUNT, is_boxed
+
+I8P = I8.as_pointer()
 
 _CONV = {"s": "PyObject_Str", "r": "PyObject_Repr", "a": "PyObject_ASCII"}
 
@@ -59,10 +62,104 @@ def _value(g, v, t, conv, spec, owned):
     return _fail_if_null(g, out, owned)
 
 
+# -- integers and ASCII text, written into one buffer -----------------------------------------
+#
+# ``f"{i} {j}\n"`` and ``"{:d} {:d}\n".format(i, j)`` -- Julia's ``printfd`` -- made an int
+# object, a string and a format-spec parse per value, then a tuple and a join: as slow as
+# Python's own ``str.format``.  When every value is a signed integer printed in decimal and
+# every literal is short ASCII, the digits and the literals are written into one stack buffer
+# and the string is made once.
+
+_LITERAL_MAX = 64               # (longer literals take the general path: a store per byte)
+
+
+def _decimal(t, conv, spec):
+    return t.__pk_kind__ == "primitive" and not t.__pk_float__ and t.__pk_signed__ and \
+        t is not T.Bool and spec in ("", "d") and conv in ("", "s", "r", "a")
+
+
+def _digits_fn(mg):
+    """``pk.fmt_i64(v, out) -> n``: the decimal digits of ``v`` (a '-' first when negative)
+    written at ``out``; their count."""
+    f = mg._decls.get("pk.fmt_i64")
+    if f is not None:
+        return f
+    f = ir.Function(mg.module, ir.FunctionType(I64, [I64, I8P]), name="pk.fmt_i64")
+    f.linkage = "internal"
+    f.attributes.add("nounwind")
+    mg._decls["pk.fmt_i64"] = f
+    v, out = f.args
+    b = ir.IRBuilder(f.append_basic_block("entry"))
+    neg = b.icmp_signed("<", v, I64(0))
+    u = b.select(neg, b.sub(I64(0), v), v)          # (unsigned: -INT64_MIN is 2**63)
+    with b.if_then(neg):
+        b.store(I8(ord("-")), out)
+    start = b.zext(neg, I64)
+    entry = b.block
+    count = f.append_basic_block("count")
+    write = f.append_basic_block("write")
+    done = f.append_basic_block("done")
+    b.branch(count)
+    b.position_at_end(count)
+    t = b.phi(I64)
+    n = b.phi(I64)
+    t.add_incoming(u, entry)
+    n.add_incoming(I64(1), entry)
+    t2 = b.udiv(t, I64(10))
+    n2 = b.add(n, I64(1))
+    t.add_incoming(t2, count)
+    n.add_incoming(n2, count)
+    end = b.add(start, n)
+    b.cbranch(b.icmp_unsigned("!=", t2, I64(0)), count, write)
+    b.position_at_end(write)
+    j = b.phi(I64)
+    w = b.phi(I64)
+    j.add_incoming(end, count)
+    w.add_incoming(u, count)
+    j2 = b.sub(j, I64(1))
+    b.store(b.trunc(b.add(b.urem(w, I64(10)), I64(ord("0"))), I8), b.gep(out, [j2]))
+    w2 = b.udiv(w, I64(10))
+    j.add_incoming(j2, write)
+    w.add_incoming(w2, write)
+    b.cbranch(b.icmp_unsigned("!=", w2, I64(0)), write, done)
+    b.position_at_end(done)
+    b.ret(end)
+    return f
+
+
+def _decimal_parts(g, parts, vals, owned):
+    """The string of ``parts`` whose values are all decimal integers, or None when the
+    parts are not all such (``_decimal``) and short ASCII literals."""
+    vals = list(vals)
+    if not vals or not all(_decimal(t, p[1], p[2]) for p, (_, t) in
+                           zip([p for p in parts if p[0] == "v"], vals)) or \
+            not all(p[1].isascii() and len(p[1]) <= _LITERAL_MAX for p in parts if p[0] == "s"):
+        return None
+    b = g.b
+    size = sum(len(p[1]) for p in parts if p[0] == "s") + 20 * len(vals)
+    buf = b.bitcast(g.alloca(ir.ArrayType(I8, size)), I8P)
+    pos = I64(0)
+    it = iter(vals)
+    for p in parts:
+        if p[0] == "s":
+            for k, ch in enumerate(p[1].encode("ascii")):
+                b.store(I8(ch), b.gep(buf, [b.add(pos, I64(k))]))
+            pos = b.add(pos, I64(len(p[1])))
+        else:
+            v, t = next(it)
+            v = b.sext(v, I64) if v.type != I64 else v
+            pos = b.add(pos, b.call(_digits_fn(g.mg), [v, b.gep(buf, [pos])]))
+    out = b.call(g.capi("PyUnicode_FromStringAndSize", OBJ, [I8P, I64]), [buf, pos])
+    return _fail_if_null(g, out, owned)
+
+
 def format_parts(g, parts, vals, owned):
     """A new reference to the string of f-string ``parts`` (("s", text) or ("v", conversion,
     spec)) with the values ``vals`` ((native value, type) each, in order)."""
     b = g.b
+    fast = _decimal_parts(g, parts, vals, owned)
+    if fast is not None:
+        return fast
     vals = iter(vals)
     if len(parts) == 1 and parts[0][0] == "v":
         v, t = next(vals)
