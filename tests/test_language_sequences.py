@@ -264,3 +264,47 @@ def store_floats(v: List[Int64]):
     with pytest.raises(pk.CompileError, match=r"list_setslice does not accept argument "
                                               r"types \(List\[Int64\].*List\[Float64\]\)"):
         mod.store_floats([1, 2, 3])
+
+
+SLICES = '''
+import pkgimage as pk
+
+
+@pk.generic
+def slices(v: list[int], s: str, lo: int, hi: int, st: int):
+    return (v[lo:hi], v[lo:], v[:hi], v[:], v[lo:hi:st], v[::st], v[lo::st], v[:hi:st],
+            s[lo:hi], s[lo:], s[:hi], s[lo:hi:st], v[None:hi], s[lo:None], v[lo:hi:None])
+
+
+@pk.generic
+def assign_slices(v: list[int], w: list[int], lo: int, hi: int):
+    v[lo:hi] = w
+    v[:hi] = w[::-1]
+    v[lo:] = v[lo::-1]
+    v[None:lo] = v[:]
+    return v
+'''
+
+
+def test_slices_by_index_are_pythons_for_every_bound_and_step(load_module):
+    """Integer bounds are adjusted in native code as ``PySlice_AdjustIndices`` does
+    (negative, past either end, absent or a literal None, a step of either sign, the int64
+    extremes) and the list or string is sliced by index -- the whole grid against Python,
+    on lists and strings of length 0, 1 and 5, reading and assigning."""
+    import itertools
+    m = load_module(SLICES)
+    plain_get = m.slices.methods[0].pyfunc
+    plain_set = m.assign_slices.methods[0].pyfunc
+    for n in (0, 1, 5):
+        v, s = list(range(n)), "abcde"[:n]
+        for lo, hi, st in itertools.product(range(-7, 8), range(-7, 8),
+                                            (-3, -1, 1, 2, 5, -2 ** 63, 2 ** 63 - 1)):
+            assert m.slices(v, s, lo, hi, st) == plain_get(v, s, lo, hi, st), (n, lo, hi, st)
+            for w in ([], [9], [7, 8, 9]):
+                assert m.assign_slices(list(v), w, lo, hi) == plain_set(list(v), w, lo, hi)
+
+
+def test_a_zero_slice_step_is_pythons_value_error(load_module):
+    m = load_module(SLICES)
+    with pytest.raises(ValueError, match="slice step cannot be zero"):
+        m.slices([1, 2], "ab", 0, 1, 0)

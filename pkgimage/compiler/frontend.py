@@ -1072,7 +1072,7 @@ class Lowerer:
                 # Python's assignment to a list slice, NumPy's to a basic slice), an absent
                 # part ``None``
                 e = elts[0]
-                parts = [self.emit(Const(None), e) if p is None else
+                parts = [self.emit(Const(None), e) if _absent(p) else
                          self.call_base("to_index", [self.expr(p)], e)
                          for p in (e.lower, e.upper, e.step)]
                 self.note_store(t.value, v, "each", s)
@@ -1583,7 +1583,7 @@ class Lowerer:
         spec, vals = [], []
         for e in elts:
             if isinstance(e, ast.Slice):
-                parts = (e.lower, e.upper, e.step)
+                parts = tuple(None if _absent(p) else p for p in (e.lower, e.upper, e.step))
                 spec.append(("s",) + tuple(p is not None for p in parts))
                 vals.extend(self.call_base("to_index", [self.expr(p)], e)
                             for p in parts if p is not None)
@@ -2416,6 +2416,11 @@ class Lowerer:
         self.terminate(Raise(ErrorMsg(tuple(parts)), (node.lineno, node.col_offset + 1)))
         self.cur = self.new_block()
         return self.emit(Const(None), node)
+
+
+def _absent(bound):
+    """Is this slice bound absent?  A literal ``None`` is: ``v[None:k]`` is ``v[:k]``."""
+    return bound is None or isinstance(bound, ast.Constant) and bound.value is None
 
 
 def _literal_format(fmt, nargs):

@@ -153,8 +153,122 @@ def _slice_object(g, parts):
     return g.check_null(sl)
 
 
+# -- slices without a slice object -----------------------------------------------------------
+#
+# ``perm[:k+1] = perm[k::-1]`` (fannkuch-redux) spent a third of its time making, unpacking
+# and freeing ``slice`` objects and boxing their bounds.  Where the bounds are integers (or
+# absent) the indices are adjusted here as ``PySlice_Unpack`` and ``PySlice_AdjustIndices``
+# do, and the list or string is sliced by index: ``PyList_GetSlice``/``PyList_SetSlice``/
+# ``PyUnicode_Substring`` for a unit step, a copy loop for a list with another step.
+
+def _index_part(x, t):
+    return x is None or t is T.Nothing or t is T.Int64
+
+
+def _clamp(g, x, n, default, low, high):
+    """A slice bound as ``PySlice_AdjustIndices`` makes it: absent -> ``default``; negative ->
+    counted from the end, then ``low`` if still negative; past the end -> ``high``."""
+    b = g.b
+    if x is None:
+        return default
+    neg = b.icmp_signed("<", x, I64(0))
+    y = b.select(neg, b.add(x, n), x)
+    y = b.select(b.and_(neg, b.icmp_signed("<", y, I64(0))), low, y)
+    return b.select(b.and_(b.not_(neg), b.icmp_signed(">=", x, n)), high, y)
+
+
+def _unit_bounds(g, n, lo, hi):
+    """(start, stop) of ``[lo:hi]`` on a sequence of length ``n``."""
+    return _clamp(g, lo, n, I64(0), I64(0), n), _clamp(g, hi, n, n, I64(0), n)
+
+
+def _stepped_bounds(g, n, lo, hi, step):
+    """(start, step, length) of ``[lo:hi:step]``, ``step`` a run-time value (zero: Python's
+    ValueError)."""
+    b = g.b
+    with b.if_then(b.icmp_signed("==", step, I64(0)), likely=False):
+        g.set_error("ValueError", "slice step cannot be zero")
+        b.branch(g.err_block)
+    step = b.select(b.icmp_signed("<", step, I64(-(2 ** 63 - 1))), I64(-(2 ** 63 - 1)), step)
+    back = b.icmp_signed("<", step, I64(0))
+    last = b.sub(n, I64(1))
+    start = _clamp(g, lo, n, b.select(back, last, I64(0)), b.select(back, I64(-1), I64(0)),
+                   b.select(back, last, n))
+    stop = _clamp(g, hi, n, b.select(back, I64(-1), n), b.select(back, I64(-1), I64(0)),
+                  b.select(back, last, n))
+    down = b.add(b.sdiv(b.sub(b.sub(start, stop), I64(1)), b.sub(I64(0), step)), I64(1))
+    up = b.add(b.sdiv(b.sub(b.sub(stop, start), I64(1)), step), I64(1))
+    length = b.select(back, b.select(b.icmp_signed("<", stop, start), down, I64(0)),
+                      b.select(b.icmp_signed("<", start, stop), up, I64(0)))
+    return start, step, length
+
+
+def _stepped_list(g, v, start, step, length):
+    """A new list of ``v``'s items ``start, start + step, ...`` (``length`` of them)."""
+    b = g.b
+    out = g.check_null(b.call(g.capi("PyList_New", OBJ, [I64]), [length]))
+    src, dst = _word(g, v, _ITEMS, OBJP), _word(g, out, _ITEMS, OBJP)
+    with _counted_loop(g, length) as i:
+        item = b.load(b.gep(src, [b.add(start, b.mul(i, step))]))
+        g.incref(item)
+        b.store(item, b.gep(dst, [i]))
+    return out
+
+
+class _counted_loop:
+    """``for i in range(n):`` around the body built inside the ``with`` block."""
+
+    def __init__(self, g, n):
+        self.g, self.n = g, n
+
+    def __enter__(self):
+        g, b = self.g, self.g.b
+        self.pre = b.block
+        self.body = g.fn.append_basic_block("slice.copy")
+        self.done = g.fn.append_basic_block("slice.done")
+        b.cbranch(b.icmp_signed(">", self.n, I64(0)), self.body, self.done)
+        b.position_at_end(self.body)
+        self.i = b.phi(I64)
+        self.i.add_incoming(I64(0), self.pre)
+        return self.i
+
+    def __exit__(self, *exc):
+        b = self.g.b
+        nxt = b.add(self.i, I64(1))
+        self.i.add_incoming(nxt, b.block)
+        b.cbranch(b.icmp_signed("<", nxt, self.n), self.body, self.done)
+        b.position_at_end(self.done)
+        return False
+
+
+def _native_slice(g, a, ts, p):
+    """The slice by index, or None where the bounds are not integers (a slice object then)."""
+    vals = list(zip(a[1:], ts[1:]))
+    lo, hi, step = [vals.pop(0) if given else (None, None) for given in p[0][1:]]
+    if not all(_index_part(x, t) for x, t in (lo, hi, step)):
+        return None
+    lo, hi, step = (None if t in (None, T.Nothing) else x for x, t in (lo, hi, step))
+    b, v = g.b, a[0]
+    if ts[0] is T.String:
+        if step is not None:
+            return None
+        n = b.call(g.capi("PyUnicode_GetLength", I64, [OBJ]), [v])
+        start, stop = _unit_bounds(g, n, lo, hi)
+        return g.check_null(b.call(g.capi("PyUnicode_Substring", OBJ, [OBJ, I64, I64]),
+                                   [v, start, stop]))
+    n = list_length(g, v)
+    if step is None:
+        start, stop = _unit_bounds(g, n, lo, hi)
+        return g.check_null(b.call(g.capi("PyList_GetSlice", OBJ, [OBJ, I64, I64]),
+                                   [v, start, stop]))
+    return _stepped_list(g, v, *_stepped_bounds(g, n, lo, hi, step))
+
+
 def _emit_getslice(g, a, ts, p):
-    """``v[lo:hi:step]`` of a list or string: CPython's own slicing (a new object)."""
+    """``v[lo:hi:step]`` of a list or string: a new object, as CPython's slicing makes it."""
+    r = _native_slice(g, a, ts, p)
+    if r is not None:
+        return r
     vals = list(zip(a[1:], ts[1:]))
     parts = [vals.pop(0) if given else (None, None) for given in p[0][1:]]
     sl = _slice_object(g, parts)
@@ -166,10 +280,17 @@ def _emit_getslice(g, a, ts, p):
 def _emit_setslice(g, a, ts, p):
     """``v[lo:hi:step] = xs``: CPython's own slice assignment (its errors too)."""
     b = g.b
-    sl = _slice_object(g, list(zip(a[1:4], ts[1:4])))
+    parts = list(zip(a[1:4], ts[1:4]))
     xs = _boxed(g, a[4], ts[4])
-    r = b.call(g.capi("PyObject_SetItem", I32, [OBJ, OBJ, OBJ]), [a[0], sl, xs])
-    g.decref(sl)
+    if all(_index_part(x, t) for x, t in parts) and ts[3] is T.Nothing:
+        # (a unit step: ``list_ass_slice`` on the adjusted bounds, as Python's does)
+        lo, hi = (None if t is T.Nothing else x for x, t in parts[:2])
+        start, stop = _unit_bounds(g, list_length(g, a[0]), lo, hi)
+        r = b.call(g.capi("PyList_SetSlice", I32, [OBJ, I64, I64, OBJ]), [a[0], start, stop, xs])
+    else:
+        sl = _slice_object(g, parts)
+        r = b.call(g.capi("PyObject_SetItem", I32, [OBJ, OBJ, OBJ]), [a[0], sl, xs])
+        g.decref(sl)
     g.decref(xs)
     g.check(b.icmp_signed("<", r, I32(0)))
     return I8(0)
