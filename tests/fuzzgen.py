@@ -1211,10 +1211,27 @@ class Body:
         if r < 0.85:
             return Ex(f"len(str({a.code}))", {INT}, 30)
         if r < 0.93:
-            # list slices with steps (negative too) of ``list(range(k))``: the sum of a slice
-            lo, hi = self.rng.randint(-k - 1, k + 1), self.rng.randint(-k - 1, k + 1)
-            st = self.rng.choice([-3, -2, -1, 1, 2, 3])
+            # list slices with steps (negative too) of ``list(range(k))``: the sum of a slice;
+            # bounds constant, absent, None or computed (adjusted in native code), and a
+            # string slice's length
+            def bound():
+                c = self.rng.random()
+                if c < 0.2:
+                    return ""
+                if c < 0.3:
+                    return "None"
+                if c < 0.55:
+                    return f"(({a.code}) % {k + 3} - {k // 2 + 1})"
+                return str(self.rng.randint(-k - 1, k + 1))
+            lo, hi = bound(), bound()
+            st = self.rng.choice(["", "-3", "-2", "-1", "1", "2", "3"])
+            if self.chance(0.25):
+                return Ex(f"len('abcdefg'[{lo}:{hi}])", {INT}, 8)
             return Ex(f"sum(list(range({k}))[{lo}:{hi}:{st}])", {INT}, k * k + 1)
+        if r < 0.96:
+            # integers formatted in native code: an f-string and a literal ``str.format``
+            return Ex(self.rng.choice([f'int(f"{{{a.code}}}")', f'int("{{}}".format({a.code}))',
+                                       f'int("{{:d}}".format({a.code}))']), {INT}, a.bound)
         return Ex(f"int(str({a.code}))", {INT}, a.bound)
 
     def i_lam(self, d):
