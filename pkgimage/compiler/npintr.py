@@ -132,8 +132,8 @@ for _op in BINOPS:
         lambda a, b, _o=_op: getattr(__import__("operator"), "i" + _o)(a, b))
 
 DIRECT.update({f"np_{n}": ("numpy", n) for n in REDUCTIONS + UNARY + ("dot",)})
-DIRECT.update({"np_norm": ("numpy", "linalg.norm"), "np_transpose": ("numpy", "transpose"),
-               "np_neg": ("operator", "neg"),
+# (not ``np_transpose``: ``numpy.transpose`` is a Python function, ``a.T`` an attribute)
+DIRECT.update({"np_norm": ("numpy", "linalg.norm"), "np_neg": ("operator", "neg"),
                **{f"np_{op}": ("numpy", {"add": "add", "sub": "subtract", "mul": "multiply",
                                          "truediv": "divide"}[op]) for op in BINOPS},
                **{f"np_i{op}": ("operator", "i" + op) for op in BINOPS}})
