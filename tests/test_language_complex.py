@@ -26,6 +26,11 @@ def arith(a: complex, b: complex, x: float, n: int):
 
 
 @pk.generic
+def modulus(a: complex):
+    return abs(a)
+
+
+@pk.generic
 def quotient(a: complex, b: complex):
     return a / b
 
@@ -122,6 +127,25 @@ def test_division_by_zero_raises_as_python(mod):
 @pytest.mark.parametrize("a", [v for v in VALUES if not cmath.isinf(v)])
 def test_cmath_is_cpythons(mod, a):
     assert same(outcome(mod.cm, a), outcome(plain(mod, "cm"), a))
+
+
+@pytest.mark.parametrize("a", [complex(math.inf, math.nan), complex(math.nan, -math.inf),
+                               complex(math.nan, 1.0), complex(2.0, math.nan),
+                               complex(-0.0, 0.0), complex(1e308, 1e308),
+                               complex(-1e308, 5e307), complex(3e-320, 4e-320),
+                               complex(1.7e308, 1.7e308), complex(-1.5e308, 1.5e308), 3 + 4j])
+def test_abs_is_pythons_at_infinities_nans_and_overflow(mod, a):
+    """The finite ``hypot`` is taken at once; the rest (an infinite part wins over a NaN,
+    a NaN part, a finite value whose modulus overflows: OverflowError) as CPython's
+    ``_Py_c_abs`` decides."""
+    try:
+        want = abs(a)
+    except OverflowError as e:
+        with pytest.raises(OverflowError, match=str(e)):
+            mod.modulus(a)
+        return
+    got = mod.modulus(a)
+    assert got == want or (math.isnan(got) and math.isnan(want))
 
 
 def test_mandelperf_gives_julias_checksum(mod):

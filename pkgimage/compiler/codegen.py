@@ -2386,19 +2386,29 @@ OWNED_RESULTS.add("alloc_mutable")
 
 
 def _c_abs(g, a, ts, p):
-    """CPython's ``_Py_c_abs`` natively: infinities first, then libm's ``hypot``."""
+    """CPython's ``_Py_c_abs`` natively: infinities first, then libm's ``hypot``.  A finite
+    ``hypot`` is the answer (an infinite part makes it infinite, a NaN one NaN), so the
+    checks run only when it is not -- they sat on the critical path of every iteration of
+    an escape-time loop (``abs(z) > 2.0``)."""
     b = g.b
     re, im = a
     fabs = g.mg.module.declare_intrinsic("llvm.fabs", [F64])
     h = b.call(g.mg.capi("hypot", F64, [F64, F64]), [re, im])
-    finite_parts = b.not_(b.or_(b.or_(_isnan(b, re), _isinf(b, re)),
-                                b.or_(_isnan(b, im), _isinf(b, im))))
-    _math_error(g, b.and_(finite_parts, _isinf(b, h)), "OverflowError",
-                "absolute value too large")
-    nan = ir.Constant(F64, float("nan"))
-    special = b.select(_isinf(b, re), b.call(fabs, [re]),
-                       b.select(_isinf(b, im), b.call(fabs, [im]), nan))
-    return b.select(finite_parts, h, special)
+    out = g.alloca(F64)
+    with b.if_else(b.fcmp_ordered("<", b.call(fabs, [h]), F64(float("inf"))),
+                   likely=True) as (common, rare):
+        with common:
+            b.store(h, out)
+        with rare:
+            finite_parts = b.not_(b.or_(b.or_(_isnan(b, re), _isinf(b, re)),
+                                        b.or_(_isnan(b, im), _isinf(b, im))))
+            _math_error(g, b.and_(finite_parts, _isinf(b, h)), "OverflowError",
+                        "absolute value too large")
+            nan = ir.Constant(F64, float("nan"))
+            special = b.select(_isinf(b, re), b.call(fabs, [re]),
+                               b.select(_isinf(b, im), b.call(fabs, [im]), nan))
+            b.store(b.select(finite_parts, h, special), out)
+    return b.load(out)
 
 
 EMITTERS["c_abs"] = _c_abs
