@@ -843,6 +843,7 @@ globals().update(inplace.FUNCTIONS)        # pk.base.iadd, pk.base.imul, ...
 __all__ += list(inplace.FUNCTIONS)
 from . import sets  # noqa: E402  (Set methods on the functions above; ``|`` is ``or_``)
 from . import randoms  # noqa: E402,F401  (random.choice and random.shuffle)
+from . import pyobjects  # noqa: E402,F401  (Python objects walked, measured, sorted by Python)
 
 globals().update(sets.FUNCTIONS)           # pk.base.set_add, pk.base.set_union, ...
 __all__ += list(sets.FUNCTIONS)

@@ -37,7 +37,7 @@ from . import instances as INS
 from . import intrinsics
 from . import unions as U
 from .ir import (Branch, Call, Const, GetField, Goto, Intrinsic, MethodRef, Raise, Return, Use,
-                 KwValueCallee, ValueCallee, expr_uses, term_uses)
+                 KwValueCallee, ValueCallee, expr_uses, library_callable, term_uses)
 
 I1 = ir.IntType(1)
 I8 = ir.IntType(8)
@@ -1227,6 +1227,9 @@ class FunctionGen(_Emitter):
             return self.obj_const(("pyattr", value.__module__, value.__qualname__))
         if value is open:
             return self.obj_const(("pyattr", "builtins", "open"))   # (called through Python)
+        where = library_callable(value)
+        if where is not None:
+            return self.obj_const(("pyattr",) + where)              # (called through Python)
         self.loc_error(f"constant {value!r} cannot be compiled")
 
     def gen_call(self, v, info):

@@ -24,7 +24,7 @@ from ..errors import CompileError
 from ..lambdas import DEFAULTS
 from . import intrinsics
 from .ir import (Assign, Block, Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic,
-                 IRFunction, KwValueCallee, MethodRef, CALL_VALUE, Raise, Return, Use, expr_uses,
+                 IRFunction, KwValueCallee, MethodRef, CALL_VALUE, library_callable, Raise, Return, Use, expr_uses,
                  term_uses)
 
 # Filled by pkgimage.base at import (kept as a table so this module does not import base).
@@ -2072,17 +2072,26 @@ class Lowerer:
             name = MATH_FUNCS.get(callee)
         if name is not None:
             return self.call_base(name, [self.expr(a) for a in node.args], node)
+        if library_callable(callee) is not None:
+            # A function or class of Python's own C library with no compiled counterpart
+            # (``divmod``, ``tuple(v)``, ``reversed(s)``, ``frozenset``, ``math.isclose``, a
+            # ``zip`` object kept in a variable): Python calls it on the boxed values, and
+            # its result is a value of a type known only when the code runs
+            fv = self.emit(Const(callee), node.func)
+            args = [self.expr(a) for a in node.args]
+            if node.keywords:
+                if any(kw.arg is None for kw in node.keywords):
+                    self.unsupported(node, "**keywords in a call of a Python function")
+                kws = [self.expr(kw.value) for kw in node.keywords]
+                names = tuple(kw.arg for kw in node.keywords)
+                return self.emit(Call(KwValueCallee(names), (fv, *args, *kws)), node)
+            return self.emit(Call(CALL_VALUE, (fv, *args)), node)
         hint = ""
         if isinstance(callee, pytypes.FunctionType):
             # (a module's undecorated ``def`` or ``sq = lambda x: ...``: a Python function,
             # which compiled code does not call)
             hint = ": a Python function; define it with @pk.generic, or write the lambda " \
                    "in the method"
-        elif callee is zip or callee is enumerate:
-            # (``consumed_iterators``: where compiled code takes one)
-            hint = f"; a {callee.__name__} object is taken where it is walked once: a for " \
-                   f"loop or comprehension over it, or passed straight to list(), dict(), " \
-                   f"sorted(), min(), max(), sum(), enumerate() or zip()"
         self.unsupported(node, f"call of {getattr(callee, '__name__', type(callee).__name__)}"
                                f" (not a generic function{hint})")
 

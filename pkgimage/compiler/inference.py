@@ -570,7 +570,7 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None, positional=False
             f = structmethods.resolve(T.make_union([m for m in argtypes[0].__pk_members__
                                                     if m is not T.Nothing]), func.name)
         if f is None:
-            if T.isconcrete(argtypes[0]):
+            if T.isconcrete(argtypes[0]) and argtypes[0].__pk_kind__ != "pyobject":
                 raise CompileError(f"type {argtypes[0]} has no method {func.name!r}",
                                    sv.ci.ir.filename, st.loc[0], st.loc[1], "method call")
             return T.Any, DynamicCall(func, argtypes)      # looked up at run time

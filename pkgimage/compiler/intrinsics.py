@@ -497,7 +497,9 @@ def arr_view(spec, v, *vals):
             hi = int(vals.pop(0)) if p[2] else None
             st = int(vals.pop(0)) if p[3] else None
             key.append(slice(lo, hi, st))
-    return v[key[0]] if type(v) in (list, str) else v[tuple(key)]
+    # (as Python subscripts: one subscript is itself, several a tuple -- ``t[1:]`` of a
+    # tuple or any other sequence is ``t[slice(1, None)]``)
+    return v[key[0]] if len(key) == 1 else v[tuple(key)]
 
 
 def _shaped(shape, el):
@@ -918,7 +920,7 @@ for _name, (_n, _rule) in RANDOM.items():
 
 # -- lists (``listintr.py``) -------------------------------------------------------------------
 
-from . import closureintr, dictintr, excintr, fieldintr, listintr, npbuild, npintr, setintr, strintr  # noqa: E402,F401  (register their intrinsics)
+from . import closureintr, dictintr, excintr, fieldintr, listintr, npbuild, npintr, pyintr, setintr, strintr  # noqa: E402,F401  (register their intrinsics)
 
 SPEC_PARAMS |= listintr.SPEC | strintr.SPEC | dictintr.SPEC | setintr.SPEC | fieldintr.SPEC
 intr.__dict__.update(REGISTRY)

@@ -68,6 +68,46 @@ class ValueCallee:
 CALL_VALUE = ValueCallee()
 
 
+# Modules of Python's own library whose C functions and classes compiled code may call
+# through Python (a call of the value, ``CALL_VALUE``)
+_PY_LIBRARY = frozenset({"builtins", "math", "cmath", "operator", "_operator", "itertools",
+                         "functools", "_functools", "time", "posix", "nt", "sys", "_bisect",
+                         "_heapq", "string"})
+
+
+# Built-ins that act on the calling frame or import (``exec('x = 1')`` runs in the caller's
+# globals, ``locals()`` reads its variables): compiled code has no frame of its own, so
+# called from it they would act on whichever Python frame called it -- refused
+_FRAME_BUILTINS = frozenset({"exec", "eval", "locals", "globals", "vars", "dir", "super",
+                             "__import__", "breakpoint", "__build_class__", "compile"})
+
+
+def library_callable(value):
+    """(module, qualified name) of a C function or built-in class of Python's own library
+    with no compiled counterpart (``divmod``, ``tuple``, ``reversed``, ``frozenset``,
+    ``math.isclose``, ``time.perf_counter``), which compiled code calls through Python on
+    the boxed values and gets plain Python's answer from; None for anything else -- a
+    user's Python function (compiled code asks for ``@pk.generic`` there), an exception
+    class, a bound method of an object.  The name is how an image refers to it (it must
+    lead back to this very object)."""
+    import sys
+    import types
+    if isinstance(value, types.BuiltinFunctionType):
+        mod = getattr(value, "__module__", None)
+    elif isinstance(value, type) and not value.__flags__ & (1 << 9) and \
+            not issubclass(value, BaseException):
+        mod = value.__module__          # (a class written in C: not a heap type)
+    else:
+        return None
+    name = getattr(value, "__qualname__", None)
+    if mod not in _PY_LIBRARY or not name or mod == "builtins" and name in _FRAME_BUILTINS:
+        return None
+    obj = sys.modules.get(mod)
+    for part in name.split("."):
+        obj = getattr(obj, part, None)
+    return (mod, name) if obj is value else None
+
+
 @dataclass(frozen=True)
 class KwValueCallee:
     """The callee of ``f(x, tol=t)`` where ``f`` is a value: the call's first argument is

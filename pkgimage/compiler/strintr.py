@@ -24,9 +24,11 @@ def _kind(t):
         return I
     if t is T.Bool:
         return B
-    if T.is_list(t) and t.__pk_eltype__ in (T.String, T.Bottom, T.Any):
+    if T.is_list(t) and t.__pk_eltype__ in (T.String, T.Bottom, T.Any) or \
+            t.__pk_kind__ == "pyobject":
         return "L"              # (a list nothing was stored into holds no non-string; one
-                                # of Any is checked by ``str.join`` itself, Python's error)
+                                # of Any, or a Python iterable (``reversed(s)``), is checked
+                                # by ``str.join`` itself, Python's error)
     return None
 
 
