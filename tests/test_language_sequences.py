@@ -308,3 +308,39 @@ def test_a_zero_slice_step_is_pythons_value_error(load_module):
     m = load_module(SLICES)
     with pytest.raises(ValueError, match="slice step cannot be zero"):
         m.slices([1, 2], "ab", 0, 1, 0)
+
+
+SORTS = '''
+import pkgimage as pk
+
+
+@pk.mutable
+class Box:
+    items: list[int]
+
+
+@pk.generic
+def sort_in_place(v: list[int], w: list[str], b: Box):
+    u = v
+    v.sort(reverse=True)
+    w.sort(key=len)
+    w.sort(key=lambda s: (len(s), s), reverse=True)
+    b.items.sort(key=lambda x: -x)
+    return u is v, v, w, b.items
+'''
+
+
+def test_list_sort_with_key_and_reverse_sorts_in_place_as_python(load_module):
+    """``v.sort(key=f, reverse=True)`` (it was "keyword arguments of .sort()"): the same
+    list object, stably ordered by the keys compiled code computes, as Python orders it; the
+    caller's lists change."""
+    m = load_module(SORTS)
+    v, w, b = [3, 1, 2, 3], ["ccc", "a", "bb", "dd", "a"], m.Box([1, 3, 2])
+    got = m.sort_in_place(v, w, b)
+    assert got == (True, [3, 3, 2, 1], ["ccc", "dd", "bb", "a", "a"], [3, 2, 1])
+    assert v == [3, 3, 2, 1] and w == ["ccc", "dd", "bb", "a", "a"] and b.items == [3, 2, 1]
+    pv, pw = [3, 1, 2, 3], ["ccc", "a", "bb", "dd", "a"]
+    pv.sort(reverse=True)
+    pw.sort(key=len)
+    pw.sort(key=lambda s: (len(s), s), reverse=True)
+    assert (pv, pw) == (v, w)

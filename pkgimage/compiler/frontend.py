@@ -2364,6 +2364,20 @@ class Lowerer:
         """``x.name(args)`` on a value: the base function ``name`` (``METHOD_NAMES``), or
         the method ``x``'s class body defines (resolved by inference)."""
         name = node.func.attr
+        if name == "sort" and node.keywords and not node.args and \
+                {kw.arg for kw in node.keywords} <= {"key", "reverse"} and \
+                _plain_reference(node.func.value):
+            # ``v.sort(key=f, reverse=True)``: ``v[:] = sorted(v, key=f, reverse=True)`` --
+            # the keys computed first, Python's stable ordering, the list changed in place
+            # (``v`` a name or a field of one, read twice)
+            order = ast.copy_location(ast.Call(node.func, [node.func.value], node.keywords),
+                                      node)
+            new = self.higher_order(sorted, order)
+            none = self.emit(Const(None), node)
+            self.note_store(node.func.value, new, "each", node)
+            self.call_base("setslice", [self.expr(node.func.value), none, none, none, new],
+                           node)
+            return self.emit(Const(None), node)
         if node.keywords:
             self.unsupported(node, f"keyword arguments of .{name}()")
         if name == "format" and isinstance(node.func.value, ast.Constant) and \
@@ -2425,6 +2439,14 @@ class Lowerer:
         self.terminate(Raise(ErrorMsg(tuple(parts)), (node.lineno, node.col_offset + 1)))
         self.cur = self.new_block()
         return self.emit(Const(None), node)
+
+
+def _plain_reference(node):
+    """A name, or a field of one (``v``, ``self.items``): reading it twice reads the same
+    object and runs nothing."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
 
 
 def _absent(bound):
