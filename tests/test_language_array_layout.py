@@ -199,6 +199,12 @@ def whole(A: Matrix[Float64], v: Vector[Float64], w: Vector[Int64]):
     M = np.dot(A, A.T)
     i = np.argmax(v) + w.argmin() + w.sum()
     return s, d, i, C, M, np.cumsum(w), B / 2, (w * 2).sum(), np.abs(-v), A.copy()
+
+
+@pk.generic
+def along(A, k: int):
+    return (np.sum(A, axis=0), A.sum(axis=k), A.mean(axis=0), A.max(0), np.argmax(A, axis=k),
+            np.cumsum(A, axis=k), A.min(axis=k), np.argmin(A, 0))
 """
 
 
@@ -217,6 +223,26 @@ def test_numpy_whole_array_operations_are_numpys(load_module, layout):
                 np.array_equal(g, x, equal_nan=True)
         else:
             assert g == x
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (3, 2, 4), (5,)])
+@pytest.mark.parametrize("dtype", [np.float64, np.int64])
+def test_reductions_along_an_axis_are_numpys(load_module, shape, dtype):
+    """``np.sum(A, axis=0)``, ``A.mean(axis=k)``, ``A.max(0)``, ``np.argmax(A, axis=k)``,
+    ``np.cumsum(A, axis=k)`` (it was "keyword arguments of .sum()"): NumPy's call with the
+    axis, an array of one dimension fewer (a number for a vector), NumPy's values and dtypes;
+    an axis out of range is NumPy's AxisError."""
+    m = load_module(NUMPY_OPS)
+    A = (np.arange(int(np.prod(shape))) % 7 - 3).astype(dtype).reshape(shape)
+    k = len(shape) - 1
+    got, want = m.along(A, k), m.along.methods[0].pyfunc(A, k)
+    for g, x in zip(got, want):
+        if isinstance(x, np.ndarray):
+            assert isinstance(g, np.ndarray) and g.dtype == x.dtype and np.array_equal(g, x)
+        else:
+            assert g == x and not isinstance(g, np.generic)
+    with pytest.raises(np.exceptions.AxisError):
+        m.along(A, len(shape))
 
 
 def test_a_huge_function_compiles_without_llvms_superlinear_passes(load_module):

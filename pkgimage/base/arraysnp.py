@@ -8,7 +8,7 @@ from __future__ import annotations
 from .. import dispatch as D
 from ..compiler import npintr
 from ..compiler.intrinsics import REGISTRY
-from ..types import Array, Real
+from ..types import Array, Integer, Real
 from . import add, mul, neg, sub, truediv
 from .lists import copy
 from .synth import add_synth as _add
@@ -25,6 +25,9 @@ def _define():
         _add(f, sig, [("intrinsic", name)], REGISTRY[name].impl)
     for name in npintr.REDUCTIONS + ("norm",):
         method(FUNCTIONS[f"np_{name}"], (Array,), f"np_{name}")
+    for name in npintr.AXIS_REDUCTIONS:
+        # (``np.sum(A, axis)``: NumPy's own call with the axis, by position)
+        method(FUNCTIONS[f"np_{name}"], (Array, Integer), f"np_{name}")
     for name in npintr.UNARY:
         for sig in ((Array,), (Real,)):
             method(FUNCTIONS[f"np_{name}"], sig, f"np_{name}")

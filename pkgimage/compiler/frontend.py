@@ -1982,10 +1982,12 @@ class Lowerer:
         if np_name is not None:
             return self.numpy_call(np_name, node)
         np_op = _numpy_operation(callee)
-        if np_op is not None and not node.keywords:
-            # ``np.sum(A)``, ``np.sqrt(A)``, ``np.dot(a, b)``, ``np.linalg.norm(v)``
+        if np_op is not None and (not node.keywords or _axis_only(node, np_op)):
+            # ``np.sum(A)``, ``np.sqrt(A)``, ``np.dot(a, b)``, ``np.linalg.norm(v)``,
+            # ``np.sum(A, axis=0)`` (the axis by position, as NumPy takes it too)
             return self.call_base(np_op[1:] if np_op[0] == "@" else f"np_{np_op}",
-                                  [self.expr(a) for a in node.args], node)
+                                  [self.expr(a) for a in node.args] +
+                                  [self.expr(kw.value) for kw in node.keywords], node)
         if callee is print:
             return self.print_call(node)
         if callee is isinstance:
@@ -2378,6 +2380,10 @@ class Lowerer:
             self.call_base("setslice", [self.expr(node.func.value), none, none, none, new],
                            node)
             return self.emit(Const(None), node)
+        if node.keywords and _axis_only(node, name):
+            # ``A.sum(axis=0)``: the axis by position (``A.sum(0)``)
+            node = ast.copy_location(ast.Call(node.func, node.args + [node.keywords[0].value],
+                                              []), node)
         if node.keywords:
             self.unsupported(node, f"keyword arguments of .{name}()")
         if name == "format" and isinstance(node.func.value, ast.Constant) and \
@@ -2439,6 +2445,14 @@ class Lowerer:
         self.terminate(Raise(ErrorMsg(tuple(parts)), (node.lineno, node.col_offset + 1)))
         self.cur = self.new_block()
         return self.emit(Const(None), node)
+
+
+def _axis_only(node, name):
+    """``np.sum(A, axis=k)`` / ``A.sum(axis=k)`` of a reduction that takes an axis: one
+    positional argument (the array, or none for the method) and ``axis`` its only keyword."""
+    from .npintr import AXIS_REDUCTIONS
+    return name in AXIS_REDUCTIONS and [kw.arg for kw in node.keywords] == ["axis"] and \
+        len(node.args) <= 1
 
 
 def _plain_reference(node):

@@ -28,8 +28,19 @@ def _numarr(t):
     return is_arr(t) and _num(_el(t))
 
 
+# reductions that take an ``axis`` (``np.sum(A, axis=0)``, ``A.mean(1)``): the result has
+# one dimension fewer (a number for a vector), ``cumsum`` keeps them all
+AXIS_REDUCTIONS = ("sum", "mean", "max", "min", "argmax", "argmin", "cumsum")
+
+
 def _reduce_rule(name):
     def rule(ts, params):
+        if len(ts) == 2 and name in AXIS_REDUCTIONS and _numarr(ts[0]) and \
+                T.issubtype(ts[1], T.Integer) and ts[1] is not T.Bool:
+            whole = rule(ts[:1], params)
+            el = whole.__pk_eltype__ if T.is_array(whole) else whole
+            nd = ts[0].__pk_ndim__ if name == "cumsum" else ts[0].__pk_ndim__ - 1
+            return T.array_of(el, nd) if nd > 0 else el
         if len(ts) != 1 or not _numarr(ts[0]):
             return None
         el = _el(ts[0])
@@ -99,7 +110,7 @@ def _np():
 REDUCTIONS = ("sum", "mean", "max", "min", "argmax", "argmin", "cumsum", "copy")
 for _name in REDUCTIONS:
     _def(f"np_{_name}", _reduce_rule(_name))(
-        lambda a, _n=_name: getattr(_np(), _n)(a))
+        lambda a, *axis, _n=_name: getattr(_np(), _n)(a, *axis))
 _def("np_norm", _reduce_rule("norm"))(lambda a: _np().linalg.norm(a))
 _def("np_transpose", _reduce_rule("transpose"))(lambda a: a.T)
 
