@@ -344,3 +344,30 @@ def test_list_sort_with_key_and_reverse_sorts_in_place_as_python(load_module):
     pw.sort(key=len)
     pw.sort(key=lambda s: (len(s), s), reverse=True)
     assert (pv, pw) == (v, w)
+
+
+TUPLE_METHODS = '''
+import pkgimage as pk
+
+
+@pk.generic
+def tuple_methods(a: int, b: float, x):
+    t = (a, b, a, "s")
+    u = (1, 2, 3, 2)
+    return t.index(a), t.count(a), t.index("s"), u.index(x), u.count(2), t.count(2.5)
+'''
+
+
+@pytest.mark.parametrize("args", [(4, 2.5, 3), (2, 4.0, 1), (0, 0.0, 2.0)])
+def test_tuple_index_and_count_are_pythons(load_module, args):
+    m = load_module(TUPLE_METHODS)
+    assert m.tuple_methods(*args) == m.tuple_methods.methods[0].pyfunc(*args)
+
+
+def test_tuple_index_of_a_missing_value_is_pythons_value_error(load_module):
+    m = load_module(TUPLE_METHODS)
+    with pytest.raises(ValueError) as got:
+        m.tuple_methods(4, 2.5, 9)
+    with pytest.raises(ValueError) as want:
+        m.tuple_methods.methods[0].pyfunc(4, 2.5, 9)
+    assert str(got.value) == str(want.value)

@@ -145,3 +145,21 @@ _SIMPLE = ((len_, (List,), "list_len"), (min_, (List,), "list_min"),
            (sort, (List,), "list_sort"), (remove, (List, Any), "list_remove"))
 for _f, _sig, _name in _SIMPLE:
     add_synth(_f, _sig, [("intrinsic", _name)], REGISTRY[_name].impl)
+
+
+# ``t.index(x)``, ``t.count(x)`` of a tuple: Python's tuple methods, by ``==`` of each item
+@index.method
+def _(t: Tuple, x: Any):
+    for i in range(len_(t)):
+        if t[i] == x:
+            return i
+    raise ValueError("tuple.index(x): x not in tuple")
+
+
+@count.method
+def _(t: Tuple, x: Any):
+    n = 0
+    for i in range(len_(t)):
+        if t[i] == x:
+            n += 1
+    return n
