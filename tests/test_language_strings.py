@@ -57,12 +57,21 @@ def char_at(s: str, i: int):
 @pk.generic
 def render(xs: List[Int64]):
     return "[" + "; ".join([str(x) for x in xs]) + "]"
+
+
+@pk.generic
+def pieces(s: str, sep: str):
+    a, mid, b = s.partition(sep)
+    return (a, mid, b, s.rpartition(sep), s.removeprefix("ab"), s.removesuffix("ca"),
+            "a\\tb".expandtabs(4), s.isascii(), s.isidentifier(), s.istitle(),
+            s.isprintable())
 '''
 
 CASES = [("words", ("The quick brown fox, 12 jumps over 3 lazy dogs.", 7)),
          ("words", ("A b", -1)), ("letter_counts", ("Hello World, ÉTÉ!",)),
          ("letter_counts", ("",)), ("parse_ints", ("1, 2,3 , -40",)),
-         ("render", ([1, -2, 30],)), ("render", ([],))]
+         ("render", ([1, -2, 30],)), ("render", ([],)), ("pieces", ("ab:ca:x", ":")),
+         ("pieces", ("none", ":")), ("pieces", ("Été ab", " ")), ("pieces", ("", "-"))]
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +93,7 @@ def test_string_programs_give_plain_pythons_answer(mod, name, args):
     ("parse_ints", ("1, x",), ValueError, "invalid literal for int"),
     ("char_at", ("abc", 3), IndexError, "string index out of range"),
     ("char_at", ("abc", -4), IndexError, "string index out of range"),
+    ("pieces", ("abc", ""), ValueError, "empty separator"),
 ])
 def test_string_errors_are_pythons(mod, name, args, exc, msg):
     fn = getattr(mod, name)

@@ -62,6 +62,12 @@ def _methods():
         **{n: ({(S,), (S, S), (S, S, I)}, _LIST_OF_STR) for n in ("split", "rsplit")},
         "splitlines": ({(S,), (S, B)}, _LIST_OF_STR),
         "join": ({(S, "L")}, same),
+        **{n: ({(S, S)}, T.tuple_type(same, same, same)) for n in ("partition",
+                                                                    "rpartition")},
+        **{n: ({(S, S)}, same) for n in ("removeprefix", "removesuffix")},
+        "expandtabs": ({(S,), (S, I)}, same),
+        **{n: ({(S,)}, T.Bool) for n in ("isascii", "isidentifier", "istitle",
+                                          "isprintable")},
     }
 
 
