@@ -94,9 +94,9 @@ def library_callable(value):
     import types
     if isinstance(value, types.BuiltinFunctionType):
         mod = getattr(value, "__module__", None)
-    elif isinstance(value, type) and not value.__flags__ & (1 << 9) and \
-            not issubclass(value, BaseException):
-        mod = value.__module__          # (a class written in C: not a heap type)
+    elif isinstance(value, type) and not issubclass(value, BaseException):
+        mod = value.__module__          # (a class of those modules: ``tuple``, ``itertools.count``,
+                                        # a heap type since 3.12)
     else:
         return None
     name = getattr(value, "__qualname__", None)
