@@ -187,13 +187,8 @@ def _static_container(t):
     """A list, dict or set type a dynamic call dispatches by (``dynamic_call``): concrete,
     and not an empty literal's (``List[Union[]]``: nothing stored into it here yet -- what
     the callee may store is not bounded by it; its items' type is taken, as before)."""
-    if T.is_dict(t):
-        params = (t.__pk_keytype__, t.__pk_valtype__)
-    elif T.is_list(t) or T.is_set(t):
-        params = (t.__pk_eltype__,)
-    else:
-        return False
-    return T.isconcrete(t) and all(p is not T.Bottom for p in params)
+    return (T.is_dict(t) or T.is_list(t) or T.is_set(t)) and T.isconcrete(t) and \
+        not INF.empty_literal(t)
 
 
 def native_fn_type(ci):
@@ -479,13 +474,16 @@ class _Emitter:
     def vectorcall(self, fn_obj, args, kwnames=None, nkw=0):
         """``fn_obj(*args)``; with ``kwnames`` (a tuple object of ``nkw`` names), the last
         ``nkw`` of ``args`` are those keywords' values (CPython's vectorcall convention)."""
-        arr = self.alloca(ir.ArrayType(OBJ, max(1, len(args))))
-        arr = self.b.bitcast(arr, OBJP)
+        return self.b.call(self.capi("PyObject_Vectorcall", OBJ, [OBJ, OBJP, I64, OBJ]),
+                           [fn_obj, self.arg_array(args), I64(len(args) - nkw),
+                            kwnames if kwnames is not None else ir.Constant(OBJ, None)])
+
+    def arg_array(self, args):
+        """A stack array of the PyObject* ``args`` (vectorcall's argument vector)."""
+        arr = self.b.bitcast(self.alloca(ir.ArrayType(OBJ, max(1, len(args)))), OBJP)
         for i, a in enumerate(args):
             self.b.store(a, self.b.gep(arr, [I64(i)]))
-        return self.b.call(self.capi("PyObject_Vectorcall", OBJ, [OBJ, OBJP, I64, OBJ]),
-                           [fn_obj, arr, I64(len(args) - nkw),
-                            kwnames if kwnames is not None else ir.Constant(OBJ, None)])
+        return arr
 
     def call_helper(self, ref, args):
         """Call a Python helper that raises: release its (NULL) result, go to the error exit."""
@@ -1271,11 +1269,9 @@ class FunctionGen(_Emitter):
             # ``x.name(...)`` on a value of unknown type: Python's attribute call
             # (``PyObject_VectorcallMethod``: no bound method object is made, as in Python)
             name = self.obj_const(("str", info.function.name))
-            arr = self.b.bitcast(self.alloca(ir.ArrayType(OBJ, len(args))), OBJP)
-            for i, a in enumerate(args):
-                self.b.store(a, self.b.gep(arr, [I64(i)]))
             call = self.capi("PyObject_VectorcallMethod", OBJ, [OBJ, OBJP, I64, OBJ])
-            return self.check_null(self.b.call(call, [name, arr, I64(len(args)),
+            return self.check_null(self.b.call(call, [name, self.arg_array(args),
+                                                      I64(len(args)),
                                                       ir.Constant(OBJ, None)])), T.Any, True
         fobj = self.obj_const(("func", info.function.module, info.function.qualname))
         return self.check_null(self.dynamic_call(v, fobj, args, info.argtypes,

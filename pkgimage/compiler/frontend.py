@@ -24,8 +24,8 @@ from ..errors import CompileError
 from ..lambdas import DEFAULTS
 from . import intrinsics
 from .ir import (Assign, Block, Branch, Call, Const, ErrorMsg, GetField, Goto, Intrinsic,
-                 IRFunction, KwValueCallee, MethodRef, CALL_VALUE, library_callable, Raise, Return, Use, expr_uses,
-                 term_uses)
+                 IRFunction, KwValueCallee, MethodRef, CALL_VALUE, Raise, Return, Use, expr_uses,
+                 library_callable, term_uses)
 
 # Filled by pkgimage.base at import (kept as a table so this module does not import base).
 BASE: dict = {}
@@ -1968,16 +1968,7 @@ class Lowerer:
         ok, callee = self.resolve_static(node.func)
         if not ok:
             # ``f(x)`` with ``f`` a value (a function passed in): the value is called
-            fv = self.expr(node.func)
-            if node.keywords:
-                if any(kw.arg is None for kw in node.keywords):
-                    self.unsupported(node, "**keywords in a call of a value")
-                args = [self.expr(a) for a in node.args]
-                kws = [self.expr(kw.value) for kw in node.keywords]
-                names = tuple(kw.arg for kw in node.keywords)
-                return self.emit(Call(KwValueCallee(names), (fv, *args, *kws)), node)
-            return self.emit(Call(CALL_VALUE, (fv, *(self.expr(a) for a in node.args))),
-                             node)
+            return self.call_value(self.expr(node.func), node)
         np_name = _numpy_name(callee)
         if np_name is not None:
             return self.numpy_call(np_name, node)
@@ -2079,15 +2070,7 @@ class Lowerer:
             # (``divmod``, ``tuple(v)``, ``reversed(s)``, ``frozenset``, ``math.isclose``, a
             # ``zip`` object kept in a variable): Python calls it on the boxed values, and
             # its result is a value of a type known only when the code runs
-            fv = self.emit(Const(callee), node.func)
-            args = [self.expr(a) for a in node.args]
-            if node.keywords:
-                if any(kw.arg is None for kw in node.keywords):
-                    self.unsupported(node, "**keywords in a call of a Python function")
-                kws = [self.expr(kw.value) for kw in node.keywords]
-                names = tuple(kw.arg for kw in node.keywords)
-                return self.emit(Call(KwValueCallee(names), (fv, *args, *kws)), node)
-            return self.emit(Call(CALL_VALUE, (fv, *args)), node)
+            return self.call_value(self.emit(Const(callee), node.func), node)
         hint = ""
         if isinstance(callee, pytypes.FunctionType):
             # (a module's undecorated ``def`` or ``sq = lambda x: ...``: a Python function,
@@ -2096,6 +2079,19 @@ class Lowerer:
                    "in the method"
         self.unsupported(node, f"call of {getattr(callee, '__name__', type(callee).__name__)}"
                                f" (not a generic function{hint})")
+
+    def call_value(self, fv, node):
+        """The call ``node`` of the value held by variable ``fv`` (a function passed in, a
+        function of Python's library): by position, or with its keywords named (the last
+        arguments, ``KwValueCallee``)."""
+        args = [self.expr(a) for a in node.args]
+        if not node.keywords:
+            return self.emit(Call(CALL_VALUE, (fv, *args)), node)
+        if any(kw.arg is None for kw in node.keywords):
+            self.unsupported(node, "**keywords in a call of a value")
+        kws = [self.expr(kw.value) for kw in node.keywords]
+        names = tuple(kw.arg for kw in node.keywords)
+        return self.emit(Call(KwValueCallee(names), (fv, *args, *kws)), node)
 
     def splat_call(self, node):
         """``f(a, *t, b)``: ``splat_call(f, tuple_cat(tuple_cat((a,), t), (b,)))`` (Julia's

@@ -685,7 +685,7 @@ def _guess_any(sv, func, argtypes, seen_edges):
     invalidate the code; the static edges name the methods chosen."""
     if sum(1 for t in argtypes if t is T.Any) != 1 or \
             not all(t is T.Any or T.isconcrete(t) for t in argtypes) or \
-            any(_empty_literal(t) for t in argtypes):
+            any(empty_literal(t) for t in argtypes):
         return ()
     k = argtypes.index(T.Any)
     out = []
@@ -928,11 +928,11 @@ def _covering_method(func, argtypes):
     return None
 
 
-def _empty_literal(t):
+def empty_literal(t):
     """An empty literal's container type (``List[Union[]]``: nothing stored into it here
     yet, so its type says nothing of what it may hold -- ``parts = []`` appended to by a
     closure).  A guessed static call on it would pick the method for a list that can hold
-    nothing; run-time dispatch takes its items' type."""
+    nothing; run-time dispatch takes its items' type (``codegen._static_container``)."""
     if T.is_dict(t):
         return T.Bottom in (t.__pk_keytype__, t.__pk_valtype__)
     return (T.is_list(t) or T.is_set(t)) and t.__pk_eltype__ is T.Bottom

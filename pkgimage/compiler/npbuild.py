@@ -82,7 +82,6 @@ _def("np_std", lambda ts, params: T.Float64 if len(ts) == 1 and _numarr(ts[0]) e
 PATHS = {"random.randn": "np_randn", "hstack": "np_hstack", "vstack": "np_vstack",
          "matmul": "matmul", "trace": "np_trace", "linalg.matrix_power": "np_matrix_power",
          "std": "np_std"}
-DIRECT.update({"np_randn": ("numpy", "random.randn"), "np_hstack": ("numpy", "hstack"),
-               "np_vstack": ("numpy", "vstack"), "np_matmul": ("numpy", "matmul"),
-               "np_trace": ("numpy", "trace"),
-               "np_matrix_power": ("numpy", "linalg.matrix_power"), "np_std": ("numpy", "std")})
+# (each intrinsic is NumPy's function at that path: native code calls it directly)
+DIRECT.update({(n if n.startswith("np_") else f"np_{n}"): ("numpy", path)
+               for path, n in PATHS.items()})

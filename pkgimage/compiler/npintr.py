@@ -123,10 +123,10 @@ _def("np_neg", lambda ts, params: ts[0] if len(ts) == 1 and _numarr(ts[0]) else 
     lambda a: -a)
 
 BINOPS = {"add": "__add__", "sub": "__sub__", "mul": "__mul__", "truediv": "__truediv__"}
+_UFUNCS = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide"}
 for _op in BINOPS:
     _def(f"np_{_op}", _binop_rule(_op))(
-        lambda a, b, _o=_op: getattr(_np(), {"add": "add", "sub": "subtract",
-                                              "mul": "multiply", "truediv": "divide"}[_o])(a, b))
+        lambda a, b, _o=_op: getattr(_np(), _UFUNCS[_o])(a, b))
 
 
 
@@ -145,8 +145,7 @@ for _op in BINOPS:
 DIRECT.update({f"np_{n}": ("numpy", n) for n in REDUCTIONS + UNARY + ("dot",)})
 # (not ``np_transpose``: ``numpy.transpose`` is a Python function, ``a.T`` an attribute)
 DIRECT.update({"np_norm": ("numpy", "linalg.norm"), "np_neg": ("operator", "neg"),
-               **{f"np_{op}": ("numpy", {"add": "add", "sub": "subtract", "mul": "multiply",
-                                         "truediv": "divide"}[op]) for op in BINOPS},
+               **{f"np_{op}": ("numpy", _UFUNCS[op]) for op in BINOPS},
                **{f"np_i{op}": ("operator", "i" + op) for op in BINOPS}})
 
 # NumPy's functions compiled code calls by these names (``np.sum(A)`` is ``np_sum(A)``)

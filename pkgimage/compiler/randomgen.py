@@ -312,9 +312,10 @@ def _randrange(g, start, stop, pyname, pyargs):
     with b.if_else(bad, likely=False) as (python, here):
         with python:
             args = [g.box(a, T.Int64) for a in pyargs]
-            r = g.check_null(g.vectorcall(g.obj_const(("pyattr", "random", pyname)), args))
+            r = g.vectorcall(g.obj_const(("pyattr", "random", pyname)), args)
             for a in args:
                 g.decref(a)
+            g.check_null(r)
             b.store(g.unbox(r, T.Int64), out)
             g.decref(r)
         with here:

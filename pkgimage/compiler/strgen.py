@@ -31,13 +31,16 @@ def native(name, info):
     return name in EMITTERS and REFCOUNT is not None and not info.dynamic
 
 
-def _fail_if_null(g, obj, owned):
+def _fail_if_null(g, obj, owned, error=None):
     """Jump to the error exit when ``obj`` is NULL, releasing the new references in
-    ``owned`` first."""
+    ``owned`` first (and raising ``error``, (exception name, message), if given: a NULL
+    that set none)."""
     b = g.b
     with b.if_then(b.icmp_unsigned("==", obj, ir.Constant(OBJ, None)), likely=False):
         for o in owned:
             g.decref(o)
+        if error is not None:
+            g.set_error(*error)
         b.branch(g.err_block)
     return obj
 
@@ -217,29 +220,20 @@ def emit_print(g, args, argtypes, spec):
         names.append("file")
         stream = b.call(g.capi("PySys_GetObject", OBJ, [OBJ]), [b.bitcast(g.mg.cstring(file),
                                                                           OBJ)])
-        with b.if_then(b.icmp_unsigned("==", stream, ir.Constant(OBJ, None)), likely=False):
-            for o in owned:
-                g.decref(o)
-            g.set_error("RuntimeError", f"lost sys.{file}")
-            b.branch(g.err_block)
-        kw.append(stream)
+        kw.append(_fail_if_null(g, stream, owned, ("RuntimeError", f"lost sys.{file}")))
     if flush:
         names.append("flush")
         kw.append(g.obj_const(("pyattr", "builtins", "True")))
     builtins = b.call(g.capi("PyEval_GetBuiltins", OBJ, []), [])
-    fn = b.call(g.capi("PyDict_GetItemWithError", OBJ, [OBJ, OBJ]),
-                [builtins, g.obj_const(("str", "print"))])
-    with b.if_then(b.icmp_unsigned("==", fn, ir.Constant(OBJ, None)), likely=False):
-        for o in owned:
-            g.decref(o)
-        g.set_error("NameError", "name 'print' is not defined")
-        b.branch(g.err_block)
+    fn = _fail_if_null(g, b.call(g.capi("PyDict_GetItemWithError", OBJ, [OBJ, OBJ]),
+                                 [builtins, g.obj_const(("str", "print"))]),
+                       owned, ("NameError", "name 'print' is not defined"))
     kwnames = g.obj_const(("kwnames", tuple(names))) if names else None
     r = g.vectorcall(fn, pos + kw, kwnames, len(names))
     for o in owned:
         g.decref(o)
     g.decref(g.check_null(r))
-    return ir.Constant(ir.IntType(8), 0)
+    return I8(0)
 
 
 EMITTERS = {"str_format": emit_format, "py_print": emit_print}

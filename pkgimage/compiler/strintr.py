@@ -139,7 +139,7 @@ def _format_method_rule(ts, params):
 
 
 # ``"{:d} {:d}".format(i, j)``: Python's own ``str.format`` (positional arguments)
-str_format_method = _def("str_format_method", _format_method_rule)(str.format)
+_def("str_format_method", _format_method_rule)(str.format)
 
 
 SPEC = {"str_format"}
