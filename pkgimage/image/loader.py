@@ -236,6 +236,16 @@ def _load_into(module, path, source_path, created):
         _FRESH = saved
 
 
+def _as_executed(module):
+    """The module's namespace with ``__builtins__`` in it, as executing its source leaves
+    it: C code called from its functions looks the name up in the caller's globals
+    (``PyImport_Import`` does, so NumPy's ``a.mean()`` raised ``KeyError: '__builtins__'``
+    from a function of a module loaded from an image)."""
+    import builtins
+    module.__dict__.setdefault("__builtins__", builtins.__dict__)
+    return module.__dict__
+
+
 def _load_fresh(module, path, source_path, created, header, sections):
     modname = module.__name__
     code = module_code(path, modname, source_path, header)
@@ -248,11 +258,11 @@ def _load_fresh(module, path, source_path, created, header, sections):
         raise
     except Exception as e:
         raise ImageError(f"{path}: cannot restore module {modname}: {e}") from None
-    module.__dict__.update(state["globals"])
+    _as_executed(module).update(state["globals"])
     restore_methods(modname, state["methods"])
     for name, gl, records in state.get("members", ()):
         sub = members[name][0]
-        sub.__dict__.update(gl)
+        _as_executed(sub).update(gl)
         restore_methods(name, records)
         parent, _, child = name.rpartition(".")
         setattr(sys.modules.get(parent, module), child, sub)
