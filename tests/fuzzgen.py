@@ -1208,6 +1208,13 @@ class Body:
             # (``fzfill``: ints, then a float added, in a dict filled through calls)
             return Ex(f"int(sum(fzfill{self.k}({k + 1}, {a.code}, 0.5).values()))", {INT},
                       2 * (k + 1) * (a.bound + 1))
+        if r < 0.84:
+            # a list of ints and floats (``List[Union[Float64, Int64]]``): its elements read
+            # by a loop and by index (an element once came back as a new object)
+            lst = f"[qc * 0.5 if qc % 2 else qc for qc in range({k + 1})]"
+            if self.chance(0.5):
+                return Ex(f"int(2 * sum({lst}))", {INT}, (k + 1) * (k + 1))
+            return Ex(f"int(2 * {lst}[({a.code}) % {k + 1}])", {INT}, 2 * k + 2)
         if r < 0.85:
             return Ex(f"len(str({a.code}))", {INT}, 30)
         if r < 0.93:

@@ -163,6 +163,14 @@ def draws(g):
 @pk.generic
 def clock():
     return time.perf_counter() > 0.0
+
+
+@pk.generic
+def arith(x, k: int, y: float):
+    s = x * k + 1
+    s += y
+    return (s, k - x, x / 2, x // 1, x % 1, x ** 2, -x, abs(x), x < y, x == x, y >= x,
+            bool(x), "%s" % x)
 '''
 
 
@@ -205,6 +213,25 @@ def test_a_numpy_generators_methods_are_called_on_it(pyobjs):
     got = pyobjs.draws(np.random.default_rng(5))
     want = pyobjs.draws.methods[0].pyfunc(np.random.default_rng(5))
     assert got == want
+
+
+@pytest.mark.parametrize("x", ["fraction", "decimal", "floatsub"])
+def test_pythons_operators_on_a_python_object_give_pythons_answers(pyobjs, x):
+    """``x * k + 1``, ``-x``, ``x < y`` with ``x`` a ``Fraction``, a ``Decimal``, a NumPy
+    scalar or a float subclass (a ``PyObject``): Python's operators (there was no method
+    ``mul(::Int64, ::PyObject)``), Python's answers and Python's errors."""
+    import decimal
+    import fractions
+    value = {"fraction": fractions.Fraction(7, 3), "decimal": decimal.Decimal("2.5"),
+             "floatsub": type("F", (float,), {})(3.5)}[x]
+    pyfunc = pyobjs.arith.methods[0].pyfunc
+    if x == "decimal":                       # (Decimal + float is Python's TypeError)
+        with pytest.raises(TypeError):
+            pyfunc(value, 3, 0.5)
+        with pytest.raises(TypeError):
+            pyobjs.arith(value, 3, 0.5)
+        return
+    assert repr(pyobjs.arith(value, 3, 0.5)) == repr(pyfunc(value, 3, 0.5))
 
 
 def test_iterating_a_python_object_that_is_not_iterable_is_pythons_type_error(pyobjs):

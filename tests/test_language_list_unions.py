@@ -47,6 +47,25 @@ def spectral_like(n: int):
         v = [sum(x * (i + j + 1) for j, x in enumerate(u)) for i in range(n)]
         u = [x / 10.0 for x in v]
     return u
+
+
+@pk.generic
+def mixed(n: int):
+    # a comprehension whose elements are ints or floats (``List[Union[Float64, Int64]]``)
+    return [i * 0.5 if i % 3 else i for i in range(n)]
+
+
+@pk.generic
+def element(v: list, i: int):
+    return v[i]
+
+
+@pk.generic
+def weighted(v: list):
+    s = 0
+    for i, x in enumerate(v):
+        s += i * x
+    return s
 '''
 
 CASES = [("reads", (4, 0)), ("reads", (4, 2)), ("reads", (0, 1)), ("writes", (3, 0)),
@@ -63,6 +82,36 @@ def test_lists_of_two_element_types_give_plain_pythons_answer(mods, name, args):
     compiled, plain = mods
     got, want = getattr(compiled, name)(*args), getattr(plain, name)(*args)
     assert got == want and repr(got) == repr(want)
+
+
+class Half(float):
+    """A float subclass with a method of its own: read from a list, it is not a float."""
+    def __repr__(self):
+        return f"Half({float(self)})"
+
+
+@pytest.mark.parametrize("n", [0, 1, 4, 7])
+def test_an_element_of_a_list_of_ints_and_floats_is_the_object_itself(mods, n):
+    """``v[i]`` returns the list's own object, as Python does: the element of a
+    ``List[Union[Float64, Int64]]`` came back as a new object (tag and bits boxed again for
+    the return), equal but not identical, and a new float made per read."""
+    compiled, plain = mods
+    v = compiled.mixed(n)
+    assert v == plain.mixed(n) and [type(x) for x in v] == [type(x) for x in plain.mixed(n)]
+    for i in range(n):
+        assert compiled.element(v, i) is v[i]
+    assert repr(compiled.weighted(v)) == repr(plain.weighted(v))
+
+
+def test_float_subclasses_and_big_ints_in_a_list_of_numbers_read_as_python(mods):
+    """Elements of other classes than the members' own (a float subclass, an int too big
+    for Int64, a bool) take the checked way: Python's answer, or Python's error."""
+    compiled, plain = mods
+    v = compiled.mixed(4) + [Half(2.5), 3, Half(-1.0)]
+    assert repr(compiled.weighted(v)) == repr(plain.weighted(v))
+    assert compiled.element(v, 4) is v[4]
+    with pytest.raises(OverflowError):
+        compiled.weighted(compiled.mixed(4) + [2 ** 70])
 
 
 def test_reads_of_a_union_of_list_types_are_static_calls(mods):

@@ -592,6 +592,26 @@ class _Emitter:
     def decref_value(self, v, t):
         self.refs(v, t, self.decref)
 
+    def _is_exactly(self, obj, t):
+        """Is the boxed value ``obj`` of the splittable type ``t`` (its class, exactly), or
+        of the subclassed mutable struct ``t`` (its class or a subclass)?"""
+        b = self.b
+        if t is T.Nothing:
+            return b.icmp_unsigned("==", obj, self.obj_const(("none",)))
+        cls = b.load(b.gep(b.bitcast(obj, OBJP), [I64(1)]))         # Py_TYPE(obj)
+        if t.__pk_kind__ == "mutable" and not T.isconcrete(t):
+            # a subclassed mutable struct: its class or a subclass (``PyType_IsSubtype``)
+            sub = b.call(self.capi("PyType_IsSubtype", I32, [OBJ, OBJ]),
+                         [cls, self.obj_const(("type", T.type_ref(t)))])
+            return b.icmp_signed("!=", sub, I32(0))
+        vcls = T.value_class(t)
+        if vcls is not t:                  # (a struct whose values are a Python class's)
+            want = self.obj_const(("pyattr", vcls.__module__, vcls.__qualname__))
+        else:
+            ref = "type" if t.__pk_kind__ in ("struct", "mutable") else "pytype"
+            want = self.obj_const((ref, T.type_ref(t)))
+        return b.icmp_unsigned("==", cls, want)
+
     def unbox(self, obj, t):
         """The native value of type ``t`` held by borrowed PyObject* ``obj``."""
         b = self.b
@@ -602,8 +622,7 @@ class _Emitter:
                 self.check(b.icmp_signed("<", r, I32(0)))
                 return b.trunc(r, I8)
             if t.__pk_float__:
-                d = b.call(self.capi("PyFloat_AsDouble", F64, [OBJ]), [obj])
-                self.check(self._pending(b.fcmp_ordered("==", d, F64(-1.0))))
+                d = self._float_value(obj)
                 return d if t is T.Float64 else b.fptrunc(d, F32)
             if t.__pk_signed__:
                 x = b.call(self.capi("PyLong_AsLongLong", I64, [OBJ]), [obj])
@@ -646,6 +665,32 @@ class _Emitter:
         if k == "array" and not is_boxed(t):
             return self.unbox_array(obj, t)
         return obj
+
+    def _float_value(self, obj):
+        """The double of borrowed ``obj``: read from the object when its class is exactly
+        ``float`` (``PyFloatObject.ob_fval``, after the object header), else what
+        ``PyFloat_AsDouble`` makes of it (a subclass, an int, ``__float__``).  The call was
+        most of a read of a list of floats (spectral-norm's inner loop); when the class was
+        tested already (a union's member test) LLVM folds the second test away."""
+        b = self.b
+        fast = self.fn.append_basic_block("unbox.float")
+        slow = self.fn.append_basic_block("unbox.asdouble")
+        join = self.fn.append_basic_block("unbox.double")
+        b.cbranch(self._is_exactly(obj, T.Float64), fast, slow)
+        b.position_at_end(fast)
+        field = b.gep(b.bitcast(obj, F64.as_pointer()), [I64(2)])    # (refcount, type, value)
+        d1 = b.load(field)
+        b.branch(join)
+        b.position_at_end(slow)
+        d2 = b.call(self.capi("PyFloat_AsDouble", F64, [OBJ]), [obj])
+        self.check(self._pending(b.fcmp_ordered("==", d2, F64(-1.0))))
+        came = b.block
+        b.branch(join)
+        b.position_at_end(join)
+        d = b.phi(F64)
+        d.add_incoming(d1, fast)
+        d.add_incoming(d2, came)
+        return d
 
     def unbox_array(self, obj, t):
         """Data pointer, shape and strides of an ndarray (buffer protocol, any strides).  A
@@ -724,8 +769,10 @@ class FunctionGen(_Emitter):
         self.ssa |= set(borrowed)
         self.values = dict(borrowed)
         # variables of small unions of bits types: {tag, bits}, unboxed (``unions.py``)
+        returned = self._only_returned() if is_boxed(ci.rettype) else set()
         self.tagged = {var for var, t in ci.vartypes.items()
-                       if var not in self.ssa and t is not T.Bottom and U.bits_union(t)}
+                       if var not in self.ssa and t is not T.Bottom and U.bits_union(t) and
+                       var not in returned}
         for var, t in ci.vartypes.items():
             if t is T.Bottom or var in self.ssa:
                 continue
@@ -759,6 +806,21 @@ class FunctionGen(_Emitter):
         b.position_at_end(self.err_block)
         self.cleanup()
         b.ret(I32(1))
+
+    def _only_returned(self):
+        """Temporaries used by nothing but ``return``: kept as the boxed objects they arrive
+        as.  Tagged, an element a list read returns (``getitem(::List[Union[Float64,
+        Int64]])``) was unboxed into its tag and bits and boxed again for the return: a new
+        float object made per element read (spectral-norm's inner loop 6x slower)."""
+        used, returned = set(), set()
+        for blk in self.ir.blocks:
+            for st in blk.stmts:
+                used.update(expr_uses(st.value))
+            if isinstance(blk.term, Return):
+                returned.add(blk.term.var)
+            else:
+                used.update(term_uses(blk.term))
+        return {v for v in returned - used if v.startswith("%")}
 
     def _dead_temporaries(self, blk):
         """{statement index: compiler temporaries holding references whose last use it is}:
@@ -885,10 +947,12 @@ class FunctionGen(_Emitter):
         b.position_at_end(done)
         return b.load(out)
 
-    def unbox_tagged(self, obj, u):
+    def unbox_tagged(self, obj, u, hold=False):
         """The tagged value of union ``u`` for the borrowed object ``obj``: its class tested
         against each member's own; another class (an int subclass, a NumPy scalar) asks
-        Python which member its type is."""
+        Python which member its type is.  ``hold``: ``obj`` is borrowed from a container
+        Python code could change, so before that question (which runs Python code) it is
+        held by a reference of ours, kept until the function's exit."""
         b = self.b
         out = self.alloca(U.TAGGED)
         done = self.fn.append_basic_block("tagged.unboxed")
@@ -904,6 +968,9 @@ class FunctionGen(_Emitter):
             b.position_at_end(this)
             put(k, m)
             b.position_at_end(nxt)
+        if hold:
+            self.incref(obj)
+            self.track_temp(obj)
         r = self.check_null(self.vectorcall(self.obj_const(("helper", "union_member")),
                                             [self.obj_const(("type", T.type_ref(u))), obj]))
         k = self.unbox(r, T.Int64)
@@ -1413,26 +1480,6 @@ class FunctionGen(_Emitter):
                 return False
             need *= len(have.__pk_members__)
         return len({combo for combo, mi in info.combos if mi.cache is not None}) == need
-
-    def _is_exactly(self, obj, t):
-        """Is the boxed value ``obj`` of the splittable type ``t`` (its class, exactly), or
-        of the subclassed mutable struct ``t`` (its class or a subclass)?"""
-        b = self.b
-        if t is T.Nothing:
-            return b.icmp_unsigned("==", obj, self.obj_const(("none",)))
-        cls = b.load(b.gep(b.bitcast(obj, OBJP), [I64(1)]))         # Py_TYPE(obj)
-        if t.__pk_kind__ == "mutable" and not T.isconcrete(t):
-            # a subclassed mutable struct: its class or a subclass (``PyType_IsSubtype``)
-            sub = b.call(self.capi("PyType_IsSubtype", I32, [OBJ, OBJ]),
-                         [cls, self.obj_const(("type", T.type_ref(t)))])
-            return b.icmp_signed("!=", sub, I32(0))
-        vcls = T.value_class(t)
-        if vcls is not t:                  # (a struct whose values are a Python class's)
-            want = self.obj_const(("pyattr", vcls.__module__, vcls.__qualname__))
-        else:
-            ref = "type" if t.__pk_kind__ in ("struct", "mutable") else "pytype"
-            want = self.obj_const((ref, T.type_ref(t)))
-        return b.icmp_unsigned("==", cls, want)
 
     def inline(self, callee, args):
         """Generate a small callee's single block here, on native argument values."""

@@ -60,3 +60,21 @@ _def("py_contains", _rule(T.Bool, 2))(operator.contains)
 _def("py_sorted", _rule(T.list_of(T.Any)))(sorted)
 for _f in (sum, min, max):
     _def(f"py_{_f.__name__}", _rule(T.Any))(_f)
+
+# Python's operators on a Python object (``i * x`` with ``x`` a float subclass, a
+# ``Fraction``, a NumPy scalar): ``operator.mul`` & co., Python's answers and errors.
+BINARY = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and_", "or_",
+          "xor", "iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow", "imatmul",
+          "iand", "ior", "ixor", "eq", "ne", "lt", "le", "gt", "ge")
+UNARY = ("neg", "abs", "truth")
+
+
+def _either_rule(ts, params):
+    return T.Any if len(ts) == 2 and (_is_py(ts[0]) or _is_py(ts[1])) else None
+
+
+for _name in BINARY:
+    _def(f"py_{_name}", _either_rule)(getattr(operator, _name))
+for _name in UNARY:
+    _def(f"py_{_name}", _rule(T.Bool if _name == "truth" else T.Any))(getattr(operator, _name))
+
