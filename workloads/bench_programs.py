@@ -17,10 +17,12 @@ time over numba's when numba ran.
 
 Each implementation runs in a fresh process: the program's entry is called once at a small
 size (pkgimage compiles then; the figure ``first call`` is that call), then timed at the
-benchmark size (best of 3 repeats, 1 with ``--quick``; output to a buffer).  Bytecode caching
-is on.  ``ratio to CPython`` is pkgimage's (or numba's) time over CPython's; target for the
-programs with classes (raytrace, binary_trees, richards, float_points): at most 0.5x CPython
-("far ahead").  The machine has 2 shared cores: absolute times are noisy, ratios less so.
+benchmark size (the best of at least 3 repeats, 1 with ``--quick``, repeated further while
+they take less than 1 s in all, 0.2 s with ``--quick``: a run of a few milliseconds, as
+numba's and pkgimage's are on the small programs, is timed many times; output to a buffer).
+Bytecode caching is on.  ``ratio to CPython`` is pkgimage's (or numba's) time over
+CPython's; target for the programs with classes (raytrace, binary_trees, richards,
+float_points): at most 0.5x CPython ("far ahead").  The machine has 2 shared cores: absolute times are noisy, ratios less so.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ CHILD = r'''
 import contextlib, io, json, runpy, sys, time
 path, entry, warm, args, repeats, how = sys.argv[1:7]
 warm, args, repeats = json.loads(warm), json.loads(args), int(repeats)
+min_time = float(sys.argv[9])
 sys.path.insert(0, sys.argv[7])
 if how == "pkgimage":
     g = runpy.run_path(path, run_name="bench_program")
@@ -92,10 +95,11 @@ f = g[entry]
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
     t0 = time.perf_counter(); f(*warm); first = time.perf_counter() - t0
-    best = None
-    for _ in range(repeats):
+    best, n, spent = None, 0, 0.0
+    while n < repeats or (spent < min_time and n < 200):
         t0 = time.perf_counter(); r = f(*args); dt = time.perf_counter() - t0
         best = dt if best is None else min(best, dt)
+        n += 1; spent += dt
 print(json.dumps({"first": first, "best": best, "result": repr(r)[:200],
                   "out": out.getvalue()[-2000:]}))
 '''
@@ -107,7 +111,7 @@ def _child(path, entry, warm, args, repeats, how, cache, plain=()):
     env.pop("PYTHONDONTWRITEBYTECODE", None)       # (bytecode caching on, as users run)
     p = subprocess.run([sys.executable, "-c", CHILD, str(path), entry, json.dumps(warm),
                         json.dumps(args), str(repeats), how, str(HERE.parent / "tests"),
-                        json.dumps(list(plain))],
+                        json.dumps(list(plain)), str(0.2 if repeats == 1 else 1.0)],
                        capture_output=True, text=True, env=env, timeout=3600)
     if p.returncode != 0:
         return None, p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "failed"
