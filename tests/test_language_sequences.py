@@ -304,6 +304,94 @@ def test_slices_by_index_are_pythons_for_every_bound_and_step(load_module):
                 assert m.assign_slices(list(v), w, lo, hi) == plain_set(list(v), w, lo, hi)
 
 
+WITHIN = '''
+import numpy as np
+import pkgimage as pk
+
+
+@pk.generic
+def flip(v: list, k: int):
+    v[:k+1] = v[k::-1]
+    return v
+
+
+@pk.generic
+def moved(v: list, a: int, b: int, c: int, d: int, e: int):
+    v[a:b] = v[c:d:e]
+    return v
+
+
+@pk.generic
+def shifted(v: list, a: int, b: int):
+    v[a:b] = v[a+1:b+1]
+    return v
+
+
+@pk.generic
+def strided(v: list, a: int, st: int):
+    v[a::st] = v[::st]
+    return v
+
+
+@pk.generic
+def on_array(A: pk.Array[pk.Float64, 1], k: int):
+    A[:k+1] = A[k::-1]
+    return A
+'''
+
+
+def test_a_slice_of_a_list_assigned_within_it_is_pythons(load_module):
+    """``v[a:b] = v[c:d:e]`` moves the elements within the list (no list made for the
+    right side when both ranges have one length, up to 32 elements): every bound and step
+    against Python, lengths that differ (the list grows or shrinks), stepped targets (their
+    ValueError for a length that differs too), an array (NumPy's assignment), and a list
+    longer than the buffer."""
+    import itertools
+    import numpy as np
+    m = load_module(WITHIN)
+
+    def same(f, *args):
+        def run(g):
+            try:
+                return g(*args)
+            except Exception as e:              # noqa: BLE001 (Python's error is the answer)
+                return type(e).__name__
+        want = run(lambda *a: f.methods[0].pyfunc(list(a[0]), *a[1:]))
+        got = run(lambda *a: f(list(a[0]), *a[1:]))
+        assert got == want, (f.__name__, args, got, want)
+
+    for n in (0, 1, 2, 5, 40):
+        v = [f"s{i}" for i in range(n)]
+        for k in range(-n - 2, n + 2):
+            same(m.flip, v, k)
+            same(m.shifted, v, k, k + 3)
+        for a, b, c, d, e in itertools.product((-2, 0, 1, 3), (-1, 2, 4, 45), (-3, 0, 2),
+                                               (-1, 1, 4), (-2, -1, 1, 3)):
+            same(m.moved, v, a, b, c, d, e)
+        for a, st in itertools.product((-2, 0, 1), (-2, -1, 0, 1, 2)):
+            same(m.strided, v, a, st)
+    assert list(m.on_array(np.arange(5.0), 2)) == [2.0, 1.0, 0.0, 3.0, 4.0]
+
+
+def test_moving_elements_within_a_list_keeps_every_reference_count(load_module):
+    """Each element is held by the list as often after the move as Python's own assignment
+    leaves it: no reference leaked or lost, in place or through a new list."""
+    import sys
+    m = load_module(WITHIN)
+    objs = [object() for _ in range(40)]
+    for f, args in ((m.flip, (5,)), (m.flip, (35,)), (m.shifted, (2, 6)),
+                    (m.moved, (0, 3, 9, 1, -2))):
+        base = [sys.getrefcount(o) for o in objs]
+        v, w = list(objs), list(objs)
+        for _ in range(50):
+            f(w, *args)
+            f.methods[0].pyfunc(v, *args)
+        assert [id(x) for x in v] == [id(x) for x in w]
+        held = [sum(x is o for x in v) + sum(x is o for x in w) for o in objs]
+        assert [sys.getrefcount(o) for o in objs] == [b + h for b, h in zip(base, held)]
+        del v, w
+
+
 def test_a_zero_slice_step_is_pythons_value_error(load_module):
     m = load_module(SLICES)
     with pytest.raises(ValueError, match="slice step cannot be zero"):

@@ -92,14 +92,15 @@ else:                                    # numba: the same functions under njit
     g = {"__name__": "bench_program", "numba": numba}
     exec(compile(src, path, "exec"), g)
 f = g[entry]
-out = io.StringIO()
-with contextlib.redirect_stdout(out):
+with contextlib.redirect_stdout(io.StringIO()):
     t0 = time.perf_counter(); f(*warm); first = time.perf_counter() - t0
-    best, n, spent = None, 0, 0.0
-    while n < repeats or (spent < min_time and n < 200):
+best, n, spent = None, 0, 0.0
+while n < repeats or (spent < min_time and n < 200):
+    out = io.StringIO()                   # (the output compared: the last run's)
+    with contextlib.redirect_stdout(out):
         t0 = time.perf_counter(); r = f(*args); dt = time.perf_counter() - t0
-        best = dt if best is None else min(best, dt)
-        n += 1; spent += dt
+    best = dt if best is None else min(best, dt)
+    n += 1; spent += dt
 print(json.dumps({"first": first, "best": best, "result": repr(r)[:200],
                   "out": out.getvalue()[-2000:]}))
 '''

@@ -1560,6 +1560,9 @@ class FunctionGen(_Emitter):
         if v.name == "global_ref":
             # (borrowed from its constant slot: the module global's object when installed)
             return self.obj_const(("global", v.params[0], v.params[1])), T.Any, False
+        if v.name == "isa" and T.isconcrete(argtypes[0]) and T.is_type(v.params[0]):
+            # (decided by the value's type: ``isinstance(v, list)`` on a List[Int64])
+            return I8(int(T.issubtype(argtypes[0], v.params[0]))), T.Bool, False
         if v.name == "isa" and is_boxed(argtypes[0]) and \
                 v.params[0].__pk_kind__ in ("nothing", "struct", "mutable") and \
                 T.isconcrete(v.params[0]):

@@ -967,6 +967,12 @@ class Lowerer:
         self.terminate(Raise(ErrorMsg(tuple(parts), obj=True), loc))
 
     def s_Assign(self, s):
+        both = _self_slices(s)
+        if both is not None and \
+                s.value.value.id not in self.global_names and \
+                s.value.value.id not in self.shared:
+            self.assign_within(s, *both)
+            return
         el = self.field_list_type(s.targets[0]) if len(s.targets) == 1 else None
         if el is not None and _list_display(s.value):
             # ``self.tab = [None] * n`` with ``tab: list[Optional[Task]]``: the list's element
@@ -977,6 +983,34 @@ class Lowerer:
         v = self.expr(s.value)
         for t in s.targets:
             self.assign_to(t, v, s)
+
+    def assign_within(self, s, target, source):
+        """``v[a:b] = v[c:d:e]`` (``perm[:k+1] = perm[k::-1]``): on a list, elements moved
+        within it (``list_setslice_within``: no list made for the right side when the two
+        ranges have one length); on anything else, the slice read then assigned, as
+        written.  The parts are pure index expressions (``_self_slices``), so reading the
+        right side's after the left side's is not observable."""
+        obj = self.expr(s.value.value)
+
+        def parts(sl):
+            return [None if _absent(p) else self.call_base("to_index", [self.expr(p)], sl)
+                    for p in (sl.lower, sl.upper, sl.step)]
+        src, dst = parts(source), parts(target)
+        c = self.emit(Intrinsic("isa", (obj,), (T.List,)), s)
+        onlist, other, join = self.new_block(), self.new_block(), self.new_block()
+        self.terminate(Branch(c, onlist.id, other.id, (s.lineno, s.col_offset + 1)))
+        self.cur = onlist
+        none = [self.emit(Const(None), s) if p is None else p for p in dst + src]
+        self.emit(Intrinsic("list_setslice_within", (obj, *none)), s)
+        self.terminate(Goto(join.id))
+        self.cur = other
+        view = self.emit(Intrinsic("arr_view", (obj, *(p for p in src if p is not None)),
+                                   (("s",) + tuple(p is not None for p in src),)), source)
+        self.note_store(s.value.value, view, "each", s)
+        self.call_base("setslice", [obj, *(self.emit(Const(None), s) if p is None else p
+                                           for p in dst), view], s)
+        self.terminate(Goto(join.id))
+        self.cur = join
 
     def field_list_type(self, target):
         """The element type of the list field ``target`` (``p.f`` with ``p`` a parameter
@@ -2462,6 +2496,36 @@ def _plain_reference(node):
 def _absent(bound):
     """Is this slice bound absent?  A literal ``None`` is: ``v[None:k]`` is ``v[:k]``."""
     return bound is None or isinstance(bound, ast.Constant) and bound.value is None
+
+
+def _pure_index(e):
+    """Is ``e`` an index expression whose evaluation has no effect and reads only local
+    names (``k + 1``, ``-j``, ``3``)?  Slice parts made of these can be evaluated in any order
+    (``_self_slices``)."""
+    if isinstance(e, ast.Constant):
+        return isinstance(e.value, int) or e.value is None
+    if isinstance(e, ast.Name):
+        return True
+    if isinstance(e, ast.UnaryOp):
+        return isinstance(e.op, ast.USub) and _pure_index(e.operand)
+    return isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub, ast.Mult)) and \
+        _pure_index(e.left) and _pure_index(e.right)
+
+
+def _self_slices(s):
+    """The two slices of ``v[a:b] = v[c:d:e]`` -- one local list on both sides, every part
+    a pure index expression -- or None."""
+    if len(s.targets) != 1:
+        return None
+    t, v = s.targets[0], s.value
+    if not (isinstance(t, ast.Subscript) and isinstance(v, ast.Subscript) and
+            isinstance(t.value, ast.Name) and isinstance(v.value, ast.Name) and
+            t.value.id == v.value.id and isinstance(t.slice, ast.Slice) and
+            isinstance(v.slice, ast.Slice)):
+        return None
+    parts = (t.slice.lower, t.slice.upper, t.slice.step, v.slice.lower, v.slice.upper,
+             v.slice.step)
+    return (t.slice, v.slice) if all(p is None or _pure_index(p) for p in parts) else None
 
 
 def _literal_format(fmt, nargs):

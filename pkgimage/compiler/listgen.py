@@ -16,6 +16,8 @@ being misread; other element types are converted by the checked ``unbox``.
 
 from __future__ import annotations
 
+from llvmlite import ir
+
 from .. import types as T
 from .codegen import F64, I32, I64, I8, OBJ, OBJP, REFCOUNT, VOID, is_boxed, is_managed
 
@@ -296,6 +298,76 @@ def _emit_setslice(g, a, ts, p):
     return I8(0)
 
 
+# At most this many elements are moved within a list through a buffer on the stack; a longer
+# move takes a new list, as Python's own assignment does.
+_WITHIN = 32
+
+
+def _source_bounds(g, n, lo, hi, step):
+    """(start, step, length) of ``[lo:hi:step]``, ``step`` None for a unit step."""
+    b = g.b
+    if step is not None:
+        return _stepped_bounds(g, n, lo, hi, step)
+    start, stop = _unit_bounds(g, n, lo, hi)
+    return start, I64(1), b.select(b.icmp_signed(">", stop, start), b.sub(stop, start), I64(0))
+
+
+def _emit_setslice_within(g, a, ts, p):
+    """``v[lo:hi] = v[lo2:hi2:step2]`` (``perm[:k+1] = perm[k::-1]``: fannkuch-redux's flip):
+    when the two ranges have the same length, up to ``_WITHIN`` elements, the elements are
+    moved within the list through a buffer on the stack, with no list made for the right
+    side: the source items are taken (a reference each), stored over the target range, and
+    the items they replace released after every store, as ``list_ass_slice`` releases
+    them.  Any other case -- another length, a stepped target -- makes the right side's list
+    and assigns it as Python does (its errors too)."""
+    b, v = g.b, a[0]
+    lo, hi, step, lo2, hi2, step2 = (None if t is T.Nothing else x for x, t in zip(a[1:], ts[1:]))
+    n = list_length(g, v)
+    start2, step2, count = _source_bounds(g, n, lo2, hi2, step2)
+    general = g.fn.append_basic_block("within.general")
+    done = g.fn.append_basic_block("within.done")
+    if step is None:
+        start, stop = _unit_bounds(g, n, lo, hi)
+        size = b.select(b.icmp_signed(">", stop, start), b.sub(stop, start), I64(0))
+        fits = b.and_(b.icmp_signed("==", size, count),
+                      b.icmp_signed("<=", count, I64(_WITHIN)))
+        inplace = g.fn.append_basic_block("within.inplace")
+        b.cbranch(fits, inplace, general)
+        b.position_at_end(inplace)
+        buf = g.entry_alloca(ir.ArrayType(OBJ, _WITHIN))
+        slots = b.gep(buf, [I64(0), I64(0)])
+        items = _word(g, v, _ITEMS, OBJP)
+        with _counted_loop(g, count) as i:
+            item = b.load(b.gep(items, [b.add(start2, b.mul(i, step2))]))
+            g.incref(item)
+            b.store(item, b.gep(slots, [i]))
+        with _counted_loop(g, count) as i:
+            at = b.gep(items, [b.add(start, i)])
+            old = b.load(at)
+            b.store(b.load(b.gep(slots, [i])), at)
+            b.store(old, b.gep(slots, [i]))
+        with _counted_loop(g, count) as i:
+            g.decref(b.load(b.gep(slots, [i])))
+        b.branch(done)
+    else:
+        b.branch(general)
+    b.position_at_end(general)
+    src = _stepped_list(g, v, start2, step2, count)
+    if step is None:
+        r = b.call(g.capi("PyList_SetSlice", I32, [OBJ, I64, I64, OBJ]), [v, start, stop, src])
+    else:
+        sl = _slice_object(g, [(lo, T.Int64 if lo is not None else None),
+                               (hi, T.Int64 if hi is not None else None),
+                               (step, T.Int64)])
+        r = b.call(g.capi("PyObject_SetItem", I32, [OBJ, OBJ, OBJ]), [v, sl, src])
+        g.decref(sl)
+    g.decref(src)
+    g.check(b.icmp_signed("<", r, I32(0)))
+    b.branch(done)
+    b.position_at_end(done)
+    return I8(0)
+
+
 # -- dicts: the ``dict`` object through CPython's own functions (hashing, equality, errors) --
 
 def _emit_dict_len(g, a, ts, p):
@@ -371,6 +443,7 @@ def emitter(name, argtypes):
 EMITTERS = {"list_len": _emit_len, "list_get": _emit_get, "list_set": _emit_set,
             "list_append": _emit_append, "list_new": _emit_new, "list_note": _emit_note,
             "unpack_check": _emit_unpack_check, "list_setslice": _emit_setslice,
+            "list_setslice_within": _emit_setslice_within,
             "dict_len": _emit_dict_len, "dict_contains": _emit_dict_contains,
             "dict_getitem": _emit_dict_getitem, "dict_setitem": _emit_dict_setitem,
             "set_new": _emit_set_new, "set_len": _emit_set_len,

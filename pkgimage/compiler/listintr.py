@@ -263,5 +263,18 @@ def list_setslice(v, lo, hi, step, xs):
     return None
 
 
+def _within_rule(ts, params):
+    """``v[lo:hi:step] = v[lo2:hi2:step2]``, one list on both sides, each part an Int64 or
+    None (absent)."""
+    return T.Nothing if len(ts) == 7 and _list(ts[0]) and \
+        all(t is T.Int64 or t is T.Nothing for t in ts[1:]) else None
+
+
+@_def("list_setslice_within", _within_rule)
+def list_setslice_within(v, lo, hi, step, lo2, hi2, step2):
+    v[lo:hi:step] = v[lo2:hi2:step2]
+    return None
+
+
 # ``spec`` intrinsics: their Python implementation takes the spec first
 SPEC = {"list_new", "list_note"}
