@@ -1,10 +1,11 @@
-"""Code lowered to session 13's native library operations goes into an image and loads
-without compiling: ``print`` and f-strings (strgen), literal ``str.format``, ``random.choice``
-and ``random.shuffle`` (base/randoms on native ``randrange``), slices taken by index,
-NumPy reductions along an axis, ``list.sort(key=, reverse=)``, ``tuple.index``/``count`` and
-``str.partition`` & co.  Each is compiled into the image by its workload, then called in a
-fresh process under a tripwire that counts compiles; the answers (and the printed text) are
-the ones the same functions give run as plain Python (``pyfunc``)."""
+"""Code lowered to the native library operations goes into an image and loads without
+compiling: ``print`` and f-strings (strgen), literal ``str.format``, ``random.choice`` and
+``random.shuffle`` (base/randoms on native ``randrange``), slices taken by index, a list's
+slice assigned within it, NumPy reductions along an axis, ``list.sort(key=, reverse=)``,
+``tuple.index``/``count`` and ``str.partition`` & co.  Each is compiled into the image by
+its workload, then called in a fresh process under a tripwire that counts compiles; the
+answers (and the printed text) are the ones the same functions give run as plain Python
+(``pyfunc``)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,13 @@ def slices(v: list[int], s: str, k: Int64):
 
 
 @pk.generic
+def flips(v: list[int], k: Int64):
+    v[:k+1] = v[k::-1]
+    v[1:3] = v[2:4]
+    return v, isinstance(v, list)
+
+
+@pk.generic
 def reductions(a: pk.Array[pk.Float64, 2]):
     return np.sum(a, axis=0), a.mean(axis=1), a.max(0), np.argmax(a, axis=1)
 
@@ -71,6 +79,7 @@ def _workload():
     report(1, 2.0)
     draw(1, 4)
     slices([1, 2, 3], "abc", 1)
+    flips([1, 2, 3, 4], 2)
     reductions(np.ones((2, 3)))
     sorting(["a", "bb"], (1, 2, 3, 1))
     parts("key=a/b.txt")
@@ -81,6 +90,7 @@ import numpy as np
 a = np.arange(12.0).reshape(3, 4) % 5.0
 args = [("report", (42, 3.14159)), ("draw", (7, 10)),
         ("slices", ([5, 6, 7, 8, 9], "abcdefg", 3)), ("reductions", (a,)),
+        ("flips", ([5, 6, 7, 8, 9], 3)),
         ("sorting", (["ccc", "a", "bb", "dd"], (1, 3, 1, 2))),
         ("parts", ("keyname=dir/file.txt",))]
 '''
