@@ -2,7 +2,7 @@
 compiling: ``print`` and f-strings (strgen), literal ``str.format``, ``random.choice`` and
 ``random.shuffle`` (base/randoms on native ``randrange``), slices taken by index, a list's
 slice assigned within it, NumPy reductions along an axis, ``list.sort(key=, reverse=)``,
-``tuple.index``/``count`` and ``str.partition`` & co.  Each is compiled into the image by
+``tuple.index``/``count``, ``str.partition`` & co. and ``sys.stdout.write``.  Each is compiled into the image by
 its workload, then called in a fresh process under a tripwire that counts compiles; the
 answers (and the printed text) are the ones the same functions give run as plain Python
 (``pyfunc``)."""
@@ -17,6 +17,7 @@ from imagetools import Project
 
 SOURCE = '''
 import random
+import sys
 import numpy as np
 import pkgimage as pk
 from pkgimage import Int64
@@ -28,6 +29,7 @@ __pkgimage__ = True
 def report(n: Int64, x: float):
     print("n =", n, "x =", x, sep=" ", end=";\\n")
     print(f"{n:>6}|{x:.3f}|{n * 2}")
+    sys.stdout.write(f"w{n}\\n")
     return "[{}:{}]".format(n, -n) + f"{n}{n + 1}"
 
 
@@ -96,13 +98,13 @@ args = [("report", (42, 3.14159)), ("draw", (7, 10)),
 '''
 
 PROBE = """
-import contextlib, io
+import contextlib, copy, io
 import natlib as m
 """ + CALLS + """
 def run(call):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        res = [repr(call(getattr(m, name), a)) for name, a in args]
+        res = [repr(call(getattr(m, name), copy.deepcopy(a))) for name, a in args]
     return res, out.getvalue()
 
 with Tripwire() as tw:

@@ -21,6 +21,23 @@ def report(x: float, n: int):
     print()
     print("no newline", end="", flush=True)
     return n
+
+
+@pk.generic
+def streams(n: int, f):
+    sys.stdout.write("out " + str(n) + "\\n")
+    sys.stderr.write(f"err {n}\\n")
+    out = sys.stdout
+    out.write("kept\\n")
+    print("to f", n, file=f)
+    print("to None", file=None)
+    f.write("written\\n")
+    return n
+
+
+@pk.generic
+def print_to(f, n: int):
+    print(n, file=f)
 '''
 
 
@@ -50,6 +67,23 @@ def test_print_goes_through_pytests_capture(mod, capsys):
     mod.report(2.0, 1)
     out, err = capsys.readouterr()
     assert "x = 2.000 n=   1" in out and err == "2.0, 1\n"
+
+
+def test_sys_stdout_write_and_print_to_a_file_go_where_python_sends_them(mod):
+    """``sys.stdout.write(s)``, ``sys.stderr.write(s)``, ``out = sys.stdout`` and
+    ``print(..., file=f)`` with any file value: the streams are read when the code runs
+    (compiled before the redirection, then run under it), the file is the one passed."""
+    mod.streams(0, io.StringIO())                # (compiled here, not redirected)
+    f1, f2 = io.StringIO(), io.StringIO()
+    got = _run(mod.streams, 5, f1)
+    want = _run(mod.streams.methods[0].pyfunc, 5, f2)
+    assert got == want and f1.getvalue() == f2.getvalue() == "to f 5\nwritten\n"
+    assert got[1] == "before\nout 5\nkept\nto None\nafter\n" and got[2] == "err 5\n"
+
+
+def test_print_to_something_that_is_not_a_file_is_pythons_error(mod):
+    with pytest.raises(AttributeError, match="write"):
+        mod.print_to(3, 1)
 
 
 FORMATS = '''

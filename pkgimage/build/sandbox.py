@@ -134,22 +134,27 @@ def _add_unowned_callees(groups, existed, checkpoint_symbols):
     call a symbol no image defines (the build failed with "called natively but owned by no
     image", found by tests/test_fuzz_programs.py).  Such callees go, transitively, into the
     module's own part, like the callees of the instances the close owns: they were compiled
-    in this process before any workload ran, so they touch only the module's context."""
+    in this process before any workload ran, so they touch only the module's context.  A
+    callee the workloads made goes into its caller's part."""
     from ..compiler import codegen
     from ..image.writer import _static_callees
     if not groups:
         return
     seen = {id(c) for cis in groups.values() for c in cis}
-    stack = [c for cis in groups.values() for c in cis]
+    stack = [(key, c) for key, cis in groups.items() for c in cis]
     while stack:
-        for callee in _static_callees(stack.pop()):
-            if id(callee) in seen or id(callee) not in existed or not callee.valid \
-                    or callee.image \
+        key, caller = stack.pop()
+        for callee in _static_callees(caller):
+            if id(callee) in seen or not callee.valid or callee.image \
                     or codegen.symbol_for(callee, 0) in checkpoint_symbols:
                 continue
+            # (a callee made by the workload that is no new instance of its own -- one
+            # specialised on a union, ``fn(::WorkTask, ::Union[Nothing, Packet], ...)``, is
+            # not concrete -- goes with its caller: Richards' image failed to build)
+            where = () if id(callee) in existed else key
             seen.add(id(callee))
-            groups.setdefault((), []).append(callee)
-            stack.append(callee)
+            groups.setdefault(where, []).append(callee)
+            stack.append((where, callee))
 
 
 def _run_workloads(module, workloads, allow_errors):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import builtins
 import linecache
+import sys
 import types as pytypes
 
 from .. import types as T
@@ -1562,6 +1563,8 @@ class Lowerer:
         return result
 
     def e_Attribute(self, node):
+        if self.sys_stream(node):
+            return self.emit(Intrinsic("py_sysattr", (), (node.attr,)), node)
         bound = self.bound_method(node)
         if bound is not None:
             return bound
@@ -1570,6 +1573,16 @@ class Lowerer:
             return self.const_value(val, node)
         obj = self.expr(node.value)
         return self.emit(GetField(obj, node.attr), node)
+
+    def sys_stream(self, node):
+        """Is ``node`` ``sys.stdout``, ``sys.stderr`` or ``sys.stdin``?  Python programs
+        rebind these (``redirect_stdout``, pytest's capture): compiled code reads them when
+        it runs, never as constants."""
+        if not (isinstance(node, ast.Attribute) and node.attr in _SYS_STREAMS and
+                isinstance(node.value, ast.Name) and node.value.id not in self.locals):
+            return False
+        ok, mod = self.scope.lookup(node.value.id)
+        return ok and mod is sys
 
     def bound_method(self, node):
         """``jn = ''.join``: a string constant's method as a value is the base function of
@@ -1929,6 +1942,8 @@ class Lowerer:
                 self.error(node, f"name {node.id!r} is not defined", "Name")
             return True, val
         if isinstance(node, ast.Attribute):
+            if self.sys_stream(node):
+                return False, None     # (``sys.stdout``: read when the code runs)
             ok, base = self.resolve_static(node.value)
             if not ok:
                 return False, None
@@ -2337,7 +2352,8 @@ class Lowerer:
     def print_call(self, node):
         """``print(a, f"x = {x:.3f}", sep=", ", end="", file=sys.stderr, flush=True)``:
         Python's own ``print`` on the values, through the *current* ``sys.stdout`` (so
-        ``redirect_stdout`` and pytest's capture see it).  f-string arguments are formatted
+        ``redirect_stdout`` and pytest's capture see it), or to the file given (any value:
+        an open file, a ``StringIO``).  f-string arguments are formatted
         there too (``format`` with the literal spec), strings being no values here yet."""
         items, vals = [], []
         for a in node.args:
@@ -2359,14 +2375,11 @@ class Lowerer:
                                                f"literal")
                 opts[kw.arg] = kw.value.value if kw.value.value is not None else opts[kw.arg]
             elif kw.arg == "file":
-                ok, f = self.resolve_static(kw.value)
-                import sys
-                if not ok or not (isinstance(kw.value, ast.Attribute) and
-                                  kw.value.attr in ("stdout", "stderr") and
-                                  f is getattr(sys, kw.value.attr)):
-                    self.unsupported(kw.value, "print(file=...) other than sys.stdout or "
-                                               "sys.stderr")
-                opts["file"] = kw.value.attr
+                if self.sys_stream(kw.value):
+                    opts["file"] = kw.value.attr           # (the stream when it prints)
+                elif not (isinstance(kw.value, ast.Constant) and kw.value.value is None):
+                    opts["file"] = "*"                     # (a value: an open file...)
+                    file = self.expr(kw.value)
             elif kw.arg == "flush":
                 if not (isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, bool)):
                     self.unsupported(kw.value, "print(flush=...) other than True or False")
@@ -2374,6 +2387,8 @@ class Lowerer:
             else:
                 self.unsupported(kw, f"keyword argument {kw.arg!r} of print()")
         spec = (tuple(items), opts["sep"], opts["end"], opts["file"], opts["flush"])
+        if opts["file"] == "*":
+            vals.append(file)                              # (the file: the last value)
         return self.emit(Intrinsic("py_print", tuple(vals), spec), node)
 
     def _fstring_parts(self, node, vals):
@@ -2841,6 +2856,9 @@ def _dtype_type(d):
 def _simple_lambda(lam):
     a = lam.args
     return not (a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults)
+
+
+_SYS_STREAMS = ("stdout", "stderr", "stdin")
 
 
 def _mutable_object(x):

@@ -614,8 +614,9 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None, positional=False
         _add_edge(sv.ci, seen_edges, Edge("throws", func, argtypes))
         msg = func._no_method_message(argtypes)
         return T.Bottom, ThrowingCall(func, argtypes, msg, MethodError)
-    _add_edge(sv.ci, seen_edges, Edge("dynamic", func, argtypes, candidates=cands))
+    edge = Edge("dynamic", func, argtypes, candidates=cands)
     if len(cands) == 1 and _boxed_family_call(argtypes, cands[0]):
+        _add_edge(sv.ci, seen_edges, edge)
         # One method takes every value of these types, all of them objects whose class
         # says what they are (mutable structs of a class hierarchy, ``mutables.py``): the
         # call of that method's instance for these very types (Julia's ``invoke`` of the
@@ -660,13 +661,21 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None, positional=False
         # dispatched at run time.  The result type is the candidates' join (inferred for
         # their whole signatures, abstract ones too), and the dynamic edge above makes a
         # new method invalidate this code.
+        _add_edge(sv.ci, seen_edges, edge)
         for _, sub in fast:
             if sub not in sv.ci.callees:
                 sv.ci.callees.append(sub)
         return rt, SplitCall(func, argtypes, tuple(fast), rt)
     guessed = _guess_any(sv, func, argtypes, seen_edges)
     if guessed:
+        _add_edge(sv.ci, seen_edges, edge)
         return T.Any, SplitCall(func, argtypes, guessed, T.Any)
+    if rt is not T.Any:
+        _add_edge(sv.ci, seen_edges, edge)    # (the result type is the candidates' join)
+    # else: a call dispatched at run time whose result is Any depends on no method of
+    # ``func``: a method added later (``sub(::Vec, ::Vec)`` by another package) is found by
+    # that dispatch, so it invalidates nothing (an image of code making ``sub(::Any, ::Any)``
+    # calls was discarded whenever any package extended ``sub``)
     return rt, DynamicCall(func, argtypes)
 
 
@@ -1102,7 +1111,7 @@ def _eval_intrinsic(sv, v, argtypes, st):
                                f"{v.params[0]} targets", sv.ci.ir.filename, st.loc[0],
                                st.loc[1], "Assign")
         return T.Nothing, IntrinsicCall(v.name, argtypes, v.params, False)
-    if v.name in ("str_format", "py_print"):
+    if v.name in ("str_format", "py_print", "py_sysattr"):
         # (values of any types, abstract ones boxed: ``strgen``)
         return fn.rule(argtypes, v.params), IntrinsicCall(v.name, argtypes, v.params, False)
     if all(T.isconcrete(t) for t in argtypes):

@@ -23,7 +23,7 @@ from ..errors import BoundsError, DivideError, ErrorException, InexactError
 
 # Intrinsics whose compile-time parameters are a spec (strings, flags, an element type)
 # rather than types; their Python implementation takes the spec as its first argument.
-SPEC_PARAMS = {"arr_view", "np_new", "unpack_check", "py_print"}
+SPEC_PARAMS = {"arr_view", "np_new", "unpack_check", "py_print", "py_sysattr"}
 
 
 class IntrinsicFn:
@@ -840,10 +840,15 @@ def _print_rule(ts, params):
 @_def("py_print", _print_rule)
 def py_print(spec, *vals):
     """``print(...)`` (``frontend.print_call``): ``spec`` is (items, sep, end, file, flush),
-    an item a value ("v",), a string literal ("s", text) or an f-string ("f", parts)."""
+    an item a value ("v",), a string literal ("s", text) or an f-string ("f", parts);
+    ``file`` a name in ``sys``, None, or "*": the file is the last value."""
     import sys
     items, sep, end, file, flush = spec
     from .strintr import format_parts
+    if file == "*":                           # (a file given as a value: the last one)
+        *vals, file = vals
+    else:
+        file = getattr(sys, file) if file else None
     vals = iter(vals)
     out = []
     for it in items:
@@ -853,8 +858,17 @@ def py_print(spec, *vals):
             out.append(it[1])
         else:
             out.append(format_parts(it[1], vals))
-    print(*out, sep=sep, end=end, file=getattr(sys, file) if file else None, flush=flush)
+    print(*out, sep=sep, end=end, file=file, flush=flush)
     return None
+
+
+@_def("py_sysattr", lambda ts, params: T.PyObject if not ts else None)
+def py_sysattr(spec):
+    """``sys.stdout`` (``sys.stderr``, ``sys.stdin``) read where compiled code uses it: the
+    stream of the moment, so ``sys.stdout.write(s)`` goes where ``redirect_stdout`` and
+    pytest's capture send it (``strgen``: ``PySys_GetObject``)."""
+    import sys
+    return getattr(sys, spec[0])
 
 
 # -- math functions CPython computes itself (not the C library's): its own code is called --------

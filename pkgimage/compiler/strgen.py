@@ -191,8 +191,13 @@ def emit_print(g, args, argtypes, spec):
     are not its defaults."""
     b = g.b
     items, sep, end, file, flush = spec
-    vals = iter(zip(args, argtypes))
     owned, pos = [], []
+    if file == "*":                       # (a file given as a value: the last one)
+        (fv, ft), args, argtypes = (args[-1], argtypes[-1]), args[:-1], argtypes[:-1]
+        fobj = fv if is_boxed(ft) else _fail_if_null(g, g.box(fv, ft), owned)
+        if not is_boxed(ft):
+            owned.append(fobj)
+    vals = iter(zip(args, argtypes))
     for it in items:
         if it[0] == "s":
             pos.append(g.obj_const(("str", it[1])))
@@ -218,9 +223,7 @@ def emit_print(g, args, argtypes, spec):
         kw.append(g.obj_const(("str", end)))
     if file:
         names.append("file")
-        stream = b.call(g.capi("PySys_GetObject", OBJ, [OBJ]), [b.bitcast(g.mg.cstring(file),
-                                                                          OBJ)])
-        kw.append(_fail_if_null(g, stream, owned, ("RuntimeError", f"lost sys.{file}")))
+        kw.append(fobj if file == "*" else _sys_stream(g, file, owned))
     if flush:
         names.append("flush")
         kw.append(g.obj_const(("pyattr", "builtins", "True")))
@@ -236,5 +239,18 @@ def emit_print(g, args, argtypes, spec):
     return I8(0)
 
 
-EMITTERS = {"str_format": emit_format, "py_print": emit_print}
-OWNED = {"str_format"}           # (results that are new references)
+def _sys_stream(g, name, owned):
+    """``sys.<name>`` now (borrowed), or Python's RuntimeError when it is gone."""
+    stream = g.b.call(g.capi("PySys_GetObject", OBJ, [OBJ]),
+                      [g.b.bitcast(g.mg.cstring(name), OBJ)])
+    return _fail_if_null(g, stream, owned, ("RuntimeError", f"lost sys.{name}"))
+
+
+def emit_sysattr(g, args, argtypes, spec):
+    stream = _sys_stream(g, spec[0], [])
+    g.incref(stream)
+    return stream
+
+
+EMITTERS = {"str_format": emit_format, "py_print": emit_print, "py_sysattr": emit_sysattr}
+OWNED = {"str_format", "py_sysattr"}           # (results that are new references)

@@ -632,6 +632,19 @@ def _closed_hold(r):
 
 
 def _describe_edge(e):
+    if e.candidates:
+        # (a call on abstract types, inferred from the methods that could apply: say which
+        # were added or went -- "now resolves to MethodError" told nothing)
+        try:
+            now_apply = set(e.function.applicable(e.argtypes))
+            then_apply = set(e.candidates)
+        except Exception:             # noqa: BLE001 (the generic description below)
+            now_apply = then_apply = None
+        if now_apply != then_apply:
+            parts = [f"+{m.sigstr()} from {m.module}" for m in sorted(now_apply - then_apply)]
+            parts += [f"-{m.sigstr()} from {m.module}" for m in sorted(then_apply - now_apply)]
+            return (f"the methods that may apply to {T.sig_repr(e.function.name, e.argtypes)} "
+                    f"changed ({', '.join(parts[:4])}{', ...' if len(parts) > 4 else ''})")
     now = "no method"
     try:
         now = repr(e.function._lookup(e.argtypes))
@@ -909,6 +922,15 @@ class _Maker:
             self.install([(s, r, None, None, b, None) for s, r, b in items])
         STATS["made_instances"] += len(items)
 
+    def _attach_native(self, mi, m, spec, sym, r, prelinked):
+        """``mi``'s instance runs this image's code for ``sym`` (its entry made at the first
+        call from Python)."""
+        ci = mi.cache
+        ci.native = INS.NativeCode(sym, self.address(sym), "image:" + self.modname)
+        ci.native.wrapper = self.address(r["wrapper"]) if self.shared is None \
+            else (self.shared, r["wrapper"])
+        prelinked[(m.function, spec)] = (mi, ci.native)
+
     def install(self, items):
         from ..compiler.entry import PRELINKED
         installed = []
@@ -918,7 +940,12 @@ class _Maker:
                 m, spec = _method(r["method"]), _resolve_types(r["spec"])
             mi = INS.method_instance_here(m, spec)
             if mi.cache is not None and mi.cache.valid:
-                continue                 # compiled in this session already: keep that one
+                # compiled in this session already, or loaded from another image: keep that
+                # one -- given this image's code when it has none (another image held it
+                # inline-only; a call from Python compiled it afresh)
+                if mi.cache.native is None and not r.get("inline_only"):
+                    self._attach_native(mi, m, spec, sym, r, PRELINKED)
+                continue
             if edges is None:
                 edges = [_edge_from_record(e) for e in r["edges"]]
             ci = INS.CodeInstance(mi, None, self.world)
@@ -932,10 +959,7 @@ class _Maker:
             mi.cache = ci
             INS.register_edges(ci)
             if not r.get("inline_only"):
-                ci.native = INS.NativeCode(sym, self.address(sym), "image:" + self.modname)
-                ci.native.wrapper = self.address(r["wrapper"]) if self.shared is None \
-                    else (self.shared, r["wrapper"])
-                PRELINKED[(m.function, spec)] = (mi, ci.native)
+                self._attach_native(mi, m, spec, sym, r, PRELINKED)
             # (an inline-only instance has no code: it is installed for its edges and
             # backedges, and compiled afresh if something ever needs to call it natively)
             m.function._pycache.clear()
