@@ -1663,11 +1663,11 @@ def _signed(t):
     return t.__pk_signed__ and t is not T.Bool
 
 
-def _emit_divzero_check(g, y, t):
+def _emit_divzero_check(g, y, t, message):
     b = g.b
     zero = b.icmp_unsigned("==", y, ir.Constant(y.type, 0))
     with b.if_then(zero, likely=False):
-        g.set_error("DivideError", "DivideError: integer division by zero")
+        g.set_error("DivideError", message)
         b.branch(g.err_block)
 
 
@@ -1675,7 +1675,7 @@ def _floordiv_int(g, a, ts, p):
     b = g.b
     x, y = a
     t = ts[0]
-    _emit_divzero_check(g, y, t)
+    _emit_divzero_check(g, y, t, intrinsics.FLOORDIV_BY_ZERO)
     if not _signed(t):
         return b.udiv(x, y)
     minus1 = b.icmp_signed("==", y, ir.Constant(y.type, -1))
@@ -1693,7 +1693,7 @@ def _mod_int(g, a, ts, p):
     b = g.b
     x, y = a
     t = ts[0]
-    _emit_divzero_check(g, y, t)
+    _emit_divzero_check(g, y, t, intrinsics.MOD_BY_ZERO)
     if not _signed(t):
         return b.urem(x, y)
     minus1 = b.icmp_signed("==", y, ir.Constant(y.type, -1))

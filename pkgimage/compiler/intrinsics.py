@@ -156,17 +156,23 @@ def neg_int(a):
     return wrap(_tpy(a), -int(a))
 
 
+# Python's messages (``str(e)`` of a caught error is what plain Python prints); the type
+# is ``pk.DivideError``, a ZeroDivisionError
+FLOORDIV_BY_ZERO = "integer division or modulo by zero"
+MOD_BY_ZERO = "integer modulo by zero"
+
+
 @_def("floordiv_int", _same_prim(is_int))
 def floordiv_int(a, b):
     if int(b) == 0:
-        raise DivideError("DivideError: integer division by zero")
+        raise DivideError(FLOORDIV_BY_ZERO)
     return wrap(_tpy(a), int(a) // int(b))
 
 
 @_def("mod_int", _same_prim(is_int))
 def mod_int(a, b):
     if int(b) == 0:
-        raise DivideError("DivideError: integer division by zero")
+        raise DivideError(MOD_BY_ZERO)
     return wrap(_tpy(a), int(a) % int(b))
 
 
