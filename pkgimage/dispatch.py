@@ -598,6 +598,10 @@ class GenericFunction:
 
 def lookup_function(module, qualname):
     f = FUNCTIONS.get((module, qualname))
+    if f is None and module in sys.modules:
+        # (a function its module makes when first named: ``base.fieldcalls``)
+        getattr(sys.modules[module], qualname.partition(".")[0], None)
+        f = FUNCTIONS.get((module, qualname))
     if f is None:
         raise LookupError(f"no generic function {module}.{qualname}")
     return f

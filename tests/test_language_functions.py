@@ -275,3 +275,69 @@ def test_sorted_min_max_with_a_key_keep_pythons_order_ties_and_errors(load_modul
     with pytest.raises(ValueError) as want:
         plain(0, 2)
     assert str(got.value) == str(want.value)
+
+
+FIELDS = '''
+import pkgimage as pk
+
+F = pk.TypeVar("F")
+
+
+@pk.struct
+class Scaled(pk.Generic[F]):
+    f: F
+    k: float
+
+
+@pk.generic
+def sq(x):
+    return x * x
+
+
+@pk.generic
+def scaled(h: Scaled, x: float):
+    return h.f(x) * h.k
+
+
+@pk.generic
+def made_here(k: float, x: float):
+    off = 0.5
+    h = Scaled(lambda z: z + off, k)
+    return h.f(x) * h.k, scaled(Scaled(sq, k), x)
+'''
+
+
+def test_a_function_kept_in_a_struct_field_is_called_by_its_name(load_module):
+    """``h.f(x)`` with ``f`` a field holding a function calls the field's value, as Python
+    does (it finds the instance's attribute first): a generic function (a static call for
+    its type), a closure made in compiled code, a plain Python function (called through
+    Python).  It was "type Scaled[typeof(sq)] has no method 'f'"."""
+    m = load_module(FIELDS)
+    plain = m.scaled.methods[0].pyfunc
+    for f in (m.sq, abs, lambda z: z - 1.0):
+        assert m.scaled(m.Scaled(f, 2.0), 3.0) == plain(m.Scaled(f, 2.0), 3.0)
+    assert m.made_here(2.0, 3.0) == m.made_here.methods[0].pyfunc(2.0, 3.0) == (7.0, 18.0)
+    typed = str(pk.code_typed(m.scaled, (m.Scaled[pk.typeof(m.sq)], pk.Float64)))
+    assert "call_field_f(" in typed and "invoke" in typed and "dynamic" not in typed, typed
+
+
+def test_a_field_call_loads_from_an_image_without_compiling(tmp_path):
+    from imagetools import Project
+    proj = Project(tmp_path)
+    proj.write("fieldcall1", "__pkgimage__ = True\n" + textwrap.dedent(FIELDS) +
+               textwrap.dedent("""
+        @pk.precompilation(__name__)
+        def _workload():
+            scaled(Scaled(sq, 1.0), 2.0)
+            made_here(1.0, 2.0)
+        """))
+    assert proj.build("fieldcall1").returncode == 0
+    out = proj.run_json("""
+import fieldcall1 as m
+with Tripwire() as tw:
+    res = [m.scaled(m.Scaled(m.sq, 2.0), 3.0), list(m.made_here(2.0, 3.0))]
+done({"res": res, "compiles": tw.total, "calls": tw.calls, "stats": stats()})
+""")
+    assert out["res"] == [18.0, [7.0, 18.0]], out
+    assert out["compiles"] == 0 and out["stats"]["discarded_instances"] == 0, \
+        out["stats"]["discarded"]

@@ -767,6 +767,8 @@ def register_in_frontend(special, base, math_funcs, builtins_funcs):
     base.update(splat.FUNCTIONS)
     base.update(bits.FUNCTIONS)
     base.update(inplace.FUNCTIONS)
+    from .fieldcalls import field_caller
+    base["field_caller"] = field_caller          # (``h.f(x)``: a field holding a function)
     math_funcs.update(complexes.PY_NAMES)       # ``complex(a, b)``, ``cmath.sqrt(z)``
     mathlib.register_in_frontend(base, math_funcs)
 

@@ -569,6 +569,11 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None, positional=False
             # None it raises MethodError (a TypeError, where Python raises AttributeError)
             f = structmethods.resolve(T.make_union([m for m in argtypes[0].__pk_members__
                                                     if m is not T.Nothing]), func.name)
+        if f is None and argtypes[0].__pk_kind__ in ("struct", "mutable") and \
+                func.name in dict(argtypes[0].__pk_fields__):
+            # ``h.f(x)`` with ``f`` a field (a function kept in a struct): the call of the
+            # field's value, as Python finds the instance's attribute first
+            f = frontend.BASE["field_caller"](func.name)
         if f is None:
             if T.isconcrete(argtypes[0]) and argtypes[0].__pk_kind__ != "pyobject":
                 raise CompileError(f"type {argtypes[0]} has no method {func.name!r}",
