@@ -23,7 +23,7 @@ DUNDERS = {"__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__": 
            "__floordiv__": "floordiv", "__mod__": "mod", "__pow__": "pow", "__neg__": "neg",
            "__abs__": "abs", "__eq__": "eq", "__ne__": "ne", "__lt__": "lt", "__le__": "le",
            "__gt__": "gt", "__ge__": "ge", "__len__": "len", "__getitem__": "getitem",
-           "__contains__": "contains", "__bool__": "truth",
+           "__contains__": "contains", "__bool__": "truth", "__call__": "call",
            "__iadd__": "iadd", "__isub__": "isub", "__imul__": "imul",
            "__itruediv__": "itruediv"}
 

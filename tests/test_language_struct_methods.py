@@ -264,3 +264,58 @@ with Tripwire() as tw:
 done({"got": got, "compiles": tw.total})
 """)
     assert out["got"] == PRINTING_WANT and out["compiles"] == 0, out
+
+
+CALLABLE = '''
+import pkgimage as pk
+
+
+@pk.struct
+class Poly:
+    """A struct whose values are called (Julia's functor): ``__call__`` is a method of the
+    base function ``call``."""
+    a: float
+    b: float
+
+    def __call__(self, x: float):
+        return self.a * x + self.b
+
+
+@pk.mutable
+class Tally:
+    n: int
+
+    def __call__(self, k: int = 1):
+        self.n += k
+        return self.n
+
+
+@pk.generic
+def integrate(p, lo: float, hi: float, n: int):
+    h = (hi - lo) / n
+    return sum(p(lo + (i + 0.5) * h) for i in range(n)) * h
+
+
+@pk.generic
+def tally(t: Tally, m: int):
+    for _ in range(m):
+        t()
+    return t(10)
+'''
+
+
+def test_a_struct_with_call_is_called_like_a_function(load_module):
+    """``p(x)`` on a struct whose class defines ``__call__``: a static call in compiled code
+    (a struct passed where a function goes: ``integrate(Poly(...), ...)``), a call from
+    Python, and a mutable struct's ``__call__`` with a default argument, as Python runs
+    them.  It was "struct method __call__ of Poly has no meaning in compiled code"."""
+    m = load_module(CALLABLE)
+    p = m.Poly(2.0, 1.0)
+    assert p(3.0) == 7.0
+    assert m.integrate(p, 0.0, 1.0, 10) == m.integrate.methods[0].pyfunc(p, 0.0, 1.0, 10)
+    typed = str(pk.code_typed(m.integrate, (m.Poly, pk.Float64, pk.Float64, pk.Int64)))
+    assert "dynamic" not in typed, typed
+    t1, t2 = m.Tally(0), m.Tally(0)
+    assert m.tally(t1, 5) == m.tally.methods[0].pyfunc(t2, 5) == 15 and t1.n == 15
+    with pytest.raises(pk.CompileError, match="a value of type Int64 is not callable"):
+        m.integrate(3, 0.0, 1.0, 2)

@@ -26,7 +26,7 @@ MODULE = __name__
 _NAMES = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "neg", "eq", "ne", "lt",
           "le", "gt", "ge", "getitem", "setitem", "len", "abs", "min", "max", "truth", "int_",
           "float_", "to_index", "range_continues", "range_length", "check_range_step",
-          "setview")
+          "setview", "call")              # (``call``: a struct's ``__call__``, ``p(x)``)
 
 for _n in _NAMES:
     globals()[_n] = D.get_function(_n, MODULE)

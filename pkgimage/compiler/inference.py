@@ -528,6 +528,20 @@ def _eval_kw_value_call(sv, func, argtypes, seen_edges, st):
     return T.Any, DynamicCall(func, argtypes)
 
 
+def _eval_struct_call(sv, argtypes, seen_edges, st, positional):
+    """``p(x)`` with ``p`` a struct whose class defines ``__call__`` (a method of the base
+    function ``call``, Julia's functor): the static call ``call(p, x)`` -- the value is the
+    first argument (``kwplan``: every argument of the call, the value included, in order);
+    a call these types leave to run-time dispatch is the object called through Python."""
+    rt, info = _eval_call(sv, frontend.BASE["call"], argtypes, seen_edges, None, st, positional)
+    if isinstance(info, StaticCall):
+        return rt, StaticCall(info.mi, info.argtypes, None,
+                              tuple(("arg", i) for i in range(len(argtypes))))
+    if isinstance(info, ThrowingCall):
+        return rt, info
+    return T.Any, None
+
+
 def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None, positional=False):
     if isinstance(func, KwValueCallee):
         return _eval_kw_value_call(sv, func, argtypes, seen_edges, st)
@@ -549,6 +563,12 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None, positional=False
                     info.mi.spec_types[:len(ft.__pk_captures__)] == ft.__pk_captures__:
                 return rt, StaticCall(info.mi, info.argtypes, ft)
             if isinstance(info, ThrowingCall):
+                return rt, info
+            return T.Any, DynamicCall(func, argtypes)
+        if isinstance(ft, T.PkType) and ft.__pk_kind__ in ("struct", "mutable") and \
+                frontend.BASE["call"].applicable(argtypes):
+            rt, info = _eval_struct_call(sv, argtypes, seen_edges, st, positional)
+            if info is not None:
                 return rt, info
             return T.Any, DynamicCall(func, argtypes)
         if T.isconcrete(ft) and ft.__pk_kind__ != "pyobject":
