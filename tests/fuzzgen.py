@@ -482,6 +482,10 @@ class Program:
         if FEATURES["functional"]:
             # a mutable struct the bodies may make and update (``st_mutable``)
             lines += ["@pk.mutable", f"class MB{k}:", "    v: Int64", "    w: Float64", ""]
+            # a struct whose values are called (``__call__``, Julia's functor: ``i_lam``)
+            lines += ["@pk.struct", f"class CA{k}:", "    a: Int64", "    b: Int64", "",
+                      "    def __call__(self, x: Int64):",
+                      "        return self.a * x + self.b", ""]
         if FEATURES["containers"]:
             # a dict made empty and filled through calls (a ``Dict[Any, Any]``) with ints,
             # then floats added to them (``i_container``): ``d[k] += x`` is a run-time call
@@ -1242,13 +1246,20 @@ class Body:
         return Ex(f"int(str({a.code}))", {INT}, a.bound)
 
     def i_lam(self, d):
-        """An int from a lambda called in place or ``map`` with a lambda reading a local
-        (``functional``)."""
+        """An int from a lambda called in place, ``map`` with a lambda reading a local, or a
+        struct value called (``functional``)."""
         if not FEATURES["functional"] or d <= 0:
             raise Fail
         a = self.wrap(self.e_int(d - 1), 2 ** 20)
         vs = self.vars(lambda v: v.tset == {INT} and v.bound is not None and v.bound <= 2 ** 20)
-        if self.chance(0.5) or not vs:
+        r = self.rng.random()
+        if r < 0.5 or not vs:
+            if r < 0.2:
+                # a struct value called (``CA0(2, -1)(x)``: its ``__call__``); its constants
+                # come from the draw already made, so the rest of the program is the one
+                # the seed made before this form existed
+                c1, c2 = int(r * 35) % 7 - 3, int(r * 175) % 7 - 3
+                return Ex(f"CA{self.k}({c1}, {c2})({a.code})", {INT}, 3 * a.bound + 3)
             return Ex(f"(lambda ql: ql * 3 - {a.code})({a.code})", {INT}, 4 * a.bound)
         v = self.rng.choice(vs)
         k = self.rng.randint(0, 4)

@@ -613,7 +613,10 @@ def struct(cls):
     parent, pbase, var = _parent_of(cls)
     decl = tuple(cls.__dict__.get("__annotations__", {}).items())
     if var is None:
-        return type(cls.__name__, (parent,), _struct_ns(cls, decl))
+        ns = _struct_ns(cls, decl)
+        if "__call__" in cls.__dict__:         # (a struct whose values are called)
+            ns["__call__"] = cls.__dict__["__call__"]
+        return type(cls.__name__, (parent,), ns)
     base_cls = _ParamMeta(cls.__name__, (parent,), {
         "__module__": cls.__module__, "__qualname__": cls.__qualname__, "__rspecs__": {},
         "__rvar__": var, "__rdecl__": decl})

@@ -319,3 +319,32 @@ def test_a_struct_with_call_is_called_like_a_function(load_module):
     assert m.tally(t1, 5) == m.tally.methods[0].pyfunc(t2, 5) == 15 and t1.n == 15
     with pytest.raises(pk.CompileError, match="a value of type Int64 is not callable"):
         m.integrate(3, 0.0, 1.0, 2)
+
+
+def test_a_struct_called_with_an_argument_of_a_union_type_dispatches_on_it(load_module):
+    """``CA(1, 0)(i)`` with ``i`` an int or a float: the call is split on the argument's
+    type (it was "a value of type CA is not callable" at compile time: found by the
+    fuzzer); a float reaches no method: Python's own answer is a number, pkgimage's a
+    MethodError, as any call of a method whose annotation the value does not meet."""
+    m = load_module('''
+import pkgimage as pk
+from pkgimage import Int64
+
+
+@pk.struct
+class CA:
+    a: Int64
+    b: Int64
+
+    def __call__(self, x: Int64):
+        return self.a * x + self.b
+
+
+@pk.generic
+def f(v: float, k: int):
+    i = k if v > 0 else v
+    return CA(2, 1)(i)
+''')
+    assert m.f(1.0, 4) == 9
+    with pytest.raises(pk.MethodError):
+        m.f(-1.0, 4)

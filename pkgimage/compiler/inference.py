@@ -566,7 +566,7 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None, positional=False
                 return rt, info
             return T.Any, DynamicCall(func, argtypes)
         if isinstance(ft, T.PkType) and ft.__pk_kind__ in ("struct", "mutable") and \
-                frontend.BASE["call"].applicable(argtypes):
+                intersecting(frontend.BASE["call"], argtypes):
             rt, info = _eval_struct_call(sv, argtypes, seen_edges, st, positional)
             if info is not None:
                 return rt, info
