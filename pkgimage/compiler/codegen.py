@@ -947,12 +947,10 @@ class FunctionGen(_Emitter):
         b.position_at_end(done)
         return b.load(out)
 
-    def unbox_tagged(self, obj, u, hold=False):
+    def unbox_tagged(self, obj, u):
         """The tagged value of union ``u`` for the borrowed object ``obj``: its class tested
         against each member's own; another class (an int subclass, a NumPy scalar) asks
-        Python which member its type is.  ``hold``: ``obj`` is borrowed from a container
-        Python code could change, so before that question (which runs Python code) it is
-        held by a reference of ours, kept until the function's exit."""
+        Python which member its type is."""
         b = self.b
         out = self.alloca(U.TAGGED)
         done = self.fn.append_basic_block("tagged.unboxed")
@@ -968,9 +966,6 @@ class FunctionGen(_Emitter):
             b.position_at_end(this)
             put(k, m)
             b.position_at_end(nxt)
-        if hold:
-            self.incref(obj)
-            self.track_temp(obj)
         r = self.check_null(self.vectorcall(self.obj_const(("helper", "union_member")),
                                             [self.obj_const(("type", T.type_ref(u))), obj]))
         k = self.unbox(r, T.Int64)

@@ -528,7 +528,7 @@ def _eval_kw_value_call(sv, func, argtypes, seen_edges, st):
     return T.Any, DynamicCall(func, argtypes)
 
 
-def _eval_struct_call(sv, argtypes, seen_edges, st, positional):
+def _eval_struct_call(sv, func, argtypes, seen_edges, st, positional):
     """``p(x)`` with ``p`` a struct whose class defines ``__call__`` (a method of the base
     function ``call``, Julia's functor): the static call ``call(p, x)`` -- the value is the
     first argument (``kwplan``: every argument of the call, the value included, in order);
@@ -539,7 +539,7 @@ def _eval_struct_call(sv, argtypes, seen_edges, st, positional):
                               tuple(("arg", i) for i in range(len(argtypes))))
     if isinstance(info, ThrowingCall):
         return rt, info
-    return T.Any, None
+    return T.Any, DynamicCall(func, argtypes)
 
 
 def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None, positional=False):
@@ -567,10 +567,7 @@ def _eval_call(sv, func, argtypes, seen_edges, v=None, st=None, positional=False
             return T.Any, DynamicCall(func, argtypes)
         if isinstance(ft, T.PkType) and ft.__pk_kind__ in ("struct", "mutable") and \
                 intersecting(frontend.BASE["call"], argtypes):
-            rt, info = _eval_struct_call(sv, argtypes, seen_edges, st, positional)
-            if info is not None:
-                return rt, info
-            return T.Any, DynamicCall(func, argtypes)
+            return _eval_struct_call(sv, func, argtypes, seen_edges, st, positional)
         if T.isconcrete(ft) and ft.__pk_kind__ != "pyobject":
             raise CompileError(f"a value of type {ft} is not callable", sv.ci.ir.filename,
                                st.loc[0], st.loc[1], "call of a value")

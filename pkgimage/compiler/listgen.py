@@ -305,11 +305,16 @@ _WITHIN = 32
 
 def _source_bounds(g, n, lo, hi, step):
     """(start, step, length) of ``[lo:hi:step]``, ``step`` None for a unit step."""
-    b = g.b
     if step is not None:
         return _stepped_bounds(g, n, lo, hi, step)
     start, stop = _unit_bounds(g, n, lo, hi)
-    return start, I64(1), b.select(b.icmp_signed(">", stop, start), b.sub(stop, start), I64(0))
+    return start, I64(1), _span(g, start, stop)
+
+
+def _span(g, start, stop):
+    """The length of ``[start:stop]`` with adjusted bounds (none when ``stop <= start``)."""
+    b = g.b
+    return b.select(b.icmp_signed(">", stop, start), b.sub(stop, start), I64(0))
 
 
 def _emit_setslice_within(g, a, ts, p):
@@ -328,8 +333,7 @@ def _emit_setslice_within(g, a, ts, p):
     done = g.fn.append_basic_block("within.done")
     if step is None:
         start, stop = _unit_bounds(g, n, lo, hi)
-        size = b.select(b.icmp_signed(">", stop, start), b.sub(stop, start), I64(0))
-        fits = b.and_(b.icmp_signed("==", size, count),
+        fits = b.and_(b.icmp_signed("==", _span(g, start, stop), count),
                       b.icmp_signed("<=", count, I64(_WITHIN)))
         inplace = g.fn.append_basic_block("within.inplace")
         b.cbranch(fits, inplace, general)
@@ -353,16 +357,8 @@ def _emit_setslice_within(g, a, ts, p):
         b.branch(general)
     b.position_at_end(general)
     src = _stepped_list(g, v, start2, step2, count)
-    if step is None:
-        r = b.call(g.capi("PyList_SetSlice", I32, [OBJ, I64, I64, OBJ]), [v, start, stop, src])
-    else:
-        sl = _slice_object(g, [(lo, T.Int64 if lo is not None else None),
-                               (hi, T.Int64 if hi is not None else None),
-                               (step, T.Int64)])
-        r = b.call(g.capi("PyObject_SetItem", I32, [OBJ, OBJ, OBJ]), [v, sl, src])
-        g.decref(sl)
+    _emit_setslice(g, list(a[:4]) + [src], tuple(ts[:4]) + (ts[0],), p)   # (Python's own)
     g.decref(src)
-    g.check(b.icmp_signed("<", r, I32(0)))
     b.branch(done)
     b.position_at_end(done)
     return I8(0)

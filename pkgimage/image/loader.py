@@ -636,7 +636,7 @@ def _describe_edge(e):
         # (a call on abstract types, inferred from the methods that could apply: say which
         # were added or went -- "now resolves to MethodError" told nothing)
         try:
-            now_apply = set(e.function.applicable(e.argtypes))
+            now_apply = set(INS.intersecting(e.function, e.argtypes))   # (``edge_valid``'s)
             then_apply = set(e.candidates)
         except Exception:             # noqa: BLE001 (the generic description below)
             now_apply = then_apply = None

@@ -134,12 +134,8 @@ def func_from_ref(ref):
                         frozenset(ref[3]))
     f = D.FUNCTIONS.get((ref[1], ref[2]))
     if f is None:
-        mod = importlib.import_module(ref[1])
-        # (a function its module makes when first named: ``base.fieldcalls``)
-        getattr(mod, ref[2].partition(".")[0], None)
-        f = D.FUNCTIONS.get((ref[1], ref[2]))
-    if f is None:
-        raise LookupError(f"no generic function {ref[1]}.{ref[2]}")
+        importlib.import_module(ref[1])
+        f = D.lookup_function(ref[1], ref[2])
     return f
 
 
