@@ -2,10 +2,11 @@
 compiling: ``print`` and f-strings (strgen), literal ``str.format``, ``random.choice`` and
 ``random.shuffle`` (base/randoms on native ``randrange``), slices taken by index, a list's
 slice assigned within it, NumPy reductions along an axis, ``list.sort(key=, reverse=)``,
-``tuple.index``/``count``, ``str.partition`` & co. and ``sys.stdout.write``.  Each is compiled into the image by
-its workload, then called in a fresh process under a tripwire that counts compiles; the
-answers (and the printed text) are the ones the same functions give run as plain Python
-(``pyfunc``)."""
+``tuple.index``/``count``, ``str.partition`` & co., ``sys.stdout.write``, a struct value
+called (``__call__``) and Python's operators on a Python object.  Each is compiled into the
+image by its workload, then called in a fresh process under a tripwire that counts
+compiles; the answers (and the printed text) are the ones the same functions give run as
+plain Python (``pyfunc``)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from imagetools import Project
 SOURCE = '''
 import random
 import sys
+from fractions import Fraction
 import numpy as np
 import pkgimage as pk
 from pkgimage import Int64
@@ -55,6 +57,21 @@ def flips(v: list[int], k: Int64):
     return v, isinstance(v, list)
 
 
+@pk.struct
+class Affine:
+    a: float
+    b: float
+
+    def __call__(self, x: float):
+        return self.a * x + self.b
+
+
+@pk.generic
+def called(x: float, q):
+    # (a struct value called; Python's operators on a Python object, a Fraction)
+    return Affine(2.0, 1.0)(x), q * 3 + 1, -q < q
+
+
 @pk.generic
 def reductions(a: pk.Array[pk.Float64, 2]):
     return np.sum(a, axis=0), a.mean(axis=1), a.max(0), np.argmax(a, axis=1)
@@ -82,17 +99,19 @@ def _workload():
     draw(1, 4)
     slices([1, 2, 3], "abc", 1)
     flips([1, 2, 3, 4], 2)
+    called(1.0, Fraction(1, 3))
     reductions(np.ones((2, 3)))
     sorting(["a", "bb"], (1, 2, 3, 1))
     parts("key=a/b.txt")
 '''
 
 CALLS = '''
+from fractions import Fraction
 import numpy as np
 a = np.arange(12.0).reshape(3, 4) % 5.0
 args = [("report", (42, 3.14159)), ("draw", (7, 10)),
         ("slices", ([5, 6, 7, 8, 9], "abcdefg", 3)), ("reductions", (a,)),
-        ("flips", ([5, 6, 7, 8, 9], 3)),
+        ("flips", ([5, 6, 7, 8, 9], 3)), ("called", (2.5, Fraction(2, 5))),
         ("sorting", (["ccc", "a", "bb", "dd"], (1, 3, 1, 2))),
         ("parts", ("keyname=dir/file.txt",))]
 '''
