@@ -111,8 +111,9 @@ class CodeInstance:
     working state of a stage lives in that stage, never on this object."""
 
     __slots__ = ("mi", "ir", "rettype", "vartypes", "stmt_info", "stmt_types", "reached",
-                 "edges", "callees", "min_world", "max_world", "symbol", "native",
-                 "needs_native", "invalidated_by", "image", "bindings", "__weakref__")
+                 "_edges", "_callees", "min_world", "max_world", "symbol", "native",
+                 "needs_native", "invalidated_by", "image", "bindings", "pending",
+                 "__weakref__")
 
     def __init__(self, mi, ir, world):
         self.mi = mi
@@ -122,8 +123,8 @@ class CodeInstance:
         self.stmt_info = {}          # (block, index) -> resolution (see inference.py)
         self.stmt_types = {}         # (block, index) -> type of the value it produces
         self.reached = set()         # blocks inference found reachable
-        self.edges = []
-        self.callees = []            # MethodInstances called statically (for codegen order)
+        self._edges = []             # (``edges``)
+        self._callees = []           # (``callees``)
         self.min_world = world
         self.max_world = None        # None: still valid
         self.symbol = None           # native symbol name, once code exists
@@ -132,6 +133,34 @@ class CodeInstance:
         self.invalidated_by = None
         self.image = None            # the module whose package image this instance came from
         self.bindings = ()           # (module, name, value) globals its own body treats as constants
+        # An instance made from an image's record on demand (``image/pending.py``): the
+        # holder that still keeps its edges and callees as the record, until they are read
+        # or something they depend on changes (its edges are then registered, its callees'
+        # backedges filled in).  None once complete -- always, for code compiled here.
+        self.pending = None
+
+    @property
+    def edges(self):
+        """The calls this instance's inference resolved (``Edge``), the method tables its
+        validity depends on."""
+        if self.pending is not None:
+            self.pending.complete(self)
+        return self._edges
+
+    @edges.setter
+    def edges(self, value):
+        self._edges = value
+
+    @property
+    def callees(self):
+        """MethodInstances its code calls statically (for codegen order and backedges)."""
+        if self.pending is not None:
+            self.pending.complete(self)
+        return self._callees
+
+    @callees.setter
+    def callees(self, value):
+        self._callees = value
 
     @property
     def valid(self):

@@ -872,7 +872,8 @@ def _install_code(modname, header, codeinfo, objects, path):
     if held:
         from .pending import HeldPart
         part = make.part = HeldPart(modname, held, {s: e[0] for s, e in entries.items()},
-                                    {s: e[4] for s, e in entries.items()}, make.held_made)
+                                    {s: e[4] for s, e in entries.items()}, make.held_made,
+                                    make.finish)
         for sym, (r, _, _) in held.items():
             for c in r["callees"]:
                 if c[2] not in entries:
@@ -917,10 +918,22 @@ class _Maker:
         self.memo = None
         self.part = None              # the HeldPart of the held ones, if any
 
-    def held_made(self, items):
+    def held_made(self, items, lazy):
+        """Make held records when asked for them; ``lazy``: without their edges and
+        callees (``finish``)."""
         with _UsingMemo(self.memo):
-            self.install([(s, r, None, None, b, None) for s, r, b in items])
+            self.install([(s, r, None, None, b, None) for s, r, b in items], lazy=lazy)
         STATS["made_instances"] += len(items)
+
+    def finish(self, items):
+        """Complete ``[(symbol, CodeInstance, record)]`` made by ``held_made``: their edges
+        resolved and registered, their callees' backedges filled in."""
+        with _UsingMemo(self.memo):
+            for _, ci, r in items:
+                ci.edges = [_edge_from_record(e) for e in r["edges"]]
+                INS.register_edges(ci)
+            for _, ci, r in items:
+                self._link_callees(ci, r)
 
     def _attach_native(self, mi, m, spec, sym, r, prelinked):
         """``mi``'s instance runs this image's code for ``sym`` (its entry made at the first
@@ -931,7 +944,9 @@ class _Maker:
             else (self.shared, r["wrapper"])
         prelinked[(m.function, spec)] = (mi, ci.native)
 
-    def install(self, items):
+    def install(self, items, lazy=False):
+        """Install ``[(symbol, record, method, spec, bindings, edges)]``; ``lazy``: leave
+        each one's edges and callees in its record for ``finish`` (the part's ``lazy``)."""
         from ..compiler.entry import PRELINKED
         installed = []
         for sym, r, m, spec, bindings, edges in items:
@@ -946,40 +961,35 @@ class _Maker:
                 if mi.cache.native is None and not r.get("inline_only"):
                     self._attach_native(mi, m, spec, sym, r, PRELINKED)
                 continue
-            if edges is None:
-                edges = [_edge_from_record(e) for e in r["edges"]]
             ci = INS.CodeInstance(mi, None, self.world)
             ci.rettype = _type(r["rettype"])
-            ci.edges = edges
             ci.bindings = bindings
             ci.vartypes = {v: _type(t) for v, t in r["vartypes"]}
             ci.needs_native = True
             ci.symbol = sym
             ci.image = self.modname
             mi.cache = ci
-            INS.register_edges(ci)
+            if lazy:
+                ci.pending = self.part
+                self.part.lazy[sym] = ci
+            else:
+                ci.edges = edges if edges is not None else \
+                    [_edge_from_record(e) for e in r["edges"]]
+                INS.register_edges(ci)
+                installed.append((ci, r))
             if not r.get("inline_only"):
                 self._attach_native(mi, m, spec, sym, r, PRELINKED)
             # (an inline-only instance has no code: it is installed for its edges and
             # backedges, and compiled afresh if something ever needs to call it natively)
             m.function._pycache.clear()
-            installed.append((ci, r))
+            if lazy:
+                installed.append((ci, None))
         for ci, r in installed:
-            ci.callees = []
-            for mref, specrefs, csym, inlined in r["callees"]:
-                cm = _method(mref)
-                if cm is None:
-                    continue
-                cspec = _resolve_types(specrefs)
-                # (a callee the part still holds: its MethodInstance, made empty, filled
-                # when the callee is made)
-                cmi = INS.method_instance_here(cm, cspec) if csym in self.held \
-                    else INS.existing_instance(cm, cspec)
-                if cmi is not None:
-                    cmi.add_backedge(ci.mi)
-                    ci.callees.append(cmi)
-            # (its callers the part still holds: made before anything walks its backedges,
-            # so that invalidating it reaches them)
+            if r is not None:
+                self._link_callees(ci, r)
+            # (its callers the part still holds, or made without their callees: made or
+            # completed before anything walks its backedges, so that invalidating it
+            # reaches them)
             if self.part is not None:
                 for caller in self.part.held_callers_of(ci.symbol):
                     ci.mi.hold_caller(self.part, caller)
@@ -988,6 +998,23 @@ class _Maker:
             from ..contexts import note_loaded
             for ci, _ in installed:
                 note_loaded(ci)
+
+
+    def _link_callees(self, ci, r):
+        callees = []
+        for mref, specrefs, csym, inlined in r["callees"]:
+            cm = _method(mref)
+            if cm is None:
+                continue
+            cspec = _resolve_types(specrefs)
+            # (a callee the part still holds: its MethodInstance, made empty, filled when
+            # the callee is made)
+            cmi = INS.method_instance_here(cm, cspec) if csym in self.held \
+                else INS.existing_instance(cm, cspec)
+            if cmi is not None:
+                cmi.add_backedge(ci.mi)
+                callees.append(cmi)
+        ci.callees = callees
 
 
 def _unreachable_address():

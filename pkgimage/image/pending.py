@@ -25,7 +25,14 @@ them on request through ``compiler.instances``' hooks (which own the rules):
 * ``materialise_all()``.
 
 Held instances are valid as of the load: nothing they depend on can change without one of
-the hooks making them first, so they are made without being checked again.  Instances of a
+the hooks making them first, so they are made without being checked again.
+
+Made on demand, an instance is made in two steps.  A call needs only its MethodInstance,
+CodeInstance and native code; its edges (a method and argument types resolved per call its
+code makes: DemoPkg's ``f`` makes 1,001) and its callees' backedges are what invalidation
+needs, so they stay in the record (``lazy``, ``CodeInstance.pending``) until something reads
+them (``CodeInstance.edges``/``callees``) or one of the hooks above names the instance --
+the same hooks, so invalidation finds them registered exactly as if made at load.  Instances of a
 part whose callee is outside the part (another image's, or one compiled in the session) are
 made at load, so that a callee's backedges always name its callers.  An instance made before
 its callee (a held one of the same part) names the callee's MethodInstance, made empty, and
@@ -45,18 +52,22 @@ class HeldPart:
     ``held``: {symbol: (record, its method's function, bindings)}; ``records`` and
     ``bindings``: every valid record of the part, and its bindings, by symbol (held or made:
     the reverse-callee closure walks both);
-    ``make(items)`` makes ``[(symbol, record, bindings)]`` (the loader's; it resolves each
-    record's method and argument types then)."""
+    ``make(items, lazy)`` makes ``[(symbol, record, bindings)]`` (the loader's; it resolves
+    each record's method and argument types then); with ``lazy`` it leaves their edges and
+    callees (entered in ``lazy``) for ``finish(items)``, which completes ``[(symbol,
+    CodeInstance, record)]``."""
 
-    __slots__ = ("module", "held", "records", "bindings", "by_function", "make", "_by_ref",
-                 "_by_mod", "_callers")
+    __slots__ = ("module", "held", "lazy", "records", "bindings", "by_function", "make",
+                 "finish", "_by_ref", "_by_mod", "_callers")
 
-    def __init__(self, module, held, records, bindings, make):
+    def __init__(self, module, held, records, bindings, make, finish):
         self.module = module
         self.held = held
+        self.lazy: dict = {}         # symbol -> CodeInstance made without edges and callees
         self.records = records
         self.bindings = bindings     # symbol -> its bindings (module, name, value then)
         self.make = make
+        self.finish = finish
         self.by_function: dict = {}
         for sym, (r, f, b) in held.items():
             self.by_function.setdefault(f, []).append(sym)
@@ -75,17 +86,33 @@ class HeldPart:
     def __len__(self):
         return len(self.held)
 
+    def _open(self):
+        """Held records or incomplete instances left (the hooks have work)."""
+        return bool(self.held or self.lazy)
+
+    def _named(self, syms):
+        """Of ``syms``, those the part still has work for (held, or made without edges)."""
+        return [s for s in syms if s in self.held or s in self.lazy]
+
+    def complete(self, ci):
+        """Resolve and register the edges and callees of ``ci`` (made from this part's
+        record without them)."""
+        from ..compiler_lock import COMPILER_LOCK
+        with COMPILER_LOCK:
+            if ci.pending is self:
+                self._make([ci.symbol])
+
     # -- the hooks --------------------------------------------------------------------------
 
     def materialise_function(self, f):
         syms = self.by_function.pop(f, ())
-        self._make([s for s in syms if s in self.held])
+        self._make([s for s in syms if s in self.held], lazy=True)
 
     def materialise_all(self):
-        self._make(sorted(self.held))
+        self._make(sorted([*self.held, *self.lazy]))
 
     def materialise_touching(self, function=None, module=None):
-        if not self.held:
+        if not self._open():
             return
         start = []
         if function is not None:
@@ -106,18 +133,19 @@ class HeldPart:
         """The held records ``syms`` (callers of an instance outside the part whose
         backedges are being read: ``instances.MethodInstance.backedges``), and the held
         instances that call them."""
-        if self.held:
-            self._make_with_callers([s for s in syms if s in self.held])
+        if self._open():
+            self._make_with_callers(self._named(syms))
 
     def held_callers_of(self, sym):
-        """The part's records still held that call ``sym`` directly."""
-        return [c for c in self._callers_index().get(sym, ()) if c in self.held]
+        """The part's records that call ``sym`` directly and are still held, or made
+        without their callees (their backedge into ``sym`` is not there yet)."""
+        return self._named(self._callers_index().get(sym, ()))
 
     def materialise_closed(self, ref):
         """The held instances whose code took the mutable struct ``ref`` names as concrete
         (it has just been subclassed: ``instances.type_opened``), and their callers."""
-        if self.held:
-            self._make_with_callers([s for s in self.held
+        if self._open():
+            self._make_with_callers([s for s in (*self.held, *self.lazy)
                                      if ref in self.records[s].get("closed", ())])
 
     def _make_with_callers(self, start):
@@ -130,30 +158,49 @@ class HeldPart:
                 if c not in seen:
                     seen.add(c)
                     stack.append(c)
-        self._make(sorted(s for s in seen if s in self.held))
+        self._make(sorted(self._named(seen)))
 
     # -- internals --------------------------------------------------------------------------
 
-    def _make(self, syms):
+    def _make(self, syms, lazy=False):
+        """Make the held records ``syms`` name and complete the incomplete instances they
+        name (the held ones first: an instance completed in the same call then finds its
+        callees made).  ``lazy``: the held ones are made without their edges and callees
+        (a call or lookup asked for them; every other hook needs them complete, for
+        invalidation to find them)."""
         if not syms:
             return
-        items = []
+        items, finish = [], []
         for s in syms:
-            r, f, b = self.held.pop(s)
-            items.append((s, r, b))
+            got = self.held.pop(s, None)
+            if got is not None:
+                items.append((s, got[0], got[2]))
+            else:
+                ci = self.lazy.pop(s, None)
+                if ci is not None:
+                    ci.pending = None
+                    finish.append((s, ci, self.records[s]))
         if not self.held:
+            self._forget_functions()
+        if items:
+            self.make(items, lazy)
+        if finish:
+            self.finish(finish)
+        if not self._open():
             try:
                 INS.PENDING_HOLDERS.remove(self)
             except ValueError:
                 pass
-            for f in list(self.by_function):
-                hs = INS.PENDING.get(f)
-                if hs is not None and self in hs:
-                    hs.remove(self)
-                    if not hs:
-                        del INS.PENDING[f]
-            self.by_function.clear()
-        self.make(items)
+
+    def _forget_functions(self):
+        """No record is held: no function's instances are left to make (``PENDING``)."""
+        for f in list(self.by_function):
+            hs = INS.PENDING.get(f)
+            if hs is not None and self in hs:
+                hs.remove(self)
+                if not hs:
+                    del INS.PENDING[f]
+        self.by_function.clear()
 
     def _by_function_ref(self):
         """{function reference: symbols} of the part's records: the functions whose method
