@@ -493,24 +493,34 @@ def _tables_hold(record):
     tables = record.get("tables")
     if not tables:
         return False
-    per = _MEMO.held.get(id(tables))
-    if per is None or per[0] is not tables:
-        per = _MEMO.held[id(tables)] = (tables, {})
-    held = per[1]
+    held = _held_answers(tables)
     hit = held.get(id(edges))
     if hit is not None and hit[0] is edges:
         return hit[1]
     ok = True
     for e in edges:
-        fref = e[1]
-        fhit = held.get(id(fref))
-        if fhit is None or fhit[0] is not fref:
-            fhit = held[id(fref)] = (fref, _table_holds(tables, fref))
-        if not fhit[1]:
+        if not _function_holds(tables, e[1], held):
             ok = False
             break
     held[id(edges)] = (edges, ok)
     return ok
+
+
+def _held_answers(tables):
+    """The load's answers for one table of digests: {id(reference or tuple of edges):
+    (it, holds)}."""
+    per = _MEMO.held.get(id(tables))
+    if per is None or per[0] is not tables:
+        per = _MEMO.held[id(tables)] = (tables, {})
+    return per[1]
+
+
+def _function_holds(tables, fref, held):
+    """``_table_holds(tables, fref)``, answered once per function reference and load."""
+    fhit = held.get(id(fref))
+    if fhit is None or fhit[0] is not fref:
+        fhit = held[id(fref)] = (fref, _table_holds(tables, fref))
+    return fhit[1]
 
 
 def _table_holds(tables, fref):
@@ -766,7 +776,10 @@ def _validate_records(records, callee_ok, hold=False):
     opened = bool(INS.OPENED)
     for r, m, spec, edges, f, want in resolved:
         sym = r["symbol"]
-        if m is None and not fresh_table_holds(f, want):
+        # (its own function's table: the one the part recorded -- checked once per function,
+        # a constructor's two default methods being two records -- or its method resolved)
+        if m is None and not _function_holds(r["tables"], r["method"][0],
+                                             _held_answers(r["tables"])):
             m = _method(r["method"])
             if m is None:
                 reasons[sym] = (_describe_record(r), "its method no longer exists")
@@ -856,7 +869,7 @@ def _install_code(modname, header, codeinfo, objects, path):
     address, shared = _link(header, codeinfo, objects, path, entries)
     from ..compiler import entry  # noqa: F401  (what the first call runs: imported with the load)
     held, now, outside = {}, [], {}
-    for sym, (r, m, spec, edges, bindings, f) in sorted(entries.items()):
+    for sym, (r, m, spec, edges, bindings, f) in entries.items():
         # Made now: what was checked edge by edge (its edges are resolved already), and
         # what calls an instance outside the part that has no MethodInstance here (an
         # inlined callee compiled in no process).  The others are held; a callee's
@@ -879,13 +892,17 @@ def _install_code(modname, header, codeinfo, objects, path):
                 if c[2] not in entries:
                     _outside_callee(c, outside).hold_caller(part, sym)
     if now:
-        make.install(now)
+        make.install(sorted(now, key=_first))
     if part is not None:
         # (what the load resolved stays resolved for the held records: the part keeps the
         # load's memo, and the next load gets a new one)
         make.memo, _MEMO = _MEMO, _Memo()
         part.register()
         STATS["held_instances"] += len(held)
+
+
+def _first(item):
+    return item[0]
 
 
 def _outside_callee(c, memo):
