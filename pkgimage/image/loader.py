@@ -730,91 +730,157 @@ def _validate_records(records, callee_ok, hold=False):
     is its method nor are its argument types (``method`` and ``spec`` are None: the method
     exists, the image restored it, and it is found when the instance is made).  Otherwise
     every edge is resolved and checked here."""
+    entries, reasons = (_held_records if hold else _checked_records)(records)
+    _discard_callers(entries, reasons, callee_ok)
+    return entries, reasons
+
+
+def _checked_records(records):
+    """Every record's method, argument types and edges resolved, every edge checked."""
     entries = {}
     reasons = {}
     # First resolve every reference, which may import the modules they name (and so add
     # methods: those of ``pkgimage.base`` to the primitive types' constructors, say), and
     # only then check anything against the method tables, which no longer change.
     resolved = []
-    seen_edges = {}
+    for r in records:
+        try:
+            m = _method(r["method"])
+            if m is None:
+                raise LookupError("its method no longer exists")
+            spec = _resolve_types(r["spec"])
+            edges = [_edge_from_record(e) for e in r["edges"]]
+        except (LookupError, KeyError, ImportError, AttributeError) as e:
+            reasons[r["symbol"]] = (_describe_record(r), str(e))
+            continue
+        resolved.append((r, m, spec, edges))
+    for r, m, spec, edges in resolved:
+        if _tables_hold(r):
+            STATS["edges_by_table"] += len(r["edges"])
+        else:
+            STATS["edges_checked"] += len(edges)
+            bad = next((e for e in edges if not INS.edge_valid(e)), None)
+            if bad is not None:
+                reasons[r["symbol"]] = (_describe(m, spec), _describe_edge(bad))
+                continue
+        _enter(entries, reasons, r, m, spec, edges, m.function)
+    return entries, reasons
+
+
+def _held_records(records):
+    """``_checked_records`` for records the load may hold: their tables compared a function
+    at a time, their edges resolved only where a table differs.  The common case -- every
+    function's table the recorded one -- is a few dictionary lookups per record, answered
+    by the identity of the references records share (``_MEMO``)."""
+    entries = {}
+    reasons = {}
     modules, before = _FRESH.modules, _FRESH.before
+    funcs = _MEMO.func
+    # As in ``_checked_records``: every reference resolved (and what it names imported)
+    # before anything is checked.
+    resolved = []
+    seen_edges = set()
     for r in records:
         try:
             mref = r["method"]
+            fref = mref[0]
             want = None
-            if hold and mref[2] in modules:
+            if mref[2] in modules:
                 # (a function the load created, of the image's modules, whose table the
                 # part recorded: its table is checked below, its method not resolved)
                 tables = r.get("tables")
-                want = tables.get(mref[0]) if tables else None
+                want = tables.get(fref) if tables else None
                 if want is not None:
-                    f = _func(mref[0])
+                    hit = funcs.get(id(fref))
+                    f = hit[1] if hit is not None and hit[0] is fref else _func(fref)
                     if want[2] not in modules or (f.module, f.qualname) in before:
                         want = None
-            if want is not None:
-                m = spec = None
-            else:
+            if want is None:
                 m = _method(mref)
                 if m is None:
                     raise LookupError("its method no longer exists")
                 spec = _resolve_types(r["spec"])
                 f = m.function
-            if hold:
-                es = r["edges"]
-                if id(es) not in seen_edges:        # (equal tuples are one object)
-                    seen_edges[id(es)] = es
-                    for e in es:
-                        if e[3] is not None and e[3][2].startswith("pkgimage.") or e[4]:
-                            _import_methods_of_edge(e)
-                edges = None
             else:
-                edges = [_edge_from_record(e) for e in r["edges"]]
+                m = spec = None
+            es = r["edges"]
+            if id(es) not in seen_edges:       # (equal tuples are one object; the
+                seen_edges.add(id(es))         # records keep them alive meanwhile)
+                for e in es:
+                    if e[3] is not None and e[3][2].startswith("pkgimage.") or e[4]:
+                        _import_methods_of_edge(e)
         except (LookupError, KeyError, ImportError, AttributeError) as e:
             reasons[r["symbol"]] = (_describe_record(r), str(e))
             continue
-        resolved.append((r, m, spec, edges, f, want))
+        resolved.append((r, m, spec, f, want))
+    by_table = 0
+    last, answers = None, None
     opened = bool(INS.OPENED)
-    for r, m, spec, edges, f, want in resolved:
-        sym = r["symbol"]
-        # (its own function's table: the one the part recorded -- checked once per function,
-        # a constructor's two default methods being two records -- or its method resolved)
-        if m is None and not _function_holds(r["tables"], r["method"][0],
-                                             _held_answers(r["tables"])):
+    for r, m, spec, f, want in resolved:
+        tables = r.get("tables")
+        if tables is not last:
+            last, answers = tables, (_held_answers(tables) if tables else None)
+        if m is None and not fresh_table_holds(f, want):
+            # (its own function's table is not the one the part recorded: its method is
+            # resolved, found or not)
             m = _method(r["method"])
             if m is None:
-                reasons[sym] = (_describe_record(r), "its method no longer exists")
+                reasons[r["symbol"]] = (_describe_record(r), "its method no longer exists")
                 continue
             spec = _resolve_types(r["spec"])
-        if _tables_hold(r):
-            STATS["edges_by_table"] += len(r["edges"])
-            bad = None
+        es = r["edges"]
+        if not es:
+            holds = True
+        elif answers is None:
+            holds = False
         else:
-            if m is None:
-                m, spec = _method(r["method"]), _resolve_types(r["spec"])
-            if edges is None:
-                try:
-                    edges = [_edge_from_record(e) for e in r["edges"]]
-                except (LookupError, KeyError, ImportError, AttributeError) as e:
-                    reasons[sym] = (_describe_record(r), str(e))
-                    continue
-            STATS["edges_checked"] += len(edges)
-            bad = next((e for e in edges if not INS.edge_valid(e)), None)
+            hit = answers.get(id(es))
+            holds = hit[1] if hit is not None and hit[0] is es else _tables_hold(r)
+        if holds:
+            by_table += len(es)
+            if opened or r.get("bindings"):
+                _enter(entries, reasons, r, m, spec, None, f)
+            else:
+                entries[r["symbol"]] = (r, m, spec, None, (), f)
+            continue
+        if m is None:
+            m, spec = _method(r["method"]), _resolve_types(r["spec"])
+        try:
+            edges = [_edge_from_record(e) for e in es]
+        except (LookupError, KeyError, ImportError, AttributeError) as e:
+            reasons[r["symbol"]] = (_describe_record(r), str(e))
+            continue
+        STATS["edges_checked"] += len(edges)
+        bad = next((e for e in edges if not INS.edge_valid(e)), None)
         if bad is not None:
-            reasons[sym] = (_describe(m, spec), _describe_edge(bad))
+            reasons[r["symbol"]] = (_describe(m, spec), _describe_edge(bad))
             continue
-        bindings, why = _bindings_from_record(r) if r.get("bindings") else ((), None)
-        if why is None and opened:
-            why = _closed_hold(r)
-        if why is not None:
-            reasons[sym] = (_describe_record(r), why)
-            continue
-        entries[sym] = (r, m, spec, edges, bindings, f)
-    # Callers of discarded instances are discarded too (to a fixed point, across images).
-    # (A callee outside the records is judged once per reference: nothing it depends on
-    # changes meanwhile, and a thousand instances calling one base method asked a thousand
-    # times.  By its method and argument-type references -- equal ones are one object in
-    # an image, and the records keep them alive meanwhile -- not by its symbol alone: an
-    # inlined callee compiled in the session may have none.)
+        _enter(entries, reasons, r, m, spec, edges, f)
+    STATS["edges_by_table"] += by_table
+    return entries, reasons
+
+
+def _enter(entries, reasons, r, m, spec, edges, f):
+    """Enter a record whose edges hold, unless a global its code took as a constant is not
+    that value now or a mutable struct it took as concrete has been subclassed."""
+    bindings, why = _bindings_from_record(r) if r.get("bindings") else ((), None)
+    if why is None and INS.OPENED:
+        why = _closed_hold(r)
+    if why is not None:
+        reasons[r["symbol"]] = (_describe_record(r), why)
+    else:
+        entries[r["symbol"]] = (r, m, spec, edges, bindings, f)
+
+
+def _discard_callers(entries, reasons, callee_ok):
+    """Discard the callers of discarded instances, to a fixed point (across images: a
+    callee outside the records must be valid here, ``callee_ok``).
+
+    A callee outside the records is judged once per reference: nothing it depends on
+    changes meanwhile, and a thousand instances calling one base method asked a thousand
+    times.  By its method and argument-type references -- equal ones are one object in an
+    image, and the records keep them alive meanwhile -- not by its symbol alone: an inlined
+    callee compiled in the session may have none."""
     outside = {}
 
     def outside_ok(mref, specrefs, csym, inlined):
@@ -834,7 +900,6 @@ def _validate_records(records, callee_ok, hold=False):
                     del entries[sym]
                     changed = True
                     break
-    return entries, reasons
 
 
 def _import_methods_of_edge(e):
@@ -869,28 +934,34 @@ def _install_code(modname, header, codeinfo, objects, path):
     address, shared = _link(header, codeinfo, objects, path, entries)
     from ..compiler import entry  # noqa: F401  (what the first call runs: imported with the load)
     held, now, outside = {}, [], {}
+    # (each tuple of callees -- one object for equal ones -- split once into those outside
+    # the part and whether each of them has a MethodInstance here)
+    split = {}
     for sym, (r, m, spec, edges, bindings, f) in entries.items():
         # Made now: what was checked edge by edge (its edges are resolved already), and
         # what calls an instance outside the part that has no MethodInstance here (an
         # inlined callee compiled in no process).  The others are held; a callee's
         # backedges name its held callers through ``MethodInstance.hold_caller``.
-        if edges is None and all(c[2] in entries or _outside_callee(c, outside) is not None
-                                 for c in r["callees"]):
-            held[sym] = (r, f, bindings)
-        else:
-            now.append((sym, r, m, spec, bindings, edges))
+        if edges is None:
+            cs = r["callees"]
+            hit = split.get(id(cs))
+            if hit is None or hit[0] is not cs:
+                out = tuple(c for c in cs if c[2] not in entries)
+                hit = split[id(cs)] = (cs, out, all(_outside_callee(c, outside) is not None
+                                                    for c in out))
+            if hit[2]:
+                held[sym] = f
+                continue
+        now.append((sym, r, m, spec, bindings, edges))
     STATS["loaded_instances"] += len(entries)
     make = _Maker(modname, world, address, shared, set(held))
     part = None
     if held:
         from .pending import HeldPart
-        part = make.part = HeldPart(modname, held, {s: e[0] for s, e in entries.items()},
-                                    {s: e[4] for s, e in entries.items()}, make.held_made,
-                                    make.finish)
-        for sym, (r, _, _) in held.items():
-            for c in r["callees"]:
-                if c[2] not in entries:
-                    _outside_callee(c, outside).hold_caller(part, sym)
+        part = make.part = HeldPart(modname, held, entries, make.held_made, make.finish)
+        for sym in held:
+            for c in split[id(entries[sym][0]["callees"])][1]:
+                _outside_callee(c, outside).hold_caller(part, sym)
     if now:
         make.install(sorted(now, key=_first))
     if part is not None:

@@ -49,28 +49,32 @@ from .serialize import func_ref
 class HeldPart:
     """Valid records of one part of an image not made into objects yet.
 
-    ``held``: {symbol: (record, its method's function, bindings)}; ``records`` and
-    ``bindings``: every valid record of the part, and its bindings, by symbol (held or made:
-    the reverse-callee closure walks both);
+    ``held``: {symbol: its method's function} of the records held; ``entries``: {symbol:
+    (record, method, spec types, edges, bindings, function)} of every valid record of the
+    part (``loader._validate_records``'s: held or made, the reverse-callee closure walks
+    both);
     ``make(items, lazy)`` makes ``[(symbol, record, bindings)]`` (the loader's; it resolves
     each record's method and argument types then); with ``lazy`` it leaves their edges and
     callees (entered in ``lazy``) for ``finish(items)``, which completes ``[(symbol,
     CodeInstance, record)]``."""
 
-    __slots__ = ("module", "held", "lazy", "records", "bindings", "by_function", "make",
-                 "finish", "_by_ref", "_by_mod", "_callers")
+    __slots__ = ("module", "held", "lazy", "entries", "by_function", "make", "finish",
+                 "_by_ref", "_by_mod", "_callers")
 
-    def __init__(self, module, held, records, bindings, make, finish):
+    def __init__(self, module, held, entries, make, finish):
         self.module = module
         self.held = held
         self.lazy: dict = {}         # symbol -> CodeInstance made without edges and callees
-        self.records = records
-        self.bindings = bindings     # symbol -> its bindings (module, name, value then)
+        self.entries = entries
         self.make = make
         self.finish = finish
         self.by_function: dict = {}
-        for sym, (r, f, b) in held.items():
-            self.by_function.setdefault(f, []).append(sym)
+        for sym, f in held.items():
+            hit = self.by_function.get(f)
+            if hit is None:
+                self.by_function[f] = [sym]
+            else:
+                hit.append(sym)
         self._by_ref = None          # (indexes made when first asked)
         self._by_mod = None
         self._callers = None         # callee symbol -> caller symbols
@@ -124,7 +128,7 @@ class HeldPart:
             g = INS.module_globals(module)
             for sym in self._by_module().get(module, ()):
                 if g is None or not all(name in g and INS.same_binding(g[name], then)
-                                        for mod, name, then in self.bindings[sym]
+                                        for mod, name, then in self.entries[sym][4]
                                         if mod == module):
                     start.append(sym)
         self._make_with_callers(start)
@@ -146,7 +150,7 @@ class HeldPart:
         (it has just been subclassed: ``instances.type_opened``), and their callers."""
         if self._open():
             self._make_with_callers([s for s in (*self.held, *self.lazy)
-                                     if ref in self.records[s].get("closed", ())])
+                                     if ref in self.entries[s][0].get("closed", ())])
 
     def _make_with_callers(self, start):
         if not start:
@@ -172,14 +176,14 @@ class HeldPart:
             return
         items, finish = [], []
         for s in syms:
-            got = self.held.pop(s, None)
-            if got is not None:
-                items.append((s, got[0], got[2]))
+            if self.held.pop(s, None) is not None:
+                e = self.entries[s]
+                items.append((s, e[0], e[4]))
             else:
                 ci = self.lazy.pop(s, None)
                 if ci is not None:
                     ci.pending = None
-                    finish.append((s, ci, self.records[s]))
+                    finish.append((s, ci, self.entries[s][0]))
         if not self.held:
             self._forget_functions()
         if items:
@@ -209,7 +213,8 @@ class HeldPart:
         hashed once."""
         if self._by_ref is None:
             by_id = {}
-            for sym, r in self.records.items():
+            for sym, e in self.entries.items():
+                r = e[0]
                 for ref in (r["method"][0], *(e[1] for e in r["edges"]),
                             *(c[0][0] for c in r["callees"])):
                     hit = by_id.get(id(ref))
@@ -227,8 +232,8 @@ class HeldPart:
         """{module: symbols} of the part's records that read a global of that module."""
         if self._by_mod is None:
             out = {}
-            for sym, bindings in self.bindings.items():
-                for mod in {b[0] for b in bindings}:
+            for sym, e in self.entries.items():
+                for mod in {b[0] for b in e[4]}:
                     out.setdefault(mod, []).append(sym)
             self._by_mod = out
         return self._by_mod
@@ -236,7 +241,8 @@ class HeldPart:
     def _callers_index(self):
         if self._callers is None:
             out = {}
-            for sym, r in self.records.items():
+            for sym, e in self.entries.items():
+                r = e[0]
                 for c in r["callees"]:
                     out.setdefault(c[2], []).append(sym)
             self._callers = out
