@@ -393,7 +393,9 @@ class Tripped(BaseException):
 def trip_wires():
     """Record (and stop) anything that would deserialise or map code: pickle, the module-state
     loader, the code installer, marshal called by the sidecar reader, the dynamic loader and
-    the ORC JIT."""
+    the ORC JIT.  (The header's own reader, ``format._PlainData``, made when the format module
+    is imported, is not wired: it refuses every global, so it builds nothing but plain data,
+    as the JSON parser it replaced did.)"""
     from pkgimage.compiler import jit, native
     from pkgimage.image import loader, serialize
     calls = []

@@ -88,8 +88,8 @@ def _fake_cpu_cache(folder):
     from pkgimage.image import cache as C
     os.makedirs(folder, exist_ok=True)
     cpu, feats = "fake-cpu", "+fake"
-    with open(os.path.join(folder, f"host-{C._cpuinfo_key()}.json"), "w") as f:
-        json.dump({"cpu": cpu, "features": feats, "sha256": C._host_digest(cpu, feats)}, f)
+    with open(os.path.join(folder, C.host_record_name()), "wb") as f:
+        f.write(C.host_record_bytes(cpu, feats))
 
 
 def test_cli_executor_refuses_a_mismatched_worker_and_builds_on_the_others(proj):

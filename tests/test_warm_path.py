@@ -237,6 +237,37 @@ def test_warm_load_imports_neither_frontend_inference_codegen_nor_llvmlite(warm)
     assert out["stats"]["loaded_instances"] > 0 and out["stats"]["discarded_instances"] == 0
 
 
+def test_warm_load_imports_neither_json_nor_the_pickle_module(warm):
+    """The header is read by the C unpickler alone and the CPU record is plain lines: json
+    (with its C scanner) and the ``pickle`` module on top of the C one cost a warm process
+    several milliseconds.  (A plain interpreter, not the probes' prelude, which uses json.)"""
+    import subprocess
+    code = ("import sys, warmmod\nr = warmmod.total(10)\n"
+            "print(r, sorted(m for m in ('json', '_json', 'pickle') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], env=warm.env(), capture_output=True,
+                       text=True, timeout=120, cwd=warm.root)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [str(sum(i + 0.5 for i in range(10))), "[]"], r.stdout
+
+
+def test_image_header_is_plain_data_in_canonical_bytes():
+    """Encoded headers that are equal are equal bytes, whatever objects they share; tuples
+    come back as lists (the JSON header's rules); a header naming any global is refused."""
+    import pickle
+    from pkgimage.image import format as F
+    s = "x" * 20
+    a = {"b": [s, s, (1, 2.5)], "a": {"z": None, "y": True}}
+    b = {"a": {"y": True, "z": None}, "b": ["x" * 20, "x" * 20, [1, 2.5]]}
+    assert F.encode_header(a) == F.encode_header(b)
+    assert F.decode_header(F.encode_header(a)) == b
+    with pytest.raises(ValueError):
+        F.decode_header(pickle.dumps({"a": pickle.loads}, 4))
+    with pytest.raises(ValueError):
+        F.decode_header(F.encode_header(a)[:-3])
+    with pytest.raises(TypeError):
+        F.encode_header({"a": object()})
+
+
 def test_warm_load_validates_by_fingerprint_only(warm):
     out = warm.run_json("""
         import warmmod

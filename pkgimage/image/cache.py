@@ -107,10 +107,11 @@ def runtime_tag():
     header's runtime key, the environment (``sys.prefix``: another venv has other installed
     packages) and the CPU.  Computed once per process."""
     if not _TAG:
-        import json
         from .format import runtime_key
         key = dict(runtime_key(), prefix=os.path.realpath(sys.prefix), cpu=_cpuinfo_key())
-        _TAG.append(hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:8])
+        # (strings and numbers: their ``repr`` in key order is deterministic, and a warm
+        # load imports no ``json``)
+        _TAG.append(hashlib.sha256(repr(sorted(key.items())).encode()).hexdigest()[:8])
     return _TAG[0]
 
 
@@ -154,27 +155,35 @@ def host_cpu():
     """(cpu name, features) as LLVM names them, without importing llvmlite when a build on
     this machine already recorded them (keyed by /proc/cpuinfo, so a shared cache folder on
     another machine does not reuse them)."""
-    import json                      # (not at import: ``import pkgimage`` imports this module)
-    path = os.path.join(cache_dir(), f"host-{_cpuinfo_key()}.json")
+    path = os.path.join(cache_dir(), host_record_name())
     try:
-        with open(path) as f:
-            d = json.load(f)
-        cpu, feats = d["cpu"], d["features"]
+        with open(path, encoding="utf-8") as f:
+            cpu, feats, digest, end = f.read().split("\n")
         # (checksummed: a damaged feature list that still parses would have builds emit
         # instructions this CPU lacks, and loads accept them)
-        if d["sha256"] == _host_digest(cpu, feats):
+        if digest == _host_digest(cpu, feats) and end == "":
             return cpu, feats
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError):
         pass
     import llvmlite.binding as llvm
     llvm.initialize_native_target()
     cpu, feats = llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()
     try:
-        atomic_write(path, json.dumps({"cpu": cpu, "features": feats,
-                                       "sha256": _host_digest(cpu, feats)}).encode())
+        atomic_write(path, host_record_bytes(cpu, feats))
     except OSError:
         pass
     return cpu, feats
+
+
+def host_record_name():
+    """The file, in the cache folder, recording this machine's CPU as LLVM names it."""
+    return f"host-{_cpuinfo_key()}.txt"
+
+
+def host_record_bytes(cpu, feats):
+    """The record's bytes: three lines, the CPU, its features and their checksum (plain
+    lines, not JSON: every warm load reads it, and would import ``json`` only for that)."""
+    return f"{cpu}\n{feats}\n{_host_digest(cpu, feats)}\n".encode("utf-8")
 
 
 def _host_digest(cpu, feats):

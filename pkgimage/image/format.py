@@ -2,14 +2,17 @@
 
 Layout (all integers little-endian)::
 
-    magic            8 bytes   b"PKGIMG\\x00\\x01"
+    magic            8 bytes   b"PKGIMG\\x00\\x02"
     header length    u32
-    header           JSON, UTF-8, keys sorted, no whitespace (deterministic)
+    header           plain data (dicts, lists, strings, numbers, None), pickled in a
+                     canonical form (keys sorted; deterministic) and read back by an
+                     unpickler that refuses every global: a damaged or hostile header can
+                     name no class or function, so reading it runs nothing
     section count    u32
     per section:     u16 name length, name (ASCII), u64 length, bytes
     checksum         32 bytes  SHA-256 of everything before it
 
-The header is readable without unpickling anything (staleness checks), and the checksum
+The header is readable without deserialising any section (staleness checks), and the checksum
 is verified over the whole file before any section is deserialised or any native code is
 mapped.  Sections: ``module`` (the closed module's state, pickled), ``code`` (CodeInstance
 records, pickled) and ``object`` (relocatable object code of all its native code).  A shared
@@ -30,12 +33,24 @@ import sys
 
 # (glob, json, platform, socket and tempfile are imported where used: the import hook
 # imports this module at ``import pkgimage``, which must stay within a few ms of Python's
-# start)
+# start; a warm load imports none of them -- the header is pickled, not JSON, because the
+# loader imports pickle anyway and json with its C scanner cost a warm process 3-5 ms)
 
 from ..errors import ImageError
 
-MAGIC = b"PKGIMG\x00\x01"
-FORMAT_VERSION = 4
+try:
+    # (the C pickler alone, as ``serialize`` uses it: the ``pickle`` module on top costs a
+    # warm process 1.7 ms)
+    from _pickle import Pickler as _Pickler
+    from _pickle import Unpickler as _Unpickler
+    from _pickle import UnpicklingError as _UnpicklingError
+except ImportError:                              # pragma: no cover (no C accelerator)
+    from pickle import Pickler as _Pickler
+    from pickle import Unpickler as _Unpickler
+    from pickle import UnpicklingError as _UnpicklingError
+
+MAGIC = b"PKGIMG\x00\x02"
+FORMAT_VERSION = 5
 SUFFIX = ".pkgi"
 
 
@@ -123,8 +138,7 @@ def source_digest(path, recorded):
 
 def encode(header, sections):
     """Bytes of an image; ``sections`` is a list of (name, bytes) in a fixed order."""
-    import json
-    h = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    h = encode_header(header)
     parts = [MAGIC, struct.pack("<I", len(h)), h, struct.pack("<I", len(sections))]
     for name, data in sections:
         n = name.encode("ascii")
@@ -133,9 +147,57 @@ def encode(header, sections):
     return body + hashlib.sha256(body).digest()
 
 
+def encode_header(header):
+    """The header's bytes: its canonical form (``_canonical``) pickled with protocol 4 and
+    no memo (``fast``: an object met twice is written twice, never as a back-reference), so
+    that equal headers are equal bytes whatever objects the caller happened to share
+    (reproducible images)."""
+    import io
+    out = io.BytesIO()
+    p = _Pickler(out, 4)
+    p.fast = True
+    p.dump(_canonical(header))
+    return out.getvalue()
+
+
+def _canonical(value):
+    """``value`` as plain containers, the rules the JSON header had: dicts with string keys,
+    sorted; tuples as lists; strings, numbers, booleans and None as they are."""
+    if isinstance(value, dict):
+        for k in value:
+            if not isinstance(k, str):
+                raise TypeError(f"image header key {k!r} is not a string")
+        return {k: _canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    raise TypeError(f"image header value {value!r} is not plain data")
+
+
+def decode_header(raw):
+    """The header from its bytes (``encode_header``); ValueError when they are not a
+    header.  The unpickler refuses every global, so no bytes can make reading a header run
+    code or build anything but plain data."""
+    import io
+    try:
+        header = _PlainData(io.BytesIO(raw)).load()
+    except Exception as e:       # (any malformed pickle: the one error the callers name)
+        raise ValueError(f"undecodable header ({type(e).__name__})") from None
+    if not isinstance(header, dict):
+        raise ValueError("header is not a mapping")
+    return header
+
+
+class _PlainData(_Unpickler):
+    """An unpickler of plain data: every global (class, function) is refused."""
+
+    def find_class(self, module, name):
+        raise _UnpicklingError(f"global {module}.{name} in an image header")
+
+
 def read_header(path):
     """The header only (cheap staleness checks); raises ImageError naming the file."""
-    import json
     try:
         with open(path, "rb") as f:
             head = f.read(12)
@@ -148,17 +210,13 @@ def read_header(path):
     if len(raw) != n:
         raise ImageError(f"{path}: truncated image header")
     try:
-        header = json.loads(raw)
+        return decode_header(raw)
     except ValueError:
         raise ImageError(f"{path}: corrupt image header") from None
-    if not isinstance(header, dict):        # (damaged into other valid JSON)
-        raise ImageError(f"{path}: corrupt image header")
-    return header
 
 
 def decode(data, path="<image>"):
     """(header, {section name: bytes}) after verifying the checksum over all bytes."""
-    import json
     if len(data) < 8 + 4 + 4 + 32 or data[:8] != MAGIC:
         raise ImageError(f"{path}: not a pkgimage image (bad magic or too short)")
     body, digest = data[:-32], data[-32:]
@@ -167,7 +225,7 @@ def decode(data, path="<image>"):
     try:
         (n,) = struct.unpack_from("<I", body, 8)
         pos = 12
-        header = json.loads(body[pos:pos + n])
+        header = decode_header(body[pos:pos + n])
         pos += n
         (count,) = struct.unpack_from("<I", body, pos)
         pos += 4

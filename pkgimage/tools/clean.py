@@ -42,7 +42,7 @@ _OWN_SUFFIXES = (".pkgi", ".so", ".pkgi.code", ".pkgi.log", ".pkgi.failed", ".lo
 def _is_pkgimage_file(name):
     if name.startswith(".tmp-"):
         return True
-    if name.startswith("host-") and name.endswith(".json"):
+    if name.startswith("host-") and name.endswith((".txt", ".json")):   # (.json: its earlier form)
         return True
     return name.endswith(_OWN_SUFFIXES) or (".lock.pid." in name and name.endswith(".tmp"))
 

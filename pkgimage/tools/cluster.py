@@ -156,8 +156,8 @@ def _record_host_cpu(cache):
     first module built in an empty worker cache differed from a local build's image.  Here
     it is learnt in the worker's own process (``worker_key`` did already, in the worker's
     default cache folder) and the record copied."""
-    from ..image.cache import _cpuinfo_key, cache_dir, host_cpu
-    name = f"host-{_cpuinfo_key()}.json"
+    from ..image.cache import cache_dir, host_cpu, host_record_name
+    name = host_record_name()
     if os.path.exists(os.path.join(cache, name)):
         return
     host_cpu()
