@@ -123,8 +123,7 @@ def shared_lib_path_verified(header, path):
         return None
     name = lib.get("file") if isinstance(lib, dict) else None
     base = os.path.basename(path)[:-len(F.SUFFIX)]
-    if not isinstance(name, str) or os.path.basename(name) != name \
-            or not re.fullmatch(re.escape(base) + r"-[0-9a-f]{16}\.so", name):
+    if not isinstance(name, str) or not _library_name_of(name, base):
         raise UntrustedImage(f"{path}: its shared library {name!r} is not a file "
                              f"of this image in the cache folder")
     so = os.path.join(os.path.dirname(path), name)
@@ -139,6 +138,19 @@ def shared_lib_path_verified(header, path):
                          f"the image (corrupt or truncated)")
     _VERIFIED_LIBS[so] = (st.st_ino, st.st_mtime_ns, st.st_size, lib["sha256"])
     return so
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def _library_name_of(name, base):
+    """Is ``name`` the file name of a shared library of the image named ``base``: ``base``,
+    a dash, 16 lowercase hex digits, ``.so`` -- a plain name, never a path?  (Compared
+    character by character: a pattern with the image's name in it was compiled afresh by
+    every load.)"""
+    tail = name[len(base):]
+    return name.startswith(base) and len(tail) == 20 and tail[0] == "-" and \
+        tail.endswith(".so") and _HEX.issuperset(tail[1:17])
 
 
 def _still_verified(so, digest):
@@ -1019,9 +1031,13 @@ class _Maker:
         with _UsingMemo(self.memo):
             for _, ci, r in items:
                 ci.edges = [_edge_from_record(e) for e in r["edges"]]
-                INS.register_edges(ci)
             for _, ci, r in items:
                 self._link_callees(ci, r)
+            # (complete from here on: a reader that does not take the compiler lock sees
+            # ``pending`` set -- and waits for the lock -- until edges and callees are in)
+            for _, ci, r in items:
+                ci.pending = None
+                INS.register_edges(ci)
 
     def _attach_native(self, mi, m, spec, sym, r, prelinked):
         """``mi``'s instance runs this image's code for ``sym`` (its entry made at the first

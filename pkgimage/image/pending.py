@@ -182,7 +182,6 @@ class HeldPart:
             else:
                 ci = self.lazy.pop(s, None)
                 if ci is not None:
-                    ci.pending = None
                     finish.append((s, ci, self.entries[s][0]))
         if not self.held:
             self._forget_functions()
