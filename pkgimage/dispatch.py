@@ -615,7 +615,13 @@ def most_specific(methods):
 def _resolve_annotation(fn, name, ann, loc):
     if isinstance(ann, str):
         try:
-            ann = eval(ann, fn.__globals__)
+            # (a plain name, most annotations, is looked up as ``eval`` would: globals, then
+            # builtins; compiling it for ``eval`` was a third of defining a method)
+            g = fn.__globals__
+            if ann in g and ann.isidentifier():
+                ann = g[ann]
+            else:
+                ann = eval(ann, g)
         except Exception as e:
             raise TypeError(f"{fmt_loc(loc)}: method {fn.__name__}: annotation of {name!r} "
                             f"({ann!r}) cannot be evaluated: {e}") from None
@@ -786,8 +792,14 @@ def _put_method(function, m):
     if d is not None and m.context is None and any(sig_equal(s, m.sig) for s in d.sigs):
         _make_deferred(function)        # (it replaces one of them)
     table = function._methods
+    # (var-free signature types are canonical: equal means identical; ``sig_equal`` is
+    # asked only when a UnionAll is involved -- every insertion compares with each method)
+    sig = m.sig
+    var = isinstance(sig, T.UnionAll)
     for i, old in enumerate(table):
-        if sig_equal(old.sig, m.sig) and old.context == m.context:
+        osig = old.sig
+        if (osig is sig or (var or isinstance(osig, T.UnionAll)) and sig_equal(osig, sig)) \
+                and old.context == m.context:
             replaced = old
             table[i] = m
             break

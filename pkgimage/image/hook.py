@@ -111,6 +111,13 @@ _FINDING = threading.local()
 MEMBERS: list = []
 
 
+# Modules no image is ever made of: pkgimage's own, and the standard library's (by the
+# folder of its source; a package installed in ``site-packages`` may well be marked).
+_NEVER_MARKED = ("pkgimage.",)
+_STDLIB = os.path.join(os.path.dirname(os.__file__), "")
+_SITE = os.path.join(_STDLIB, "site-packages", "")     # (under it when not in a venv)
+
+
 class ImageFinder:
     """A ``sys.meta_path`` finder (duck-typed: ``importlib.abc`` costs ``import pkgimage``
     about 15 ms of imports it never uses)."""
@@ -118,8 +125,13 @@ class ImageFinder:
     def find_spec(self, name, path, target=None):
         if getattr(_FINDING, "on", False):
             return None          # an import made by the check below: not ours
+        if name.startswith(_NEVER_MARKED):
+            # (pkgimage's own modules: an image load imports about 25 of them, the base
+            # library 30 more, and each was looked up and its source read and scanned)
+            return None
         spec = importlib.machinery.PathFinder.find_spec(name, path)
-        if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+        if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader) \
+                or spec.origin.startswith(_STDLIB) and not spec.origin.startswith(_SITE):
             return None
         _FINDING.on = True
         try:
