@@ -148,6 +148,12 @@ def _outer_constructor(wrapper):
     return f
 
 
+def existing(t):
+    """The constructor function of ``t`` if one has been made, else None (without making
+    one)."""
+    return _CTORS.get(t)
+
+
 def has_user_methods(t):
     f = _CTORS.get(t)
     return f is not None and any(not hasattr(m.pyfunc, "__pk_synth_ir__") for m in f.methods)

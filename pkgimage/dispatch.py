@@ -192,6 +192,20 @@ FUNCTIONS: dict = {}
 
 _method_added_hooks: list = []
 _method_inserting_hooks: list = []
+_library_hooks: list = []
+
+
+def on_library_loaded(hook):
+    """Register ``hook(module name)``, run when pkgimage's base library has been imported
+    (the image loader checks the method tables it took on trust: ``tables.deferrable``)."""
+    _library_hooks.append(hook)
+    return hook
+
+
+def library_loaded(name):
+    """The base library ``name`` has defined all its methods (the end of its import)."""
+    for hook in list(_library_hooks):
+        hook(name)
 _entry_hook = None
 
 

@@ -136,18 +136,23 @@ def _expected(funcs, gval):
     return vals
 
 
-def _script(funcs, early, late):
+def _script(funcs, early, late, base_at=0):
+    """``base_at``: where the base library is imported -- 0: only when something compiles
+    (the loads take its tables on trust, ``tables.deferrable``, and check them then), 1:
+    before the images are loaded, 2: between the early calls and the change."""
     ref = [f"{MODS[f[1]]}.{f[0]}" for f in funcs]
-    return (f"import {', '.join(MODS)}\n"
-            f"early = [{', '.join(ref[i] + '(3)' for i in early)}]\n"
+    return (("import pkgimage.base\n" if base_at == 1 else "") +
+            f"import {', '.join(MODS)}\n"
+            f"early = [{', '.join(ref[i] + '(3)' for i in early)}]\n" +
+            ("import pkgimage.base\n" if base_at == 2 else "") +
             "import fzchange\n"
             f"late = {{{', '.join(f'{i}: ' + ref[i] + '(3)' for i in late)}}}\n"
             "done({'early': early, 'late': {str(k): v for k, v in late.items()}, "
             "'stats': stats()})\n")
 
 
-def _run(p, funcs, early, late):
-    out = p.run_json(_script(funcs, early, late))
+def _run(p, funcs, early, late, base_at=0):
+    out = p.run_json(_script(funcs, early, late, base_at))
     return out["early"], [out["late"][str(i)] for i in range(len(funcs))], out["stats"]
 
 
@@ -160,7 +165,7 @@ def test_random_chains_across_images_answer_as_plain_python_after_a_later_method
         p.write(mod, text)
     r = p.build(*MODS)
     assert r.returncode == 0, r.stderr[-3000:]
-    got_early, got_late, st = _run(p, funcs, early, late)
+    got_early, got_late, st = _run(p, funcs, early, late, base_at=seed % 3)
     before, after = _expected(funcs, 1), _expected(funcs, 2)
     what = json.dumps({"funcs": funcs, "pre": sorted(pre), "early": early, "late": late})
     assert got_early == [before[i] for i in early], what

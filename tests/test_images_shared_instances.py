@@ -107,6 +107,7 @@ def test_an_instance_held_without_code_takes_another_images_code(built):
     out = built.run_json("""
 import pkgimage as pk
 import inl, ent
+import pkgimage.base          # (not imported by the loads: ``tables.deferrable``)
 with Tripwire() as tw:
     r = [inl.gap(3.0, 1.0), ent.twice(2.0), pk.base.sub(7.5, 0.5)]
 done({"r": r, "compiled": tw.total, "calls": tw.calls, "stats": stats()})

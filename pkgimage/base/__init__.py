@@ -849,3 +849,9 @@ from . import pyobjects  # noqa: E402,F401  (Python objects walked, measured, so
 
 globals().update(sets.FUNCTIONS)           # pk.base.set_add, pk.base.set_union, ...
 __all__ += list(sets.FUNCTIONS)
+
+# (the end of the library's import: its methods are all defined; an image loaded before it
+# took their tables on trust, ``image/tables.deferrable``, and checks them now)
+from .. import dispatch as _dispatch  # noqa: E402
+
+_dispatch.library_loaded(__name__)

@@ -37,7 +37,7 @@ from ..errors import ImageError
 from . import format as F
 from .cache import UntrustedImage, check_trusted, untrusted_reason
 from .serialize import binding_from_ref, func_from_ref, loads_state, method_from_ref, pickle
-from .tables import find_method, fresh_table_holds, table_digest
+from .tables import deferrable, find_method, fresh_table_holds, table_digest
 
 # module name -> header of the image it was loaded from
 LOADED: dict = {}
@@ -543,6 +543,9 @@ def _table_holds(tables, fref):
     want = tables.get(fref)
     if want is None:
         return False
+    if deferrable(fref, want):
+        _defer(fref, want)
+        return True
     try:
         f = _func(fref)
         if want[2] is not None and want[2] in _FRESH.modules and \
@@ -551,6 +554,69 @@ def _table_holds(tables, fref):
         return table_digest(f) == want[0]
     except (LookupError, ImportError, AttributeError, KeyError):
         return False
+
+
+def _defer(fref, want):
+    """Take the table of ``fref``'s function (the base library's, not imported) as the
+    recorded ``want`` until the library is imported (``tables.deferrable``)."""
+    from .pending import UNVERIFIED
+    UNVERIFIED.setdefault(fref, set()).add((want, _FRESH.modules))
+
+
+def verify_deferred(name):
+    """The base library has been imported: compare each table a load took on trust with the
+    one recorded.  Any that differs throws away the code of the images that trusted it --
+    their held records, and the instances made from them (invalidated, so a call compiles
+    afresh) -- as a load would have discarded them.  The held records of its methods are
+    indexed by their functions now."""
+    from ..compiler_lock import COMPILER_LOCK
+    from .pending import UNVERIFIED
+    if not UNVERIFIED:
+        return
+    with COMPILER_LOCK:
+        bad = {}
+        for fref in list(UNVERIFIED):
+            wants = UNVERIFIED.pop(fref)
+            try:
+                digest = table_digest(func_from_ref(fref))
+            except (LookupError, ImportError, AttributeError, KeyError):
+                digest = None
+            for want, modules in wants:
+                if digest is None or digest != want[0]:
+                    for mod in modules:
+                        bad.setdefault(mod, fref)
+        for h in list(INS.PENDING_HOLDERS):
+            h.bind_functions()
+        for mod, fref in sorted(bad.items()):
+            _throw_away(mod, f"the methods of {_describe_ref(fref)} are not those the "
+                             f"image was built with")
+
+
+def _describe_ref(fref):
+    return f"{fref[1]}.{fref[2]}" if fref[0] == "func" else \
+        f"the constructor of {fref[1][-1]}"
+
+
+def _throw_away(modname, why):
+    """Discard the code the image of ``modname`` installed: its held records, and its
+    instances made since (invalidated)."""
+    for h in list(INS.PENDING_HOLDERS):
+        if h.module == modname:
+            for sym in h.discard_all():
+                DISCARDED.append((modname, _describe_record(h.entries[sym][0]), why))
+                STATS["discarded_instances"] += 1
+    stale = [mi.cache for table in list(INS.SPECIALIZATIONS.values())
+             for mi in list(table.values())
+             if mi.cache is not None and mi.cache.valid and mi.cache.image == modname]
+    if stale:
+        D.WORLD.age += 1
+        world = D.WORLD.age
+        for ci in stale:
+            INS.invalidate(ci, world, why)
+        INS.INVALIDATION_LOG.append((why, stale))
+
+
+D.on_library_loaded(verify_deferred)
 
 
 class _Fresh:
@@ -807,7 +873,14 @@ def _held_records(records):
                     f = hit[1] if hit is not None and hit[0] is fref else _func(fref)
                     if want[2] not in modules or (f.module, f.qualname) in before:
                         want = None
-            if want is None:
+            tables = r.get("tables")
+            if want is None and tables and deferrable(fref, tables.get(fref)):
+                # (a method of the base library, not imported: its table taken on trust,
+                # its function found when the library is imported)
+                want = tables[fref]
+                _defer(fref, want)
+                m = spec = f = None
+            elif want is None:
                 m = _method(mref)
                 if m is None:
                     raise LookupError("its method no longer exists")
@@ -819,7 +892,8 @@ def _held_records(records):
             if id(es) not in seen_edges:       # (equal tuples are one object; the
                 seen_edges.add(id(es))         # records keep them alive meanwhile)
                 for e in es:
-                    if e[3] is not None and e[3][2].startswith("pkgimage.") or e[4]:
+                    if (e[3] is not None and e[3][2].startswith("pkgimage.") or e[4]) and \
+                            not (tables and deferrable(e[1], tables.get(e[1]))):
                         _import_methods_of_edge(e)
         except (LookupError, KeyError, ImportError, AttributeError) as e:
             reasons[r["symbol"]] = (_describe_record(r), str(e))
@@ -832,7 +906,7 @@ def _held_records(records):
         tables = r.get("tables")
         if tables is not last:
             last, answers = tables, (_held_answers(tables) if tables else None)
-        if m is None and not fresh_table_holds(f, want):
+        if m is None and f is not None and not fresh_table_holds(f, want):
             # (its own function's table is not the one the part recorded: its method is
             # resolved, found or not)
             m = _method(r["method"])

@@ -43,7 +43,14 @@ callee's code go through ``instances.code_of``).
 from __future__ import annotations
 
 from ..compiler import instances as INS
-from .serialize import func_ref
+from .serialize import func_from_ref, func_ref
+
+# {function reference: {(recorded table, the loading image's modules)}} of the base
+# library's functions whose tables loads took on trust, the library not imported yet
+# (``tables.deferrable``); checked, and emptied, when it is (``loader.verify_deferred``).
+# Meanwhile the library's own imports insert its methods one by one: the hooks leave the
+# records that depend on those tables alone.
+UNVERIFIED: dict = {}
 
 
 class HeldPart:
@@ -58,8 +65,8 @@ class HeldPart:
     callees (entered in ``lazy``) for ``finish(items)``, which completes ``[(symbol,
     CodeInstance, record)]``."""
 
-    __slots__ = ("module", "held", "lazy", "entries", "by_function", "make", "finish",
-                 "_by_ref", "_by_mod", "_callers")
+    __slots__ = ("module", "held", "lazy", "entries", "by_function", "unbound", "make",
+                 "finish", "_by_ref", "_by_mod", "_callers")
 
     def __init__(self, module, held, entries, make, finish):
         self.module = module
@@ -69,7 +76,11 @@ class HeldPart:
         self.make = make
         self.finish = finish
         self.by_function: dict = {}
-        for sym, f in held.items():
+        self.unbound = []            # held records of a method of a function not resolved
+        for sym, f in held.items():  # (the base library's, on trust: ``bind_functions``)
+            if f is None:
+                self.unbound.append(sym)
+                continue
             hit = self.by_function.get(f)
             if hit is None:
                 self.by_function[f] = [sym]
@@ -89,6 +100,35 @@ class HeldPart:
 
     def __len__(self):
         return len(self.held)
+
+    def bind_functions(self):
+        """Index the held records whose function was not resolved at load (a base library
+        function taken on trust) by their function, the library imported now."""
+        for sym in self.unbound:
+            if sym not in self.held:
+                continue
+            f = func_from_ref(self.entries[sym][0]["method"][0])
+            self.held[sym] = f
+            if f not in self.by_function:
+                self.by_function[f] = []
+                INS.PENDING.setdefault(f, []).append(self)
+                f._pycache.clear()
+            self.by_function[f].append(sym)
+        self.unbound = []
+
+    def discard_all(self):
+        """Drop every record still held (their code is not trusted any more); the symbols
+        dropped."""
+        syms = list(self.held)
+        self.held.clear()
+        self.unbound = []
+        self._forget_functions()
+        if not self._open():
+            try:
+                INS.PENDING_HOLDERS.remove(self)
+            except ValueError:
+                pass
+        return syms
 
     def _open(self):
         """Held records or incomplete instances left (the hooks have work)."""
@@ -120,7 +160,9 @@ class HeldPart:
             return
         start = []
         if function is not None:
-            start += self._by_function_ref().get(_ref_of(function), ())
+            ref = _ref_of(function)
+            if ref not in UNVERIFIED:
+                start += self._by_function_ref().get(ref, ())
         if module is not None:
             # (only those a global of which is no longer what their code took as constant:
             # the others' check would find nothing -- and the first call from Python into a

@@ -22,6 +22,7 @@ edges always get the full check.
 from __future__ import annotations
 
 import hashlib
+import sys
 
 from .. import dispatch as D
 from .. import types as T
@@ -132,7 +133,8 @@ def find_method(f, sigref, module):
 def digests_for(functions):
     """{function reference: (digest, number of methods, module)} for ``functions`` (those
     with a digest only); ``module`` is the one module that defined every method of the
-    table, or None.  A function the loading image itself creates, whose every method that
+    table, ``LIBRARY`` when several of pkgimage's own modules did (the base library's
+    functions: ``deferrable``), or None.  A function the loading image itself creates, whose every method that
     image's module defines, has at load exactly the methods the image restores for it: the
     loader takes its table as the recorded one from the count alone (``fresh_table_holds``)
     instead of computing the digest -- most functions an image's instances call are its own
@@ -146,8 +148,36 @@ def digests_for(functions):
         d = table_digest(f)
         if d is not None:
             mods = {m.module for m in f.methods}
-            out[ref] = (d, len(f.methods), mods.pop() if len(mods) == 1 else None)
+            out[ref] = (d, len(f.methods), mods.pop() if len(mods) == 1 else
+                        LIBRARY if all(m.startswith("pkgimage.") for m in mods) else None)
     return out
+
+
+# The module of a table whose methods several of pkgimage's own modules defined.
+LIBRARY = "pkgimage.*"
+
+
+def deferrable(fref, want):
+    """May a load take the table of the function ``fref`` names as the recorded ``want``
+    without importing the base library, which defines its methods?  When the library is
+    not imported yet, every method of the recorded table was pkgimage's own, and the
+    process can have added none of its own: the function does not exist yet (a base
+    library function), or has no method but pkgimage's (a primitive type's constructor).
+    Importing the library then makes the very table of the build (the runtime key pins
+    pkgimage's version) -- which is checked when it is imported
+    (``loader.verify_deferred``).  The library takes tens of milliseconds to import, and
+    most programs' compiled code calls it only natively."""
+    if want is None or "pkgimage.base" in sys.modules or \
+            not (want[2] == LIBRARY or (want[2] or "").startswith("pkgimage.")):
+        return False
+    if fref[0] == "func":
+        return fref[1].startswith("pkgimage.base") and \
+            D.FUNCTIONS.get((fref[1], fref[2])) is None
+    if fref[0] == "ctor" and fref[1][0] == "builtin":
+        from ..constructors import existing
+        f = existing(T.type_from_ref(fref[1]))
+        return f is None or all(m.module.startswith("pkgimage.") for m in f.methods)
+    return False
 
 
 def fresh_table_holds(f, want):
