@@ -49,6 +49,20 @@ def _(x: Int64, y: Int64):
 '''
 
 
+# (a method added without importing the library: no public name of pkgimage is used)
+CTORDEF = '''
+import pkgimage.types as T
+import pkgimage.constructors as C
+
+
+def _same(x: T.Int64):
+    return x
+
+
+C.constructor(T.Int64).method(_same)
+'''
+
+
 def _project(tmp_path):
     p = Project(tmp_path)
     p.write("deflib", LIB)
@@ -121,3 +135,28 @@ done({"r": r, "again": again, "warm": warm.total, "cold": cold.total, "stats": s
     assert out["stats"]["discarded_instances"] == 6, out
     assert why == {"the methods of pkgimage.base.mul are not those the image was built "
                    "with"}, out
+
+
+def test_a_method_inserted_into_a_trusted_table_before_the_library_imports_it_first(tmp_path):
+    """Code other than the library's adds a method to a table taken on trust (here the
+    primitive ``Int64``'s constructor, which exists without the library): the library is
+    imported first, so its tables are checked with the method not in yet, and then the
+    insertion invalidates the image's code that depended on the table, as it would have
+    had the library been imported at the load."""
+    p = _project(tmp_path)
+    p.write("ctordef", CTORDEF)
+    out = p.run_json('''
+import deflib
+before = deflib.step(4)
+trusted = "pkgimage.base" not in sys.modules
+import ctordef                    # (replaces the library's Int64(::Int64))
+imported = "pkgimage.base" in sys.modules
+with Tripwire() as tw:
+    after = deflib.step(4)
+done({"before": before, "trusted": trusted, "imported": imported, "after": after,
+      "compiled": tw.total, "stats": stats()})
+''')
+    assert out["before"] == 16 and out["after"] == 16, out
+    assert out["trusted"] and out["imported"], out
+    assert out["compiled"] > 0, out          # (its code depended on the replaced method)
+    assert out["stats"]["discarded_instances"] == 0, out

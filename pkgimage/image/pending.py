@@ -161,8 +161,10 @@ class HeldPart:
         start = []
         if function is not None:
             ref = _ref_of(function)
-            if ref not in UNVERIFIED:
-                start += self._by_function_ref().get(ref, ())
+            if ref in UNVERIFIED:
+                _verify_trusted()
+            if ref not in UNVERIFIED:        # (still there: the library's own methods,
+                start += self._by_function_ref().get(ref, ())     # as it is imported)
         if module is not None:
             # (only those a global of which is no longer what their code took as constant:
             # the others' check would find nothing -- and the first call from Python into a
@@ -288,6 +290,19 @@ class HeldPart:
                     out.setdefault(c[2], []).append(sym)
             self._callers = out
         return self._callers
+
+
+def _verify_trusted():
+    """A method is being inserted into a function whose table a load took on trust, the
+    base library not imported (``tables.deferrable``): by code other than the library's
+    own, which is not imported yet -- so import it now (its end checks every trusted table,
+    the method not inserted yet, and empties ``UNVERIFIED``); then the insertion reaches
+    the records that depend on the table, as always.  While the library is being imported,
+    the methods inserted are its own, which the trusted tables already had."""
+    import sys
+    if "pkgimage.base" not in sys.modules:
+        import importlib
+        importlib.import_module("pkgimage.base")
 
 
 def _ref_of(function):
