@@ -11,6 +11,10 @@ interleaved repeat by repeat (5 repeats; 3 with ``--quick``), each run once unti
   numba ``cache=True`` warm on the same functions (``imagebench.demopkg_numba_source``);
 * the same image process, checked for the modules it imported: no frontend, IR, inference,
   codegen, JIT or llvmlite;
+* **an image whose compiled code calls the base library** (``many_source(1000)``: 1,000
+  functions ``f_i(x) = x + i``), ``import libcalls; print(libcalls.f_999(1))``, which imports
+  no base library (the process asserts it), beside the same process importing
+  ``pkgimage.base`` first -- what every such load paid before;
 * **floor: CPU by phase**: where the CPU time of that process goes (``process_time`` in the
   child, so that other jobs do not inflate it; 5 runs, 3 with ``--quick``): the
   interpreter's own start, ``import pkgimage``, the loader's modules, reading and verifying
@@ -252,12 +256,23 @@ def _run(w, quick):
     demo_src = w.write("demo", "DemoPkg", ib.demopkg_source(N_DEMO))
     demo_cache = w.cache("demo")
     built = ib.build(w, demo_src, "DemoPkg", demo_cache)
+    # (a module whose compiled code calls the base library: ``f_i(x) = x + i``)
+    lib_src = w.write("libcalls", "libcalls", ib.many_source(N_DEMO))
+    lib_cache = w.cache("libcalls")
+    ib.build(w, lib_src, "libcalls", lib_cache)
+    lib_expect = str(N_DEMO)
     cmds = {
         "pass": (floor, empty, "pass", None),
         "import pkgimage": (floor, empty, "import pkgimage", None),
         "image": (demo_src, demo_cache, "import DemoPkg; print(DemoPkg.f(5))",
                   f"DemoType{N_DEMO}(x=5)"),
         "source": (demo_src, empty, "import DemoPkg", None),
+        "lib": (lib_src, lib_cache,
+                f"import sys, libcalls; print(libcalls.f_{N_DEMO - 1}(1)); "
+                f"assert 'pkgimage.base' not in sys.modules", lib_expect),
+        "lib+base": (lib_src, lib_cache,
+                     f"import pkgimage.base, libcalls; print(libcalls.f_{N_DEMO - 1}(1))",
+                     lib_expect),
     }
     if numba:
         nb_src = _stable_numba_source(N_DEMO)
@@ -298,6 +313,18 @@ def _run(w, quick):
             fig, N_DEMO, "numba cache=True warm: import + f(5)",
             benchlib.summary_of(timed["numba warm"], 1e3), "ms", r, "image / numba warm",
             "image <= 0.2x numba warm", r <= 0.2))
+
+    r = benchlib.paired(timed["lib"], ref)
+    rows.append(benchlib.figure_row(
+        fig, N_DEMO, "image calling the base library: import + f(1)",
+        benchlib.summary_of(timed["lib"], 1e3), "ms", r, "import pkgimage",
+        note=f"{N_DEMO} functions f_i(x) = x + i and their instances; the base library "
+             f"is not imported (its tables taken as recorded, checked if it ever is)"))
+    r = benchlib.paired(timed["lib"], timed["lib+base"])
+    rows.append(benchlib.figure_row(
+        fig, N_DEMO, "... the base library imported first",
+        benchlib.summary_of(timed["lib+base"], 1e3), "ms", r, "image / with the library",
+        note="what every such load cost before the tables were taken on trust"))
 
     runs = [_child(w, demo_src, demo_cache, CHILD_PHASES) for _ in range(reps)]
     rows += _phase_rows(runs)
@@ -401,7 +428,7 @@ def plot(rows, axes):
     ax.set_yticks(range(len(whole)), names, fontsize=6)
     ax.invert_yaxis()
     ax.set_xlabel("wall ms, whole process (median; bars: min-max)")
-    ax.set_title(f"fresh process (DemoPkg N={N_DEMO})", fontsize=10)
+    ax.set_title(f"fresh process (N={N_DEMO})", fontsize=10)
     ax.grid(True, axis="x", alpha=0.3)
     ax = axes[2]
     phases = [r for r in rows if r["figure"] == "floor: CPU by phase"

@@ -570,7 +570,8 @@ def verify_deferred(name):
     afresh) -- as a load would have discarded them.  The held records of its methods are
     indexed by their functions now."""
     from ..compiler_lock import COMPILER_LOCK
-    from .pending import UNVERIFIED
+    from .pending import LIBRARY_IMPORTED, UNVERIFIED
+    LIBRARY_IMPORTED[0] = True
     if not UNVERIFIED:
         return
     with COMPILER_LOCK:

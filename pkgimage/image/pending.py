@@ -51,6 +51,9 @@ from .serialize import func_from_ref, func_ref
 # Meanwhile the library's own imports insert its methods one by one: the hooks leave the
 # records that depend on those tables alone.
 UNVERIFIED: dict = {}
+# The base library has been imported (its end has run ``loader.verify_deferred``): a part
+# registered since binds its records of the library's methods at once.
+LIBRARY_IMPORTED = [False]
 
 
 class HeldPart:
@@ -91,6 +94,8 @@ class HeldPart:
         self._callers = None         # callee symbol -> caller symbols
 
     def register(self):
+        if self.unbound and LIBRARY_IMPORTED[0]:
+            self.bind_functions()       # (the library was imported during this load)
         for f in self.by_function:
             INS.PENDING.setdefault(f, []).append(self)
             if f._pycache:
@@ -111,8 +116,9 @@ class HeldPart:
             self.held[sym] = f
             if f not in self.by_function:
                 self.by_function[f] = []
-                INS.PENDING.setdefault(f, []).append(self)
-                f._pycache.clear()
+                if self in INS.PENDING_HOLDERS:          # (registered already)
+                    INS.PENDING.setdefault(f, []).append(self)
+                    f._pycache.clear()
             self.by_function[f].append(sym)
         self.unbound = []
 
