@@ -160,3 +160,20 @@ done({"before": before, "trusted": trusted, "imported": imported, "after": after
     assert out["trusted"] and out["imported"], out
     assert out["compiled"] > 0, out          # (its code depended on the replaced method)
     assert out["stats"]["discarded_instances"] == 0, out
+
+
+def test_every_held_record_is_made_when_all_are_asked_for_before_the_library(tmp_path):
+    """``materialise_all`` with the library not imported: the held records of its methods
+    (their function not resolved yet) are made too -- they were dropped, so a later change
+    under them reached none of their callers."""
+    p = _project(tmp_path)
+    out = p.run_json('''
+import deflib
+from pkgimage.compiler import instances as INS
+from pkgimage.image import loader
+INS.materialise_all()
+made = sorted(mi.method.function.name for t in INS.SPECIALIZATIONS.values()
+              for mi in t.values() if mi.cache is not None and mi.cache.image == "deflib")
+done({"made": made, "loaded": loader.STATS["loaded_instances"], "r": deflib.step(10)})
+''')
+    assert len(out["made"]) == out["loaded"] == 7 and out["r"] == 100, out

@@ -226,7 +226,8 @@ class HeldPart:
             return
         items, finish = [], []
         for s in syms:
-            if self.held.pop(s, None) is not None:
+            if s in self.held:          # (its function may be None: ``unbound``)
+                del self.held[s]
                 e = self.entries[s]
                 items.append((s, e[0], e[4]))
             else:
