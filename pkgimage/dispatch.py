@@ -611,7 +611,14 @@ class GenericFunction:
 
 
 def lookup_function(module, qualname):
+    """The generic function ``module.qualname``, its module imported first when nothing has
+    imported it (the functions an image or a constant slot names; the base library may not
+    be imported yet: ``image/tables.deferrable``)."""
     f = FUNCTIONS.get((module, qualname))
+    if f is None and module not in sys.modules:
+        import importlib
+        importlib.import_module(module)
+        f = FUNCTIONS.get((module, qualname))
     if f is None and module in sys.modules:
         # (a function its module makes when first named: ``base.fieldcalls``)
         getattr(sys.modules[module], qualname.partition(".")[0], None)

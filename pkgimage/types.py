@@ -1402,13 +1402,8 @@ def _from_ref(ref, scope):
     if kind == "list":
         return list_of(_from_ref(ref[1], scope))
     if kind in ("function", "closure"):
-        from .dispatch import FUNCTIONS
-        f = FUNCTIONS.get((ref[1], ref[2]))
-        if f is None:
-            import importlib
-            importlib.import_module(ref[1])
-            from .dispatch import lookup_function
-            f = lookup_function(ref[1], ref[2])
+        from .dispatch import lookup_function
+        f = lookup_function(ref[1], ref[2])
         if kind == "closure":
             return closure_type(f, tuple(_from_ref(r, scope) for r in ref[3:]))
         return function_type(f)

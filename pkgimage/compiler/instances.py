@@ -697,11 +697,16 @@ def type_opened(t):
                     _mutables_in(x, out, seen)
                 if t in out:
                     roots.append(ci)
-        if not roots:
-            return
-        D.WORLD.age += 1
-        world = D.WORLD.age
-        trigger = TypeOpened(t)
-        for ci in roots:
-            invalidate(ci, world, trigger)
-        INVALIDATION_LOG.append((trigger, roots))
+        invalidate_roots(roots, TypeOpened(t))
+
+
+def invalidate_roots(roots, trigger):
+    """End the validity of ``roots`` (and their callers') in a new world, logged as caused
+    by ``trigger``."""
+    if not roots:
+        return
+    D.WORLD.age += 1
+    world = D.WORLD.age
+    for ci in roots:
+        invalidate(ci, world, trigger)
+    INVALIDATION_LOG.append((trigger, roots))

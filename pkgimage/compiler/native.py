@@ -189,24 +189,14 @@ def _random_generator():
     return inst
 
 
-def _function(module, qualname):
-    """The generic function a constant names, its module imported first if nothing has
-    imported it: code that calls a function at run time needs its whole method table (an
-    image load may not have imported the base library: ``image/tables.deferrable``)."""
-    if (module, qualname) not in D.FUNCTIONS and module not in sys.modules:
-        import importlib
-        importlib.import_module(module)
-    return D.lookup_function(module, qualname)
-
-
 def resolve_const(ref):
     """The Python object a constant slot's portable reference names."""
     kind = ref[0]
     if kind == "func":
-        return _function(ref[1], ref[2])
+        return D.lookup_function(ref[1], ref[2])
     if kind == "typed_call":
         # (a run-time call whose containers' types compiled code knows: ``codegen.dynamic_call``)
-        return _function(ref[1], ref[2]).call_typed
+        return D.lookup_function(ref[1], ref[2]).call_typed
     if kind == "exc":
         import builtins
         exc = getattr(E, ref[1], None)

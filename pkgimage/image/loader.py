@@ -606,15 +606,9 @@ def _throw_away(modname, why):
             for sym in h.discard_all():
                 DISCARDED.append((modname, _describe_record(h.entries[sym][0]), why))
                 STATS["discarded_instances"] += 1
-    stale = [mi.cache for table in list(INS.SPECIALIZATIONS.values())
-             for mi in list(table.values())
-             if mi.cache is not None and mi.cache.valid and mi.cache.image == modname]
-    if stale:
-        D.WORLD.age += 1
-        world = D.WORLD.age
-        for ci in stale:
-            INS.invalidate(ci, world, why)
-        INS.INVALIDATION_LOG.append((why, stale))
+    INS.invalidate_roots([mi.cache for table in list(INS.SPECIALIZATIONS.values())
+                          for mi in list(table.values()) if mi.cache is not None
+                          and mi.cache.valid and mi.cache.image == modname], why)
 
 
 D.on_library_loaded(verify_deferred)
@@ -836,14 +830,20 @@ def _checked_records(records):
     for r, m, spec, edges in resolved:
         if _tables_hold(r):
             STATS["edges_by_table"] += len(r["edges"])
-        else:
-            STATS["edges_checked"] += len(edges)
-            bad = next((e for e in edges if not INS.edge_valid(e)), None)
-            if bad is not None:
-                reasons[r["symbol"]] = (_describe(m, spec), _describe_edge(bad))
-                continue
+        elif not _edges_hold(reasons, r, m, spec, edges):
+            continue
         _enter(entries, reasons, r, m, spec, edges, m.function)
     return entries, reasons
+
+
+def _edges_hold(reasons, r, m, spec, edges):
+    """Does every one of the record's resolved ``edges`` still hold (``instances.edge_valid``)?
+    If not, the record's reason names the first that does not."""
+    STATS["edges_checked"] += len(edges)
+    bad = next((e for e in edges if not INS.edge_valid(e)), None)
+    if bad is not None:
+        reasons[r["symbol"]] = (_describe(m, spec), _describe_edge(bad))
+    return bad is None
 
 
 def _held_records(records):
@@ -854,7 +854,6 @@ def _held_records(records):
     entries = {}
     reasons = {}
     modules, before = _FRESH.modules, _FRESH.before
-    funcs = _MEMO.func
     # As in ``_checked_records``: every reference resolved (and what it names imported)
     # before anything is checked.
     resolved = []
@@ -863,18 +862,16 @@ def _held_records(records):
         try:
             mref = r["method"]
             fref = mref[0]
+            tables = r.get("tables")
             want = None
-            if mref[2] in modules:
+            if mref[2] in modules and tables:
                 # (a function the load created, of the image's modules, whose table the
                 # part recorded: its table is checked below, its method not resolved)
-                tables = r.get("tables")
-                want = tables.get(fref) if tables else None
+                want = tables.get(fref)
                 if want is not None:
-                    hit = funcs.get(id(fref))
-                    f = hit[1] if hit is not None and hit[0] is fref else _func(fref)
+                    f = _func(fref)
                     if want[2] not in modules or (f.module, f.qualname) in before:
                         want = None
-            tables = r.get("tables")
             if want is None and tables and deferrable(fref, tables.get(fref)):
                 # (a method of the base library, not imported: its table taken on trust,
                 # its function found when the library is imported)
@@ -902,7 +899,6 @@ def _held_records(records):
         resolved.append((r, m, spec, f, want))
     by_table = 0
     last, answers = None, None
-    opened = bool(INS.OPENED)
     for r, m, spec, f, want in resolved:
         tables = r.get("tables")
         if tables is not last:
@@ -925,10 +921,7 @@ def _held_records(records):
             holds = hit[1] if hit is not None and hit[0] is es else _tables_hold(r)
         if holds:
             by_table += len(es)
-            if opened or r.get("bindings"):
-                _enter(entries, reasons, r, m, spec, None, f)
-            else:
-                entries[r["symbol"]] = (r, m, spec, None, (), f)
+            _enter(entries, reasons, r, m, spec, None, f)
             continue
         if m is None:
             m, spec = _method(r["method"]), _resolve_types(r["spec"])
@@ -937,12 +930,8 @@ def _held_records(records):
         except (LookupError, KeyError, ImportError, AttributeError) as e:
             reasons[r["symbol"]] = (_describe_record(r), str(e))
             continue
-        STATS["edges_checked"] += len(edges)
-        bad = next((e for e in edges if not INS.edge_valid(e)), None)
-        if bad is not None:
-            reasons[r["symbol"]] = (_describe(m, spec), _describe_edge(bad))
-            continue
-        _enter(entries, reasons, r, m, spec, edges, f)
+        if _edges_hold(reasons, r, m, spec, edges):
+            _enter(entries, reasons, r, m, spec, edges, f)
     STATS["edges_by_table"] += by_table
     return entries, reasons
 

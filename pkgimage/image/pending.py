@@ -83,12 +83,8 @@ class HeldPart:
         for sym, f in held.items():  # (the base library's, on trust: ``bind_functions``)
             if f is None:
                 self.unbound.append(sym)
-                continue
-            hit = self.by_function.get(f)
-            if hit is None:
-                self.by_function[f] = [sym]
             else:
-                hit.append(sym)
+                self._index(sym, f)
         self._by_ref = None          # (indexes made when first asked)
         self._by_mod = None
         self._callers = None         # callee symbol -> caller symbols
@@ -112,15 +108,20 @@ class HeldPart:
         for sym in self.unbound:
             if sym not in self.held:
                 continue
-            f = func_from_ref(self.entries[sym][0]["method"][0])
-            self.held[sym] = f
-            if f not in self.by_function:
-                self.by_function[f] = []
-                if self in INS.PENDING_HOLDERS:          # (registered already)
-                    INS.PENDING.setdefault(f, []).append(self)
-                    f._pycache.clear()
-            self.by_function[f].append(sym)
+            f = self.held[sym] = func_from_ref(self.entries[sym][0]["method"][0])
+            if self._index(sym, f) and self in INS.PENDING_HOLDERS:  # (registered already)
+                INS.PENDING.setdefault(f, []).append(self)
+                f._pycache.clear()
         self.unbound = []
+
+    def _index(self, sym, f):
+        """Index held ``sym`` by its function; True if the function is new to the index."""
+        syms = self.by_function.get(f)
+        if syms is None:
+            self.by_function[f] = [sym]
+            return True
+        syms.append(sym)
+        return False
 
     def discard_all(self):
         """Drop every record still held (their code is not trusted any more); the symbols
@@ -129,11 +130,7 @@ class HeldPart:
         self.held.clear()
         self.unbound = []
         self._forget_functions()
-        if not self._open():
-            try:
-                INS.PENDING_HOLDERS.remove(self)
-            except ValueError:
-                pass
+        self._unregister_if_done()
         return syms
 
     def _open(self):
@@ -240,6 +237,10 @@ class HeldPart:
             self.make(items, lazy)
         if finish:
             self.finish(finish)
+        self._unregister_if_done()
+
+    def _unregister_if_done(self):
+        """Nothing held or incomplete is left: the hooks need not ask this part again."""
         if not self._open():
             try:
                 INS.PENDING_HOLDERS.remove(self)
@@ -265,7 +266,7 @@ class HeldPart:
             by_id = {}
             for sym, e in self.entries.items():
                 r = e[0]
-                for ref in (r["method"][0], *(e[1] for e in r["edges"]),
+                for ref in (r["method"][0], *(edge[1] for edge in r["edges"]),
                             *(c[0][0] for c in r["callees"])):
                     hit = by_id.get(id(ref))
                     if hit is None:

@@ -132,11 +132,7 @@ def func_from_ref(ref):
                 importlib.import_module(m)
         return view_for(ref[1], func_from_ref(ref[2]) if ref[2] is not None else None,
                         frozenset(ref[3]))
-    f = D.FUNCTIONS.get((ref[1], ref[2]))
-    if f is None:
-        importlib.import_module(ref[1])
-        f = D.lookup_function(ref[1], ref[2])
-    return f
+    return D.lookup_function(ref[1], ref[2])
 
 
 def method_ref(m):
