@@ -47,8 +47,8 @@ __all__ = sorted(["AmbiguityError", "BoundsError", "CompileError", "DivideError"
 def __getattr__(name):
     """Resolve a public name at its first use (and keep it, so the next use is a plain
     attribute).  Any public name brings the core along (types, dispatch, constructors, the
-    base library, the compile-on-call hook), so the language behaves the same whichever
-    name a program touches first."""
+    compile-on-call hook), so the language behaves the same whichever name a program
+    touches first."""
     where = _LAZY.get(name)
     if where is None:
         raise AttributeError(f"module 'pkgimage' has no attribute {name!r}")
@@ -66,11 +66,18 @@ def __dir__():
 
 def _core():
     """The language's core modules: the type system, dispatch and its default constructors,
-    the base library's generic functions (a module's methods extend them), and the context
-    dispatch's frontend registration."""
+    and the context dispatch's frontend registration.
+
+    Not the base library (thirty modules, about 850 methods: tens of milliseconds), which
+    is imported by what needs it: anything that compiles (the frontend names its
+    functions), a struct with operator methods (``structmethods``), a primitive type's
+    constructor function (``constructors.constructor``: its methods are the library's), a
+    function it defines named by reference (``dispatch.lookup_function``: an image, a
+    constant slot) and ``pk.base``.  A program that names ``pk.Int64`` and runs code from
+    images pays for none of it (``image/tables.deferrable``)."""
     import importlib
     # (by name: ``from . import base`` would ask this module's ``__getattr__`` for ``base``)
-    for m in ("types", "typedefs", "dispatch", "constructors", "base", "contexts",
+    for m in ("types", "typedefs", "dispatch", "constructors", "contexts",
               "compiler.entry"):         # compiler.entry installs the compile-on-call hook
         importlib.import_module(f"{__name__}.{m}")
 

@@ -10,12 +10,15 @@ primitive, one taking any ``Real`` there (it converts exactly first).
 
 from __future__ import annotations
 
+import sys
+
 from . import dispatch as D
 from . import inits
 from . import types as T
 from .typedefs import new_unchecked
 
 _CTORS: dict = {}
+_LIBRARY = "pkgimage.base"
 
 
 def constructor(t):
@@ -31,6 +34,14 @@ def constructor(t):
         return _outer_constructor(t)
     if not T.is_pktype(t) or t.__pk_kind__ not in ("struct", "mutable", "primitive"):
         raise TypeError(f"{t!r} has no constructor (only structs and primitive types have one)")
+    if t.__pk_kind__ == "primitive" and _LIBRARY not in sys.modules:
+        # (a primitive type's constructor methods are the base library's, which ``import
+        # pkgimage`` no longer imports: the table is made with them or not at all)
+        import importlib
+        importlib.import_module(_LIBRARY)
+        f = _CTORS.get(t)
+        if f is not None:
+            return f
     module = getattr(t, "__pk_module__", "pkgimage.types")
     f = D.GenericFunction(t.__pk_name__, module, f"{t.__pk_name__}.<constructor>")
     f.constructs = t

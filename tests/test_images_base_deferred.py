@@ -63,6 +63,18 @@ C.constructor(T.Int64).method(_same)
 '''
 
 
+# (compiled at its first call, in a process that has not imported the library)
+TWICE = '''
+import pkgimage as pk
+from pkgimage import Int64
+
+
+@pk.generic
+def twice(x: Int64):
+    return x * 2 + 1
+'''
+
+
 def _project(tmp_path):
     p = Project(tmp_path)
     p.write("deflib", LIB)
@@ -177,3 +189,32 @@ made = sorted(mi.method.function.name for t in INS.SPECIALIZATIONS.values()
 done({"made": made, "loaded": loader.STATS["loaded_instances"], "r": deflib.step(10)})
 ''')
     assert len(out["made"]) == out["loaded"] == 7 and out["r"] == 100, out
+
+
+def test_a_driver_naming_pkgimage_types_before_a_load_does_not_import_the_library(tmp_path):
+    """``import pkgimage`` brings the core with any public name (``pk.Int64``, ``from
+    pkgimage import generic``), but not the base library: a script that names the types it
+    passes and calls an image's code pays for none of the library's thousand methods.  What
+    needs the library imports it: a primitive type's constructor function (its methods are
+    the library's), and any compile (here a new function's first call)."""
+    p = _project(tmp_path)
+    p.write("twicemod", TWICE)
+    out = p.run_json('''
+import pkgimage as pk
+from pkgimage import Int64, Float64, generic, typeof
+n = pk.Int64(10)
+kinds = [str(typeof(n)), str(Float64)]
+import deflib
+r = deflib.step(n)
+base = "pkgimage.base" in sys.modules
+ctor = pk.constructor(Int64)
+after_ctor = "pkgimage.base" in sys.modules
+methods = [m.module for m in ctor.methods]
+from twicemod import twice
+done({"r": r, "kinds": kinds, "base": base, "after_ctor": after_ctor,
+      "methods": methods, "twice": twice(20), "stats": stats()})
+''')
+    assert out["r"] == 100 and out["kinds"] == ["Int64", "Float64"], out
+    assert out["base"] is False and out["after_ctor"] is True, out
+    assert out["methods"] and set(out["methods"]) == {"pkgimage.base"}, out
+    assert out["twice"] == 41 and out["stats"]["discarded_instances"] == 0, out
