@@ -270,6 +270,10 @@ def _run(w, quick):
         "lib": (lib_src, lib_cache,
                 f"import sys, libcalls; print(libcalls.f_{N_DEMO - 1}(1)); "
                 f"assert 'pkgimage.base' not in sys.modules", lib_expect),
+        "lib+names": (lib_src, lib_cache,
+                      f"import sys, pkgimage as pk; from pkgimage import Int64; "
+                      f"import libcalls; print(libcalls.f_{N_DEMO - 1}(Int64(1))); "
+                      f"assert 'pkgimage.base' not in sys.modules", lib_expect),
         "lib+base": (lib_src, lib_cache,
                      f"import pkgimage.base, libcalls; print(libcalls.f_{N_DEMO - 1}(1))",
                      lib_expect),
@@ -320,6 +324,11 @@ def _run(w, quick):
         benchlib.summary_of(timed["lib"], 1e3), "ms", r, "import pkgimage",
         note=f"{N_DEMO} functions f_i(x) = x + i and their instances; the base library "
              f"is not imported (its tables taken as recorded, checked if it ever is)"))
+    r = benchlib.paired(timed["lib+names"], ref)
+    rows.append(benchlib.figure_row(
+        fig, N_DEMO, "... a driver naming pkgimage's types first",
+        benchlib.summary_of(timed["lib+names"], 1e3), "ms", r, "import pkgimage",
+        note="from pkgimage import Int64; f(Int64(1)): the core without the base library"))
     r = benchlib.paired(timed["lib"], timed["lib+base"])
     rows.append(benchlib.figure_row(
         fig, N_DEMO, "... the base library imported first",
