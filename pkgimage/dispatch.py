@@ -628,6 +628,43 @@ def lookup_function(module, qualname):
     return f
 
 
+# The base library: ``import pkgimage`` does not import it, and a package image that
+# extends its functions (a struct's ``__add__`` is a method of its ``add``) names them by
+# reference until something needs them (``FunctionRef``).
+LIBRARY = "pkgimage.base"
+
+
+class FunctionRef:
+    """A generic function of the base library named by reference, resolved when first
+    needed (``resolve``: importing the library).  What a package image keeps where its
+    module's objects name a library function without needing it at load: the function of
+    a method the module adds to it, and a struct's class attribute standing for it
+    (``structmethods.MethodOf``); never a value a program sees."""
+
+    __slots__ = ("module", "qualname")
+
+    def __init__(self, module, qualname):
+        self.module, self.qualname = module, qualname
+
+    def resolve(self):
+        return lookup_function(self.module, self.qualname)
+
+    def __reduce__(self):
+        return (FunctionRef, (self.module, self.qualname))
+
+    def __repr__(self):
+        return f"<function reference {self.module}.{self.qualname}>"
+
+
+def library_ref(f):
+    """``f`` as a ``FunctionRef`` if it is one of the base library's functions (not a
+    constructor, which its type names), else ``f``."""
+    if isinstance(f, GenericFunction) and f.module.startswith(LIBRARY) and \
+            getattr(f, "constructs", None) is None and getattr(f, "context", None) is None:
+        return FunctionRef(f.module, f.qualname)
+    return f
+
+
 def most_specific(methods):
     """The methods of ``methods`` that no other one of them is strictly more specific than."""
     return [m for m in methods if not any(o is not m and morespecific(o.sig, m.sig) for o in methods)]

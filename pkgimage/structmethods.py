@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import types as pytypes
 
+from .dispatch import FunctionRef, library_ref
+
 # operator dunder -> the base function it is a method of (argument order kept)
 DUNDERS = {"__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__": "truediv",
            "__floordiv__": "floordiv", "__mod__": "mod", "__pow__": "pow", "__neg__": "neg",
@@ -36,20 +38,32 @@ PYTHON_ONLY = {"__repr__", "__str__", "__format__", "__hash__", "__reduce__", "_
 
 class MethodOf:
     """A class attribute standing for a generic function: read on an instance it is the
-    function with the instance bound first (``p.norm()`` is ``norm(p)``)."""
+    function with the instance bound first (``p.norm()`` is ``norm(p)``).
 
-    __slots__ = ("function",)
+    A base library function is kept by reference in a package image (``__add__`` of a
+    struct restored without the library imported: ``dispatch.FunctionRef``) and resolved
+    when first read."""
+
+    __slots__ = ("_function",)
 
     def __init__(self, function):
-        self.function = function
+        self._function = function
+
+    @property
+    def function(self):
+        f = self._function
+        if type(f) is FunctionRef:
+            f = self._function = f.resolve()
+        return f
 
     def __get__(self, obj, cls=None):
-        if obj is None:
-            return self.function
-        return pytypes.MethodType(self.function, obj)
+        f = self._function
+        if type(f) is FunctionRef:
+            f = self.function
+        return f if obj is None else pytypes.MethodType(f, obj)
 
     def __reduce__(self):
-        return (MethodOf, (self.function,))
+        return (type(self), (library_ref(self._function),))
 
 
 class PropertyOf(MethodOf):
@@ -66,9 +80,6 @@ class PropertyOf(MethodOf):
     def __set__(self, obj, value):
         raise AttributeError(f"property {self.function.name} of {type(obj).__name__} cannot "
                              f"be assigned")
-
-    def __reduce__(self):
-        return (PropertyOf, (self.function,))
 
 
 def class_methods(cls):

@@ -13,7 +13,9 @@ change itself (a narrower method of the leaf function ``g``, in a module importe
 then every function called in a random order.  The expected values follow from the DAG: a
 function returns ``reps * (sum of its callees' values) + const`` and ``g(::Int64)`` is 1
 before the change and 2 after.  A case is checked against those values and, once, against
-the same modules run without images."""
+the same modules run without images.  In half the cases ``g``'s value comes from a method the
+first module adds to the base library's ``add`` (a struct's ``__add__``), which the change
+replaces: a load that does not import the library holds that method for its import."""
 
 from __future__ import annotations
 
@@ -100,14 +102,26 @@ def _draw(rng):
     return funcs, pre, early, late
 
 
-def _sources(funcs, pre):
+# ``g`` through a method of the base library's ``add`` that the first module adds (a
+# struct's ``__add__``: held for the library's import when a load does not import it,
+# ``loader.restore_methods``), which the change then replaces
+_LIB_G = ["@pk.struct", "class One:", "    v: Int64", "",
+          "    def __add__(self, o: 'One'):", "        return One(1)", "",
+          "@pk.generic", "def g(x: Real):", "    return (One(1) + One(1)).v", ""]
+_LIB_CHANGE = (f"import pkgimage as pk\nimport {MODS[0]}\n\n@pk.base.add.method\n"
+               f"def _(a: {MODS[0]}.One, b: {MODS[0]}.One):\n    return {MODS[0]}.One(2)\n")
+
+
+def _sources(funcs, pre, lib=False):
+    """The modules' sources; ``lib``: ``g``'s value comes from a method of the base
+    library's ``add`` (``_LIB_G``), and the change replaces that method."""
     out = {}
     for k, mod in enumerate(MODS):
         lines = ["import pkgimage as pk", "from pkgimage import Int64, Real"]
         lines += [f"import {m}" for m in MODS[:k]]
         lines += ["", "__pkgimage__ = True", ""]
         if k == 0:
-            lines += ["@pk.generic", "def g(x: Real):", "    return 1", ""]
+            lines += _LIB_G if lib else ["@pk.generic", "def g(x: Real):", "    return 1", ""]
         mine = [i for i, f in enumerate(funcs) if f[1] == k]
         for i in mine:
             name, _, reps, const, callees, calls_g = funcs[i]
@@ -123,8 +137,9 @@ def _sources(funcs, pre):
             lines += ["if pk.generating_output():"]
             lines += [f"    pk.precompile({p}, (Int64,))" for p in pres]
         out[mod] = "\n".join(lines) + "\n"
-    out["fzchange"] = (f"import {MODS[0]}\nfrom pkgimage import Int64\n\n"
-                       f"@{MODS[0]}.g.method\ndef _(x: Int64):\n    return 2\n")
+    out["fzchange"] = _LIB_CHANGE if lib else (
+        f"import {MODS[0]}\nfrom pkgimage import Int64\n\n"
+        f"@{MODS[0]}.g.method\ndef _(x: Int64):\n    return 2\n")
     return out
 
 
@@ -160,22 +175,24 @@ def _run(p, funcs, early, late, base_at=0):
 def test_random_chains_across_images_answer_as_plain_python_after_a_later_method(seed,
                                                                                 tmp_path):
     funcs, pre, early, late = _case(seed)
+    lib = seed % 2 == 1               # (seed 3: the library not imported before the change)
     p = Project(tmp_path)
-    for mod, text in _sources(funcs, pre).items():
+    for mod, text in _sources(funcs, pre, lib).items():
         p.write(mod, text)
     r = p.build(*MODS)
     assert r.returncode == 0, r.stderr[-3000:]
     got_early, got_late, st = _run(p, funcs, early, late, base_at=seed % 3)
     before, after = _expected(funcs, 1), _expected(funcs, 2)
-    what = json.dumps({"funcs": funcs, "pre": sorted(pre), "early": early, "late": late})
+    what = json.dumps({"funcs": funcs, "pre": sorted(pre), "early": early, "late": late,
+                       "lib": lib})
     assert got_early == [before[i] for i in early], what
     assert got_late == after, what
     assert st["discarded_instances"] == 0 and st["loaded_instances"] >= len(pre), (st, what)
-    if seed == 0:
+    if seed in (0, 3):
         # a fresh compile (no images) agrees
         (tmp_path / "cold").mkdir()
         cold = Project(tmp_path / "cold")
-        for mod, text in _sources(funcs, pre).items():
+        for mod, text in _sources(funcs, pre, lib).items():
             cold.write(mod, text)
         c_early, c_late, c_st = _run(cold, funcs, early, late)
         assert (c_early, c_late) == (got_early, got_late) and c_st["loaded_instances"] == 0

@@ -14,7 +14,12 @@ interleaved repeat by repeat (5 repeats; 3 with ``--quick``), each run once unti
 * **an image whose compiled code calls the base library** (``many_source(1000)``: 1,000
   functions ``f_i(x) = x + i``), ``import libcalls; print(libcalls.f_999(1))``, which imports
   no base library (the process asserts it), beside the same process importing
-  ``pkgimage.base`` first -- what every such load paid before;
+  ``pkgimage.base`` first -- what every such load paid before -- and beside a driver that
+  names pkgimage's types first (``from pkgimage import Int64``: the core, not the library);
+* **an image extending the base library** (``OPS_SOURCE``: a struct whose ``__add__``,
+  ``__sub__``, ``__mul__`` are methods of the library's functions, and a loop using them),
+  ``import vecops; print(vecops.walk(10))``, which imports no base library either (its
+  methods wait for the library's import), beside the same process importing it first;
 * **floor: CPU by phase**: where the CPU time of that process goes (``process_time`` in the
   child, so that other jobs do not inflate it; 5 runs, 3 with ``--quick``): the
   interpreter's own start, ``import pkgimage``, the loader's modules, reading and verifying
@@ -212,6 +217,48 @@ def _child(w, src, cache, code):
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
+# A module whose struct has operators: its ``__add__``/``__sub__``/``__mul__`` are methods of
+# the base library's ``add``/``sub``/``mul`` (what most packages with a vector type do).
+OPS_SOURCE = '''"""A 2-D vector with operators, and a loop using them."""
+
+import pkgimage as pk
+from pkgimage import Float64, Int64
+
+__pkgimage__ = True
+
+
+@pk.struct
+class Vec:
+    x: Float64
+    y: Float64
+
+    def __add__(self, o: "Vec"):
+        return Vec(self.x + o.x, self.y + o.y)
+
+    def __sub__(self, o: "Vec"):
+        return Vec(self.x - o.x, self.y - o.y)
+
+    def __mul__(self, k: Float64):
+        return Vec(self.x * k, self.y * k)
+
+    def norm2(self):
+        return self.x * self.x + self.y * self.y
+
+
+@pk.generic
+def walk(n: Int64):
+    v = Vec(0.0, 0.0)
+    step = Vec(1.0, 0.5)
+    for i in range(n):
+        v = v + step * 2.0 - step
+    return v.norm2()
+
+
+if pk.generating_output():
+    pk.precompile(walk, (Int64,))
+'''
+
+
 def _types_source(n):
     """DemoPkg N with no instance in its image (no precompile directive)."""
     sys.path.insert(0, str(ib.ROOT))
@@ -261,6 +308,9 @@ def _run(w, quick):
     lib_cache = w.cache("libcalls")
     ib.build(w, lib_src, "libcalls", lib_cache)
     lib_expect = str(N_DEMO)
+    ops_src = w.write("ops", "vecops", OPS_SOURCE)
+    ops_cache = w.cache("ops")
+    ib.build(w, ops_src, "vecops", ops_cache)
     cmds = {
         "pass": (floor, empty, "pass", None),
         "import pkgimage": (floor, empty, "import pkgimage", None),
@@ -274,6 +324,11 @@ def _run(w, quick):
                       f"import sys, pkgimage as pk; from pkgimage import Int64; "
                       f"import libcalls; print(libcalls.f_{N_DEMO - 1}(Int64(1))); "
                       f"assert 'pkgimage.base' not in sys.modules", lib_expect),
+        "ops": (ops_src, ops_cache,
+                "import sys, vecops; print(vecops.walk(10)); "
+                "assert 'pkgimage.base' not in sys.modules", "125.0"),
+        "ops+base": (ops_src, ops_cache,
+                     "import pkgimage.base, vecops; print(vecops.walk(10))", "125.0"),
         "lib+base": (lib_src, lib_cache,
                      f"import pkgimage.base, libcalls; print(libcalls.f_{N_DEMO - 1}(1))",
                      lib_expect),
@@ -334,6 +389,18 @@ def _run(w, quick):
         fig, N_DEMO, "... the base library imported first",
         benchlib.summary_of(timed["lib+base"], 1e3), "ms", r, "image / with the library",
         note="what every such load cost before the tables were taken on trust"))
+
+    r = benchlib.paired(timed["ops"], ref)
+    rows.append(benchlib.figure_row(
+        fig, None, "image extending the base library: import + walk(10)",
+        benchlib.summary_of(timed["ops"], 1e3), "ms", r, "import pkgimage",
+        note="a struct whose __add__, __sub__, __mul__ are methods of the library's add, "
+             "sub, mul: held until the library is imported, which this process never does"))
+    r = benchlib.paired(timed["ops"], timed["ops+base"])
+    rows.append(benchlib.figure_row(
+        fig, None, "... the base library imported first",
+        benchlib.summary_of(timed["ops+base"], 1e3), "ms", r, "image / with the library",
+        note="what every such load paid before its methods were held"))
 
     runs = [_child(w, demo_src, demo_cache, CHILD_PHASES) for _ in range(reps)]
     rows += _phase_rows(runs)

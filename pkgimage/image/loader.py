@@ -33,11 +33,13 @@ import sys
 from .. import dispatch as D
 from .. import types as T
 from ..compiler import instances as INS
+from ..compiler_lock import COMPILER_LOCK
 from ..errors import ImageError
 from . import format as F
 from .cache import UntrustedImage, check_trusted, untrusted_reason
 from .serialize import binding_from_ref, func_from_ref, loads_state, method_from_ref, pickle
-from .tables import deferrable, find_method, fresh_table_holds, table_digest
+from .pending import LIBRARY_METHODS
+from .tables import deferrable, find_method, fresh_table_holds, method_key, table_digest
 
 # module name -> header of the image it was loaded from
 LOADED: dict = {}
@@ -301,24 +303,70 @@ def _load_fresh(module, path, source_path, created, header, sections):
 def restore_methods(modname, methods):
     """Insert the module's methods into their functions, as defining them would (this may
     invalidate code compiled in the session): in their order, each run of methods of one
-    function in one call (``dispatch.insert_methods``)."""
+    function in one call (``dispatch.insert_methods``).  The methods of a base library
+    function (named by reference, ``dispatch.FunctionRef``) wait for the library to be
+    imported when it is not (``_hold_library_run``)."""
     run, runf = [], None
-    for f, sig, pyfunc, file, line, argnames, context, boundscheck in methods:
+    for rec in methods:
+        f, pyfunc = rec[0], rec[2]
         if f is not runf and run:
-            D.insert_methods(runf, run)
+            _restore_run(modname, runf, run)
             run = []
         runf = f
-        run.append(D.Method(f, sig, pyfunc, modname, file, line, tuple(argnames),
-                            context=context, boundscheck=boundscheck))
+        run.append(rec)
         if getattr(pyfunc, "__defaults__", None) or getattr(pyfunc, "__kwdefaults__", None):
             # the shorter methods of default parameter values (keyword-only ones too) are
             # made again, not stored, after the method
-            D.insert_methods(f, run)
+            f = _restore_run(modname, f, run)
             run = []
             from ..defaults import add_default_methods
-            add_default_methods(f, pyfunc, tuple(argnames), sig, modname, boundscheck)
+            add_default_methods(f, pyfunc, tuple(rec[5]), rec[1], modname, rec[7])
     if run:
-        D.insert_methods(runf, run)
+        _restore_run(modname, runf, run)
+
+
+def _restore_run(modname, f, run):
+    """Insert the methods ``run`` of ``f``; the function they went into."""
+    if type(f) is D.FunctionRef:
+        if _hold_library_run(modname, f, run):
+            return f
+        importlib.import_module(f.module)    # (waits for another thread importing it)
+        f = f.resolve()
+    D.insert_methods(f, [D.Method(f, sig, pyfunc, modname, file, line, tuple(argnames),
+                                  context=context, boundscheck=boundscheck)
+                         for _, sig, pyfunc, file, line, argnames, context, boundscheck
+                         in run])
+    return f
+
+
+def _hold_library_run(modname, ref, run):
+    """Keep the methods ``run`` of the base library function ``ref`` for the library's
+    import (``pending.LIBRARY_METHODS``; ``verify_deferred`` inserts them) when it is not
+    imported: a module that gives its struct an ``__add__`` extends the library's ``add``,
+    and importing the library's thirty modules for it cost more than the rest of such a
+    load.  The function does not exist yet, so nothing can depend on its table meanwhile;
+    records whose code calls it take its table as recorded when it is the library's and
+    exactly the methods held for it (``tables.deferrable``).  Methods with default values
+    are inserted now (their shorter methods are made by the definition)."""
+    if any(rec[2].__defaults__ or rec[2].__kwdefaults__ for rec in run):
+        return False
+    fref = ("func", ref.module, ref.qualname)
+    keys = [method_key(T.as_sigtype(rec[1]), modname) for rec in run]
+    # (checked and held under the lock ``verify_deferred`` takes what is held under: a
+    # library imported meanwhile by another thread is in ``sys.modules`` from its start;
+    # and not when an earlier load took the function's table on trust as the library's
+    # alone: the methods go in now, after that load's check, and invalidate what they
+    # change, as when the library is imported)
+    from .pending import UNVERIFIED
+    with COMPILER_LOCK:
+        return D.LIBRARY not in sys.modules and fref not in UNVERIFIED and \
+            LIBRARY_METHODS.add(modname, fref, run, keys, _FRESH)
+
+
+def _insert_library_methods():
+    """Insert the methods loads held for the base library's functions (it is imported)."""
+    for modname, fref, run in LIBRARY_METHODS.take():
+        _restore_run(modname, func_from_ref(fref), run)
 
 
 _SIDECAR_MAGIC = b"PKGCODE1"
@@ -569,12 +617,14 @@ def verify_deferred(name):
     their held records, and the instances made from them (invalidated, so a call compiles
     afresh) -- as a load would have discarded them.  The held records of its methods are
     indexed by their functions now."""
-    from ..compiler_lock import COMPILER_LOCK
     from .pending import LIBRARY_IMPORTED, UNVERIFIED
-    LIBRARY_IMPORTED[0] = True
-    if not UNVERIFIED:
-        return
     with COMPILER_LOCK:
+        LIBRARY_IMPORTED[0] = True
+        # (the methods images added to its functions first: the tables taken on trust
+        # had them; their insertion leaves the records on trust alone, ``UNVERIFIED``)
+        _insert_library_methods()
+        if not UNVERIFIED:
+            return
         bad = {}
         for fref in list(UNVERIFIED):
             wants = UNVERIFIED.pop(fref)
@@ -749,7 +799,6 @@ def _describe_record(r):
 
 
 def install_code(modname, header, codeinfo, objects, path):
-    from ..compiler_lock import COMPILER_LOCK
     with COMPILER_LOCK:
         _MEMO.clear()
         _MEMO.active = True
@@ -766,7 +815,6 @@ def validate_records(records, callee_ok=None):
     specrefs, symbol, inlined)`` judges a callee outside ``records`` (by default: a valid
     instance of this process with native code under that symbol, unless inlined).  The one
     check of cached code, for images at load and for the sandbox's instances at a build."""
-    from ..compiler_lock import COMPILER_LOCK
     with COMPILER_LOCK:
         outer = _MEMO.active
         _MEMO.active = True
@@ -864,7 +912,8 @@ def _held_records(records):
             fref = mref[0]
             tables = r.get("tables")
             want = None
-            if mref[2] in modules and tables:
+            trusted = bool(tables) and deferrable(fref, tables.get(fref))
+            if not trusted and mref[2] in modules and tables:
                 # (a function the load created, of the image's modules, whose table the
                 # part recorded: its table is checked below, its method not resolved)
                 want = tables.get(fref)
@@ -872,9 +921,10 @@ def _held_records(records):
                     f = _func(fref)
                     if want[2] not in modules or (f.module, f.qualname) in before:
                         want = None
-            if want is None and tables and deferrable(fref, tables.get(fref)):
-                # (a method of the base library, not imported: its table taken on trust,
-                # its function found when the library is imported)
+            if trusted:
+                # (a method of a base library function, not imported -- the library's or
+                # one an image added to it: its table taken on trust, its function found
+                # when the library is imported)
                 want = tables[fref]
                 _defer(fref, want)
                 m = spec = f = None

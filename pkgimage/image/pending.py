@@ -56,6 +56,41 @@ UNVERIFIED: dict = {}
 LIBRARY_IMPORTED = [False]
 
 
+class _LibraryMethods:
+    """Methods images restored into base library functions before the library was
+    imported, waiting to be inserted when it is (``loader.verify_deferred``, before the
+    tables taken on trust are checked): ``runs`` [(module, function reference, the method
+    records)] in the order the loads restored them; ``keys(fref)`` the digest keys of those
+    of one function (``tables.method_key``), which a recorded table names (``deferrable``)."""
+
+    def __init__(self):
+        self.runs = []
+        self._keys = {}
+        self._load = {}
+
+    def add(self, module, fref, records, keys, load):
+        """Hold ``records`` of module ``module`` for ``fref``, restored by the load
+        ``load``; False (nothing held) when another load holds methods for ``fref``: the
+        table the first one took on trust would not be the library's and its methods, and
+        its code would be thrown away at the library's import -- that load's check is made
+        now instead, by importing the library (which inserts what was held)."""
+        if self._load.setdefault(fref, load) is not load:
+            return False
+        self.runs.append((module, fref, records))
+        self._keys.setdefault(fref, []).extend(keys)
+        return True
+
+    def keys(self, fref):
+        return self._keys.get(fref, ())
+
+    def take(self):
+        runs, self.runs, self._keys, self._load = self.runs, [], {}, {}
+        return runs
+
+
+LIBRARY_METHODS = _LibraryMethods()
+
+
 class HeldPart:
     """Valid records of one part of an image not made into objects yet.
 

@@ -26,6 +26,7 @@ import sys
 
 from .. import dispatch as D
 from .. import types as T
+from .pending import LIBRARY_METHODS
 
 _CACHE_ATTR = "_pk_table_fingerprint"
 
@@ -53,8 +54,7 @@ class _Table:
                 # (``repr((sig ref, module))``, from the signature reference's repr made
                 # once per signature type: ``_sig_ref``; repr of the nested references was
                 # most of a digest's cost)
-                keys = sorted(f"({_sig_repr(sig)}, {module!r})" for sig, module in
-                              self.sigs)
+                keys = sorted(method_key(sig, module) for sig, module in self.sigs)
                 self._digest = hashlib.blake2b("\n".join(keys).encode(),
                                                digest_size=16).hexdigest()
         return self._digest
@@ -149,8 +149,26 @@ def digests_for(functions):
         if d is not None:
             mods = {m.module for m in f.methods}
             out[ref] = (d, len(f.methods), mods.pop() if len(mods) == 1 else
-                        LIBRARY if all(m.startswith("pkgimage.") for m in mods) else None)
+                        LIBRARY if all(m.startswith("pkgimage.") for m in mods) else None,
+                        _added_to_library(ref, f))
     return out
+
+
+def _added_to_library(ref, f):
+    """The sorted keys of the methods of a base library function that other modules than
+    pkgimage's added (None for any other function, or none added): with the library not
+    imported, a load takes its table as recorded when exactly those methods are waiting to
+    be inserted into it (``deferrable``)."""
+    if ref[0] != "func" or not ref[1].startswith(D.LIBRARY):
+        return None
+    keys = sorted(method_key(m.sig, m.module) for m in f.methods
+                  if not m.module.startswith("pkgimage."))
+    return tuple(keys) or None
+
+
+def method_key(sig, module):
+    """How a table's digest names a method: its signature's reference and its module."""
+    return f"({_sig_repr(sig)}, {module!r})"
 
 
 # The module of a table whose methods several of pkgimage's own modules defined.
@@ -167,12 +185,20 @@ def deferrable(fref, want):
     pkgimage's version) -- which is checked when it is imported
     (``loader.verify_deferred``).  The library takes tens of milliseconds to import, and
     most programs' compiled code calls it only natively."""
-    if want is None or "pkgimage.base" in sys.modules or \
-            not (want[2] == LIBRARY or (want[2] or "").startswith("pkgimage.")):
+    if want is None or D.LIBRARY in sys.modules:
+        return False
+    added = want[3] if len(want) > 3 else None
+    if fref[0] == "func" and added is not None:
+        # (methods other modules added to a library function: the table is the library's
+        # and exactly those, when they are the ones loads are holding for it)
+        return fref[1].startswith(D.LIBRARY) and \
+            D.FUNCTIONS.get((fref[1], fref[2])) is None and \
+            tuple(sorted(LIBRARY_METHODS.keys(fref))) == added
+    if not (want[2] == LIBRARY or (want[2] or "").startswith("pkgimage.")):
         return False
     if fref[0] == "func":
-        return fref[1].startswith("pkgimage.base") and \
-            D.FUNCTIONS.get((fref[1], fref[2])) is None
+        return fref[1].startswith(D.LIBRARY) and \
+            D.FUNCTIONS.get((fref[1], fref[2])) is None and not LIBRARY_METHODS.keys(fref)
     if fref[0] == "ctor" and fref[1][0] == "builtin":
         from ..constructors import existing
         f = existing(T.type_from_ref(fref[1]))

@@ -214,7 +214,11 @@ def link_shared(objects, out_path):
 
 
 def _method_records(methods):
-    return [(m.function, m.sig, m.pyfunc, m.file, m.line, m.argnames, m.context, m.boundscheck)
+    """(function, signature, Python function, file, line, argument names, context, bounds
+    checking) of each method; a base library function by reference (``FunctionRef``: a
+    load inserts the method when the library is imported, ``loader.restore_methods``)."""
+    return [(D.library_ref(m.function), m.sig, m.pyfunc, m.file, m.line, m.argnames,
+             m.context, m.boundscheck)
             for m in methods if m.context is None]
 
 
