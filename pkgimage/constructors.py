@@ -18,7 +18,6 @@ from . import types as T
 from .typedefs import new_unchecked
 
 _CTORS: dict = {}
-_LIBRARY = "pkgimage.base"
 
 
 def constructor(t):
@@ -34,11 +33,11 @@ def constructor(t):
         return _outer_constructor(t)
     if not T.is_pktype(t) or t.__pk_kind__ not in ("struct", "mutable", "primitive"):
         raise TypeError(f"{t!r} has no constructor (only structs and primitive types have one)")
-    if t.__pk_kind__ == "primitive" and _LIBRARY not in sys.modules:
+    if t.__pk_kind__ == "primitive" and D.LIBRARY not in sys.modules:
         # (a primitive type's constructor methods are the base library's, which ``import
         # pkgimage`` no longer imports: the table is made with them or not at all)
         import importlib
-        importlib.import_module(_LIBRARY)
+        importlib.import_module(D.LIBRARY)
         f = _CTORS.get(t)
         if f is not None:
             return f

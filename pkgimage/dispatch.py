@@ -647,6 +647,10 @@ class FunctionRef:
         self.module, self.qualname = module, qualname
 
     def resolve(self):
+        """The function (its module imported first: waiting, if another thread is
+        importing it, until it is done)."""
+        import importlib
+        importlib.import_module(self.module)
         return lookup_function(self.module, self.qualname)
 
     def __reduce__(self):

@@ -38,7 +38,7 @@ from ..errors import ImageError
 from . import format as F
 from .cache import UntrustedImage, check_trusted, untrusted_reason
 from .serialize import binding_from_ref, func_from_ref, loads_state, method_from_ref, pickle
-from .pending import LIBRARY_METHODS
+from .pending import LIBRARY_IMPORTED, LIBRARY_METHODS, UNVERIFIED, HeldPart
 from .tables import deferrable, find_method, fresh_table_holds, method_key, table_digest
 
 # module name -> header of the image it was loaded from
@@ -330,7 +330,6 @@ def _restore_run(modname, f, run):
     if type(f) is D.FunctionRef:
         if _hold_library_run(modname, f, run):
             return f
-        importlib.import_module(f.module)    # (waits for another thread importing it)
         f = f.resolve()
     D.insert_methods(f, [D.Method(f, sig, pyfunc, modname, file, line, tuple(argnames),
                                   context=context, boundscheck=boundscheck)
@@ -357,7 +356,6 @@ def _hold_library_run(modname, ref, run):
     # and not when an earlier load took the function's table on trust as the library's
     # alone: the methods go in now, after that load's check, and invalidate what they
     # change, as when the library is imported)
-    from .pending import UNVERIFIED
     with COMPILER_LOCK:
         return D.LIBRARY not in sys.modules and fref not in UNVERIFIED and \
             LIBRARY_METHODS.add(modname, fref, run, keys, _FRESH)
@@ -607,7 +605,6 @@ def _table_holds(tables, fref):
 def _defer(fref, want):
     """Take the table of ``fref``'s function (the base library's, not imported) as the
     recorded ``want`` until the library is imported (``tables.deferrable``)."""
-    from .pending import UNVERIFIED
     UNVERIFIED.setdefault(fref, set()).add((want, _FRESH.modules))
 
 
@@ -617,7 +614,6 @@ def verify_deferred(name):
     their held records, and the instances made from them (invalidated, so a call compiles
     afresh) -- as a load would have discarded them.  The held records of its methods are
     indexed by their functions now."""
-    from .pending import LIBRARY_IMPORTED, UNVERIFIED
     with COMPILER_LOCK:
         LIBRARY_IMPORTED[0] = True
         # (the methods images added to its functions first: the tables taken on trust
@@ -1083,7 +1079,6 @@ def _install_code(modname, header, codeinfo, objects, path):
     make = _Maker(modname, world, address, shared, set(held))
     part = None
     if held:
-        from .pending import HeldPart
         part = make.part = HeldPart(modname, held, entries, make.held_made, make.finish)
         for sym in held:
             for c in split[id(entries[sym][0]["callees"])][1]:

@@ -42,6 +42,7 @@ callee's code go through ``instances.code_of``).
 
 from __future__ import annotations
 
+from .. import dispatch as D
 from ..compiler import instances as INS
 from .serialize import func_from_ref, func_ref
 
@@ -81,7 +82,8 @@ class _LibraryMethods:
         return True
 
     def keys(self, fref):
-        return self._keys.get(fref, ())
+        """The sorted keys of the methods held for ``fref`` (a tuple; () when none)."""
+        return tuple(sorted(self._keys.get(fref, ())))
 
     def take(self):
         runs, self.runs, self._keys, self._load = self.runs, [], {}, {}
@@ -343,9 +345,9 @@ def _verify_trusted():
     the records that depend on the table, as always.  While the library is being imported,
     the methods inserted are its own, which the trusted tables already had."""
     import sys
-    if "pkgimage.base" not in sys.modules:
+    if D.LIBRARY not in sys.modules:
         import importlib
-        importlib.import_module("pkgimage.base")
+        importlib.import_module(D.LIBRARY)
 
 
 def _ref_of(function):

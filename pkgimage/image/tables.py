@@ -131,14 +131,16 @@ def find_method(f, sigref, module):
 
 
 def digests_for(functions):
-    """{function reference: (digest, number of methods, module)} for ``functions`` (those
-    with a digest only); ``module`` is the one module that defined every method of the
-    table, ``LIBRARY`` when several of pkgimage's own modules did (the base library's
-    functions: ``deferrable``), or None.  A function the loading image itself creates, whose every method that
-    image's module defines, has at load exactly the methods the image restores for it: the
-    loader takes its table as the recorded one from the count alone (``fresh_table_holds``)
-    instead of computing the digest -- most functions an image's instances call are its own
-    (DemoPkg's 1,001 constructors)."""
+    """{function reference: (digest, number of methods, module, added)} for ``functions``
+    (those with a digest only); ``module`` is the one module that defined every method of
+    the table, ``PKGIMAGE_MODULES`` when several of pkgimage's own modules did (the base
+    library's functions: ``deferrable``), or None; ``added`` the keys of the methods other
+    modules added to a base library function (``_added_to_library``).  A function the
+    loading image itself creates, whose every method that image's module defines, has at
+    load exactly the methods the image restores for it: the loader takes its table as the
+    recorded one from the count alone (``fresh_table_holds``) instead of computing the
+    digest -- most functions an image's instances call are its own (DemoPkg's 1,001
+    constructors)."""
     from .serialize import func_ref
     out = {}
     for f in functions:
@@ -149,7 +151,8 @@ def digests_for(functions):
         if d is not None:
             mods = {m.module for m in f.methods}
             out[ref] = (d, len(f.methods), mods.pop() if len(mods) == 1 else
-                        LIBRARY if all(m.startswith("pkgimage.") for m in mods) else None,
+                        PKGIMAGE_MODULES if all(m.startswith("pkgimage.") for m in mods)
+                        else None,
                         _added_to_library(ref, f))
     return out
 
@@ -171,34 +174,32 @@ def method_key(sig, module):
     return f"({_sig_repr(sig)}, {module!r})"
 
 
-# The module of a table whose methods several of pkgimage's own modules defined.
-LIBRARY = "pkgimage.*"
+# The module recorded for a table whose methods several of pkgimage's own modules defined
+# (not ``dispatch.LIBRARY``, the base library's package).
+PKGIMAGE_MODULES = "pkgimage.*"
 
 
 def deferrable(fref, want):
     """May a load take the table of the function ``fref`` names as the recorded ``want``
     without importing the base library, which defines its methods?  When the library is
-    not imported yet, every method of the recorded table was pkgimage's own, and the
-    process can have added none of its own: the function does not exist yet (a base
-    library function), or has no method but pkgimage's (a primitive type's constructor).
-    Importing the library then makes the very table of the build (the runtime key pins
-    pkgimage's version) -- which is checked when it is imported
+    not imported yet, every method of the recorded table was pkgimage's own or one that
+    other modules added (``want[3]``: loads hold those for the library's import), and the
+    process can have added none: the function does not exist yet (a base library function,
+    whose held methods are exactly those), or has no method but pkgimage's (a primitive
+    type's constructor).  Importing the library then makes the very table of the build
+    (the runtime key pins pkgimage's version) -- which is checked when it is imported
     (``loader.verify_deferred``).  The library takes tens of milliseconds to import, and
     most programs' compiled code calls it only natively."""
     if want is None or D.LIBRARY in sys.modules:
         return False
     added = want[3] if len(want) > 3 else None
-    if fref[0] == "func" and added is not None:
-        # (methods other modules added to a library function: the table is the library's
-        # and exactly those, when they are the ones loads are holding for it)
-        return fref[1].startswith(D.LIBRARY) and \
-            D.FUNCTIONS.get((fref[1], fref[2])) is None and \
-            tuple(sorted(LIBRARY_METHODS.keys(fref))) == added
-    if not (want[2] == LIBRARY or (want[2] or "").startswith("pkgimage.")):
+    if added is None and not (want[2] == PKGIMAGE_MODULES or
+                              (want[2] or "").startswith("pkgimage.")):
         return False
     if fref[0] == "func":
         return fref[1].startswith(D.LIBRARY) and \
-            D.FUNCTIONS.get((fref[1], fref[2])) is None and not LIBRARY_METHODS.keys(fref)
+            D.FUNCTIONS.get((fref[1], fref[2])) is None and \
+            LIBRARY_METHODS.keys(fref) == (added or ())
     if fref[0] == "ctor" and fref[1][0] == "builtin":
         from ..constructors import existing
         f = existing(T.type_from_ref(fref[1]))
