@@ -21,10 +21,9 @@ from importlib.machinery import PathFinder, SourceFileLoader
 # This file runs in *every* process of the environment (``python -c pass`` too), so it
 # imports only what the interpreter has already loaded: ``re`` (about 6 ms with its
 # dependencies), ``hashlib`` (5 ms: OpenSSL) and ``threading`` (2 ms) cost every process
-# 13 ms when they were imported here.  ``re`` and ``hashlib`` are imported on first need:
-# a source module outside the interpreter's folders, an installed one when the cache
-# folder holds any image at all.
-_PATTERNS = []
+# 13 ms when they were imported here.  None of them is imported at all now: the marker is
+# scanned by hand, and the path hash is CPython's own BLAKE2b (``_blake2``), imported
+# when an installed module is checked and the cache folder holds any image.
 _PREFIXES = tuple({os.path.realpath(p) + os.sep
                    for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
 _INSTALLED = (os.sep + "site-packages" + os.sep, os.sep + "dist-packages" + os.sep)
@@ -32,28 +31,55 @@ _SUFFIX = ".pkgi"
 _busy = _local()             # (``threading.local`` is this C type)
 
 
+_NAME = b"__pkgimage__"
+_SPACE = frozenset(b" \t\n\r\f\v")          # (``\s`` of a bytes pattern)
+_WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def _skip(data, i, chars):
+    n = len(data)
+    while i < n and data[i] in chars:
+        i += 1
+    return i
+
+
+def _candidates(data):
+    """(start, end) of each ``__pkgimage__ [: annotation] = True`` at the start of a line
+    and followed by nothing but a comment or another statement (``;``): what the source
+    up to that line's end is compiled to confirm.  Scanned by hand: ``re`` and the
+    modules it imports (``enum``, its parser and compiler) cost a process 5-9 ms."""
+    i = data.find(_NAME)
+    while i >= 0:
+        if i == 0 or data[i - 1] == 10:                       # (at a line's start)
+            j = _skip(data, i + len(_NAME), _SPACE)
+            if data[j:j + 1] == b":":                          # (an annotation)
+                k = _skip(data, j + 1, _SPACE)
+                w = _skip(data, k, _WORD)
+                j = _skip(data, w, _SPACE) if w > k else -1
+            if j >= 0 and data[j:j + 1] == b"=":
+                j = _skip(data, j + 1, _SPACE)
+                if data.startswith(b"True", j):
+                    t = _skip(data, j + 4, b" \t\f")
+                    if t == len(data) or data[t] in b"#;\r\n":
+                        yield i, j + 4
+        i = data.find(_NAME, i + 1)
+
+
 def marked(data):
     """Does the module whose source bytes are ``data`` say ``__pkgimage__ = True`` in its
     code (a top-level assignment), not merely in a string or docstring that has such a
-    line?  The regular expression only screens: a hit at the start of a line, followed by
-    nothing but a comment or another statement (``;``), is the statement
+    line?  The scan (``_candidates``) only screens: a hit at the start of a line, followed
+    by nothing but a comment or another statement (``;``), is the statement
     ``__pkgimage__ = True`` when the source *up to the end of that line* compiles (a line
     inside a string, brackets or a block does not end a prefix that compiles; a line that
     continues the one before through a backslash ends one, but then the prefix before it
     does not compile, which is checked).  Only that prefix is compiled (a whole-file parse
     of a 1,000-type module took tens of ms), and compiling imports nothing (``ast``, which
     this used to parse with, cost every process importing a pkgimage module several ms)."""
-    if not _PATTERNS:
-        import re
-        _PATTERNS.extend([re.compile(rb"^__pkgimage__\s*(:\s*\w+\s*)?=\s*True", re.M),
-                          re.compile(rb"[ \t\f]*(?:[#;\r\n]|\Z)")])
-    marker, tail = _PATTERNS
-    for hit in marker.finditer(data):
-        if not tail.match(data, hit.end()):
-            continue                 # ``= True if X ...``, ``= True)``: another statement
-        end = data.find(b"\n", hit.end())
+    for start, stop in _candidates(data):
+        end = data.find(b"\n", stop)
         end = len(data) if end < 0 else end + 1
-        before = data[:hit.start()]
+        before = data[:start]
         if before.endswith((b"\\\n", b"\\\r\n", b"\\\r")) and not _compiles(before):
             continue                 # the line continues the statement before it
         if _compiles(data[:end]):
@@ -100,8 +126,11 @@ def has_image(modname, source_path):
     names = _cache_names()
     if not names:
         return False                 # (no image at all: nothing to hash the path for)
-    import hashlib
-    h = hashlib.sha256(os.path.abspath(source_path).encode()).hexdigest()[:12]
+    try:
+        from _blake2 import blake2b              # (``hashlib`` would load OpenSSL: 3-6 ms)
+    except ImportError:                          # pragma: no cover
+        from hashlib import blake2b
+    h = blake2b(os.path.abspath(source_path).encode(), digest_size=32).hexdigest()[:12]
     return f"{modname}-{h}" in names
 
 

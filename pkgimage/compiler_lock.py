@@ -16,6 +16,8 @@ it without breaking the one-way order of imports.
 
 from __future__ import annotations
 
-import threading
+# (``_thread``'s lock is what ``threading.RLock`` returns; ``threading`` itself, with the
+# ``functools`` and ``collections`` it imports, cost a warm process 1-2 ms)
+from _thread import RLock
 
-COMPILER_LOCK = threading.RLock()
+COMPILER_LOCK = RLock()

@@ -310,8 +310,8 @@ def test_explain_names_the_part_of_the_key_that_differs(tmp_path):
     e = p.cli("explain", "base", "--store", url)
     assert e.returncode == 0, e.stderr
     assert "local cache: not reused: source base.py changed" in e.stdout
-    assert "key parts that differ: source_sha256" in e.stdout
-    assert "nearest differs in: source_sha256" in e.stdout
+    assert "key parts that differ: source_digest" in e.stdout
+    assert "nearest differs in: source_digest" in e.stdout
 
 
 def test_export_import_one_file_warms_an_offline_cache(built):

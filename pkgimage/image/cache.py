@@ -17,13 +17,12 @@ folder is created without group or world write permission whatever the umask.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat as _stat
 import sys
 
 from ..errors import ImageError
-from .format import SUFFIX, atomic_write
+from .format import SUFFIX, atomic_write, hexdigest
 
 
 class UntrustedImage(ImageError):
@@ -111,14 +110,14 @@ def runtime_tag():
         key = dict(runtime_key(), prefix=os.path.realpath(sys.prefix), cpu=_cpuinfo_key())
         # (strings and numbers: their ``repr`` in key order is deterministic, and a warm
         # load imports no ``json``)
-        _TAG.append(hashlib.sha256(repr(sorted(key.items())).encode()).hexdigest()[:8])
+        _TAG.append(hexdigest(repr(sorted(key.items())).encode())[:8])
     return _TAG[0]
 
 
 def path_hash(source_path):
     """12 hex digits of the source path: the part of an image's name the boot finder
     (``_pkgimage_boot.py``) computes too, without importing pkgimage."""
-    return hashlib.sha256(os.path.abspath(source_path).encode()).hexdigest()[:12]
+    return hexdigest(os.path.abspath(source_path).encode())[:12]
 
 
 def image_path(modname, source_path):
@@ -148,7 +147,7 @@ def _read_cpuinfo_key():
     except OSError:
         import platform
         text = platform.processor() + platform.machine()
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return hexdigest(text.encode())[:16]
 
 
 def host_cpu():
@@ -187,4 +186,4 @@ def host_record_bytes(cpu, feats):
 
 
 def _host_digest(cpu, feats):
-    return hashlib.sha256(f"{cpu}\n{feats}".encode()).hexdigest()
+    return hexdigest(f"{cpu}\n{feats}".encode())

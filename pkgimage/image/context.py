@@ -12,7 +12,6 @@ whose modules are loaded needs one directory listing and no file reads.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 
@@ -38,7 +37,7 @@ def _module_source(name):
 
 def context_path(key):
     srcs = "|".join(f"{m}={_module_source(m)}" for m in key)
-    h = hashlib.sha256(srcs.encode()).hexdigest()[:12]
+    h = F.hexdigest(srcs.encode())[:12]
     from .cache import runtime_tag            # (one image per runtime, as modules' images)
     return os.path.join(cache_dir(), f"ctx-{'+'.join(key)}-{h}{runtime_tag()}{F.SUFFIX}")
 
@@ -54,10 +53,10 @@ def write_context_image(key, parts):
     sources = {}
     for m in key:
         src = _module_source(m)
-        sources[src] = F.file_sha256(src)
+        sources[src] = F.file_digest(src)
     names = [f"object{i}" for i in range(len(objects))]
     code_bytes = code_section(records, consts, names)
-    build_id = F.sha256(code_bytes + b"".join(objects))[:32]
+    build_id = F.hexdigest(code_bytes + b"".join(objects))[:32]
     cpu, features = host_cpu()
     header = dict(F.runtime_key())
     header.update({"module": None, "context": list(key), "sources": sources, "deps": {},
@@ -68,7 +67,7 @@ def write_context_image(key, parts):
     path = context_path(key)
     so = link_shared(objects, shared_lib_path(path, build_id))
     header["shared_lib"] = {"file": os.path.basename(shared_lib_path(path, build_id)),
-                            "sha256": F.sha256(so)} if so is not None else None
+                            "digest": F.hexdigest(so)} if so is not None else None
     F.atomic_write(path, F.encode(header, [("code", code_bytes)] + list(zip(names, objects))))
     from .writer import remove_old_shared_libs
     remove_old_shared_libs(path, header["shared_lib"])

@@ -22,59 +22,20 @@ its pkgimage dependencies load from their images, built first when missing.
 from __future__ import annotations
 
 import importlib.machinery
-import importlib.util
 import os
-import re
 import sys
-import threading
+from _thread import _local as _thread_local   # (``threading.local``, without ``threading``)
 import time
 
 from ..errors import ImageError
 from ..settings import settings
 from .packages import package_owner
 
-_MARKER = re.compile(rb"^__pkgimage__\s*(:\s*\w+\s*)?=\s*True", re.M)
-_TAIL = re.compile(rb"[ \t\f]*(?:[#;\r\n]|\Z)")
+# The marker check is the boot finder's (one implementation: it must work before pkgimage can
+# be imported, and ``_pkgimage_boot`` is installed beside the package by every install)
+from _pkgimage_boot import marked
+
 _MARKED: dict = {}
-
-
-def marked(data):
-    """Does the module whose source bytes are ``data`` say ``__pkgimage__ = True`` in its
-    code (a top-level assignment), not merely in a string or docstring that has such a
-    line?  The regular expression only screens: a hit at the start of a line, followed by
-    nothing but a comment or another statement (``;``), is the statement
-    ``__pkgimage__ = True`` when the source *up to the end of that line* compiles (a line
-    inside a string, brackets or a block does not end a prefix that compiles; a line that
-    continues the one before through a backslash ends one, but then the prefix before it
-    does not compile, which is checked).  Only that prefix is compiled (a whole-file parse
-    of a 1,000-type module took tens of ms), and compiling imports nothing (``ast``, which
-    this used to parse with, cost every process importing a pkgimage module several ms)."""
-    for hit in _MARKER.finditer(data):
-        if not _TAIL.match(data, hit.end()):
-            continue                 # ``= True if X ...``, ``= True)``: another statement
-        end = data.find(b"\n", hit.end())
-        end = len(data) if end < 0 else end + 1
-        before = data[:hit.start()]
-        if before.endswith((b"\\\n", b"\\\r\n", b"\\\r")) and not _compiles(before):
-            continue                 # the line continues the statement before it
-        if _compiles(data[:end]):
-            return True
-    return False
-
-
-def _compiles(src):
-    """Does ``src`` compile as a module?  Compiling source does not import ``ast``."""
-    import warnings
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")          # (the module's own, on its own import)
-            compile(src, "<marker>", "exec", dont_inherit=True)
-        return True
-    except (SyntaxError, ValueError):
-        return False
-
-# (``_pkgimage_boot.marked`` is a copy: the boot finder runs before pkgimage can be imported
-# and must work without it; tests/test_warm_path.py checks that both agree on the same cases)
 
 # pkgimage modules imported in this process, in order (the build records them as deps)
 IMPORTED: list = []
@@ -104,7 +65,7 @@ def _say(msg):
 
 # set while the finder checks a source: an import made meanwhile (the package owner's lookup,
 # ``warnings`` in ``marked``) must not come back here
-_FINDING = threading.local()
+_FINDING = _thread_local()
 
 # Modules of the package being built that its build executed, in the order they finished
 # (``packages.py``: the package's image holds them).
@@ -347,7 +308,7 @@ def _reset(module):
     module.__dict__.update(keep)
 
 
-# The SHA-256 of each source file as the build read and executed it (path -> digest): the
+# The digest of each source file as the build read and executed it (path -> digest): the
 # image records these, not a hash taken later, so a file saved while the build runs is not
 # vouched for by an image that holds the code of its previous version.
 EXECUTED: dict = {}
@@ -357,11 +318,12 @@ def exec_recorded(module, origin):
     """Execute ``module`` from the bytes of ``origin`` read once: those bytes are hashed
     (for the image header) and handed to linecache (the compiler lowers method bodies from
     the very text that ran, not from the file as it may be by then)."""
-    import hashlib
+    from .format import hexdigest
     import linecache
     with open(origin, "rb") as f:
         data = f.read()
-    EXECUTED[os.path.abspath(origin)] = hashlib.sha256(data).hexdigest()
+    EXECUTED[os.path.abspath(origin)] = hexdigest(data)
+    import importlib.util
     text = importlib.util.decode_source(data)
     linecache.cache[origin] = (len(text), None, text.splitlines(keepends=True), origin)
     from ..compiler import frontend

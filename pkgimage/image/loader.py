@@ -3,7 +3,7 @@
 Order matters and follows Julia:
 
 1. check the image is trusted (in the cache folder, which like the file no other user can
-   write), verify its checksum over all bytes and its shared library's SHA-256 (nothing is
+   write), verify its checksum over all bytes and its shared library's digest (nothing is
    unpickled, unmarshalled or mapped before), then check staleness: runtime versions, CPU,
    source hashes, the build ids of dependency images;
 2. rebuild the module's state without running its top level (types, functions, globals);
@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import errno
 import gc
-import hashlib
 import importlib
 import importlib.machinery
-import importlib.util
+# (CPython's bytecode magic, as ``importlib.util`` re-exports it: that module imports
+# ``contextlib``, ``functools`` and ``collections``, which a warm load does not need)
+from importlib._bootstrap_external import MAGIC_NUMBER
 import os
-import re
 import sys
 
 from .. import dispatch as D
@@ -106,7 +106,7 @@ def _open_trusted(path, what):
             raise ImageError(f"{path}: cannot read {what}: {e.strerror}") from None
 
 
-# shared library path -> (inode, mtime, size, sha256) when read_verified checked it
+# shared library path -> (inode, mtime, size, digest) when read_verified checked it
 _VERIFIED_LIBS: dict = {}
 
 
@@ -115,7 +115,7 @@ def shared_lib_path_verified(header, path):
     missing (a concurrent rebuild removed it: the object code is linked instead).
 
     Its name must be a plain file name beside the image (never a path the header chooses),
-    it must be trusted like the image, and its SHA-256 must be the one the (checksummed)
+    it must be trusted like the image, and its digest must be the one the (checksummed)
     header records -- all before the dynamic loader maps it.  The header vouched for the
     library's hash from the start, but before this check a damaged library was only noticed
     after the module's state had been unpickled, and then silently replaced by JIT linking
@@ -135,10 +135,10 @@ def shared_lib_path_verified(header, path):
         return None
     except ImageError as e:                  # named after the image, as every load error
         raise type(e)(f"{path}: {e}") from None
-    if F.sha256(data) != lib.get("sha256"):
+    if F.hexdigest(data) != lib.get("digest"):
         raise ImageError(f"{path}: its shared library {name} does not match the checksum in "
                          f"the image (corrupt or truncated)")
-    _VERIFIED_LIBS[so] = (st.st_ino, st.st_mtime_ns, st.st_size, lib["sha256"])
+    _VERIFIED_LIBS[so] = (st.st_ino, st.st_mtime_ns, st.st_size, lib["digest"])
     return so
 
 
@@ -165,7 +165,7 @@ def _still_verified(so, digest):
     if _VERIFIED_LIBS.get(so) == (st.st_ino, st.st_mtime_ns, st.st_size, digest):
         return True
     try:
-        return F.file_sha256(so) == digest
+        return F.file_digest(so) == digest
     except OSError:
         return False
 
@@ -225,6 +225,7 @@ def _member_modules(header, path, modname):
     and entered in ``sys.modules`` (the package's state refers to them)."""
     out = {}
     for name, src in header.get("members", ()):
+        import importlib.util      # (a package's image: a module's has no members)
         if not (isinstance(name, str) and name.startswith(modname + ".")):
             raise ImageError(f"{path}: member {name!r} is not a submodule of {modname}")
         is_pkg = os.path.basename(src) == "__init__.py"
@@ -370,16 +371,21 @@ def _insert_library_methods():
 _SIDECAR_MAGIC = b"PKGCODE1"
 
 
+def _hex64(data):
+    """Are ``data`` 64 lowercase hex digits (the sidecar's earlier layout began so)?"""
+    return len(data) == 64 and not data.translate(None, b"0123456789abcdef")
+
+
 def _sidecar_prefix(digest):
-    return _SIDECAR_MAGIC + importlib.util.MAGIC_NUMBER + digest.encode("ascii")
+    return _SIDECAR_MAGIC + MAGIC_NUMBER + digest.encode("ascii")
 
 
 def sidecar_bytes(digest, code):
-    """The code sidecar: magic, CPython's bytecode magic, the source's SHA-256, the
-    marshalled code, and a SHA-256 of all that."""
+    """The code sidecar: magic, CPython's bytecode magic, the source's digest, the
+    marshalled code, and a digest of all that (``format.digest``)."""
     import marshal
     body = _sidecar_prefix(digest) + marshal.dumps(code)
-    return body + hashlib.sha256(body).digest()
+    return body + F.digest(body)
 
 
 def module_code(path, modname, source_path, header, side=None):
@@ -387,7 +393,7 @@ def module_code(path, modname, source_path, header, side=None):
     matches (CPython's ``__pycache__`` may be disabled), else compiled and cached there.
 
     The sidecar is code too, and unmarshalling damaged bytes can crash the interpreter, so it
-    carries its own SHA-256 (checked first) and CPython's bytecode magic (a sidecar written by
+    carries its own digest (checked first) and CPython's bytecode magic (a sidecar written by
     another Python is replaced, never unmarshalled: the image's runtime check does not cover
     it, it is keyed by the source only).  A damaged or untrusted sidecar is reported in one
     line and rewritten from the source; one of another source or Python, or of the earlier
@@ -409,14 +415,14 @@ def module_code(path, modname, source_path, header, side=None):
             blob = b"" if why else f.read()
         if why:
             problem = f"it {why}"
-        elif len(blob) > 32 and hashlib.sha256(blob[:-32]).digest() == blob[-32:]:
+        elif len(blob) > 32 and F.digest(blob[:-32]) == blob[-32:]:
             prefix = _sidecar_prefix(digest)
             if blob.startswith(prefix):
                 try:
                     return marshal.loads(blob[len(prefix):-32])
                 except (ValueError, EOFError, TypeError):
                     problem = "undecodable code"
-        elif not re.fullmatch(rb"[0-9a-f]{64}", blob[:64]):
+        elif not _hex64(blob[:64]):
             problem = "checksum mismatch (corrupt or truncated)"
     if problem:
         print(f"pkgimage: code sidecar {side} of image {path}: {problem}; recompiled from "
@@ -1253,7 +1259,7 @@ def _link(header, codeinfo, objects, path, entries):
     if lib is not None:
         so = os.path.join(os.path.dirname(path), lib["file"])
         # (verified before anything was unpickled; changed since, it is not used)
-        if _still_verified(so, lib["sha256"]):
+        if _still_verified(so, lib["digest"]):
             try:
                 shared = native.SharedLibrary(so)
             except OSError:

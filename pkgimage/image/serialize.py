@@ -25,7 +25,7 @@ from __future__ import annotations
 import importlib
 import io
 import sys
-import threading
+from _thread import _local as _thread_local   # (``threading.local``, without ``threading``)
 import types as pytypes
 
 from .. import dispatch as D
@@ -154,7 +154,7 @@ def method_from_ref(ref):
 
 # -- loading context ---------------------------------------------------------------------------
 
-_LOADING = threading.local()
+_LOADING = _thread_local()
 
 
 def _ctx():

@@ -21,11 +21,11 @@ edges always get the full check.
 
 from __future__ import annotations
 
-import hashlib
 import sys
 
 from .. import dispatch as D
 from .. import types as T
+from .format import hexdigest
 from .pending import LIBRARY_METHODS
 
 _CACHE_ATTR = "_pk_table_fingerprint"
@@ -55,8 +55,7 @@ class _Table:
                 # once per signature type: ``_sig_ref``; repr of the nested references was
                 # most of a digest's cost)
                 keys = sorted(method_key(sig, module) for sig, module in self.sigs)
-                self._digest = hashlib.blake2b("\n".join(keys).encode(),
-                                               digest_size=16).hexdigest()
+                self._digest = hexdigest("\n".join(keys).encode(), 16)
         return self._digest
 
 

@@ -276,12 +276,12 @@ def image_sources(modname, src, deps):
     the file (the ``.pyc`` header's source size and time), so an edit during the build fails
     the build instead of being recorded as built.  Files of other installed distributions
     are fingerprinted by size and modification time (``stat:...``, cheap to check at every
-    load); those of the module's own top-level package by SHA-256."""
+    load); those of the module's own top-level package by digest (``format.file_digest``)."""
     import sys
     from .hook import EXECUTED
     pkg_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
     top = modname.split(".")[0]
-    out = {src: EXECUTED.get(src) or F.file_sha256(src)}
+    out = {src: EXECUTED.get(src) or F.file_digest(src)}
     for name, mod in list(sys.modules.items()):
         path = getattr(mod, "__file__", None)
         if not path or name == modname or name in deps or name == "__main__" \
@@ -300,7 +300,7 @@ def image_sources(modname, src, deps):
         if installed and name.split(".")[0] != top:
             out[path] = F.file_fingerprint(path)
         else:
-            out[path] = F.file_sha256(path)
+            out[path] = F.file_digest(path)
     return dict(sorted(out.items()))
 
 
@@ -410,7 +410,7 @@ def encode_image(modname, deps, module_bytes, nmethods, parts, sources, shared_l
     # without any instance of this image changing is still compiled into dependents' images;
     # their images must then see this dependency as rebuilt).
     provenance = json.dumps([sorted(sources.values()), sorted(deps.items())]).encode()
-    build_id = F.sha256(module_bytes + code_bytes + b"".join(objects) + provenance)[:32]
+    build_id = F.hexdigest(module_bytes + code_bytes + b"".join(objects) + provenance)[:32]
     cpu, features = host_cpu()
     from ..compiler.jit import get_jit
     header = dict(F.runtime_key())
@@ -431,7 +431,7 @@ def encode_image(modname, deps, module_bytes, nmethods, parts, sources, shared_l
         header["members"] = [[n, os.path.abspath(sys.modules[n].__file__)] for n in members]
     so = shared_lib(objects, build_id) if shared_lib is not None else None
     if so is not None:
-        header["shared_lib"] = {"file": so[0], "sha256": F.sha256(so[1])}
+        header["shared_lib"] = {"file": so[0], "digest": F.hexdigest(so[1])}
     data = F.encode(header, [("module", module_bytes), ("code", code_bytes)] +
                     [(f"object{i}", o) for i, o in enumerate(objects)])
     return header, data

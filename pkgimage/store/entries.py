@@ -37,6 +37,12 @@ def key_hash(fields):
     return hashlib.sha256(canonical_json(fields)).hexdigest()[:32]
 
 
+def sha256(data):
+    """A blob's content address in a store (SHA-256, what object stores and their tools
+    check; an image's own checksums are ``format.digest``'s)."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def blob_key(sha):
     return f"blobs/{sha}"
 
@@ -58,7 +64,7 @@ def lookup_fields(module, src):
     from ..image.cache import host_cpu
     cpu, features = host_cpu()
     return dict(F.runtime_key(), module=module, source=os.path.abspath(src),
-                source_sha256=F.file_sha256(src), cpu=cpu, features=features)
+                source_digest=F.file_digest(src), cpu=cpu, features=features)
 
 
 def header_fields(header, src):
@@ -66,7 +72,7 @@ def header_fields(header, src):
     src = os.path.abspath(src)
     fields = {k: header.get(k) for k in F.runtime_key()}
     fields.update(module=header.get("module"), source=src,
-                  source_sha256=header.get("sources", {}).get(src),
+                  source_digest=header.get("sources", {}).get(src),
                   cpu=header.get("cpu"), features=header.get("features"))
     return fields
 

@@ -143,7 +143,7 @@ class Tiers:
         blobs = {}
         for f in entry["files"]:
             blob = self._call(tier, "get", E.blob_key(f["sha256"]))
-            if blob is None or F.sha256(blob) != f["sha256"] or len(blob) != f["size"]:
+            if blob is None or E.sha256(blob) != f["sha256"] or len(blob) != f["size"]:
                 what = "missing" if blob is None else "does not match its SHA-256 (tampered " \
                                                       "or truncated)"
                 self.say(f"pkgimage: refusing {module} from the store: {tier.url}: blob "
@@ -208,7 +208,7 @@ class Tiers:
                 if header.get("shared_lib") else []):
             with open(p, "rb") as f:
                 data = f.read()
-            sha = F.sha256(data)
+            sha = E.sha256(data)
             blobs[sha] = data
             files.append({"role": role, "name": os.path.basename(p), "sha256": sha,
                           "size": len(data)})
@@ -282,7 +282,7 @@ def install_local(module, src, entry, blobs):
         raise StoreError(f"{module}: the entry's shared library does not match the image's")
     if lib is not None:
         so = shared_lib_path(path, entry["build_id"])
-        if want_lib["file"] != os.path.basename(so) or want_lib["sha256"] != lib["sha256"]:
+        if want_lib["file"] != os.path.basename(so) or want_lib["digest"] != F.hexdigest(blobs[lib["sha256"]]):
             raise StoreError(f"{module}: image was built as {want_lib['file']}, here it would "
                              f"be {os.path.basename(so)} (another source path)")
         F.atomic_write(so, blobs[lib["sha256"]])

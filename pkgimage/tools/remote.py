@@ -256,7 +256,7 @@ def explain(module, store=None):
         parts = []
         for k in best[0]:
             a, b = best[1].get(k), now.get(k)
-            if k in ("source_sha256", "features"):
+            if k in ("source_digest", "features"):
                 parts.append(f"{k} (store {str(a)[:12]}, here {str(b)[:12]})")
             else:
                 parts.append(f"{k} (store {a}, here {b})")
