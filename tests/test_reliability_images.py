@@ -302,7 +302,7 @@ def layout_boundaries(data):
         out.add(pos + sz // 2)
         pos += sz
         out.add(pos)
-    assert pos == len(data) - 32
+    assert pos == len(data) - F.CHECKSUM_SIZE
     out.add(len(data) - 16)
     return sorted(out)
 
@@ -322,7 +322,7 @@ def section_ranges(data):
         pos += 8
         out[name] = (pos, pos + sz)
         pos += sz
-    out["checksum"] = (len(data) - 32, len(data))
+    out["checksum"] = (len(data) - F.CHECKSUM_SIZE, len(data))
     return out
 
 
@@ -512,8 +512,9 @@ def test_fuzz_code_sidecars_detected_reported_and_replaced(corpus, cache_env, ca
         fs = corpus.files[m]
         side, data, header = fs["code"], corpus.pristine[fs["code"]], fs["header"]
         prefix = loader._sidecar_prefix(header["sources"][fs["source"]])
-        expected = marshal.loads(data[len(prefix):-32])
-        cuts = (0, 1, 8, 12, len(prefix) - 1, len(prefix), len(data) - 33, len(data) - 32,
+        c = F.CHECKSUM_SIZE
+        expected = marshal.loads(data[len(prefix):-c])
+        cuts = (0, 1, 8, 12, len(prefix) - 1, len(prefix), len(data) - c - 1, len(data) - c,
                 len(data) - 1)
         for label, mutated in [(f"truncate@{c}", data[:c]) for c in cuts] + \
                 mutations(rng, "code", data, n_code):

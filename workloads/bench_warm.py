@@ -25,8 +25,12 @@ interleaved repeat by repeat (5 repeats; 3 with ``--quick``), each run once unti
   interpreter's own start, ``import pkgimage``, the loader's modules, reading and verifying
   the image, the module's code, its state (types, functions, default constructors), methods,
   validating, linking and installing the instances, the rest of the import, the first call;
-  beside what CPython alone takes to create one bare class with ``__slots__`` (the least a
-  struct type can cost).  Where a target is not met, this is the profile of what is left.
+  beside what CPython alone takes to create one bare class with ``__slots__`` and one with
+  the metaclass, parent and namespace of the image's structs (the least a struct type can
+  cost), and the floor of any load that makes the classes eagerly -- the interpreter,
+  ``import pkgimage``, the loader's modules and those classes -- against the CPU that "2x
+  ``import pkgimage``" leaves.  Where a target is not met, this is the profile of what is
+  left.
 
 In-process figures (fresh child processes, ``import pkgimage`` and the loader imported first,
 untimed; then ``import MOD`` timed):
@@ -160,9 +164,21 @@ gc.disable()
 c0 = T()
 classes = [type(f"C{i}", (object,), {"__slots__": ("x",)}) for i in range(n + 1)]
 c1 = T()
+# (the same classes as the image's: its metaclass, parent and namespace -- the struct's
+# methods, fields, slots, ``__pk_*`` attributes -- made by CPython with no code of ours)
+import types
+from pkgimage import types as PT
+proto = DemoPkg.DemoType1
+ns = {k: v for k, v in vars(proto).items() if k not in ("__dict__", "__weakref__")
+      and not isinstance(v, types.MemberDescriptorType)}
+parent = proto.__mro__[1]
+s0 = T()
+structs = [type.__new__(PT.PkType, f"S{i}", (parent,), dict(ns)) for i in range(n + 1)]
+s1 = T()
 print(json.dumps({"startup": start, "import pkgimage": t1 - t0, "loader modules": t2 - t1,
                   "import DemoPkg": t4 - t3, "first call": t5 - t4, "classes": c1 - c0,
-                  "types": n + 1, "instances": loader.STATS["loaded_instances"], **spent}))
+                  "struct classes": s1 - s0, "types": n + 1,
+                  "instances": loader.STATS["loaded_instances"], **spent}))
 """ % (N_DEMO,)
 
 # (phase, what it does, the key in the child's output or how to compute it)
@@ -198,14 +214,28 @@ def _phase_rows(runs):
         note = ""
         if key == "loads_state":
             per = statistics.median(r["classes"] / r["types"] for r in runs) * 1e6
+            sper = statistics.median(r["struct classes"] / r["types"] for r in runs) * 1e6
             note = (f"{runs[0]['types']} struct types; CPython alone takes {per:.1f} us to "
-                    f"create one bare class with __slots__ here")
+                    f"create one bare class with __slots__ here, {sper:.1f} us one with a "
+                    f"struct's metaclass, parent and namespace")
         elif key == "_validate_records":
             note = f"{runs[0]['instances']} cached instances"
         rows.append(benchlib.figure_row("floor: CPU by phase", N_DEMO, what,
                                         benchlib.summary(xs), "ms", note=note))
     rows.append(benchlib.figure_row("floor: CPU by phase", N_DEMO, "total (process CPU)",
                                     benchlib.summary([t * 1e3 for t in total]), "ms"))
+    # The least any load that makes the image's classes can cost (the interpreter, pkgimage,
+    # the loader's modules, and the struct classes as CPython alone makes them), against
+    # what "2x import pkgimage" leaves for the whole process (both in CPU).
+    floor = [(r["startup"] + r["import pkgimage"] + r["loader modules"] + r["struct classes"])
+             * 1e3 for r in runs]
+    budget = statistics.median(2 * (r["startup"] + r["import pkgimage"]) for r in runs) * 1e3
+    rows.append(benchlib.figure_row(
+        "floor: CPU by phase", N_DEMO, "floor of an eager load (start, import pkgimage, "
+        "loader modules, struct classes by CPython alone)", benchlib.summary(floor), "ms",
+        note=f"2x import pkgimage leaves {budget:.1f} ms of CPU for the whole process; "
+             f"{statistics.median(floor) - budget:+.1f} ms against it before one method, "
+             f"instance or function is made"))
     return rows
 
 

@@ -3,7 +3,7 @@
 Order matters and follows Julia:
 
 1. check the image is trusted (in the cache folder, which like the file no other user can
-   write), verify its checksum over all bytes and its shared library's digest (nothing is
+   write), verify its checksum over all bytes and its shared library's (nothing is
    unpickled, unmarshalled or mapped before), then check staleness: runtime versions, CPU,
    source hashes, the build ids of dependency images;
 2. rebuild the module's state without running its top level (types, functions, globals);
@@ -106,7 +106,7 @@ def _open_trusted(path, what):
             raise ImageError(f"{path}: cannot read {what}: {e.strerror}") from None
 
 
-# shared library path -> (inode, mtime, size, digest) when read_verified checked it
+# shared library path -> (inode, mtime, size, checksum) when read_verified checked it
 _VERIFIED_LIBS: dict = {}
 
 
@@ -115,7 +115,7 @@ def shared_lib_path_verified(header, path):
     missing (a concurrent rebuild removed it: the object code is linked instead).
 
     Its name must be a plain file name beside the image (never a path the header chooses),
-    it must be trusted like the image, and its digest must be the one the (checksummed)
+    it must be trusted like the image, and its checksum must be the one the (checksummed)
     header records -- all before the dynamic loader maps it.  The header vouched for the
     library's hash from the start, but before this check a damaged library was only noticed
     after the module's state had been unpickled, and then silently replaced by JIT linking
@@ -135,10 +135,10 @@ def shared_lib_path_verified(header, path):
         return None
     except ImageError as e:                  # named after the image, as every load error
         raise type(e)(f"{path}: {e}") from None
-    if F.hexdigest(data) != lib.get("digest"):
+    if F.checksum(data).hex() != lib.get("checksum"):
         raise ImageError(f"{path}: its shared library {name} does not match the checksum in "
                          f"the image (corrupt or truncated)")
-    _VERIFIED_LIBS[so] = (st.st_ino, st.st_mtime_ns, st.st_size, lib["digest"])
+    _VERIFIED_LIBS[so] = (st.st_ino, st.st_mtime_ns, st.st_size, lib["checksum"])
     return so
 
 
@@ -155,17 +155,17 @@ def _library_name_of(name, base):
         tail.endswith(".so") and _HEX.issuperset(tail[1:17])
 
 
-def _still_verified(so, digest):
+def _still_verified(so, crc):
     """Is the shared library at ``so`` the one verified by ``shared_lib_path_verified``
-    (same file, unchanged), or does it hash to ``digest`` now?"""
+    (same file, unchanged), or is its checksum ``crc`` now?"""
     try:
         st = os.stat(so)
     except OSError:
         return False
-    if _VERIFIED_LIBS.get(so) == (st.st_ino, st.st_mtime_ns, st.st_size, digest):
+    if _VERIFIED_LIBS.get(so) == (st.st_ino, st.st_mtime_ns, st.st_size, crc):
         return True
     try:
-        return F.file_digest(so) == digest
+        return F.file_checksum(so) == crc
     except OSError:
         return False
 
@@ -382,10 +382,10 @@ def _sidecar_prefix(digest):
 
 def sidecar_bytes(digest, code):
     """The code sidecar: magic, CPython's bytecode magic, the source's digest, the
-    marshalled code, and a digest of all that (``format.digest``)."""
+    marshalled code, and a checksum of all that (``format.checksum``)."""
     import marshal
     body = _sidecar_prefix(digest) + marshal.dumps(code)
-    return body + F.digest(body)
+    return body + F.checksum(body)
 
 
 def module_code(path, modname, source_path, header, side=None):
@@ -393,7 +393,7 @@ def module_code(path, modname, source_path, header, side=None):
     matches (CPython's ``__pycache__`` may be disabled), else compiled and cached there.
 
     The sidecar is code too, and unmarshalling damaged bytes can crash the interpreter, so it
-    carries its own digest (checked first) and CPython's bytecode magic (a sidecar written by
+    carries its own checksum (checked first) and CPython's bytecode magic (a sidecar written by
     another Python is replaced, never unmarshalled: the image's runtime check does not cover
     it, it is keyed by the source only).  A damaged or untrusted sidecar is reported in one
     line and rewritten from the source; one of another source or Python, or of the earlier
@@ -415,11 +415,12 @@ def module_code(path, modname, source_path, header, side=None):
             blob = b"" if why else f.read()
         if why:
             problem = f"it {why}"
-        elif len(blob) > 32 and F.digest(blob[:-32]) == blob[-32:]:
+        elif len(blob) > F.CHECKSUM_SIZE and F.checksum(blob[:-F.CHECKSUM_SIZE]) == \
+                blob[-F.CHECKSUM_SIZE:]:
             prefix = _sidecar_prefix(digest)
             if blob.startswith(prefix):
                 try:
-                    return marshal.loads(blob[len(prefix):-32])
+                    return marshal.loads(blob[len(prefix):-F.CHECKSUM_SIZE])
                 except (ValueError, EOFError, TypeError):
                     problem = "undecodable code"
         elif not _hex64(blob[:64]):
@@ -1259,7 +1260,7 @@ def _link(header, codeinfo, objects, path, entries):
     if lib is not None:
         so = os.path.join(os.path.dirname(path), lib["file"])
         # (verified before anything was unpickled; changed since, it is not used)
-        if _still_verified(so, lib["digest"]):
+        if _still_verified(so, lib["checksum"]):
             try:
                 shared = native.SharedLibrary(so)
             except OSError:

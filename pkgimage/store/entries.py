@@ -39,7 +39,7 @@ def key_hash(fields):
 
 def sha256(data):
     """A blob's content address in a store (SHA-256, what object stores and their tools
-    check; an image's own checksums are ``format.digest``'s)."""
+    check; an image's own checksums are ``format.checksum``'s)."""
     return hashlib.sha256(data).hexdigest()
 
 
