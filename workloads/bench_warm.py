@@ -33,7 +33,9 @@ interleaved repeat by repeat (5 repeats; 3 with ``--quick``), each run once unti
   left.
 
 In-process figures (fresh child processes, ``import pkgimage`` and the loader imported first,
-untimed; then ``import MOD`` timed):
+untimed; then ``import MOD`` timed in CPU time, ``process_time``: what the load costs, which
+other jobs on the two shared cores inflated by up to 1.5x in wall time from one run to the
+next; the whole-process figures above are wall time):
 
 * **instances**: a module of N functions ``f_i(x: Int64) = x + i``, each precompiled (N
   methods, N + 1 cached instances with the base library's ``add``); the instance cost is the
@@ -46,7 +48,8 @@ untimed; then ``import MOD`` timed):
 * **types + methods**: DemoPkg N without its precompile directive (N+1 struct types, N+1
   constructor methods, ``f``, no instance); the cost is the whole ``import MOD`` per type or
   method restored (the default constructors each struct gets are made on the side and not
-  counted); target <= 10 us;
+  counted); target <= 10 us; beside what CPython alone takes to make the module's struct
+  classes (their metaclass, parent and namespace), the part of it no Python code can save;
   both at N = 100, 1,000, 10,000 (100 and 1,000 with ``--quick``): linear when the per-object
   cost stays flat;
 * **gc**: a full collection (``gc.collect()``, best of 5) after loading DemoPkg N=1000, with
@@ -76,32 +79,49 @@ COMPILER = ("pkgimage.compiler.frontend", "pkgimage.compiler.ir",
             "pkgimage.compiler.inference", "pkgimage.compiler.codegen",
             "pkgimage.compiler.jit", "pkgimage.compiler.pipeline", "llvmlite")
 
-# Child: import pkgimage and the loader (untimed), then the module (timed), then what it cost.
+# Child: import pkgimage and the loader (untimed), then the module (timed, in CPU time: the
+# cost of the load, which other jobs on the shared cores inflated by up to 1.5x in wall time
+# between runs), then what it cost; and what CPython alone takes to make the module's struct
+# classes (the same metaclass, parent and namespace) after it.
 CHILD_LOAD = r"""
-import json, sys, time
+import gc, json, sys, time
 import pkgimage
 import pkgimage.base            # (fixed costs, once per process: the base library's methods,
 import pkgimage.compiler.entry  #  and the native-code modules every load with code imports:
 import pkgimage.compiler.native #  the entry hook, ctypes and the shared-library loader)
 from pkgimage.image import loader
+T = time.process_time
 spent = []
 inner = loader.install_code
 def timed(*a, **k):
-    t = time.perf_counter()
+    t = T()
     try:
         return inner(*a, **k)
     finally:
-        spent.append(time.perf_counter() - t)
+        spent.append(T() - t)
 loader.install_code = timed
-t0 = time.perf_counter()
+t0 = T()
 import {mod} as M
-t1 = time.perf_counter()
+t1 = T()
 {check}
-from pkgimage import types as T
-ntypes = sum(1 for v in vars(M).values()
-             if isinstance(v, T.PkType) and getattr(v, "__pk_module__", None) == "{mod}")
+import types
+from pkgimage import types as PT
+mine = [v for v in vars(M).values()
+        if isinstance(v, PT.PkType) and getattr(v, "__pk_module__", None) == "{mod}"]
+structs = [v for v in mine if v.__pk_kind__ == "struct"]
+classes_s = 0.0
+if structs:
+    proto = structs[-1]
+    ns = {{k: v for k, v in vars(proto).items() if k not in ("__dict__", "__weakref__")
+          and not isinstance(v, types.MemberDescriptorType)}}
+    parent = proto.__mro__[1]
+    gc.disable()
+    c0 = T()
+    made = [type.__new__(PT.PkType, f"S{{i}}", (parent,), dict(ns)) for i in range(len(structs))]
+    classes_s = T() - c0
 h = loader.LOADED["{mod}"]
-print(json.dumps({{"import_s": t1 - t0, "install_s": sum(spent), "types": ntypes,
+print(json.dumps({{"import_s": t1 - t0, "install_s": sum(spent), "types": len(mine),
+                  "structs": len(structs), "classes_s": classes_s,
                   "methods": h["counts"]["methods"], "instances": loader.STATS["loaded_instances"],
                   "discarded": loader.STATS["discarded_instances"]}}))
 """
@@ -483,10 +503,12 @@ def _run(w, quick):
         marginal["types + methods"].append((n, objs,
                                             statistics.median(x["import_s"] for x in res)))
         per = [x["import_s"] / objs * 1e6 for x in res]
+        cls = statistics.median(x["classes_s"] for x in res) / objs * 1e6
         rows.append(benchlib.figure_row(
             "types + methods", n, "import per type or method restored", benchlib.summary(per),
             "us", target="<= 10 us", met=statistics.median(per) <= 10.0,
-            note=f"{res[0]['types']} types, {res[0]['methods']} methods"))
+            note=f"{res[0]['types']} types, {res[0]['methods']} methods; CPython alone "
+                 f"making the {res[0]['structs']} struct classes: {cls:.1f} us of it"))
         shutil.rmtree(cache, ignore_errors=True)
     # The cost of one more object: the slope between consecutive sizes (fixed costs of a
     # load -- opening the shared library, the loader's own imports -- cancel out).  Linear
