@@ -191,3 +191,17 @@ def test_marker_inside_a_docstring_does_not_make_a_pkgimage_module(tmp_path):
                  PKGIMAGE_AUTO="1")
     assert r.returncode == 0 and r.stderr == "", r.stderr
     assert r.stdout.split() == ["1", "False"]
+
+
+def test_pkgimage_without_its_boot_module_says_how_to_fix_it(tmp_path):
+    """The hook's marker check is the boot module's: a copy of the package folder alone (no
+    ``_pkgimage_boot.py`` beside it) fails to import with one line saying what is missing."""
+    shutil.copytree(Path(ROOT) / "pkgimage", tmp_path / "pkgimage",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    # (-S and no PYTHONPATH: neither the installed package nor the checkout's boot module)
+    r = subprocess.run([sys.executable, "-S", "-c", "import pkgimage"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+    assert r.returncode != 0
+    assert r.stderr.strip().splitlines()[-1] == (
+        "ImportError: pkgimage is installed without its _pkgimage_boot module (installed "
+        "beside the package by pip); reinstall it with pip install"), r.stderr

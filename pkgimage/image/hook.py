@@ -33,7 +33,11 @@ from .packages import package_owner
 
 # The marker check is the boot finder's (one implementation: it must work before pkgimage can
 # be imported, and ``_pkgimage_boot`` is installed beside the package by every install)
-from _pkgimage_boot import marked
+try:
+    from _pkgimage_boot import marked
+except ImportError:                      # (the package folder copied without its top level)
+    raise ImportError("pkgimage is installed without its _pkgimage_boot module (installed "
+                      "beside the package by pip); reinstall it with pip install") from None
 
 _MARKED: dict = {}
 
