@@ -135,6 +135,9 @@ def install(t, selftype, methods, module, classes=None):
                 anns[p] = selftype          # (the class's own name: not yet a global)
         anns[params[0]] = selftype
         fn.__annotations__ = anns
+        # (reached from Python by ``a + b`` or ``p.norm()`` as well as from compiled code: an
+        # image gives its instances code of their own even when every caller inlines them)
+        fn.__pk_struct_method__ = True
         target.method(fn)
         kind = PropertyOf if getattr(fn, "__pk_property__", False) else MethodOf
         for c in classes or (t,):

@@ -217,3 +217,30 @@ done({"r": r, "first": first, "second": second, "compiled": tw.total, "stats": s
     assert out["r"] == [45, 125.0], out
     assert out["first"] is False and out["second"] is True, out
     assert out["compiled"] == 0 and out["stats"]["discarded_instances"] == 0, out
+
+
+def test_python_calls_of_struct_methods_the_image_inlined_run_its_code(tmp_path):
+    """``a + b`` and ``v.norm2()`` from Python land on instances every compiled caller
+    inlined; the image gives a struct's methods code and an entry of their own, so these
+    calls compile nothing -- the entry of ``add(Vec, Vec)`` names the library's ``add`` in
+    a constant slot the load leaves empty (the library is not imported by the load) and
+    fills at its first call.  With the library imported first, the slot is filled at the
+    load."""
+    p = _project(tmp_path)
+    code = '''
+import vecmod
+base_at_load = "pkgimage.base" in sys.modules
+with Tripwire() as tw:
+    s = vecmod.Vec(1.0, 2.0) + vecmod.Vec(3.0, 4.5)
+    n = vecmod.Vec(3.0, 4.0).norm2()
+    r = vecmod.walk(10)
+done({"s": [s.x, s.y], "n": n, "r": r, "base_at_load": base_at_load,
+      "compiled": tw.total, "heavy": heavy(), "stats": stats()})
+'''
+    out = p.run_json(code)
+    first = p.run_json("import pkgimage.base\n" + code)
+    for o in (out, first):
+        assert o["s"] == [4.0, 6.5] and o["n"] == 25.0 and o["r"] == 125.0, o
+        assert o["compiled"] == 0 and o["heavy"] == [], o
+        assert o["stats"]["discarded_instances"] == 0, o
+    assert out["base_at_load"] is False and first["base_at_load"] is True

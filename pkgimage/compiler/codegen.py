@@ -288,6 +288,9 @@ class ModuleGen:
         self._decls = {}
         self.functions = {}       # symbol -> ir.Function defined here
         self.externals = {}       # symbol -> CodeInstance called here, defined elsewhere
+        # (an image's module: the ids of the instances it defines; a call to any other is to
+        # the symbol its native code has, ``called_symbol``)
+        self.own_ids = None
         self._strings = {}
         self._rc_calls = {}       # function name -> blocks its refcount calls add inlined
 
@@ -353,8 +356,19 @@ class ModuleGen:
         return max((len(f.blocks) + self._rc_calls.get(f.name, 0)
                     for f in self.module.functions if f.blocks), default=0)
 
+    def called_symbol(self, ci):
+        """The symbol a call of ``ci`` goes to.  In an image's module, an instance it does
+        not define whose native code another image holds is called by that code's symbol:
+        an instance one image keeps only as a record (every caller there inlined it) can
+        get native code from a second image, under the second image's symbol."""
+        nc = ci.native
+        if self.own_ids is not None and id(ci) not in self.own_ids and nc is not None \
+                and nc.exported and str(nc.batch).startswith("image:"):
+            return nc.symbol
+        return ci.symbol
+
     def native(self, ci):
-        sym = ci.symbol
+        sym = self.called_symbol(ci)
         f = self.functions.get(sym) or self.module.globals.get(sym)
         if f is None:
             f = ir.Function(self.module, native_fn_type(ci), name=sym)
@@ -2478,7 +2492,9 @@ class WrapperGen(_Emitter):
     """The METH_FASTCALL entry: unbox arguments, call, box the result."""
 
     def __init__(self, mg, ci, fn):
-        super().__init__(mg, ci.symbol)
+        # (its constant slots named after the wrapper, ``<symbol>.py.k<i>``: an image's
+        # loader may leave a wrapper's slots for its first call, ``native.python_entry``)
+        super().__init__(mg, ci.symbol + ".py")
         self.ci = ci
         self.fn = fn
 

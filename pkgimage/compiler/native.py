@@ -297,6 +297,8 @@ def python_entry(nc, name):
     at the first call if the image loader left it for later; None when it has none."""
     if nc.entry is None and nc.wrapper is not None:
         w = nc.wrapper
+        if not isinstance(w, int):
+            w[0].fill_slots_of(w[1])
         address = w if isinstance(w, int) else w[0].address(w[1])
         nc.entry = make_pycfunction(address, name)
         nc.wrapper = None
@@ -315,6 +317,32 @@ class SharedLibrary:
         self.path = path
         self.lib = ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
         _KEEP.append(self.lib)
+        # {wrapper symbol: [(slot address, reference)]} of constant slots only that wrapper
+        # reads, left empty at load (``leave_slots``) and filled before its first call
+        self._later: dict = {}
+
+    def leave_slots(self, wrapper, slots):
+        """Leave ``slots`` [(address, reference)] of ``wrapper`` empty until its entry is
+        made: they name what the load should not import (the base library's functions,
+        named by the wrapper of a struct's ``__add__``), and nothing but the wrapper reads
+        them."""
+        self._later.setdefault(wrapper, []).extend(slots)
+
+    def fill_slots_of(self, wrapper):
+        """Fill the slots ``leave_slots`` left for ``wrapper`` (importing what they name),
+        before anything can call it; under the compiler lock, so that a second thread
+        making the same entry waits until they are filled."""
+        if wrapper not in self._later:
+            return
+        from ..compiler_lock import COMPILER_LOCK
+        with COMPILER_LOCK:
+            slots = self._later.get(wrapper)
+            if slots:
+                for address, ref in slots:
+                    obj = resolve_const(ref)
+                    _KEEP.append(obj)
+                    ctypes.c_void_p.from_address(address).value = id(obj)
+            self._later.pop(wrapper, None)
 
     def address(self, symbol):
         # dlsym directly: ``self.lib[symbol]`` builds a ctypes function object per lookup,

@@ -1244,6 +1244,14 @@ def _unreachable_address():
     return ctypes.cast(ctypes.CDLL(None).abort, ctypes.c_void_p).value
 
 
+def _names_unimported_library(ref):
+    """Does the constant-slot reference ``ref`` name a function of the base library, which
+    is not imported (filling the slot would import it)?"""
+    return ref[0] in ("func", "typed_call") and \
+        (ref[1] == D.LIBRARY or ref[1].startswith(D.LIBRARY + ".")) and \
+        D.LIBRARY not in sys.modules
+
+
 def _link(header, codeinfo, objects, path, entries):
     """(the address of a valid instance's symbol, the SharedLibrary or None).
 
@@ -1270,7 +1278,14 @@ def _link(header, codeinfo, objects, path, entries):
                 shared = None
             if shared is not None:
                 slots = {name: shared.address(name) for name, _ in consts}
-                native.fill_const_slots(slots, consts)
+                now = []
+                for name, ref in consts:
+                    owner = name.rpartition(".k")[0]
+                    if owner.endswith(".py") and _names_unimported_library(ref):
+                        shared.leave_slots(owner, [(slots[name], ref)])
+                    else:
+                        now.append((name, ref))
+                native.fill_const_slots(slots, now)
                 return shared.address, shared
     # No usable shared library: link the object through the ORC JIT (imports llvmlite).
     from ..compiler.jit import get_jit

@@ -123,11 +123,13 @@ def compile_owned(owned, known_externals=(), entries=()):
     assign_symbols(owned)
     owned = sorted(owned, key=lambda c: c.symbol)
     mg = codegen.ModuleGen("image")
+    mg.own_ids = {id(ci) for ci in owned}
     wrappers = {}
     inline_only = set()
     for ci in owned:
         if codegen.inline_size(ci) is not None and not (ci.native and ci.native.has_entry) \
-                and id(ci) not in entries:
+                and id(ci) not in entries and \
+                not getattr(ci.mi.method.pyfunc, "__pk_struct_method__", False):
             # Small and never called from Python: every caller inlines it, so it needs no
             # function of its own -- only its record, whose edges callers' validity uses.
             inline_only.add(ci.symbol)
@@ -155,8 +157,8 @@ def compile_owned(owned, known_externals=(), entries=()):
             "edges": tuple(_edge_record(e) for e in ci.edges),
             "bindings": tuple((mod, name, binding_ref(v, mod, name))
                               for mod, name, v in ci.bindings),
-            "callees": tuple((_mref(c.mi.method), _types(c.mi.spec_types), c.symbol,
-                              codegen.inline_size(c) is not None)
+            "callees": tuple((_mref(c.mi.method), _types(c.mi.spec_types),
+                              mg.called_symbol(c), codegen.inline_size(c) is not None)
                              for c in _static_callees(ci)),
             "vartypes": tuple((v, _types((t,))[0]) for v, t in ci.vartypes.items()),
             # (the mutable structs its code took as concrete: a subclass of one defined
