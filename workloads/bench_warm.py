@@ -79,12 +79,28 @@ COMPILER = ("pkgimage.compiler.frontend", "pkgimage.compiler.ir",
             "pkgimage.compiler.inference", "pkgimage.compiler.codegen",
             "pkgimage.compiler.jit", "pkgimage.compiler.pipeline", "llvmlite")
 
+# The floor of a struct type, for the children below: the CPU seconds CPython alone takes to
+# make ``count`` classes like ``proto`` -- its metaclass, parent and namespace (the struct's
+# methods, fields, slots, ``__pk_*`` attributes) -- with no code of pkgimage's.
+STRUCT_CLASSES_CPU = r"""
+def struct_classes_cpu(proto, count):
+    import gc, time, types
+    from pkgimage import types as PT
+    ns = {k: v for k, v in vars(proto).items() if k not in ("__dict__", "__weakref__")
+          and not isinstance(v, types.MemberDescriptorType)}
+    parent = proto.__mro__[1]
+    gc.disable()
+    c0 = time.process_time()
+    made = [type.__new__(PT.PkType, f"S{i}", (parent,), dict(ns)) for i in range(count)]
+    return time.process_time() - c0
+"""
+
 # Child: import pkgimage and the loader (untimed), then the module (timed, in CPU time: the
 # cost of the load, which other jobs on the shared cores inflated by up to 1.5x in wall time
 # between runs), then what it cost; and what CPython alone takes to make the module's struct
 # classes (the same metaclass, parent and namespace) after it.
 CHILD_LOAD = r"""
-import gc, json, sys, time
+import json, sys, time
 import pkgimage
 import pkgimage.base            # (fixed costs, once per process: the base library's methods,
 import pkgimage.compiler.entry  #  and the native-code modules every load with code imports:
@@ -104,21 +120,12 @@ t0 = T()
 import {mod} as M
 t1 = T()
 {check}
-import types
 from pkgimage import types as PT
 mine = [v for v in vars(M).values()
         if isinstance(v, PT.PkType) and getattr(v, "__pk_module__", None) == "{mod}"]
 structs = [v for v in mine if v.__pk_kind__ == "struct"]
-classes_s = 0.0
-if structs:
-    proto = structs[-1]
-    ns = {{k: v for k, v in vars(proto).items() if k not in ("__dict__", "__weakref__")
-          and not isinstance(v, types.MemberDescriptorType)}}
-    parent = proto.__mro__[1]
-    gc.disable()
-    c0 = T()
-    made = [type.__new__(PT.PkType, f"S{{i}}", (parent,), dict(ns)) for i in range(len(structs))]
-    classes_s = T() - c0
+{floor}
+classes_s = struct_classes_cpu(structs[-1], len(structs)) if structs else 0.0
 h = loader.LOADED["{mod}"]
 print(json.dumps({{"import_s": t1 - t0, "install_s": sum(spent), "types": len(mine),
                   "structs": len(structs), "classes_s": classes_s,
@@ -184,22 +191,12 @@ gc.disable()
 c0 = T()
 classes = [type(f"C{i}", (object,), {"__slots__": ("x",)}) for i in range(n + 1)]
 c1 = T()
-# (the same classes as the image's: its metaclass, parent and namespace -- the struct's
-# methods, fields, slots, ``__pk_*`` attributes -- made by CPython with no code of ours)
-import types
-from pkgimage import types as PT
-proto = DemoPkg.DemoType1
-ns = {k: v for k, v in vars(proto).items() if k not in ("__dict__", "__weakref__")
-      and not isinstance(v, types.MemberDescriptorType)}
-parent = proto.__mro__[1]
-s0 = T()
-structs = [type.__new__(PT.PkType, f"S{i}", (parent,), dict(ns)) for i in range(n + 1)]
-s1 = T()
+%s
 print(json.dumps({"startup": start, "import pkgimage": t1 - t0, "loader modules": t2 - t1,
                   "import DemoPkg": t4 - t3, "first call": t5 - t4, "classes": c1 - c0,
-                  "struct classes": s1 - s0, "types": n + 1,
-                  "instances": loader.STATS["loaded_instances"], **spent}))
-""" % (N_DEMO,)
+                  "struct classes": struct_classes_cpu(DemoPkg.DemoType1, n + 1),
+                  "types": n + 1, "instances": loader.STATS["loaded_instances"], **spent}))
+""" % (N_DEMO, STRUCT_CLASSES_CPU)
 
 # (phase, what it does, the key in the child's output or how to compute it)
 PHASES = (
@@ -475,7 +472,8 @@ def _run(w, quick):
         src = w.write(f"many{n}", "many", ib.many_source(n))
         cache = w.cache(f"many{n}")
         ib.build(w, src, "many", cache)
-        code = CHILD_LOAD.format(mod="many", check=f"assert M.f_{n - 1}(1) == {n}")
+        code = CHILD_LOAD.format(mod="many", check=f"assert M.f_{n - 1}(1) == {n}",
+                                 floor=STRUCT_CLASSES_CPU)
         _child(w, src, cache, code)                      # untimed: sidecar, OS caches
         res = [_child(w, src, cache, code) for _ in range(reps)]
         # (n instances of the f_i, and the base library's add(Int64, Int64) they call)
@@ -496,7 +494,7 @@ def _run(w, quick):
         src = w.write(f"types{n}", "DemoPkg", _types_source(n))
         cache = w.cache(f"types{n}")
         ib.build(w, src, "DemoPkg", cache)
-        code = CHILD_LOAD.format(mod="DemoPkg", check="")
+        code = CHILD_LOAD.format(mod="DemoPkg", check="", floor=STRUCT_CLASSES_CPU)
         _child(w, src, cache, code)
         res = [_child(w, src, cache, code) for _ in range(reps)]
         objs = res[0]["types"] + res[0]["methods"]

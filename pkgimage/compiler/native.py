@@ -260,9 +260,17 @@ _KEEP = []          # objects referenced from native code (constant slots, metho
 def fill_const_slots(addresses, const_slots):
     """Write into each slot (symbol -> address) the object its reference names."""
     for name, ref in const_slots:
-        obj = resolve_const(ref)
-        _KEEP.append(obj)
-        ctypes.c_void_p.from_address(addresses[name]).value = id(obj)
+        _fill_slot(addresses[name], ref)
+
+
+def _fill_slot(address, ref):
+    obj = resolve_const(ref)
+    _KEEP.append(obj)
+    ctypes.c_void_p.from_address(address).value = id(obj)
+
+
+# (what ``codegen.WrapperGen`` names its constant slots after: ``<symbol>.py.k<i>``)
+_WRAPPER_SLOT = ".py.k"
 
 
 _libc = ctypes.CDLL(None)
@@ -297,9 +305,11 @@ def python_entry(nc, name):
     at the first call if the image loader left it for later; None when it has none."""
     if nc.entry is None and nc.wrapper is not None:
         w = nc.wrapper
-        if not isinstance(w, int):
+        if isinstance(w, int):
+            address = w
+        else:
             w[0].fill_slots_of(w[1])
-        address = w if isinstance(w, int) else w[0].address(w[1])
+            address = w[0].address(w[1])
         nc.entry = make_pycfunction(address, name)
         nc.wrapper = None
     return nc.entry
@@ -318,30 +328,31 @@ class SharedLibrary:
         self.lib = ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
         _KEEP.append(self.lib)
         # {wrapper symbol: [(slot address, reference)]} of constant slots only that wrapper
-        # reads, left empty at load (``leave_slots``) and filled before its first call
+        # reads, left empty by ``fill_slots`` and filled before its first call
         self._later: dict = {}
 
-    def leave_slots(self, wrapper, slots):
-        """Leave ``slots`` [(address, reference)] of ``wrapper`` empty until its entry is
-        made: they name what the load should not import (the base library's functions,
-        named by the wrapper of a struct's ``__add__``), and nothing but the wrapper reads
-        them."""
-        self._later.setdefault(wrapper, []).extend(slots)
+    def fill_slots(self, const_slots, later=None):
+        """Fill the library's constant slots [(name, reference)], except those only a
+        wrapper reads whose reference ``later(ref)`` says to leave (what the load should not
+        import: the base library's ``add``, named by the wrapper of a struct's
+        ``__add__``); ``fill_slots_of`` fills them before the wrapper's entry is made."""
+        for name, ref in const_slots:
+            address = self.address(name)
+            if later is not None and later(ref) and _WRAPPER_SLOT in name:
+                self._later.setdefault(name.rpartition(".k")[0], []).append((address, ref))
+            else:
+                _fill_slot(address, ref)
 
     def fill_slots_of(self, wrapper):
-        """Fill the slots ``leave_slots`` left for ``wrapper`` (importing what they name),
+        """Fill the slots ``fill_slots`` left for ``wrapper`` (importing what they name),
         before anything can call it; under the compiler lock, so that a second thread
         making the same entry waits until they are filled."""
         if wrapper not in self._later:
             return
         from ..compiler_lock import COMPILER_LOCK
         with COMPILER_LOCK:
-            slots = self._later.get(wrapper)
-            if slots:
-                for address, ref in slots:
-                    obj = resolve_const(ref)
-                    _KEEP.append(obj)
-                    ctypes.c_void_p.from_address(address).value = id(obj)
+            for address, ref in self._later.get(wrapper, ()):
+                _fill_slot(address, ref)
             self._later.pop(wrapper, None)
 
     def address(self, symbol):

@@ -67,7 +67,7 @@ def write_context_image(key, parts):
     path = context_path(key)
     so = link_shared(objects, shared_lib_path(path, build_id))
     header["shared_lib"] = {"file": os.path.basename(shared_lib_path(path, build_id)),
-                            "checksum": F.checksum(so).hex()} if so is not None else None
+                            "checksum": F.checksum_hex(so)} if so is not None else None
     F.atomic_write(path, F.encode(header, [("code", code_bytes)] + list(zip(names, objects))))
     from .writer import remove_old_shared_libs
     remove_old_shared_libs(path, header["shared_lib"])

@@ -131,9 +131,28 @@ def checksum(data):
     return zlib.crc32(data).to_bytes(CHECKSUM_SIZE, "little")
 
 
+def checksum_hex(data):
+    """``checksum`` in hex: what a header records for a shared library."""
+    return checksum(data).hex()
+
+
 def file_checksum(path):
     with open(path, "rb") as f:
-        return checksum(f.read()).hex()
+        return checksum_hex(f.read())
+
+
+def sealed(body):
+    """``body`` with its checksum after it (an image, a code sidecar)."""
+    return body + checksum(body)
+
+
+def unsealed(blob):
+    """The body of a ``sealed`` blob, or None when it is too short or its checksum does not
+    match (damaged, truncated)."""
+    if len(blob) <= CHECKSUM_SIZE:
+        return None
+    body = blob[:-CHECKSUM_SIZE]
+    return body if checksum(body) == blob[-CHECKSUM_SIZE:] else None
 
 
 def hexdigest(data, size=32):
@@ -168,8 +187,7 @@ def encode(header, sections):
     for name, data in sections:
         n = name.encode("ascii")
         parts += [struct.pack("<H", len(n)), n, struct.pack("<Q", len(data)), data]
-    body = b"".join(parts)
-    return body + checksum(body)
+    return sealed(b"".join(parts))
 
 
 def encode_header(header):
@@ -244,8 +262,8 @@ def decode(data, path="<image>"):
     """(header, {section name: bytes}) after verifying the checksum over all bytes."""
     if len(data) < 8 + 4 + 4 + CHECKSUM_SIZE or data[:8] != MAGIC:
         raise ImageError(f"{path}: not a pkgimage image (bad magic or too short)")
-    body, recorded = data[:-CHECKSUM_SIZE], data[-CHECKSUM_SIZE:]
-    if checksum(body) != recorded:
+    body = unsealed(data)
+    if body is None:
         raise ImageError(f"{path}: checksum mismatch (corrupt or truncated image)")
     try:
         (n,) = struct.unpack_from("<I", body, 8)

@@ -135,7 +135,7 @@ def shared_lib_path_verified(header, path):
         return None
     except ImageError as e:                  # named after the image, as every load error
         raise type(e)(f"{path}: {e}") from None
-    if F.checksum(data).hex() != lib.get("checksum"):
+    if F.checksum_hex(data) != lib.get("checksum"):
         raise ImageError(f"{path}: its shared library {name} does not match the checksum in "
                          f"the image (corrupt or truncated)")
     _VERIFIED_LIBS[so] = (st.st_ino, st.st_mtime_ns, st.st_size, lib["checksum"])
@@ -224,8 +224,10 @@ def _member_modules(header, path, modname):
     """{name: (module, code)} of the package's submodules the image holds, created empty
     and entered in ``sys.modules`` (the package's state refers to them)."""
     out = {}
-    for name, src in header.get("members", ()):
+    members = header.get("members", ())
+    if members:
         import importlib.util      # (a package's image: a module's has no members)
+    for name, src in members:
         if not (isinstance(name, str) and name.startswith(modname + ".")):
             raise ImageError(f"{path}: member {name!r} is not a submodule of {modname}")
         is_pkg = os.path.basename(src) == "__init__.py"
@@ -385,7 +387,7 @@ def sidecar_bytes(digest, code):
     marshalled code, and a checksum of all that (``format.checksum``)."""
     import marshal
     body = _sidecar_prefix(digest) + marshal.dumps(code)
-    return body + F.checksum(body)
+    return F.sealed(body)
 
 
 def module_code(path, modname, source_path, header, side=None):
@@ -415,12 +417,11 @@ def module_code(path, modname, source_path, header, side=None):
             blob = b"" if why else f.read()
         if why:
             problem = f"it {why}"
-        elif len(blob) > F.CHECKSUM_SIZE and F.checksum(blob[:-F.CHECKSUM_SIZE]) == \
-                blob[-F.CHECKSUM_SIZE:]:
+        elif (body := F.unsealed(blob)) is not None:
             prefix = _sidecar_prefix(digest)
-            if blob.startswith(prefix):
+            if body.startswith(prefix):
                 try:
-                    return marshal.loads(blob[len(prefix):-F.CHECKSUM_SIZE])
+                    return marshal.loads(body[len(prefix):])
                 except (ValueError, EOFError, TypeError):
                     problem = "undecodable code"
         elif not _hex64(blob[:64]):
@@ -1244,12 +1245,11 @@ def _unreachable_address():
     return ctypes.cast(ctypes.CDLL(None).abort, ctypes.c_void_p).value
 
 
-def _names_unimported_library(ref):
-    """Does the constant-slot reference ``ref`` name a function of the base library, which
-    is not imported (filling the slot would import it)?"""
+def _names_library(ref):
+    """Does the constant-slot reference ``ref`` name a function of the base library (which
+    filling the slot would import)?"""
     return ref[0] in ("func", "typed_call") and \
-        (ref[1] == D.LIBRARY or ref[1].startswith(D.LIBRARY + ".")) and \
-        D.LIBRARY not in sys.modules
+        (ref[1] == D.LIBRARY or ref[1].startswith(D.LIBRARY + "."))
 
 
 def _link(header, codeinfo, objects, path, entries):
@@ -1277,15 +1277,8 @@ def _link(header, codeinfo, objects, path, entries):
                 # valid here.  Link the object through ORC, where imports are explicit.
                 shared = None
             if shared is not None:
-                slots = {name: shared.address(name) for name, _ in consts}
-                now = []
-                for name, ref in consts:
-                    owner = name.rpartition(".k")[0]
-                    if owner.endswith(".py") and _names_unimported_library(ref):
-                        shared.leave_slots(owner, [(slots[name], ref)])
-                    else:
-                        now.append((name, ref))
-                native.fill_const_slots(slots, now)
+                shared.fill_slots(consts, None if D.LIBRARY in sys.modules
+                                  else _names_library)
                 return shared.address, shared
     # No usable shared library: link the object through the ORC JIT (imports llvmlite).
     from ..compiler.jit import get_jit

@@ -433,7 +433,7 @@ def encode_image(modname, deps, module_bytes, nmethods, parts, sources, shared_l
         header["members"] = [[n, os.path.abspath(sys.modules[n].__file__)] for n in members]
     so = shared_lib(objects, build_id) if shared_lib is not None else None
     if so is not None:
-        header["shared_lib"] = {"file": so[0], "checksum": F.checksum(so[1]).hex()}
+        header["shared_lib"] = {"file": so[0], "checksum": F.checksum_hex(so[1])}
     data = F.encode(header, [("module", module_bytes), ("code", code_bytes)] +
                     [(f"object{i}", o) for i, o in enumerate(objects)])
     return header, data

@@ -282,7 +282,8 @@ def install_local(module, src, entry, blobs):
         raise StoreError(f"{module}: the entry's shared library does not match the image's")
     if lib is not None:
         so = shared_lib_path(path, entry["build_id"])
-        if want_lib["file"] != os.path.basename(so) or want_lib["checksum"] != F.checksum(blobs[lib["sha256"]]).hex():
+        if want_lib["file"] != os.path.basename(so) or \
+                want_lib["checksum"] != F.checksum_hex(blobs[lib["sha256"]]):
             raise StoreError(f"{module}: image was built as {want_lib['file']}, here it would "
                              f"be {os.path.basename(so)} (another source path)")
         F.atomic_write(so, blobs[lib["sha256"]])
